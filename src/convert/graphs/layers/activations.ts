@@ -1,0 +1,18 @@
+import type { GraphBuilder } from '../../onnx/graph-builder.js';
+
+/**
+ * GELU with the exact erf form, 0.5·x·(1 + erf(x/√2)), as torch's default `nn.GELU()`. Built from
+ * Erf rather than opset-20 `Gelu` because some execution providers (older JSEP builds) lack it.
+ */
+export function geluErf(builder: GraphBuilder, x: string): string {
+  const scaled = builder.op('Mul', [x, builder.constFloat([Math.SQRT1_2], [])]);
+  const erf = builder.op('Erf', [scaled]);
+  const onePlus = builder.op('Add', [erf, builder.constFloat([1], [])]);
+  const half = builder.op('Mul', [x, builder.constFloat([0.5], [])]);
+  return builder.op('Mul', [half, onePlus]);
+}
+
+/** SiLU, x·sigmoid(x). */
+export function silu(builder: GraphBuilder, x: string): string {
+  return builder.op('Mul', [x, builder.op('Sigmoid', [x])]);
+}

@@ -1,0 +1,56 @@
+import type { GraphBuilder } from '../onnx/graph-builder.js';
+
+/**
+ * Read access to checkpoint tensors by their official key names. Implementations may hold bf16,
+ * fp16 or fp32 data; graph builders only ever see exact float32 copies.
+ */
+export interface WeightSource {
+  has(name: string): boolean;
+  shape(name: string): readonly number[];
+  /** Contiguous float32 copy of the tensor (bf16/fp16 widened exactly). */
+  float32(name: string): Float32Array;
+}
+
+/** In-memory weights, for tests and for tensors the converter derives itself. */
+export class MemoryWeights implements WeightSource {
+  constructor(private readonly tensors: Record<string, { shape: number[]; data: Float32Array }>) {
+    for (const [name, tensor] of Object.entries(tensors)) {
+      const count = tensor.shape.reduce((a, b) => a * b, 1);
+      if (count !== tensor.data.length) {
+        throw new Error(`weight ${name}: shape [${tensor.shape.join(', ')}] needs ${count} values, got ${tensor.data.length}`);
+      }
+    }
+  }
+
+  has(name: string): boolean {
+    return Object.prototype.hasOwnProperty.call(this.tensors, name);
+  }
+
+  shape(name: string): readonly number[] {
+    return this.get(name).shape;
+  }
+
+  float32(name: string): Float32Array {
+    // A copy, so graph code may scale or transpose in place without touching the source.
+    return this.get(name).data.slice();
+  }
+
+  private get(name: string): { shape: number[]; data: Float32Array } {
+    const tensor = this.tensors[name];
+    if (!tensor || !this.has(name)) throw new Error(`missing weight ${name}`);
+    return tensor;
+  }
+}
+
+/**
+ * Precision of a built graph. Boundaries stay float32 for every choice; `fp16` stores weights and
+ * computes matrix products in half precision; `q4` stores linear weights as 4-bit blocks with
+ * float32 scales; `q4f16` does the same with half-precision activations and scales.
+ */
+export type GraphDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
+
+export interface GraphContext {
+  builder: GraphBuilder;
+  weights: WeightSource;
+  dtype: GraphDtype;
+}
