@@ -72,7 +72,7 @@ export function marEncoderReference(w: Weights, dims: MarDims, latents: ArrayLik
   const length = F + known;
   const projected = dense(w, latents, known, 'mar.z_proj');
   const fake = w.float32('mar.fake_latent');
-  let x = new Float64Array(length * width);
+  let x: Float64Array = new Float64Array(length * width);
   for (let r = 0; r < F; r++) for (let c = 0; c < width; c++) x[r * width + c] = fake[c];
   x.set(projected, F * width);
   x = add(x, positions);
@@ -109,7 +109,7 @@ export function marDecoderReference(
   rotated.set(rows(llmOutput, hidden, 0, known), F * hidden);
   const refined = add(encoded, mlp(w, rotated, length, 'proj_out'));
   const embedded = dense(w, refined, length, 'mar.decoder_embed');
-  let x = Float64Array.from(fill);
+  let x: Float64Array = Float64Array.from(fill);
   for (let r = 0; r < length; r++) for (let c = 0; c < width; c++) x[slots[r] * width + c] = embedded[r * width + c];
   x = add(x, decoderPositions);
   for (let b = 0; b < dims.decoderDepth; b++) x = block(w, x, total, width, dims.decoderHeads, `mar.decoder_blocks.${b}`);
