@@ -51,7 +51,7 @@ export function quantizeQ4(weight: Float32Array, n: number, k: number, options: 
       if (symmetric) {
         let extreme = 0;
         for (let i = 0; i < count; i++) if (Math.abs(weight[start + i]) > Math.abs(extreme)) extreme = weight[start + i];
-        scale = roundScale(extreme / -8);
+        scale = roundScale(extreme / -8) + 0; // + 0 turns −0 (all-zero block) into +0
         zeroPoint = 8;
       } else {
         // The range always contains 0 so that zero weights (and padding) stay exactly zero.
