@@ -1,0 +1,81 @@
+import type { DeviceTensor } from '../../spec/backend.js';
+import type { ModelConfig } from '../../spec/manifest.js';
+import type { Graphs } from '../model/graphs.js';
+import { float32, int64, takeFloat32 } from '../tensor.js';
+
+/** The text (and source image) prefix's KV cache, computed once and reused by every iteration. */
+export interface Prefix {
+  readonly rows: number;
+  /** Padded prefix length P. */
+  readonly length: number;
+  /** `[rows, P]`, 1 on real tokens, 0 on right padding. */
+  readonly mask: Int32Array;
+  /** Real tokens per row (where each row's image block positions start). */
+  readonly validLengths: readonly number[];
+  /** Feeds `past_key_values.{i}.key|value` for the llm graph. */
+  readonly past: Readonly<Record<string, DeviceTensor>>;
+  dispose(): void;
+}
+
+export interface PrefixInput {
+  /** Right-padded ids `[rows][P]`; image slots hold any id (their embeddings are replaced). */
+  readonly ids: readonly (readonly number[])[];
+  readonly mask: readonly (readonly number[])[];
+  /** Visual tokens spliced into every row at `start`: `[length, H]` (image rows, then buffers). */
+  readonly image?: { readonly start: number; readonly embeds: Float32Array; readonly length: number };
+}
+
+/** Token embeddings for `[rows][T]` ids. */
+export async function embedTokens(graphs: Graphs, ids: readonly (readonly number[])[], signal?: AbortSignal) {
+  const rows = ids.length;
+  const length = ids[0]?.length ?? 0;
+  const out = await graphs.run('embed', { input_ids: int64([rows, length], ids.flat()) }, { signal });
+  return takeFloat32(out.inputs_embeds);
+}
+
+/**
+ * Prefill as the reference does: no attention mask (all ones) and positions 0..P−1, so padded rows
+ * run causally over their pads — harmless, because every later call masks those keys.
+ */
+export async function buildPrefix(graphs: Graphs, config: ModelConfig, input: PrefixInput, signal?: AbortSignal): Promise<Prefix> {
+  const { hiddenSize: H, numLayers, numKeyValueHeads: kvHeads, headDim } = config.llm;
+  const rows = input.ids.length;
+  const length = input.ids[0].length;
+  const embeds = (await embedTokens(graphs, input.ids, signal)).data;
+  if (input.image) {
+    const { start, embeds: image, length: imageLength } = input.image;
+    if (image.length !== imageLength * H) throw new Error('image embeddings do not match their slot count');
+    for (let row = 0; row < rows; row++) embeds.set(image, (row * length + start) * H);
+  }
+  const feeds: Record<string, ReturnType<typeof float32>> = {};
+  for (let i = 0; i < numLayers; i++) {
+    feeds[`past_key_values.${i}.key`] = float32([rows, kvHeads, 0, headDim], new Float32Array(0));
+    feeds[`past_key_values.${i}.value`] = float32([rows, kvHeads, 0, headDim], new Float32Array(0));
+  }
+  const positions = Array.from({ length: rows * length }, (_, i) => i % length);
+  const presentNames = Array.from({ length: numLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
+  const out = await graphs.run(
+    'llm',
+    {
+      inputs_embeds: float32([rows, length, H], embeds),
+      attention_mask: int64([rows, length], new Array(rows * length).fill(1)),
+      position_ids: int64([rows, length], positions),
+      ...feeds,
+    },
+    { signal, outputs: presentNames, keepOnDevice: presentNames },
+  );
+  const past: Record<string, DeviceTensor> = {};
+  for (const name of presentNames) past[name.replace('present.', 'past_key_values.')] = out[name];
+  out.last_hidden_state?.dispose();
+  const mask = Int32Array.from(input.mask.flat());
+  return {
+    rows,
+    length,
+    mask,
+    validLengths: input.mask.map((row) => row.reduce((a, b) => a + b, 0)),
+    past,
+    dispose: () => {
+      for (const t of Object.values(past)) t.dispose();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { NumericError } from '../../errors/numeric-error.js';
+import { throwIfAborted } from '../../errors/abort-error.js';
+import type { BackendSession, DeviceTensor, Feed } from '../../spec/backend.js';
+import type { GraphName } from '../../spec/manifest.js';
+
+export interface GraphRunOptions {
+  /** Only these outputs (default all). */
+  readonly outputs?: readonly string[];
+  /** Outputs to leave on the device for the next run. */
+  readonly keepOnDevice?: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+/** What the pipelines see of the loaded model: named graphs to run. */
+export interface Graphs {
+  run(name: GraphName, feeds: Readonly<Record<string, Feed>>, options?: GraphRunOptions): Promise<Record<string, DeviceTensor>>;
+}
+
+/**
+ * Runs sessions from a provider with the SDK's invariants: abort is checked before every run (one
+ * ORT run cannot be interrupted), and float outputs are scanned for NaN/Infinity so a numeric
+ * failure is reported instead of becoming a silent black image.
+ */
+export class CheckedGraphs implements Graphs {
+  constructor(private readonly session: (name: GraphName) => Promise<BackendSession>) {}
+
+  async run(name: GraphName, feeds: Readonly<Record<string, Feed>>, options: GraphRunOptions = {}): Promise<Record<string, DeviceTensor>> {
+    throwIfAborted(options.signal);
+    const session = await this.session(name);
+    throwIfAborted(options.signal);
+    const outputs = await session.run(feeds, { outputs: options.outputs, keepOnDevice: options.keepOnDevice });
+    for (const [output, value] of Object.entries(outputs)) {
+      if (value.location !== 'cpu' || value.type !== 'float32') continue;
+      const host = await value.download();
+      const data = host.data as Float32Array;
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i])) {
+          for (const v of Object.values(outputs)) v.dispose();
+          throw new NumericError(`graph ${name} produced ${data[i]} in output ${output} at element ${i}`, {
+            details: { graph: name, output, index: i },
+          });
+        }
+      }
+    }
+    try {
+      throwIfAborted(options.signal);
+    } catch (error) {
+      for (const v of Object.values(outputs)) v.dispose();
+      throw error;
+    }
+    return outputs;
+  }
+}

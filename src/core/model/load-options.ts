@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import type { Backend } from '../../spec/backend.js';
+import { CAPABILITIES, DTYPES, GRAPH_NAMES } from '../../spec/manifest.js';
+import type { LoadProgressCallback } from '../../spec/progress.js';
+import { signalSchema } from '../options/common.js';
+
+const dtypeSchema = z.enum(DTYPES);
+
+export const loadOptionsSchema = z
+  .object({
+    /** `auto` tries the adapter's devices in priority order (Node: cuda → webgpu → cpu; browser: webgpu → wasm). */
+    device: z.enum(['auto', 'cuda', 'webgpu', 'cpu', 'wasm']).default('auto'),
+    /** One dtype for all graphs, a per-graph map, or `auto` (the device's fallback chain). */
+    dtype: z.union([z.literal('auto'), dtypeSchema, z.partialRecord(z.enum(GRAPH_NAMES), dtypeSchema)]).default('auto'),
+    /** A ready backend (custom adapter, the mock in tests) or the name of a bundled adapter. */
+    backend: z
+      .union([
+        z.enum(['node-ort', 'web-ort']),
+        z.custom<Backend>((v) => typeof v === 'object' && v !== null && typeof (v as Backend).createSession === 'function', {
+          message: 'expected a Backend',
+        }),
+      ])
+      .optional(),
+    /** Which capabilities to prepare (their files are fetched at load). Default: all the model has. */
+    capabilities: z.array(z.enum(CAPABILITIES)).min(1).optional(),
+    /** Create every session during load instead of on first use. */
+    eager: z.boolean().default(false),
+    onProgress: z.custom<LoadProgressCallback>((v) => typeof v === 'function', { message: 'expected a function' }).optional(),
+    signal: signalSchema.optional(),
+    /** Node: where remote files are cached (default ~/.cache/unipic). */
+    cacheDir: z.string().min(1).optional(),
+    /** Never touch the network: everything must already be cached or local. */
+    offline: z.boolean().default(false),
+    /** CPU/wasm threads per session (adapter default when absent). */
+    threads: z.number().int().min(1).max(256).optional(),
+    /** Adapter-specific settings (e.g. web-ort `wasmPaths`), validated by the adapter. */
+    backendOptions: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export type LoadOptions = z.input<typeof loadOptionsSchema>;
+export type ParsedLoadOptions = z.output<typeof loadOptionsSchema>;

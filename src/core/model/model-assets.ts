@@ -1,0 +1,71 @@
+import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
+import type { Manifest } from '../../spec/manifest.js';
+import type { PositionTables } from '../generation/position-tables.js';
+import { readMaskToken, readPositionTables } from './position-table-file.js';
+
+/**
+ * The model's small data files, read once on first need: position tables per output size, the
+ * mask token, the tokenizer. Also holds cross-call caches (an understood image's prefix KV) so
+ * dispose() can free them.
+ */
+export class ModelAssets {
+  private readonly tables = new Map<number, Promise<PositionTables>>();
+  private maskToken: Promise<Float32Array> | undefined;
+  private readonly cached = new Map<string, { value: unknown; dispose(): void }>();
+
+  constructor(
+    readonly manifest: Manifest,
+    readonly read: (path: string) => Promise<Uint8Array>,
+  ) {}
+
+  /** Output sizes this model has position tables for. */
+  get sizes(): number[] {
+    return this.manifest.resolutions.map((r) => r.size);
+  }
+
+  /** The default output size: the largest the model was converted for (UniPic: 1024). */
+  get defaultSize(): number {
+    return Math.max(...this.sizes);
+  }
+
+  positionTables(size: number): Promise<PositionTables> {
+    const resolution = this.manifest.resolutions.find((r) => r.size === size);
+    if (!resolution) {
+      throw new InvalidOptionsError(`size ${size} is not available in this model (sizes: ${this.sizes.join(', ')})`, {
+        details: { issues: [{ path: 'size', message: `expected one of ${this.sizes.join(', ')}` }] },
+      });
+    }
+    let tables = this.tables.get(size);
+    if (!tables) {
+      const { bufferSize, encoderWidth } = this.manifest.config.mar;
+      tables = this.read(resolution.tables).then((bytes) =>
+        readPositionTables(bytes, size, resolution.grid, bufferSize, encoderWidth, resolution.tables),
+      );
+      tables.catch(() => this.tables.delete(size));
+      this.tables.set(size, tables);
+    }
+    return tables;
+  }
+
+  mask(): Promise<Float32Array> {
+    this.maskToken ??= this.read(this.manifest.constants).then((bytes) =>
+      readMaskToken(bytes, this.manifest.config.mar.decoderWidth, this.manifest.constants),
+    );
+    return this.maskToken;
+  }
+
+  /** A cross-call cache slot (one value per key); replacing or disposing frees the old value. */
+  getCached<T>(key: string): T | undefined {
+    return this.cached.get(key)?.value as T | undefined;
+  }
+
+  setCached<T>(key: string, value: T, dispose: () => void): void {
+    this.cached.get(key)?.dispose();
+    this.cached.set(key, { value, dispose });
+  }
+
+  dispose(): void {
+    for (const entry of this.cached.values()) entry.dispose();
+    this.cached.clear();
+  }
+}

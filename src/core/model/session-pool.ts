@@ -1,0 +1,84 @@
+import type { Backend, BackendSession, GraphSource } from '../../spec/backend.js';
+import type { Dtype, GraphName, Manifest } from '../../spec/manifest.js';
+import type { ResolvedFile, ResolvedFiles } from '../sources/resolved-file.js';
+
+/** Graph files (model + external data) of the chosen dtype for each graph. */
+export function graphFiles(manifest: Manifest, name: GraphName, dtype: Dtype): string[] {
+  const variant = manifest.graphs[name]?.[dtype];
+  if (!variant) throw new Error(`graph ${name} has no ${dtype} variant`);
+  return [variant.file, ...variant.externalData];
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function toGraphSource(name: string, graph: ResolvedFile, data: ResolvedFile[]): GraphSource {
+  // External data is named relative to the graph file, which sits beside it.
+  const externalData = data.map((file) =>
+    file.kind === 'bytes'
+      ? { path: baseName(file.entry.path), data: file.bytes }
+      : { path: baseName(file.entry.path), data: file.kind === 'url' ? file.url : file.path },
+  );
+  if (graph.kind === 'path') return { name, path: graph.path };
+  if (graph.kind === 'url') return { name, path: graph.url, externalData };
+  return { name, bytes: graph.bytes, externalData };
+}
+
+/**
+ * Creates each graph's session once, on first use (or eagerly), and frees them all on dispose.
+ * Concurrent first uses share one creation.
+ */
+export class SessionPool {
+  private readonly sessions = new Map<GraphName, Promise<BackendSession>>();
+  private disposed = false;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly manifest: Manifest,
+    private readonly dtypes: Partial<Record<GraphName, Dtype>>,
+    private readonly files: () => Promise<ResolvedFiles>,
+    private readonly options: { threads?: number; onCreate?: (name: GraphName, ms: number) => void } = {},
+  ) {}
+
+  get created(): GraphName[] {
+    return [...this.sessions.keys()];
+  }
+
+  get(name: GraphName): Promise<BackendSession> {
+    if (this.disposed) return Promise.reject(new Error('session pool is disposed'));
+    let session = this.sessions.get(name);
+    if (!session) {
+      session = this.create(name);
+      this.sessions.set(name, session);
+      // A failed creation may be retried by the next call.
+      session.catch(() => this.sessions.delete(name));
+    }
+    return session;
+  }
+
+  private async create(name: GraphName): Promise<BackendSession> {
+    const dtype = this.dtypes[name];
+    if (!dtype) throw new Error(`this model has no ${name} graph`);
+    const [graphPath, ...dataPaths] = graphFiles(this.manifest, name, dtype);
+    const files = await this.files();
+    const started = Date.now();
+    const session = await this.backend.createSession(
+      toGraphSource(name, files.get(graphPath), dataPaths.map((p) => files.get(p))),
+      { threads: this.options.threads },
+    );
+    if (this.disposed) {
+      await session.dispose();
+      throw new Error('session pool is disposed');
+    }
+    this.options.onCreate?.(name, Date.now() - started);
+    return session;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const pending = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(pending.map(async (p) => (await p.catch(() => undefined))?.dispose()));
+  }
+}

@@ -1,0 +1,229 @@
+import { EventEmitter } from 'eventemitter3';
+import { AbortError, throwIfAborted } from '../../errors/abort-error.js';
+import { DisposedError } from '../../errors/disposed-error.js';
+import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
+import { UniPicError } from '../../errors/unipic-error.js';
+import type { Backend, BackendInfo } from '../../spec/backend.js';
+import { CAPABILITIES, CAPABILITY_GRAPHS, type Capability, type Dtype, type GraphName, type Manifest, type ModelConfig } from '../../spec/manifest.js';
+import { validate } from '../options/validate.js';
+import { Run, type RunController } from '../run/run.js';
+import { TaskQueue } from '../run/task-queue.js';
+import { chooseDtypes } from './dtype-choice.js';
+import { CheckedGraphs, type Graphs } from './graphs.js';
+import { loadOptionsSchema, type LoadOptions, type ParsedLoadOptions } from './load-options.js';
+import type { UniPicEvents } from './model-events.js';
+import { ModelAssets } from './model-assets.js';
+import type { OpenedModel, Platform } from './platform.js';
+import { graphFiles, SessionPool } from './session-pool.js';
+
+/** A model class with the platform set (the `UniPic` export of each entry point). */
+export interface ModelClass<T extends UniPicModel> {
+  new (parts: ModelParts): T;
+  platform: Platform | undefined;
+}
+
+/** Everything a capability pipeline gets from the model for one call. */
+export interface CallContext {
+  readonly graphs: Graphs;
+  readonly config: ModelConfig;
+  readonly assets: ModelAssets;
+  readonly signal: AbortSignal;
+  warn(code: string, message: string): void;
+}
+
+/** @internal The pieces a model is made of (built by `load`). */
+export interface ModelParts {
+  readonly opened: OpenedModel;
+  readonly backend: Backend;
+  readonly ownsBackend: boolean;
+  readonly info: BackendInfo;
+  readonly dtypes: Partial<Record<GraphName, Dtype>>;
+  readonly capabilities: readonly Capability[];
+  readonly pool: SessionPool;
+  readonly assets: ModelAssets;
+}
+
+/**
+ * A loaded UniPic model. Calls return runs (async iterables of events with a `result` promise);
+ * calls on one model queue rather than race; `dispose()` aborts what runs and frees every session.
+ */
+export class UniPicModel extends EventEmitter<UniPicEvents> {
+  /** @internal Set by the platform entry point (`unipic` for Node or browsers). */
+  static platform: Platform | undefined;
+
+  readonly manifest: Manifest;
+  readonly config: ModelConfig;
+  /** What this loaded model can do (graphs present and prepared). */
+  readonly capabilities: readonly Capability[];
+  /** The backend's device and limits. */
+  readonly backendInfo: BackendInfo;
+  /** The dtype chosen for each graph. */
+  readonly dtypes: Readonly<Partial<Record<GraphName, Dtype>>>;
+
+  private readonly parts: ModelParts;
+  private readonly queue = new TaskQueue();
+  private readonly active = new Set<Run<{ type: string }, unknown>>();
+  private isDisposed = false;
+  private nextRunId = 1;
+  protected readonly graphs: Graphs;
+
+  /** @internal Use `UniPic.load()`. */
+  constructor(parts: ModelParts) {
+    super();
+    this.parts = parts;
+    this.manifest = parts.opened.manifest;
+    this.config = parts.opened.manifest.config;
+    this.capabilities = parts.capabilities;
+    this.backendInfo = parts.info;
+    this.dtypes = parts.dtypes;
+    this.graphs = new CheckedGraphs((name) => parts.pool.get(name));
+  }
+
+  /** Load a converted model folder (`unipic.json` + graphs) from a path, URL, file map or ModelSource. */
+  static async load<T extends UniPicModel>(this: ModelClass<T>, source: unknown, options: LoadOptions = {}): Promise<T> {
+    const parsed: ParsedLoadOptions = validate(loadOptionsSchema, options, 'load');
+    const platform = this.platform;
+    if (!platform) throw new UniPicError('NO_PLATFORM', 'import UniPic from "unipic" (the platform entry point), not from internal modules');
+    const { signal } = parsed;
+    throwIfAborted(signal);
+    const warnings: { code: string; message: string }[] = [];
+    const opened = await platform.openModel(source, {
+      signal,
+      cacheDir: parsed.cacheDir,
+      offline: parsed.offline,
+      onProgress: parsed.onProgress,
+    });
+    const manifest = opened.manifest;
+    const present = CAPABILITIES.filter((c) => CAPABILITY_GRAPHS[c].every((g) => manifest.graphs[g]));
+    const capabilities = parsed.capabilities ?? present;
+    const missing = capabilities.filter((c) => !present.includes(c));
+    if (missing.length) {
+      throw new InvalidOptionsError(`this model cannot ${missing.join(', ')}: its folder lacks the graphs`, {
+        details: { issues: [{ path: 'capabilities', message: `not in this model: ${missing.join(', ')}` }] },
+      });
+    }
+
+    const ownsBackend = typeof parsed.backend !== 'object';
+    const backend = typeof parsed.backend === 'object' ? parsed.backend : await platform.createBackend(parsed.backend);
+    let pool: SessionPool | undefined;
+    try {
+      const info = await backend.init({ device: parsed.device, onWarning: (w) => warnings.push(w), extra: parsed.backendOptions });
+      throwIfAborted(signal);
+      const choice = chooseDtypes(manifest, info.device, info.fp16, parsed.dtype);
+      for (const message of choice.warnings) warnings.push({ code: 'dtype-fallback', message });
+      const needed = [...new Set(capabilities.flatMap((c) => CAPABILITY_GRAPHS[c]))];
+      const dtypes = Object.fromEntries(needed.map((g) => [g, choice.byGraph[g]])) as Partial<Record<GraphName, Dtype>>;
+      const files = [
+        ...needed.flatMap((g) => graphFiles(manifest, g, dtypes[g] as Dtype)),
+        manifest.tokenizer.json,
+        manifest.tokenizer.config,
+        manifest.constants,
+        ...manifest.resolutions.map((r) => r.tables),
+      ];
+      const resolved = await opened.resolve(files);
+      throwIfAborted(signal);
+      let model: T | undefined;
+      pool = new SessionPool(backend, manifest, dtypes, async () => resolved, {
+        threads: parsed.threads,
+        onCreate: (graph, ms) => model?.emit('session-create', { graph, ms }),
+      });
+      const assets = new ModelAssets(manifest, (path) => platform.readFile(resolved.get(path)));
+      const created = new this({ opened, backend, ownsBackend, info, dtypes, capabilities, pool, assets });
+      model = created;
+      if (parsed.eager) await created.createSessions(needed, parsed.onProgress, signal);
+      for (const w of warnings) queueMicrotask(() => created.emit('warning', w));
+      created.loadWarnings = warnings;
+      return created;
+    } catch (error) {
+      await pool?.dispose();
+      if (ownsBackend) await backend.dispose();
+      throw error;
+    }
+  }
+
+  /** Warnings raised while loading (device or dtype fallbacks). */
+  loadWarnings: readonly { code: string; message: string }[] = [];
+
+  private async createSessions(graphs: GraphName[], onProgress: ParsedLoadOptions['onProgress'], signal?: AbortSignal): Promise<void> {
+    let done = 0;
+    for (const graph of graphs) {
+      throwIfAborted(signal);
+      onProgress?.({ phase: 'session-create', file: graph, fileLoaded: 0, fileTotal: 1, loaded: done, total: graphs.length });
+      await this.parts.pool.get(graph);
+      done++;
+      onProgress?.({ phase: 'session-create', file: graph, fileLoaded: 1, fileTotal: 1, loaded: done, total: graphs.length });
+    }
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  /** Number of calls waiting or running. */
+  get pendingCalls(): number {
+    return this.queue.pending;
+  }
+
+  /**
+   * Start a call: validate, queue behind earlier calls, run with a signal that follows the
+   * caller's signal, `break`, `run.abort()` and `dispose()`.
+   */
+  protected startRun<Event extends { type: string }, Result>(
+    capability: Capability,
+    signal: AbortSignal | undefined,
+    body: (context: CallContext, controller: RunController<Event>) => Promise<Result>,
+  ): Run<Event, Result> {
+    if (this.isDisposed) throw new DisposedError('this model was disposed');
+    if (!this.capabilities.includes(capability)) {
+      throw new UniPicError('CAPABILITY_UNAVAILABLE', `this model was not loaded for ${capability} (capabilities: ${this.capabilities.join(', ')})`);
+    }
+    const id = this.nextRunId++;
+    const run: Run<Event, Result> = new Run<Event, Result>(
+      (controller) =>
+        this.queue.enqueue(async () => {
+          throwIfAborted(controller.signal);
+          if (this.isDisposed) throw new AbortError('the model was disposed');
+          const started = Date.now();
+          this.emit('run-start', { capability, id });
+          const context: CallContext = {
+            graphs: this.graphs,
+            config: this.config,
+            assets: this.parts.assets,
+            signal: controller.signal,
+            warn: (code, message) => controller.emit({ type: 'warning', code, message } as unknown as Event),
+          };
+          try {
+            const result = await body(context, controller);
+            this.emit('run-end', { capability, id, outcome: 'success', ms: Date.now() - started });
+            return result;
+          } catch (error) {
+            const aborted = controller.signal.aborted || (UniPicError.isInstance(error) && error.code === 'ABORTED');
+            this.emit('run-end', { capability, id, outcome: aborted ? 'aborted' : 'error', ms: Date.now() - started });
+            throw error;
+          }
+        }),
+      signal,
+    );
+    this.active.add(run as Run<{ type: string }, unknown>);
+    run.result.then(
+      () => this.active.delete(run as Run<{ type: string }, unknown>),
+      () => this.active.delete(run as Run<{ type: string }, unknown>),
+    );
+    return run;
+  }
+
+  /** Abort every call, wait for them to stop, then free every session and the backend. */
+  async dispose(): Promise<void> {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    const runs = [...this.active];
+    for (const run of runs) run.abort(new AbortError('the model was disposed'));
+    await Promise.all(runs.map((r) => r.result.catch(() => undefined)));
+    this.parts.assets.dispose();
+    await this.parts.pool.dispose();
+    if (this.parts.ownsBackend) await this.parts.backend.dispose();
+    this.parts.opened.release?.();
+    this.emit('dispose');
+    this.removeAllListeners();
+  }
+}
