@@ -97,3 +97,17 @@ function roundHalfEven(value: number): number {
   if (fraction < 0.5) return floor;
   return floor % 2 === 0 ? floor : floor + 1;
 }
+
+/**
+ * The same blocks in com.microsoft GatherBlockQuantized layout (gather axis 0, quantize axis 1):
+ * data `[N, ceil(K/2)]` without MatMulNBits' padding of the last block; scales and zero points
+ * keep their MatMulNBits order, shaped `[N, blocksPerRow]` and `[N, ceil(blocksPerRow/2)]`.
+ */
+export function gatherLayout(weight: Q4Weight): Uint8Array {
+  const rowBytes = Math.ceil(weight.k / 2);
+  const paddedRowBytes = weight.blocksPerRow * (Q4_BLOCK_SIZE / 2);
+  if (rowBytes === paddedRowBytes) return weight.packed;
+  const out = new Uint8Array(weight.n * rowBytes);
+  for (let row = 0; row < weight.n; row++) out.set(weight.packed.subarray(row * paddedRowBytes, row * paddedRowBytes + rowBytes), row * rowBytes);
+  return out;
+}
