@@ -25,6 +25,7 @@ interface Layout {
   readonly height: number;
   readonly exif?: Uint8Array;
   readonly animated?: boolean;
+  readonly components?: number;
 }
 
 function readLayout(bytes: Uint8Array, format: ImageFormat, headerOnly: boolean): Layout {
@@ -33,9 +34,9 @@ function readLayout(bytes: Uint8Array, format: ImageFormat, headerOnly: boolean)
   return readWebpLayout(bytes);
 }
 
-function decodePixels(bytes: Uint8Array, format: ImageFormat, maxPixels: number): DecodedPixels | Promise<DecodedPixels> {
+function decodePixels(bytes: Uint8Array, format: ImageFormat, layout: Layout, maxPixels: number): DecodedPixels | Promise<DecodedPixels> {
   if (format === 'png') return decodePng(bytes);
-  if (format === 'jpeg') return decodeJpeg(bytes, maxPixels);
+  if (format === 'jpeg') return decodeJpeg(bytes, layout.components ?? 3, maxPixels);
   return decodeWebp(bytes);
 }
 
@@ -73,7 +74,7 @@ export async function decodeImageBytes(bytes: Uint8Array, settings: DecodeSettin
 
   let pixels: DecodedPixels;
   try {
-    pixels = await decodePixels(bytes, format, settings.maxPixels);
+    pixels = await decodePixels(bytes, format, layout, settings.maxPixels);
   } catch (error) {
     throw invalid(`could not be decoded as ${format}: ${reason(error)}`, error);
   }

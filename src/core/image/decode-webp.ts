@@ -1,42 +1,6 @@
 import type { DecodedPixels } from './rgb-image.js';
-
-interface WebpDecoder {
-  decode(buffer: ArrayBuffer): Promise<{ width: number; height: number; data: Uint8ClampedArray }>;
-}
-
-let decoder: Promise<WebpDecoder> | undefined;
-
-/**
- * @jsquash/webp (libwebp compiled to wasm), loaded on first use. In Node its wasm is read from
- * node_modules and handed over compiled; in browsers its own glue fetches it next to the module.
- */
-function webpDecoder(): Promise<WebpDecoder> {
-  decoder ??= (async () => {
-    const module = await import('@jsquash/webp/decode.js');
-    const { isNode, webpWasmModule } = await import('./node-access.js');
-    if (isNode()) await module.init(await webpWasmModule());
-    return { decode: module.default };
-  })();
-  decoder.catch(() => {
-    decoder = undefined;
-  });
-  return decoder;
-}
-
-function fromRgba(width: number, height: number, rgba: ArrayLike<number>): DecodedPixels {
-  const count = width * height;
-  const rgb = new Uint8Array(count * 3);
-  const alpha = new Uint8Array(count);
-  let opaque = true;
-  for (let i = 0; i < count; i++) {
-    rgb[i * 3] = rgba[i * 4];
-    rgb[i * 3 + 1] = rgba[i * 4 + 1];
-    rgb[i * 3 + 2] = rgba[i * 4 + 2];
-    alpha[i] = rgba[i * 4 + 3];
-    if (alpha[i] !== 255) opaque = false;
-  }
-  return opaque ? { width, height, rgb } : { width, height, rgb, alpha };
-}
+import { rgbaToPixels } from './rgba-to-pixels.js';
+import { wasmCodec } from './wasm-codec.js';
 
 /** Browsers that cannot load the wasm still decode WebP natively (pixels then depend on the browser). */
 async function decodeWithBrowser(bytes: Uint8Array): Promise<DecodedPixels | undefined> {
@@ -50,21 +14,22 @@ async function decodeWithBrowser(bytes: Uint8Array): Promise<DecodedPixels | und
   const context = canvas.getContext('2d')!;
   context.drawImage(bitmap, 0, 0);
   bitmap.close();
-  const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
-  return fromRgba(canvas.width, canvas.height, data);
+  return rgbaToPixels(canvas.width, canvas.height, context.getImageData(0, 0, canvas.width, canvas.height).data);
 }
 
+/**
+ * WebP through @jsquash/webp (libwebp in wasm, the library Pillow links too: pixels match Pillow
+ * exactly in the fixtures, lossy included).
+ */
 export async function decodeWebp(bytes: Uint8Array): Promise<DecodedPixels> {
-  let webp: WebpDecoder;
+  let codec;
   try {
-    webp = await webpDecoder();
+    codec = await wasmCodec('webp');
   } catch (error) {
     const native = await decodeWithBrowser(bytes).catch(() => undefined);
     if (native) return native;
-    throw new Error('the WebP decoder (@jsquash/webp wasm) could not be loaded', { cause: error });
+    throw new Error(`the WebP decoder (@jsquash/webp wasm) could not be loaded: ${String(error)}`, { cause: error });
   }
-  // The decoder takes an ArrayBuffer holding exactly the file.
-  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-  const image = await webp.decode(own ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer);
-  return fromRgba(image.width, image.height, image.data);
+  const { image } = await codec.decode(bytes);
+  return rgbaToPixels(image.width, image.height, image.data);
 }

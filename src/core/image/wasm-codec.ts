@@ -49,8 +49,14 @@ async function createCodec(name: CodecName): Promise<WasmCodec> {
     decode(bytes) {
       const run = queue.then(async () => {
         messages = [];
-        const image = await module.default(exactBuffer(bytes));
-        return { image, warnings: messages };
+        try {
+          const image = await module.default(exactBuffer(bytes));
+          return { image, warnings: messages };
+        } catch (error) {
+          // Emscripten's exit status says nothing; the library's last words say what went wrong.
+          const said = messages.join('; ');
+          throw new Error(said || (error instanceof Error ? error.message : String(error)), { cause: error });
+        }
       });
       queue = run.catch(() => undefined);
       return run;
