@@ -1,0 +1,126 @@
+import { readFile } from 'node:fs/promises';
+import type { BackendInitOptions, GraphSource, SessionOptions } from '../../src/spec/backend.js';
+import type { DeviceAttempt } from '../../src/errors/index.js';
+import { OrtBackend, type DeviceReport, type ModelInput, type PreparedRuntime } from '../shared/ort-backend.js';
+import type { RuntimeImporter } from '../shared/load-runtime.js';
+import type { OrtRuntime, OrtSessionOptions, OrtTensor } from '../shared/ort-runtime.js';
+import { parseExtra } from '../shared/parse-extra.js';
+import { probeFloat16 } from '../shared/probes.js';
+import { IdentityDownloader } from './identity-downloader.js';
+import { loadOnnxruntimeNode } from './load-onnxruntime-node.js';
+import {
+  NODE_ORT_DEVICES,
+  nodeOrtInitExtraSchema,
+  nodeOrtSessionExtraSchema,
+  type NodeOrtDevice,
+  type NodeOrtInitExtra,
+} from './node-ort-options.js';
+
+export interface NodeOrtBackendOptions {
+  /** How to import onnxruntime-node; tests inject failures here. Default: `import('onnxruntime-node')`. */
+  readonly importRuntime?: RuntimeImporter;
+}
+
+/** onnxruntime-node's own names for its execution providers. */
+type SupportedBackend = { name: string; bundled: boolean };
+
+/**
+ * The Node backend on onnxruntime-node: CUDA, WebGPU (Dawn, bundled) or CPU. Models load by file
+ * path, so ORT maps the weights itself and finds `.data` files beside the graph.
+ */
+export class NodeOrtBackend extends OrtBackend<NodeOrtDevice> {
+  readonly name = 'node-ort';
+  protected readonly offeredDevices = NODE_ORT_DEVICES;
+  private initExtra: NodeOrtInitExtra = {};
+  private supported: readonly SupportedBackend[] | undefined;
+  private downloader: IdentityDownloader | undefined;
+
+  constructor(private readonly options: NodeOrtBackendOptions = {}) {
+    super();
+  }
+
+  protected async prepareRuntime(options: BackendInitOptions): Promise<PreparedRuntime<NodeOrtDevice>> {
+    this.initExtra = parseExtra(this.name, 'init', nodeOrtInitExtraSchema, options.extra);
+    const runtime = await loadOnnxruntimeNode(this.options.importRuntime);
+    const listing = (runtime as { listSupportedBackends?: () => SupportedBackend[] }).listSupportedBackends;
+    this.supported = typeof listing === 'function' ? listing() : undefined;
+    return { runtime, autoOrder: this.initExtra.autoOrder ?? NODE_ORT_DEVICES };
+  }
+
+  protected executionProviders(device: NodeOrtDevice): unknown[] {
+    if (device === 'cuda') return [{ name: 'cuda', deviceId: this.initExtra.deviceId ?? 0 }];
+    return [device];
+  }
+
+  protected override unavailableReason(device: NodeOrtDevice): string | undefined {
+    if (!this.supported || this.supported.some((backend) => backend.name === device)) return undefined;
+    return `this onnxruntime-node build has no ${device} execution provider (it lists ${this.supported.map((backend) => backend.name).join(', ')})`;
+  }
+
+  protected sessionOptions(_device: NodeOrtDevice, options: SessionOptions): OrtSessionOptions {
+    const { configEntries, ...extra } = parseExtra(this.name, 'session', nodeOrtSessionExtraSchema, options.extra);
+    return {
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+      ...extra,
+      // The binding turns each key into a session config entry.
+      ...(configEntries ? { extra: configEntries } : {}),
+    };
+  }
+
+  /**
+   * A path goes to ORT as is (it resolves `.data` beside the graph). External data given as a
+   * path string is read here: the Node binding takes only bytes for `externalData`.
+   */
+  protected async modelInput(graph: GraphSource): Promise<ModelInput> {
+    const model = graph.path ?? (graph.bytes as Uint8Array);
+    if (!graph.externalData?.length) return { model };
+    const externalData = await Promise.all(
+      graph.externalData.map(async ({ path, data }) => ({ path, data: typeof data === 'string' ? new Uint8Array(await readFile(data)) : data })),
+    );
+    return { model, externalData };
+  }
+
+  /**
+   * Only WebGPU: the binding's 'gpu-buffer' output location binds WebGPU memory, so CUDA outputs
+   * always come back to the CPU (there is no CUDA IO binding in onnxruntime-node 1.30).
+   */
+  protected keepsOutputsOnDevice(device: NodeOrtDevice): boolean {
+    return device === 'webgpu' && this.initExtra.ioBinding !== false;
+  }
+
+  protected override fetchesAllOutputs(device: NodeOrtDevice): boolean {
+    return this.keepsOutputsOnDevice(device);
+  }
+
+  protected downloadDeviceTensor(tensor: OrtTensor): Promise<unknown> {
+    this.downloader ??= new IdentityDownloader(this.runtime, this.executionProviders('webgpu'));
+    return this.downloader.download(tensor);
+  }
+
+  protected async describeDevice(
+    device: NodeOrtDevice,
+    runtime: OrtRuntime,
+    failed: readonly DeviceAttempt[],
+    autoOrder: readonly NodeOrtDevice[],
+  ): Promise<DeviceReport<NodeOrtDevice>> {
+    // The CPU EP has float16 kernels for only part of the ops; fp16 graphs are not advised there.
+    const fp16 = device === 'cpu' ? false : await probeFloat16(runtime, this.executionProviders(device));
+    // Listed: the device in use, and untried devices whose provider ships inside the package
+    // (cpu, webgpu); a device that failed is never listed, and CUDA only once it has worked.
+    const failedDevices = new Set(failed.map((attempt) => attempt.device));
+    const bundled = (candidate: NodeOrtDevice) =>
+      this.supported ? this.supported.some((backend) => backend.name === candidate && backend.bundled) : candidate === 'cpu';
+    const availableDevices = NODE_ORT_DEVICES.filter(
+      (candidate) => candidate === device || (autoOrder.includes(candidate) && !failedDevices.has(candidate) && bundled(candidate)),
+    );
+    return { fp16, limits: {}, availableDevices };
+  }
+
+  protected override async releaseInternals(): Promise<void> {
+    const downloader = this.downloader;
+    this.downloader = undefined;
+    await downloader?.release();
+  }
+}

@@ -1,0 +1,133 @@
+import type { BackendInfo, BackendInitOptions, GraphSource, SessionOptions } from '../../src/spec/backend.js';
+import type { DeviceAttempt } from '../../src/errors/index.js';
+import { OrtBackend, type DeviceReport, type ModelInput, type PreparedRuntime } from '../shared/ort-backend.js';
+import type { RuntimeImporter } from '../shared/load-runtime.js';
+import type { OrtRuntime, OrtSessionOptions, OrtTensor } from '../shared/ort-runtime.js';
+import { parseExtra } from '../shared/parse-extra.js';
+import { probeFloat16 } from '../shared/probes.js';
+import { loadOnnxruntimeWeb } from './load-onnxruntime-web.js';
+import { WEB_ORT_DEVICES, webOrtInitExtraSchema, webOrtSessionExtraSchema, type WebOrtDevice } from './web-ort-options.js';
+
+export interface WebOrtBackendOptions {
+  /**
+   * How to import onnxruntime-web. Default `import('onnxruntime-web')`; pass
+   * `() => import('onnxruntime-web/webgpu')` for the build with native WebGPU kernels.
+   */
+  readonly importRuntime?: RuntimeImporter;
+}
+
+/** `ort.env` as far as this adapter touches it. */
+interface WebOrtEnvironment {
+  readonly wasm: { numThreads?: number; wasmPaths?: unknown };
+  readonly webgpu?: { readonly device?: Promise<{ readonly limits?: { readonly maxBufferSize?: number } }> };
+}
+
+// Browsers refuse (or cannot fetch into) single buffers past 2 GiB, so no model file may be larger.
+const MAX_BROWSER_FILE_BYTES = 2 ** 31 - 1;
+
+/**
+ * The browser backend on onnxruntime-web: WebGPU or WebAssembly. Models and external data load
+ * from URLs (ORT fetches them; no copy through the JS heap) or from bytes. Must stay free of
+ * `onnxruntime-node` and `node:` imports: it is what browser bundles get.
+ */
+export class WebOrtBackend extends OrtBackend<WebOrtDevice> {
+  readonly name = 'web-ort';
+  protected readonly offeredDevices = WEB_ORT_DEVICES;
+  private environment: WebOrtEnvironment | undefined;
+  private threadsWarned = false;
+
+  constructor(private readonly options: WebOrtBackendOptions = {}) {
+    super();
+  }
+
+  protected async prepareRuntime(options: BackendInitOptions): Promise<PreparedRuntime<WebOrtDevice>> {
+    const extra = parseExtra(this.name, 'init', webOrtInitExtraSchema, options.extra);
+    const runtime = await loadOnnxruntimeWeb(this.options.importRuntime);
+    this.environment = (runtime as unknown as { env: WebOrtEnvironment }).env;
+    const wasm = this.environment.wasm;
+    if (extra.wasmPaths !== undefined) wasm.wasmPaths = extra.wasmPaths;
+    // Threads in Node spawn worker_threads that keep the process alive and gain little on the
+    // small test graphs; one thread is the safe default there.
+    if (extra.numThreads !== undefined) wasm.numThreads = extra.numThreads;
+    else if (runsInNode()) wasm.numThreads = 1;
+    return { runtime, autoOrder: extra.autoOrder ?? WEB_ORT_DEVICES };
+  }
+
+  protected executionProviders(device: WebOrtDevice): unknown[] {
+    return [device];
+  }
+
+  protected override unavailableReason(device: WebOrtDevice): string | undefined {
+    if (device !== 'webgpu') return undefined;
+    const gpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
+    return gpu ? undefined : 'WebGPU is not available here (navigator.gpu is missing)';
+  }
+
+  protected sessionOptions(_device: WebOrtDevice, options: SessionOptions): OrtSessionOptions {
+    const { configEntries, ...extra } = parseExtra(this.name, 'session', webOrtSessionExtraSchema, options.extra);
+    if (options.threads !== undefined && options.threads !== this.environment?.wasm.numThreads && !this.threadsWarned) {
+      this.threadsWarned = true;
+      this.warn?.({
+        code: 'option-ignored',
+        message: `${this.name}: per-session threads (${options.threads}) are ignored; WebAssembly threads are set once, by init extra.numThreads`,
+      });
+    }
+    return {
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      ...extra,
+      ...(configEntries ? { extra: configEntries } : {}),
+    };
+  }
+
+  /** A URL (or, in Node, a file path) and URL/bytes external data go to ORT unchanged. */
+  protected async modelInput(graph: GraphSource): Promise<ModelInput> {
+    const model = graph.path ?? (graph.bytes as Uint8Array);
+    return graph.externalData?.length ? { model, externalData: graph.externalData } : { model };
+  }
+
+  protected keepsOutputsOnDevice(device: WebOrtDevice): boolean {
+    return device === 'webgpu';
+  }
+
+  protected downloadDeviceTensor(tensor: OrtTensor): Promise<unknown> {
+    return tensor.getData();
+  }
+
+  protected async describeDevice(
+    device: WebOrtDevice,
+    runtime: OrtRuntime,
+    failed: readonly DeviceAttempt[],
+    autoOrder: readonly WebOrtDevice[],
+  ): Promise<DeviceReport<WebOrtDevice>> {
+    const limits: { maxFileBytes: number; maxBufferBytes?: number } = { maxFileBytes: MAX_BROWSER_FILE_BYTES };
+    let fp16 = false;
+    if (device === 'webgpu') {
+      fp16 = await probeFloat16(runtime, this.executionProviders(device));
+      const maxBufferBytes = await this.webgpuMaxBufferBytes();
+      if (maxBufferBytes !== undefined) limits.maxBufferBytes = maxBufferBytes;
+    }
+    const failedDevices = new Set(failed.map((attempt) => attempt.device));
+    // wasm needs nothing but the runtime files, so it counts as available unless it failed.
+    const availableDevices = WEB_ORT_DEVICES.filter(
+      (candidate) => candidate === device || (candidate === 'wasm' && autoOrder.includes(candidate) && !failedDevices.has(candidate)),
+    );
+    return { fp16, limits: limits as BackendInfo['limits'], availableDevices };
+  }
+
+  /** The GPUDevice ORT created (after the probe, the getter resolves to it). */
+  private async webgpuMaxBufferBytes(): Promise<number | undefined> {
+    try {
+      const device = await this.environment?.webgpu?.device;
+      return device?.limits?.maxBufferSize;
+    } catch {
+      // Only a reported limit; the backend works without it.
+      return undefined;
+    }
+  }
+}
+
+function runsInNode(): boolean {
+  const process = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof process?.versions?.node === 'string';
+}
