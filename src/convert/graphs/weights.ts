@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 
 /**
@@ -17,7 +18,7 @@ export class MemoryWeights implements WeightSource {
     for (const [name, tensor] of Object.entries(tensors)) {
       const count = tensor.shape.reduce((a, b) => a * b, 1);
       if (count !== tensor.data.length) {
-        throw new Error(`weight ${name}: shape [${tensor.shape.join(', ')}] needs ${count} values, got ${tensor.data.length}`);
+        throw new InvalidModelError(`weight ${name}: shape [${tensor.shape.join(', ')}] needs ${count} values, got ${tensor.data.length}`);
       }
     }
   }
@@ -37,7 +38,7 @@ export class MemoryWeights implements WeightSource {
 
   private get(name: string): { shape: number[]; data: Float32Array } {
     const tensor = this.tensors[name];
-    if (!tensor || !this.has(name)) throw new Error(`missing weight ${name}`);
+    if (!tensor || !this.has(name)) throw new InvalidModelError(`missing weight ${name}`);
     return tensor;
   }
 }

@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { float32ToFloat16Bits, roundToFloat16 } from './float16.js';
 
 /** Values per quantisation block along the input (K) axis, as com.microsoft MatMulNBits wants. */
@@ -32,7 +33,7 @@ export interface Q4Weight {
  * padded with zeros, which MatMulNBits ignores beyond K.
  */
 export function quantizeQ4(weight: Float32Array, n: number, k: number, options: Q4Options = {}): Q4Weight {
-  if (weight.length !== n * k) throw new Error(`q4: weight has ${weight.length} values, expected ${n}×${k}`);
+  if (weight.length !== n * k) throw new InvalidModelError(`q4: weight has ${weight.length} values, expected ${n}×${k}`);
   const symmetric = options.symmetric ?? false;
   const roundScale = options.scaleType === 'float16' ? roundToFloat16 : (v: number) => Math.fround(v);
   const blocksPerRow = Math.ceil(k / Q4_BLOCK_SIZE);

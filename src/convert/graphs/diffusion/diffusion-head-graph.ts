@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { ModelConfig } from '../../../spec/manifest.js';
 import { silu } from '../layers/activations.js';
 import { layerNorm } from '../layers/layer-norm.js';
@@ -24,9 +25,9 @@ export function buildDiffusionHeadGraph(ctx: GraphContext, config: Pick<ModelCon
   const [, tokenDim] = weights.shape(`${NET}.input_proj.weight`);
   const [, conditionWidth] = weights.shape(`${NET}.cond_embed.weight`);
   const [outChannels] = weights.shape(`${NET}.final_layer.linear.weight`);
-  if (tokenDim !== config.mar.tokenDim) throw new Error(`diffusion head input ${tokenDim} ≠ token dim ${config.mar.tokenDim}`);
-  if (conditionWidth !== config.mar.decoderWidth) throw new Error(`diffusion head condition ${conditionWidth} ≠ MAR width ${config.mar.decoderWidth}`);
-  if (weights.shape(`${NET}.time_embed.mlp.0.weight`)[1] !== TIMESTEP_FEATURES) throw new Error('diffusion head: time embedding must take 256 features');
+  if (tokenDim !== config.mar.tokenDim) throw new InvalidModelError(`diffusion head input ${tokenDim} ≠ token dim ${config.mar.tokenDim}`);
+  if (conditionWidth !== config.mar.decoderWidth) throw new InvalidModelError(`diffusion head condition ${conditionWidth} ≠ MAR width ${config.mar.decoderWidth}`);
+  if (weights.shape(`${NET}.time_embed.mlp.0.weight`)[1] !== TIMESTEP_FEATURES) throw new InvalidModelError('diffusion head: time embedding must take 256 features');
   const linearOptions = options.linear ?? {};
   const project = (x: string, name: string) => linear(ctx, x, `${name}.weight`, `${name}.bias`, linearOptions);
 

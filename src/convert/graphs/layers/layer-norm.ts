@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { GraphContext } from '../weights.js';
 
 /**
@@ -25,6 +26,6 @@ export function layerNorm(
 }
 
 function checked(data: Float32Array, width: number, name: string): Float32Array {
-  if (data.length !== width) throw new Error(`norm weight ${name} has ${data.length} values, expected ${width}`);
+  if (data.length !== width) throw new InvalidModelError(`norm weight ${name} has ${data.length} values, expected ${width}`);
   return data;
 }

@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { toFloat16Array } from '../../quantize/float16.js';
 import { quantizeQ4, scalesAsFloat16, Q4_BLOCK_SIZE } from '../../quantize/q4-blocks.js';
 import type { GraphContext, GraphDtype } from '../weights.js';
@@ -22,7 +23,7 @@ export interface LinearOptions {
 export function linear(ctx: GraphContext, x: string, weightName: string, biasName?: string, options: LinearOptions = {}): string {
   const { builder, weights } = ctx;
   const shape = weights.shape(weightName);
-  if (shape.length !== 2) throw new Error(`linear weight ${weightName} must be 2-D, got [${shape.join(', ')}]`);
+  if (shape.length !== 2) throw new InvalidModelError(`linear weight ${weightName} must be 2-D, got [${shape.join(', ')}]`);
   const [outFeatures, inFeatures] = shape;
   const storage = storageFor(ctx.dtype, options.quantize ?? true);
   const weight = weights.float32(weightName);
@@ -67,7 +68,7 @@ export function linear(ctx: GraphContext, x: string, weightName: string, biasNam
 
   if (!biasName) return product;
   const bias = weights.float32(biasName);
-  if (bias.length !== outFeatures) throw new Error(`bias ${biasName} has ${bias.length} values, expected ${outFeatures}`);
+  if (bias.length !== outFeatures) throw new InvalidModelError(`bias ${biasName} has ${bias.length} values, expected ${outFeatures}`);
   return builder.op('Add', [product, builder.floatInitializer(biasName, [outFeatures], bias)]);
 }
 

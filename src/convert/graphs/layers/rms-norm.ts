@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { GraphContext } from '../weights.js';
 
 /**
@@ -14,7 +15,7 @@ export function rmsNorm(
 ): string {
   const { builder, weights } = ctx;
   const shape = weights.shape(weightName);
-  if (shape.length !== 1) throw new Error(`rms norm weight ${weightName} must be 1-D, got [${shape.join(', ')}]`);
+  if (shape.length !== 1) throw new InvalidModelError(`rms norm weight ${weightName} must be 1-D, got [${shape.join(', ')}]`);
   const scale = builder.floatInitializer(weightName, [shape[0]], weights.float32(weightName));
   if (!options.decomposed) {
     return builder.op('SimplifiedLayerNormalization', [x, scale], { axis: -1, epsilon: { float: epsilon } });

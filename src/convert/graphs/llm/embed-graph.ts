@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { ModelConfig } from '../../../spec/manifest.js';
 import { toFloat16Array } from '../../quantize/float16.js';
 import { gatherLayout, quantizeQ4, scalesAsFloat16, Q4_BLOCK_SIZE } from '../../quantize/q4-blocks.js';
@@ -24,7 +25,7 @@ export interface EmbedGraphOptions {
 export function buildEmbedGraph(ctx: GraphContext, config: Pick<ModelConfig, 'llm'>, options: EmbedGraphOptions = {}): void {
   const { builder, weights } = ctx;
   const [vocab, hidden] = weights.shape(EMBED_WEIGHT);
-  if (hidden !== config.llm.hiddenSize) throw new Error(`embed table width ${hidden} ≠ hidden size ${config.llm.hiddenSize}`);
+  if (hidden !== config.llm.hiddenSize) throw new InvalidModelError(`embed table width ${hidden} ≠ hidden size ${config.llm.hiddenSize}`);
   const inputIds = builder.input('input_ids', 'int64', ['batch', 'sequence']);
   const table = weights.float32(EMBED_WEIGHT);
   const quantize = (ctx.dtype === 'q4' || ctx.dtype === 'q4f16') && (options.quantize ?? true);

@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { ModelConfig } from '../../../spec/manifest.js';
 import { linear, type LinearOptions } from '../layers/linear.js';
 import { rmsNorm } from '../layers/rms-norm.js';
@@ -26,8 +27,8 @@ export interface LlmGraphOptions {
 export function buildLlmGraph(ctx: GraphContext, config: Pick<ModelConfig, 'llm'>, options: LlmGraphOptions = {}): void {
   const llm = config.llm;
   const { builder } = ctx;
-  if (llm.numHeads % llm.numKeyValueHeads !== 0) throw new Error('llm: num heads must be a multiple of key/value heads');
-  if (llm.headDim % 2 !== 0) throw new Error('llm: head dim must be even for rotate-half RoPE');
+  if (llm.numHeads % llm.numKeyValueHeads !== 0) throw new InvalidModelError('llm: num heads must be a multiple of key/value heads');
+  if (llm.headDim % 2 !== 0) throw new InvalidModelError('llm: head dim must be even for rotate-half RoPE');
 
   const cacheShape = ['batch', llm.numKeyValueHeads, 'past_sequence', llm.headDim];
   const inputsEmbeds = builder.input('inputs_embeds', 'float32', ['batch', 'sequence', llm.hiddenSize]);

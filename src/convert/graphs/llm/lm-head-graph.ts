@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { ModelConfig } from '../../../spec/manifest.js';
 import { linear, type LinearOptions } from '../layers/linear.js';
 import type { GraphContext, WeightSource } from '../weights.js';
@@ -27,7 +28,7 @@ export function buildLmHeadGraph(ctx: GraphContext, config: Pick<ModelConfig, 'l
   const { builder } = ctx;
   const weightName = lmHeadWeightName(ctx.weights);
   const [vocab, hidden] = ctx.weights.shape(weightName);
-  if (hidden !== config.llm.hiddenSize) throw new Error(`lm head width ${hidden} ≠ hidden size ${config.llm.hiddenSize}`);
+  if (hidden !== config.llm.hiddenSize) throw new InvalidModelError(`lm head width ${hidden} ≠ hidden size ${config.llm.hiddenSize}`);
   const input = builder.input('hidden', 'float32', ['batch', hidden]);
   builder.output(linear(ctx, input, weightName, undefined, options), 'logits', 'float32', ['batch', vocab]);
 }

@@ -43,6 +43,13 @@ describe('llm graph at lower precision', () => {
     });
   }
 
+  it('fp16 and q4f16 graphs also run in ort-web wasm within the same bounds', async () => {
+    for (const dtype of ['fp16', 'q4f16'] as const) {
+      const out = await runLlm(buildLlm(weights, llm, dtype), llm, call, 'web');
+      expect(maxNormalizedError(out.last_hidden_state.data, expected.lastHiddenState)).toBeLessThan(BOUNDS[dtype]);
+    }
+  });
+
   it('q4 equals the float64 oracle run on the dequantised projection weights', async () => {
     // Every 2-D projection replaced by its exact 4-bit dequantisation; norms stay float.
     const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
