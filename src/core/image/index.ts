@@ -1,0 +1,13 @@
+export { loadImage, type ImageInput } from './load-image.js';
+export { loadImageOptionsSchema, type LoadImageOptions } from './load-image-options.js';
+export { decodeImageBytes, type DecodeSettings } from './decode-image-bytes.js';
+export type { RawPixels, ImageDataLike, DrawableImage } from './pixel-sources.js';
+export type { RgbImage, RgbaImage } from './rgb-image.js';
+export type { RgbColor } from './apply-alpha.js';
+export { DEFAULT_MAX_PIXELS } from './pixel-limit.js';
+export { detectImageFormat, type ImageFormat } from './image-format.js';
+export { crop2square, expand2square, EXPAND_FILL } from './square.js';
+export { resizeLikePillow } from './pillow-resize.js';
+export { toModelTensor, preprocessForEdit, preprocessForUnderstanding } from './model-tensor.js';
+export { pixelsFromDecoder } from './decoder-pixels.js';
+export { encodePng, toBlob } from './encode-png.js';
