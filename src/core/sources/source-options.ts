@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
-import { networkOptionsSchema } from './network-options.js';
+import { networkOptionsSchema, type NetworkOptions } from './network-options.js';
 
 /**
  * Options of a model load that concern where files come from. The loader validates them once at
@@ -41,4 +41,9 @@ export function parseSourceOptions(value: unknown): SourceOptions {
   throw new InvalidOptionsError(`Invalid model source options — ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
     details: { issues },
   });
+}
+
+export function networkOptionsOf(options: SourceOptions): NetworkOptions {
+  const { retries, retryDelayMs, maxRetryDelayMs, timeoutMs, maxRedirects, headers } = options;
+  return { retries, retryDelayMs, maxRetryDelayMs, timeoutMs, maxRedirects, headers };
 }

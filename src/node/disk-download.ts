@@ -1,0 +1,129 @@
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { CacheFileContext } from '../core/cache/model-cache.js';
+import type { OpenFileStream } from '../core/sources/file-stream.js';
+import { FileVerifier } from '../core/sources/file-verifier.js';
+import type { HashFactory } from '../core/sources/incremental-hash.js';
+import { IntegrityError } from '../errors/integrity-error.js';
+import type { FileEntry } from '../spec/manifest.js';
+import { cacheWrite } from './cache-fs-error.js';
+import type { CachedFilePaths } from './disk-cache-layout.js';
+import { readFileChunks } from './read-file-chunks.js';
+import { writeRecord } from './verification-record.js';
+
+/**
+ * Download one file into the cache: bytes go to `<path>.partial` (in the bookkeeping folder) and
+ * only a verified file is renamed onto its final path, so the final path never holds a partial or
+ * wrong file. A left-over partial is resumed when the server proves, via its validator, that it
+ * still sends the same file; otherwise it is restarted. An integrity failure deletes the partial;
+ * an abort or a network failure keeps it for the next attempt.
+ */
+export async function downloadIntoCache(
+  paths: CachedFilePaths,
+  entry: FileEntry,
+  openStream: OpenFileStream,
+  context: CacheFileContext,
+  createHash: HashFactory,
+): Promise<void> {
+  await cacheWrite(paths.file, async () => {
+    await mkdir(dirname(paths.file), { recursive: true });
+    await mkdir(dirname(paths.partial), { recursive: true });
+  });
+  try {
+    await download(paths, entry, openStream, context, createHash);
+  } catch (error) {
+    if (error instanceof IntegrityError) await discardPartial(paths);
+    throw error;
+  }
+}
+
+async function download(
+  paths: CachedFilePaths,
+  entry: FileEntry,
+  openStream: OpenFileStream,
+  context: CacheFileContext,
+  createHash: HashFactory,
+): Promise<void> {
+  const verifier = new FileVerifier(entry, createHash);
+  const feed = (chunk: Uint8Array) => {
+    verifier.update(chunk);
+    context.onBytes('download', verifier.bytes);
+  };
+  const signalOption = context.signal ? { signal: context.signal } : {};
+  const leftover = await usableLeftover(paths, entry);
+  if (leftover?.size === entry.size) {
+    // Complete but never renamed (the process ended between the last byte and the rename).
+    await readFileChunks(paths.partial, feed, signalOption);
+    try {
+      verifier.assertComplete();
+      return await commit(paths, entry);
+    } catch (error) {
+      if (!(error instanceof IntegrityError)) throw error;
+      await discardPartial(paths);
+      verifier.reset();
+    }
+  }
+  const resumable = leftover !== undefined && leftover.size < entry.size;
+  const stream = await openStream(resumable ? leftover.size : 0, resumable ? leftover.validator : undefined);
+  const resuming = resumable && stream.startOffset === leftover.size;
+  if (resuming) {
+    const read = await readFileChunks(paths.partial, feed, { length: leftover.size, ...signalOption });
+    if (read !== leftover.size) throw new IntegrityError(`${paths.partial} changed while it was being resumed`);
+  }
+  await cacheWrite(paths.partialInfo, () =>
+    stream.validator === undefined
+      ? rm(paths.partialInfo, { force: true })
+      : writeFile(paths.partialInfo, JSON.stringify({ validator: stream.validator })),
+  );
+  const handle = await cacheWrite(paths.partial, () => open(paths.partial, resuming ? 'a' : 'w'));
+  try {
+    for await (const chunk of stream.chunks) {
+      verifier.update(chunk);
+      await cacheWrite(paths.partial, () => writeAll(handle, chunk));
+      context.onBytes('download', verifier.bytes);
+    }
+    // The rename below must not publish a file whose blocks are still only in the page cache.
+    await cacheWrite(paths.partial, () => handle.datasync());
+  } finally {
+    await handle.close();
+  }
+  verifier.assertComplete();
+  await commit(paths, entry);
+}
+
+/** A left-over partial worth using: no larger than the file and, unless complete, with a validator. */
+async function usableLeftover(
+  paths: CachedFilePaths,
+  entry: FileEntry,
+): Promise<{ size: number; validator?: string } | undefined> {
+  const info = await stat(paths.partial).catch(() => undefined);
+  if (!info || info.size === 0) return undefined;
+  const validator = await readFile(paths.partialInfo, 'utf8')
+    .then((text) => (JSON.parse(text) as { validator?: unknown }).validator)
+    .catch(() => undefined);
+  if (info.size > entry.size || (info.size < entry.size && typeof validator !== 'string')) {
+    await discardPartial(paths);
+    return undefined;
+  }
+  return typeof validator === 'string' ? { size: info.size, validator } : { size: info.size };
+}
+
+async function commit(paths: CachedFilePaths, entry: FileEntry): Promise<void> {
+  await cacheWrite(paths.file, () => rename(paths.partial, paths.file));
+  await rm(paths.partialInfo, { force: true }).catch(() => undefined);
+  await writeRecord(paths.verified, paths.file, entry);
+}
+
+async function discardPartial(paths: CachedFilePaths): Promise<void> {
+  await rm(paths.partial, { force: true }).catch(() => undefined);
+  await rm(paths.partialInfo, { force: true }).catch(() => undefined);
+}
+
+async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < chunk.byteLength) {
+    const { bytesWritten } = await handle.write(chunk, written, chunk.byteLength - written);
+    written += bytesWritten;
+  }
+}

@@ -1,0 +1,171 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A misbehaviour injected for one path; `times` uses (default: every request). */
+export type Fault = (
+  | { readonly kind: 'status'; readonly status: number; readonly headers?: Record<string, string> }
+  /** Send the headers and this many body bytes, then destroy the socket. */
+  | { readonly kind: 'close-after'; readonly bytes: number }
+  /** Send the headers and this many body bytes, then send nothing more (keep the socket open). */
+  | { readonly kind: 'stall-after'; readonly bytes: number }
+  /** Wait before answering. */
+  | { readonly kind: 'delay'; readonly milliseconds: number }
+  /** Flip a byte in the middle of the body (same length). */
+  | { readonly kind: 'corrupt' }
+  | { readonly kind: 'redirect'; readonly location: string; readonly status?: number }
+  /** Answer ranged requests with the whole file (a server without range support). */
+  | { readonly kind: 'ignore-range' }
+) & { times?: number };
+
+export interface LoggedRequest {
+  readonly path: string;
+  readonly range?: string;
+  readonly ifRange?: string;
+  readonly authorization?: string;
+  status?: number;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 (ephemeral port) serving in-memory files with ETags, Range and
+ * If-Range, streaming bodies in small chunks (optionally paced) so tests can cut, stall or abort
+ * a transfer in the middle of a file.
+ */
+export class TestServer {
+  readonly files = new Map<string, Buffer>();
+  readonly etags = new Map<string, string>();
+  readonly requests: LoggedRequest[] = [];
+  private readonly faults = new Map<string, Fault[]>();
+  private readonly server: Server;
+  private readonly open = new Set<ServerResponse>();
+  /** Bytes per body write, and the pause between writes. */
+  chunkBytes = 16 * 1024;
+  chunkDelayMs = 0;
+  private port = 0;
+
+  constructor() {
+    this.server = createServer((request, response) => void this.handle(request, response));
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.url('/model/');
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  /** Serve `body` at `/model/<path>`, with a fresh ETag. */
+  setFile(path: string, body: Buffer): void {
+    const urlPath = `/model/${path}`;
+    this.files.set(urlPath, body);
+    this.etags.set(urlPath, `"${path.length}-${body.byteLength}-${Math.random().toString(36).slice(2)}"`);
+  }
+
+  addFault(path: string, fault: Fault): void {
+    const urlPath = path.startsWith('/') ? path : `/model/${path}`;
+    this.faults.set(urlPath, [...(this.faults.get(urlPath) ?? []), fault]);
+  }
+
+  requestsFor(path: string): LoggedRequest[] {
+    const urlPath = path.startsWith('/') ? path : `/model/${path}`;
+    return this.requests.filter((request) => request.path === urlPath);
+  }
+
+  async close(): Promise<void> {
+    for (const response of this.open) response.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private takeFaults(path: string): Fault[] {
+    const list = this.faults.get(path) ?? [];
+    const active = list.filter((fault) => fault.times === undefined || fault.times > 0);
+    for (const fault of active) if (fault.times !== undefined) fault.times -= 1;
+    return active;
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+    const logged: LoggedRequest = {
+      path,
+      ...(request.headers.range ? { range: request.headers.range } : {}),
+      ...(request.headers['if-range'] ? { ifRange: String(request.headers['if-range']) } : {}),
+      ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
+    };
+    this.requests.push(logged);
+    this.open.add(response);
+    response.on('close', () => this.open.delete(response));
+    const faults = this.takeFaults(path);
+    const find = <Kind extends Fault['kind']>(kind: Kind) =>
+      faults.find((fault) => fault.kind === kind) as Extract<Fault, { kind: Kind }> | undefined;
+
+    const delay = find('delay');
+    if (delay) await sleep(delay.milliseconds);
+    const redirect = find('redirect');
+    if (redirect) return this.finish(response, logged, redirect.status ?? 302, { location: redirect.location });
+    const status = find('status');
+    if (status) return this.finish(response, logged, status.status, status.headers ?? {});
+
+    let body = this.files.get(path);
+    const etag = this.etags.get(path);
+    if (!body || !etag) return this.finish(response, logged, 404, {});
+    if (find('corrupt')) {
+      body = Buffer.from(body);
+      body[body.length >> 1] ^= 0xff;
+    }
+    let start = 0;
+    const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
+    const ifRange = request.headers['if-range'];
+    if (range && !find('ignore-range') && (ifRange === undefined || ifRange === etag)) {
+      start = Number(range[1]);
+      if (start >= body.length) {
+        return this.finish(response, logged, 416, { 'content-range': `bytes */${body.length}` });
+      }
+    }
+    const headers: Record<string, string | number> = {
+      etag,
+      'accept-ranges': 'bytes',
+      'content-type': 'application/octet-stream',
+      'content-length': body.length - start,
+    };
+    if (start > 0) headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
+    logged.status = start > 0 ? 206 : 200;
+    response.writeHead(logged.status, headers);
+    const cut = find('close-after');
+    const stall = find('stall-after');
+    const limit = Math.min(body.length, start + (cut?.bytes ?? stall?.bytes ?? Infinity));
+    for (let at = start; at < limit && !response.destroyed; at += this.chunkBytes) {
+      const end = Math.min(limit, at + this.chunkBytes);
+      if (!response.write(body.subarray(at, end))) await new Promise((resolve) => response.once('drain', resolve));
+      if (this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
+    }
+    if (cut) {
+      await sleep(5);
+      response.destroy();
+      return;
+    }
+    if (stall) return; // leave the socket open and silent
+    response.end();
+  }
+
+  private finish(response: ServerResponse, logged: LoggedRequest, status: number, headers: Record<string, string>): void {
+    logged.status = status;
+    response.writeHead(status, { 'content-length': 0, ...headers });
+    response.end();
+  }
+}
+
+function sleep(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+/** Start a server serving `files` (manifest first) under `/model/`. */
+export async function serveModel(files: Map<string, Buffer>, manifestText: string): Promise<{ server: TestServer; baseUrl: string }> {
+  const server = new TestServer();
+  server.setFile('unipic.json', Buffer.from(manifestText));
+  for (const [path, body] of files) server.setFile(path, body);
+  const baseUrl = await server.start();
+  return { server, baseUrl };
+}
