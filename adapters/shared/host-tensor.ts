@@ -30,8 +30,8 @@ export function isDeviceTensor(feed: HostTensor | DeviceTensor): feed is DeviceT
  * Rejects host tensors ORT would misread: a wrong typed array reinterprets bytes, and a length
  * that disagrees with the dims reads past the data or ignores part of it.
  */
-export function checkHostTensor(graph: string, name: string, tensor: HostTensor): void {
-  const where = `graph '${graph}', input '${name}'`;
+export function checkHostTensor(graph: string, name: string, tensor: HostTensor, role: 'input' | 'output' = 'input'): void {
+  const where = `graph '${graph}', ${role} '${name}'`;
   if (!isTensorDataType(tensor.type)) throw new InvalidInputError(`${where}: unknown tensor type '${String(tensor.type)}'`);
   if (!Array.isArray(tensor.dims) || !tensor.dims.every((size) => Number.isSafeInteger(size) && size >= 0)) {
     throw new InvalidInputError(`${where}: dims must be non-negative integers, got ${JSON.stringify(tensor.dims)}`);

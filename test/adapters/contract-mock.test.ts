@@ -1,0 +1,11 @@
+import { MockBackend } from '../../src/testing/index.js';
+import { describeBackendContract } from './contract.js';
+import { CONTRACT_GRAPH, contractMockGraph } from './contract-fixture.js';
+
+describeBackendContract({
+  label: 'mock',
+  create: () => new MockBackend({ graphs: { [CONTRACT_GRAPH]: contractMockGraph } }),
+  expectedName: 'mock',
+  expectedDevice: 'cpu',
+  pathNeedsExternalData: false,
+});

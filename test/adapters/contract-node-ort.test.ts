@@ -1,0 +1,11 @@
+import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
+import { describeBackendContract } from './contract.js';
+
+describeBackendContract({
+  label: 'node-ort on CPU',
+  create: () => new NodeOrtBackend(),
+  initOptions: { device: 'cpu' },
+  expectedName: 'node-ort',
+  expectedDevice: 'cpu',
+  pathNeedsExternalData: false,
+});
