@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { layerNorm } from '../layers/layer-norm.js';
 import { linear } from '../layers/linear.js';
 import type { GraphContext } from '../weights.js';
@@ -26,7 +27,7 @@ export function buildMarEncoderGraph(ctx: GraphContext, config: MarGraphConfig, 
   const projected = linear(ctx, latents, 'mar.z_proj.weight', 'mar.z_proj.bias', { quantize: false });
 
   const fakeLatent = weights.float32('mar.fake_latent');
-  if (fakeLatent.length !== width) throw new Error(`mar.fake_latent has ${fakeLatent.length} values, expected ${width}`);
+  if (fakeLatent.length !== width) throw new InvalidModelError(`mar.fake_latent has ${fakeLatent.length} values, expected ${width}`);
   const batch = builder.op('Shape', [latents], { start: 0, end: 1 });
   const bufferShape = builder.op('Concat', [batch, builder.constInt64([bufferSize, width])], { axis: 0 });
   const buffers = builder.op('Expand', [builder.floatInitializer('mar.fake_latent', [1, 1, width], fakeLatent), bufferShape]);

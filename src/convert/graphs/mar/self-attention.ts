@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { linear } from '../layers/linear.js';
 import type { GraphContext } from '../weights.js';
 import type { AttentionImplementation } from './mar-config.js';
@@ -17,7 +18,7 @@ export function selfAttention(
   implementation: AttentionImplementation = 'standard',
 ): string {
   const { builder } = ctx;
-  if (width % heads !== 0) throw new Error(`attention width ${width} is not divisible by ${heads} heads`);
+  if (width % heads !== 0) throw new InvalidModelError(`attention width ${width} is not divisible by ${heads} heads`);
   const headDim = width / heads;
   const qkv = linear(ctx, x, `${prefix}.qkv.weight`, `${prefix}.qkv.bias`);
   const [query, key, value] = builder.node('Split', [qkv, builder.constInt64([width, width, width])], {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
+import type { AttentionImplementation } from '../mar/mar-config.js';
 
 /**
  * Structure of the LDM KL-16 autoencoder (`kl16.ckpt`) that the manifest's `vae` section does not
@@ -40,6 +41,11 @@ export const UNIPIC_VAE_CONFIG: VaeGraphConfig = {
   encoderAttentionLevels: [4],
   scale: 0.2325,
 };
+
+export interface VaeGraphOptions {
+  /** AttnBlock implementation; default `standard` (see `AttentionImplementation`). */
+  readonly attention?: AttentionImplementation;
+}
 
 /** LDM's GroupNorm epsilon. */
 export const VAE_GROUP_NORM_EPSILON = 1e-6;

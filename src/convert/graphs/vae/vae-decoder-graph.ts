@@ -5,8 +5,8 @@ import { conv2d, convOutputChannels } from './conv.js';
 import { groupNorm } from './group-norm.js';
 import { resnetBlock } from './resnet-block.js';
 import { upsample } from './resample.js';
-import type { VaeGraphConfig } from './vae-config.js';
-import { expectChannels, type VaeGraphOptions } from './vae-encoder-graph.js';
+import { expectChannels } from './channel-check.js';
+import type { VaeGraphConfig, VaeGraphOptions } from './vae-config.js';
 
 /**
  * The `vae_decoder` graph (docs/model-format.md): scaled tokens `[B, m, n, embedDim]` ÷ `scale`

@@ -1,18 +1,12 @@
-import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { silu } from '../layers/activations.js';
 import type { GraphContext } from '../weights.js';
-import type { AttentionImplementation } from '../mar/mar-config.js';
 import { attentionBlock } from './attention-block.js';
 import { conv2d, convOutputChannels } from './conv.js';
 import { groupNorm } from './group-norm.js';
 import { resnetBlock } from './resnet-block.js';
 import { downsample } from './resample.js';
-import type { VaeGraphConfig } from './vae-config.js';
-
-export interface VaeGraphOptions {
-  /** AttnBlock implementation; default `standard`. */
-  readonly attention?: AttentionImplementation;
-}
+import { expectChannels } from './channel-check.js';
+import type { VaeGraphConfig, VaeGraphOptions } from './vae-config.js';
 
 /**
  * The `vae_encoder` graph (docs/model-format.md): `pixels [B, 3, S, S]` in [−1, 1] → LDM encoder
@@ -50,8 +44,4 @@ export function buildVaeEncoderGraph(ctx: GraphContext, config: VaeGraphConfig, 
   const scaled = builder.op('Mul', [mean, builder.constFloat([config.scale], [])]);
   const tokens = builder.op('Transpose', [scaled], { perm: [0, 2, 3, 1] });
   builder.output(tokens, 'latents', 'float32', ['batch', `height/${stride}`, `width/${stride}`, embedDim]);
-}
-
-export function expectChannels(where: string, actual: number, expected: number): void {
-  if (actual !== expected) throw new InvalidModelError(`${where} gives ${actual} channels; the VAE config expects ${expected}`);
 }

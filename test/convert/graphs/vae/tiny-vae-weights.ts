@@ -1,4 +1,4 @@
-import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
+import { MemoryWeights, type WeightSource } from '../../../../src/convert/graphs/weights.js';
 import { vaeConfigFromJson, type VaeGraphConfig } from '../../../../src/convert/graphs/vae/vae-config.js';
 import tinyConfig from '../../../../src/convert/tiny/tiny-config.json';
 import { randomArray } from '../layers/graph-runner.js';
@@ -11,11 +11,51 @@ export const TINY_VAE_CONFIG: VaeGraphConfig = vaeConfigFromJson(tinyConfig.vae)
  */
 export function tinyVaeWeights(config: VaeGraphConfig = TINY_VAE_CONFIG, seed = 500): MemoryWeights {
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [name, spec] of Object.entries(vaeWeightSpecs(config, seed))) tensors[name] = { shape: spec.shape, data: generate(spec) };
+  return new MemoryWeights(tensors);
+}
+
+/**
+ * The same weights generated on demand and never kept, for real-size structure checks where
+ * holding every tensor twice (source and graph) would be wasteful.
+ */
+export class LazyRandomWeights implements WeightSource {
+  constructor(private readonly specs: Record<string, WeightSpec>) {}
+  has(name: string): boolean {
+    return name in this.specs;
+  }
+  shape(name: string): readonly number[] {
+    return this.spec(name).shape;
+  }
+  float32(name: string): Float32Array {
+    return generate(this.spec(name));
+  }
+  private spec(name: string): WeightSpec {
+    const spec = this.specs[name];
+    if (!spec) throw new Error(`missing weight ${name}`);
+    return spec;
+  }
+}
+
+export interface WeightSpec {
+  shape: number[];
+  seed: number;
+  scale: number;
+  offset: number;
+}
+
+function generate(spec: WeightSpec): Float32Array {
+  const data = randomArray(spec.shape.reduce((a, b) => a * b, 1), spec.seed, spec.scale);
+  if (spec.offset) for (let i = 0; i < data.length; i++) data[i] += spec.offset;
+  return data;
+}
+
+/** Every kl16.ckpt key (prefixed `vae.`) for `config`, with how to generate it. */
+export function vaeWeightSpecs(config: VaeGraphConfig, seed = 500): Record<string, WeightSpec> {
+  const specs: Record<string, WeightSpec> = {};
   let next = seed;
   const put = (name: string, shape: number[], scale: number, offset = 0): void => {
-    const data = randomArray(shape.reduce((a, b) => a * b, 1), next++, scale);
-    if (offset) for (let i = 0; i < data.length; i++) data[i] += offset;
-    tensors[`vae.${name}`] = { shape, data };
+    specs[`vae.${name}`] = { shape, seed: next++, scale, offset };
   };
   const conv = (prefix: string, out: number, inChannels: number, kernel: number): void => {
     put(`${prefix}.weight`, [out, inChannels, kernel, kernel], Math.sqrt(3 / (inChannels * kernel * kernel)));
@@ -74,5 +114,5 @@ export function tinyVaeWeights(config: VaeGraphConfig = TINY_VAE_CONFIG, seed = 
   }
   norm('decoder.norm_out', channels);
   conv('decoder.conv_out', 3, channels, 3);
-  return new MemoryWeights(tensors);
+  return specs;
 }
