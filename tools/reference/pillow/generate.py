@@ -255,6 +255,8 @@ def main() -> None:
         "rgb-200x3.png": pattern(200, 3, 4),
         "rgb-3x150.png": pattern(3, 150, 5),
         "rgb-64x64.png": pattern(64, 64, 6),
+        "rgb-1000x1.png": pattern(1000, 1, 20),
+        "rgb-1x700.png": pattern(1, 700, 21),
     }
     decoded_rgb = {}
     for name, image in rgb_sources.items():
@@ -365,7 +367,7 @@ def main() -> None:
 
     # --- preprocessing: crop2square / expand2square + resize, and plain resizes
     for name in ("rgb-300x200.png", "rgb-37x61.png", "rgb-1x1.png", "rgb-200x3.png", "rgb-3x150.png",
-                 "gray-45x30.png", "rgba-40x30.png", "rgb-64x64.png"):
+                 "gray-45x30.png", "rgba-40x30.png", "rgb-64x64.png", "rgb-1000x1.png", "rgb-1x700.png"):
         for operation in ("crop2square", "expand2square"):
             add_resize(name, decoded_rgb[name], operation, (64, 64))
     for name in ("rgb-300x200.png", "rgb-37x61.png"):
