@@ -160,6 +160,23 @@ def check_tokenizer_json(path, entries):
     return not failures
 
 
+def tokenizer_structure(fast):
+    """The converted tokenizer.json without its vocabulary: what buildTokenizerJson must agree on."""
+    full = json.loads(fast.backend_tokenizer.to_str())
+    model = {key: value for key, value in full["model"].items() if key not in ("vocab", "merges")}
+    return {
+        "normalizer": full["normalizer"],
+        "pre_tokenizer": full["pre_tokenizer"],
+        "decoder": full["decoder"],
+        "added_tokens": full["added_tokens"],
+        "model": model,
+        "vocabSize": len(full["model"]["vocab"]),
+        "mergeCount": len(full["model"]["merges"]),
+        "firstMerges": [list(pair) if isinstance(pair, list) else pair.split(" ") for pair in full["model"]["merges"][:5]],
+        "lastMerges": [list(pair) if isinstance(pair, list) else pair.split(" ") for pair in full["model"]["merges"][-5:]],
+    }
+
+
 def write(name, value):
     with open(os.path.join(OUT, name), "w", encoding="utf-8") as handle:
         json.dump(value, handle, ensure_ascii=True, indent=None, separators=(",", ":"))
@@ -179,6 +196,7 @@ def main():
     generator = {"transformers": transformers.__version__, "tokenizers": tokenizers.__version__}
     write("corpus.json", {"generator": generator, "imageTokenId": 151665, "entries": entries})
     write("decode-cases.json", {"generator": generator, "cases": decode_cases(fast, entries)})
+    write("tokenizer-structure.json", {"generator": generator, **tokenizer_structure(fast)})
     write("prompts.json", {"generator": generator, "instruction": INSTRUCTION, "cases": prompt_cases(fast)})
     disagreements = [entry["text"] for entry in entries if "slowIds" in entry]
     print(f"{len(entries)} corpus strings; slow and fast disagree on {len(disagreements)}: {disagreements!r}")
