@@ -143,7 +143,7 @@ export const manifestSchema = z
     constants: relativePath,
     resolutions: z.array(resolutionSchema).min(1),
     /** graph name → dtype → files. */
-    graphs: z.record(z.enum(GRAPH_NAMES), z.record(z.enum(DTYPES), graphVariantSchema)),
+    graphs: z.partialRecord(z.enum(GRAPH_NAMES), z.partialRecord(z.enum(DTYPES), graphVariantSchema)),
     files: z.array(fileEntrySchema),
   })
   .strict();

@@ -3,6 +3,7 @@ import type { Backend } from '../../spec/backend.js';
 import { CAPABILITIES, DTYPES, GRAPH_NAMES } from '../../spec/manifest.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
 import { signalSchema } from '../options/common.js';
+import { sourceOptionsSchema, type SourceOptions } from '../sources/source-options.js';
 
 const dtypeSchema = z.enum(DTYPES);
 
@@ -27,10 +28,8 @@ export const loadOptionsSchema = z
     eager: z.boolean().default(false),
     onProgress: z.custom<LoadProgressCallback>((v) => typeof v === 'function', { message: 'expected a function' }).optional(),
     signal: signalSchema.optional(),
-    /** Node: where remote files are cached (default ~/.cache/unipic). */
-    cacheDir: z.string().min(1).optional(),
-    /** Never touch the network: everything must already be cached or local. */
-    offline: z.boolean().default(false),
+    /** Where files come from: cache, offline, network retries/timeouts, verification (docs/loading.md). */
+    ...sourceOptionsSchema.shape,
     /** CPU/wasm threads per session (adapter default when absent). */
     threads: z.number().int().min(1).max(256).optional(),
     /** Adapter-specific settings (e.g. web-ort `wasmPaths`), validated by the adapter. */
@@ -40,3 +39,13 @@ export const loadOptionsSchema = z
 
 export type LoadOptions = z.input<typeof loadOptionsSchema>;
 export type ParsedLoadOptions = z.output<typeof loadOptionsSchema>;
+
+/** The source-related part of parsed load options, as the platform needs it. */
+export function sourceOptionsOf(options: ParsedLoadOptions): SourceOptions {
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(sourceOptionsSchema.shape)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked as SourceOptions;
+}

@@ -1,6 +1,7 @@
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import type { Manifest } from '../../spec/manifest.js';
 import type { PositionTables } from '../generation/position-tables.js';
+import { TextTokenizer } from '../text/tokenizer.js';
 import { readMaskToken, readPositionTables } from './position-table-file.js';
 
 /**
@@ -11,6 +12,7 @@ import { readMaskToken, readPositionTables } from './position-table-file.js';
 export class ModelAssets {
   private readonly tables = new Map<number, Promise<PositionTables>>();
   private maskToken: Promise<Float32Array> | undefined;
+  private textTokenizer: Promise<TextTokenizer> | undefined;
   private readonly cached = new Map<string, { value: unknown; dispose(): void }>();
 
   constructor(
@@ -52,6 +54,15 @@ export class ModelAssets {
       readMaskToken(bytes, this.manifest.config.mar.decoderWidth, this.manifest.constants),
     );
     return this.maskToken;
+  }
+
+  tokenizer(): Promise<TextTokenizer> {
+    this.textTokenizer ??= (async () => {
+      const decoder = new TextDecoder();
+      const [json, config] = await Promise.all([this.read(this.manifest.tokenizer.json), this.read(this.manifest.tokenizer.config)]);
+      return TextTokenizer.fromJson(JSON.parse(decoder.decode(json)), JSON.parse(decoder.decode(config)));
+    })();
+    return this.textTokenizer;
   }
 
   /** A cross-call cache slot (one value per key); replacing or disposing frees the old value. */

@@ -2,11 +2,10 @@ import type { Backend } from '../../spec/backend.js';
 import type { Manifest } from '../../spec/manifest.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
 import type { ResolvedFile, ResolvedFiles } from '../sources/resolved-file.js';
+import type { SourceOptions } from '../sources/source-options.js';
 
-export interface OpenModelOptions {
+export interface OpenModelOptions extends SourceOptions {
   readonly signal?: AbortSignal;
-  readonly cacheDir?: string;
-  readonly offline?: boolean;
   readonly onProgress?: LoadProgressCallback;
 }
 

@@ -6,12 +6,16 @@ import { UniPicError } from '../../errors/unipic-error.js';
 import type { Backend, BackendInfo } from '../../spec/backend.js';
 import { CAPABILITIES, CAPABILITY_GRAPHS, type Capability, type Dtype, type GraphName, type Manifest, type ModelConfig } from '../../spec/manifest.js';
 import { validate } from '../options/validate.js';
+import { generateOptionsSchema, type GenerateOptions } from '../options/generate-options.js';
+import type { ImageRunEvent } from '../generation/events.js';
+import { generateImages, type GenerateResult } from '../generation/generate.js';
 import { Run, type RunController } from '../run/run.js';
 import { TaskQueue } from '../run/task-queue.js';
 import { chooseDtypes } from './dtype-choice.js';
 import { CheckedGraphs, type Graphs } from './graphs.js';
-import { loadOptionsSchema, type LoadOptions, type ParsedLoadOptions } from './load-options.js';
+import { loadOptionsSchema, sourceOptionsOf, type LoadOptions, type ParsedLoadOptions } from './load-options.js';
 import type { UniPicEvents } from './model-events.js';
+import type { CallContext } from './model-context.js';
 import { ModelAssets } from './model-assets.js';
 import type { OpenedModel, Platform } from './platform.js';
 import { graphFiles, SessionPool } from './session-pool.js';
@@ -20,15 +24,6 @@ import { graphFiles, SessionPool } from './session-pool.js';
 export interface ModelClass<T extends UniPicModel> {
   new (parts: ModelParts): T;
   platform: Platform | undefined;
-}
-
-/** Everything a capability pipeline gets from the model for one call. */
-export interface CallContext {
-  readonly graphs: Graphs;
-  readonly config: ModelConfig;
-  readonly assets: ModelAssets;
-  readonly signal: AbortSignal;
-  warn(code: string, message: string): void;
 }
 
 /** @internal The pieces a model is made of (built by `load`). */
@@ -88,10 +83,9 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
     throwIfAborted(signal);
     const warnings: { code: string; message: string }[] = [];
     const opened = await platform.openModel(source, {
-      signal,
-      cacheDir: parsed.cacheDir,
-      offline: parsed.offline,
-      onProgress: parsed.onProgress,
+      ...sourceOptionsOf(parsed),
+      ...(signal ? { signal } : {}),
+      ...(parsed.onProgress ? { onProgress: parsed.onProgress } : {}),
     });
     const manifest = opened.manifest;
     const present = CAPABILITIES.filter((c) => CAPABILITY_GRAPHS[c].every((g) => manifest.graphs[g]));
@@ -210,6 +204,18 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
       () => this.active.delete(run as Run<{ type: string }, unknown>),
     );
     return run;
+  }
+
+  /** Text → image. Returns a run: iterate it for `step-start`/`step-finish`/`image-preview` events, await `result`. */
+  generate(options: GenerateOptions): Run<ImageRunEvent, GenerateResult> {
+    const parsed = validate(generateOptionsSchema, options, 'generate');
+    this.checkSize(parsed.size);
+    return this.startRun('generate', parsed.signal, (context, controller) => generateImages(context, controller, parsed));
+  }
+
+  /** Reject an output size the model has no position tables for, before queueing. */
+  protected checkSize(size: number | undefined): void {
+    if (size !== undefined) void this.parts.assets.positionTables(size).catch(() => undefined);
   }
 
   /** Abort every call, wait for them to stop, then free every session and the backend. */

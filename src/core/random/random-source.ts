@@ -47,7 +47,7 @@ export class SeededRandom implements RandomSource {
     return order;
   }
 
-  normal(count: number): Float32Array {
+  normal(count: number, _purpose?: NoisePurpose): Float32Array {
     const out = new Float32Array(count);
     for (let i = 0; i < count; i++) out[i] = this.gaussian();
     return out;

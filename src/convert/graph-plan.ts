@@ -1,0 +1,55 @@
+import type { ModelConfig, GraphName } from '../spec/manifest.js';
+import { buildDiffusionHeadGraph } from './graphs/diffusion/diffusion-head-graph.js';
+import { buildEmbedGraph } from './graphs/llm/embed-graph.js';
+import { buildLlmGraph } from './graphs/llm/llm-graph.js';
+import { buildLmHeadGraph } from './graphs/llm/lm-head-graph.js';
+import { buildDecoderEmbedGraph } from './graphs/mar/decoder-embed-graph.js';
+import { buildMarDecoderGraph } from './graphs/mar/mar-decoder-graph.js';
+import { buildMarEncoderGraph } from './graphs/mar/mar-encoder-graph.js';
+import { buildVaeDecoderGraph } from './graphs/vae/vae-decoder-graph.js';
+import { buildVaeEncoderGraph } from './graphs/vae/vae-encoder-graph.js';
+import { vaeConfigFromJson } from './graphs/vae/vae-config.js';
+import type { GraphContext } from './graphs/weights.js';
+import type { Structure } from './structure.js';
+
+export interface GraphPlan {
+  readonly name: GraphName;
+  /** Checkpoint keys the builder reads (prefetched before it runs). */
+  readonly keys: (key: string) => boolean;
+  /** Whether the dtype's 4-bit/half options apply (the VAE stays float32: convolutions, GroupNorm). */
+  readonly quantizable: boolean;
+  build(ctx: GraphContext): void;
+}
+
+const prefixes = (...list: string[]) => (key: string) => list.some((p) => key === p || key.startsWith(p));
+
+/** Every graph of docs/model-format.md, with the weights it needs and how to build it. */
+export function graphPlans(structure: Structure, config: ModelConfig): GraphPlan[] {
+  const vae = vaeConfigFromJson(structure.vae);
+  return [
+    { name: 'embed', keys: prefixes('llm.model.embed_tokens.weight'), quantizable: true, build: (ctx) => buildEmbedGraph(ctx, config) },
+    {
+      name: 'lm_head',
+      keys: prefixes('llm.model.embed_tokens.weight', 'llm.lm_head.weight'),
+      quantizable: true,
+      build: (ctx) => buildLmHeadGraph(ctx, config),
+    },
+    { name: 'llm', keys: prefixes('llm.model.layers.', 'llm.model.norm.'), quantizable: true, build: (ctx) => buildLlmGraph(ctx, config) },
+    {
+      name: 'mar_encoder',
+      keys: prefixes('mar.z_proj', 'mar.fake_latent', 'mar.encoder_blocks.', 'mar.encoder_norm.', 'proj_in.'),
+      quantizable: true,
+      build: (ctx) => buildMarEncoderGraph(ctx, config),
+    },
+    {
+      name: 'mar_decoder',
+      keys: prefixes('proj_out.', 'mar.decoder_embed.', 'mar.decoder_blocks.', 'mar.decoder_norm.'),
+      quantizable: true,
+      build: (ctx) => buildMarDecoderGraph(ctx, config),
+    },
+    { name: 'decoder_embed', keys: prefixes('mar.decoder_embed.'), quantizable: true, build: (ctx) => buildDecoderEmbedGraph(ctx, config) },
+    { name: 'diffusion_head', keys: prefixes('mar.diffloss.net.'), quantizable: true, build: (ctx) => buildDiffusionHeadGraph(ctx, config) },
+    { name: 'vae_encoder', keys: prefixes('vae.encoder.', 'vae.quant_conv.'), quantizable: false, build: (ctx) => buildVaeEncoderGraph(ctx, vae) },
+    { name: 'vae_decoder', keys: prefixes('vae.decoder.', 'vae.post_quant_conv.'), quantizable: false, build: (ctx) => buildVaeDecoderGraph(ctx, vae) },
+  ];
+}

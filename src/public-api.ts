@@ -1,0 +1,14 @@
+// Types and values shared by every entry point.
+export * from './errors/index.js';
+export { Run, type RunController } from './core/run/run.js';
+export type { UniPicEvents } from './core/model/model-events.js';
+export type { LoadOptions } from './core/model/load-options.js';
+export type { GenerateOptions } from './core/options/generate-options.js';
+export type { GenerateResult } from './core/generation/generate.js';
+export type { ImageRunEvent, ImageTimings, PreviewImage } from './core/generation/events.js';
+export type { GeneratedImage } from './core/generation/decode-images.js';
+export { SeededRandom, type RandomSource, type NoisePurpose } from './core/random/random-source.js';
+export type { LoadProgressEvent, LoadPhase, LoadProgressCallback } from './spec/progress.js';
+export type { Backend, BackendInfo, BackendSession, Device, DeviceRequest, HostTensor, DeviceTensor } from './spec/backend.js';
+export type { Manifest, ModelConfig, Capability, Dtype, GraphName } from './spec/manifest.js';
+export { UniPicModel } from './core/model/unipic-model.js';
