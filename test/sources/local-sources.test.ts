@@ -65,7 +65,7 @@ describe('file map', () => {
     try {
       const map: Record<string, Uint8Array | Blob | string> = { 'unipic.json': new TextEncoder().encode(model.manifestText) };
       for (const [path, body] of model.files) map[path] = new Uint8Array(body);
-      map['tables-256.safetensors'] = new Blob([model.files.get('tables-256.safetensors')!]);
+      map['tables-256.safetensors'] = new Blob([new Uint8Array(model.files.get('tables-256.safetensors')!)]);
       map['graphs/llm.fp32.onnx.data'] = `${baseUrl}graphs/llm.fp32.onnx.data`;
       const opened = await openNodeModel(map, FAST_RETRIES);
       const paths = ['tokenizer.json', 'tables-256.safetensors', 'graphs/llm.fp32.onnx', 'graphs/llm.fp32.onnx.data'];
@@ -111,11 +111,11 @@ describe('fetch function', () => {
       if (!body) return new Response('', { status: 404 });
       const range = /^bytes=(\d+)-$/.exec(new Headers(init.headers).get('range') ?? '');
       return range
-        ? new Response(body.subarray(Number(range[1])), {
+        ? new Response(new Uint8Array(body.subarray(Number(range[1]))), {
             status: 206,
             headers: { 'content-range': `bytes ${range[1]}-${body.length - 1}/${body.length}` },
           })
-        : new Response(body);
+        : new Response(new Uint8Array(body));
     };
     const inMemory = await openNodeModel(fetchFile, FAST_RETRIES);
     const file = (await inMemory.resolve(['tokenizer.json'])).get('tokenizer.json');
