@@ -80,6 +80,31 @@ describe('TextTokenizer against Hugging Face', () => {
   });
 });
 
+describe('added tokens outside ASCII', () => {
+  it('decode through the byte alphabet like the Rust ByteLevel decoder', () => {
+    // Oracle (transformers 4.45.2, run by hand): add_tokens(['<é>', '<猫>']) on the Qwen files,
+    // then decode(encode('a<é>b<猫>')) == 'a<\ufffd>b<猫>' — 'é' is the alphabet's stand-in for byte
+    // 0xE9, while '猫' is outside the alphabet and keeps its UTF-8 bytes.
+    const json = buildTokenizerJson(readAsset('vocab.json'), readAsset('merges.txt'), readAsset('tokenizer_config.json'));
+    const extra = ['<é>', '<猫>'].map((content, index) => ({
+      id: 151666 + index,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: false,
+    }));
+    const tokenizer = TextTokenizer.fromJson(
+      { ...json, added_tokens: [...json.added_tokens, ...extra] },
+      JSON.parse(readAsset('tokenizer_config.json')),
+    );
+    const ids = tokenizer.encode('a<é>b<猫>');
+    expect(ids).toEqual([64, 151666, 65, 151667]);
+    expect(tokenizer.decode(ids)).toBe('a<\ufffd>b<猫>');
+  });
+});
+
 describe('TextTokenizer.fromJson rejects what it cannot serve', () => {
   const json = buildTokenizerJson(readAsset('vocab.json'), readAsset('merges.txt'), readAsset('tokenizer_config.json'));
   const config = JSON.parse(readAsset('tokenizer_config.json')) as Record<string, unknown>;
