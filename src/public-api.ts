@@ -12,3 +12,7 @@ export type { LoadProgressEvent, LoadPhase, LoadProgressCallback } from './spec/
 export type { Backend, BackendInfo, BackendSession, Device, DeviceRequest, HostTensor, DeviceTensor } from './spec/backend.js';
 export type { Manifest, ModelConfig, Capability, Dtype, GraphName } from './spec/manifest.js';
 export { UniPicModel } from './core/model/unipic-model.js';
+export type { EditOptions } from './core/options/edit-options.js';
+export type { UnderstandOptions } from './core/options/understand-options.js';
+export type { TextRunEvent, UnderstandResult, FinishReason, TextTimings } from './core/understanding/events.js';
+export type { ImageInput } from './core/image/load-image.js';

@@ -9,6 +9,11 @@ import { validate } from '../options/validate.js';
 import { generateOptionsSchema, type GenerateOptions } from '../options/generate-options.js';
 import type { ImageRunEvent } from '../generation/events.js';
 import { generateImages, type GenerateResult } from '../generation/generate.js';
+import { editImage } from '../generation/edit.js';
+import { editOptionsSchema, type EditOptions } from '../options/edit-options.js';
+import { understandOptionsSchema, type UnderstandOptions } from '../options/understand-options.js';
+import type { TextRunEvent, UnderstandResult } from '../understanding/events.js';
+import { understandImage } from '../understanding/understand.js';
 import { Run, type RunController } from '../run/run.js';
 import { TaskQueue } from '../run/task-queue.js';
 import { chooseDtypes } from './dtype-choice.js';
@@ -213,9 +218,27 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
     return this.startRun('generate', parsed.signal, (context, controller) => generateImages(context, controller, parsed));
   }
 
+  /** Image + instruction → image. The source image conditions both the prompt and the decoder. */
+  edit(options: EditOptions): Run<ImageRunEvent, GenerateResult> {
+    const parsed = validate(editOptionsSchema, options, 'edit');
+    this.checkSize(parsed.size);
+    return this.startRun('edit', parsed.signal, (context, controller) => editImage(context, controller, parsed));
+  }
+
+  /** Image + question → text, streamed as `text-delta` events. Greedy by default, like the official script. */
+  understand(options: UnderstandOptions): Run<TextRunEvent, UnderstandResult> {
+    const parsed = validate(understandOptionsSchema, options, 'understand');
+    this.checkSize(parsed.size);
+    return this.startRun('understand', parsed.signal, (context, controller) => understandImage(context, controller, parsed));
+  }
+
   /** Reject an output size the model has no position tables for, before queueing. */
   protected checkSize(size: number | undefined): void {
-    if (size !== undefined) void this.parts.assets.positionTables(size).catch(() => undefined);
+    if (size !== undefined && !this.parts.assets.sizes.includes(size)) {
+      throw new InvalidOptionsError(`size ${size} is not available in this model (sizes: ${this.parts.assets.sizes.join(', ')})`, {
+        details: { issues: [{ path: 'size', message: `expected one of ${this.parts.assets.sizes.join(', ')}` }] },
+      });
+    }
   }
 
   /** Abort every call, wait for them to stop, then free every session and the backend. */

@@ -1,0 +1,47 @@
+import { loadImage } from '../image/load-image.js';
+import { preprocessForEdit } from '../image/model-tensor.js';
+import type { CallContext } from '../model/model-context.js';
+import type { ParsedEditOptions } from '../options/edit-options.js';
+import type { RunController } from '../run/run.js';
+import { padPromptBatch } from '../text/prompt-batch.js';
+import { editPrompts } from '../text/prompts.js';
+import { float32, takeFloat32 } from '../tensor.js';
+import type { ImageRunEvent } from './events.js';
+import { guidanceRows, runImageLoop, type GenerateResult } from './generate.js';
+import { encodeSourceImage } from './source-image.js';
+
+/**
+ * Image + instruction → image (spec §6): the generate loop with the source image in the LLM
+ * prefix (its visual tokens at the `<image>` slots of every row) and its MAR features, through
+ * `decoder_embed`, filling the decoder's masked slots instead of the mask token.
+ */
+export async function editImage(
+  context: CallContext,
+  controller: RunController<ImageRunEvent>,
+  options: ParsedEditOptions,
+): Promise<GenerateResult> {
+  const started = Date.now();
+  const { assets, config, graphs, signal } = context;
+  const size = options.size ?? assets.defaultSize;
+  const tables = await assets.positionTables(size);
+  const image = await loadImage(options.image);
+  const source = await encodeSourceImage(graphs, config, tables, preprocessForEdit(image, size), signal);
+  const { bufferSize: F, decoderWidth: W } = config.mar;
+  const slots = F + tables.grid * tables.grid;
+  const embedded = await graphs.run('decoder_embed', { x_con: float32([1, slots, W], source.features) }, { signal });
+  const fill = (await takeFloat32(embedded.fill)).data;
+
+  const tokenizer = await assets.tokenizer();
+  const pair = editPrompts(tokenizer, options.prompt, source.length, { unconditionalPrompt: options.negativePrompt });
+  const rows = guidanceRows(pair.conditional, pair.unconditional, options.numImages, options.guidance);
+  const batch = padPromptBatch(rows, tokenizer.specialIds.imEnd);
+  // Both prompts put the image right after `<|im_start|>user\n`, so every row shares one slot range.
+  const start = pair.conditional.imageStart;
+  return runImageLoop(context, controller, options, {
+    size,
+    prefix: { ids: batch.ids, mask: batch.attentionMask, image: { start, embeds: source.visualTokens, length: source.length } },
+    fill,
+    started,
+    prefixStarted: started,
+  });
+}

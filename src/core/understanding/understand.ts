@@ -1,0 +1,138 @@
+import { throwIfAborted } from '../../errors/abort-error.js';
+import type { DeviceTensor } from '../../spec/backend.js';
+import { embedTokens } from '../generation/prefix.js';
+import { encodeSourceImage } from '../generation/source-image.js';
+import { loadImage } from '../image/load-image.js';
+import { preprocessForUnderstanding } from '../image/model-tensor.js';
+import type { CallContext } from '../model/model-context.js';
+import type { ParsedUnderstandOptions } from '../options/understand-options.js';
+import { randomSeed, SeededRandom } from '../random/random-source.js';
+import type { RunController } from '../run/run.js';
+import { float32, int64, takeFloat32 } from '../tensor.js';
+import { understandingPrompt } from '../text/prompts.js';
+import { TokenSelector } from '../text/sampling.js';
+import { TextStream } from '../text/text-stream.js';
+import type { FinishReason, TextRunEvent, UnderstandResult } from './events.js';
+import { imageKey, type ImagePrefix } from './image-prefix.js';
+import { disposeAll, presentNames, presentsAsPast } from './kv-cache.js';
+
+const IMAGE_PREFIX_CACHE = 'understand:image-prefix';
+
+/**
+ * Image + question → streamed text (spec §7): visual tokens spliced into the prompt, a plain
+ * causal LM with a growing cache, greedy by default. The KV of the part up to the image is kept
+ * so a follow-up question on the same image skips the image's prefill.
+ */
+export async function understandImage(
+  context: CallContext,
+  controller: RunController<TextRunEvent>,
+  options: ParsedUnderstandOptions,
+): Promise<UnderstandResult> {
+  const started = Date.now();
+  const { graphs, config, assets, signal } = context;
+  const { hiddenSize: H, numLayers, numKeyValueHeads, headDim } = config.llm;
+  const size = options.size ?? assets.defaultSize;
+  const tables = await assets.positionTables(size);
+  const tokenizer = await assets.tokenizer();
+  const pixels = preprocessForUnderstanding(await loadImage(options.image), size);
+  const key = imageKey(pixels, size);
+  const visualLength = config.mar.bufferSize + tables.grid * tables.grid;
+  const prompt = understandingPrompt(tokenizer, options.prompt, visualLength);
+  const imageEnd = prompt.imageStart + prompt.imageLength;
+  const names = presentNames(numLayers);
+
+  const llm = (embeds: Float32Array, length: number, past: Record<string, DeviceTensor | ReturnType<typeof float32>>, pastLength: number) =>
+    graphs.run(
+      'llm',
+      {
+        inputs_embeds: float32([1, length, H], embeds),
+        attention_mask: int64([1, pastLength + length], new Array(pastLength + length).fill(1)),
+        position_ids: int64([1, length], Array.from({ length }, (_, i) => pastLength + i)),
+        ...past,
+      },
+      { signal, keepOnDevice: names },
+    );
+
+  // The image prefix: reused when this image (same pixels, same size) was the last one understood.
+  let prefix = assets.getCached<ImagePrefix>(IMAGE_PREFIX_CACHE);
+  const reusedImageCache = prefix?.key === key;
+  if (!reusedImageCache) {
+    const source = await encodeSourceImage(graphs, config, tables, pixels, signal);
+    const embeds = (await embedTokens(graphs, [prompt.ids.slice(0, imageEnd)], signal)).data;
+    embeds.set(source.visualTokens, prompt.imageStart * H);
+    const empty: Record<string, ReturnType<typeof float32>> = {};
+    for (const name of names) empty[name.replace('present.', 'past_key_values.')] = float32([1, numKeyValueHeads, 0, headDim], new Float32Array(0));
+    const out = await llm(embeds, imageEnd, empty, 0);
+    out.last_hidden_state.dispose();
+    const past = presentsAsPast(out);
+    prefix = { key, length: imageEnd, past };
+    assets.setCached(IMAGE_PREFIX_CACHE, prefix, () => disposeAll(past));
+  }
+  throwIfAborted(signal);
+
+  // The question and the assistant turn, over the image prefix.
+  const rest = prompt.ids.slice(imageEnd);
+  const restEmbeds = (await embedTokens(graphs, [rest], signal)).data;
+  let out = await llm(restEmbeds, rest.length, prefix!.past, imageEnd);
+  let past: Record<string, DeviceTensor> | undefined = presentsAsPast(out);
+  let pastLength = prompt.ids.length;
+  const prefillMs = Date.now() - started;
+
+  const random = options.random ?? new SeededRandom(options.seed ?? randomSeed());
+  const selector = new TokenSelector(options, options.doSample ? () => random.uniform() : undefined);
+  const stream = new TextStream(tokenizer, { stopStrings: options.stop });
+  const ends = new Set([tokenizer.specialIds.imEnd, tokenizer.specialIds.endOfText]);
+  const tokens: number[] = [];
+  let finishReason: FinishReason = 'length';
+  let firstTokenAt = 0;
+  try {
+    for (;;) {
+      const hidden = await takeFloat32(out.last_hidden_state);
+      const last = hidden.data.subarray(hidden.data.length - H);
+      const logits = await graphs.run('lm_head', { hidden: float32([1, H], last.slice()) }, { signal });
+      const id = selector.select((await takeFloat32(logits.logits)).data);
+      if (!firstTokenAt) firstTokenAt = Date.now();
+      if (ends.has(id)) {
+        finishReason = 'stop';
+        break;
+      }
+      tokens.push(id);
+      const update = stream.push(id);
+      if (update.delta) controller.emit({ type: 'text-delta', delta: update.delta });
+      if (update.stopped) {
+        finishReason = 'stop-string';
+        break;
+      }
+      if (tokens.length >= options.maxTokens) break;
+      throwIfAborted(signal);
+      const embeds = (await embedTokens(graphs, [[id]], signal)).data;
+      const previous = past;
+      out = await llm(embeds, 1, previous, pastLength);
+      // The image prefix stays cached; only this call's own cache steps are released.
+      if (previous !== prefix!.past) disposeAll(previous);
+      past = presentsAsPast(out);
+      pastLength++;
+    }
+  } finally {
+    if (past !== prefix!.past) disposeAll(past);
+  }
+  const tail = stream.finish();
+  if (tail.delta) controller.emit({ type: 'text-delta', delta: tail.delta });
+  const done = Date.now();
+  const decodeMs = Math.max(1, done - (firstTokenAt || done));
+  const timings = {
+    prefillMs,
+    timeToFirstTokenMs: (firstTokenAt || done) - started,
+    totalMs: done - started,
+    tokensPerSecond: tokens.length > 1 ? ((tokens.length - 1) * 1000) / decodeMs : 0,
+  };
+  controller.emit({ type: 'finish', finishReason, timings });
+  return {
+    text: stream.text,
+    tokens,
+    usage: { promptTokens: prompt.ids.length, completionTokens: tokens.length },
+    finishReason,
+    reusedImageCache,
+    timings,
+  };
+}
