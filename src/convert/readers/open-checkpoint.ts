@@ -126,12 +126,12 @@ export class UniPicCheckpoint {
     return this.routes.get(name) as { source: TensorSource; name: string };
   }
 
-  readBytes(name: string): Promise<Uint8Array> {
+  async readBytes(name: string): Promise<Uint8Array> {
     const route = this.route(name);
     return route.source.readBytes(route.name);
   }
 
-  readFloat32(name: string): Promise<Float32Array> {
+  async readFloat32(name: string): Promise<Float32Array> {
     const route = this.route(name);
     return route.source.readFloat32(route.name);
   }
@@ -181,6 +181,7 @@ async function weightFiles(folder: string, role: CheckpointRole, plan: SourcePla
   for (const name of names) {
     const file = join(folder, name);
     if (await isDirectory(file)) continue;
+    if (role === 'llm-base' && name === 'config.json') continue;
     const kind = TRAINER_FILE.test(name) ? undefined : classifyFile(name);
     if (hasIndex && SHARD_FILE.test(name)) continue;
     if (name === VAE_FILE) plan.files.push({ role: 'vae', file, kind: 'pytorch' });

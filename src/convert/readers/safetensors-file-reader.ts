@@ -66,11 +66,11 @@ export class SafetensorsFile implements TensorSource {
   private readonly readRange = (storage: StorageDescriptor, start: number, length: number): Promise<Uint8Array> =>
     readExactly(this.handle, (storage.fileOffset as number) + start, length, this.path);
 
-  readBytes(name: string): Promise<Uint8Array> {
+  async readBytes(name: string): Promise<Uint8Array> {
     return readTensorBytes(lookupTensor(this.tensors, name, this.path), this.readRange);
   }
 
-  readFloat32(name: string): Promise<Float32Array> {
+  async readFloat32(name: string): Promise<Float32Array> {
     return readTensorFloat32(lookupTensor(this.tensors, name, this.path), this.readRange);
   }
 

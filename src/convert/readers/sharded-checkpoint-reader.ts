@@ -76,11 +76,11 @@ export class ShardedCheckpoint implements TensorSource {
     return this.owner.get(name) as TensorSource;
   }
 
-  readBytes(name: string): Promise<Uint8Array> {
+  async readBytes(name: string): Promise<Uint8Array> {
     return this.source(name).readBytes(name);
   }
 
-  readFloat32(name: string): Promise<Float32Array> {
+  async readFloat32(name: string): Promise<Float32Array> {
     return this.source(name).readFloat32(name);
   }
 

@@ -89,11 +89,11 @@ export class TorchCheckpoint implements TensorSource {
   private readonly readRange = (storage: StorageDescriptor, start: number, length: number): Promise<Uint8Array> =>
     this.archive.readRange(storage.entry as string, start, length);
 
-  readBytes(name: string): Promise<Uint8Array> {
+  async readBytes(name: string): Promise<Uint8Array> {
     return readTensorBytes(lookupTensor(this.tensors, name, this.path), this.readRange);
   }
 
-  readFloat32(name: string): Promise<Float32Array> {
+  async readFloat32(name: string): Promise<Float32Array> {
     return readTensorFloat32(lookupTensor(this.tensors, name, this.path), this.readRange);
   }
 

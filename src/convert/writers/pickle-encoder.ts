@@ -66,6 +66,15 @@ export class PickleEncoder {
     this.chunks.push(0x29);
   }
 
+  emptyList(): void {
+    this.chunks.push(0x5d);
+  }
+
+  /** APPENDS: the items since the last MARK onto the list below it. */
+  appends(): void {
+    this.chunks.push(0x65);
+  }
+
   emptyDict(): void {
     this.chunks.push(0x7d);
   }
