@@ -1,0 +1,47 @@
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { convertCheckpoint } from '../../src/convert/convert-checkpoint.js';
+import type { GraphDtype } from '../../src/convert/graphs/weights.js';
+import { makeTinyCheckpoint } from '../../src/convert/tiny/make-tiny.js';
+
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '.artifacts');
+
+/**
+ * The repo's tiny model (make-tiny + convert, fp32 and q4), built once per checkout into
+ * test/.artifacts/ and shared by every test file. Built into a temporary folder and renamed, so
+ * parallel workers never see a half-written model.
+ */
+export async function tinyModelDir(dtypes: GraphDtype[] = ['fp32', 'q4']): Promise<string> {
+  const name = `tiny-model-${dtypes.join('-')}`;
+  const target = join(ARTIFACTS, name);
+  if (existsSync(join(target, 'unipic.json'))) return target;
+  const work = join(ARTIFACTS, `${name}.${process.pid}.${Date.now()}`);
+  mkdirSync(work, { recursive: true });
+  try {
+    await makeTinyCheckpoint(join(work, 'checkpoint'));
+    await convertCheckpoint(join(work, 'checkpoint'), join(work, 'model'), { dtypes });
+    if (!existsSync(join(target, 'unipic.json'))) {
+      rmSync(target, { recursive: true, force: true });
+      renameSync(join(work, 'model'), target);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return target;
+}
+
+/** The tiny checkpoint in the official layout (for converter tests). */
+export async function tinyCheckpointDir(): Promise<string> {
+  const target = join(ARTIFACTS, 'tiny-checkpoint');
+  if (existsSync(join(target, 'unipic-config.json'))) return target;
+  const work = `${target}.${process.pid}.${Date.now()}`;
+  await makeTinyCheckpoint(work);
+  if (!existsSync(join(target, 'unipic-config.json'))) {
+    rmSync(target, { recursive: true, force: true });
+    renameSync(work, target);
+  } else {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return target;
+}
