@@ -8,4 +8,5 @@ describeBackendContract({
   expectedName: 'mock',
   expectedDevice: 'cpu',
   pathNeedsExternalData: false,
+  keptLocation: 'device',
 });

@@ -8,4 +8,5 @@ describeBackendContract({
   expectedName: 'node-ort',
   expectedDevice: 'cpu',
   pathNeedsExternalData: false,
+  keptLocation: 'cpu',
 });

@@ -8,4 +8,5 @@ describeBackendContract({
   expectedName: 'web-ort',
   expectedDevice: 'wasm',
   pathNeedsExternalData: true,
+  keptLocation: 'cpu',
 });
