@@ -25,7 +25,7 @@ function rgbaFromRgb(rgb: Uint8Array, width: number, height: number): ImageData 
 async function run(): Promise<Record<string, number | string>> {
   const results: Record<string, number | string> = {};
   const jpegPillow = await fixture('expected/photo-420-64x48-jpg.decoded.rgb');
-  const jpegBlob = new Blob([await fixture('sources/photo-420-64x48.jpg')], { type: 'image/jpeg' });
+  const jpegBlob = new Blob([(await fixture('sources/photo-420-64x48.jpg')) as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' });
   results.jpegBlob = maxDifference((await loadImage(jpegBlob)).data, jpegPillow);
   results.webpBytes = maxDifference((await loadImage(await fixture('sources/lossy-40x30.webp'))).data, await fixture('expected/lossy-40x30-webp.decoded.rgb'));
   results.pngRelativeUrl = maxDifference((await loadImage('fixtures/sources/rgb-37x61.png')).data, await fixture('expected/rgb-37x61-png.decoded.rgb'));

@@ -81,3 +81,18 @@ describe('alpha', () => {
     }
   });
 });
+
+describe('concurrent decodes', () => {
+  it('many JPEG and WebP decodes at once each get their own, correct pixels', async () => {
+    const files = ['sources/photo-420-64x48.jpg', 'sources/lossy-40x30.webp', 'sources/photo-444-64x48.jpg', 'sources/gray-40x30.jpg'];
+    const jobs = Array.from({ length: 12 }, (_, i) => index.sources.find((entry) => entry.file === files[i % files.length])!);
+    const images = await Promise.all(jobs.map((source) => loadImage(fixtureBytes(source.file))));
+    images.forEach((image, i) => expect(compareBytes(image.data, fixtureBytes(jobs[i].decoded!)).max).toBe(0));
+  });
+
+  it('a truncated JPEG decoded alongside good ones fails alone', async () => {
+    const whole = fixtureBytes('sources/photo-420-64x48.jpg');
+    const results = await Promise.allSettled([loadImage(whole), loadImage(whole.slice(0, 900)), loadImage(whole)]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+});
