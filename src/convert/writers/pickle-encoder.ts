@@ -93,6 +93,11 @@ export class PickleEncoder {
     this.chunks.push(0x52);
   }
 
+  /** BUILD: set the state of the object below the state (PyTorch: a state dict's `_metadata`). */
+  build(): void {
+    this.chunks.push(0x62);
+  }
+
   persistentId(): void {
     this.chunks.push(0x51);
   }

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { encodeSafetensorsHeader, type SafetensorsTensorLayout } from '../../formats/safetensors-encoder.js';
 
@@ -18,7 +18,10 @@ export async function writeSafetensorsFile(
   metadata: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   const { prefix, byteLengths } = encodeSafetensorsHeader(tensors, metadata);
-  const handle = await open(path, 'w');
+  // Written beside the target and renamed when complete: no half-written file under the real name.
+  const partial = `${path}.partial`;
+  const handle = await open(partial, 'w');
+  let complete = false;
   try {
     await handle.write(prefix);
     for (const [index, tensor] of tensors.entries()) {
@@ -34,7 +37,10 @@ export async function writeSafetensorsFile(
         written += bytesWritten;
       }
     }
+    complete = true;
   } finally {
     await handle.close();
+    if (!complete) await rm(partial, { force: true });
   }
+  await rename(partial, path);
 }

@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import yazl from 'yazl';
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { contiguousStride, viewSpan } from '../../formats/strided-layout.js';
@@ -99,15 +100,24 @@ export async function writeTorchCheckpoint(
     zip.addBuffer(Buffer.from(data.buffer, data.byteOffset, data.byteLength), `${archive}/data/${index}`, stored);
   });
   zip.addBuffer(Buffer.from('3\n'), `${archive}/version`, stored);
+  // Write beside the target and rename at the end, so a failed run never leaves a half checkpoint
+  // that a later run would mistake for a finished one.
+  const partial = `${path}.partial`;
   const done = new Promise<void>((resolve, reject) => {
-    const output = createWriteStream(path);
+    const output = createWriteStream(partial);
     output.on('close', resolve);
     output.on('error', reject);
     zip.outputStream.on('error', reject);
     zip.outputStream.pipe(output);
   });
   zip.end();
-  await done;
+  try {
+    await done;
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
 }
 
 /** `kl16.ckpt`: the VAE state dict under "model", as the official loader expects. */

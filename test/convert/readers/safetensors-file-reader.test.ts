@@ -1,4 +1,4 @@
-import { readFile, truncate, writeFile } from 'node:fs/promises';
+import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSafetensorsFile } from '../../../src/convert/readers/safetensors-file-reader.js';
@@ -60,6 +60,8 @@ describe('SafetensorsFile', () => {
   it('refuses a writer tensor whose bytes do not match its shape', async () => {
     const path = join(folder.path, 'bad.safetensors');
     await expect(writeSafetensorsFile(path, [{ name: 'a', dtype: 'float32', shape: [2], data: new Uint8Array(4) }])).rejects.toThrow(InvalidModelError);
+    // Nothing is left behind, under the real name or the temporary one.
+    expect(await readdir(folder.path)).toEqual([]);
   });
 
   it('refuses truncated files and files whose header lies', async () => {

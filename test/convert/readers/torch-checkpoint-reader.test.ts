@@ -160,6 +160,39 @@ describe('TorchCheckpoint accepts the rebuild forms torch.save emits', () => {
   });
 });
 
+describe('TorchCheckpoint reads state dicts carrying _metadata', () => {
+  it('accepts the BUILD that sets a state dict\'s _metadata and ignores it', async () => {
+    // torch.save(model.state_dict()) pickles OrderedDict.__reduce__: items via SETITEMS, then
+    // BUILD with {'_metadata': OrderedDict([('', {'version': 1})])}.
+    const pickle = new PickleEncoder();
+    pickle.global('collections', 'OrderedDict');
+    pickle.emptyTuple();
+    pickle.reduce();
+    pickle.mark();
+    pickle.string('w');
+    rebuildTensorCall(pickle, { numel: 2, shape: [2], stride: [1] });
+    pickle.setItems();
+    pickle.emptyDict();
+    pickle.string('_metadata');
+    pickle.global('collections', 'OrderedDict');
+    pickle.emptyTuple();
+    pickle.reduce();
+    pickle.string('');
+    pickle.emptyDict();
+    pickle.string('version');
+    pickle.int(1);
+    pickle.setItem();
+    pickle.setItem();
+    pickle.setItem();
+    pickle.build();
+    const checkpoint = await openTorchCheckpoint(await zipCheckpoint('metadata.bin', pickle.finish(), { 0: floats([5, 6]) }));
+    expect([...checkpoint.tensors.keys()]).toEqual(['w']);
+    expect(checkpoint.skipped).toEqual([]);
+    expect([...(await checkpoint.readFloat32('w'))]).toEqual([5, 6]);
+    await checkpoint.close();
+  });
+});
+
 describe('TorchCheckpoint refuses hostile or broken checkpoints with typed errors', () => {
   it('refuses a data.pkl that calls posix.system and never reads storages', async () => {
     const pickle = new PickleEncoder();
