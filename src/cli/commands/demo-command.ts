@@ -1,0 +1,25 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { convertCheckpoint } from '../../convert/convert-checkpoint.js';
+import { makeTinyCheckpoint } from '../../convert/tiny/make-tiny.js';
+import { parse } from '../arguments.js';
+import { generateCommand } from './image-commands.js';
+
+/**
+ * The README's first command: build the repo's tiny random UniPic (official checkpoint layout),
+ * convert it, and generate an image with it — the whole chain on this machine's CPU in seconds.
+ */
+export async function demoCommand(args: string[], signal: AbortSignal): Promise<void> {
+  const { values } = parse(args, { dir: { type: 'string' }, out: { type: 'string' }, prompt: { type: 'string' } });
+  const dir = values.dir ?? '.cache/demo';
+  const modelDir = join(dir, 'model');
+  if (!existsSync(join(modelDir, 'unipic.json'))) {
+    process.stderr.write(`building the tiny model in ${dir} …\n`);
+    await makeTinyCheckpoint(join(dir, 'checkpoint'));
+    await convertCheckpoint(join(dir, 'checkpoint'), modelDir, { dtypes: ['fp32'], signal });
+  }
+  await generateCommand(
+    ['--model', modelDir, '--prompt', values.prompt ?? 'a lighthouse at dawn', '--out', values.out ?? 'demo.png', '--size', '64', '--steps', '8', '--seed', '42'],
+    signal,
+  );
+}

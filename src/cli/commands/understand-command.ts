@@ -1,0 +1,40 @@
+import { numberOption, parse, required } from '../arguments.js';
+import { loadOptions } from './image-commands.js';
+import { loadWithProgress } from './load-model.js';
+
+/** Streams the answer to stdout as it decodes. */
+export async function understandCommand(args: string[], signal: AbortSignal): Promise<void> {
+  const { values } = parse(args, {
+    model: { type: 'string' },
+    image: { type: 'string' },
+    prompt: { type: 'string' },
+    'max-tokens': { type: 'string' },
+    size: { type: 'string' },
+    sample: { type: 'boolean' },
+    temperature: { type: 'string' },
+    seed: { type: 'string' },
+    device: { type: 'string' },
+    dtype: { type: 'string' },
+  });
+  const model = await loadWithProgress(required(values.model, 'model'), loadOptions(values));
+  try {
+    const run = model.understand({
+      image: required(values.image, 'image'),
+      ...(values.prompt ? { prompt: values.prompt } : {}),
+      ...(values['max-tokens'] ? { maxTokens: numberOption(values['max-tokens'], 'max-tokens') } : {}),
+      ...(values.size ? { size: numberOption(values.size, 'size') } : {}),
+      ...(values.sample ? { doSample: true } : {}),
+      ...(values.temperature ? { temperature: numberOption(values.temperature, 'temperature') } : {}),
+      ...(values.seed ? { seed: numberOption(values.seed, 'seed') } : {}),
+      signal,
+    });
+    for await (const event of run) if (event.type === 'text-delta') process.stdout.write(event.delta);
+    const result = await run.result;
+    process.stdout.write('\n');
+    process.stderr.write(
+      `${result.usage.completionTokens} tokens, ${result.timings.tokensPerSecond.toFixed(1)} tok/s, first token ${result.timings.timeToFirstTokenMs} ms\n`,
+    );
+  } finally {
+    await model.dispose();
+  }
+}

@@ -1,0 +1,66 @@
+import { UniPicError } from '../errors/unipic-error.js';
+import { UsageError } from './arguments.js';
+import { convertCommand, makeTinyCommand } from './commands/convert-commands.js';
+import { demoCommand } from './commands/demo-command.js';
+import { editCommand, generateCommand } from './commands/image-commands.js';
+import { infoCommand } from './commands/info-command.js';
+import { understandCommand } from './commands/understand-command.js';
+
+const HELP = `unipic — Skywork UniPic on ONNX Runtime
+
+  unipic demo [--out demo.png] [--prompt "..."]        tiny model: build, convert, generate
+  unipic make-tiny <dir> [--seed N]                    random tiny checkpoint, official layout
+  unipic convert <checkpoint-dir> <out-dir> [--dtype fp32,q4] [--resolutions 512,1024]
+  unipic info <model>
+  unipic generate --model <m> --prompt "..." --out out.png [--size --steps --guidance
+                  --guidance-schedule --temperature --diffusion-steps --num-images --seed
+                  --negative-prompt --device --dtype]
+  unipic edit --model <m> --image in.png --prompt "..." --out out.png [same options]
+  unipic understand --model <m> --image in.png [--prompt "..."] [--max-tokens N --sample
+                  --temperature --seed --size]
+
+<model> is a converted model folder or an http(s) URL (cached in ~/.cache/unipic).`;
+
+const COMMANDS: Record<string, (args: string[], signal: AbortSignal) => Promise<void>> = {
+  demo: demoCommand,
+  'make-tiny': makeTinyCommand,
+  convert: convertCommand,
+  info: infoCommand,
+  generate: generateCommand,
+  edit: editCommand,
+  understand: understandCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`unknown command "${name}"\n\n${HELP}\n`);
+    return 2;
+  }
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Error('interrupted')));
+  try {
+    await command(args, controller.signal);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`unipic ${name}: ${error.message}\n\n${HELP}\n`);
+      return 2;
+    }
+    if (UniPicError.isInstance(error)) {
+      process.stderr.write(`unipic ${name}: ${error.message} [${error.code}]\n`);
+      return 1;
+    }
+    process.stderr.write(`unipic ${name}: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
