@@ -153,6 +153,7 @@ export class CacheApiCache implements ModelCache {
       throw failure ?? toCacheApiError(error, this.description);
     } finally {
       await chunks.return?.();
+      await stream.cancel();
     }
     const stored = await cache.match(request);
     if (!stored) throw new IntegrityError(`${entry.path} vanished from ${this.description} right after it was stored`);

@@ -64,19 +64,31 @@ async function download(
       verifier.reset();
     }
   }
-  const resumable = leftover !== undefined && leftover.size < entry.size;
-  const stream = await openStream(resumable ? leftover.size : 0, resumable ? leftover.validator : undefined);
-  const resuming = resumable && stream.startOffset === leftover.size;
-  if (resuming) {
-    const read = await readFileChunks(paths.partial, feed, { length: leftover.size, ...signalOption });
-    if (read !== leftover.size) throw new IntegrityError(`${paths.partial} changed while it was being resumed`);
+  let resumeFrom = leftover !== undefined && leftover.size < entry.size ? leftover : undefined;
+  if (resumeFrom) {
+    // Hash the bytes already here before any request, so no connection idles (and times out)
+    // while gigabytes are read back from disk.
+    const read = await readFileChunks(paths.partial, feed, { length: resumeFrom.size, ...signalOption });
+    if (read !== resumeFrom.size) {
+      verifier.reset();
+      resumeFrom = undefined;
+    }
   }
-  await cacheWrite(paths.partialInfo, () =>
-    stream.validator === undefined
-      ? rm(paths.partialInfo, { force: true })
-      : writeFile(paths.partialInfo, JSON.stringify({ validator: stream.validator })),
-  );
-  const handle = await cacheWrite(paths.partial, () => open(paths.partial, resuming ? 'a' : 'w'));
+  const stream = await openStream(resumeFrom?.size ?? 0, resumeFrom?.validator);
+  const resuming = resumeFrom !== undefined && stream.startOffset === resumeFrom.size;
+  if (!resuming) verifier.reset();
+  let handle: FileHandle;
+  try {
+    await cacheWrite(paths.partialInfo, () =>
+      stream.validator === undefined
+        ? rm(paths.partialInfo, { force: true })
+        : writeFile(paths.partialInfo, JSON.stringify({ validator: stream.validator })),
+    );
+    handle = await cacheWrite(paths.partial, () => open(paths.partial, resuming ? 'a' : 'w'));
+  } catch (error) {
+    await stream.cancel();
+    throw error;
+  }
   try {
     for await (const chunk of stream.chunks) {
       verifier.update(chunk);

@@ -18,6 +18,8 @@ export interface FileStream {
    * cannot resume), so consumers see one seamless stream.
    */
   readonly chunks: AsyncIterable<Uint8Array>;
+  /** Release the connection when the consumer gives up before iterating `chunks`. */
+  cancel(): Promise<void>;
 }
 
 export interface FileStreamOptions {
@@ -37,6 +39,11 @@ export async function openFileStream(source: ModelSource, entry: FileEntry, opti
     startOffset: first.opened.offset,
     ...(first.opened.validator !== undefined ? { validator: first.opened.validator } : {}),
     chunks: readResuming(source, entry, options, budget, first),
+    cancel: async () => {
+      first.signal.dispose();
+      // A stream already being iterated is locked; its generator cleans up after itself.
+      if (!first.opened.body.locked) await first.opened.body.cancel().catch(() => undefined);
+    },
   };
 }
 

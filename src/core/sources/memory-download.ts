@@ -15,8 +15,8 @@ export async function downloadToMemory(
   createHash: HashFactory,
   onBytes: (fileLoaded: number) => void,
 ): Promise<ResolvedFile> {
-  const stream = await open(0);
   const bytes = new Uint8Array(entry.size);
+  const stream = await open(0);
   const verifier = new FileVerifier(entry, createHash);
   for await (const chunk of stream.chunks) {
     const at = verifier.bytes;
