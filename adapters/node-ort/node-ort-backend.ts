@@ -4,8 +4,10 @@ import type { DeviceAttempt } from '../../src/errors/index.js';
 import { OrtBackend, type DeviceReport, type ModelInput, type PreparedRuntime } from '../shared/ort-backend.js';
 import type { RuntimeImporter } from '../shared/load-runtime.js';
 import type { OrtRuntime, OrtSessionOptions, OrtTensor } from '../shared/ort-runtime.js';
+import { describeError } from '../shared/ort-error-mapping.js';
 import { parseExtra } from '../shared/parse-extra.js';
 import { probeFloat16 } from '../shared/probes.js';
+import { explainCudaFailure, missingCudaProvider } from './cuda-diagnosis.js';
 import { IdentityDownloader } from './identity-downloader.js';
 import { loadOnnxruntimeNode } from './load-onnxruntime-node.js';
 import {
@@ -53,8 +55,17 @@ export class NodeOrtBackend extends OrtBackend<NodeOrtDevice> {
   }
 
   protected override unavailableReason(device: NodeOrtDevice): string | undefined {
-    if (!this.supported || this.supported.some((backend) => backend.name === device)) return undefined;
-    return `this onnxruntime-node build has no ${device} execution provider (it lists ${this.supported.map((backend) => backend.name).join(', ')})`;
+    if (this.supported && !this.supported.some((backend) => backend.name === device)) {
+      return `this onnxruntime-node build has no ${device} execution provider (it lists ${this.supported.map((backend) => backend.name).join(', ')})`;
+    }
+    // Only for the real package: an injected runtime (tests) has no files to look at.
+    if (device === 'cuda' && !this.options.importRuntime) return missingCudaProvider();
+    return undefined;
+  }
+
+  protected override explainProbeFailure(device: NodeOrtDevice, error: unknown): string {
+    const message = describeError(error);
+    return device === 'cuda' ? explainCudaFailure(message) : message;
   }
 
   protected sessionOptions(_device: NodeOrtDevice, options: SessionOptions): OrtSessionOptions {

@@ -10,7 +10,7 @@ import {
 } from '../../src/spec/backend.js';
 import { BackendUnavailableError, DisposedError, InvalidOptionsError, type DeviceAttempt } from '../../src/errors/index.js';
 import { resolveDevice } from './device-resolution.js';
-import { toUniPicError } from './ort-error-mapping.js';
+import { describeError, toUniPicError } from './ort-error-mapping.js';
 import type { OrtRuntime, OrtSessionOptions, OrtTensor } from './ort-runtime.js';
 import { OrtBackendSession } from './ort-session.js';
 import { probeDevice } from './probes.js';
@@ -61,6 +61,10 @@ export abstract class OrtBackend<D extends Device> implements Backend {
   /** A reason `device` cannot work without trying it (not in this build...), else undefined. */
   protected unavailableReason(_device: D, _runtime: OrtRuntime): string | undefined {
     return undefined;
+  }
+  /** The attempt's error text; adapters add what ORT's terse message leaves out. */
+  protected explainProbeFailure(_device: D, error: unknown): string {
+    return describeError(error);
   }
   /** Runtime-specific session options, `extra` validated; EPs and output placement are added here. */
   protected abstract sessionOptions(device: D, options: SessionOptions): OrtSessionOptions;
@@ -178,7 +182,11 @@ export abstract class OrtBackend<D extends Device> implements Backend {
       probe: async (candidate) => {
         const reason = this.unavailableReason(candidate, runtime);
         if (reason) throw new Error(reason);
-        await probeDevice(runtime, this.executionProviders(candidate));
+        try {
+          await probeDevice(runtime, this.executionProviders(candidate));
+        } catch (error) {
+          throw new Error(this.explainProbeFailure(candidate, error));
+        }
       },
     });
     const report = await this.describeDevice(device, runtime, failed, autoOrder);
