@@ -1,0 +1,1 @@
+"""PyTorch reference oracle for unipic (development tool; the SDK never runs Python)."""
