@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findSharedStorages } from '../../../src/convert/readers/tensor-descriptor.js';
 import { openTorchCheckpoint } from '../../../src/convert/readers/torch-checkpoint-reader.js';
+import { openSafetensorsFile } from '../../../src/convert/readers/safetensors-file-reader.js';
 
 // Files written by torch.save (PyTorch 2.4.1) with fixtures/make_torch_fixtures.py; torch's own
 // view of each tensor (dtype, shape, stride, offset, sha256 of its contiguous bytes and of its
@@ -40,4 +41,20 @@ describe('checkpoints written by torch.save', () => {
       }
     });
   }
+
+  it('torch-saved.safetensors (safetensors.torch.save_file): every tensor matches torch bit for bit', async () => {
+    const facts = expected['torch-saved.safetensors'];
+    const file = await openSafetensorsFile(join(FIXTURES, 'torch-saved.safetensors'));
+    try {
+      expect([...file.tensors.keys()].sort()).toEqual(Object.keys(facts.tensors).sort());
+      expect(file.metadata).toEqual({ format: 'pt' });
+      for (const [name, want] of Object.entries<any>(facts.tensors)) {
+        expect(file.tensors.get(name)).toMatchObject({ dtype: want.dtype, shape: want.shape, stride: want.stride });
+        expect(sha256(await file.readBytes(name)), name).toBe(want.sha256);
+        if (want.float32_sha256) expect(sha256(await file.readFloat32(name)), `${name} as float32`).toBe(want.float32_sha256);
+      }
+    } finally {
+      await file.close();
+    }
+  });
 });
