@@ -165,6 +165,10 @@ export class CacheApiCache implements ModelCache {
     return response !== undefined && recordMatches(response.headers, entry);
   }
 
+  async delete(path: string): Promise<void> {
+    await (await this.cache()).delete(this.requestFor(path));
+  }
+
   /** Delete this model's entries (other models in the same cache stay). */
   async clear(): Promise<void> {
     const cache = await this.cache();

@@ -114,6 +114,13 @@ export class DiskCache implements ModelCache {
     return info !== undefined && info.size === entry.size && (await recordMatches(paths.verified, entry, info));
   }
 
+  async delete(path: string): Promise<void> {
+    const paths = cachedFilePaths(this.directory, path);
+    await this.discard(paths);
+    await rm(paths.partial, { force: true });
+    await rm(paths.partialInfo, { force: true });
+  }
+
   async clear(): Promise<void> {
     await rm(this.directory, { recursive: true, force: true });
   }

@@ -135,9 +135,14 @@ describe('browser Cache API cache (fake Cache, real HTTP)', () => {
     expect(storage.caches.size).toBe(0);
   });
 
-  it('clear() removes only this model', async () => {
+  it('delete(path) evicts one file; clear() removes only this model', async () => {
     const opened = await open();
-    await opened.resolve(['tokenizer.json']);
+    await opened.resolve(['tokenizer.json', 'tokenizer_config.json']);
+    const entry = opened.entry('tokenizer.json');
+    expect(await opened.cache!.has(entry)).toBe(true);
+    await opened.cache!.delete('tokenizer.json');
+    expect(await opened.cache!.has(entry)).toBe(false);
+    expect(await opened.cache!.has(opened.entry('tokenizer_config.json'))).toBe(true);
     const cache = storage.caches.get('unipic-v1')!;
     cache.entries.set('https://elsewhere.example/other/unipic.json', { body: new ArrayBuffer(1), headers: [] });
     await opened.cache!.clear();

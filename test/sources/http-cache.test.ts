@@ -131,6 +131,18 @@ describe('HTTP source with the Node disk cache', () => {
     expect(sha256Hex(await readFile(resolved.path))).toBe(sha256Hex(fixture.model.files.get(path)!));
   });
 
+  it('delete(path) evicts one file and clear() the whole model', async () => {
+    const model = await openNodeModel(fixture.baseUrl, { cacheDir: fixture.cacheDir });
+    await model.resolve(['tokenizer.json', 'tokenizer_config.json']);
+    await model.cache!.delete('tokenizer.json');
+    expect(await model.cache!.has(model.entry('tokenizer.json'))).toBe(false);
+    expect(await model.cache!.has(model.entry('tokenizer_config.json'))).toBe(true);
+    await model.resolve(['tokenizer.json']);
+    expect(fixture.server.requestsFor('tokenizer.json')).toHaveLength(2);
+    await model.cache!.clear();
+    expect(await readdir(fixture.cacheDir)).toEqual([]);
+  });
+
   it('caching off delivers verified bytes and writes nothing', async () => {
     const model = await openNodeModel(fixture.baseUrl, { cacheDir: fixture.cacheDir, cache: false });
     const files = await model.resolve(['graphs/llm.fp32.onnx.data']);

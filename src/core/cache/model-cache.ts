@@ -27,6 +27,8 @@ export interface ModelCache {
   store(entry: FileEntry, open: OpenFileStream, context: CacheFileContext): Promise<ResolvedFile>;
   /** Whether a copy recorded as verified is present, without reading it. */
   has(entry: FileEntry): Promise<boolean>;
+  /** Remove one cached file (and its records); a later load fetches it again. */
+  delete(path: string): Promise<void>;
   /** Remove this model's cached files, manifest and bookkeeping. */
   clear(): Promise<void>;
 }
