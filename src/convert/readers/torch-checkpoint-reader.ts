@@ -97,6 +97,12 @@ export class TorchCheckpoint implements TensorSource {
     return readTensorFloat32(lookupTensor(this.tensors, name, this.path), this.readRange);
   }
 
+  /** The whole storage a tensor views (every element PyTorch saved for it), e.g. to re-save views with their sharing. */
+  async readStorageBytes(name: string): Promise<Uint8Array> {
+    const { storage } = lookupTensor(this.tensors, name, this.path);
+    return this.readRange(storage, 0, storage.byteLength);
+  }
+
   close(): Promise<void> {
     return this.archive.close();
   }
