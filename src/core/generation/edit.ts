@@ -9,6 +9,7 @@ import { float32, takeFloat32 } from '../tensor.js';
 import type { ImageRunEvent } from './events.js';
 import { guidanceRows, runImageLoop, type GenerateResult } from './generate.js';
 import { encodeSourceImage } from './source-image.js';
+import { checkContextWindow } from '../model/context-window.js';
 
 /**
  * Image + instruction → image (spec §6): the generate loop with the source image in the LLM
@@ -24,17 +25,19 @@ export async function editImage(
   const { assets, config, graphs, signal } = context;
   const size = options.size ?? assets.defaultSize;
   const tables = await assets.positionTables(size);
-  const image = await loadImage(options.image);
-  const source = await encodeSourceImage(graphs, config, tables, preprocessForEdit(image, size), signal);
   const { bufferSize: F, decoderWidth: W } = config.mar;
   const slots = F + tables.grid * tables.grid;
-  const embedded = await graphs.run('decoder_embed', { x_con: float32([1, slots, W], source.features) }, { signal });
-  const fill = (await takeFloat32(embedded.fill)).data;
-
+  // Prompts first: a prompt that cannot fit the context fails before the image is encoded.
   const tokenizer = await assets.tokenizer();
-  const pair = editPrompts(tokenizer, options.prompt, source.length, { unconditionalPrompt: options.negativePrompt });
+  const pair = editPrompts(tokenizer, options.prompt, slots, { unconditionalPrompt: options.negativePrompt });
   const rows = guidanceRows(pair.conditional, pair.unconditional, options.numImages, options.guidance);
   const batch = padPromptBatch(rows, tokenizer.specialIds.imEnd);
+  checkContextWindow(config, batch.length + slots, 'the instruction with the image and the image block');
+
+  const image = await loadImage(options.image);
+  const source = await encodeSourceImage(graphs, config, tables, preprocessForEdit(image, size), signal);
+  const embedded = await graphs.run('decoder_embed', { x_con: float32([1, slots, W], source.features) }, { signal });
+  const fill = (await takeFloat32(embedded.fill)).data;
   // Both prompts put the image right after `<|im_start|>user\n`, so every row shares one slot range.
   const start = pair.conditional.imageStart;
   return runImageLoop(context, controller, options, {

@@ -9,6 +9,7 @@ import { decodeLatents, type GeneratedImage } from './decode-images.js';
 import type { ImageRunEvent, ImageTimings } from './events.js';
 import { runMarLoop } from './mar-loop.js';
 import { buildPrefix, type PrefixInput } from './prefix.js';
+import { checkContextWindow } from '../model/context-window.js';
 
 export interface GenerateResult {
   readonly images: GeneratedImage[];
@@ -35,6 +36,8 @@ export async function runImageLoop(
   const seed = options.seed ?? randomSeed();
   const random = options.random ?? new SeededRandom(seed);
   const tables = await assets.positionTables(input.size);
+  // The prefix, then the image block (F buffers + N tokens) at the end of the loop.
+  checkContextWindow(config, input.prefix.ids[0].length + config.mar.bufferSize + tables.grid * tables.grid, 'the prompt with the image block');
   const diffusion = respacedCosineTables({
     numTimesteps: config.diffusion.numTimesteps,
     steps: options.diffusionSteps,

@@ -5,6 +5,7 @@ import { encodeSourceImage } from '../generation/source-image.js';
 import { loadImage } from '../image/load-image.js';
 import { preprocessForUnderstanding } from '../image/model-tensor.js';
 import type { CallContext } from '../model/model-context.js';
+import { checkContextWindow } from '../model/context-window.js';
 import type { ParsedUnderstandOptions } from '../options/understand-options.js';
 import { randomSeed, SeededRandom } from '../random/random-source.js';
 import type { RunController } from '../run/run.js';
@@ -38,6 +39,9 @@ export async function understandImage(
   const key = imageKey(pixels, size);
   const visualLength = config.mar.bufferSize + tables.grid * tables.grid;
   const prompt = understandingPrompt(tokenizer, options.prompt, visualLength);
+  // Room for at least one new token; decoding stops with 'length' when the context is full.
+  checkContextWindow(config, prompt.ids.length + 1, 'the question with the image');
+  const contextLimit = config.llm.maxPositionEmbeddings;
   const imageEnd = prompt.imageStart + prompt.imageLength;
   const names = presentNames(numLayers);
 
@@ -103,7 +107,7 @@ export async function understandImage(
         finishReason = 'stop-string';
         break;
       }
-      if (tokens.length >= options.maxTokens) break;
+      if (tokens.length >= options.maxTokens || prompt.ids.length + tokens.length >= contextLimit) break;
       throwIfAborted(signal);
       const embeds = (await embedTokens(graphs, [[id]], signal)).data;
       const previous = past;
