@@ -16,3 +16,15 @@ export type { EditOptions } from './core/options/edit-options.js';
 export type { UnderstandOptions } from './core/options/understand-options.js';
 export type { TextRunEvent, UnderstandResult, FinishReason, TextTimings } from './core/understanding/events.js';
 export type { ImageInput } from './core/image/load-image.js';
+export {
+  loadImage,
+  crop2square,
+  expand2square,
+  resizeLikePillow,
+  encodePng,
+  toBlob,
+  type LoadImageOptions,
+  type RgbImage,
+  type RgbaImage,
+  type RawPixels,
+} from './core/image/index.js';
