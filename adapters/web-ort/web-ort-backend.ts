@@ -19,7 +19,13 @@ export interface WebOrtBackendOptions {
 /** `ort.env` as far as this adapter touches it. */
 interface WebOrtEnvironment {
   readonly wasm: { numThreads?: number; wasmPaths?: unknown };
-  readonly webgpu?: { readonly device?: Promise<{ readonly limits?: { readonly maxBufferSize?: number } }> };
+  readonly webgpu?: { readonly device?: Promise<WebGpuDeviceView | undefined> };
+}
+
+/** The parts of a GPUDevice read here (no @webgpu/types dependency). */
+interface WebGpuDeviceView {
+  readonly limits?: { readonly maxBufferSize?: number };
+  readonly features?: { has(feature: string): boolean };
 }
 
 // Browsers refuse (or cannot fetch into) single buffers past 2 GiB, so no model file may be larger.
@@ -103,8 +109,10 @@ export class WebOrtBackend extends OrtBackend<WebOrtDevice> {
     const limits: { maxFileBytes: number; maxBufferBytes?: number } = { maxFileBytes: MAX_BROWSER_FILE_BYTES };
     let fp16 = false;
     if (device === 'webgpu') {
-      fp16 = await probeFloat16(runtime, this.executionProviders(device));
-      const maxBufferBytes = await this.webgpuMaxBufferBytes();
+      const gpu = await this.webgpuDevice();
+      // The adapter's own answer first; the probe also catches kernels that refuse float16.
+      fp16 = gpu?.features?.has('shader-f16') !== false && (await probeFloat16(runtime, this.executionProviders(device)));
+      const maxBufferBytes = gpu?.limits?.maxBufferSize;
       if (maxBufferBytes !== undefined) limits.maxBufferBytes = maxBufferBytes;
     }
     const failedDevices = new Set(failed.map((attempt) => attempt.device));
@@ -116,12 +124,11 @@ export class WebOrtBackend extends OrtBackend<WebOrtDevice> {
   }
 
   /** The GPUDevice ORT created (after the probe, the getter resolves to it). */
-  private async webgpuMaxBufferBytes(): Promise<number | undefined> {
+  private async webgpuDevice(): Promise<WebGpuDeviceView | undefined> {
     try {
-      const device = await this.environment?.webgpu?.device;
-      return device?.limits?.maxBufferSize;
+      return await this.environment?.webgpu?.device;
     } catch {
-      // Only a reported limit; the backend works without it.
+      // Only used for reported capabilities; the backend works without them.
       return undefined;
     }
   }

@@ -71,9 +71,13 @@ describe('web-ort in Chromium', () => {
       }
       expect(result.info.device).toBe(device);
       expect(result.warnings).toEqual([]);
-      // SwiftShader has no shader-f16; a GPU with it would report true.
-      if (device === 'wasm') expect(result.info.fp16).toBe(false);
-      if (device === 'webgpu') expect(result.info.limits.maxBufferBytes).toBeGreaterThan(0);
+      // wasm never claims fp16, and the flags force SwiftShader, which has no shader-f16.
+      expect(result.info.fp16).toBe(false);
+      if (device === 'webgpu') {
+        expect(result.info.availableDevices).toEqual(['webgpu', 'wasm']);
+        // SwiftShader's adapter allows 1 GiB buffers.
+        expect(result.info.limits.maxBufferBytes).toBe(2 ** 30);
+      }
       // Tolerance 0: each element is one float32 add or multiply, which WGSL, like IEEE wasm,
       // requires to be correctly rounded.
       const close = (actual: number[], wanted: Float32Array) => expect(actual).toEqual(Array.from(wanted));
