@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
+import { UniPic } from '../../src/index.node.js';
+import { goldenFloat32, goldenInt64, goldenUint8, referenceIndex, referenceModelDir, relativeError } from '../support/reference.js';
+import { recordingBackend, type GraphCall } from './recording-backend.js';
+import { ReplayRandom } from './replay-random.js';
+
+// Oracle: tools/reference (PyTorch, official-code semantics) → test/fixtures/reference.
+// Tolerance (oracle README): float32 tensors 1e-4 relative to max(1, max|expected|); ids, masks,
+// positions exact; uint8 pixels equal or off by one.
+const TOLERANCE = 1e-4;
+
+function floats(t: { data: unknown }): Float32Array {
+  return t.data as Float32Array;
+}
+function ints(t: { data: unknown }): number[] {
+  return Array.from(t.data as BigInt64Array, Number);
+}
+
+let modelDir: string;
+beforeAll(async () => {
+  modelDir = await referenceModelDir();
+}, 120_000);
+
+async function replay(run: string, call: (model: UniPic, random: ReplayRandom) => Promise<{ images: { data: Uint8ClampedArray; width: number; height: number }[] }>) {
+  const { backend, calls } = recordingBackend(new NodeOrtBackend());
+  const model = await UniPic.load(modelDir, { backend, device: 'cpu', dtype: 'fp32' });
+  try {
+    const random = new ReplayRandom(run);
+    const result = await call(model, random);
+    return { calls, result, random };
+  } finally {
+    await model.dispose();
+    await backend.dispose();
+  }
+}
+
+function checkIterations(run: string, calls: GraphCall[]) {
+  const settings = referenceIndex.runs[run].settings as { numIter: number };
+  const encoders = calls.filter((c) => c.graph === 'mar_encoder').slice(-settings.numIter);
+  const llm = calls.filter((c) => c.graph === 'llm').slice(-settings.numIter);
+  const decoders = calls.filter((c) => c.graph === 'mar_decoder');
+  expect(decoders).toHaveLength(settings.numIter);
+  for (let i = 0; i < settings.numIter; i++) {
+    const prefix = `${run}.iter.${i}`;
+    expect(relativeError(floats(encoders[i].feeds.latents), goldenFloat32(`${prefix}.latents`)), `${prefix}.latents`).toBeLessThanOrEqual(TOLERANCE);
+    expect(relativeError(floats(encoders[i].outputs.x_enc), goldenFloat32(`${prefix}.x_enc`)), `${prefix}.x_enc`).toBeLessThanOrEqual(TOLERANCE);
+    expect(relativeError(floats(encoders[i].outputs.llm_in), goldenFloat32(`${prefix}.llm_in`)), `${prefix}.llm_in`).toBeLessThanOrEqual(TOLERANCE);
+    expect(ints(llm[i].feeds.attention_mask), `${prefix}.attention_mask`).toEqual(goldenInt64(`${prefix}.attention_mask`));
+    expect(ints(llm[i].feeds.position_ids), `${prefix}.position_ids`).toEqual(goldenInt64(`${prefix}.position_ids`));
+    expect(relativeError(floats(llm[i].outputs.last_hidden_state), goldenFloat32(`${prefix}.llm_out`)), `${prefix}.llm_out`).toBeLessThanOrEqual(TOLERANCE);
+    expect(ints(decoders[i].feeds.scatter_idx), `${prefix}.scatter_idx`).toEqual(goldenInt64(`${prefix}.scatter_idx`));
+    expect(relativeError(floats(decoders[i].outputs.z), goldenFloat32(`${prefix}.z`)), `${prefix}.z`).toBeLessThanOrEqual(TOLERANCE);
+  }
+}
+
+function checkFinal(run: string, calls: GraphCall[], images: { data: Uint8ClampedArray; width: number; height: number }[]) {
+  const vae = calls.filter((c) => c.graph === 'vae_decoder').at(-1)!;
+  expect(relativeError(floats(vae.feeds.latents), goldenFloat32(`${run}.latents`)), `${run}.latents`).toBeLessThanOrEqual(TOLERANCE);
+  expect(relativeError(floats(vae.outputs.pixels), goldenFloat32(`${run}.decoded`)), `${run}.decoded`).toBeLessThanOrEqual(TOLERANCE);
+  const expected = goldenUint8(`${run}.pixels`); // [G, S, S, 3]
+  let worst = 0;
+  images.forEach((image, g) => {
+    const plane = image.width * image.height;
+    for (let i = 0; i < plane; i++) {
+      for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(image.data[i * 4 + c] - expected[(g * plane + i) * 3 + c]));
+    }
+  });
+  expect(worst, `${run}.pixels max difference`).toBeLessThanOrEqual(1);
+}
+
+function checkPrefix(run: string, calls: GraphCall[]) {
+  const embed = calls.find((c) => c.graph === 'embed')!;
+  expect(ints(embed.feeds.input_ids), `${run}.prompt.input_ids`).toEqual(goldenInt64(`${run}.prompt.input_ids`));
+  const prefill = calls.filter((c) => c.graph === 'llm')[0];
+  expect(relativeError(floats(prefill.feeds.inputs_embeds), goldenFloat32(`${run}.prefix_embeds`)), `${run}.prefix_embeds`).toBeLessThanOrEqual(TOLERANCE);
+  expect(relativeError(floats(prefill.outputs['present.0.key']), goldenFloat32(`${run}.prefix.present.0.key`))).toBeLessThanOrEqual(TOLERANCE);
+}
+
+const TEXT_TO_IMAGE = ['t2i_64', 't2i_128', 't2i_64_linear', 't2i_64_cfg1', 't2i_64_two_images'];
+
+describe('generate() reproduces the PyTorch oracle with injected orders and noise', () => {
+  it.each(TEXT_TO_IMAGE)('%s: every iteration and the final pixels', async (run) => {
+    const info = referenceIndex.runs[run] as { prompt: string; settings: Record<string, number | string> };
+    const s = info.settings;
+    const { calls, result } = await replay(run, async (model, random) =>
+      model.generate({
+        prompt: info.prompt,
+        size: s.imageSize as number,
+        steps: s.numIter as number,
+        guidance: s.cfg as number,
+        guidanceSchedule: s.cfgSchedule as 'constant' | 'linear',
+        temperature: s.temperature as number,
+        numImages: s.numImages as number,
+        random,
+      }).result,
+    );
+    checkPrefix(run, calls);
+    checkIterations(run, calls);
+    checkFinal(run, calls, result.images);
+  }, 120_000);
+});
+
+describe('edit() reproduces the PyTorch oracle', () => {
+  it('edit_64: source encoding, fill, every iteration and the final pixels', async () => {
+    const run = 'edit_64';
+    const info = referenceIndex.runs[run] as { prompt: string; settings: Record<string, number> };
+    const source = goldenUint8(`${run}.source.image`);
+    const { calls, result } = await replay(run, async (model, random) =>
+      model.edit({
+        image: { data: source, width: 64, height: 64, channels: 3 },
+        prompt: info.prompt,
+        size: 64,
+        steps: info.settings.numIter,
+        guidance: info.settings.cfg,
+        temperature: info.settings.temperature,
+        random,
+      }).result,
+    );
+    const vaeEncoder = calls.find((c) => c.graph === 'vae_encoder')!;
+    expect(relativeError(floats(vaeEncoder.feeds.pixels), goldenFloat32(`${run}.source.pixels`))).toBeLessThanOrEqual(TOLERANCE);
+    expect(relativeError(floats(vaeEncoder.outputs.latents), goldenFloat32(`${run}.source.latents`))).toBeLessThanOrEqual(TOLERANCE);
+    const sourceEncoder = calls.find((c) => c.graph === 'mar_encoder')!;
+    expect(relativeError(floats(sourceEncoder.outputs.x_enc), goldenFloat32(`${run}.source.x_con`))).toBeLessThanOrEqual(TOLERANCE);
+    expect(relativeError(floats(sourceEncoder.outputs.llm_in), goldenFloat32(`${run}.source.llm_in`))).toBeLessThanOrEqual(TOLERANCE);
+    const fill = calls.find((c) => c.graph === 'decoder_embed')!;
+    expect(relativeError(floats(fill.outputs.fill), goldenFloat32(`${run}.fill`))).toBeLessThanOrEqual(TOLERANCE);
+    checkPrefix(run, calls);
+    checkIterations(run, calls);
+    checkFinal(run, calls, result.images);
+  }, 120_000);
+});
+
+describe('understand() reproduces the PyTorch oracle', () => {
+  it.each([
+    ['greedy', 1],
+    ['greedy_rp', 1.1],
+  ])('understand_64 %s: visual tokens and every greedy token', async (variant, repetitionPenalty) => {
+    const run = 'understand_64';
+    const source = goldenUint8(`${run}.source.image`);
+    const { backend, calls } = recordingBackend(new NodeOrtBackend());
+    const model = await UniPic.load(modelDir, { backend, device: 'cpu', dtype: 'fp32' });
+    try {
+      const result = await model.understand({
+        image: { data: source, width: 64, height: 64, channels: 3 },
+        size: 64,
+        maxTokens: 8,
+        repetitionPenalty,
+      }).result;
+      const encoder = calls.find((c) => c.graph === 'mar_encoder')!;
+      expect(relativeError(floats(encoder.outputs.llm_in), goldenFloat32(`${run}.source.llm_in`))).toBeLessThanOrEqual(TOLERANCE);
+      const expected = goldenInt64(`${run}.${variant}.token_ids`);
+      // The reference stops only at maxTokens here; an end token would end ours earlier.
+      expect(result.tokens).toEqual(expected.slice(0, result.tokens.length));
+      expect(result.tokens.length === expected.length || result.finishReason === 'stop').toBe(true);
+      const heads = calls.filter((c) => c.graph === 'lm_head');
+      const hidden = goldenFloat32(`${run}.${variant}.hidden`);
+      heads.forEach((head, i) => {
+        expect(relativeError(floats(head.feeds.hidden), hidden.subarray(i * 8, (i + 1) * 8)), `step ${i} hidden`).toBeLessThanOrEqual(TOLERANCE);
+      });
+    } finally {
+      await model.dispose();
+      await backend.dispose();
+    }
+  }, 120_000);
+});
+
+afterAll(() => undefined);
