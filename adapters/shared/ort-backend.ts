@@ -46,7 +46,7 @@ export abstract class OrtBackend<D extends Device> implements Backend {
   protected abstract readonly offeredDevices: readonly D[];
 
   private prepared: PreparedRuntime<D> | undefined;
-  private resolved: { device: D; info: BackendInfo } | undefined;
+  private resolved: { device: D } | undefined;
   private initializing: Promise<BackendInfo> | undefined;
   private disposed = false;
   private readonly sessions = new Set<OrtBackendSession>();
@@ -130,6 +130,8 @@ export abstract class OrtBackend<D extends Device> implements Backend {
       throw toUniPicError(error, context);
     }
     if (this.disposed) {
+      // dispose() ran while ORT was building this session: release it; the DisposedError is what
+      // the caller needs to see, not a failure of this clean-up.
       await session.release().catch(() => undefined);
       throw this.disposedError();
     }
@@ -163,11 +165,6 @@ export abstract class OrtBackend<D extends Device> implements Backend {
     return this.prepared.runtime;
   }
 
-  /** Runs `job` in the queue WebGPU work shares (helper sessions use it too). */
-  protected inDeviceQueue<T>(job: () => Promise<T>): Promise<T> {
-    return this.deviceQueue.enqueue(job);
-  }
-
   private async initialize(options: BackendInitOptions): Promise<BackendInfo> {
     this.warn = options.onWarning;
     const prepared = await this.prepareRuntime(options);
@@ -185,14 +182,13 @@ export abstract class OrtBackend<D extends Device> implements Backend {
         try {
           await probeDevice(runtime, this.executionProviders(candidate));
         } catch (error) {
-          throw new Error(this.explainProbeFailure(candidate, error));
+          throw new Error(this.explainProbeFailure(candidate, error), { cause: error });
         }
       },
     });
     const report = await this.describeDevice(device, runtime, failed, autoOrder);
-    const info: BackendInfo = { name: this.name, device, availableDevices: report.availableDevices, fp16: report.fp16, limits: report.limits };
-    this.resolved = { device, info };
-    return info;
+    this.resolved = { device };
+    return { name: this.name, device, availableDevices: report.availableDevices, fp16: report.fp16, limits: report.limits };
   }
 
   private disposedError(): DisposedError {
