@@ -27,7 +27,7 @@ from .mask_schedule import token_count_table, verify_against_spec
 from .position_tables import build_position_tables
 from .prompts import load_tokenizer
 from .random_init import initialise, initialise_mar_tables, make_head_denoise_like
-from .run_goldens import encode_source, write_generation_run, write_understanding_run  # noqa: F401
+from .run_goldens import write_generation_run, write_understanding_run
 from .synthetic_images import scene
 from .tiny_config import REPOSITORY_ROOT, TINY_CONFIG_PATH, load_tiny_config
 from .unipic_model import UniPicReference

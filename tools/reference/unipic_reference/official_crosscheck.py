@@ -111,6 +111,9 @@ def main() -> None:
             out = model.mar.diffloss.gen_diffusion.p_sample_loop(
                 sample_fn, noise.shape, noise, clip_denoised=False, model_kwargs=kwargs, progress=False, temperature=temperature
             )
+            expected = goldens[f"{name}.iter.{step}.tokens"]
+            difference = float((out[: len(expected)] - expected).abs().max())
+            report[f"{name}:tokens"] = max(report.get(f"{name}:tokens", 0.0), difference)
             return out
 
         model.mar.diffloss.sample = diffloss_sample

@@ -10,7 +10,7 @@ from .kl_vae import KlVae
 from .mar_sampler import SamplerSettings, run_mar_sampler
 from .position_tables import PositionTables
 from .prompts import EOS_TOKEN_ID, IMAGE_TOKEN_ID, edit_prompts, generation_prompts, understanding_prompt
-from .synthetic_images import scene, stripes, to_model_pixels
+from .synthetic_images import stripes, to_model_pixels
 from .understanding import greedy_decode, hf_generate
 from .unipic_model import UniPicReference
 
