@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { AbortError, throwIfAborted } from '../../errors/abort-error.js';
+import { AbortError, throwIfAborted, toAbortError } from '../../errors/abort-error.js';
 import { DisposedError } from '../../errors/disposed-error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { UniPicError } from '../../errors/unipic-error.js';
@@ -179,8 +179,9 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
     const id = this.nextRunId++;
     const run: Run<Event, Result> = new Run<Event, Result>(
       (controller) =>
-        this.queue.enqueue(async () => {
+        this.leaveQueueOnAbort(controller.signal, (markStarted) => async () => {
           throwIfAborted(controller.signal);
+          markStarted();
           if (this.isDisposed) throw new AbortError('the model was disposed');
           const started = Date.now();
           this.emit('run-start', { capability, id });
@@ -209,6 +210,22 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
       () => this.active.delete(run as Run<{ type: string }, unknown>),
     );
     return run;
+  }
+
+  /**
+   * Queue a task; an abort while it still waits rejects at once instead of when the queue reaches
+   * it. Once started, the task alone settles the call, so its tensors are released before that.
+   */
+  private leaveQueueOnAbort<Result>(signal: AbortSignal, task: (markStarted: () => void) => () => Promise<Result>): Promise<Result> {
+    let started = false;
+    const queued = this.queue.enqueue(task(() => (started = true)));
+    return new Promise<Result>((resolve, reject) => {
+      const onAbort = () => {
+        if (!started) reject(toAbortError(signal.reason));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      queued.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   /** Text → image. Returns a run: iterate it for `step-start`/`step-finish`/`image-preview` events, await `result`. */
