@@ -38,7 +38,7 @@ describe('safetensors encode/decode', () => {
     expect(tensors.get('empty')?.bytes.length).toBe(0);
   });
 
-  it('reads a file written by the Python safetensors library (0.6, numpy) bit for bit', () => {
+  it('reads a file written by the Python safetensors library (0.8.0, numpy) bit for bit', () => {
     // safetensors.numpy.save({'w': float32 [[1, 2]], 'h': float16 [1.5, -0.25, 65504], 'i': int64 [-3, 2**40]},
     //                        metadata={'format': 'np'}): the reference writer sorts by dtype size and pads the header.
     const file = Uint8Array.from(Buffer.from(
