@@ -67,7 +67,10 @@ def write_json(path: Path, value) -> None:
     path.write_text(json.dumps(value, indent=2) + "\n")
 
 
-def write_unipic_checkpoint(model: torch.nn.Module, vae: torch.nn.Module, folder: Path, llm_config: dict) -> None:
+def write_unipic_checkpoint(model: torch.nn.Module, vae: torch.nn.Module, folder: Path, llm_config: dict, structure: dict) -> None:
+    # Not part of the official layout: states the tiny structure (head counts, GroupNorm groups…)
+    # that weights cannot, in the file `unipic convert` reads and `make-tiny` writes.
+    write_json(folder / "unipic-config.json", structure)
     state = model.state_dict()  # tied llm.lm_head.weight shares embed_tokens' storage, as torch saves it
     save_reproducibly(state, folder / "pytorch_model.bin")
     write_json(folder / "expected-state.json", expected_state(state))

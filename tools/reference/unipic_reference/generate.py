@@ -93,7 +93,8 @@ def main() -> None:
     verify_against_spec()
 
     model, vae = build_weights(config)
-    write_unipic_checkpoint(model, vae, out / "checkpoint", config.llm)
+    structure = {key: value for key, value in json.loads(TINY_CONFIG_PATH.read_text()).items() if not key.startswith("_")}
+    write_unipic_checkpoint(model, vae, out / "checkpoint", config.llm, structure)
     write_bf16_checkpoint(model, out / "checkpoint-bf16")
     write_odd_checkpoint(generator(config.seed, STREAM_ODD), out / "checkpoint-odd")
     model, vae = reload_from_files(config, out / "checkpoint")
