@@ -1,3 +1,4 @@
+import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import type { Manifest } from '../../spec/manifest.js';
 import type { PositionTables } from '../generation/position-tables.js';
@@ -58,9 +59,9 @@ export class ModelAssets {
 
   tokenizer(): Promise<TextTokenizer> {
     this.textTokenizer ??= (async () => {
-      const decoder = new TextDecoder();
-      const [json, config] = await Promise.all([this.read(this.manifest.tokenizer.json), this.read(this.manifest.tokenizer.config)]);
-      return TextTokenizer.fromJson(JSON.parse(decoder.decode(json)), JSON.parse(decoder.decode(config)));
+      const { json: jsonPath, config: configPath } = this.manifest.tokenizer;
+      const [json, config] = await Promise.all([this.read(jsonPath), this.read(configPath)]);
+      return TextTokenizer.fromJson(parseJsonFile(json, jsonPath), parseJsonFile(config, configPath));
     })();
     return this.textTokenizer;
   }
@@ -78,5 +79,14 @@ export class ModelAssets {
   dispose(): void {
     for (const entry of this.cached.values()) entry.dispose();
     this.cached.clear();
+  }
+}
+
+/** A model file that must be JSON; a damaged one is the model's fault, not a bug in the caller. */
+function parseJsonFile(bytes: Uint8Array, path: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new InvalidModelError(`${path} is not valid JSON (${(error as Error).message})`, { cause: error, details: { file: path } });
   }
 }
