@@ -64,6 +64,7 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
   private readonly queue = new TaskQueue();
   private readonly active = new Set<Run<{ type: string }, unknown>>();
   private isDisposed = false;
+  private disposing: Promise<void> | undefined;
   private nextRunId = 1;
   protected readonly graphs: Graphs;
 
@@ -258,9 +259,16 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
     }
   }
 
-  /** Abort every call, wait for them to stop, then free every session and the backend. */
-  async dispose(): Promise<void> {
-    if (this.isDisposed) return;
+  /**
+   * Abort every call, wait for them to stop, then free every session and the backend. Every
+   * caller of `dispose()`, not only the first, resolves once everything is released.
+   */
+  dispose(): Promise<void> {
+    this.disposing ??= this.release();
+    return this.disposing;
+  }
+
+  private async release(): Promise<void> {
     this.isDisposed = true;
     const runs = [...this.active];
     for (const run of runs) run.abort(new AbortError('the model was disposed'));
