@@ -26,6 +26,11 @@ export const loadOptionsSchema = z
     capabilities: z.array(z.enum(CAPABILITIES)).min(1).optional(),
     /** Create every session during load instead of on first use. */
     eager: z.boolean().default(false),
+    /**
+     * After creating sessions (implies `eager`), run the small per-token graphs (embed, lm_head,
+     * diffusion_head) once, so a GPU compiles their kernels before the first call.
+     */
+    warmup: z.boolean().default(false),
     onProgress: z.custom<LoadProgressCallback>((v) => typeof v === 'function', { message: 'expected a function' }).optional(),
     signal: signalSchema.optional(),
     /** Where files come from: cache, offline, network retries/timeouts, verification (docs/loading.md). */

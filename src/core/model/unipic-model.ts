@@ -24,6 +24,7 @@ import type { CallContext } from './model-context.js';
 import { ModelAssets } from './model-assets.js';
 import type { OpenedModel, Platform } from './platform.js';
 import { graphFiles, SessionPool } from './session-pool.js';
+import { warmUp } from './warm-up.js';
 
 /** A model class with the platform set (the `UniPic` export of each entry point). */
 export interface ModelClass<T extends UniPicModel> {
@@ -130,7 +131,8 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
       const assets = new ModelAssets(manifest, (path) => platform.readFile(resolved.get(path)));
       const created = new this({ opened, backend, ownsBackend, info, dtypes, capabilities, pool, assets });
       model = created;
-      if (parsed.eager) await created.createSessions(needed, parsed.onProgress, signal);
+      if (parsed.eager || parsed.warmup) await created.createSessions(needed, parsed.onProgress, signal);
+      if (parsed.warmup) await warmUp(created.graphs, manifest.config, needed, parsed.onProgress, signal);
       for (const w of warnings) queueMicrotask(() => created.emit('warning', w));
       created.loadWarnings = warnings;
       return created;

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { UniPic, type LoadProgressEvent } from '../../src/index.node.js';
+import { MockBackend } from '../../src/testing/index.js';
+import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
+import { tinyModelDir } from '../support/tiny-model.js';
+
+describe('UniPic.load', () => {
+  it('reports cache-read, session-create and warmup progress, each phase monotonic and complete', async () => {
+    const events: LoadProgressEvent[] = [];
+    const model = await UniPic.load(await tinyModelDir(), { device: 'cpu', dtype: 'fp32', warmup: true, onProgress: (e) => events.push(e) });
+    try {
+      for (const phase of ['cache-read', 'session-create', 'warmup'] as const) {
+        const own = events.filter((e) => (phase === 'cache-read' ? e.phase === 'cache-read' || e.phase === 'download' : e.phase === phase));
+        expect(own.length, phase).toBeGreaterThan(0);
+        const total = own[0].total;
+        expect(own.every((e) => e.total === total), `${phase}: total fixed up front`).toBe(true);
+        own.forEach((e, i) => expect(e.loaded).toBeGreaterThanOrEqual(i ? own[i - 1].loaded : 0));
+        expect(own.at(-1)!.loaded, phase).toBe(total);
+      }
+      const created = new Set(events.filter((e) => e.phase === 'session-create').map((e) => e.file));
+      expect([...created].sort()).toEqual(Object.keys(model.dtypes).sort());
+      expect(events.filter((e) => e.phase === 'warmup' && e.fileLoaded === 1).map((e) => e.file)).toEqual(['embed', 'lm_head', 'diffusion_head']);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('creates sessions lazily by default: only the graphs a call needs', async () => {
+    const model = await UniPic.load(await tinyModelDir(), { device: 'cpu', dtype: 'fp32' });
+    const created: string[] = [];
+    model.on('session-create', ({ graph }) => created.push(graph));
+    try {
+      await model.generate({ prompt: 'x', size: 64, steps: 1, diffusionSteps: 2, seed: 1 }).result;
+      expect(created.sort()).toEqual(['diffusion_head', 'embed', 'llm', 'mar_decoder', 'mar_encoder', 'vae_decoder']);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('prepares only the capabilities asked for, and picks q4 on the CPU when the folder has it', async () => {
+    const model = await UniPic.load(await tinyModelDir(), { device: 'cpu', capabilities: ['understand'] });
+    try {
+      expect(model.capabilities).toEqual(['understand']);
+      expect(Object.keys(model.dtypes).sort()).toEqual(['embed', 'llm', 'lm_head', 'mar_encoder', 'vae_encoder']);
+      expect(model.dtypes.llm).toBe('q4');
+      expect(model.dtypes.vae_encoder).toBe('q4'); // the VAE variant is the shared fp32 file
+      expect(() => model.generate({ prompt: 'x' })).toThrow(/not loaded for generate/);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('falls back to an available dtype with a warning', async () => {
+    const model = await UniPic.load(await tinyModelDir(), { device: 'cpu', dtype: 'fp16' });
+    try {
+      expect(model.dtypes.llm).toBe('q4');
+      expect(model.loadWarnings.some((w) => w.code === 'dtype-fallback')).toBe(true);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('disposes every session it created, and leaves a caller-owned backend usable', async () => {
+    const backend = new NodeOrtBackend();
+    const model = await UniPic.load(await tinyModelDir(), { backend, device: 'cpu', dtype: 'fp32', eager: true });
+    expect(backend.liveSessions).toBe(9);
+    await model.dispose();
+    expect(backend.liveSessions).toBe(0);
+    const again = await UniPic.load(await tinyModelDir(), { backend, device: 'cpu', dtype: 'fp32', capabilities: ['understand'], eager: true });
+    expect(backend.liveSessions).toBe(5);
+    await again.dispose();
+    await backend.dispose();
+  });
+
+  it('frees the sessions already created when an eager load fails part-way', async () => {
+    const backend = new MockBackend({ graphs: { embed: () => ({}), llm: () => ({}) } });
+    await expect(UniPic.load(await tinyModelDir(), { backend, eager: true })).rejects.toMatchObject({ code: 'INVALID_MODEL' });
+    expect(backend.liveSessions).toBe(0);
+  });
+});
