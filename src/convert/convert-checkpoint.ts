@@ -4,18 +4,18 @@ import { join } from 'node:path';
 import { bundledTokenizerDir } from './bundled-assets.js';
 import { throwIfAborted } from '../errors/abort-error.js';
 import { InvalidModelError } from '../errors/invalid-model-error.js';
-import { encodeSafetensors } from '../formats/safetensors-encoder.js';
-import type { Dtype, GraphName, Manifest } from '../spec/manifest.js';
-import { graphPlans } from './graph-plan.js';
-import { MemoryWeights, type GraphDtype } from './graphs/weights.js';
-import { accountKeys, type KeyAccount } from './key-map.js';
-import { fileEntry, writeManifest } from './model-folder-writer.js';
+import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { DTYPES, type Dtype, type GraphName, type Manifest } from '../spec/manifest.js';
+import { graphPlans, type GraphPlan } from './graph-plan.js';
+import type { GraphDtype, WeightSource } from './graphs/weights.js';
+import { accountKeys, refuseUnusable, type KeyAccount } from './key-map.js';
+import { fileEntry, TABLE_KEYS, writeManifest, writeMarConstants, writeResolutionTables } from './model-folder-writer.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import { FileWeightSink } from './onnx/weight-sink.js';
 import { UniPicCheckpoint } from './readers/open-checkpoint.js';
 import { resolveStructure } from './resolve-structure.js';
+import { CheckpointWeights } from './sync-weights.js';
 import { toModelConfig, type Structure } from './structure.js';
-import { buildPositionTables, readLearnedPositionTables } from './tables/position-tables.js';
 import { writeTokenizerFiles } from './tokenizer/index.js';
 
 export interface ConvertProgressEvent {
@@ -57,124 +57,61 @@ export interface ConvertSummary {
 
 /**
  * Official UniPic checkpoint folder → model folder the SDK loads (docs/model-format.md). Graphs
- * are built op by op from the weights, one graph's weights in memory at a time.
+ * are built op by op from the weights; each weight is read from the checkpoint when its builder
+ * asks for it and its bytes stream to the output, so about one tensor is in memory at a time.
+ * Every refusal (hostile or broken files, missing or misshapen weights) comes before the first
+ * write; `unipic.json` is written last, so an interrupted run never looks like a model.
  */
 export async function convertCheckpoint(checkpointDir: string, outDir: string, options: ConvertOptions = {}): Promise<ConvertSummary> {
   const started = Date.now();
   const warnings: string[] = [];
   const dtypes: GraphDtype[] = [...new Set<GraphDtype>(options.dtypes ?? ['fp32'])];
+  checkOptions(dtypes, options.resolutions);
   const checkpoint = await UniPicCheckpoint.open(checkpointDir);
   try {
     const structure = options.structure ?? (await resolveStructure(checkpointDir, checkpoint.llmConfig, warnings));
     const config = toModelConfig(structure);
-    const shapes = new Map([...checkpoint.tensors].map(([name, t]) => [name, t.shape] as const));
-    const keys = accountKeys(structure, shapes);
-    if (keys.missing.length) {
-      throw new InvalidModelError(`the checkpoint lacks ${keys.missing.length} required weights: ${keys.missing.slice(0, 20).join(', ')}${keys.missing.length > 20 ? ', …' : ''}`, {
-        details: { missing: keys.missing },
-      });
+    const sizes = options.resolutions ?? structure.resolutions;
+    const badSize = sizes.find((size) => size % config.mar.vaeStride !== 0);
+    if (badSize !== undefined) {
+      const message = `resolution ${badSize} is not a multiple of the VAE stride ${config.mar.vaeStride}`;
+      throw options.resolutions ? new InvalidOptionsError(message, { details: { issues: [{ path: 'resolutions', message }] } }) : new InvalidModelError(message);
     }
-    if (keys.misshapen.length) {
-      const first = keys.misshapen[0];
-      throw new InvalidModelError(
-        `${keys.misshapen.length} weights have unexpected shapes, e.g. ${first.key}: [${first.actual.join(', ')}] instead of [${first.expected.join(', ')}]`,
-        { details: { misshapen: keys.misshapen } },
-      );
-    }
+    const keys = accountKeys(structure, new Map([...checkpoint.tensors].map(([name, tensor]) => [name, tensor.shape] as const)));
+    refuseUnusable(keys, (key) => checkpoint.tensors.get(key)!.dtype);
     for (const key of keys.unknown) warnings.push(`unknown checkpoint key ${key} (not used)`);
-    await mkdir(outDir, { recursive: true });
 
-    const plans = graphPlans(structure, config);
-    const total = plans.length * dtypes.length;
-    const converted: ConvertedGraph[] = [];
-    const graphs: Manifest['graphs'] = {};
-    let done = 0;
-    for (const plan of plans) {
-      throwIfAborted(options.signal);
-      options.onProgress?.({ stage: 'read', item: plan.name, done, total });
-      const names = [...checkpoint.tensors.keys()].filter((k) => plan.keys(k) && keys.required.includes(k));
-      const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-      for (const name of names) tensors[name] = { shape: [...checkpoint.tensors.get(name)!.shape], data: await checkpoint.readFloat32(name) };
-      const weights = new MemoryWeights(tensors);
-      const variants: Partial<Record<Dtype, { file: string; externalData: string[] }>> = {};
-      for (const dtype of dtypes) {
-        throwIfAborted(options.signal);
-        options.onProgress?.({ stage: 'build', item: `${plan.name} (${dtype})`, done, total });
-        const effective: GraphDtype = plan.quantizable ? dtype : 'fp32';
-        const file = `${plan.name}.${effective}.onnx`;
-        const existing = Object.values(variants).find((v) => v?.file === file);
-        if (existing) {
-          variants[dtype] = existing;
-        } else {
-          const t0 = Date.now();
-          const sink = new FileWeightSink(outDir, file);
-          try {
-            const builder = new GraphBuilder(plan.name, sink);
-            plan.build({ builder, weights, dtype: effective });
-            const bytes = builder.toBytes();
-            await writeFile(join(outDir, file), bytes);
-            variants[dtype] = { file, externalData: [...sink.files] };
-            converted.push({ graph: plan.name, dtype, bytes: bytes.length, ms: Date.now() - t0 });
-          } finally {
-            sink.close();
-          }
-        }
-        done++;
-      }
-      graphs[plan.name] = variants;
+    // Only required keys: an ignored `llm.lm_head.weight` stays invisible, so the head uses the tied table.
+    const weights = await CheckpointWeights.open(checkpoint, keys.required);
+    let built: Awaited<ReturnType<typeof buildGraphs>>;
+    let resolutions: Manifest['resolutions'];
+    let constants: string;
+    try {
+      await mkdir(outDir, { recursive: true });
+      built = await buildGraphs(graphPlans(structure, config), weights, keys.required, dtypes, outDir, options);
+      options.onProgress?.({ stage: 'tables', item: 'position tables', done: built.done, total: built.done });
+      const tableWeights = weights.subset(TABLE_KEYS);
+      resolutions = await writeResolutionTables(outDir, tableWeights, config.mar, sizes);
+      constants = await writeMarConstants(outDir, tableWeights, config.mar);
+    } finally {
+      weights.close();
     }
 
-    options.onProgress?.({ stage: 'tables', item: 'position tables', done, total });
-    const layout = {
-      bufferSize: config.mar.bufferSize,
-      nativeGrid: config.mar.nativeGrid,
-      encoderWidth: config.mar.encoderWidth,
-      decoderWidth: config.mar.decoderWidth,
-    };
-    const learnedNames = ['mar.encoder_pos_embed_learned', 'mar.decoder_pos_embed_learned', 'mar.diffusion_pos_embed_learned', 'mar.mask_token'];
-    const small: Record<string, { shape: number[]; data: Float32Array }> = {};
-    for (const name of learnedNames) small[name] = { shape: [...checkpoint.tensors.get(name)!.shape], data: await checkpoint.readFloat32(name) };
-    const learned = readLearnedPositionTables(new MemoryWeights(small), layout);
-    const resolutions: Manifest['resolutions'] = [];
-    for (const size of options.resolutions ?? structure.resolutions) {
-      if (size % config.mar.vaeStride !== 0) throw new InvalidModelError(`resolution ${size} is not a multiple of the VAE stride ${config.mar.vaeStride}`);
-      const grid = size / config.mar.vaeStride;
-      const tables = buildPositionTables(learned, layout, grid);
-      const file = `tables-${size}.safetensors`;
-      await writeFile(
-        join(outDir, file),
-        encodeSafetensors([
-          float32Tensor('encoder_pos', [layout.bufferSize + grid * grid, layout.encoderWidth], tables.encoderPos),
-          float32Tensor('decoder_pos', [layout.bufferSize + grid * grid, layout.decoderWidth], tables.decoderPos),
-          float32Tensor('diffusion_pos', [grid * grid, layout.decoderWidth], tables.diffusionPos),
-        ]),
-      );
-      resolutions.push({ size, grid, tables: file });
-    }
-    const constants = 'mar-constants.safetensors';
-    await writeFile(
-      join(outDir, constants),
-      encodeSafetensors([float32Tensor('mask_token', [config.mar.decoderWidth], small['mar.mask_token'].data)]),
-    );
-
-    options.onProgress?.({ stage: 'tokenizer', item: 'tokenizer', done, total });
+    options.onProgress?.({ stage: 'tokenizer', item: 'tokenizer', done: built.done, total: built.done });
     const qwen = join(checkpointDir, 'Qwen2.5-1.5B-Instruct');
     const hasTokenizer = existsSync(join(qwen, 'tokenizer.json')) || existsSync(join(qwen, 'vocab.json'));
     if (!hasTokenizer) warnings.push(`no tokenizer files in ${qwen}: using the Qwen2.5 tokenizer bundled with unipic`);
     const tokenizer = await writeTokenizerFiles(hasTokenizer ? qwen : bundledTokenizerDir(), outDir);
 
-    const paths = [
-      ...new Set(Object.values(graphs).flatMap((v) => Object.values(v ?? {}).flatMap((g) => (g ? [g.file, ...g.externalData] : [])))),
-      ...resolutions.map((r) => r.tables),
-      constants,
-      tokenizer.json,
-      tokenizer.config,
-    ];
+    const graphFiles = Object.values(built.graphs).flatMap((variants) => Object.values(variants ?? {}).flatMap((g) => (g ? [g.file, ...g.externalData] : [])));
+    const paths = [...new Set(graphFiles), ...resolutions.map((r) => r.tables), constants, tokenizer.json, tokenizer.config];
     const files = [];
     for (const [i, path] of paths.entries()) {
+      throwIfAborted(options.signal);
       options.onProgress?.({ stage: 'hash', item: path, done: i, total: paths.length });
       files.push(await fileEntry(outDir, path));
     }
+    options.onProgress?.({ stage: 'hash', item: 'unipic.json', done: paths.length, total: paths.length });
     const manifest = await writeManifest(outDir, {
       name: options.name ?? 'unipic',
       source: `converted from ${checkpoint.sources.map((s) => s.path.slice(checkpointDir.length).replace(/^\//, '')).join(', ')}`,
@@ -182,16 +119,97 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       tokenizer,
       constants,
       resolutions,
-      graphs,
+      graphs: built.graphs,
       files,
     });
-    return { manifest, graphs: converted, keys, warnings, ms: Date.now() - started };
+    return { manifest, graphs: built.converted, keys, warnings, ms: Date.now() - started };
   } finally {
     await checkpoint.close();
   }
 }
 
-function float32Tensor(name: string, shape: number[], data: Float32Array) {
-  return { name, dtype: 'float32' as const, shape, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+/** Every graph of the plan in every requested dtype. */
+async function buildGraphs(
+  plans: readonly GraphPlan[],
+  weights: CheckpointWeights,
+  required: readonly string[],
+  dtypes: readonly GraphDtype[],
+  outDir: string,
+  options: ConvertOptions,
+): Promise<{ graphs: Manifest['graphs']; converted: ConvertedGraph[]; done: number }> {
+  const total = plans.length * dtypes.length;
+  const converted: ConvertedGraph[] = [];
+  const graphs: Manifest['graphs'] = {};
+  let done = 0;
+  for (const plan of plans) {
+    throwIfAborted(options.signal);
+    options.onProgress?.({ stage: 'read', item: plan.name, done, total });
+    graphs[plan.name] = await buildVariants(plan, weights.subset(required.filter(plan.keys)), dtypes, outDir, {
+      signal: options.signal,
+      onBuild: (dtype) => options.onProgress?.({ stage: 'build', item: `${plan.name} (${dtype})`, done, total }),
+      onBuilt: (graph) => {
+        if (graph) converted.push(graph);
+        done++;
+      },
+    });
+  }
+  return { graphs, converted, done };
 }
 
+function checkOptions(dtypes: readonly string[], resolutions: readonly number[] | undefined): void {
+  const issues: { path: string; message: string }[] = [];
+  if (dtypes.length === 0) issues.push({ path: 'dtypes', message: 'at least one dtype is needed' });
+  for (const dtype of dtypes) {
+    if (!(DTYPES as readonly string[]).includes(dtype)) issues.push({ path: 'dtypes', message: `"${dtype}" is not one of ${DTYPES.join(', ')}` });
+  }
+  if (resolutions?.length === 0) issues.push({ path: 'resolutions', message: 'at least one resolution is needed' });
+  for (const size of resolutions ?? []) {
+    if (!Number.isSafeInteger(size) || size <= 0) issues.push({ path: 'resolutions', message: `${size} is not a positive whole number of pixels` });
+  }
+  if (issues.length) {
+    throw new InvalidOptionsError(`invalid convert options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, { details: { issues } });
+  }
+}
+
+interface BuildHooks {
+  readonly signal?: AbortSignal;
+  readonly onBuild: (dtype: GraphDtype) => void;
+  /** After each requested dtype; no graph when it reuses another dtype's file (an unquantizable graph). */
+  readonly onBuilt: (graph: ConvertedGraph | undefined) => void;
+}
+
+/** Every requested dtype of one graph, each written as `<graph>.<dtype>.onnx` + external data. */
+async function buildVariants(
+  plan: GraphPlan,
+  weights: WeightSource,
+  dtypes: readonly GraphDtype[],
+  outDir: string,
+  hooks: BuildHooks,
+): Promise<NonNullable<Manifest['graphs'][GraphName]>> {
+  const variants: Partial<Record<Dtype, { file: string; externalData: string[] }>> = {};
+  for (const dtype of dtypes) {
+    throwIfAborted(hooks.signal);
+    hooks.onBuild(dtype);
+    const effective: GraphDtype = plan.quantizable ? dtype : 'fp32';
+    const file = `${plan.name}.${effective}.onnx`;
+    const existing = Object.values(variants).find((v) => v?.file === file);
+    if (existing) {
+      variants[dtype] = existing;
+      hooks.onBuilt(undefined);
+      continue;
+    }
+    const started = Date.now();
+    const sink = new FileWeightSink(outDir, file);
+    try {
+      const builder = new GraphBuilder(plan.name, sink);
+      plan.build({ builder, weights, dtype: effective });
+      const bytes = builder.toBytes();
+      await writeFile(join(outDir, file), bytes);
+      variants[dtype] = { file, externalData: [...sink.files] };
+      hooks.onBuilt({ graph: plan.name, dtype, bytes: bytes.length, ms: Date.now() - started });
+    } finally {
+      sink.close();
+    }
+  }
+  return variants;
+}

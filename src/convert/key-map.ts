@@ -1,3 +1,5 @@
+import { InvalidModelError } from '../errors/invalid-model-error.js';
+import { isFloatDtype, type TensorDtype } from '../formats/tensor-dtype.js';
 import type { Structure } from './structure.js';
 
 /**
@@ -199,4 +201,31 @@ export function accountKeys(s: Structure, present: ReadonlyMap<string, readonly 
     else unknown.push(key);
   }
   return { required, missing: required.filter((k) => !presentSet.has(k)), ignored, unknown: unknown.sort(), misshapen };
+}
+
+/**
+ * Refuses a checkpoint the converter cannot use: required keys missing, present with another
+ * shape, or not floating point. Runs before anything is written, so a refused checkpoint leaves
+ * no half-converted folder behind.
+ */
+export function refuseUnusable(keys: KeyAccount, dtypeOf: (key: string) => TensorDtype): void {
+  if (keys.missing.length) {
+    const listed = keys.missing.slice(0, 20).join(', ');
+    throw new InvalidModelError(`the checkpoint lacks ${keys.missing.length} required weights: ${listed}${keys.missing.length > 20 ? ', …' : ''}`, {
+      details: { missing: keys.missing },
+    });
+  }
+  if (keys.misshapen.length) {
+    const first = keys.misshapen[0];
+    throw new InvalidModelError(
+      `${keys.misshapen.length} weights have unexpected shapes, e.g. ${first.key}: [${first.actual.join(', ')}] instead of [${first.expected.join(', ')}]`,
+      { details: { misshapen: keys.misshapen } },
+    );
+  }
+  const notFloat = keys.required.filter((key) => !isFloatDtype(dtypeOf(key))).map((key) => ({ key, dtype: dtypeOf(key) }));
+  if (notFloat.length) {
+    throw new InvalidModelError(`${notFloat.length} weights are not floating point, e.g. ${notFloat[0].key} is ${notFloat[0].dtype}`, {
+      details: { notFloat },
+    });
+  }
 }
