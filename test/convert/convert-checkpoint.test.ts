@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { convertCheckpoint, type ConvertProgressEvent } from '../../src/convert/convert-checkpoint.js';
+import { openTorchCheckpoint } from '../../src/convert/readers/torch-checkpoint-reader.js';
+import { resolveStructure, STRUCTURE_FILE } from '../../src/convert/resolve-structure.js';
+import { UNIPIC_1_5B } from '../../src/convert/structure.js';
+import { tinyStructure } from '../../src/convert/tiny/make-tiny.js';
+import { writeTorchCheckpoint, type TorchTensorInput } from '../../src/convert/writers/torch-checkpoint-writer.js';
+import { AbortError } from '../../src/errors/abort-error.js';
+import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
+import { GRAPH_NAMES, manifestSchema } from '../../src/spec/manifest.js';
+import { tinyCheckpointDir } from '../support/tiny-model.js';
+import { temporaryFolder } from './readers/checkpoint-test-helpers.js';
+
+let tiny: string;
+let folder: { path: string; remove: () => Promise<void> };
+beforeAll(async () => {
+  tiny = await tinyCheckpointDir();
+});
+beforeEach(async () => {
+  folder = await temporaryFolder();
+});
+afterEach(async () => {
+  await folder.remove();
+});
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe('convertCheckpoint on the tiny checkpoint', () => {
+  it('writes every graph in every dtype, tables per resolution, tokenizer, and a manifest that hashes every file', async () => {
+    const out = join(folder.path, 'model');
+    const events: ConvertProgressEvent[] = [];
+    const summary = await convertCheckpoint(tiny, out, { dtypes: ['fp32', 'q4'], onProgress: (event) => events.push(event) });
+    const { manifest } = summary;
+    expect(manifestSchema.parse(JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8')))).toEqual(manifest);
+
+    expect(Object.keys(manifest.graphs).sort()).toEqual([...GRAPH_NAMES].sort());
+    for (const graph of GRAPH_NAMES) {
+      const variants = manifest.graphs[graph]!;
+      expect(Object.keys(variants).sort(), graph).toEqual(['fp32', 'q4']);
+      expect(variants.fp32!.file).toBe(`${graph}.fp32.onnx`);
+      // The VAE is convolutions and GroupNorm: its q4 entry points at the float32 files.
+      expect(variants.q4!.file, graph).toBe(graph.startsWith('vae_') ? `${graph}.fp32.onnx` : `${graph}.q4.onnx`);
+    }
+    expect(manifest.resolutions).toEqual([
+      { size: 64, grid: 4, tables: 'tables-64.safetensors' },
+      { size: 128, grid: 8, tables: 'tables-128.safetensors' },
+    ]);
+    expect(manifest.constants).toBe('mar-constants.safetensors');
+
+    // The manifest lists exactly the files on disk (besides itself), with their real sizes and digests.
+    const onDisk = (await readdir(out)).filter((name) => name !== 'unipic.json').sort();
+    expect(manifest.files.map((file) => file.path).sort()).toEqual(onDisk);
+    for (const file of manifest.files) {
+      const bytes = await readFile(join(out, file.path));
+      expect({ path: file.path, size: bytes.length, sha256: sha256(bytes) }).toEqual(file);
+    }
+    expect(summary.graphs.map((graph) => `${graph.graph}.${graph.dtype}`)).toEqual(
+      GRAPH_NAMES.flatMap((graph) => (graph.startsWith('vae_') ? [`${graph}.fp32`] : [`${graph}.fp32`, `${graph}.q4`])),
+    );
+    expect(summary.warnings).toEqual([]);
+    expect(summary.keys.unknown).toEqual([]);
+    expect(summary.keys.missing).toEqual([]);
+    expect(summary.keys.ignored.map((entry) => entry.key).sort()).toEqual([
+      'llm.lm_head.weight',
+      'mar.class_emb.weight',
+      'siglip2.vision_model.post_layernorm.weight',
+      'siglip2_proj.0.bias',
+      'siglip2_proj.0.weight',
+    ]);
+    for (const entry of summary.keys.ignored) expect(entry.why.length, entry.key).toBeGreaterThan(10);
+
+    // Progress: graph counts never go back, and the last event says everything is done.
+    const buildEvents = events.filter((event) => event.stage === 'read' || event.stage === 'build');
+    expect(buildEvents.every((event, i) => i === 0 || event.done >= buildEvents[i - 1].done)).toBe(true);
+    expect(buildEvents.every((event) => event.total === 18)).toBe(true);
+    expect(events.map((event) => event.stage).filter((stage, i, all) => stage !== all[i - 1])).toEqual(['read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'tables', 'tokenizer', 'hash']);
+    const last = events.at(-1)!;
+    expect(last.done).toBe(last.total);
+  });
+
+  it('reports a key it does not know as a warning and converts anyway', async () => {
+    const checkpoint = join(folder.path, 'checkpoint');
+    await cp(tiny, checkpoint, { recursive: true });
+    const source = await openTorchCheckpoint(join(checkpoint, 'pytorch_model.bin'));
+    const entries: [string, TorchTensorInput][] = [];
+    for (const [name, tensor] of source.tensors) entries.push([name, { dtype: tensor.dtype, shape: tensor.shape, data: await source.readBytes(name) }]);
+    await source.close();
+    entries.push(['mar.brand_new_head.weight', { dtype: 'float32', shape: [2], data: new Uint8Array(8) }]);
+    await writeTorchCheckpoint(join(checkpoint, 'pytorch_model.bin'), entries);
+    const summary = await convertCheckpoint(checkpoint, join(folder.path, 'model'), { resolutions: [64] });
+    expect(summary.keys.unknown).toEqual(['mar.brand_new_head.weight']);
+    expect(summary.warnings).toEqual(['unknown checkpoint key mar.brand_new_head.weight (not used)']);
+  });
+
+  it('falls back to the bundled Qwen2.5 tokenizer, with a warning, when the checkpoint has none', async () => {
+    const checkpoint = join(folder.path, 'checkpoint');
+    await cp(tiny, checkpoint, { recursive: true });
+    for (const file of ['vocab.json', 'merges.txt', 'tokenizer_config.json']) await rm(join(checkpoint, 'Qwen2.5-1.5B-Instruct', file));
+    const withBundled = await convertCheckpoint(checkpoint, join(folder.path, 'a'), { resolutions: [64] });
+    expect(withBundled.warnings).toEqual([expect.stringMatching(/no tokenizer files in .*Qwen2\.5-1\.5B-Instruct: using the Qwen2\.5 tokenizer bundled with unipic/)]);
+    const withOwn = await convertCheckpoint(tiny, join(folder.path, 'b'), { resolutions: [64] });
+    // The tiny checkpoint carries copies of the bundled files, so both runs write the same tokenizer.
+    expect(sha256(await readFile(join(folder.path, 'a', 'tokenizer.json')))).toBe(sha256(await readFile(join(folder.path, 'b', 'tokenizer.json'))));
+    expect(withOwn.warnings).toEqual([]);
+  });
+
+  it('stops with AbortError when aborted between graphs and never writes unipic.json', async () => {
+    const out = join(folder.path, 'model');
+    const controller = new AbortController();
+    const reason = new Error('user stopped');
+    const error = await convertCheckpoint(tiny, out, {
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (event.stage === 'build' && event.item.startsWith('llm')) controller.abort(reason);
+      },
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AbortError);
+    expect(existsSync(join(out, 'embed.fp32.onnx'))).toBe(true);
+    expect(existsSync(join(out, 'unipic.json'))).toBe(false);
+  });
+});
+
+describe('resolveStructure', () => {
+  it('reads unipic-config.json when the checkpoint has one', async () => {
+    await writeFile(join(folder.path, STRUCTURE_FILE), JSON.stringify(tinyStructure()));
+    const warnings: string[] = [];
+    expect(await resolveStructure(folder.path, { hidden_size: 999 }, warnings)).toEqual(tinyStructure());
+    expect(warnings).toEqual([]);
+  });
+
+  it('refuses an invalid unipic-config.json, naming the fields', async () => {
+    await writeFile(join(folder.path, STRUCTURE_FILE), JSON.stringify({ ...tinyStructure(), mar: { ...tinyStructure().mar, patch_size: 2, buffer_size: -1 } }));
+    const error = await resolveStructure(folder.path, undefined, []).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidModelError);
+    expect((error as Error).message).toMatch(/mar\.patch_size/);
+    expect((error as Error).message).toMatch(/mar\.buffer_size/);
+  });
+
+  it('takes the LLM numbers from the Qwen config.json, ignoring values of the wrong type, and keeps UniPic-1.5B for the rest', async () => {
+    const warnings: string[] = [];
+    const structure = await resolveStructure(folder.path, { num_hidden_layers: 4, rope_theta: '1e6', model_type: 'qwen2' }, warnings);
+    expect(structure).toEqual({ ...UNIPIC_1_5B, llm: { ...UNIPIC_1_5B.llm, num_hidden_layers: 4 } });
+    expect(warnings).toEqual([]);
+  });
+
+  it('assumes UniPic-1.5B, with a warning, when there is no config at all', async () => {
+    await mkdir(join(folder.path, 'empty'));
+    const warnings: string[] = [];
+    expect(await resolveStructure(join(folder.path, 'empty'), undefined, warnings)).toEqual(UNIPIC_1_5B);
+    expect(warnings).toEqual(['no Qwen config.json found: assuming the Qwen2.5-1.5B dimensions']);
+  });
+});
