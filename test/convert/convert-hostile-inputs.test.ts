@@ -40,7 +40,7 @@ afterEach(async () => {
 const UNIPIC_FILE = () => join(checkpoint, 'pytorch_model.bin');
 
 /** Converting must fail with `type` and `message`, leaving no output folder. */
-async function expectRefused(type: typeof UniPicError, message: RegExp, options = {}): Promise<UniPicError> {
+async function expectRefused(type: abstract new (...args: never[]) => UniPicError, message: RegExp, options = {}): Promise<UniPicError> {
   const error = await convertCheckpoint(checkpoint, out, options).then(
     () => undefined,
     (caught: unknown) => caught,
