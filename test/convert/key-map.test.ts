@@ -74,7 +74,7 @@ describe('accountKeys', () => {
     present.set('proj_in.0.weight', [columns, rows]);
     present.set('llm.model.norm.weight', [1, required.get('llm.model.norm.weight')![0]]);
     const account = accountKeys(structure, present);
-    expect(account.missing.sort()).toEqual(['mar.z_proj.weight', 'vae.decoder.conv_out.bias']);
+    expect([...account.missing].sort()).toEqual(['mar.z_proj.weight', 'vae.decoder.conv_out.bias']);
     expect(account.misshapen).toEqual([
       { key: 'llm.model.norm.weight', expected: required.get('llm.model.norm.weight'), actual: [1, required.get('llm.model.norm.weight')![0]] },
       { key: 'proj_in.0.weight', expected: [rows, columns], actual: [columns, rows] },
