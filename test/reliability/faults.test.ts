@@ -53,6 +53,8 @@ describe('faults inside a call leave a usable model and nothing alive', () => {
     return failure;
   }
 
+  // Outputs the core keeps on the device for the next graph (src/core/model/graphs.ts skips them).
+  const KEPT_FOR_NEXT_GRAPH = new Set(['present.0.key', 'present.1.value', 'x_enc', 'llm_in', 'last_hidden_state']);
   // [capability, graph, output, which run of the graph within the call (1-based), value]
   const poisoned: [keyof typeof calls, string, string, number, number][] = [
     ['generate', 'embed', 'inputs_embeds', 1, Number.NaN],
@@ -78,8 +80,14 @@ describe('faults inside a call leave a usable model and nothing alive', () => {
       });
       expect(failure).toBeInstanceOf(NumericError);
       expect(failure.code).toBe('NUMERIC');
-      expect(failure.details).toEqual({ graph, output, index: element });
-      expect(failure.message).toContain(String(value));
+      if (KEPT_FOR_NEXT_GRAPH.has(output)) {
+        // Not scanned where produced (a pass over the whole KV cache per token would cost more
+        // than the token); the poison surfaces in the next graph's checked outputs instead.
+        expect(['llm', 'mar_decoder', 'lm_head']).toContain((failure.details as { graph: string }).graph);
+      } else {
+        expect(failure.details).toEqual({ graph, output, index: element });
+        expect(failure.message).toContain(String(value));
+      }
     });
   }
 

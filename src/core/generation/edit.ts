@@ -25,7 +25,7 @@ export async function editImage(
   const { assets, config, graphs, signal } = context;
   const size = options.size ?? assets.defaultSize;
   const tables = await assets.positionTables(size);
-  const { bufferSize: F, decoderWidth: W } = config.mar;
+  const { bufferSize: F, encoderWidth: We } = config.mar;
   const slots = F + tables.grid * tables.grid;
   // Prompts first: a prompt that cannot fit the context fails before the image is encoded.
   const tokenizer = await assets.tokenizer();
@@ -34,9 +34,13 @@ export async function editImage(
   const batch = padPromptBatch(rows, tokenizer.specialIds.imEnd);
   checkContextWindow(config, batch.length + slots, 'the instruction with the image and the image block');
 
-  const image = await loadImage(options.image);
+  const image = await loadImage(options.image, { signal });
+  if (image.width !== image.height) {
+    const side = Math.min(image.width, image.height);
+    context.warn('image-cropped', `the ${image.width}×${image.height} source was center-cropped to ${side}×${side} before editing, as the official pipeline does`);
+  }
   const source = await encodeSourceImage(graphs, config, tables, preprocessForEdit(image, size), signal);
-  const embedded = await graphs.run('decoder_embed', { x_con: float32([1, slots, W], source.features) }, { signal });
+  const embedded = await graphs.run('decoder_embed', { x_con: float32([1, slots, We], source.features) }, { signal });
   const fill = (await takeFloat32(embedded.fill)).data;
   // Both prompts put the image right after `<|im_start|>user\n`, so every row shares one slot range.
   const start = pair.conditional.imageStart;

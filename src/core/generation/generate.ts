@@ -13,8 +13,8 @@ import { checkContextWindow } from '../model/context-window.js';
 
 export interface GenerateResult {
   readonly images: GeneratedImage[];
-  /** The seed used (given or drawn), to repeat the run. */
-  readonly seed: number;
+  /** The seed used (given or drawn), to repeat the run; absent when a `random` source was given. */
+  readonly seed?: number;
   readonly timings: ImageTimings;
   readonly warnings: readonly { code: string; message: string }[];
 }
@@ -32,9 +32,8 @@ export async function runImageLoop(
   input: { size: number; prefix: PrefixInput; fill: Float32Array; started: number; prefixStarted: number },
 ): Promise<GenerateResult> {
   const { graphs, config, assets, signal } = context;
-  const warnings: { code: string; message: string }[] = [];
-  const seed = options.seed ?? randomSeed();
-  const random = options.random ?? new SeededRandom(seed);
+  const seed = options.random ? undefined : (options.seed ?? randomSeed());
+  const random = options.random ?? new SeededRandom(seed as number);
   const tables = await assets.positionTables(input.size);
   // The prefix, then the image block (F buffers + N tokens) at the end of the loop.
   checkContextWindow(config, input.prefix.ids[0].length + config.mar.bufferSize + tables.grid * tables.grid, 'the prompt with the image block');
@@ -92,7 +91,7 @@ export async function runImageLoop(
     totalMs: done - input.started,
   };
   controller.emit({ type: 'finish', timings });
-  return { images, seed, timings, warnings };
+  return { images, ...(seed === undefined ? {} : { seed }), timings, warnings: [...context.warnings] };
 }
 
 /** Text → image (spec §4.1, §5). */

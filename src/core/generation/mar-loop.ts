@@ -50,7 +50,8 @@ const f = Math.fround;
  */
 export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array> {
   const { graphs, config, tables, prefix, images: g, signal } = options;
-  const { bufferSize: F, tokenDim: C, encoderWidth: W } = config.mar;
+  // The encoder and decoder widths are both 1280 in UniPic; each tensor uses its own.
+  const { bufferSize: F, tokenDim: C, encoderWidth: We, decoderWidth: W } = config.mar;
   const n = tables.grid * tables.grid;
   const unconditional = options.guidance !== 1;
   const rows = unconditional ? 2 * g : g;
@@ -80,21 +81,21 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
       return idx;
     });
     const latents = new Float32Array(rows * k * C);
-    const pos = new Float32Array(rows * (F + k) * W);
+    const pos = new Float32Array(rows * (F + k) * We);
     const scatter = new Array<number>(rows * (F + k));
     for (let row = 0; row < rows; row++) {
       const source = row % g;
       const idx = known[source];
       for (let i = 0; i < k; i++) latents.set(tokens.subarray((source * n + idx[i]) * C, (source * n + idx[i] + 1) * C), (row * k + i) * C);
-      pos.set(tables.encoderPos.subarray(0, F * W), row * (F + k) * W);
-      for (let i = 0; i < k; i++) pos.set(tables.encoderPos.subarray((F + idx[i]) * W, (F + idx[i] + 1) * W), (row * (F + k) + F + i) * W);
+      pos.set(tables.encoderPos.subarray(0, F * We), row * (F + k) * We);
+      for (let i = 0; i < k; i++) pos.set(tables.encoderPos.subarray((F + idx[i]) * We, (F + idx[i] + 1) * We), (row * (F + k) + F + i) * We);
       for (let i = 0; i < F; i++) scatter[row * (F + k) + i] = i;
       for (let i = 0; i < k; i++) scatter[row * (F + k) + F + i] = F + idx[i];
     }
 
     const encoded = await graphs.run(
       'mar_encoder',
-      { latents: float32([rows, k, C], latents), pos_embed: float32([rows, F + k, W], pos) },
+      { latents: float32([rows, k, C], latents), pos_embed: float32([rows, F + k, We], pos) },
       { signal, keepOnDevice: ['x_enc', 'llm_in'] },
     );
     const xEnc = encoded.x_enc;

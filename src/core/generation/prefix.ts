@@ -1,6 +1,7 @@
 import type { DeviceTensor } from '../../spec/backend.js';
 import type { ModelConfig } from '../../spec/manifest.js';
 import type { Graphs } from '../model/graphs.js';
+import { emptyPast, presentNames, presentsAsPast } from '../kv-cache.js';
 import { float32, int64, takeFloat32 } from '../tensor.js';
 
 /** The text (and source image) prefix's KV cache, computed once and reused by every iteration. */
@@ -38,7 +39,7 @@ export async function embedTokens(graphs: Graphs, ids: readonly (readonly number
  * run causally over their pads — harmless, because every later call masks those keys.
  */
 export async function buildPrefix(graphs: Graphs, config: ModelConfig, input: PrefixInput, signal?: AbortSignal): Promise<Prefix> {
-  const { hiddenSize: H, numLayers, numKeyValueHeads: kvHeads, headDim } = config.llm;
+  const H = config.llm.hiddenSize;
   const rows = input.ids.length;
   const length = input.ids[0].length;
   const embeds = (await embedTokens(graphs, input.ids, signal)).data;
@@ -47,26 +48,20 @@ export async function buildPrefix(graphs: Graphs, config: ModelConfig, input: Pr
     if (image.length !== imageLength * H) throw new Error('image embeddings do not match their slot count');
     for (let row = 0; row < rows; row++) embeds.set(image, (row * length + start) * H);
   }
-  const feeds: Record<string, ReturnType<typeof float32>> = {};
-  for (let i = 0; i < numLayers; i++) {
-    feeds[`past_key_values.${i}.key`] = float32([rows, kvHeads, 0, headDim], new Float32Array(0));
-    feeds[`past_key_values.${i}.value`] = float32([rows, kvHeads, 0, headDim], new Float32Array(0));
-  }
   const positions = Array.from({ length: rows * length }, (_, i) => i % length);
-  const presentNames = Array.from({ length: numLayers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
-  const out = await graphs.run(
-    'llm',
-    {
-      inputs_embeds: float32([rows, length, H], embeds),
-      attention_mask: int64([rows, length], new Array(rows * length).fill(1)),
-      position_ids: int64([rows, length], positions),
-      ...feeds,
-    },
-    { signal, outputs: presentNames, keepOnDevice: presentNames },
+  const names = presentNames(config.llm.numLayers);
+  const past = presentsAsPast(
+    await graphs.run(
+      'llm',
+      {
+        inputs_embeds: float32([rows, length, H], embeds),
+        attention_mask: int64([rows, length], new Array(rows * length).fill(1)),
+        position_ids: int64([rows, length], positions),
+        ...emptyPast(config, rows),
+      },
+      { signal, outputs: names, keepOnDevice: names },
+    ),
   );
-  const past: Record<string, DeviceTensor> = {};
-  for (const name of presentNames) past[name.replace('present.', 'past_key_values.')] = out[name];
-  out.last_hidden_state?.dispose();
   const mask = Int32Array.from(input.mask.flat());
   return {
     rows,

@@ -36,7 +36,13 @@ export async function encodeSourceImage(
     },
     { signal },
   );
-  const features = await takeFloat32(mar.x_enc);
-  const visualTokens = await takeFloat32(mar.llm_in);
-  return { features: features.data, visualTokens: visualTokens.data, length: F + n };
+  let features: Float32Array;
+  try {
+    features = (await takeFloat32(mar.x_enc)).data;
+  } catch (error) {
+    mar.llm_in.dispose();
+    throw error;
+  }
+  const visualTokens = (await takeFloat32(mar.llm_in)).data;
+  return { features, visualTokens, length: F + n };
 }

@@ -35,8 +35,10 @@ export function chooseDtypes(manifest: Manifest, device: Device, fp16: boolean, 
       continue;
     }
     const chain = wanted === 'auto' ? AUTO_ORDER[device] : [wanted, ...AUTO_ORDER[device].filter((d) => d !== wanted)];
-    const picked = chain.find(usable) ?? available[0];
-    if (wanted !== 'auto') warnings.push(`graph ${name}: dtype ${wanted} is not available on ${device} in this model; using ${picked}`);
+    const usablePick = chain.find(usable);
+    const picked = usablePick ?? available[0];
+    if (!usablePick) warnings.push(`graph ${name}: ${device} has no fp16 support and this model only has ${available.join(', ')}; trying ${picked}`);
+    else if (wanted !== 'auto') warnings.push(`graph ${name}: dtype ${wanted} is not available on ${device} in this model; using ${picked}`);
     byGraph[name] = picked;
   }
   return { byGraph, warnings };

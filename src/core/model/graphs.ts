@@ -29,8 +29,12 @@ export class CheckedGraphs implements Graphs {
     const session = await this.session(name);
     throwIfAborted(options.signal);
     const outputs = await session.run(feeds, { outputs: options.outputs, keepOnDevice: options.keepOnDevice });
+    const kept = new Set(options.keepOnDevice ?? []);
     for (const [output, value] of Object.entries(outputs)) {
-      if (value.location !== 'cpu' || value.type !== 'float32') continue;
+      // Outputs kept for the next graph (KV cache, encoder features) only feed graphs whose own
+      // outputs are scanned, so a NaN still surfaces; scanning them would cost a pass over the
+      // whole cache per token.
+      if (kept.has(output) || value.location !== 'cpu' || value.type !== 'float32') continue;
       const host = await value.download();
       const data = host.data as Float32Array;
       for (let i = 0; i < data.length; i++) {

@@ -8,5 +8,8 @@ export interface CallContext {
   readonly config: ModelConfig;
   readonly assets: ModelAssets;
   readonly signal: AbortSignal;
+  /** Report a non-fatal problem: a `warning` event now, and in the call's result. */
   warn(code: string, message: string): void;
+  /** Every warning this call raised so far. */
+  readonly warnings: readonly { code: string; message: string }[];
 }

@@ -62,6 +62,8 @@ export class SessionPool {
     if (!dtype) throw new Error(`this model has no ${name} graph`);
     const [graphPath, ...dataPaths] = graphFiles(this.manifest, name, dtype);
     const files = await this.files();
+    // Disposed while the files were being resolved: don't load a graph nobody will run.
+    if (this.disposed) throw new Error('session pool is disposed');
     const started = Date.now();
     const session = await this.backend.createSession(
       toGraphSource(name, files.get(graphPath), dataPaths.map((p) => files.get(p))),

@@ -24,6 +24,7 @@ import type { CallContext } from './model-context.js';
 import { ModelAssets } from './model-assets.js';
 import type { OpenedModel, Platform } from './platform.js';
 import { graphFiles, SessionPool } from './session-pool.js';
+import type { ResolvedFiles } from '../sources/resolved-file.js';
 import { warmUp } from './warm-up.js';
 
 /** A model class with the platform set (the `UniPic` export of each entry point). */
@@ -42,6 +43,8 @@ export interface ModelParts {
   readonly capabilities: readonly Capability[];
   readonly pool: SessionPool;
   readonly assets: ModelAssets;
+  /** The resolved model files (object URLs to revoke on dispose in browsers). */
+  readonly files: ResolvedFiles;
 }
 
 /**
@@ -107,6 +110,7 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
     const ownsBackend = typeof parsed.backend !== 'object';
     const backend = typeof parsed.backend === 'object' ? parsed.backend : await platform.createBackend(parsed.backend);
     let pool: SessionPool | undefined;
+    let resolvedFiles: ResolvedFiles | undefined;
     try {
       const info = await backend.init({ device: parsed.device, onWarning: (w) => warnings.push(w), extra: parsed.backendOptions });
       throwIfAborted(signal);
@@ -129,16 +133,20 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
         onCreate: (graph, ms) => model?.emit('session-create', { graph, ms }),
       });
       const assets = new ModelAssets(manifest, (path) => platform.readFile(resolved.get(path)));
-      const created = new this({ opened, backend, ownsBackend, info, dtypes, capabilities, pool, assets });
+      resolvedFiles = resolved;
+      const created = new this({ opened, backend, ownsBackend, info, dtypes, capabilities, pool, assets, files: resolved });
       model = created;
       if (parsed.eager || parsed.warmup) await created.createSessions(needed, parsed.onProgress, signal);
       if (parsed.warmup) await warmUp(created.graphs, manifest.config, needed, parsed.onProgress, signal);
-      for (const w of warnings) queueMicrotask(() => created.emit('warning', w));
+      // A macrotask later, so listeners attached right after `await UniPic.load()` receive them.
+      if (warnings.length) setTimeout(() => warnings.forEach((w) => created.emit('warning', w)), 0);
       created.loadWarnings = warnings;
       return created;
     } catch (error) {
       await pool?.dispose();
       if (ownsBackend) await backend.dispose();
+      resolvedFiles?.release();
+      opened.release?.();
       throw error;
     }
   }
@@ -188,12 +196,17 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
           if (this.isDisposed) throw new AbortError('the model was disposed');
           const started = Date.now();
           this.emit('run-start', { capability, id });
+          const warnings: { code: string; message: string }[] = [];
           const context: CallContext = {
             graphs: this.graphs,
             config: this.config,
             assets: this.parts.assets,
             signal: controller.signal,
-            warn: (code, message) => controller.emit({ type: 'warning', code, message } as unknown as Event),
+            warnings,
+            warn: (code, message) => {
+              warnings.push({ code, message });
+              controller.emit({ type: 'warning', code, message } as unknown as Event);
+            },
           };
           try {
             const result = await body(context, controller);
@@ -275,11 +288,19 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
     const runs = [...this.active];
     for (const run of runs) run.abort(new AbortError('the model was disposed'));
     await Promise.all(runs.map((r) => r.result.catch(() => undefined)));
-    this.parts.assets.dispose();
-    await this.parts.pool.dispose();
-    if (this.parts.ownsBackend) await this.parts.backend.dispose();
-    this.parts.opened.release?.();
-    this.emit('dispose');
-    this.removeAllListeners();
+    try {
+      this.parts.assets.dispose();
+      await this.parts.pool.dispose();
+    } finally {
+      try {
+        if (this.parts.ownsBackend) await this.parts.backend.dispose();
+      } finally {
+        // Object URLs over cached blobs (browsers) are revoked here.
+        this.parts.files.release();
+        this.parts.opened.release?.();
+        this.emit('dispose');
+        this.removeAllListeners();
+      }
+    }
   }
 }

@@ -20,11 +20,17 @@ export class Run<Event extends { type: string }, Result> implements AsyncIterabl
   private failure: unknown;
   private consumed = false;
   private readonly controller = new AbortController();
+  private detach: (() => void) | undefined;
 
   constructor(producer: (controller: RunController<Event>) => Promise<Result>, signal?: AbortSignal) {
     if (signal) {
       if (signal.aborted) this.controller.abort(signal.reason);
-      else signal.addEventListener('abort', () => this.controller.abort(signal.reason), { once: true });
+      else {
+        // Removed once the run settles, so a long-lived signal does not keep finished runs alive.
+        const follow = () => this.controller.abort(signal.reason);
+        signal.addEventListener('abort', follow, { once: true });
+        this.detach = () => signal.removeEventListener('abort', follow);
+      }
     }
     const emit = (event: Event) => {
       if (this.settled) return;
@@ -60,6 +66,7 @@ export class Run<Event extends { type: string }, Result> implements AsyncIterabl
   }
 
   private finish(error: unknown): void {
+    this.detach?.();
     this.settled = true;
     this.failure = error;
     this.wake();
@@ -102,7 +109,9 @@ export class Run<Event extends { type: string }, Result> implements AsyncIterabl
           controller.error(error);
         }
       },
-      async cancel() {
+      cancel: async (reason) => {
+        // Abort first: the generator only sees return() after its pending next() settles.
+        this.abort(new AbortError(`the run's stream was cancelled${reason ? `: ${String(reason)}` : ''}`));
         await iterator.return?.();
       },
     });

@@ -26,4 +26,5 @@ export interface UnderstandResult {
   /** Whether the image's prefix cache from an earlier call on the same image was reused. */
   readonly reusedImageCache: boolean;
   readonly timings: TextTimings;
+  readonly warnings: readonly { code: string; message: string }[];
 }

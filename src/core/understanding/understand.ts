@@ -15,7 +15,7 @@ import { TokenSelector } from '../text/sampling.js';
 import { TextStream } from '../text/text-stream.js';
 import type { FinishReason, TextRunEvent, UnderstandResult } from './events.js';
 import { imageKey, type ImagePrefix } from './image-prefix.js';
-import { disposeAll, presentNames, presentsAsPast } from './kv-cache.js';
+import { disposeAll, emptyPast, presentNames, presentsAsPast } from '../kv-cache.js';
 
 const IMAGE_PREFIX_CACHE = 'understand:image-prefix';
 
@@ -31,11 +31,15 @@ export async function understandImage(
 ): Promise<UnderstandResult> {
   const started = Date.now();
   const { graphs, config, assets, signal } = context;
-  const { hiddenSize: H, numLayers, numKeyValueHeads, headDim } = config.llm;
+  const { hiddenSize: H, numLayers } = config.llm;
   const size = options.size ?? assets.defaultSize;
   const tables = await assets.positionTables(size);
   const tokenizer = await assets.tokenizer();
-  const pixels = preprocessForUnderstanding(await loadImage(options.image), size);
+  const image = await loadImage(options.image, { signal });
+  if (image.width !== image.height) {
+    context.warn('image-padded', `the ${image.width}×${image.height} image was padded to a square with gray (127,127,127), as the official pipeline does`);
+  }
+  const pixels = preprocessForUnderstanding(image, size);
   const key = imageKey(pixels, size);
   const visualLength = config.mar.bufferSize + tables.grid * tables.grid;
   const prompt = understandingPrompt(tokenizer, options.prompt, visualLength);
@@ -45,7 +49,13 @@ export async function understandImage(
   const imageEnd = prompt.imageStart + prompt.imageLength;
   const names = presentNames(numLayers);
 
-  const llm = (embeds: Float32Array, length: number, past: Record<string, DeviceTensor | ReturnType<typeof float32>>, pastLength: number) =>
+  const llm = (
+    embeds: Float32Array,
+    length: number,
+    past: Record<string, DeviceTensor | ReturnType<typeof float32>>,
+    pastLength: number,
+    outputs?: readonly string[],
+  ) =>
     graphs.run(
       'llm',
       {
@@ -54,7 +64,7 @@ export async function understandImage(
         position_ids: int64([1, length], Array.from({ length }, (_, i) => pastLength + i)),
         ...past,
       },
-      { signal, keepOnDevice: names },
+      { signal, keepOnDevice: names, ...(outputs ? { outputs } : {}) },
     );
 
   // The image prefix: reused when this image (same pixels, same size) was the last one understood.
@@ -64,11 +74,8 @@ export async function understandImage(
     const source = await encodeSourceImage(graphs, config, tables, pixels, signal);
     const embeds = (await embedTokens(graphs, [prompt.ids.slice(0, imageEnd)], signal)).data;
     embeds.set(source.visualTokens, prompt.imageStart * H);
-    const empty: Record<string, ReturnType<typeof float32>> = {};
-    for (const name of names) empty[name.replace('present.', 'past_key_values.')] = float32([1, numKeyValueHeads, 0, headDim], new Float32Array(0));
-    const out = await llm(embeds, imageEnd, empty, 0);
-    out.last_hidden_state.dispose();
-    const past = presentsAsPast(out);
+    // Only the cache is needed here; the question's prefill below yields the hidden state.
+    const past = presentsAsPast(await llm(embeds, imageEnd, emptyPast(config), 0, names));
     prefix = { key, length: imageEnd, past };
     assets.setCached(IMAGE_PREFIX_CACHE, prefix, () => disposeAll(past));
   }
@@ -81,16 +88,19 @@ export async function understandImage(
   let past: Record<string, DeviceTensor> | undefined = presentsAsPast(out);
   let pastLength = prompt.ids.length;
   const prefillMs = Date.now() - started;
+  let hiddenTaken = false;
 
-  const random = options.random ?? new SeededRandom(options.seed ?? randomSeed());
-  const selector = new TokenSelector(options, options.doSample ? () => random.uniform() : undefined);
-  const stream = new TextStream(tokenizer, { stopStrings: options.stop });
-  const ends = new Set([tokenizer.specialIds.imEnd, tokenizer.specialIds.endOfText]);
   const tokens: number[] = [];
   let finishReason: FinishReason = 'length';
   let firstTokenAt = 0;
+  let stream: TextStream;
   try {
+    const random = options.random ?? new SeededRandom(options.seed ?? randomSeed());
+    const selector = new TokenSelector(options, options.doSample ? () => random.uniform() : undefined);
+    stream = new TextStream(tokenizer, { stopStrings: options.stop });
+    const ends = new Set([tokenizer.specialIds.imEnd, tokenizer.specialIds.endOfText]);
     for (;;) {
+      hiddenTaken = true;
       const hidden = await takeFloat32(out.last_hidden_state);
       const last = hidden.data.subarray(hidden.data.length - H);
       const logits = await graphs.run('lm_head', { hidden: float32([1, H], last.slice()) }, { signal });
@@ -112,12 +122,14 @@ export async function understandImage(
       const embeds = (await embedTokens(graphs, [[id]], signal)).data;
       const previous = past;
       out = await llm(embeds, 1, previous, pastLength);
+      hiddenTaken = false;
       // The image prefix stays cached; only this call's own cache steps are released.
       if (previous !== prefix!.past) disposeAll(previous);
       past = presentsAsPast(out);
       pastLength++;
     }
   } finally {
+    if (!hiddenTaken) out.last_hidden_state.dispose();
     if (past !== prefix!.past) disposeAll(past);
   }
   const tail = stream.finish();
@@ -138,5 +150,6 @@ export async function understandImage(
     finishReason,
     reusedImageCache,
     timings,
+    warnings: [...context.warnings],
   };
 }

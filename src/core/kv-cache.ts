@@ -1,4 +1,6 @@
-import type { DeviceTensor } from '../../spec/backend.js';
+import type { DeviceTensor, HostTensor } from '../spec/backend.js';
+import type { ModelConfig } from '../spec/manifest.js';
+import { float32 } from './tensor.js';
 
 /** Past key/values as llm feeds (`past_key_values.{i}.key|value`) from a run's `present.*` outputs. */
 export function presentsAsPast(outputs: Record<string, DeviceTensor>): Record<string, DeviceTensor> {
@@ -11,6 +13,17 @@ export function presentsAsPast(outputs: Record<string, DeviceTensor>): Record<st
 
 export function presentNames(layers: number): string[] {
   return Array.from({ length: layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
+}
+
+/** An empty cache (past length 0) for every layer, for a first llm call. */
+export function emptyPast(config: ModelConfig, rows = 1): Record<string, HostTensor> {
+  const { numLayers, numKeyValueHeads, headDim } = config.llm;
+  const past: Record<string, HostTensor> = {};
+  for (let i = 0; i < numLayers; i++) {
+    past[`past_key_values.${i}.key`] = float32([rows, numKeyValueHeads, 0, headDim], new Float32Array(0));
+    past[`past_key_values.${i}.value`] = float32([rows, numKeyValueHeads, 0, headDim], new Float32Array(0));
+  }
+  return past;
 }
 
 export function disposeAll(tensors: Record<string, DeviceTensor> | undefined): void {

@@ -1,0 +1,141 @@
+import { join } from 'node:path';
+import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
+import { embedTokens } from '../../src/core/generation/prefix.js';
+import { CheckedGraphs } from '../../src/core/model/graphs.js';
+import { float32, int64, takeFloat32 } from '../../src/core/tensor.js';
+import { TokenSelector } from '../../src/core/text/sampling.js';
+import { textSamplingSchema } from '../../src/core/text/sampling-options.js';
+import { disposeAll, presentNames, presentsAsPast } from '../../src/core/kv-cache.js';
+import type { BackendSession, DeviceTensor } from '../../src/spec/backend.js';
+import type { GraphName, ModelConfig } from '../../src/spec/manifest.js';
+import type { OurDecodeFiles } from './decode-models.js';
+
+/** Token ids and when each was chosen (ms, performance.now()), plus when the call started. */
+export interface DecodeTrace {
+  readonly ids: number[];
+  readonly started: number;
+  readonly tokenTimes: number[];
+}
+
+/** Greedy, no repetition penalty: both loops pick the same argmax and do the same work per token. */
+const GREEDY = textSamplingSchema.parse({ doSample: false, repetitionPenalty: 1 });
+
+/**
+ * The SDK's understanding decode loop (src/core/understanding/understand.ts), call for call: the
+ * node-ort backend, CheckedGraphs (NaN scan of host outputs), `embed` per new token, `llm` with
+ * the presents kept as the next past, `lm_head` on the last position only, HF-order selection.
+ */
+export class OurDecoder {
+  private constructor(
+    private readonly backend: NodeOrtBackend,
+    private readonly sessions: Map<GraphName, BackendSession>,
+    private readonly config: ModelConfig,
+  ) {}
+
+  static async open(onnxDir: string, files: OurDecodeFiles, config: ModelConfig, threads?: number): Promise<OurDecoder> {
+    const backend = new NodeOrtBackend();
+    await backend.init({ device: 'cpu' });
+    const sessions = new Map<GraphName, BackendSession>();
+    for (const [name, file] of [['embed', files.embed], ['llm', files.llm], ['lm_head', files.lmHead]] as const) {
+      sessions.set(name, await backend.createSession({ name, path: join(onnxDir, file) }, { threads }));
+    }
+    return new OurDecoder(backend, sessions, config);
+  }
+
+  async generate(promptIds: readonly number[], newTokens: number): Promise<DecodeTrace> {
+    const graphs = new CheckedGraphs(async (name) => this.sessions.get(name)!);
+    const { hiddenSize: H, numLayers, numKeyValueHeads, headDim } = this.config.llm;
+    const names = presentNames(numLayers);
+    const started = performance.now();
+    const llm = (embeds: Float32Array, length: number, past: Record<string, DeviceTensor | ReturnType<typeof float32>>, pastLength: number) =>
+      graphs.run(
+        'llm',
+        {
+          inputs_embeds: float32([1, length, H], embeds),
+          attention_mask: int64([1, pastLength + length], new Array(pastLength + length).fill(1)),
+          position_ids: int64([1, length], Array.from({ length }, (_, i) => pastLength + i)),
+          ...past,
+        },
+        { keepOnDevice: names },
+      );
+    const empty: Record<string, ReturnType<typeof float32>> = {};
+    for (const name of names) empty[name.replace('present.', 'past_key_values.')] = float32([1, numKeyValueHeads, 0, headDim], new Float32Array(0));
+    let out = await llm((await embedTokens(graphs, [promptIds])).data, promptIds.length, empty, 0);
+    let past: Record<string, DeviceTensor> | undefined = presentsAsPast(out);
+    let pastLength = promptIds.length;
+    const selector = new TokenSelector(GREEDY);
+    const ids: number[] = [];
+    const tokenTimes: number[] = [];
+    try {
+      for (;;) {
+        const hidden = await takeFloat32(out.last_hidden_state);
+        const last = hidden.data.subarray(hidden.data.length - H);
+        const logits = await graphs.run('lm_head', { hidden: float32([1, H], last.slice()) });
+        ids.push(selector.select((await takeFloat32(logits.logits)).data));
+        tokenTimes.push(performance.now());
+        if (ids.length >= newTokens) break;
+        const embeds = (await embedTokens(graphs, [[ids[ids.length - 1]]])).data;
+        const previous = past;
+        out = await llm(embeds, 1, previous, pastLength);
+        disposeAll(previous);
+        past = presentsAsPast(out);
+        pastLength++;
+      }
+    } finally {
+      disposeAll(past);
+    }
+    return { ids, started, tokenTimes };
+  }
+
+  async close(): Promise<void> {
+    await this.backend.dispose();
+  }
+}
+
+/** transformers.js `AutoModelForCausalLM.generate` on the causal-LM layout of the same weights. */
+export class TransformersDecoder {
+  private constructor(private readonly model: { generate(options: Record<string, unknown>): Promise<unknown>; dispose(): Promise<unknown> }, private readonly tensorClass: new (type: string, data: BigInt64Array, dims: number[]) => unknown) {}
+
+  static async open(root: string, dtype: 'fp32' | 'q4'): Promise<TransformersDecoder> {
+    const transformers = await import('@huggingface/transformers');
+    const slash = root.lastIndexOf('/');
+    transformers.env.localModelPath = root.slice(0, slash + 1);
+    transformers.env.allowRemoteModels = false;
+    transformers.env.useFSCache = false;
+    const model = await transformers.AutoModelForCausalLM.from_pretrained(root.slice(slash + 1), { dtype, device: 'cpu' });
+    return new TransformersDecoder(model as never, transformers.Tensor as never);
+  }
+
+  async generate(promptIds: readonly number[], newTokens: number): Promise<DecodeTrace> {
+    const ids: number[] = [];
+    const tokenTimes: number[] = [];
+    let promptSeen = false;
+    const streamer = {
+      put: (value: bigint[][]) => {
+        if (!promptSeen) {
+          promptSeen = true;
+          return;
+        }
+        ids.push(Number(value[0][0]));
+        tokenTimes.push(performance.now());
+      },
+      end: () => undefined,
+    };
+    const inputIds = new this.tensorClass('int64', BigInt64Array.from(promptIds.map(BigInt)), [1, promptIds.length]);
+    const started = performance.now();
+    await this.model.generate({ inputs: inputIds, max_new_tokens: newTokens, do_sample: false, streamer });
+    return { ids, started, tokenTimes };
+  }
+
+  async close(): Promise<void> {
+    await this.model.dispose();
+  }
+}
+
+/** Time to the first token, and the mean time per later token (the steady decode rate). */
+export function decodeTimings(trace: DecodeTrace): { firstTokenMs: number; perTokenMs: number } {
+  const { tokenTimes, started } = trace;
+  const firstTokenMs = tokenTimes[0] - started;
+  const perTokenMs = tokenTimes.length > 1 ? (tokenTimes[tokenTimes.length - 1] - tokenTimes[0]) / (tokenTimes.length - 1) : Number.NaN;
+  return { firstTokenMs, perTokenMs };
+}
