@@ -101,6 +101,33 @@ describe('generate() reproduces the PyTorch oracle with injected orders and nois
   }, 120_000);
 });
 
+describe('sizes the converter did not precompute', () => {
+  it('t2i_128 from a model converted for 64 px only: tables resized at run time reproduce the oracle, with a warning', async () => {
+    const run = 't2i_128';
+    const info = referenceIndex.runs[run] as { prompt: string; settings: Record<string, number> };
+    const { backend, calls } = recordingBackend(new NodeOrtBackend());
+    const model = await UniPic.load(await referenceModelDir([64]), { backend, device: 'cpu', dtype: 'fp32' });
+    try {
+      expect(model.manifest.resolutions.map((r) => r.size)).toEqual([64]);
+      const generation = model.generate({ prompt: info.prompt, size: 128, steps: info.settings.numIter, random: new ReplayRandom(run) });
+      const warnings: string[] = [];
+      for await (const event of generation) if (event.type === 'warning') warnings.push(event.code);
+      const result = await generation.result;
+      expect(warnings).toEqual(['size-interpolated']);
+      expect(result.warnings.map((w) => w.code)).toEqual(['size-interpolated']);
+      const decoder = calls.find((c) => c.graph === 'mar_decoder')!;
+      expect(relativeError(floats(decoder.feeds.decoder_pos), goldenFloat32('tables.128.decoder_pos'))).toBeLessThanOrEqual(1e-6);
+      expect(relativeError(floats(decoder.feeds.diffusion_pos), goldenFloat32('tables.128.diffusion_pos'))).toBeLessThanOrEqual(1e-6);
+      checkIterations(run, calls);
+      checkFinal(run, calls, result.images);
+      expect(() => model.generate({ prompt: 'x', size: 100 })).toThrow(/multiple of 16/);
+    } finally {
+      await model.dispose();
+      await backend.dispose();
+    }
+  }, 120_000);
+});
+
 describe('edit() reproduces the PyTorch oracle', () => {
   it('edit_64: source encoding, fill, every iteration and the final pixels', async () => {
     const run = 'edit_64';

@@ -65,11 +65,11 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 }
 
 /** The oracle's tiny checkpoint converted by our converter (fp32), built once per checkout. */
-export async function referenceModelDir(): Promise<string> {
-  const target = join(ARTIFACTS, 'reference-model');
+export async function referenceModelDir(resolutions?: number[]): Promise<string> {
+  const target = join(ARTIFACTS, resolutions ? `reference-model-${resolutions.join('-')}` : 'reference-model');
   if (existsSync(join(target, 'unipic.json'))) return target;
   const work = `${target}.${process.pid}.${Date.now()}`;
-  await convertCheckpoint(join(REFERENCE_ROOT, 'checkpoint'), work, { dtypes: ['fp32'], structure: tinyStructure() });
+  await convertCheckpoint(join(REFERENCE_ROOT, 'checkpoint'), work, { dtypes: ['fp32'], structure: tinyStructure(), ...(resolutions ? { resolutions } : {}) });
   if (!existsSync(join(target, 'unipic.json'))) {
     rmSync(target, { recursive: true, force: true });
     renameSync(work, target);

@@ -1,7 +1,7 @@
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import type { WeightSource } from '../graphs/weights.js';
-import { resizeBilinear, type GridShape } from './bilinear-resize.js';
+import { resizeBilinear, type GridShape } from '../../core/mar/bilinear-resize.js';
 
 /** The learned MAR position tables as stored in the checkpoint, without the leading batch axis. */
 export interface LearnedPositionTables {

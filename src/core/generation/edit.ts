@@ -1,3 +1,4 @@
+import { tablesForCall } from './position-tables.js';
 import { loadImage } from '../image/load-image.js';
 import { preprocessForEdit } from '../image/model-tensor.js';
 import type { CallContext } from '../model/model-context.js';
@@ -24,7 +25,7 @@ export async function editImage(
   const started = Date.now();
   const { assets, config, graphs, signal } = context;
   const size = options.size ?? assets.defaultSize;
-  const tables = await assets.positionTables(size);
+  const tables = await tablesForCall(context, size);
   const { bufferSize: F, encoderWidth: We } = config.mar;
   const slots = F + tables.grid * tables.grid;
   // Prompts first: a prompt that cannot fit the context fails before the image is encoded.

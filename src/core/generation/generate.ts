@@ -1,3 +1,4 @@
+import { tablesForCall } from './position-tables.js';
 import { padPromptBatch } from '../text/prompt-batch.js';
 import { textToImagePrompts } from '../text/prompts.js';
 import { respacedCosineTables } from '../diffusion/schedule.js';
@@ -108,7 +109,7 @@ export async function generateImages(
   const batch = padPromptBatch(guidanceRows(pair.conditional, pair.unconditional, options.numImages, options.guidance), tokenizer.specialIds.imEnd);
   const maskToken = await assets.mask();
   const { bufferSize: F, decoderWidth: W } = config.mar;
-  const tables = await assets.positionTables(size);
+  const tables = await tablesForCall(context, size);
   const slots = F + tables.grid * tables.grid;
   const fill = new Float32Array(slots * W);
   for (let i = 0; i < slots; i++) fill.set(maskToken, i * W);

@@ -4,6 +4,7 @@ import type { Manifest } from '../../spec/manifest.js';
 import type { PositionTables } from '../generation/position-tables.js';
 import { TextTokenizer } from '../text/tokenizer.js';
 import { readMaskToken, readPositionTables } from './position-table-file.js';
+import { resizePositionTables } from '../mar/resize-position-tables.js';
 
 /**
  * The model's small data files, read once on first need: position tables per output size, the
@@ -31,19 +32,46 @@ export class ModelAssets {
     return Math.max(...this.sizes);
   }
 
+  /** The converted size whose tables are the learned ones (the native grid), if converted. */
+  private get nativeSize(): number | undefined {
+    const { nativeGrid } = this.manifest.config.mar;
+    return this.manifest.resolutions.find((r) => r.grid === nativeGrid)?.size;
+  }
+
+  /**
+   * How an output size is served: `converted` (tables precomputed by the converter), or
+   * `interpolated` (any other multiple of the VAE stride, resized at run time from the native
+   * tables, as MAR does); `undefined` when neither is possible.
+   */
+  sizeSupport(size: number): 'converted' | 'interpolated' | undefined {
+    if (this.sizes.includes(size)) return 'converted';
+    const stride = this.manifest.config.mar.vaeStride;
+    const grid = size / stride;
+    if (this.nativeSize !== undefined && Number.isInteger(grid) && grid >= 2 && grid <= 4 * this.manifest.config.mar.nativeGrid) return 'interpolated';
+    return undefined;
+  }
+
+  /** InvalidOptionsError for a size the model cannot serve. */
+  checkSize(size: number): void {
+    if (this.sizeSupport(size)) return;
+    const stride = this.manifest.config.mar.vaeStride;
+    const rule = this.nativeSize === undefined ? `one of ${this.sizes.join(', ')}` : `one of ${this.sizes.join(', ')}, or a multiple of ${stride} up to ${4 * this.manifest.config.mar.nativeGrid * stride}`;
+    throw new InvalidOptionsError(`size ${size} is not available in this model: expected ${rule}`, {
+      details: { issues: [{ path: 'size', message: `expected ${rule}` }] },
+    });
+  }
+
   positionTables(size: number): Promise<PositionTables> {
-    const resolution = this.manifest.resolutions.find((r) => r.size === size);
-    if (!resolution) {
-      throw new InvalidOptionsError(`size ${size} is not available in this model (sizes: ${this.sizes.join(', ')})`, {
-        details: { issues: [{ path: 'size', message: `expected one of ${this.sizes.join(', ')}` }] },
-      });
-    }
+    this.checkSize(size);
     let tables = this.tables.get(size);
     if (!tables) {
-      const { bufferSize, encoderWidth } = this.manifest.config.mar;
-      tables = this.read(resolution.tables).then((bytes) =>
-        readPositionTables(bytes, size, resolution.grid, bufferSize, encoderWidth, resolution.tables),
-      );
+      const { bufferSize, encoderWidth, vaeStride } = this.manifest.config.mar;
+      const resolution = this.manifest.resolutions.find((r) => r.size === size);
+      tables = resolution
+        ? this.read(resolution.tables).then((bytes) => readPositionTables(bytes, size, resolution.grid, bufferSize, encoderWidth, resolution.tables))
+        : this.positionTables(this.nativeSize as number).then((native) =>
+            resizePositionTables(native, size, size / vaeStride, bufferSize, encoderWidth),
+          );
       tables.catch(() => this.tables.delete(size));
       this.tables.set(size, tables);
     }
@@ -51,9 +79,13 @@ export class ModelAssets {
   }
 
   mask(): Promise<Float32Array> {
-    this.maskToken ??= this.read(this.manifest.constants).then((bytes) =>
-      readMaskToken(bytes, this.manifest.config.mar.decoderWidth, this.manifest.constants),
-    );
+    if (!this.maskToken) {
+      this.maskToken = this.read(this.manifest.constants).then((bytes) =>
+        readMaskToken(bytes, this.manifest.config.mar.decoderWidth, this.manifest.constants),
+      );
+      // A failed read (a transient I/O error) is retried by the next call.
+      this.maskToken.catch(() => (this.maskToken = undefined));
+    }
     return this.maskToken;
   }
 

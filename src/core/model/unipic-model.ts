@@ -267,11 +267,7 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
 
   /** Reject an output size the model has no position tables for, before queueing. */
   protected checkSize(size: number | undefined): void {
-    if (size !== undefined && !this.parts.assets.sizes.includes(size)) {
-      throw new InvalidOptionsError(`size ${size} is not available in this model (sizes: ${this.parts.assets.sizes.join(', ')})`, {
-        details: { issues: [{ path: 'size', message: `expected one of ${this.parts.assets.sizes.join(', ')}` }] },
-      });
-    }
+    if (size !== undefined) this.parts.assets.checkSize(size);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { tablesForCall } from '../generation/position-tables.js';
 import { throwIfAborted } from '../../errors/abort-error.js';
 import type { DeviceTensor } from '../../spec/backend.js';
 import { embedTokens } from '../generation/prefix.js';
@@ -33,7 +34,7 @@ export async function understandImage(
   const { graphs, config, assets, signal } = context;
   const { hiddenSize: H, numLayers } = config.llm;
   const size = options.size ?? assets.defaultSize;
-  const tables = await assets.positionTables(size);
+  const tables = await tablesForCall(context, size);
   const tokenizer = await assets.tokenizer();
   const image = await loadImage(options.image, { signal });
   if (image.width !== image.height) {

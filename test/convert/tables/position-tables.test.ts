@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resizeBilinear } from '../../../src/convert/tables/bilinear-resize.js';
+import { resizeBilinear } from '../../../src/core/mar/bilinear-resize.js';
 import {
   buildPositionTables,
   interpolatePositionTable,
