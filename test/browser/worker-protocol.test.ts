@@ -4,7 +4,7 @@ import type { LoadOptions } from '../../src/core/model/load-options.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';
 import { createWorkerModel, type WorkerModel } from '../../src/worker/worker-client.js';
 import { serveModel } from '../../src/worker/worker-host.js';
-import { PROTOCOL_TAG } from '../../src/worker/protocol.js';
+import { PROTOCOL_TAG, type MessageEndpoint } from '../../src/worker/protocol.js';
 import { FakeModel } from './helpers/fake-model.js';
 
 /**
@@ -171,7 +171,7 @@ describe('worker protocol', () => {
       terminate() {}
     }
     const worker = new DeadWorker();
-    const loading = createWorkerModel(worker, 'https://models.example/tiny/');
+    const loading = createWorkerModel(worker as unknown as MessageEndpoint, 'https://models.example/tiny/');
     expect(worker.posted[0]).toMatchObject({ protocol: PROTOCOL_TAG, kind: 'load' });
     const failure = new Event('error') as Event & { message?: string };
     Object.defineProperty(failure, 'message', { value: 'Uncaught SyntaxError: nope' });

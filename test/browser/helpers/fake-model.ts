@@ -7,6 +7,8 @@ import { UniPicError } from '../../../src/errors/unipic-error.js';
 import type { HostedModel } from '../../../src/worker/worker-host.js';
 import type { Manifest } from '../../../src/spec/manifest.js';
 
+type FakeEvent = { type: string; [key: string]: unknown };
+
 /**
  * A stand-in model for protocol tests: deterministic outputs computed from the options, so the
  * page side can check that what crossed is what the model produced. Real models are covered by
@@ -29,8 +31,8 @@ export class FakeModel extends EventEmitter<UniPicEvents> implements HostedModel
     super();
   }
 
-  private start<Result>(body: (controller: RunController<{ type: string }>) => Promise<Result>, signal?: AbortSignal): Run<{ type: string }, Result> {
-    const run = new Run(async (controller) => {
+  private start<Result>(body: (controller: RunController<FakeEvent>) => Promise<Result>, signal?: AbortSignal): Run<FakeEvent, Result> {
+    const run = new Run<FakeEvent, Result>(async (controller) => {
       this.callSignals.push(controller.signal);
       this.emit('run-start', { capability: 'generate', id: this.callSignals.length });
       try {

@@ -1,0 +1,87 @@
+/**
+ * `unipic/worker`: run a model in a Web Worker so generation never blocks the page.
+ *
+ * In the worker (your own module, bundled by your bundler):
+ *   import { exposeUniPic } from 'unipic/worker';
+ *   exposeUniPic();
+ * On the page:
+ *   const worker = new Worker(new URL('./unipic-worker.js', import.meta.url), { type: 'module' });
+ *   const model = await createWorkerModel(worker, 'https://example.com/unipic-tiny/');
+ *   for await (const event of model.generate({ prompt: 'a red fox' })) …
+ *
+ * Served unbundled (`new Worker('/…/unipic/dist/browser/worker.js', { type: 'module' })`) this
+ * file starts serving by itself.
+ */
+import { UniPic } from '../index.browser.js';
+import type { LoadOptions } from '../core/model/load-options.js';
+import { browserPlatform } from '../platform/browser-platform.js';
+import type { MessageEndpoint } from './protocol.js';
+import { serveModel, type HostedModel } from './worker-host.js';
+import { yieldingBackend } from './yielding-backend.js';
+
+export { createWorkerModel, WorkerModel } from './worker-client.js';
+export { serveModel, type HostedModel, type HostedModelLoader } from './worker-host.js';
+export { WORKER_PROTOCOL_VERSION, type MessageEndpoint, type ModelDescription, type WorkerRequest, type WorkerResponse } from './protocol.js';
+
+const serving = new WeakMap<object, () => Promise<void>>();
+
+/**
+ * Serve `UniPic` models to the page over `endpoint` (default: this worker's global scope).
+ * Calling it again on the same endpoint does nothing more. Returns a function that stops
+ * serving (disposing the model).
+ */
+export function exposeUniPic(endpoint: MessageEndpoint = globalThis as unknown as MessageEndpoint): () => Promise<void> {
+  const existing = serving.get(endpoint);
+  if (existing) return existing;
+  const stop = serveModel(endpoint, loadInWorker);
+  const stopOnce = async () => {
+    serving.delete(endpoint);
+    await stop();
+  };
+  serving.set(endpoint, stopOnce);
+  return stopOnce;
+}
+
+/**
+ * `UniPic.load` on a backend that yields between ORT runs, so the page's abort messages are read
+ * while a call runs (see yielding-backend.ts). The page can only name an adapter (a Backend
+ * object cannot cross), so the model never owns a caller's backend here: this one is ours to free.
+ */
+async function loadInWorker(source: unknown, options: LoadOptions): Promise<HostedModel> {
+  const adapter = typeof options.backend === 'string' ? options.backend : undefined;
+  const backend = yieldingBackend(await browserPlatform.createBackend(adapter));
+  let model: UniPic;
+  try {
+    model = await UniPic.load(source, { ...options, backend });
+  } catch (error) {
+    await backend.dispose();
+    throw error;
+  }
+  return {
+    manifest: model.manifest,
+    capabilities: model.capabilities,
+    backendInfo: model.backendInfo,
+    dtypes: model.dtypes,
+    loadWarnings: model.loadWarnings,
+    generate: (callOptions) => model.generate(callOptions),
+    understand: (callOptions) => model.understand(callOptions),
+    edit: (callOptions) => model.edit(callOptions),
+    on: (name, listener) => model.on(name, listener),
+    async dispose() {
+      await model.dispose();
+      await backend.dispose();
+    },
+  };
+}
+
+/** True when this module is the script a dedicated worker was started with. */
+function isWorkerScript(): boolean {
+  const scope = globalThis as { WorkerGlobalScope?: abstract new () => unknown; location?: { href: string }; postMessage?: unknown };
+  if (typeof scope.WorkerGlobalScope !== 'function' || !(globalThis instanceof scope.WorkerGlobalScope)) return false;
+  if (typeof scope.postMessage !== 'function' || !scope.location) return false;
+  const here = new URL(import.meta.url);
+  const script = new URL(scope.location.href);
+  return here.origin === script.origin && here.pathname === script.pathname;
+}
+
+if (isWorkerScript()) exposeUniPic();

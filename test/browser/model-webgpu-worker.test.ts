@@ -1,0 +1,3 @@
+import { describeWebgpuCalls } from './helpers/webgpu-suite.js';
+
+describeWebgpuCalls('worker');
