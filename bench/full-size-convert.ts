@@ -1,0 +1,92 @@
+/**
+ * Full-size converter proof (issue 3): a random checkpoint with UniPic-1.5B's exact shapes, its
+ * conversion on this machine, and one LLM step plus one diffusion-head call on the result.
+ *
+ *   npx tsx bench/full-size-convert.ts make <checkpoint-dir>
+ *   /usr/bin/time -v node --import tsx bench/full-size-convert.ts convert <checkpoint-dir> <out-dir> [--dtype fp32,q4]
+ *   npx tsx bench/full-size-convert.ts check <out-dir> [--dtype q4] [--compare fp32]
+ *
+ * `convert` prints elapsed time, resident memory and the process's peak RSS after every step, and
+ * a JSON summary at the end; `check` prints session and run timings and, with `--compare`, how far
+ * the dtype's outputs are from the other dtype's on the same feeds. Numbers are in docs/model-format.md.
+ * The outputs are many gigabytes: write them under /tmp and delete them afterwards.
+ */
+import { parseArgs } from 'node:util';
+import { convertCheckpoint } from '../src/convert/convert-checkpoint.js';
+import type { GraphDtype } from '../src/convert/graphs/weights.js';
+import { UNIPIC_1_5B } from '../src/convert/structure.js';
+import { runFullSizeCheck } from './full-size-check.js';
+import { writeFullSizeCheckpoint } from './full-size-checkpoint.js';
+
+const GIB = 1024 ** 3;
+const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
+/** Peak resident set size of this process so far (the kernel's high-water mark). */
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
+
+async function make(directory: string): Promise<void> {
+  const stats = await writeFullSizeCheckpoint(directory, UNIPIC_1_5B);
+  console.log(JSON.stringify({ ...stats, gib: stats.bytes / GIB, peakRssBytes: peakRss() }));
+}
+
+async function convert(checkpoint: string, out: string, dtypes: GraphDtype[]): Promise<void> {
+  const started = Date.now();
+  let stepStarted = started;
+  let lastLabel = 'open';
+  const steps: { step: string; seconds: number; peakRssBytes: number }[] = [];
+  const endStep = () => {
+    const now = Date.now();
+    steps.push({ step: lastLabel, seconds: (now - stepStarted) / 1000, peakRssBytes: peakRss() });
+    console.log(`[${((now - started) / 1000).toFixed(1).padStart(7)} s] rss ${gib(process.memoryUsage().rss)} peak ${gib(peakRss())}  done: ${lastLabel}`);
+    stepStarted = now;
+  };
+  const summary = await convertCheckpoint(checkpoint, out, {
+    dtypes,
+    onProgress: (event) => {
+      // Hashing reports every file; one step for all of them is enough.
+      const label = event.stage === 'hash' ? 'hash' : `${event.stage} ${event.item}`;
+      if (label === lastLabel) return;
+      endStep();
+      lastLabel = label;
+    },
+  });
+  endStep();
+  const sizes = new Map(summary.manifest.files.map((file) => [file.path, file.size]));
+  const graphBytes: Record<string, number> = {};
+  for (const [graph, variants] of Object.entries(summary.manifest.graphs)) {
+    for (const [dtype, variant] of Object.entries(variants ?? {})) {
+      if (variant) graphBytes[`${graph}.${dtype}`] = [variant.file, ...variant.externalData].reduce((sum, path) => sum + (sizes.get(path) ?? 0), 0);
+    }
+  }
+  const report = {
+    seconds: summary.ms / 1000,
+    peakRssBytes: peakRss(),
+    totalBytes: summary.manifest.files.reduce((sum, file) => sum + file.size, 0),
+    graphBytes,
+    buildSeconds: Object.fromEntries(summary.graphs.map((graph) => [`${graph.graph}.${graph.dtype}`, graph.ms / 1000])),
+    keys: { required: summary.keys.required.length, ignored: summary.keys.ignored.map((entry) => entry.key), unknown: summary.keys.unknown },
+    warnings: summary.warnings,
+    steps,
+  };
+  console.log(JSON.stringify(report, null, 2));
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { dtype: { type: 'string' }, compare: { type: 'string' } },
+  });
+  const [command, ...paths] = positionals;
+  if (command === 'make' && paths.length === 1) return make(paths[0]);
+  if (command === 'convert' && paths.length === 2) return convert(paths[0], paths[1], (values.dtype ?? 'fp32,q4').split(',') as GraphDtype[]);
+  if (command === 'check' && paths.length === 1) {
+    const report = await runFullSizeCheck(paths[0], (values.dtype ?? 'q4') as GraphDtype, values.compare as GraphDtype | undefined);
+    console.log(JSON.stringify({ ...report, peakRssBytes: peakRss() }, null, 2));
+    return;
+  }
+  throw new Error('usage: full-size-convert.ts make <checkpoint-dir> | convert <checkpoint-dir> <out-dir> [--dtype ...] | check <out-dir> [--dtype q4] [--compare fp32]');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
