@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertCheckpoint } from '../../src/convert/convert-checkpoint.js';
 import { tinyStructure } from '../../src/convert/tiny/make-tiny.js';
+import type { GraphDtype } from '../../src/convert/graphs/weights.js';
 import { decodeSafetensors } from '../../src/formats/safetensors.js';
 import { rmSync, renameSync } from 'node:fs';
 
@@ -65,11 +66,12 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 }
 
 /** The oracle's tiny checkpoint converted by our converter (fp32), built once per checkout. */
-export async function referenceModelDir(resolutions?: number[]): Promise<string> {
-  const target = join(ARTIFACTS, resolutions ? `reference-model-${resolutions.join('-')}` : 'reference-model');
+export async function referenceModelDir(resolutions?: number[], dtypes: GraphDtype[] = ['fp32']): Promise<string> {
+  const name = ['reference-model', ...(resolutions ? [resolutions.join('-')] : []), ...(dtypes.join() === 'fp32' ? [] : dtypes)].join('-');
+  const target = join(ARTIFACTS, name);
   if (existsSync(join(target, 'unipic.json'))) return target;
   const work = `${target}.${process.pid}.${Date.now()}`;
-  await convertCheckpoint(join(REFERENCE_ROOT, 'checkpoint'), work, { dtypes: ['fp32'], structure: tinyStructure(), ...(resolutions ? { resolutions } : {}) });
+  await convertCheckpoint(join(REFERENCE_ROOT, 'checkpoint'), work, { dtypes, structure: tinyStructure(), ...(resolutions ? { resolutions } : {}) });
   if (!existsSync(join(target, 'unipic.json'))) {
     rmSync(target, { recursive: true, force: true });
     renameSync(work, target);

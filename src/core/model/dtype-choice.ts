@@ -20,11 +20,12 @@ export interface DtypeChoice {
 
 /**
  * Choose a dtype for each graph: the requested one when the folder has it, else the device's
- * fallback chain (q4f16 → q4 → fp32 on WebGPU), skipping fp16 variants when the device lacks fp16.
+ * fallback chain (q4f16 → q4 → fp32 on WebGPU); `auto` skips fp16 variants when the device lacks fp16.
  */
 export function chooseDtypes(manifest: Manifest, device: Device, fp16: boolean, request: DtypeRequest = 'auto'): DtypeChoice {
   const byGraph: Partial<Record<GraphName, Dtype>> = {};
   const warnings: string[] = [];
+  const fp16Forced = new Set<Device>();
   for (const [name, variants] of Object.entries(manifest.graphs) as [GraphName, Manifest['graphs'][GraphName]][]) {
     if (!variants) continue;
     const available = Object.keys(variants) as Dtype[];
@@ -34,6 +35,13 @@ export function chooseDtypes(manifest: Manifest, device: Device, fp16: boolean, 
       byGraph[name] = wanted;
       continue;
     }
+    // An explicit half-precision request is honoured on a device without fast fp16 (ONNX Runtime
+    // still runs it, slower); only `auto` avoids it there.
+    if (wanted !== 'auto' && available.includes(wanted)) {
+      byGraph[name] = wanted;
+      fp16Forced.add(device);
+      continue;
+    }
     const chain = wanted === 'auto' ? AUTO_ORDER[device] : [wanted, ...AUTO_ORDER[device].filter((d) => d !== wanted)];
     const usablePick = chain.find(usable);
     const picked = usablePick ?? available[0];
@@ -41,5 +49,6 @@ export function chooseDtypes(manifest: Manifest, device: Device, fp16: boolean, 
     else if (wanted !== 'auto') warnings.push(`graph ${name}: dtype ${wanted} is not available on ${device} in this model; using ${picked}`);
     byGraph[name] = picked;
   }
+  for (const forced of fp16Forced) warnings.push(`${forced} reports no fast fp16 support; half-precision graphs will run, but slowly`);
   return { byGraph, warnings };
 }
