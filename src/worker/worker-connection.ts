@@ -85,7 +85,11 @@ export class WorkerConnection {
   };
 
   private readonly onWorkerError = (event: Event) => {
-    const detail = (event as ErrorEvent).message || (event.type === 'messageerror' ? 'a message could not be deserialized' : 'the worker script failed');
+    const detail =
+      (event as ErrorEvent).message ||
+      (event.type === 'messageerror'
+        ? 'a message could not be deserialized'
+        : 'its script did not load or threw at startup (wrong URL? started without { type: "module" }?)');
     // A Worker's error event bubbles up to the page's console unless handled; it is reported here.
     event.preventDefault?.();
     this.failAll(new UniPicError('WORKER_FAILED', `the model worker failed: ${detail}`));

@@ -38,7 +38,7 @@ export interface BrowserSession {
  * Launch Chromium with a fresh profile (so the Cache API starts empty). Throws, never skips, when
  * the browser is missing: a browser test that silently does nothing proves nothing.
  */
-export async function launchChromium(): Promise<BrowserSession> {
+export async function launchChromium(options: { readonly args?: readonly string[] } = {}): Promise<BrowserSession> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` (or set UNIPIC_CHROMIUM)`);
   }
@@ -49,7 +49,7 @@ export async function launchChromium(): Promise<BrowserSession> {
   const context = await chromium.launchPersistentContext(join(profile, 'user-data'), {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...(options.args ?? CHROMIUM_ARGS)],
     env: { ...process.env, XDG_RUNTIME_DIR: runtimeDirectory },
     viewport: { width: 1100, height: 800 },
   });

@@ -1,4 +1,4 @@
-import { UniPic, UniPicError, CacheApiCache, estimateStorage, type LoadProgressEvent } from 'unipic';
+import { UniPic, UniPicError, CacheApiCache, InvalidInputError, ModelNotFoundError, estimateStorage, type LoadProgressEvent } from 'unipic';
 import { createWorkerModel } from 'unipic/worker';
 import { probeBrowser } from '../../../src/browser/probe-browser.js';
 import { runCalls, type CallableModel, type CallOutcomes } from '../helpers/reference-calls.js';
@@ -133,6 +133,65 @@ async function cacheState(modelUrl: string) {
   return { files: files.length, present: present.filter(Boolean).length, storage: await estimateStorage() };
 }
 
+interface ErrorReport {
+  readonly name?: string;
+  readonly code?: string;
+  readonly message?: string;
+  readonly uniPic: boolean;
+  readonly className?: string;
+}
+
+function report(error: unknown): ErrorReport {
+  const known = [ModelNotFoundError, InvalidInputError].find((errorClass) => error instanceof errorClass);
+  return {
+    name: (error as Error | undefined)?.name,
+    code: UniPicError.isInstance(error) ? error.code : undefined,
+    message: (error as Error | undefined)?.message,
+    uniPic: UniPicError.isInstance(error),
+    ...(known ? { className: known.name } : {}),
+  };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ErrorReport | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return report(error);
+  }
+}
+
+/**
+ * The same failures in the page and through a worker: each error must come back as the same
+ * class, code and message. Plus the failure only a worker has: its script does not load.
+ */
+async function compareErrors(modelUrl: string) {
+  const missing = new URL('../no-such-model/', modelUrl).href;
+  const notAnImage = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+  const options = loadOptions('wasm', () => undefined);
+
+  const inPage = {
+    missingModel: await failureOf(UniPic.load(missing, options)),
+    badImage: undefined as ErrorReport | undefined,
+  };
+  const model = await UniPic.load(modelUrl, options);
+  inPage.badImage = await failureOf(model.understand({ image: notAnImage, maxTokens: 1 }).result);
+  await model.dispose();
+
+  const worker = new Worker(WORKER_SCRIPT, { type: 'module' });
+  const inWorker = {
+    missingModel: await failureOf(createWorkerModel(worker, missing, options)),
+    badImage: undefined as ErrorReport | undefined,
+  };
+  const remote = await createWorkerModel(worker, modelUrl, options);
+  inWorker.badImage = await failureOf(remote.understand({ image: notAnImage, maxTokens: 1 }).result);
+  await remote.dispose();
+  worker.terminate();
+
+  const deadWorker = await failureOf(createWorkerModel(new Worker('/no-such-worker.js', { type: 'module' }), modelUrl, options));
+  return { inPage, inWorker, deadWorker };
+}
+
 /** Load without running anything (sessions are lazy) and report where the bytes came from. */
 async function loadOnly(modelUrl: string) {
   const progress = progressRecorder();
@@ -145,4 +204,4 @@ async function clearCache(modelUrl: string): Promise<void> {
   await new CacheApiCache({ key: modelUrl }).clear();
 }
 
-Object.assign(globalThis, { loadOnly, runInThread, runInWorker, abortInWorker, cacheState, clearCache, probeBrowser, pageReady: true });
+Object.assign(globalThis, { compareErrors, loadOnly, runInThread, runInWorker, abortInWorker, cacheState, clearCache, probeBrowser, pageReady: true });
