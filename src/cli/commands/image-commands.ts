@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, extname } from 'node:path';
 import type { GenerateResult } from '../../core/generation/generate.js';
 import type { ImageRunEvent } from '../../core/generation/events.js';
 import type { Run } from '../../core/run/run.js';
@@ -62,6 +62,7 @@ async function drive(run: Run<ImageRunEvent, GenerateResult>, out: string, signa
   const result = await run.result;
   for (const [i, image] of result.images.entries()) {
     const path = outputPath(out, i, result.images.length);
+    await mkdir(dirname(path), { recursive: true });
     await writeFile(path, image.toPNG());
     process.stdout.write(`${path}\n`);
   }
