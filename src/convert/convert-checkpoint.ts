@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { bundledTokenizerDir } from './bundled-assets.js';
 import { throwIfAborted } from '../errors/abort-error.js';
 import { InvalidModelError } from '../errors/invalid-model-error.js';
@@ -114,7 +114,7 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
     options.onProgress?.({ stage: 'hash', item: 'unipic.json', done: paths.length, total: paths.length });
     const manifest = await writeManifest(outDir, {
       name: options.name ?? 'unipic',
-      source: `converted from ${checkpoint.sources.map((s) => s.path.slice(checkpointDir.length).replace(/^\//, '')).join(', ')}`,
+      source: `converted from ${checkpoint.sources.map((s) => relative(checkpointDir, s.path) || basename(s.path)).join(', ')}`,
       config,
       tokenizer,
       constants,

@@ -4,6 +4,7 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { convertCheckpoint, type ConvertProgressEvent } from '../../src/convert/convert-checkpoint.js';
+import { openCheckpoint } from '../../src/convert/readers/open-checkpoint.js';
 import { openTorchCheckpoint } from '../../src/convert/readers/torch-checkpoint-reader.js';
 import { resolveStructure, STRUCTURE_FILE } from '../../src/convert/resolve-structure.js';
 import { UNIPIC_1_5B } from '../../src/convert/structure.js';
@@ -11,6 +12,7 @@ import { tinyStructure } from '../../src/convert/tiny/make-tiny.js';
 import { writeTorchCheckpoint, type TorchTensorInput } from '../../src/convert/writers/torch-checkpoint-writer.js';
 import { AbortError } from '../../src/errors/abort-error.js';
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
+import { encodeSafetensors } from '../../src/formats/safetensors-encoder.js';
 import { GRAPH_NAMES, manifestSchema } from '../../src/spec/manifest.js';
 import { tinyCheckpointDir } from '../support/tiny-model.js';
 import { temporaryFolder } from './readers/checkpoint-test-helpers.js';
@@ -106,6 +108,23 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
     // The tiny checkpoint carries copies of the bundled files, so both runs write the same tokenizer.
     expect(sha256(await readFile(join(folder.path, 'a', 'tokenizer.json')))).toBe(sha256(await readFile(join(folder.path, 'b', 'tokenizer.json'))));
     expect(withOwn.warnings).toEqual([]);
+  });
+
+  it('converts a single safetensors file holding every weight (the VAE as vae.*) when given the structure', async () => {
+    const checkpoint = await openCheckpoint(tiny);
+    const tensors = [];
+    for (const [name, tensor] of checkpoint.tensors) {
+      if (name !== 'llm.lm_head.weight') tensors.push({ name, dtype: tensor.dtype, shape: [...tensor.shape], data: await checkpoint.readBytes(name) });
+    }
+    await checkpoint.close();
+    const file = join(folder.path, 'unified.safetensors');
+    await writeFile(file, encodeSafetensors(tensors));
+    const summary = await convertCheckpoint(file, join(folder.path, 'model'), { structure: tinyStructure(), resolutions: [64] });
+    expect(summary.manifest.source).toBe('converted from unified.safetensors');
+    expect(summary.warnings).toEqual([expect.stringMatching(/using the Qwen2\.5 tokenizer bundled with unipic/)]);
+    const reference = await convertCheckpoint(tiny, join(folder.path, 'reference'), { resolutions: [64] });
+    const graphDigests = (files: readonly { path: string; sha256: string }[]) => files.filter((f) => f.path.includes('.onnx')).map((f) => `${f.path} ${f.sha256}`);
+    expect(graphDigests(summary.manifest.files)).toEqual(graphDigests(reference.manifest.files));
   });
 
   it('stops with AbortError when aborted between graphs and never writes unipic.json', async () => {
