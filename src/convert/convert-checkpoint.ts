@@ -19,6 +19,11 @@ import { toModelConfig, type Structure } from './structure.js';
 import { writeTokenizerFiles } from './tokenizer/index.js';
 
 export interface ConvertProgressEvent {
+  /**
+   * `read`: a graph's weights are located (then read while it builds); `build`: one dtype of a graph
+   * is being built and written; `tables`, `tokenizer`; `hash`: sha256 of each written file, then
+   * `unipic.json` with `done === total`.
+   */
   readonly stage: 'read' | 'build' | 'tables' | 'tokenizer' | 'hash';
   /** Graph or file being worked on. */
   readonly item: string;
@@ -42,6 +47,7 @@ export interface ConvertOptions {
 export interface ConvertedGraph {
   readonly graph: GraphName;
   readonly dtype: Dtype;
+  /** Size of the `.onnx` file alone (the external data is in the manifest's file list). */
   readonly bytes: number;
   readonly ms: number;
 }
@@ -53,7 +59,6 @@ export interface ConvertSummary {
   readonly warnings: readonly string[];
   readonly ms: number;
 }
-
 
 /**
  * Official UniPic checkpoint folder → model folder the SDK loads (docs/model-format.md). Graphs

@@ -14,7 +14,7 @@ import type { Structure } from './structure.js';
 
 export interface GraphPlan {
   readonly name: GraphName;
-  /** Checkpoint keys the builder reads (prefetched before it runs). */
+  /** Checkpoint keys the builder reads: the only ones its weight source shows it. */
   readonly keys: (key: string) => boolean;
   /** Whether the dtype's 4-bit/half options apply (the VAE stays float32: convolutions, GroupNorm). */
   readonly quantizable: boolean;
