@@ -56,7 +56,11 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`unipic ${name}: ${error.message} [${error.code}]\n`);
       return 1;
     }
-    process.stderr.write(`unipic ${name}: ${(error as Error)?.stack ?? String(error)}\n`);
+    // System errors (ENOSPC, EACCES…) are the user's to fix: one line. Anything else is our bug: the
+    // stack, so it can be reported. UNIPIC_DEBUG=1 always prints the stack.
+    const systemCode = (error as NodeJS.ErrnoException)?.code;
+    const detail = process.env.UNIPIC_DEBUG || !systemCode ? ((error as Error)?.stack ?? String(error)) : `${(error as Error).message}`;
+    process.stderr.write(`unipic ${name}: ${detail}\n`);
     return 1;
   }
 }
