@@ -53,13 +53,18 @@ export function prepareLoadOptions(options: LoadOptions): Record<string, unknown
   const out: Record<string, unknown> = { ...rest, ...(backend !== undefined ? { backend } : {}) };
   if (backendOptions) {
     const wasmPaths = backendOptions.wasmPaths;
-    out.backendOptions = {
-      ...backendOptions,
-      // ORT resolves wasmPaths against the worker's URL; the page meant its own.
-      ...(typeof wasmPaths === 'string' || wasmPaths instanceof URL ? { wasmPaths: absoluteUrl(wasmPaths) } : {}),
-    };
+    out.backendOptions = { ...backendOptions, ...(wasmPaths !== undefined ? { wasmPaths: absoluteWasmPaths(wasmPaths) } : {}) };
   }
   return out;
+}
+
+/** ORT resolves `wasmPaths` against the worker's URL; the page meant its own. */
+function absoluteWasmPaths(wasmPaths: unknown): unknown {
+  if (typeof wasmPaths === 'string' || wasmPaths instanceof URL) return absoluteUrl(wasmPaths);
+  if (typeof wasmPaths !== 'object' || wasmPaths === null) return wasmPaths;
+  return Object.fromEntries(
+    Object.entries(wasmPaths).map(([key, value]) => [key, typeof value === 'string' || value instanceof URL ? absoluteUrl(value) : value]),
+  );
 }
 
 type Drawable = { readonly width: number; readonly height: number };

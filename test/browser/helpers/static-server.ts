@@ -64,9 +64,10 @@ export async function startStaticServer(options: StaticServerOptions = {}): Prom
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? 'GET';
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
+    const requested = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
+    const path = requested.endsWith('/') ? `${requested}index.html` : requested;
     const range = request.headers.range;
-    const log = (status: number) => requests.push({ method, path, status, ...(range ? { range } : {}) });
+    const log = (status: number) => requests.push({ method, path: requested, status, ...(range ? { range } : {}) });
     const headers: Record<string, string> = {
       'cache-control': 'no-store',
       'accept-ranges': 'bytes',
