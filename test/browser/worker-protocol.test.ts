@@ -6,6 +6,17 @@ import { createWorkerModel, type WorkerModel } from '../../src/worker/worker-cli
 import { serveModel } from '../../src/worker/worker-host.js';
 import { PROTOCOL_TAG, type MessageEndpoint } from '../../src/worker/protocol.js';
 import { FakeModel } from './helpers/fake-model.js';
+import type { UniPicModel } from '../../src/core/model/unipic-model.js';
+
+/**
+ * Compile-time check: the worker model offers the in-page model's public surface with the same
+ * types. on/off/once come from the same EventEmitter<UniPicEvents> base but return `this`, so
+ * they stay out of the Pick.
+ */
+type ModelSurface =
+  | 'generate' | 'understand' | 'edit' | 'dispose' | 'disposed' | 'pendingCalls'
+  | 'manifest' | 'config' | 'capabilities' | 'backendInfo' | 'dtypes' | 'loadWarnings';
+export const sameSurface = (model: WorkerModel): Pick<UniPicModel, ModelSurface> => model;
 
 /**
  * The worker protocol over a real MessageChannel in Node (structured clone, transfer), with a
