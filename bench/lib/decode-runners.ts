@@ -15,6 +15,8 @@ export interface DecodeTrace {
   readonly ids: number[];
   readonly started: number;
   readonly tokenTimes: number[];
+  /** ms spent inside each graph's runs after the first token (our loop only). */
+  readonly graphMs?: Record<string, number>;
 }
 
 /** Greedy, no repetition penalty: both loops pick the same argmax and do the same work per token. */
@@ -43,7 +45,17 @@ export class OurDecoder {
   }
 
   async generate(promptIds: readonly number[], newTokens: number): Promise<DecodeTrace> {
-    const graphs = new CheckedGraphs(async (name) => this.sessions.get(name)!);
+    const checked = new CheckedGraphs(async (name) => this.sessions.get(name)!);
+    const graphMs: Record<string, number> = { embed: 0, llm: 0, lm_head: 0 };
+    let counting = false;
+    const graphs = {
+      run: async (...args: Parameters<CheckedGraphs['run']>) => {
+        const started = performance.now();
+        const out = await checked.run(...args);
+        if (counting) graphMs[args[0]] += performance.now() - started;
+        return out;
+      },
+    };
     const { hiddenSize: H, numLayers, numKeyValueHeads, headDim } = this.config.llm;
     const names = presentNames(numLayers);
     const started = performance.now();
@@ -73,6 +85,7 @@ export class OurDecoder {
         const logits = await graphs.run('lm_head', { hidden: float32([1, H], last.slice()) });
         ids.push(selector.select((await takeFloat32(logits.logits)).data));
         tokenTimes.push(performance.now());
+        counting = true;
         if (ids.length >= newTokens) break;
         const embeds = (await embedTokens(graphs, [[ids[ids.length - 1]]])).data;
         const previous = past;
@@ -84,7 +97,7 @@ export class OurDecoder {
     } finally {
       disposeAll(past);
     }
-    return { ids, started, tokenTimes };
+    return { ids, started, tokenTimes, graphMs };
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,20 @@
+import { onnx } from '../../src/convert/onnx/proto.js';
+
+/**
+ * The same graph with every `MatMulNBits` set to another `accuracy_level`. Weights are untouched
+ * (they live in external data), so a variant that differs only in this attribute costs no
+ * re-quantisation: 4-bit packing of 1.3B weights takes minutes in JS.
+ */
+export function withAccuracyLevel(modelBytes: Uint8Array, level: number): Uint8Array {
+  const model = onnx.ModelProto.decode(modelBytes);
+  let patched = 0;
+  for (const node of model.graph?.node ?? []) {
+    if (node.opType !== 'MatMulNBits') continue;
+    const attributes = (node.attribute ?? []).filter((a) => a.name !== 'accuracy_level');
+    attributes.push({ name: 'accuracy_level', type: onnx.AttributeProto.AttributeType.INT, i: level });
+    node.attribute = attributes;
+    patched++;
+  }
+  if (patched === 0) throw new Error('withAccuracyLevel: the graph has no MatMulNBits node');
+  return onnx.ModelProto.encode(model).finish();
+}
