@@ -9,8 +9,8 @@
  *   const model = await createWorkerModel(worker, 'https://example.com/unipic-tiny/');
  *   for await (const event of model.generate({ prompt: 'a red fox' })) …
  *
- * Served unbundled (`new Worker('/…/unipic/dist/browser/worker.js', { type: 'module' })`) this
- * file starts serving by itself.
+ * When this module is itself the worker's entry file, it starts serving on import (the call
+ * above is then a no-op).
  */
 import { UniPic } from '../index.browser.js';
 import type { LoadOptions } from '../core/model/load-options.js';
@@ -76,8 +76,10 @@ async function loadInWorker(source: unknown, options: LoadOptions): Promise<Host
 
 /** True when this module is the script a dedicated worker was started with. */
 function isWorkerScript(): boolean {
-  const scope = globalThis as { WorkerGlobalScope?: abstract new () => unknown; location?: { href: string }; postMessage?: unknown };
+  const scope = globalThis as { WorkerGlobalScope?: abstract new () => unknown; location?: { href: string }; postMessage?: unknown; name?: string };
   if (typeof scope.WorkerGlobalScope !== 'function' || !(globalThis instanceof scope.WorkerGlobalScope)) return false;
+  // onnxruntime-web's wasm threads start workers from its own (possibly our bundled) script.
+  if (scope.name === 'em-pthread') return false;
   if (typeof scope.postMessage !== 'function' || !scope.location) return false;
   const here = new URL(import.meta.url);
   const script = new URL(scope.location.href);

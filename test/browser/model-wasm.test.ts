@@ -4,6 +4,9 @@ import { expectSameOutcomes } from './helpers/compare-outcomes.js';
 import type { CallOutcomes } from './helpers/reference-calls.js';
 import type { PageRun } from './pages/model-page.js';
 
+/** Pages are cross-origin isolated, so ORT can use threads; two exercise its pthread workers. */
+const WASM_THREADS = 2;
+
 /**
  * The built package in Chromium on wasm: the tiny model loads over HTTP into the Cache API and
  * runs understand, generate and edit in the page and in a worker, matching onnxruntime-node CPU.
@@ -23,7 +26,8 @@ describe('the built package in Chromium, wasm', () => {
 
   it('runs in the page, downloading into the Cache API, with the Node CPU results', async () => {
     const page = await site.openPage();
-    const run = await callPage<PageRun>(site, page, 'runInThread', site.modelUrl, 'wasm');
+    // Two wasm threads whatever the machine (ORT starts its pthreads), the same in the worker below.
+    const run = await callPage<PageRun>(site, page, 'runInThread', site.modelUrl, 'wasm', WASM_THREADS);
     expect(run.device).toBe('wasm');
     expect(run.phases).toContain('download');
     expect(run.progressMonotonic).toBe(true);
@@ -42,7 +46,8 @@ describe('the built package in Chromium, wasm', () => {
   it('runs in a worker from the cache (no graph downloads) with the same results as the page', async () => {
     const page = await site.openPage();
     const before = site.server.requests.length;
-    const run = await callPage<PageRun>(site, page, 'runInWorker', site.modelUrl, 'wasm');
+    // Same thread count as the page: thread partitioning changes float rounding.
+    const run = await callPage<PageRun>(site, page, 'runInWorker', site.modelUrl, 'wasm', WASM_THREADS);
     const modelFetches = site.server.requests.slice(before).filter((request) => request.path.startsWith(MODEL_PATH) && !request.path.endsWith('unipic.json'));
     expect(modelFetches).toEqual([]);
     expect(run.phases).toContain('cache-read');
@@ -50,7 +55,7 @@ describe('the built package in Chromium, wasm', () => {
     expect(run.device).toBe('wasm');
     expect(run.modelEvents).toEqual(['understand:success', 'generate:success', 'edit:success']);
     expectSameOutcomes(run.outcomes, reference, 'worker wasm');
-    // Same wasm kernels, same seeds: the worker reproduces the page bit for bit.
+    // Same wasm kernels, threads and seeds: the worker reproduces the page bit for bit.
     expect(inPage, 'the page run (previous test) must have passed').toBeDefined();
     expect(run.outcomes.understand).toEqual(inPage?.understand);
     expect(run.outcomes.generate.pixels).toEqual(inPage?.generate.pixels);

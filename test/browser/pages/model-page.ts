@@ -44,13 +44,14 @@ function progressRecorder() {
   };
 }
 
-function loadOptions(device: 'wasm' | 'webgpu', onProgress: (event: LoadProgressEvent) => void) {
-  return { device, dtype: 'fp32' as const, backendOptions: { wasmPaths: ORT_FILES }, onProgress };
+/** `numThreads` unset leaves ORT's choice (half the cores, at most 4, when isolated). */
+function loadOptions(device: 'wasm' | 'webgpu', onProgress: (event: LoadProgressEvent) => void, numThreads?: number) {
+  return { device, dtype: 'fp32' as const, backendOptions: { wasmPaths: ORT_FILES, ...(numThreads ? { numThreads } : {}) }, onProgress };
 }
 
-async function runInThread(modelUrl: string, device: 'wasm' | 'webgpu'): Promise<PageRun> {
+async function runInThread(modelUrl: string, device: 'wasm' | 'webgpu', numThreads?: number): Promise<PageRun> {
   const progress = progressRecorder();
-  const model = await UniPic.load(modelUrl, loadOptions(device, progress.onProgress));
+  const model = await UniPic.load(modelUrl, loadOptions(device, progress.onProgress, numThreads));
   const modelEvents: string[] = [];
   const sessionMilliseconds: Record<string, number> = {};
   model.on('run-end', (info) => modelEvents.push(`${info.capability}:${info.outcome}`));
@@ -63,11 +64,11 @@ async function runInThread(modelUrl: string, device: 'wasm' | 'webgpu'): Promise
   }
 }
 
-async function runInWorker(modelUrl: string, device: 'wasm' | 'webgpu'): Promise<PageRun> {
+async function runInWorker(modelUrl: string, device: 'wasm' | 'webgpu', numThreads?: number): Promise<PageRun> {
   const worker = new Worker(WORKER_SCRIPT, { type: 'module' });
   try {
     const progress = progressRecorder();
-    const model = await createWorkerModel(worker, modelUrl, loadOptions(device, progress.onProgress));
+    const model = await createWorkerModel(worker, modelUrl, loadOptions(device, progress.onProgress, numThreads));
     const modelEvents: string[] = [];
     const sessionMilliseconds: Record<string, number> = {};
     model.on('run-end', (info) => modelEvents.push(`${info.capability}:${info.outcome}`));
