@@ -77,6 +77,25 @@ describe('image decoders on hostile bytes (bounded property tests)', () => {
   }
 });
 
+describe('the wasm decoders survive many failures', () => {
+  // Found by the mutation fuzzing above (seed 2): each failed MozJPEG decode left the Emscripten
+  // instance partly unwound, and after ~100 failures every JPEG failed ("Aborted()", "memory
+  // access out of bounds") or the process hung: one client's bad uploads broke every later one.
+  for (const [file, cut] of [
+    ['photo-420-33x17.jpg', 531],
+    ['lossy-40x30.webp', 268],
+  ] as const) {
+    it(`${file}: 300 refused truncations later, the intact file decodes to the same pixels`, async () => {
+      const intact = imageFixture(file);
+      const before = await loadImage(intact);
+      for (let i = 0; i < 300; i++) await expect(loadImage(intact.subarray(0, cut))).rejects.toBeInstanceOf(InvalidInputError);
+      const after = await loadImage(intact);
+      // The same decoder on the same bytes: tolerance 0.
+      expect(Buffer.from(after.data).equals(Buffer.from(before.data))).toBe(true);
+    });
+  }
+});
+
 describe('manifest parser on hostile documents (bounded property tests)', () => {
   it('mutations of the tiny model\'s unipic.json parse or fail with InvalidModelError', async () => {
     const text = await readFile(join(await tinyDir(), 'unipic.json'), 'utf8');

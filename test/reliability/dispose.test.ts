@@ -31,6 +31,8 @@ describe('dispose() during a run', () => {
     expect(disposeEvents).toBe(1);
     expect(model.disposed).toBe(true);
     expect(backend.liveSessions).toBe(0);
+    // The native ORT sessions behind the wrapper are released too.
+    expect(backend.inner.liveSessions).toBe(0);
     expect(backend.liveTensors).toBe(0);
     expect(backend.runsInFlight).toBe(0);
   });

@@ -41,7 +41,8 @@ async function createCodec(name: CodecName): Promise<WasmCodec> {
   let messages: string[] = [];
   // Emscripten prints libjpeg's warnings ("Premature end of JPEG file") to stderr; collect them.
   const options = { print: () => {}, printErr: (text: string) => messages.push(text) };
-  await module.init(isNode() ? await compilePackagedWasm(WASM_FILES[name]) : undefined, options);
+  const compiled = isNode() ? await compilePackagedWasm(WASM_FILES[name]) : undefined;
+  await module.init(compiled, options);
 
   // The decoder reports through one shared message sink, so calls run one at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -53,6 +54,10 @@ async function createCodec(name: CodecName): Promise<WasmCodec> {
           const image = await module.default(exactBuffer(bytes));
           return { image, warnings: messages };
         } catch (error) {
+          // A failed decode leaves the Emscripten instance unwound only in part: after ~100 of
+          // them every later decode fails ("Aborted()", "memory access out of bounds") or hangs.
+          // A fresh instance per failure keeps one hostile file from breaking the decoder.
+          await module.init(compiled, options);
           // Emscripten's exit status says nothing; the library's last words say what went wrong.
           const said = messages.join('; ');
           throw new Error(said || (error instanceof Error ? error.message : String(error)), { cause: error });
