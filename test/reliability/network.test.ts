@@ -78,7 +78,7 @@ describe('loading the tiny model over a faulty network', () => {
     server.addFault(BIG, { kind: 'close-after', bytes: 1_500_000, times: 1 });
     server.addFault('llm.fp32.onnx', { kind: 'status', status: 500, times: 2 });
     server.addFault('vae_decoder.fp32.onnx.data', { kind: 'stall-after', bytes: 100_000, times: 1 });
-    const model = await UniPic.load(url, { dtype: 'fp32', device: 'cpu', threads: 1, cacheDir, timeoutMs: 500, ...FAST_RETRIES });
+    const model = await UniPic.load(url, { dtype: 'fp32', device: 'cpu', threads: 1, cacheDir, timeoutMs: 1000, ...FAST_RETRIES });
     try {
       expect(server.requestsFor(BIG).at(-1)?.range).toMatch(/^bytes=\d+-$/);
       expect(server.requestsFor('llm.fp32.onnx').map((request) => request.status)).toEqual([500, 500, 200]);
