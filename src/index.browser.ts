@@ -10,4 +10,12 @@ export class UniPic extends UniPicModel {
 }
 
 export * from './public-api.js';
-export { CacheApiCache, DEFAULT_CACHE_NAME, estimateStorage, requestPersistentStorage } from './browser/index.js';
+export {
+  CacheApiCache,
+  DEFAULT_CACHE_NAME,
+  estimateStorage,
+  requestPersistentStorage,
+  probeBrowser,
+  type BrowserCapabilities,
+  type ProbeWarning,
+} from './browser/index.js';

@@ -17,7 +17,6 @@ import type { LoadOptions } from '../core/model/load-options.js';
 import { browserPlatform } from '../platform/browser-platform.js';
 import type { MessageEndpoint } from './protocol.js';
 import { serveModel, type HostedModel } from './worker-host.js';
-import { yieldingBackend } from './yielding-backend.js';
 
 export { createWorkerModel, WorkerModel } from './worker-client.js';
 export { serveModel, type HostedModel, type HostedModelLoader } from './worker-host.js';
@@ -43,13 +42,13 @@ export function exposeUniPic(endpoint: MessageEndpoint = globalThis as unknown a
 }
 
 /**
- * `UniPic.load` on a backend that yields between ORT runs, so the page's abort messages are read
- * while a call runs (see yielding-backend.ts). The page can only name an adapter (a Backend
- * object cannot cross), so the model never owns a caller's backend here: this one is ours to free.
+ * `UniPic.load` in the worker. The core yields to the event loop between ORT runs
+ * (src/core/run/yield-to-event-loop.ts), so the page's abort messages are read while a call runs.
+ * The page can only name an adapter (a Backend object cannot cross), so the backend is ours to free.
  */
 async function loadInWorker(source: unknown, options: LoadOptions): Promise<HostedModel> {
   const adapter = typeof options.backend === 'string' ? options.backend : undefined;
-  const backend = yieldingBackend(await browserPlatform.createBackend(adapter));
+  const backend = await browserPlatform.createBackend(adapter);
   let model: UniPic;
   try {
     model = await UniPic.load(source, { ...options, backend });

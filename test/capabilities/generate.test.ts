@@ -69,7 +69,7 @@ describe('generate()', () => {
     for await (const event of run) events.push(event);
     const previews = events.filter((e) => e.type === 'image-preview');
     expect(previews.map((e) => (e as { iteration: number }).iteration)).toEqual([1]);
-    expect((previews[0] as { images: { width: number }[] }).images[0].width).toBe(64);
+    expect(previews[0].type === 'image-preview' && previews[0].images[0].width).toBe(64);
     const plain: ImageRunEvent[] = [];
     for await (const event of model.generate({ prompt: 'a kite', ...FAST, seed: 1 })) plain.push(event);
     expect(plain.some((e) => e.type === 'image-preview')).toBe(false);

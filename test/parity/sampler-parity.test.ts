@@ -36,7 +36,7 @@ async function replay(run: string, call: (model: UniPic, random: ReplayRandom) =
 }
 
 function checkIterations(run: string, calls: GraphCall[]) {
-  const settings = referenceIndex.runs[run].settings as { numIter: number };
+  const settings = referenceIndex.runs[run].settings;
   const encoders = calls.filter((c) => c.graph === 'mar_encoder').slice(-settings.numIter);
   const llm = calls.filter((c) => c.graph === 'llm').slice(-settings.numIter);
   const decoders = calls.filter((c) => c.graph === 'mar_decoder');
@@ -81,17 +81,17 @@ const TEXT_TO_IMAGE = ['t2i_64', 't2i_128', 't2i_64_linear', 't2i_64_cfg1', 't2i
 
 describe('generate() reproduces the PyTorch oracle with injected orders and noise', () => {
   it.each(TEXT_TO_IMAGE)('%s: every iteration and the final pixels', async (run) => {
-    const info = referenceIndex.runs[run] as { prompt: string; settings: Record<string, number | string> };
+    const info = referenceIndex.runs[run];
     const s = info.settings;
     const { calls, result } = await replay(run, async (model, random) =>
       model.generate({
         prompt: info.prompt,
-        size: s.imageSize as number,
-        steps: s.numIter as number,
-        guidance: s.cfg as number,
-        guidanceSchedule: s.cfgSchedule as 'constant' | 'linear',
-        temperature: s.temperature as number,
-        numImages: s.numImages as number,
+        size: s.imageSize,
+        steps: s.numIter,
+        guidance: s.cfg,
+        guidanceSchedule: s.cfgSchedule,
+        temperature: s.temperature,
+        numImages: s.numImages,
         random,
       }).result,
     );
@@ -104,7 +104,7 @@ describe('generate() reproduces the PyTorch oracle with injected orders and nois
 describe('sizes the converter did not precompute', () => {
   it('t2i_128 from a model converted for 64 px only: tables resized at run time reproduce the oracle, with a warning', async () => {
     const run = 't2i_128';
-    const info = referenceIndex.runs[run] as { prompt: string; settings: Record<string, number> };
+    const info = referenceIndex.runs[run];
     const { backend, calls } = recordingBackend(new NodeOrtBackend());
     const model = await UniPic.load(await referenceModelDir([64]), { backend, device: 'cpu', dtype: 'fp32' });
     try {
@@ -131,7 +131,7 @@ describe('sizes the converter did not precompute', () => {
 describe('edit() reproduces the PyTorch oracle', () => {
   it('edit_64: source encoding, fill, every iteration and the final pixels', async () => {
     const run = 'edit_64';
-    const info = referenceIndex.runs[run] as { prompt: string; settings: Record<string, number> };
+    const info = referenceIndex.runs[run];
     const source = goldenUint8(`${run}.source.image`);
     const { calls, result } = await replay(run, async (model, random) =>
       model.edit({

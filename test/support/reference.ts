@@ -11,9 +11,22 @@ import { rmSync, renameSync } from 'node:fs';
 export const REFERENCE_ROOT = fileURLToPath(new URL('../fixtures/reference/', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../.artifacts/', import.meta.url));
 
+export interface RunInfo {
+  readonly file: string;
+  readonly prompt: string;
+  readonly settings: {
+    readonly imageSize: number;
+    readonly numIter: number;
+    readonly cfg: number;
+    readonly cfgSchedule: 'constant' | 'linear';
+    readonly temperature: number;
+    readonly numImages: number;
+  };
+}
+
 interface Index {
   tensors: Record<string, { file: string; shape: number[]; dtype: string }>;
-  runs: Record<string, Record<string, unknown> & { settings?: Record<string, number | string>; file: string }>;
+  runs: Record<string, RunInfo>;
 }
 export const referenceIndex = JSON.parse(readFileSync(join(REFERENCE_ROOT, 'index.json'), 'utf8')) as Index;
 

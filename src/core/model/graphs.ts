@@ -2,6 +2,7 @@ import { NumericError } from '../../errors/numeric-error.js';
 import { throwIfAborted } from '../../errors/abort-error.js';
 import type { BackendSession, DeviceTensor, Feed } from '../../spec/backend.js';
 import type { GraphName } from '../../spec/manifest.js';
+import { createYielder } from '../run/yield-to-event-loop.js';
 
 export interface GraphRunOptions {
   /** Only these outputs (default all). */
@@ -22,6 +23,10 @@ export interface Graphs {
  * failure is reported instead of becoming a silent black image.
  */
 export class CheckedGraphs implements Graphs {
+  // Between ORT runs the event loop gets a turn every few ms, so pages stay responsive and
+  // abort messages reach a worker while a call runs.
+  private readonly yieldSometimes = createYielder();
+
   constructor(private readonly session: (name: GraphName) => Promise<BackendSession>) {}
 
   async run(name: GraphName, feeds: Readonly<Record<string, Feed>>, options: GraphRunOptions = {}): Promise<Record<string, DeviceTensor>> {
@@ -29,6 +34,7 @@ export class CheckedGraphs implements Graphs {
     const session = await this.session(name);
     throwIfAborted(options.signal);
     const outputs = await session.run(feeds, { outputs: options.outputs, keepOnDevice: options.keepOnDevice });
+    await this.yieldSometimes();
     const kept = new Set(options.keepOnDevice ?? []);
     for (const [output, value] of Object.entries(outputs)) {
       // Outputs kept for the next graph (KV cache, encoder features) only feed graphs whose own
