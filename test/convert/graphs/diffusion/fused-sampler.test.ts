@@ -114,7 +114,7 @@ async function runFused(
   const session = await (ort.InferenceSession as typeof ortNode.InferenceSession).create(graph.bytes, { externalData: [{ path: 'graph.data', data: graph.data }] });
   try {
     const inputs: Record<string, ortNode.Tensor> = {};
-    for (const [name, feed] of Object.entries(feeds)) inputs[name] = new (ort.Tensor as typeof ortNode.Tensor)(feed.type, feed.data as never, feed.dims as number[]);
+    for (const [name, feed] of Object.entries(feeds)) inputs[name] = new (ort.Tensor as typeof ortNode.Tensor)(feed.type, feed.data as never, [...feed.dims]);
     const out = await session.run(inputs);
     return out.x_out.data as Float32Array;
   } finally {
