@@ -23,6 +23,12 @@ export interface GraphPlan {
 
 const prefixes = (...list: string[]) => (key: string) => list.some((p) => key === p || key.startsWith(p));
 
+// com.microsoft MultiHeadAttention for the MAR stacks and the VAE's attention blocks: at 1024 px
+// the standard MatMul/Softmax form materialises 2 rows × 16 heads × 4160² scores (2.2 GB) per
+// decoder block; the fused kernel measured 1.1 GB instead of 3.1 GB peak for a one-block
+// mar_decoder and ran faster (docs/performance.md). Parity is tested for both forms.
+const FUSED = { attention: 'fused' } as const;
+
 /** Every graph of docs/model-format.md, with the weights it needs and how to build it. */
 export function graphPlans(structure: Structure, config: ModelConfig): GraphPlan[] {
   const vae = vaeConfigFromJson(structure.vae);
@@ -39,17 +45,17 @@ export function graphPlans(structure: Structure, config: ModelConfig): GraphPlan
       name: 'mar_encoder',
       keys: prefixes('mar.z_proj', 'mar.fake_latent', 'mar.encoder_blocks.', 'mar.encoder_norm.', 'proj_in.'),
       quantizable: true,
-      build: (ctx) => buildMarEncoderGraph(ctx, config),
+      build: (ctx) => buildMarEncoderGraph(ctx, config, FUSED),
     },
     {
       name: 'mar_decoder',
       keys: prefixes('proj_out.', 'mar.decoder_embed.', 'mar.decoder_blocks.', 'mar.decoder_norm.'),
       quantizable: true,
-      build: (ctx) => buildMarDecoderGraph(ctx, config),
+      build: (ctx) => buildMarDecoderGraph(ctx, config, FUSED),
     },
     { name: 'decoder_embed', keys: prefixes('mar.decoder_embed.'), quantizable: true, build: (ctx) => buildDecoderEmbedGraph(ctx, config) },
     { name: 'diffusion_head', keys: prefixes('mar.diffloss.net.'), quantizable: true, build: (ctx) => buildDiffusionHeadGraph(ctx, config) },
-    { name: 'vae_encoder', keys: prefixes('vae.encoder.', 'vae.quant_conv.'), quantizable: false, build: (ctx) => buildVaeEncoderGraph(ctx, vae) },
-    { name: 'vae_decoder', keys: prefixes('vae.decoder.', 'vae.post_quant_conv.'), quantizable: false, build: (ctx) => buildVaeDecoderGraph(ctx, vae) },
+    { name: 'vae_encoder', keys: prefixes('vae.encoder.', 'vae.quant_conv.'), quantizable: false, build: (ctx) => buildVaeEncoderGraph(ctx, vae, FUSED) },
+    { name: 'vae_decoder', keys: prefixes('vae.decoder.', 'vae.post_quant_conv.'), quantizable: false, build: (ctx) => buildVaeDecoderGraph(ctx, vae, FUSED) },
   ];
 }
