@@ -23,7 +23,7 @@ const OUT_OF_MEMORY =
 const NOT_FOUND = /No such file|ENOENT|File doesn't exist|does not exist|ERROR_CODE: 3\b|status(?: code)?:? 404|\b404\b.*not found/i;
 // ORT statuses INVALID_PROTOBUF (7), INVALID_GRAPH (10), NO_MODEL (4), and graph-level rejections.
 const INVALID_MODEL =
-  /protobuf parsing failed|INVALID_PROTOBUF|INVALID_GRAPH|NO_MODEL|ERROR_CODE: (?:4|7|10)\b|is not a registered function\/op|Could not find an implementation|ShapeInferenceError|Type Error|Unsupported model IR version|opset/i;
+  /protobuf parsing failed|INVALID_PROTOBUF|INVALID_GRAPH|NO_MODEL|ERROR_CODE: (?:4|7|10)\b|is not a registered function\/op|Could not find an implementation|ShapeInferenceError|Type Error|Unsupported model IR version|Missing model IR version|External initializer.*out of bounds|opset/i;
 
 /** A readable one-line description of anything thrown. */
 export function describeError(error: unknown): string {

@@ -13,11 +13,16 @@ export function toCacheError(error: unknown, location: string): unknown {
   return error;
 }
 
-/** Run a cache write, translating file-system failures. */
+/**
+ * Run a cache write, translating file-system failures. Inside a write, ENOENT means the cache's
+ * own folders could not be made — a recursive `mkdir` on a read-only file system reports it —
+ * so it counts as not writable.
+ */
 export async function cacheWrite<T>(location: string, write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw cacheStorageError('not-writable', location, error);
     throw toCacheError(error, location);
   }
 }

@@ -205,10 +205,8 @@ describe.skipIf(!canMount())('a cache on a full or read-only file system', () =>
     }
   });
 
-  // KNOWN BUG (src/node, sources owner): Node's recursive mkdir reports a read-only file system
-  // as ENOENT, which toCacheError passes through untyped. `it.fails` keeps this visible and turns
-  // red once the cache maps it, to be flipped to `it` then.
-  it.fails('a read-only file system fails the load with cache-not-writable, even for root', async () => {
+  // Node's recursive mkdir reports a read-only file system as ENOENT; cacheWrite maps it.
+  it('a read-only file system fails the load with cache-not-writable, even for root', async () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'tmpfs', mountPoint]);
     const failure = await rejection(UniPic.load(served.url, { dtype: 'fp32', device: 'cpu', cacheDir: join(mountPoint, 'cache') }));
     expect(failure).toMatchObject({ code: 'INVALID_MODEL', details: { reason: 'cache-not-writable' } });
