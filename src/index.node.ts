@@ -10,3 +10,4 @@ export class UniPic extends UniPicModel {
 }
 
 export * from './public-api.js';
+export { NodeOrtBackend } from '../adapters/node-ort/index.js';

@@ -28,3 +28,11 @@ export {
   type RgbaImage,
   type RawPixels,
 } from './core/image/index.js';
+// For custom backends and sources.
+export { BACKEND_SPECIFICATION_VERSION } from './spec/backend.js';
+export type { BackendInitOptions, GraphSource, SessionOptions, RunOptions, Feed, TensorDataType } from './spec/backend.js';
+export type { ModelSource } from './core/sources/model-source.js';
+export type { FileMap } from './core/sources/file-map-source.js';
+export type { FetchFunction } from './core/sources/fetch-source.js';
+export type { SourceOptionsInput as SourceOptions } from './core/sources/source-options.js';
+export { WebOrtBackend } from '../adapters/web-ort/index.js';

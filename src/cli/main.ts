@@ -8,18 +8,19 @@ import { understandCommand } from './commands/understand-command.js';
 
 const HELP = `unipic — Skywork UniPic on ONNX Runtime
 
-  unipic demo [--out demo.png] [--prompt "..."]        tiny model: build, convert, generate
+  unipic demo [--out demo.png] [--prompt "..."] [--dir .cache/demo]   tiny model: build, convert, generate
   unipic make-tiny <dir> [--seed N]                    random tiny checkpoint, official layout
-  unipic convert <checkpoint-dir> <out-dir> [--dtype fp32,q4] [--resolutions 512,1024]
+  unipic convert <checkpoint-dir> <out-dir> [--dtype fp32,q4] [--resolutions 512,1024] [--name N]
   unipic info <model>
   unipic generate --model <m> --prompt "..." --out out.png [--size --steps --guidance
                   --guidance-schedule --temperature --diffusion-steps --num-images --seed
                   --negative-prompt --device --dtype]
   unipic edit --model <m> --image in.png --prompt "..." --out out.png [same options]
-  unipic understand --model <m> --image in.png [--prompt "..."] [--max-tokens N --sample
-                  --temperature --seed --size]
+  unipic understand --model <m> --image in.png [--prompt "..."] [--max-tokens N --size
+                  --sample [--temperature --seed]]   (greedy unless --sample)
 
-<model> is a converted model folder or an http(s) URL (cached in ~/.cache/unipic).`;
+<model> is a converted model folder or an http(s) URL (cached in $UNIPIC_CACHE_DIR, else
+$XDG_CACHE_HOME/unipic, else ~/.cache/unipic). UNIPIC_DEBUG=1 prints stacks on errors.`;
 
 const COMMANDS: Record<string, (args: string[], signal: AbortSignal) => Promise<void>> = {
   demo: demoCommand,

@@ -33,6 +33,21 @@ describe('the built package', () => {
     expect(() => execFileSync('npx', ['attw', '--pack', '.', '--profile', 'esm-only'], { cwd: ROOT, stdio: 'pipe' })).not.toThrow();
   }, 240_000);
 
+  it('exports the documented API from each entry point', async () => {
+    const shared = ['UniPicError', 'InvalidOptionsError', 'AbortError', 'BackendUnavailableError', 'BackendNotInstalledError', 'UnsupportedDeviceError', 'IntegrityError', 'ModelNotFoundError', 'NumericError', 'Run', 'SeededRandom', 'loadImage', 'crop2square', 'expand2square', 'resizeLikePillow', 'encodePng', 'toBlob', 'WebOrtBackend', 'BACKEND_SPECIFICATION_VERSION'];
+    const node = await import(pathToFileURL(dist('node', 'index.js')).href);
+    for (const name of [...shared, 'UniPic', 'NodeOrtBackend']) expect(node[name], `unipic (node): ${name}`).toBeDefined();
+    const browser = await import(pathToFileURL(dist('browser', 'index.js')).href);
+    for (const name of [...shared, 'UniPic', 'CacheApiCache', 'probeBrowser', 'estimateStorage']) expect(browser[name], `unipic (browser): ${name}`).toBeDefined();
+    expect(browser.NodeOrtBackend).toBeUndefined();
+    const convert = await import(pathToFileURL(dist('node', 'convert.js')).href);
+    for (const name of ['convertCheckpoint', 'makeTinyCheckpoint', 'UNIPIC_1_5B', 'accountKeys']) expect(convert[name], `unipic/convert: ${name}`).toBeDefined();
+    const testing = await import(pathToFileURL(dist('node', 'test.js')).href);
+    expect(testing.MockBackend).toBeDefined();
+    const worker = await import(pathToFileURL(dist('browser', 'worker.js')).href);
+    for (const name of ['createWorkerModel', 'exposeUniPic', 'serveModel']) expect(worker[name], `unipic/worker: ${name}`).toBeDefined();
+  });
+
   it('generates an image through dist/node (the built Node entry)', async () => {
     const { UniPic } = (await import(pathToFileURL(dist('node', 'index.js')).href)) as typeof import('../../src/index.node.js');
     const model = await UniPic.load(await tinyModelDir(), { dtype: 'fp32', device: 'cpu' });
