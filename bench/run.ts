@@ -4,7 +4,7 @@
  * to bench/results/latest.{json,md} (the source of docs/performance.md).
  *
  *   npm run bench                         all sections (first run also builds the models, cached)
- *   npm run bench -- --only decode,head   some sections: decode, mar, head, memory, load
+ *   npm run bench -- --only decode,head   some sections: decode, mar, head, memory, load, paper
  *   npm run bench -- --quick              smoke run: fewer tokens, repeats and steps
  *   npm run bench -- --repeats 5          repeats per measurement (default 3)
  */
@@ -19,6 +19,7 @@ import { diffusionHeadSection } from './sections/diffusion-head.js';
 import { loadSection } from './sections/load.js';
 import { marIterationSection } from './sections/mar-iteration.js';
 import { memorySection } from './sections/memory.js';
+import { paperEstimateSection } from './sections/paper-estimate.js';
 
 const SECTIONS: Record<string, (context: BenchContext) => Promise<SectionResult>> = {
   decode: decodeSection,
@@ -26,6 +27,7 @@ const SECTIONS: Record<string, (context: BenchContext) => Promise<SectionResult>
   head: diffusionHeadSection,
   memory: memorySection,
   load: loadSection,
+  paper: paperEstimateSection,
 };
 
 const here = dirname(fileURLToPath(import.meta.url));

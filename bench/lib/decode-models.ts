@@ -12,6 +12,7 @@ import { toModelConfig, type Structure } from '../../src/convert/structure.js';
 import { buildCausalLmGraph } from './causal-lm-graph.js';
 import { DedupWeightSink } from './dedup-weight-sink.js';
 import { withAccuracyLevel } from './onnx-patch.js';
+import { LLM_GRAPH_SOURCES, sourceFingerprint } from './source-fingerprint.js';
 import { SyntheticWeights } from './synthetic-weights.js';
 
 /** One of our LLM decode configurations: the graphs the SDK's understanding loop runs. */
@@ -23,6 +24,8 @@ export interface OurDecodeVariant {
   readonly head?: LinearOptions;
   /** Derive from an earlier variant's graphs by setting every MatMulNBits `accuracy_level`. */
   readonly derive?: { readonly from: string; readonly accuracyLevel: number };
+  /** Run an earlier variant's graphs with other session settings (no files of its own). */
+  readonly sessions?: { readonly from: string; readonly threads?: number; readonly spinning?: boolean };
 }
 
 /** The graph files of one variant, relative to the folder's `onnx/`. */
@@ -57,7 +60,8 @@ export async function prepareDecodeModels(
 ): Promise<DecodeModelFolder> {
   const onnxDir = join(root, 'onnx');
   const stampPath = join(root, 'bench-stamp.json');
-  const stamp = JSON.stringify({ FORMAT_VERSION, structure: structure.llm, variants });
+  // Session-setting variants share files with another variant: they do not change the folder.
+  const stamp = JSON.stringify({ FORMAT_VERSION, structure: structure.llm, variants: variants.filter((v) => !v.sessions), sources: sourceFingerprint(LLM_GRAPH_SOURCES) });
   if (existsSync(stampPath) && (await readFile(stampPath, 'utf8')) === stamp) {
     return JSON.parse(await readFile(join(root, 'bench-folder.json'), 'utf8')) as DecodeModelFolder;
   }
@@ -83,6 +87,7 @@ export async function prepareDecodeModels(
     }
     for (const variant of variants) {
       const started = Date.now();
+      if (variant.sessions) continue;
       if (variant.derive) {
         const source = ours[variant.derive.from];
         if (!source) throw new Error(`decode variant ${variant.id} derives from unknown ${variant.derive.from}`);

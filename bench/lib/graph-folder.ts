@@ -5,6 +5,7 @@ import type { GraphContext, GraphDtype, WeightSource } from '../../src/convert/g
 import { GraphBuilder } from '../../src/convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../src/convert/onnx/weight-sink.js';
 import { DedupWeightSink } from './dedup-weight-sink.js';
+import { CONVERTER_SOURCES, sourceFingerprint } from './source-fingerprint.js';
 
 /** One graph to build: a file name and how to fill the builder (return bytes to override toBytes). */
 export interface GraphRecipe {
@@ -25,7 +26,7 @@ export async function prepareGraphFolder(
   log: (line: string) => void,
 ): Promise<string> {
   const stampPath = join(directory, 'bench-stamp.json');
-  const stampText = JSON.stringify({ version: 1, stamp, files: recipes.map((r) => [r.file, r.dtype]) });
+  const stampText = JSON.stringify({ version: 1, stamp, sources: sourceFingerprint(CONVERTER_SOURCES), files: recipes.map((r) => [r.file, r.dtype]) });
   if (existsSync(stampPath) && (await readFile(stampPath, 'utf8')) === stampText) return directory;
   await rm(directory, { recursive: true, force: true });
   await mkdir(directory, { recursive: true });

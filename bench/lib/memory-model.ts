@@ -5,6 +5,7 @@ import { convertCheckpoint } from '../../src/convert/convert-checkpoint.js';
 import { STRUCTURE_FILE } from '../../src/convert/resolve-structure.js';
 import { UNIPIC_1_5B, type Structure } from '../../src/convert/structure.js';
 import { float32Bytes, writeSafetensorsFile } from './safetensors-file.js';
+import { CONVERTER_SOURCES, sourceFingerprint } from './source-fingerprint.js';
 import { SyntheticWeights } from './synthetic-weights.js';
 
 /**
@@ -29,7 +30,7 @@ export async function prepareMemoryModel(cacheDir: string, log: (line: string) =
   const checkpoint = join(root, 'checkpoint');
   const model = join(root, 'model');
   const stampPath = join(root, 'bench-stamp.json');
-  const stamp = JSON.stringify({ version: 1, structure: MEMORY_STRUCTURE });
+  const stamp = JSON.stringify({ version: 1, structure: MEMORY_STRUCTURE, sources: sourceFingerprint(CONVERTER_SOURCES) });
   if (existsSync(stampPath) && (await readFile(stampPath, 'utf8')) === stamp) return model;
   await rm(root, { recursive: true, force: true });
   await mkdir(checkpoint, { recursive: true });

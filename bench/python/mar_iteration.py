@@ -4,12 +4,16 @@ sampled tokens back so the benchmark can check both sides computed the same iter
 
     python mar_iteration.py <work dir>     (reads structure.json, weights.safetensors,
                                             inputs.safetensors, settings.json; writes
-                                            torch-result.json, torch-z.f32, torch-tokens.f32)
+                                            torch-z.f32, torch-tokens.f32)
+
+It serves runs on request so the benchmark can alternate it with its own runs (load on a shared
+machine swings by several times within minutes): it prints `ready {json}` once loaded, then for
+each `run` line on stdin one iteration and a `timings {json}` line (ms per part); `quit` writes
+the outputs and exits.
 """
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -81,22 +85,19 @@ def main(work: Path) -> None:
         outputs["z"] = z.contiguous()
         outputs["tokens"] = tokens.contiguous()
 
-    iteration()  # warm-up
-    for key in timings:
-        timings[key].clear()
-    for _ in range(settings["repeats"]):
-        iteration()
-    # Raw little-endian float32, shapes in the JSON: all the TypeScript side needs to compare.
+    print("ready " + json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "run":
+            for values in timings.values():
+                values.clear()
+            iteration()
+            print("timings " + json.dumps({key: values[0] for key, values in timings.items()}), flush=True)
+        elif command == "quit":
+            break
+    # Raw little-endian float32: all the TypeScript side needs to compare.
     for name, value in outputs.items():
         (work / f"torch-{name}.f32").write_bytes(value.to(torch.float32).numpy().tobytes())
-    result = {
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "timingsMs": timings,
-        "medianMs": {key: statistics.median(values) for key, values in timings.items()},
-        "shapes": {name: list(value.shape) for name, value in outputs.items()},
-    }
-    (work / "torch-result.json").write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDiffusionHeadGraph } from '../../src/convert/graphs/diffusion/diffusion-head-graph.js';
@@ -17,6 +16,9 @@ import type { BenchContext, SectionResult } from '../lib/section.js';
 import { formatMs, formatRatio, median } from '../lib/stats.js';
 import { SyntheticWeights } from '../lib/synthetic-weights.js';
 import { formatTable } from '../lib/table.js';
+import { withAccuracyLevel } from '../lib/onnx-patch.js';
+import type { GraphContext } from '../../src/convert/graphs/weights.js';
+import { TorchOracle } from '../lib/torch-oracle.js';
 
 const PARTS = ['encoder', 'llm', 'decoder', 'head'] as const;
 const ITERATION = 16;
@@ -31,7 +33,10 @@ const ITERATIONS = 32;
  * loop code) vs the PyTorch oracle of tools/reference in eager mode, same weights and inputs.
  */
 export async function marIterationSection(context: BenchContext): Promise<SectionResult> {
-  const depths = context.quick ? { mar: 1, llm: 1, head: 1 } : { mar: 2, llm: 2, head: 2 };
+  // One block per stack: a full-depth iteration takes minutes on two cores. Each part's time is
+  // taken as linear in its block count; the parts' fixed layers (connectors, the head's time and
+  // condition embeddings and final layer) make the full-depth extrapolation an upper bound.
+  const depths = { mar: 1, llm: 1, head: 1 };
   const full = { mar: UNIPIC_1_5B.mar.encoder_depth, llm: UNIPIC_1_5B.llm.num_hidden_layers, head: UNIPIC_1_5B.diffloss.depth };
   const structure: Structure = {
     ...UNIPIC_1_5B,
@@ -46,42 +51,61 @@ export async function marIterationSection(context: BenchContext): Promise<Sectio
     structure,
     weights,
     [
-      { file: 'mar_encoder.onnx', dtype: 'fp32', build: (ctx) => buildMarEncoderGraph(ctx, config) },
       { file: 'mar_encoder.fused.onnx', dtype: 'fp32', build: (ctx) => buildMarEncoderGraph(ctx, config, { attention: 'fused' }) },
       { file: 'llm.onnx', dtype: 'fp32', build: (ctx) => buildLlmGraph(ctx, config) },
-      { file: 'mar_decoder.onnx', dtype: 'fp32', build: (ctx) => buildMarDecoderGraph(ctx, config) },
       { file: 'mar_decoder.fused.onnx', dtype: 'fp32', build: (ctx) => buildMarDecoderGraph(ctx, config, { attention: 'fused' }) },
       { file: 'diffusion_head.onnx', dtype: 'fp32', build: (ctx) => buildDiffusionHeadGraph(ctx, config) },
       { file: 'diffusion_sampler.onnx', dtype: 'fp32', build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: true }).toBytes() },
+      // q4 with accuracy level 4 (int8 activations on CPU): what a ≤ 4 GB build would run.
+      { file: 'mar_encoder.q4.onnx', dtype: 'q4', build: (ctx) => withAccuracyLevel(built(ctx, () => buildMarEncoderGraph(ctx, config, { attention: 'fused' })), 4) },
+      { file: 'llm.q4.onnx', dtype: 'q4', build: (ctx) => withAccuracyLevel(built(ctx, () => buildLlmGraph(ctx, config)), 4) },
+      { file: 'mar_decoder.q4.onnx', dtype: 'q4', build: (ctx) => withAccuracyLevel(built(ctx, () => buildMarDecoderGraph(ctx, config, { attention: 'fused' })), 4) },
+      { file: 'diffusion_sampler.q4.onnx', dtype: 'q4', build: (ctx) => withAccuracyLevel(buildFusedSamplerGraph(ctx, config, { guided: true }).toBytes(), 4) },
     ],
     context.log,
   );
   const diffusion = respacedCosineTables({ numTimesteps: config.diffusion.numTimesteps, steps: config.diffusion.samplingSteps, maxBeta: config.diffusion.maxBeta });
   const state = marIterationState(config, weights, ITERATION, ITERATIONS);
-  const repeats = context.repeats;
+  // The heaviest section: two timed runs per system (plus a warm-up) keep it within budget.
+  const repeats = Math.min(context.repeats, 2);
 
-  // PyTorch first (a separate process; our sessions are not open yet, so it has the memory).
-  const torch = runOracle(context, structure, weights, state, config, diffusion.timesteps.length, repeats);
+  const oracle = await startOracle(context, structure, weights, state, config, diffusion.timesteps.length);
+  const torch: OracleResult = oracle.oracle ? { version: oracle.oracle.version, threads: oracle.oracle.threads } : { skipped: oracle.skipped };
+  const torchRuns: IterationTimings[] = [];
 
   const variants = [
-    { id: 'unipic (SDK today)', fusedAttention: false, fusedSampler: false },
-    { id: 'unipic + fused MHA + fused sampler', fusedAttention: true, fusedSampler: true },
+    { id: 'unipic (SDK: fused MHA, per-step head)', fusedSampler: false, spinning: false, q4: false },
+    { id: 'unipic + fused sampler graph', fusedSampler: true, spinning: false, q4: false },
+    { id: 'unipic, spinning threads (ORT default)', fusedSampler: false, spinning: true, q4: false },
+    { id: 'unipic q4 (accuracy 4) + fused sampler', fusedSampler: true, spinning: false, q4: true },
   ];
   const ours: { id: string; timings: IterationTimings[]; last?: IterationResult }[] = [];
   const opened: NodeSessions[] = [];
   try {
     for (const variant of variants) {
-      const sessions = await NodeSessions.open(directory);
+      // The adapter turns spinning off by default; the spinning row puts ORT's default back.
+      const sessions = await NodeSessions.open(directory, variant.spinning ? { extra: { configEntries: { 'session.intra_op.allow_spinning': '1' } } } : {});
       opened.push(sessions);
-      if (variant.fusedAttention) {
-        sessions.files.set('mar_encoder', 'mar_encoder.fused.onnx');
-        sessions.files.set('mar_decoder', 'mar_decoder.fused.onnx');
+      sessions.files.set('mar_encoder', variant.q4 ? 'mar_encoder.q4.onnx' : 'mar_encoder.fused.onnx');
+      sessions.files.set('mar_decoder', variant.q4 ? 'mar_decoder.q4.onnx' : 'mar_decoder.fused.onnx');
+      if (variant.q4) {
+        sessions.files.set('llm', 'llm.q4.onnx');
+        sessions.files.set('diffusion_sampler', 'diffusion_sampler.q4.onnx');
       }
       context.log(`mar: warm-up ${variant.id}`);
       await runOurIteration(sessions, config, state, diffusion, variant.fusedSampler);
       ours.push({ id: variant.id, timings: [] });
     }
+    if (oracle.oracle) {
+      context.log('mar: warm-up PyTorch');
+      await oracle.oracle.run();
+    }
+    // PyTorch and our variants alternate run by run: load swings hit every system alike.
     for (let i = 0; i < repeats; i++) {
+      if (oracle.oracle) {
+        context.log(`mar: PyTorch, run ${i + 1}/${repeats}`);
+        torchRuns.push(await oracle.oracle.run());
+      }
       for (const [index, variant] of variants.entries()) {
         context.log(`mar: ${variant.id}, run ${i + 1}/${repeats}`);
         const result = await runOurIteration(opened[index], config, state, diffusion, variant.fusedSampler);
@@ -91,10 +115,16 @@ export async function marIterationSection(context: BenchContext): Promise<Sectio
     }
   } finally {
     for (const sessions of opened) await sessions.close();
+    await oracle.oracle?.close();
+  }
+  if (oracle.oracle) {
+    const read = (name: string) => new Float32Array(new Uint8Array(readFileSync(join(oracle.work, `torch-${name}.f32`))).buffer);
+    torch.z = read('z');
+    torch.tokens = read('tokens');
+    torch.timings = torchRuns.length ? medianOfTimings(torchRuns) : undefined;
   }
 
-  const medianOf = (timings: IterationTimings[]) =>
-    Object.fromEntries([...PARTS, 'total'].map((part) => [part, median(timings.map((t) => t[part as keyof IterationTimings]))])) as unknown as IterationTimings;
+  const medianOf = medianOfTimings;
   const scale = { encoder: full.mar / depths.mar, llm: full.llm / depths.llm, decoder: full.mar / depths.mar, head: full.head / depths.head };
   const extrapolate = (t: IterationTimings) => PARTS.reduce((sum, part) => sum + t[part] * scale[part], 0);
   const systems: { id: string; timings: IterationTimings }[] = [];
@@ -113,17 +143,20 @@ export async function marIterationSection(context: BenchContext): Promise<Sectio
   );
   const parity = torch.z && ours[0].last ? normalizedError(ours[0].last.z, torch.z) : undefined;
   const tokenParity = torch.tokens && ours[0].last ? normalizedError(ours[0].last.tokens, torch.tokens) : undefined;
-  const best = systems.filter((s) => !s.id.startsWith('PyTorch')).reduce((a, b) => (b.timings.total < a.timings.total ? b : a));
+  const q4Index = variants.findIndex((v) => v.q4);
+  const q4Parity = torch.z && ours[q4Index]?.last ? normalizedError(ours[q4Index].last!.z, torch.z) : undefined;
+  // The fp32 rows are the like-for-like comparison; q4 changes the weights' precision.
+  const best = systems.filter((s) => !s.id.startsWith('PyTorch') && !s.id.includes('q4')).reduce((a, b) => (b.timings.total < a.timings.total ? b : a));
   const summary = baseline
-    ? `MAR iteration vs PyTorch eager (target ≤ 0.70×): SDK today ${formatRatio(systems[1].timings.total / baseline.total)}, best ${formatRatio(best.timings.total / baseline.total)} (${best.id}); full-depth estimate ${formatMs(extrapolate(best.timings))} per iteration`
+    ? `MAR iteration vs PyTorch eager (target ≤ 0.70×): SDK ${formatRatio(systems[1].timings.total / baseline.total)}, best fp32 ${formatRatio(best.timings.total / baseline.total)} (${best.id}), q4 ${formatRatio(systems[systems.length - 1].timings.total / baseline.total)}; full-depth estimate ${formatMs(extrapolate(best.timings))} per iteration (fp32)`
     : `MAR iteration: PyTorch oracle not run (${torch.skipped}); ours ${formatMs(best.timings.total)} at benchmark depth, ${formatMs(extrapolate(best.timings))} extrapolated`;
   return {
     title: `MAR iteration at 512 px with guidance (iteration ${ITERATION}/${ITERATIONS}: ${state.plan.known} known, ${state.plan.predicted} predicted), fp32`,
     table,
     notes: [
       `depths: MAR ${depths.mar}+${depths.mar} of ${full.mar}+${full.mar} blocks, LLM ${depths.llm} of ${full.llm} layers, head ${depths.head} of ${full.head} blocks; widths full; text prefix ${state.prefixLength} tokens (uncond row right-padded)`,
-      `median of ${repeats} runs after a warm-up; our variants alternate; PyTorch ran in its own process just before (torch threads = ORT default threads = ${torch.threads ?? 'n/a'})`,
-      parity === undefined ? `PyTorch oracle: ${torch.skipped}` : `same computation: decoder output z differs from PyTorch by ${parity.toExponential(1)} (max |Δ| / max |z|), sampled tokens by ${tokenParity?.toExponential(1)}`,
+      `median of ${repeats} runs after a warm-up each; PyTorch (its own process, kept alive) and our variants alternate run by run; torch threads = ORT default intra-op threads = ${torch.threads ?? 'n/a'}`,
+      parity === undefined ? `PyTorch oracle: ${torch.skipped}` : `same computation: decoder output z differs from PyTorch by ${parity.toExponential(1)} (max |Δ| / max |z|), sampled tokens by ${tokenParity?.toExponential(1)}; the q4 row's z by ${q4Parity?.toExponential(1)} (4-bit weights, int8 activations)`,
     ],
     summary,
     data: { depths, systems, parity, tokenParity, torch: { version: torch.version, threads: torch.threads, skipped: torch.skipped } },
@@ -139,33 +172,35 @@ interface OracleResult {
   skipped?: string;
 }
 
-function runOracle(
+function medianOfTimings(timings: IterationTimings[]): IterationTimings {
+  return Object.fromEntries([...PARTS, 'total'].map((part) => [part, median(timings.map((t) => t[part as keyof IterationTimings]))])) as unknown as IterationTimings;
+}
+
+/** Writes the oracle's weights and inputs and starts it (or says why not). */
+async function startOracle(
   context: BenchContext,
   structure: Structure,
   weights: SyntheticWeights,
   state: ReturnType<typeof marIterationState>,
   config: ReturnType<typeof toModelConfig>,
   samplingSteps: number,
-  repeats: number,
-): OracleResult {
-  if (!context.python) return { skipped: 'Python with torch not found: run tools/reference/setup.sh, or pass --python' };
+): Promise<{ oracle?: TorchOracle; skipped?: string; work: string }> {
   const work = join(context.cacheDir, 'mar-iteration-oracle');
+  if (!context.python) return { skipped: 'Python with torch not found: run tools/reference/setup.sh, or pass --python', work };
   mkdirSync(work, { recursive: true });
-  {
-    context.log('mar: writing weights and inputs for the PyTorch oracle');
-    const keys = weights.names.filter((key) => /^(llm\.model\.layers\.|llm\.model\.norm\.|mar\.|proj_in\.|proj_out\.)/.test(key));
-    writeSafetensorsFile(join(work, 'weights.safetensors'), keys.map((name) => ({ name, dtype: 'float32', shape: [...weights.shape(name)], bytes: () => float32Bytes(weights.float32(name)) })));
-    writeOracleInputs(join(work, 'inputs.safetensors'), state, config, samplingSteps);
-    writeFileSync(join(work, 'structure.json'), JSON.stringify(structure));
-    // ORT's default intra-op pool has one thread per physical core; torch gets the same count.
-    writeFileSync(join(work, 'settings.json'), JSON.stringify({ repeats, threads: defaultThreads(), guidance: state.guidance, temperature: state.temperature }));
-    context.log('mar: running the PyTorch oracle');
-    const script = join(import.meta.dirname, '..', 'python', 'mar_iteration.py');
-    const run = spawnSync(context.python!, [script, work], { encoding: 'utf8', timeout: 20 * 60 * 1000 });
-    if (run.status !== 0) return { skipped: `the oracle failed: ${(run.stderr || run.error?.message || '').trim().split('\n').slice(-3).join(' ')}` };
-    const result = JSON.parse(readFileSync(join(work, 'torch-result.json'), 'utf8')) as { torch: string; threads: number; medianMs: IterationTimings };
-    const read = (name: string) => new Float32Array(new Uint8Array(readFileSync(join(work, `torch-${name}.f32`))).buffer);
-    return { timings: result.medianMs, z: read('z'), tokens: read('tokens'), version: result.torch, threads: result.threads };
+  context.log('mar: writing weights and inputs for the PyTorch oracle');
+  const keys = weights.names.filter((key) => /^(llm\.model\.layers\.|llm\.model\.norm\.|mar\.|proj_in\.|proj_out\.)/.test(key));
+  writeSafetensorsFile(join(work, 'weights.safetensors'), keys.map((name) => ({ name, dtype: 'float32', shape: [...weights.shape(name)], bytes: () => float32Bytes(weights.float32(name)) })));
+  writeOracleInputs(join(work, 'inputs.safetensors'), state, config, samplingSteps);
+  writeFileSync(join(work, 'structure.json'), JSON.stringify(structure));
+  // ORT's default intra-op pool has one thread per physical core; torch gets the same count.
+  writeFileSync(join(work, 'settings.json'), JSON.stringify({ threads: defaultThreads(), guidance: state.guidance, temperature: state.temperature }));
+  context.log('mar: starting the PyTorch oracle');
+  try {
+    const oracle = await TorchOracle.start(context.python, join(import.meta.dirname, '..', 'python', 'mar_iteration.py'), work);
+    return { oracle, work };
+  } catch (error) {
+    return { skipped: error instanceof Error ? error.message : String(error), work };
   }
 }
 
@@ -193,4 +228,10 @@ function normalizedError(actual: Float32Array, expected: Float32Array): number {
     scale = Math.max(scale, Math.abs(expected[i]));
   }
   return worst / scale;
+}
+
+/** A builder's model bytes after `fill` ran on it (for patching before the file is written). */
+function built(ctx: GraphContext, fill: () => void): Uint8Array {
+  fill();
+  return ctx.builder.toBytes();
 }
