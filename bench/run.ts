@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: unipic's performance and memory benchmarks on this machine's CPU, each beside
  * the peer it is measured against, printed as tables with one summary line each. Results also go
- * to bench/results/latest.{json,md} (the source of docs/performance.md).
+ * to bench/results/latest.{json,md} (the source of docs/performance.md) after a complete run,
+ * to bench/results/partial.{json,md} after a quick or partial one.
  *
  *   npm run bench                         all sections (first run also builds the models, cached)
  *   npm run bench -- --only decode,head   some sections: decode, mar, head, memory, load, paper
@@ -91,9 +92,12 @@ async function main(): Promise<void> {
 
   const resultsDir = join(here, 'results');
   await mkdir(resultsDir, { recursive: true });
-  await writeFile(join(resultsDir, 'latest.json'), JSON.stringify({ machine, options: { ...options, cacheDir: undefined }, elapsedSeconds: elapsed, results, failures }, null, 2));
+  // Only a complete, non-quick run replaces latest.* (the source of docs/performance.md).
+  const complete = !options.quick && options.only.length === Object.keys(SECTIONS).length && failures.length === 0;
+  const base = complete ? 'latest' : 'partial';
+  await writeFile(join(resultsDir, `${base}.json`), JSON.stringify({ machine, options: { ...options, cacheDir: undefined }, elapsedSeconds: elapsed, results, failures }, null, 2));
   const markdown = results.map((r) => `## ${r.title}\n\n${r.table}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n\n${r.summary}\n`).join('\n');
-  await writeFile(join(resultsDir, 'latest.md'), `${machine.date}, ${machine.cpu}, ${machine.logicalCores} cores, load ${machine.loadAverage}\n\n${markdown}`);
+  await writeFile(join(resultsDir, `${base}.md`), `${machine.date}, ${machine.cpu}, ${machine.logicalCores} cores, load ${machine.loadAverage}\n\n${markdown}`);
   if (failures.length) process.exitCode = 1;
 }
 
