@@ -1,8 +1,8 @@
 import type { DeviceTensor } from '../../spec/backend.js';
 import type { ModelConfig } from '../../spec/manifest.js';
 import type { Graphs } from '../model/graphs.js';
-import { emptyPast, presentNames, presentsAsPast } from '../kv-cache.js';
-import { float32, int64, takeFloat32 } from '../tensor.js';
+import { int64, takeFloat32 } from '../tensor.js';
+import { prefillCache } from './chunked-prefill.js';
 
 /** The text (and source image) prefix's KV cache, computed once and reused by every iteration. */
 export interface Prefix {
@@ -48,20 +48,7 @@ export async function buildPrefix(graphs: Graphs, config: ModelConfig, input: Pr
     if (image.length !== imageLength * H) throw new Error('image embeddings do not match their slot count');
     for (let row = 0; row < rows; row++) embeds.set(image, (row * length + start) * H);
   }
-  const positions = Array.from({ length: rows * length }, (_, i) => i % length);
-  const names = presentNames(config.llm.numLayers);
-  const past = presentsAsPast(
-    await graphs.run(
-      'llm',
-      {
-        inputs_embeds: float32([rows, length, H], embeds),
-        attention_mask: int64([rows, length], new Array(rows * length).fill(1)),
-        position_ids: int64([rows, length], positions),
-        ...emptyPast(config, rows),
-      },
-      { signal, outputs: names, keepOnDevice: names },
-    ),
-  );
+  const past = await prefillCache(graphs, config, embeds, rows, length, { signal });
   const mask = Int32Array.from(input.mask.flat());
   return {
     rows,

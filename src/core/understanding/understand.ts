@@ -16,7 +16,8 @@ import { TokenSelector } from '../text/sampling.js';
 import { TextStream } from '../text/text-stream.js';
 import type { FinishReason, TextRunEvent, UnderstandResult } from './events.js';
 import { imageKey, type ImagePrefix } from './image-prefix.js';
-import { disposeAll, emptyPast, presentNames, presentsAsPast } from '../kv-cache.js';
+import { disposeAll, presentNames, presentsAsPast } from '../kv-cache.js';
+import { prefillCache } from '../generation/chunked-prefill.js';
 
 const IMAGE_PREFIX_CACHE = 'understand:image-prefix';
 
@@ -76,7 +77,7 @@ export async function understandImage(
     const embeds = (await embedTokens(graphs, [prompt.ids.slice(0, imageEnd)], signal)).data;
     embeds.set(source.visualTokens, prompt.imageStart * H);
     // Only the cache is needed here; the question's prefill below yields the hidden state.
-    const past = presentsAsPast(await llm(embeds, imageEnd, emptyPast(config), 0, names));
+    const past = await prefillCache(graphs, config, embeds, 1, imageEnd, { signal });
     prefix = { key, length: imageEnd, past };
     assets.setCached(IMAGE_PREFIX_CACHE, prefix, () => disposeAll(past));
   }
