@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { structureSchema } from '../../structure.js';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
 import type { AttentionImplementation } from '../mar/mar-config.js';
 
@@ -50,17 +50,8 @@ export interface VaeGraphOptions {
 /** LDM's GroupNorm epsilon. */
 export const VAE_GROUP_NORM_EPSILON = 1e-6;
 
-/** The `vae` section of tiny-config.json (snake_case, as the PyTorch oracle reads it). */
-const vaeJsonSchema = z.object({
-  embed_dim: z.number().int().positive(),
-  ch: z.number().int().positive(),
-  ch_mult: z.array(z.number().int().positive()).min(1),
-  num_res_blocks: z.number().int().positive(),
-  z_channels: z.number().int().positive(),
-  norm_num_groups: z.number().int().positive(),
-  attn_resolution_level: z.number().int().nonnegative(),
-  scale: z.number().positive(),
-});
+/** The `vae` section of a structure file (snake_case, as tiny-config.json and the oracle write it). */
+const vaeJsonSchema = structureSchema.shape.vae;
 
 export function vaeConfigFromJson(section: unknown): VaeGraphConfig {
   const parsed = vaeJsonSchema.safeParse(section);
