@@ -1,3 +1,4 @@
+import { contiguousStride } from '../src/formats/strided-layout.js';
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -169,16 +170,6 @@ function intTuple(pickle: PickleEncoder, values: readonly number[]): void {
   pickle.mark();
   for (const value of values) pickle.int(value);
   pickle.tupleFromMark();
-}
-
-function contiguousStride(shape: readonly number[]): number[] {
-  const stride = new Array<number>(shape.length);
-  let step = 1;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    stride[axis] = step;
-    step *= shape[axis];
-  }
-  return stride;
 }
 
 /** The scale rules of src/convert/tiny/random-state.ts, as (mean, standard deviation). */
