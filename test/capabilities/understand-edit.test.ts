@@ -79,6 +79,11 @@ describe('understand()', () => {
     const a = await model.understand({ image: source, size: 64, maxTokens: 6, doSample: true, temperature: 1.5, seed: 4 }).result;
     const b = await model.understand({ image: source, size: 64, maxTokens: 6, doSample: true, temperature: 1.5, seed: 4 }).result;
     expect(a.tokens).toEqual(b.tokens);
+    expect(a.seed).toBe(4);
+    const drawn = await model.understand({ image: source, size: 64, maxTokens: 6, doSample: true, temperature: 1.5 }).result;
+    const again = await model.understand({ image: source, size: 64, maxTokens: 6, doSample: true, temperature: 1.5, seed: drawn.seed }).result;
+    expect(again.tokens).toEqual(drawn.tokens);
+    expect((await model.understand({ image: source, size: 64, maxTokens: 1 }).result).seed).toBeUndefined();
   });
 });
 

@@ -25,6 +25,8 @@ export interface UnderstandResult {
   readonly finishReason: FinishReason;
   /** Whether the image's prefix cache from an earlier call on the same image was reused. */
   readonly reusedImageCache: boolean;
+  /** The sampling seed (given or drawn) when `doSample` without a `random` source; repeat with it. */
+  readonly seed?: number;
   readonly timings: TextTimings;
   readonly warnings: readonly { code: string; message: string }[];
 }

@@ -92,12 +92,13 @@ export async function understandImage(
   const prefillMs = Date.now() - started;
   let hiddenTaken = false;
 
+  const seed = options.doSample && !options.random ? (options.seed ?? randomSeed()) : undefined;
   const tokens: number[] = [];
   let finishReason: FinishReason = 'length';
   let firstTokenAt = 0;
   let stream: TextStream;
   try {
-    const random = options.random ?? new SeededRandom(options.seed ?? randomSeed());
+    const random = options.random ?? new SeededRandom(seed as number);
     const selector = new TokenSelector(options, options.doSample ? () => random.uniform() : undefined);
     stream = new TextStream(tokenizer, { stopStrings: options.stop });
     const ends = new Set([tokenizer.specialIds.imEnd, tokenizer.specialIds.endOfText]);
@@ -151,6 +152,7 @@ export async function understandImage(
     usage: { promptTokens: prompt.ids.length, completionTokens: tokens.length },
     finishReason,
     reusedImageCache,
+    ...(seed === undefined ? {} : { seed }),
     timings,
     warnings: [...context.warnings],
   };
