@@ -1,6 +1,6 @@
+import { writeZipAtomically } from '../src/convert/writers/torch-checkpoint-writer.js';
 import { contiguousStride } from '../src/formats/strided-layout.js';
-import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import yazl from 'yazl';
@@ -101,22 +101,7 @@ async function writeStreamedTorchFile(
     );
   }
   zip.addBuffer(Buffer.from('3\n'), 'archive/version', stored);
-  const partial = `${path}.partial`;
-  const finished = new Promise<void>((resolve, reject) => {
-    const output = createWriteStream(partial);
-    output.on('close', resolve);
-    output.on('error', reject);
-    zip.outputStream.on('error', reject);
-    zip.outputStream.pipe(output);
-  });
-  zip.end();
-  try {
-    await finished;
-    await rename(partial, path);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  }
+  await writeZipAtomically(zip, path);
   return total;
 }
 

@@ -100,8 +100,14 @@ export async function writeTorchCheckpoint(
     zip.addBuffer(Buffer.from(data.buffer, data.byteOffset, data.byteLength), `${archive}/data/${index}`, stored);
   });
   zip.addBuffer(Buffer.from('3\n'), `${archive}/version`, stored);
-  // Write beside the target and rename at the end, so a failed run never leaves a half checkpoint
-  // that a later run would mistake for a finished one.
+  await writeZipAtomically(zip, path);
+}
+
+/**
+ * Finish `zip` into `path`: written beside the target and renamed at the end, so a failed run
+ * never leaves a half checkpoint that a later run would mistake for a finished one.
+ */
+export async function writeZipAtomically(zip: yazl.ZipFile, path: string): Promise<void> {
   const partial = `${path}.partial`;
   const done = new Promise<void>((resolve, reject) => {
     const output = createWriteStream(partial);
