@@ -8,6 +8,7 @@ import { describeError } from '../shared/ort-error-mapping.js';
 import { parseExtra } from '../shared/parse-extra.js';
 import { probeFloat16 } from '../shared/probes.js';
 import { explainCudaFailure, missingCudaProvider } from './cuda-diagnosis.js';
+import { missingVulkanDriver } from './vulkan-drivers.js';
 import { IdentityDownloader } from './identity-downloader.js';
 import { loadOnnxruntimeNode } from './load-onnxruntime-node.js';
 import {
@@ -60,6 +61,7 @@ export class NodeOrtBackend extends OrtBackend<NodeOrtDevice> {
     }
     // Only for the real package: an injected runtime (tests) has no files to look at.
     if (device === 'cuda' && !this.options.importRuntime) return missingCudaProvider();
+    if (device === 'webgpu' && !this.options.importRuntime) return missingVulkanDriver();
     return undefined;
   }
 

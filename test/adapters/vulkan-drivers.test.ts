@@ -1,0 +1,26 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { missingVulkanDriver } from '../../adapters/node-ort/vulkan-drivers.js';
+
+describe('missingVulkanDriver', () => {
+  const empty = mkdtempSync(join(tmpdir(), 'unipic-vk-'));
+
+  it('reports a Linux machine whose driver folders hold no ICD file', () => {
+    expect(missingVulkanDriver({ XDG_DATA_DIRS: empty }, 'linux')).toMatch(/no Vulkan driver/);
+  });
+
+  it('finds an ICD file in a data dir', () => {
+    const withDriver = mkdtempSync(join(tmpdir(), 'unipic-vk-'));
+    mkdirSync(join(withDriver, 'vulkan', 'icd.d'), { recursive: true });
+    writeFileSync(join(withDriver, 'vulkan', 'icd.d', 'lvp_icd.x86_64.json'), '{}');
+    expect(missingVulkanDriver({ XDG_DATA_DIRS: `${empty}:${withDriver}` }, 'linux')).toBeUndefined();
+  });
+
+  it('trusts an explicit driver variable, and never blocks other platforms', () => {
+    expect(missingVulkanDriver({ XDG_DATA_DIRS: empty, VK_ICD_FILENAMES: '/x/icd.json' }, 'linux')).toBeUndefined();
+    expect(missingVulkanDriver({ XDG_DATA_DIRS: empty }, 'darwin')).toBeUndefined();
+    expect(missingVulkanDriver({ XDG_DATA_DIRS: empty }, 'win32')).toBeUndefined();
+  });
+});
