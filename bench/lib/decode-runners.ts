@@ -58,6 +58,7 @@ export class OurDecoder {
     const graphMs: Record<string, number> = { embed: 0, llm: 0, lm_head: 0 };
     let counting = false;
     const graphs = {
+      has: (name: Parameters<CheckedGraphs['has']>[0]) => checked.has(name),
       run: async (...args: Parameters<CheckedGraphs['run']>) => {
         const started = performance.now();
         const out = await checked.run(...args);

@@ -40,6 +40,12 @@ export interface ConvertOptions {
   /** Structural numbers; default: `unipic-config.json` in the checkpoint, else UniPic-1.5B's. */
   readonly structure?: Structure;
   readonly name?: string;
+  /**
+   * Also write `diffusion_sampler` / `diffusion_sampler_plain`: the 100-step sampler with the head
+   * inside one ONNX Loop (one run per block of steps instead of one per step; for GPUs). They
+   * repeat the head's weights, so they are opt-in.
+   */
+  readonly fusedSampler?: boolean;
   readonly onProgress?: (event: ConvertProgressEvent) => void;
   readonly signal?: AbortSignal;
 }
@@ -93,7 +99,7 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
     let constants: string;
     try {
       await mkdir(outDir, { recursive: true });
-      built = await buildGraphs(graphPlans(structure, config), weights, keys.required, dtypes, outDir, options);
+      built = await buildGraphs(graphPlans(structure, config, { fusedSampler: options.fusedSampler }), weights, keys.required, dtypes, outDir, options);
       options.onProgress?.({ stage: 'tables', item: 'position tables', done: built.done, total: built.done });
       const tableWeights = weights.subset(TABLE_KEYS);
       resolutions = await writeResolutionTables(outDir, tableWeights, config.mar, sizes);
@@ -207,8 +213,8 @@ async function buildVariants(
     const sink = new FileWeightSink(outDir, file);
     try {
       const builder = new GraphBuilder(plan.name, sink);
-      plan.build({ builder, weights, dtype: effective });
-      const bytes = builder.toBytes();
+      const serialiser = plan.build({ builder, weights, dtype: effective }) ?? builder;
+      const bytes = serialiser.toBytes();
       await writeFile(join(outDir, file), bytes);
       variants[dtype] = { file, externalData: [...sink.files] };
       hooks.onBuilt({ graph: plan.name, dtype, bytes: bytes.length, ms: Date.now() - started });

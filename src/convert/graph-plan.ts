@@ -1,5 +1,6 @@
 import type { ModelConfig, GraphName } from '../spec/manifest.js';
 import { buildDiffusionHeadGraph } from './graphs/diffusion/diffusion-head-graph.js';
+import { buildFusedSamplerGraph } from './graphs/diffusion/fused-sampler-graph.js';
 import { buildEmbedGraph } from './graphs/llm/embed-graph.js';
 import { buildLlmGraph } from './graphs/llm/llm-graph.js';
 import { buildLmHeadGraph } from './graphs/llm/lm-head-graph.js';
@@ -18,7 +19,8 @@ export interface GraphPlan {
   readonly keys: (key: string) => boolean;
   /** Whether the dtype's 4-bit/half options apply (the VAE stays float32: convolutions, GroupNorm). */
   readonly quantizable: boolean;
-  build(ctx: GraphContext): void;
+  /** Builds into `ctx.builder`; may return the serialiser to use instead of the builder's. */
+  build(ctx: GraphContext): void | { toBytes(): Uint8Array };
 }
 
 const prefixes = (...list: string[]) => (key: string) => list.some((p) => key === p || key.startsWith(p));
@@ -36,8 +38,15 @@ const FUSED = { attention: 'fused' } as const;
 const LLM_Q4 = { accuracyLevel: 4 } as const;
 
 /** Every graph of docs/model-format.md, with the weights it needs and how to build it. */
-export function graphPlans(structure: Structure, config: ModelConfig): GraphPlan[] {
+export function graphPlans(structure: Structure, config: ModelConfig, options: { fusedSampler?: boolean } = {}): GraphPlan[] {
   const vae = vaeConfigFromJson(structure.vae);
+  const head = prefixes('mar.diffloss.net.');
+  const fused: GraphPlan[] = options.fusedSampler
+    ? [
+        { name: 'diffusion_sampler', keys: head, quantizable: true, build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: true }) },
+        { name: 'diffusion_sampler_plain', keys: head, quantizable: true, build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: false }) },
+      ]
+    : [];
   return [
     { name: 'embed', keys: prefixes('llm.model.embed_tokens.weight'), quantizable: true, build: (ctx) => buildEmbedGraph(ctx, config) },
     {
@@ -63,5 +72,6 @@ export function graphPlans(structure: Structure, config: ModelConfig): GraphPlan
     { name: 'diffusion_head', keys: prefixes('mar.diffloss.net.'), quantizable: true, build: (ctx) => buildDiffusionHeadGraph(ctx, config) },
     { name: 'vae_encoder', keys: prefixes('vae.encoder.', 'vae.quant_conv.'), quantizable: false, build: (ctx) => buildVaeEncoderGraph(ctx, vae, FUSED) },
     { name: 'vae_decoder', keys: prefixes('vae.decoder.', 'vae.post_quant_conv.'), quantizable: false, build: (ctx) => buildVaeDecoderGraph(ctx, vae, FUSED) },
+    ...fused,
   ];
 }

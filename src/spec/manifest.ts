@@ -13,6 +13,8 @@ export const GRAPH_NAMES = [
   'diffusion_head',
   'vae_encoder',
   'vae_decoder',
+  'diffusion_sampler',
+  'diffusion_sampler_plain',
 ] as const;
 export type GraphName = (typeof GRAPH_NAMES)[number];
 
@@ -148,6 +150,16 @@ export const manifestSchema = z
   })
   .strict();
 export type Manifest = z.infer<typeof manifestSchema>;
+
+/**
+ * Graphs a capability uses when the folder has them (`unipic convert --fused-sampler`): the whole
+ * 100-step diffusion sampler in one graph, guided and unguided, instead of 100 `diffusion_head` runs.
+ */
+export const OPTIONAL_CAPABILITY_GRAPHS: Record<Capability, readonly GraphName[]> = {
+  generate: ['diffusion_sampler', 'diffusion_sampler_plain'],
+  understand: [],
+  edit: ['diffusion_sampler', 'diffusion_sampler_plain'],
+};
 
 export const CAPABILITY_GRAPHS: Record<Capability, readonly GraphName[]> = {
   generate: ['embed', 'llm', 'mar_encoder', 'mar_decoder', 'diffusion_head', 'vae_decoder'],

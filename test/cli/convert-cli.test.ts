@@ -38,7 +38,7 @@ afterAll(async () => {
 describe('unipic convert', () => {
   it('converts the tiny checkpoint, prints the size of every graph and a total, exit 0', async () => {
     const out = join(folder.path, 'model');
-    const run = await runCli(['convert', tiny, out, '--dtype', 'fp32,q4', '--resolutions', '64,128']);
+    const run = await runCli(['convert', tiny, out, '--dtype', 'fp32,q4', '--resolutions', '64,128', '--fused-sampler']);
     expect(run.stderr).not.toMatch(/Error|at .*\.ts:\d+/);
     expect(run.code).toBe(0);
     const manifest = manifestSchema.parse(JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8')));

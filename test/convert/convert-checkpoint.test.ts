@@ -35,7 +35,7 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
   it('writes every graph in every dtype, tables per resolution, tokenizer, and a manifest that hashes every file', async () => {
     const out = join(folder.path, 'model');
     const events: ConvertProgressEvent[] = [];
-    const summary = await convertCheckpoint(tiny, out, { dtypes: ['fp32', 'q4'], onProgress: (event) => events.push(event) });
+    const summary = await convertCheckpoint(tiny, out, { dtypes: ['fp32', 'q4'], fusedSampler: true, onProgress: (event) => events.push(event) });
     const { manifest } = summary;
     expect(manifestSchema.parse(JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8')))).toEqual(manifest);
 
@@ -78,8 +78,8 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
     // Progress: graph counts never go back, and the last event says everything is done.
     const buildEvents = events.filter((event) => event.stage === 'read' || event.stage === 'build');
     expect(buildEvents.every((event, i) => i === 0 || event.done >= buildEvents[i - 1].done)).toBe(true);
-    expect(buildEvents.every((event) => event.total === 18)).toBe(true);
-    expect(events.map((event) => event.stage).filter((stage, i, all) => stage !== all[i - 1])).toEqual(['read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'read', 'build', 'tables', 'tokenizer', 'hash']);
+    expect(buildEvents.every((event) => event.total === 22)).toBe(true); // 11 graphs × 2 dtypes
+    expect(events.map((event) => event.stage).filter((stage, i, all) => stage !== all[i - 1])).toEqual([...GRAPH_NAMES.flatMap(() => ['read', 'build']), 'tables', 'tokenizer', 'hash']);
     const last = events.at(-1)!;
     expect(last.done).toBe(last.total);
   });

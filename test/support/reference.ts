@@ -79,12 +79,12 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 }
 
 /** The oracle's tiny checkpoint converted by our converter (fp32), built once per checkout. */
-export async function referenceModelDir(resolutions?: number[], dtypes: GraphDtype[] = ['fp32']): Promise<string> {
-  const name = ['reference-model', ...(resolutions ? [resolutions.join('-')] : []), ...(dtypes.join() === 'fp32' ? [] : dtypes)].join('-');
+export async function referenceModelDir(resolutions?: number[], dtypes: GraphDtype[] = ['fp32'], fusedSampler = false): Promise<string> {
+  const name = ['reference-model', ...(resolutions ? [resolutions.join('-')] : []), ...(dtypes.join() === 'fp32' ? [] : dtypes), ...(fusedSampler ? ['fused'] : [])].join('-');
   const target = join(ARTIFACTS, name);
   if (existsSync(join(target, 'unipic.json'))) return target;
   const work = `${target}.${process.pid}.${Date.now()}`;
-  await convertCheckpoint(join(REFERENCE_ROOT, 'checkpoint'), work, { dtypes, structure: tinyStructure(), ...(resolutions ? { resolutions } : {}) });
+  await convertCheckpoint(join(REFERENCE_ROOT, 'checkpoint'), work, { dtypes, structure: tinyStructure(), fusedSampler, ...(resolutions ? { resolutions } : {}) });
   if (!existsSync(join(target, 'unipic.json'))) {
     rmSync(target, { recursive: true, force: true });
     renameSync(work, target);

@@ -7,7 +7,7 @@ import { createProgressBar, formatBytes } from '../progress-bar.js';
 const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' } }, 2);
+  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' } }, 2);
   const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => d.trim()) as GraphDtype[];
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions') as number);
@@ -19,6 +19,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       dtypes,
       ...(resolutions ? { resolutions } : {}),
       ...(values.name ? { name: values.name } : {}),
+      ...(values['fused-sampler'] ? { fusedSampler: true } : {}),
       signal,
       onProgress: (event) => bar.update(event.done, event.total, `${event.stage} ${event.item}`),
     });

@@ -1,6 +1,7 @@
 import { throwIfAborted } from '../../errors/abort-error.js';
 import type { DeviceTensor, Feed } from '../../spec/backend.js';
 import type { ModelConfig } from '../../spec/manifest.js';
+import { sampleTokensFused } from '../diffusion/fused-sampler.js';
 import { sampleTokens } from '../diffusion/sampler.js';
 import type { DiffusionTables } from '../diffusion/schedule.js';
 import { planSteps } from '../mar/mask-schedule.js';
@@ -143,7 +144,26 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
       }
       const guidance =
         options.guidanceSchedule === 'linear' ? f(f(f(f(options.guidance - 1) * f(n - step.maskLength)) / n) + 1) : options.guidance;
-      const sampled = await sampleTokens({
+      const fusedGraph = unconditional ? 'diffusion_sampler' : 'diffusion_sampler_plain';
+      // The fused graph bakes the converter's respaced tables; other step counts run per step.
+      const fused = graphs.has(fusedGraph) && options.diffusion.timesteps.length === config.diffusion.samplingSteps;
+      const sampled = fused
+        ? await sampleTokensFused({
+            graphs,
+            graph: fusedGraph,
+            tokens: m,
+            channels: C,
+            conditions,
+            conditionRows: unconditional ? 2 * m : m,
+            width: W,
+            steps: options.diffusion.timesteps.length,
+            guidance,
+            temperature: options.temperature,
+            iteration: step.step,
+            noise: (size, purpose) => options.random.normal(size, purpose),
+            signal,
+          })
+        : await sampleTokens({
         tables: options.diffusion,
         tokens: m,
         channels: C,

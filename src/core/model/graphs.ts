@@ -14,6 +14,8 @@ export interface GraphRunOptions {
 
 /** What the pipelines see of the loaded model: named graphs to run. */
 export interface Graphs {
+  /** Whether this model has (and loaded for its capabilities) the graph. */
+  has(name: GraphName): boolean;
   run(name: GraphName, feeds: Readonly<Record<string, Feed>>, options?: GraphRunOptions): Promise<Record<string, DeviceTensor>>;
 }
 
@@ -27,7 +29,19 @@ export class CheckedGraphs implements Graphs {
   // abort messages reach a worker while a call runs.
   private readonly yieldSometimes = createYielder();
 
-  constructor(private readonly session: (name: GraphName) => Promise<BackendSession>) {}
+  private readonly available: ReadonlySet<GraphName> | undefined;
+
+  /** `available`: the graphs the model has; absent means every graph asked for (tests). */
+  constructor(
+    private readonly session: (name: GraphName) => Promise<BackendSession>,
+    available?: readonly GraphName[],
+  ) {
+    this.available = available ? new Set(available) : undefined;
+  }
+
+  has(name: GraphName): boolean {
+    return this.available ? this.available.has(name) : true;
+  }
 
   async run(name: GraphName, feeds: Readonly<Record<string, Feed>>, options: GraphRunOptions = {}): Promise<Record<string, DeviceTensor>> {
     throwIfAborted(options.signal);

@@ -4,7 +4,7 @@ import { DisposedError } from '../../errors/disposed-error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { UniPicError } from '../../errors/unipic-error.js';
 import type { Backend, BackendInfo } from '../../spec/backend.js';
-import { CAPABILITIES, CAPABILITY_GRAPHS, type Capability, type Dtype, type GraphName, type Manifest, type ModelConfig } from '../../spec/manifest.js';
+import { CAPABILITIES, CAPABILITY_GRAPHS, OPTIONAL_CAPABILITY_GRAPHS, type Capability, type Dtype, type GraphName, type Manifest, type ModelConfig } from '../../spec/manifest.js';
 import { validate } from '../options/validate.js';
 import { generateOptionsSchema, type GenerateOptions } from '../options/generate-options.js';
 import type { ImageRunEvent } from '../generation/events.js';
@@ -81,7 +81,7 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
     this.capabilities = parts.capabilities;
     this.backendInfo = parts.info;
     this.dtypes = parts.dtypes;
-    this.graphs = new CheckedGraphs((name) => parts.pool.get(name));
+    this.graphs = new CheckedGraphs((name) => parts.pool.get(name), Object.keys(parts.dtypes) as GraphName[]);
   }
 
   /** Load a converted model folder (`unipic.json` + graphs) from a path, URL, file map or ModelSource. */
@@ -116,7 +116,9 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
       throwIfAborted(signal);
       const choice = chooseDtypes(manifest, info.device, info.fp16, parsed.dtype);
       for (const message of choice.warnings) warnings.push({ code: 'dtype-fallback', message });
-      const needed = [...new Set(capabilities.flatMap((c) => CAPABILITY_GRAPHS[c]))];
+      const needed = [
+        ...new Set(capabilities.flatMap((c) => [...CAPABILITY_GRAPHS[c], ...OPTIONAL_CAPABILITY_GRAPHS[c].filter((g) => manifest.graphs[g])])),
+      ];
       const dtypes = Object.fromEntries(needed.map((g) => [g, choice.byGraph[g]])) as Partial<Record<GraphName, Dtype>>;
       const files = [
         ...needed.flatMap((g) => graphFiles(manifest, g, dtypes[g] as Dtype)),
