@@ -38,8 +38,6 @@ export interface MarLoopOptions {
   readonly signal?: AbortSignal;
   readonly onStepStart?: (info: MarStepInfo) => void;
   readonly onStepFinish?: (info: MarStepInfo, tokens: Float32Array) => void | Promise<void>;
-  /** Observe per-iteration intermediates (parity tests). */
-  readonly onIntermediate?: (name: string, iteration: number, value: Float32Array | Int32Array) => void;
 }
 
 const f = Math.fround;
@@ -60,7 +58,6 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
 
   const orders: Int32Array[] = [];
   for (let row = 0; row < g; row++) orders.push(options.random.order(row, n));
-  options.onIntermediate?.('orders', -1, concatInt32(orders));
   const tokens = new Float32Array(g * n * C);
   // masked[row][p] for conditional rows; unconditional rows mirror them.
   const masked = orders.map(() => new Uint8Array(n).fill(1));
@@ -122,7 +119,6 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
       encoded.llm_in.dispose();
       llmOut?.dispose();
     }
-    options.onIntermediate?.('z', step.step, z.data);
 
     // Positions predicted now, per conditional row, in raster order (torch gathers with nonzero()).
     const predicted = orders.map((order, row) => {
@@ -192,10 +188,8 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
           masked[row][p] = 0;
         });
       }
-      options.onIntermediate?.('sampled', step.step, sampled);
     }
     maskedCount = step.maskedAfter;
-    options.onIntermediate?.('tokens', step.step, tokens.slice());
     await options.onStepFinish?.(info, tokens);
   }
   return tokens;
@@ -225,15 +219,5 @@ async function runBlock(graphs: Graphs, prefix: Prefix, embeds: Feed, length: nu
 function repeatRows(row: Float32Array, rows: number): Float32Array {
   const out = new Float32Array(row.length * rows);
   for (let r = 0; r < rows; r++) out.set(row, r * row.length);
-  return out;
-}
-
-function concatInt32(parts: Int32Array[]): Int32Array {
-  const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
