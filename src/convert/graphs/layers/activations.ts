@@ -16,3 +16,14 @@ export function geluErf(builder: GraphBuilder, x: string): string {
 export function silu(builder: GraphBuilder, x: string): string {
   return builder.op('Mul', [x, builder.op('Sigmoid', [x])]);
 }
+
+/**
+ * GELU, tanh approximation (torch `gelu(approximate='tanh')`, HF `gelu_pytorch_tanh`):
+ * 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), from standard ops.
+ */
+export function geluTanh(builder: GraphBuilder, x: string): string {
+  const cube = builder.op('Mul', [builder.op('Mul', [x, x]), x]);
+  const inner = builder.op('Add', [x, builder.op('Mul', [cube, builder.constFloat([0.044715], [])])]);
+  const tanh = builder.op('Tanh', [builder.op('Mul', [inner, builder.constFloat([Math.sqrt(2 / Math.PI)], [])])]);
+  return builder.op('Mul', [builder.op('Mul', [x, builder.constFloat([0.5], [])]), builder.op('Add', [tanh, builder.constFloat([1], [])])]);
+}

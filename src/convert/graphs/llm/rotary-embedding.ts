@@ -31,6 +31,13 @@ export function rotaryTables(ctx: GraphContext, positionIds: string, headDim: nu
   return { cos: builder.op('Cos', [angles]), sin: builder.op('Sin', [angles]) };
 }
 
+/** Tables from host-computed angles `[B, L, D/2]` (float32), shared by every head. */
+export function rotaryTablesFromAngles(ctx: GraphContext, angles: string): RotaryTables {
+  const { builder } = ctx;
+  const perHead = builder.op('Unsqueeze', [angles, builder.constInt64([2])]);
+  return { cos: builder.op('Cos', [perHead]), sin: builder.op('Sin', [perHead]) };
+}
+
 /**
  * Rotate-half RoPE on `x` laid out `[B, L, heads, D]`: the first and second halves of each head
  * are the two coordinates of each rotated pair (Qwen2 / Llama convention, not interleaved).
