@@ -1,13 +1,23 @@
 import { convertCheckpoint } from '../../families/unipic1/convert/convert-checkpoint.js';
 import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { convertMetaquery } from '../../families/unipic2-metaquery/convert/convert-metaquery.js';
+import { makeTinyMetaquery } from '../../families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
 import { numberOption, parse, UsageError } from '../arguments.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
 
 const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' } }, 2);
+  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, vlm: { type: 'string' } }, 2);
+  // A Skywork UniPic2-Metaquery folder (conditioner/ beside the Kontext parts): its VLM side.
+  if (existsSync(join(positionals[0], 'conditioner', 'config.json'))) {
+    for (const flag of ['resolutions', 'name', 'fused-sampler'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a UniPic2-Metaquery folder`);
+    return convertMetaqueryCommand(positionals[0], positionals[1], values.vlm, values.dtype);
+  }
+  if (values.vlm) throw new UsageError('--vlm applies to UniPic2-Metaquery folders (with a conditioner/ folder) only');
   const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => d.trim()) as GraphDtype[];
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions') as number);
@@ -41,8 +51,25 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
 }
 
 export async function makeTinyCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { seed: { type: 'string' } }, 1);
+  const { values, positionals } = parse(args, { seed: { type: 'string' }, family: { type: 'string' } }, 1);
   const seed = numberOption(values.seed, 'seed');
-  await makeTinyCheckpoint(positionals[0], seed === undefined ? {} : { seed });
+  const family = values.family ?? 'unipic1';
+  if (family === 'unipic2-metaquery') await makeTinyMetaquery(positionals[0], seed === undefined ? {} : { seed });
+  else if (family === 'unipic1') await makeTinyCheckpoint(positionals[0], seed === undefined ? {} : { seed });
+  else throw new UsageError(`--family must be unipic1 or unipic2-metaquery, got "${family}"`);
   process.stdout.write(`${positionals[0]}\n`);
+}
+
+/** `--dtype` here is the language model's (default q4); the vision tower and conditioner stay fp32. */
+async function convertMetaqueryCommand(skyworkFolder: string, out: string, vlm: string | undefined, dtype: string | undefined): Promise<void> {
+  const llmDtype = (dtype ?? 'q4') as GraphDtype;
+  if (!DTYPES.includes(llmDtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')} for a Metaquery folder, got "${dtype}"`);
+  const started = Date.now();
+  const result = await convertMetaquery(skyworkFolder, out, {
+    llmDtype,
+    ...(vlm ? { vlm } : {}),
+    onGraph: (event) => process.stdout.write(`${event.graph.padEnd(16)} ${event.file} (${(event.ms / 1000).toFixed(1)} s)\n`),
+  });
+  if (result.notConverted.length) process.stderr.write(`note: ${result.notConverted.join(', ')} (the Kontext transformer, VAE and scheduler) are converted by the Kontext family, not here\n`);
+  process.stdout.write(`UniPic2-Metaquery VLM side written to ${out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
