@@ -25,6 +25,18 @@ export interface UnderstandTokensOptions {
   readonly signal?: AbortSignal;
   /** Called with each new token before the next step (streaming). */
   readonly onToken?: (id: number) => void;
+  /** Checked after each token: true ends decoding (a caller's stop string matched). */
+  readonly shouldStop?: () => boolean;
+  /**
+   * The KV cache of `ids[0, prefix.length)` from an earlier call (multi-turn reuse): only the rest is
+   * prefilled. The cache is read, never disposed here.
+   */
+  readonly prefix?: { readonly length: number; readonly past: Record<string, DeviceTensor> };
+  /**
+   * Prefill `ids[0, splitAt)` on its own first and hand its cache to `onPrefix` (which then owns
+   * it), so a later call on the same image can pass it as `prefix`.
+   */
+  readonly cacheUpTo?: { readonly splitAt: number; readonly onPrefix: (past: Record<string, DeviceTensor>) => void };
 }
 
 /**
@@ -47,8 +59,7 @@ export async function understandTokens(
   const frequencies = inverseFrequencies(config.llm.headDim, config.llm.ropeTheta);
   const { positions, delta } = mropePositions(ids, config.imageTokenId, image ? { gridH: image.gridH, gridW: image.gridW } : undefined, config.vision.spatialMergeSize);
 
-  const embeds = (await takeFloat32((await graphs.run('embed', { input_ids: int64([1, ids.length], ids) }, { signal })).inputs_embeds)).data;
-  if (image) scatterImage(embeds, ids, config.imageTokenId, image.embeds, H);
+  const allAngles = mropeAngles(positions, config.mropeSection, frequencies);
   const keep = presentNames(config.llm.numLayers);
   const step = (input: Float32Array, length: number, angles: Float32Array, past: Record<string, DeviceTensor | HostTensor>, total: number) =>
     graphs.run(
@@ -61,8 +72,34 @@ export async function understandTokens(
       },
       { signal, keepOnDevice: keep },
     );
+  const embedRange = async (from: number, to: number): Promise<Float32Array> => {
+    const slice = ids.slice(from, to);
+    const rows = (await takeFloat32((await graphs.run('embed', { input_ids: int64([1, slice.length], slice) }, { signal })).inputs_embeds)).data;
+    if (image && slice.includes(config.imageTokenId)) {
+      const full = new Float32Array(ids.length * H);
+      full.set(rows, from * H);
+      scatterImage(full, ids, config.imageTokenId, image.embeds, H);
+      return full.slice(from * H, to * H);
+    }
+    return rows;
+  };
 
-  let out = await step(embeds, ids.length, mropeAngles(positions, config.mropeSection, frequencies), emptyCache(config), ids.length);
+  let start = 0;
+  let cached: Record<string, DeviceTensor | HostTensor> = emptyCache(config);
+  if (options.prefix) {
+    start = options.prefix.length;
+    cached = options.prefix.past;
+  } else if (options.cacheUpTo && options.cacheUpTo.splitAt > 0 && options.cacheUpTo.splitAt < ids.length) {
+    const split = options.cacheUpTo.splitAt;
+    const head = await step(await embedRange(0, split), split, allAngles.slice(0, split * half), cached, split);
+    head.last_hidden_state.dispose();
+    const headPast = presentsAsPast(head);
+    options.cacheUpTo.onPrefix(headPast);
+    start = split;
+    cached = headPast;
+  }
+  if (start >= ids.length) throw new RangeError('the cached prefix covers the whole prompt');
+  let out = await step(await embedRange(start, ids.length), ids.length - start, allAngles.slice(start * half), cached, ids.length);
   let past: Record<string, DeviceTensor> | undefined;
   const seen = [...ids];
   const tokens: number[] = [];
@@ -77,6 +114,7 @@ export async function understandTokens(
       tokens.push(id);
       seen.push(id);
       options.onToken?.(id);
+      if (options.shouldStop?.()) return { tokens, finish: 'stop' };
       const total = ids.length + tokens.length;
       if (tokens.length >= options.maxTokens || total >= config.llm.maxPositionEmbeddings) return { tokens, finish: 'length' };
       throwIfAborted(signal);
@@ -86,10 +124,11 @@ export async function understandTokens(
       const next = (await takeFloat32((await graphs.run('embed', { input_ids: int64([1, 1], [id]) }, { signal })).inputs_embeds)).data;
       const previous = past;
       out = await step(next, 1, angles, previous, total);
-      disposeAll(previous);
+      // The first step's past may be a cached prefix, which is never this call's to release.
+      if (previous !== cached) disposeAll(previous);
       past = undefined;
     }
   } finally {
-    disposeAll(past);
+    if (past !== cached) disposeAll(past);
   }
 }
