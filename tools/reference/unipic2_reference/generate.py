@@ -26,7 +26,7 @@ from .golden_store import GoldenStore, describe
 from .position_table import crop, round_to_bf16, table_for
 from .sampler import RunInputs, run_sampler
 from .text_encoding import Tokenizers, clip_ids, encode_prompt, t5_ids
-from .tiny_config import DEFAULT_OUT, GUIDANCE_SCALE, REPOSITORY_ROOT, SEED, TINY_STEPS, TRANSFORMER, VAE_SCALING, VAE_SHIFT
+from .tiny_config import DEFAULT_OUT, GUIDANCE_SCALE, T5_MAX_LENGTH, REPOSITORY_ROOT, SEED, TINY_STEPS, TRANSFORMER, VAE_SCALING, VAE_SHIFT
 from .vae_latents import decode, encode, postprocess, sample_latent, scale_latent
 
 EDIT_SOURCE = REPOSITORY_ROOT / "test" / "fixtures" / "images" / "sources" / "rgb-300x200.png"
@@ -120,6 +120,22 @@ def write_text_goldens(store: GoldenStore, tokenizers: Tokenizers, models) -> di
             put_encoding(store.scope("golden/text.safetensors", f"text.{key}_no_t5"), no_t5)
             encodings[f"{key}_no_t5"] = no_t5
     return encodings
+
+
+@torch.no_grad()
+def write_t5_position_goldens(store: GoldenStore, models) -> None:
+    """Bucket of every relative position key - query in [-255, 255] (encoder: bidirectional) and
+    the layer-0 bias table gathered for them, [heads, 511]."""
+    attention = models.encoders.t5.encoder.block[0].layer[0].SelfAttention
+    relative = torch.arange(-(T5_MAX_LENGTH - 1), T5_MAX_LENGTH, dtype=torch.int64)
+    buckets = attention._relative_position_bucket(relative, bidirectional=True, num_buckets=attention.relative_attention_num_buckets,
+                                                  max_distance=attention.relative_attention_max_distance)
+    store.put("golden/text.safetensors", "t5.relative_position", relative)
+    store.put("golden/text.safetensors", "t5.relative_bucket", buckets)
+    store.put("golden/text.safetensors", "t5.relative_bias", attention.relative_attention_bias(buckets).T)
+    full = attention.compute_bias(T5_MAX_LENGTH, T5_MAX_LENGTH)  # [1, heads, q, k]
+    if not torch.equal(full[0, :, 0, :], attention.relative_attention_bias(buckets[T5_MAX_LENGTH - 1 :]).T):
+        raise AssertionError("T5 bias layout: bias[h, q, k] = table[bucket(k - q), h]")
 
 
 def write_preprocess_goldens(store: GoldenStore) -> dict:
@@ -224,6 +240,7 @@ def main() -> None:
     position = write_position_goldens(store, models.transformer, sizes)
     tokens_path = write_token_corpus(out, tokenizers)
     encodings = write_text_goldens(store, tokenizers, models)
+    write_t5_position_goldens(store, models)
     preprocess = write_preprocess_goldens(store)
     edit_image = fix_longer_edge(Image.open(EDIT_SOURCE), image_size=64, factor=16)
     vae_out = write_vae_goldens(store, models.vae, edit_image)
