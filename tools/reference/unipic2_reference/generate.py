@@ -6,6 +6,7 @@ published layout and every golden tensor. Deterministic: same code and seed -> s
 from __future__ import annotations
 
 import argparse
+import math
 import json
 import random
 import shutil
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 from diffusers import SD3Transformer2DModel
 from diffusers.image_processor import VaeImageProcessor
-from diffusers.models.embeddings import get_2d_sincos_pos_embed
+from diffusers.models.embeddings import get_2d_sincos_pos_embed, get_timestep_embedding
 from PIL import Image
 
 from . import prompts
@@ -57,6 +58,13 @@ def write_schedule_goldens(store: GoldenStore) -> None:
         sigmas, timesteps = sigma_table(steps)
         store.put("golden/schedule.safetensors", f"schedule.n{steps}.sigmas", sigmas)
         store.put("golden/schedule.safetensors", f"schedule.n{steps}.timesteps", timesteps)
+        if steps != 28:
+            # Timesteps(256, flip_sin_to_cos=True, downscale_freq_shift=0): [cos(t f), sin(t f)], float32.
+            store.put("golden/schedule.safetensors", f"schedule.n{steps}.time_proj",
+                      get_timestep_embedding(torch.from_numpy(timesteps), 256, flip_sin_to_cos=True, downscale_freq_shift=0))
+    half = 128
+    exponent = -math.log(10000) * torch.arange(0, half, dtype=torch.float32) / half
+    store.put("golden/schedule.safetensors", "schedule.time_proj_freqs", torch.exp(exponent))
 
 
 def write_position_goldens(store: GoldenStore, loaded_transformer, sizes) -> dict:
@@ -155,7 +163,7 @@ def write_preprocess_goldens(store: GoldenStore) -> dict:
 def write_vae_goldens(store: GoldenStore, vae, edit_image: Image.Image) -> dict:
     scope = store.scope("golden/vae.safetensors", "vae.encode")
     pixels = scope.put("pixels", pixels_to_model_input(edit_image))
-    posterior = encode(vae, pixels)
+    posterior = encode(vae, pixels, record=lambda stage, value: scope.put(f"encoder.{stage}", value))
     scope.put("mean", posterior.mean)
     scope.put("logvar", posterior.logvar)
     scope.put("std", posterior.std)
@@ -165,7 +173,7 @@ def write_vae_goldens(store: GoldenStore, vae, edit_image: Image.Image) -> dict:
     dec = store.scope("golden/vae.safetensors", "vae.decode")
     latent = dec.put("latent", randn((1, 16, 6, 8), STREAM_VAE_DECODE))
     dec.put("decoder_input", latent / VAE_SCALING + VAE_SHIFT)
-    decoded = dec.put("decoded", decode(vae, latent))
+    decoded = dec.put("decoded", decode(vae, latent, record=lambda stage, value: dec.put(f"decoder.{stage}", value)))
     pixels_out = postprocess(decoded)
     reference = np.stack([np.asarray(img) for img in VaeImageProcessor(vae_scale_factor=8).postprocess(decoded, output_type="pil")])
     if not np.array_equal(pixels_out, reference):
