@@ -36,6 +36,10 @@ STREAM_T2I_64x48, STREAM_T2I_32, STREAM_EDIT, STREAM_VAE_EPS, STREAM_VAE_DECODE,
 SIZE_CASES = [
     (1024, 800), (800, 1024), (1024, 1024), (1024, 816), (300, 200), (200, 300), (1500, 1000), (37, 61),
     (64, 48), (640, 480), (1920, 1080), (1080, 1920), (333, 777), (4000, 3000), (513, 512), (1000, 1), (1, 700),
+    (1024, 864),  # 13.5 -> 14: half-even rounds up here
+    # The float expression h * (512 / w) / 32 lands just below an exact .5 here (3.4999999…), so the
+    # script gives 96 / 352 where exact arithmetic (or h * 512 / w / 32) gives 128 / 384.
+    (1568, 343), (1568, 1127), (343, 1568),
 ]
 
 
