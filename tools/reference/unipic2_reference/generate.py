@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from diffusers import SD3Transformer2DModel
 from diffusers.image_processor import VaeImageProcessor
-from diffusers.models.embeddings import get_2d_sincos_pos_embed, get_timestep_embedding
+from diffusers.models.embeddings import get_1d_sincos_pos_embed_from_grid, get_2d_sincos_pos_embed, get_timestep_embedding
 from PIL import Image
 
 from . import prompts
@@ -24,7 +24,7 @@ from .checkpoint_writer import build_random, library_versions, load_checkpoint, 
 from .edit_preprocess import fix_longer_edge, fix_longer_edge_size, pixels_to_model_input
 from .flow_schedule import assert_matches_diffusers, assert_spec_values, sigma_table
 from .golden_store import GoldenStore, describe
-from .position_table import crop, round_to_bf16, table_for
+from .position_table import axis_embedding, crop, grid_coordinates, round_to_bf16, table_for
 from .sampler import RunInputs, run_sampler
 from .text_encoding import Tokenizers, clip_ids, encode_prompt, t5_ids
 from .tiny_config import DEFAULT_OUT, GUIDANCE_SCALE, T5_MAX_LENGTH, REPOSITORY_ROOT, SEED, TINY_STEPS, TRANSFORMER, VAE_SCALING, VAE_SHIFT
@@ -91,6 +91,27 @@ def write_position_goldens(store: GoldenStore, loaded_transformer, sizes) -> dic
         scope.put("float32", c64.astype(np.float32))
         scope.put("bf16", round_to_bf16(torch.from_numpy(c64.astype(np.float32))))
     return {"grid": grid, "maxRelDiffDiffusersVsSpecFloat32Ulps": ulps}
+
+
+REAL_POSITION = dict(grid=384, base=64, dim=1536)  # SD3.5 Medium: sample_size 128, patch 2, max size 384
+
+
+def write_real_position_goldens(store: GoldenStore, sizes) -> None:
+    """Crops of the real model's table (never built whole: 906 MB). diffusers' 1-D function is run
+    on the crop's own float32 coordinates, which is what its full-table path does row by row."""
+    grid, base, dim = REAL_POSITION["grid"], REAL_POSITION["base"], REAL_POSITION["dim"]
+    coords = grid_coordinates(grid, base)
+    for hp, wp in sizes:
+        top, left = (grid - hp) // 2, (grid - wp) // 2
+        ys, xs = np.meshgrid(coords[top : top + hp], coords[left : left + wp], indexing="ij")
+        mine = np.concatenate([axis_embedding(dim // 2, xs.reshape(-1)), axis_embedding(dim // 2, ys.reshape(-1))], axis=1)
+        theirs = torch.cat([get_1d_sincos_pos_embed_from_grid(dim // 2, torch.from_numpy(xs.reshape(-1)), output_type="pt"),
+                            get_1d_sincos_pos_embed_from_grid(dim // 2, torch.from_numpy(ys.reshape(-1)), output_type="pt")], dim=1)
+        if not torch.equal(torch.from_numpy(mine.astype(np.float32)), theirs.float()):
+            raise AssertionError("real-size position crop differs from diffusers")
+        scope = store.scope("golden/position.safetensors", f"pos_real.h{hp}w{wp}")
+        scope.put("float32", mine.astype(np.float32))
+        scope.put("bf16", round_to_bf16(torch.from_numpy(mine.astype(np.float32))))
 
 
 def write_token_corpus(out: Path, tokenizers: Tokenizers) -> Path:
@@ -250,6 +271,7 @@ def main() -> None:
 
     sizes = [(4, 3), (2, 2), (3, 4)]
     position = write_position_goldens(store, models.transformer, sizes)
+    write_real_position_goldens(store, [(2, 2), (3, 4)])
     tokens_path = write_token_corpus(out, tokenizers)
     encodings = write_text_goldens(store, tokenizers, models)
     write_t5_position_goldens(store, models)
