@@ -52,7 +52,7 @@ def run_sampler(transformer: SD3Transformer2DKontextModel, vae, inputs: RunInput
         step.put("latent_in", latent)
         call = step.child("call") if i in record_blocks_at else None
         record = (lambda name, value: call.put(name, value)) if call else None
-        timestep = t.expand(2)
+        timestep = t.expand(2).to(latent.dtype)
         velocity = transformer(
             torch.cat([latent] * 2), inputs.prompt_embeds, inputs.pooled, timestep, ref_hidden_states=ref_batch, record=record
         )[0]
@@ -61,7 +61,10 @@ def run_sampler(transformer: SD3Transformer2DKontextModel, vae, inputs: RunInput
         step.put("velocity_uncond", uncond)
         step.put("velocity_cond", cond)
         step.put("velocity_guided", guided)
-        latent = scheduler.step(guided, t, latent, return_dict=False)[0]
+        if latent.dtype == torch.float64:  # precision_check: the scheduler would round to float32
+            latent = latent + (scheduler.sigmas[i + 1].double() - scheduler.sigmas[i].double()) * guided
+        else:
+            latent = scheduler.step(guided, t, latent, return_dict=False)[0]
         step.put("latent_out", latent)
 
     scope.put("latent", latent)
