@@ -123,6 +123,7 @@ def write_token_corpus(out: Path, tokenizers: Tokenizers) -> Path:
             "clip_g": clip_ids(tokenizers.clip_g, text),
             "t5": t5_ids(tokenizers.t5, text),
             "clip_l_unpadded": tokenizers.clip_l(text).input_ids,
+            "clip_g_unpadded": tokenizers.clip_g(text).input_ids,
             "t5_unpadded": tokenizers.t5(text).input_ids,
             "clip_l_fast": clip_ids(tokenizers.clip_l_fast, text),
             "clip_g_fast": clip_ids(tokenizers.clip_g_fast, text),
