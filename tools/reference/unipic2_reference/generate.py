@@ -12,8 +12,10 @@ import random
 import shutil
 from pathlib import Path
 
+import diffusers
 import numpy as np
 import torch
+import transformers
 from diffusers import SD3Transformer2DModel
 from diffusers.image_processor import VaeImageProcessor
 from diffusers.models.embeddings import get_1d_sincos_pos_embed_from_grid, get_2d_sincos_pos_embed, get_timestep_embedding
@@ -41,6 +43,12 @@ SIZE_CASES = [
     # script gives 96 / 352 where exact arithmetic (or h * 512 / w / 32) gives 128 / 384.
     (1568, 343), (1568, 1127), (343, 1568),
 ]
+
+
+def quiet_libraries() -> None:
+    diffusers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
 
 
 def make_deterministic() -> None:
@@ -257,6 +265,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     out: Path = args.out
+    quiet_libraries()
     make_deterministic()
     for generated in ("checkpoint", "checkpoint-variants", "golden"):
         shutil.rmtree(out / generated, ignore_errors=True)
