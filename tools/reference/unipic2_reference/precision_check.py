@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from .checkpoint_writer import load_checkpoint
 from .sampler import RunInputs, run_sampler
 from .text_encoding import Tokenizers, encode_prompt
-from .tiny_config import DEFAULT_OUT, GUIDANCE_SCALE, TINY_STEPS
+from .tiny_config import DEFAULT_OUT, TINY_STEPS
 from .vae_latents import decode, encode, postprocess, sample_latent, scale_latent
 from . import prompts
 
@@ -61,16 +61,15 @@ def main() -> None:
     got["vae.decode.decoded"], got["vae.decode.pixels"] = decoded, torch.from_numpy(postprocess(decoded))
 
     for name, run in index["runs"].items():
-        def text(role):
-            return got[f"{run['textGoldens'][role]}.prompt_embeds"] if f"{run['textGoldens'][role]}.prompt_embeds" in got else None
-        embeds = torch.cat([text("negative"), text("positive")])
-        pooled = torch.cat([got[f"{run['textGoldens'][r]}.pooled"] if f"{run['textGoldens'][r]}.pooled" in got
-                            else got[f"{run['textGoldens'][r].removesuffix('_no_t5')}.pooled"] for r in ("negative", "positive")])
+        roles = run["batchOrder"]
+        embeds = torch.cat([got[f"{run['textGoldens'][r]}.prompt_embeds"] for r in roles])
+        # the no-T5 encodings share the CLIP pooled output with the T5 ones
+        pooled = torch.cat([got[f"{run['textGoldens'][r].removesuffix('_no_t5')}.pooled"] for r in roles])
         ref = None
         if "reference" in run:
             ref = refs["latent_sample"] if "sample" in run["reference"] else refs["latent_mean"]
         inputs = RunInputs(noise=gold[f"run.{name}.noise"].double(), prompt_embeds=embeds, pooled=pooled,
-                           steps=TINY_STEPS, guidance=GUIDANCE_SCALE, ref_latent=ref)
+                           steps=TINY_STEPS, guidance=run["guidance"], ref_latent=ref)
         run_sampler(models.transformer, models.vae, inputs, DictScope(got, f"run.{name}"),
                     record_blocks_at=(0,) if run["stagesRecordedForStep0"] else ())
 
