@@ -1,5 +1,5 @@
 import { throwIfAborted } from '../../../errors/abort-error.js';
-import { inverseFrequencies } from '../../../convert/graphs/llm/rotary-embedding.js';
+import { inverseFrequencies } from '../../../core/math/rotary-frequencies.js';
 import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
 import { mropeAngles } from '../text/mrope-positions.js';
 import { emptyCache, type MqGraphs, type MqRuntimeConfig } from './mq-graphs.js';

@@ -1,5 +1,5 @@
 import { throwIfAborted } from '../../../errors/abort-error.js';
-import { inverseFrequencies } from '../../../convert/graphs/llm/rotary-embedding.js';
+import { inverseFrequencies } from '../../../core/math/rotary-frequencies.js';
 import { disposeAll, presentNames, presentsAsPast } from '../../../core/kv-cache.js';
 import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
 import type { TextSamplingOptions, UniformRandom } from '../../../core/text/index.js';
