@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
+import { WebOrtBackend } from '../../../adapters/web-ort/index.js';
 import { buildEmbedGraph } from '../../../src/convert/graphs/llm/embed-graph.js';
 import { buildLlmGraph } from '../../../src/convert/graphs/llm/llm-graph.js';
 import { buildLmHeadGraph } from '../../../src/convert/graphs/llm/lm-head-graph.js';
@@ -22,8 +23,8 @@ export const runtimeConfig: MqRuntimeConfig = {
   numQueries: conditionerConfig.numQueries,
 };
 
-/** The fixture checkpoint's five graphs, built in memory and run on onnxruntime-node CPU through CheckedGraphs. */
-export async function fixtureGraphs(dtype: GraphDtype = 'fp32'): Promise<{ graphs: MqGraphs; metaQueries: Float32Array; dispose: () => Promise<void> }> {
+/** The fixture checkpoint's five graphs, built in memory and run through CheckedGraphs on onnxruntime-node CPU or onnxruntime-web wasm. */
+export async function fixtureGraphs(dtype: GraphDtype = 'fp32', runtime: 'node' | 'web' = 'node'): Promise<{ graphs: MqGraphs; metaQueries: Float32Array; dispose: () => Promise<void> }> {
   const vlm = await openFolderWeights(join(MQ_CHECKPOINT, 'Qwen2.5-VL-7B-Instruct'));
   const cond = await openFolderWeights(join(MQ_CHECKPOINT, 'conditioner'), 'diffusion_pytorch_model.safetensors');
   const llmWeights = asSharedLlmWeights(vlm.weights);
@@ -37,8 +38,8 @@ export async function fixtureGraphs(dtype: GraphDtype = 'fp32'): Promise<{ graph
   const metaQueries = cond.weights.float32('meta_queries');
   await vlm.close();
   await cond.close();
-  const backend = new NodeOrtBackend();
-  await backend.init({ device: 'cpu' });
+  const backend = runtime === 'web' ? new WebOrtBackend() : new NodeOrtBackend();
+  await backend.init({ device: runtime === 'web' ? 'wasm' : 'cpu' });
   const sessions = new Map<string, BackendSession>();
   const checked = new CheckedGraphs(async (name) => {
     let session = sessions.get(name);

@@ -74,3 +74,17 @@ describe('Metaquery runtime paths against the oracle (fp32 graphs on onnxruntime
     expect(tokenizer.decode(tokens, { skipSpecialTokens: true })).toBe(mqNotes['understand.decoded']);
   });
 });
+
+describe('Metaquery understanding on onnxruntime-web (wasm) equals the oracle too', () => {
+  it('same tokens as generate()', async () => {
+    const { graphs, dispose } = await fixtureGraphs('fp32', 'web');
+    try {
+      const encoded = await encodeImage(graphs, runtimeConfig, testImage(), { min: DEFAULT_MIN_PIXELS, max: DEFAULT_MAX_PIXELS });
+      const ids = qwenTokenizer().encode(expandImagePad(understandPrompt('Describe the image in detail.', true), encoded.tokens));
+      const { tokens } = await understandTokens(graphs, runtimeConfig, ids, encoded, { sampling: QWEN25_VL_GENERATION, maxTokens: 10, eosIds: QWEN25_VL_EOS, random: () => 0.5 });
+      expect(tokens).toEqual(mqInt('understand.tokens'));
+    } finally {
+      await dispose();
+    }
+  });
+});

@@ -43,6 +43,28 @@ describe('Metaquery graphs against the oracle (fp32, 1e-4)', () => {
     });
   }
 
+  it('onnxruntime-web (wasm) runs the same vision and conditioner graphs to the same tolerance', async () => {
+    const vision = buildGraph(withFlatPatchEmbed(vlm.weights), (ctx) => buildVisionGraph(ctx, vlmConfig.vision));
+    const [, gh, gw] = mqInt('edit.vision.grid_thw');
+    const patches = pixelPatches(torchBicubicResize(testImage(), gw * 14, gh * 14));
+    const inputs = visionInputs(gh, gw, vlmConfig.vision);
+    const out = await runGraph(
+      vision,
+      {
+        pixel_values: floatFeed(patches.data, [patches.rows, patches.rowWidth]),
+        patch_order: int64Feed(inputs.patchOrder, [inputs.patchOrder.length]),
+        rotary_angles: floatFeed(inputs.rotaryAngles, [patches.rows, vlmConfig.vision.headDim / 2]),
+        window_ids: int64Feed(inputs.windowIds, [inputs.windowIds.length]),
+        merged_order: int64Feed(inputs.mergedOrder, [inputs.mergedOrder.length]),
+      },
+      'web',
+    );
+    expect(scaledError(out.image_embeds.data, mqFloat('edit.vision.image_embeds'))).toBeLessThan(1e-4);
+    const conditionerGraph = buildGraph(conditioner.weights, (ctx) => buildConditionerGraph(ctx, conditionerConfig));
+    const cond = await runGraph(conditionerGraph, { query_hidden: floatFeed(mqFloat('conditioner.input'), [2, conditionerConfig.numQueries, conditionerConfig.llmHiddenSize]) }, 'web');
+    expect(scaledError(cond.prompt_embeds.data, mqFloat('conditioner.prompt_embeds'))).toBeLessThan(1e-4);
+  });
+
   it('conditioner: prompt embeddings and pooled vector', async () => {
     const graph = buildGraph(conditioner.weights, (ctx) => buildConditionerGraph(ctx, conditionerConfig));
     for (const prefix of ['conditioner', 't2i', 'edit']) {
