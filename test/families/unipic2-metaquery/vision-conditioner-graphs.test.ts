@@ -31,7 +31,9 @@ describe('Metaquery graphs against the oracle (fp32, 1e-4)', () => {
         pixel_values: floatFeed(patches.data, [patches.rows, patches.rowWidth]),
         patch_order: int64Feed(inputs.patchOrder, [inputs.patchOrder.length]),
         rotary_angles: floatFeed(inputs.rotaryAngles, [patches.rows, vlmConfig.vision.headDim / 2]),
-        window_ids: int64Feed(inputs.windowIds, [inputs.windowIds.length]),
+        window_slots: int64Feed(inputs.windowSlots, [inputs.windowSlots.length]),
+        window_key_valid: int64Feed(inputs.windowKeyValid, [inputs.windows, inputs.slotsPerWindow]),
+        window_unslots: int64Feed(inputs.windowUnslots, [inputs.windowUnslots.length]),
         merged_order: int64Feed(inputs.mergedOrder, [inputs.mergedOrder.length]),
       });
       // patch_embed is hooked before the window permutation; blocks after it.
@@ -54,7 +56,9 @@ describe('Metaquery graphs against the oracle (fp32, 1e-4)', () => {
         pixel_values: floatFeed(patches.data, [patches.rows, patches.rowWidth]),
         patch_order: int64Feed(inputs.patchOrder, [inputs.patchOrder.length]),
         rotary_angles: floatFeed(inputs.rotaryAngles, [patches.rows, vlmConfig.vision.headDim / 2]),
-        window_ids: int64Feed(inputs.windowIds, [inputs.windowIds.length]),
+        window_slots: int64Feed(inputs.windowSlots, [inputs.windowSlots.length]),
+        window_key_valid: int64Feed(inputs.windowKeyValid, [inputs.windows, inputs.slotsPerWindow]),
+        window_unslots: int64Feed(inputs.windowUnslots, [inputs.windowUnslots.length]),
         merged_order: int64Feed(inputs.mergedOrder, [inputs.mergedOrder.length]),
       },
       'web',
