@@ -3,6 +3,7 @@ import { editPrompt, expandImagePad, generatePrompt, understandPrompt } from '..
 import { DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, editPixels, encodeImage } from '../../../src/families/unipic2-metaquery/runtime/encode-image.js';
 import type { MqGraphs } from '../../../src/families/unipic2-metaquery/runtime/mq-graphs.js';
 import { encodeConditioning } from '../../../src/families/unipic2-metaquery/runtime/query-conditioning.js';
+import { EDIT_NEGATIVE_PROMPT, editConditioning, generateConditioning } from '../../../src/families/unipic2-metaquery/runtime/conditioning-pairs.js';
 import { QWEN25_VL_EOS, QWEN25_VL_GENERATION, understandTokens } from '../../../src/families/unipic2-metaquery/runtime/understand-tokens.js';
 import { qwenTokenizer } from '../../core/text/qwen-tokenizer.js';
 import { mqFloat, mqInt, mqNotes, scaledError, testImage } from './goldens.js';
@@ -52,6 +53,17 @@ describe('Metaquery runtime paths against the oracle (fp32 graphs on onnxruntime
       expect(scaledError(out.queryHidden, hidden.subarray(r * Q * H, (r + 1) * Q * H))).toBeLessThan(1e-4);
       expect(scaledError(out.promptEmbeds, prompt.subarray(r * Q * 32, (r + 1) * Q * 32))).toBeLessThan(1e-4);
     }
+  });
+
+  it('generate/edit conditioning pairs (what the Kontext sampler takes) equal the oracle rows', async () => {
+    const model = { graphs, config: runtimeConfig, tokenizer, metaQueries };
+    const t2i = await generateConditioning(model, 'a red cube on a wooden table');
+    expect(scaledError(t2i.positive.promptEmbeds, mqFloat('t2i.prompt_embeds').subarray(0, Q * 32))).toBeLessThan(1e-4);
+    expect(scaledError(t2i.negative.pooledPromptEmbeds, mqFloat('t2i.pooled_prompt_embeds').subarray(24))).toBeLessThan(1e-4);
+    const edit = await editConditioning(model, testImage(), 'make the sky purple', 'blurry, low quality');
+    expect(scaledError(edit.negative.promptEmbeds, mqFloat('edit.prompt_embeds').subarray(Q * 32))).toBeLessThan(1e-4);
+    expect(scaledError(edit.positive.pooledPromptEmbeds, mqFloat('edit.pooled_prompt_embeds').subarray(0, 24))).toBeLessThan(1e-4);
+    expect(EDIT_NEGATIVE_PROMPT.startsWith('blurry, low quality, low resolution')).toBe(true);
   });
 
   it('understand: tokens equal generate() with the checkpoint generation config (M-RoPE, penalty over the prompt)', async () => {
