@@ -1,9 +1,7 @@
 import { convertCheckpoint } from '../../families/unipic1/convert/convert-checkpoint.js';
 import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { convertMetaquery } from '../../families/unipic2-metaquery/convert/convert-metaquery.js';
+import { convertMetaquery, detectMetaquery } from '../../families/unipic2-metaquery/convert/convert-metaquery.js';
 import { makeTinyMetaquery } from '../../families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
 import { numberOption, parse, UsageError } from '../arguments.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
@@ -13,7 +11,7 @@ const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, vlm: { type: 'string' } }, 2);
   // A Skywork UniPic2-Metaquery folder (conditioner/ beside the Kontext parts): its VLM side.
-  if (existsSync(join(positionals[0], 'conditioner', 'config.json'))) {
+  if ((await detectMetaquery(positionals[0])) !== undefined) {
     for (const flag of ['resolutions', 'name', 'fused-sampler'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a UniPic2-Metaquery folder`);
     return convertMetaqueryCommand(positionals[0], positionals[1], values.vlm, values.dtype);
   }

@@ -6,7 +6,7 @@ import { CheckedGraphs } from '../../../src/core/model/graphs.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
 import type { BackendSession } from '../../../src/spec/backend.js';
 import type { GraphName } from '../../../src/spec/manifest.js';
-import { convertMetaquery, METAQUERY_CONFIG_FILE } from '../../../src/families/unipic2-metaquery/convert/convert-metaquery.js';
+import { convertMetaquery, detectMetaquery, METAQUERY_CONFIG_FILE } from '../../../src/families/unipic2-metaquery/convert/convert-metaquery.js';
 import type { MqGraphName, MqGraphs } from '../../../src/families/unipic2-metaquery/runtime/mq-graphs.js';
 import { encodeConditioning } from '../../../src/families/unipic2-metaquery/runtime/query-conditioning.js';
 import { generatePrompt } from '../../../src/families/unipic2-metaquery/text/chat-templates.js';
@@ -24,6 +24,11 @@ describe('unipic2-metaquery converter on the oracle checkpoint', () => {
     await convertMetaquery(checkpoint, out, { llmDtype: 'fp32' });
   });
   afterAll(() => rmSync(checkpoint, { recursive: true, force: true }));
+
+  it('detects the Skywork folder by its conditioner config', async () => {
+    expect(await detectMetaquery(checkpoint)).toBe('certain');
+    expect(await detectMetaquery(join(checkpoint, 'Qwen2.5-VL-7B-Instruct'))).toBeUndefined();
+  });
 
   it('writes the five graphs, the meta-queries and metaquery.json', () => {
     const described = JSON.parse(readFileSync(join(out, METAQUERY_CONFIG_FILE), 'utf8'));

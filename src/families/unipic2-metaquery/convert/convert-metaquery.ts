@@ -146,3 +146,19 @@ async function readProcessor(folder: string): Promise<{ minPixels: number; maxPi
   const max = typeof raw.max_pixels === 'number' ? raw.max_pixels : 12845056;
   return { minPixels: min, maxPixels: max };
 }
+
+/**
+ * Whether `path` is a Skywork Metaquery folder (for converter detection): `certain` when its
+ * `conditioner/config.json` names StableDiffusion3Conditioner, `possible` when a conditioner folder
+ * with a config exists, otherwise not this family's.
+ */
+export async function detectMetaquery(path: string): Promise<'certain' | 'possible' | undefined> {
+  const config = join(path, 'conditioner', 'config.json');
+  if (!existsSync(config)) return undefined;
+  try {
+    const raw = JSON.parse(await readFile(config, 'utf8')) as { _class_name?: unknown };
+    return raw._class_name === 'StableDiffusion3Conditioner' ? 'certain' : 'possible';
+  } catch {
+    return 'possible';
+  }
+}
