@@ -38,4 +38,20 @@ describe('Qwen2-VL image processor (fast, torchvision resize) against the oracle
       expect(Array.from(patches.data.subarray(0, head.length))).toEqual(Array.from(head));
     });
   }
+
+  for (const name of ['upscale', 'maxpx']) {
+    it(`${name}: smart_resize branch and resize bytes equal the processor's`, () => {
+      const { box, min_pixels, max_pixels } = mqNotes[`processor.${name}`] as { box: number[]; min_pixels: number; max_pixels: number };
+      const [left, top, right, bottom] = box;
+      const width = right - left;
+      const height = bottom - top;
+      const data = new Uint8Array(width * height * 3);
+      for (let y = 0; y < height; y++) data.set(image.data.subarray(((top + y) * image.width + left) * 3, ((top + y) * image.width + right) * 3), y * width * 3);
+      const size = smartResize(height, width, 28, min_pixels, max_pixels);
+      const [, gh, gw] = mqInt(`processor.${name}.grid_thw`);
+      expect(size).toEqual({ height: gh * 14, width: gw * 14 });
+      const resized = torchBicubicResize({ width, height, data }, size.width, size.height);
+      expect(Array.from(resized.data)).toEqual(Array.from(mqBytes(`processor.${name}.resized`)));
+    });
+  }
 });

@@ -376,6 +376,30 @@ def main() -> None:
     put("edit.prompt_embeds", prompt_embeds)
     put("edit.pooled_prompt_embeds", pooled)
 
+    # --- Processor edge cases: the min_pixels (upscale) and max_pixels (downscale) branches, odd crops. ---
+    cases = {
+        "upscale": ((0, 0, 90, 61), 56 * 56 * 4, 12845056),  # 90×61 crop, min 50176 px → upscaled
+        "maxpx": ((3, 5, 317, 250), 3136, 28 * 28 * 30),  # 314×245 crop, max 23520 px → downscaled
+    }
+    for name, (box, lo, hi) in cases.items():
+        crop = image.crop(box)
+        out = processor.image_processor(images=[crop], min_pixels=lo, max_pixels=hi, return_tensors="pt")
+        grid = out.image_grid_thw
+        gh, gw = int(grid[0, 1]), int(grid[0, 2])
+        from torchvision.transforms.v2 import functional as TF2
+        from torchvision.transforms import InterpolationMode as IM
+
+        chw = torch.from_numpy(np.array(crop)).permute(2, 0, 1)[None].contiguous()
+        resized = TF2.resize(chw, [gh * 14, gw * 14], interpolation=IM.BICUBIC, antialias=True)
+        mean = torch.tensor(ip.image_mean) * (1.0 / ip.rescale_factor)
+        std = torch.tensor(ip.image_std) * (1.0 / ip.rescale_factor)
+        norm = (resized.float() - mean[None, :, None, None]) / std[None, :, None, None]
+        mine = norm[:, None].repeat(1, 2, 1, 1, 1).view(1, 2, 3, gh // 2, 2, 14, gw // 2, 2, 14).permute(0, 3, 6, 4, 7, 2, 1, 5, 8).reshape(gh * gw, 1176)
+        assert torch.equal(mine, out.pixel_values)
+        goldens[f"processor.{name}.resized"] = resized[0].permute(1, 2, 0).contiguous()
+        put(f"processor.{name}.grid_thw", grid)
+        notes[f"processor.{name}"] = {"box": list(box), "min_pixels": lo, "max_pixels": hi}
+
     # --- Conditioner on a fixed random input (component test). ---
     g = torch.Generator().manual_seed(7)
     x = torch.randn(2, nq, COND_CONFIG["llm_hidden_size"], generator=g)
