@@ -13,6 +13,7 @@ import type { RunController } from '../run/run.js';
 import { float32, int64, takeFloat32 } from '../tensor.js';
 import { understandingPrompt } from '../text/prompts.js';
 import { TokenSelector } from '../text/sampling.js';
+import { resolveTextSampling } from '../text/sampling-options.js';
 import { TextStream } from '../text/text-stream.js';
 import type { FinishReason, TextRunEvent, UnderstandResult } from './events.js';
 import { imageKey, type ImagePrefix } from './image-prefix.js';
@@ -92,14 +93,15 @@ export async function understandImage(
   const prefillMs = Date.now() - started;
   let hiddenTaken = false;
 
-  const seed = options.doSample && !options.random ? (options.seed ?? randomSeed()) : undefined;
+  const sampling = resolveTextSampling(options, assets.manifest.generation);
+  const seed = sampling.doSample && !options.random ? (options.seed ?? randomSeed()) : undefined;
   const tokens: number[] = [];
   let finishReason: FinishReason = 'length';
   let firstTokenAt = 0;
   let stream: TextStream;
   try {
     const random = options.random ?? new SeededRandom(seed as number);
-    const selector = new TokenSelector(options, options.doSample ? () => random.uniform() : undefined);
+    const selector = new TokenSelector(sampling, sampling.doSample ? () => random.uniform() : undefined);
     stream = new TextStream(tokenizer, { stopStrings: options.stop });
     const ends = new Set([tokenizer.specialIds.imEnd, tokenizer.specialIds.endOfText]);
     for (;;) {
