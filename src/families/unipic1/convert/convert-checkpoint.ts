@@ -89,12 +89,7 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
   checkOptions(dtypes, options.resolutions);
   const checkpoint = await UniPicCheckpoint.open(checkpointDir);
   try {
-    const shapes = new Map([...checkpoint.tensors].map(([name, tensor]) => [name, tensor.shape] as const));
-    const resolved = await resolveConfiguration(
-      checkpointDir,
-      { shapes, llmConfig: checkpoint.llmConfig, structure: options.structure, isFolder: (await stat(checkpointDir)).isDirectory() },
-      warnings,
-    );
+    const { resolved, keys } = await checkCheckpoint(checkpoint, checkpointDir, options.structure, warnings);
     const { structure } = resolved;
     const config = toModelConfig(structure);
     const sizes = options.resolutions ?? structure.resolutions;
@@ -103,9 +98,6 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       const message = `resolution ${badSize} is not a multiple of the VAE stride ${config.mar.vaeStride}`;
       throw options.resolutions ? new InvalidOptionsError(message, { details: { issues: [{ path: 'resolutions', message }] } }) : new InvalidModelError(message);
     }
-    const keys = accountKeys(structure, shapes);
-    refuseUnusable(keys, (key) => checkpoint.tensors.get(key)!.dtype);
-    if (structure.llm.tie_word_embeddings) await refuseUntiedHead(checkpoint);
 
     // Only required keys: an ignored (tied, equal) `llm.lm_head.weight` stays invisible.
     const weights = await CheckpointWeights.open(checkpoint, keys.required);
@@ -153,6 +145,46 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
   } finally {
     await checkpoint.close();
   }
+}
+
+/** What a conversion would take from a checkpoint, without writing anything (docs/converter.md#variants). */
+export interface CheckpointInspection {
+  readonly structure: Structure;
+  /** Where each structure number came from. */
+  readonly fields: readonly StructureField[];
+  /** Every field of every config file read: used, or ignored with the reason. */
+  readonly config: ConfigAccount;
+  readonly keys: KeyAccount;
+  readonly generation: NonNullable<Manifest['generation']>;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Every check `convertCheckpoint` makes before it writes: the structure (inferred, or refused),
+ * the config files' fields, the key accounting, the head tie. Throws what the conversion would.
+ */
+export async function inspectCheckpoint(checkpointDir: string, options: Pick<ConvertOptions, 'structure'> = {}): Promise<CheckpointInspection> {
+  const warnings: string[] = [];
+  const checkpoint = await UniPicCheckpoint.open(checkpointDir);
+  try {
+    const { resolved, keys } = await checkCheckpoint(checkpoint, checkpointDir, options.structure, warnings);
+    return { structure: resolved.structure, fields: resolved.fields, config: resolved.config, keys, generation: resolved.generation, warnings };
+  } finally {
+    await checkpoint.close();
+  }
+}
+
+async function checkCheckpoint(checkpoint: UniPicCheckpoint, checkpointDir: string, structure: Structure | undefined, warnings: string[]) {
+  const shapes = new Map([...checkpoint.tensors].map(([name, tensor]) => [name, tensor.shape] as const));
+  const resolved = await resolveConfiguration(
+    checkpointDir,
+    { shapes, llmConfig: checkpoint.llmConfig, structure, isFolder: (await stat(checkpointDir)).isDirectory() },
+    warnings,
+  );
+  const keys = accountKeys(resolved.structure, shapes);
+  refuseUnusable(keys, (key) => checkpoint.tensors.get(key)!.dtype);
+  if (resolved.structure.llm.tie_word_embeddings) await refuseUntiedHead(checkpoint);
+  return { resolved, keys };
 }
 
 /**

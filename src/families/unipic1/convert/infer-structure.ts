@@ -28,7 +28,7 @@ export interface StructureInputs {
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 type Section = 'llm' | 'mar' | 'diffloss' | 'vae';
-type Candidate = { source: StructureSource; value: unknown };
+type Candidate = { source: StructureSource; value: unknown; evidence?: string };
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -62,9 +62,9 @@ export function inferStructure(inputs: StructureInputs): { structure: Structure;
   const result: Record<Section, Record<string, unknown>> = { llm: {}, mar: {}, diffloss: {}, vae: {} };
   const side = (section: Section, field: string) => (inputs.side?.[section] as Record<string, unknown> | undefined)?.[field];
 
-  const resolve = (section: Section, field: string, fromShapes: unknown, fallback?: { value: unknown; why: string }): unknown => {
+  const resolve = (section: Section, field: string, fromShapes: unknown, fallback?: { value: unknown; why: string }, evidence?: string): unknown => {
     const candidates: Candidate[] = [];
-    if (fromShapes !== undefined) candidates.push({ source: 'shapes', value: fromShapes });
+    if (fromShapes !== undefined) candidates.push({ source: 'shapes', value: fromShapes, evidence });
     if (section === 'llm' && inputs.qwen?.[field as keyof Structure['llm']] !== undefined) {
       candidates.push({ source: 'qwen-config', value: inputs.qwen[field as keyof Structure['llm']] });
     }
@@ -177,7 +177,7 @@ export function inferStructure(inputs: StructureInputs): { structure: Structure;
   const headDim = hidden && heads ? hidden / heads : undefined;
   const kvFromShapes = kvRows !== undefined && headDim && Number.isInteger(kvRows / headDim) ? kvRows / headDim : undefined;
   if (kvRows !== undefined && headDim && kvFromShapes === undefined) conflicts.push(`llm: k_proj has ${kvRows} rows, not a multiple of the head width ${headDim}`);
-  resolve('llm', 'num_key_value_heads', kvFromShapes, llmDefault('num_key_value_heads'));
+  resolve('llm', 'num_key_value_heads', kvFromShapes, llmDefault('num_key_value_heads'), `llm.model.layers.0.self_attn.k_proj.weight: [${shape('llm.model.layers.0.self_attn.k_proj.weight')?.join(', ')}]`);
   for (const field of ['rope_theta', 'rms_norm_eps', 'max_position_embeddings', 'tie_word_embeddings'] as const) {
     resolve('llm', field, undefined, llmDefault(field));
   }
@@ -204,7 +204,7 @@ export function inferStructure(inputs: StructureInputs): { structure: Structure;
 
 function describe(candidate: Candidate): string {
   const where = { shapes: 'the tensor shapes say', 'qwen-config': 'the Qwen config.json says', 'side-config': 'unipic-config.json says', 'unipic-1.5b': 'UniPic-1.5B has' }[candidate.source];
-  return `${where} ${JSON.stringify(candidate.value)}`;
+  return `${where} ${JSON.stringify(candidate.value)}${candidate.evidence ? ` (${candidate.evidence})` : ''}`;
 }
 
 /** Head counts must split their widths. */

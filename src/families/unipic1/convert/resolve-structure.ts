@@ -49,7 +49,7 @@ export async function resolveConfiguration(
     const read = readQwenConfig(inputs.llmConfig, qwenFile);
     qwen = read.llm;
     accounts.push(read.account);
-  } else {
+  } else if (!inputs.structure) {
     warnings.push('no Qwen config.json found: assuming the Qwen2.5-1.5B dimensions');
   }
 
