@@ -47,7 +47,7 @@ describe('accountKeys', () => {
       'mar.class_emb.weight': 'ImageNet class embedding',
       'siglip2.vision_model.encoder.layers.0.mlp.fc1.weight': 'SigLIP2 tower',
       'siglip2_proj.0.weight': 'SigLIP2 projector',
-      'llm.lm_head.weight': 'tied',
+      'llm.lm_head.weight': 'tie_word_embeddings is true',
       'llm.model.rotary_emb.inv_freq': 'RoPE buffers',
       'mar.diffloss.betas': 'schedule buffers',
       // Outside every module UniPic-1 has: the official strict=False loader drops it as well.
