@@ -1,8 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { processLogits } from '../../src/core/text/sampling.js';
 import { resolveTextSampling } from '../../src/core/text/sampling-options.js';
 import { UniPic } from '../../src/index.node.js';
+import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
+import { makeTinyCheckpoint, tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { goldenFloat32, goldenInt64, goldenUint8, referenceIndex, relativeError, variantModelDir } from '../support/reference.js';
 import { recordingBackend } from './recording-backend.js';
 import { checkFinal, checkIterations, checkPrefix, floats, replay, TOLERANCE } from './run-checks.js';
@@ -130,5 +135,27 @@ describe('a UniPic-1 variant converted from its folder alone', () => {
       expect(relativeError(floats(decoder.feeds.decoder_pos), goldenFloat32('variant.tables.128.decoder_pos'))).toBeLessThanOrEqual(1e-6);
       expect(relativeError(floats(decoder.feeds.diffusion_pos), goldenFloat32('variant.tables.128.diffusion_pos'))).toBeLessThanOrEqual(1e-6);
     });
+  }, 120_000);
+});
+
+describe('issue #13 as reported: the repository\'s tiny config with a narrower MAR decoder', () => {
+  it('converts and runs generate, edit and understand (the tables were read at the encoder width before)', async () => {
+    const base = tinyStructure();
+    const structure = { ...base, mar: { ...base.mar, decoder_embed_dim: 16, decoder_num_heads: 2 }, diffloss: { ...base.diffloss, z_channels: 16 }, resolutions: [64] };
+    const dir = await mkdtemp(join(tmpdir(), 'unipic-narrow-'));
+    try {
+      await makeTinyCheckpoint(join(dir, 'checkpoint'), { structure });
+      await convertCheckpoint(join(dir, 'checkpoint'), join(dir, 'model'));
+      await withModel(join(dir, 'model'), async (model, calls) => {
+        const generated = await model.generate({ prompt: 'a fox', size: 64, steps: 1, guidance: 1, seed: 1 }).result;
+        expect(generated.images[0].width).toBe(64);
+        expect(calls.find((c) => c.graph === 'mar_decoder')!.feeds.decoder_pos.dims).toEqual([1, 64 + 16, 16]);
+        const image = { data: new Uint8Array(64 * 64 * 3).fill(90), width: 64, height: 64, channels: 3 as const };
+        expect((await model.edit({ image, prompt: 'make it red', size: 64, steps: 1, guidance: 1, seed: 2 }).result).images).toHaveLength(1);
+        expect((await model.understand({ image, size: 64, maxTokens: 2 }).result).usage.completionTokens).toBeGreaterThan(0);
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
