@@ -1,3 +1,6 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { UniPic } from '../../src/index.node.js';
@@ -125,6 +128,34 @@ describe('understand() reproduces the PyTorch oracle', () => {
     } finally {
       await model.dispose();
       await backend.dispose();
+    }
+  }, 120_000);
+});
+
+describe('a model folder converted before generation defaults were stored', () => {
+  it('understands with the SDK defaults (penalty 1.1), reproducing understand_64 greedy_rp', async () => {
+    const run = 'understand_64';
+    const dir = await mkdtemp(join(tmpdir(), 'unipic-old-manifest-'));
+    try {
+      await cp(modelDir, dir, { recursive: true });
+      const manifest = JSON.parse(await readFile(join(dir, 'unipic.json'), 'utf8')) as Record<string, unknown>;
+      expect(manifest.generation).toEqual({ repetitionPenalty: 1.1, temperature: 0.7, topK: 20, topP: 0.8 });
+      delete manifest.generation;
+      await writeFile(join(dir, 'unipic.json'), JSON.stringify(manifest));
+      const backend = new NodeOrtBackend();
+      const model = await UniPic.load(dir, { backend, device: 'cpu', dtype: 'fp32' });
+      try {
+        expect(model.manifest.generation).toBeUndefined();
+        const result = await model.understand({ image: { data: goldenUint8(`${run}.source.image`), width: 64, height: 64, channels: 3 }, size: 64, maxTokens: 8 }).result;
+        const expected = goldenInt64(`${run}.greedy_rp.token_ids`);
+        expect(result.tokens).toEqual(expected.slice(0, result.tokens.length));
+        expect(result.tokens.length === expected.length || result.finishReason === 'stop').toBe(true);
+      } finally {
+        await model.dispose();
+        await backend.dispose();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });
