@@ -8,7 +8,9 @@ import { readGenerationConfig } from '../../src/families/unipic1/convert/generat
 import { readQwenConfig } from '../../src/families/unipic1/convert/qwen-config.js';
 import { openCheckpoint } from '../../src/families/unipic1/convert/open-checkpoint.js';
 import { makeTinyCheckpoint, tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
-import type { Structure } from '../../src/families/unipic1/convert/structure.js';
+import { UNIPIC_1_5B, type Structure } from '../../src/families/unipic1/convert/structure.js';
+import { inferStructure } from '../../src/families/unipic1/convert/infer-structure.js';
+import { requiredTensors } from '../../src/families/unipic1/convert/key-map.js';
 import { openTorchCheckpoint } from '../../src/convert/readers/torch-checkpoint-reader.js';
 import { writeTorchCheckpoint, type TorchTensorInput } from '../../src/convert/writers/torch-checkpoint-writer.js';
 import { resolveTextSampling, DEFAULT_TEXT_SAMPLING } from '../../src/core/text/sampling-options.js';
@@ -101,6 +103,21 @@ describe('every key and every config field of each checkpoint is used, ignored w
 });
 
 describe('structure inference', () => {
+  it('UniPic-1.5B\'s shapes and Qwen config give UniPic-1.5B, with its head counts and GroupNorm groups', () => {
+    const shapes = new Map<string, readonly number[]>(requiredTensors(UNIPIC_1_5B));
+    shapes.set('mar.class_emb.weight', [1000, 1280]);
+    const { llm } = UNIPIC_1_5B;
+    const qwen = { ...llm };
+    expect(inferStructure({ shapes, qwen, sideConfigPath: 'x/unipic-config.json' }).structure).toEqual(UNIPIC_1_5B);
+    // Without any Qwen config too (the LLM has Qwen2.5-1.5B's shapes).
+    const { structure, fields } = inferStructure({ shapes, sideConfigPath: 'x/unipic-config.json' });
+    expect({ ...structure, llm: { ...structure.llm, bos_token_id: llm.bos_token_id, eos_token_id: llm.eos_token_id } }).toEqual(UNIPIC_1_5B);
+    expect(fields.find((f) => f.field === 'mar.encoder_num_heads')).toMatchObject({ source: 'unipic-1.5b', why: expect.stringMatching(/UniPic-1\.5B's shapes/) });
+    // One block more and the encoder's head count is no longer assumed.
+    shapes.set('mar.encoder_blocks.20.norm1.weight', [1280]);
+    expect(() => inferStructure({ shapes, qwen, sideConfigPath: 'x/unipic-config.json' })).toThrow(StructureNeededError);
+  });
+
   it('recovers the oracle variant exactly from its shapes, Qwen config and three side-config numbers', async () => {
     const inspection = await inspectCheckpoint(join(REFERENCE_ROOT, 'checkpoint-variant'));
     expect(withoutMeta(inspection.structure as unknown as Record<string, unknown>)).toEqual(withoutMeta(await readJson(VARIANT_CONFIG)));

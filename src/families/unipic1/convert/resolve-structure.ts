@@ -72,6 +72,9 @@ export async function resolveConfiguration(
       ],
     });
   }
+  if (inputs.structure && inputs.isFolder && existsSync(sidePath)) {
+    accounts.push({ used: [], ignored: [{ file: STRUCTURE_FILE, field: '*', why: 'ConvertOptions.structure was given and takes its place (it is checked against the shapes the same way)' }] });
+  }
   const { structure, fields } = inferStructure({ shapes: inputs.shapes, qwen, side, sideConfigPath: sidePath });
 
   let generation: GenerationDefaults;
