@@ -50,6 +50,7 @@ describe('accountKeys', () => {
       'llm.lm_head.weight': 'tie_word_embeddings is true',
       'llm.model.rotary_emb.inv_freq': 'RoPE buffers',
       'mar.diffloss.betas': 'schedule buffers',
+      'vae.loss.discriminator.main.0.weight': 'training loss',
       // Outside every module UniPic-1 has: the official strict=False loader drops it as well.
       optimizer_state: 'matches no module of the UniPic-1 model',
     };

@@ -15,6 +15,9 @@ export const IGNORED_KEY_PATTERNS: ReadonlyArray<{ pattern: RegExp; why: string 
   { pattern: /^llm\.lm_head\.weight$/, why: 'tie_word_embeddings is true: the head is llm.model.embed_tokens.weight (checked equal)' },
   { pattern: /^llm\.model\.rotary_emb\./, why: 'RoPE buffers are recomputed from rope_theta' },
   { pattern: /^mar\.diffloss\.(?!net\.)/, why: 'diffusion schedule buffers are recomputed from the config' },
+  // LDM training checkpoints keep the LPIPS/discriminator loss beside the autoencoder; MAR's
+  // AutoencoderKL has no such module and loads kl16.ckpt with strict=False, dropping them.
+  { pattern: /^vae\.loss\./, why: 'autoencoder training loss (LPIPS, discriminator): not part of the AutoencoderKL the official code builds' },
 ];
 
 /** Prefixes of the modules the graphs are built from: an unknown key under one is refused. */
