@@ -207,7 +207,7 @@ function describe(candidate: Candidate): string {
   return `${where} ${JSON.stringify(candidate.value)}${candidate.evidence ? ` (${candidate.evidence})` : ''}`;
 }
 
-/** Head counts must split their widths. */
+/** Head counts must split their widths, and the parts must fit together. */
 function checkDivisible(s: Structure): void {
   const problems = [
     [s.llm.hidden_size, s.llm.num_attention_heads, 'llm.num_attention_heads'],
@@ -218,6 +218,16 @@ function checkDivisible(s: Structure): void {
   ].filter(([width, parts]) => (width as number) % (parts as number) !== 0);
   if (problems.length) {
     throw new InvalidModelError(`head or group counts do not divide their widths: ${problems.map(([w, p, f]) => `${f} = ${p} for ${w}`).join('; ')}`);
+  }
+  // The official classes tie these together (MAR builds DiffLoss with z_channels = decoder width,
+  // token width = VAE latent channels × patch²); weights that break a tie come from other code.
+  const ties = [
+    [s.diffloss.z_channels, s.mar.decoder_embed_dim, 'diffloss.z_channels', 'mar.decoder_embed_dim'],
+    [s.diffloss.target_channels, s.mar.token_embed_dim, 'diffloss.target_channels', 'mar.token_embed_dim'],
+    [s.mar.token_embed_dim, s.vae.embed_dim, 'mar.token_embed_dim', 'vae.embed_dim'],
+  ].filter(([a, b]) => a !== b);
+  if (ties.length) {
+    throw new InvalidModelError(`the checkpoint's parts do not fit together: ${ties.map(([a, b, fa, fb]) => `${fa} ${a} ≠ ${fb} ${b}`).join('; ')}`);
   }
 }
 
