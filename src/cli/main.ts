@@ -12,7 +12,8 @@ const HELP = `unipic — Skywork UniPic on ONNX Runtime
   unipic make-tiny <dir> [--seed N] [--family unipic1|unipic2-metaquery]
                                                        random tiny checkpoint, official layout
   unipic convert <checkpoint-dir> <out-dir> [--dtype fp32,q4] [--resolutions 512,1024] [--name N]
-                  [--fused-sampler] [--vlm <Qwen2.5-VL-7B-Instruct dir>  (UniPic2-Metaquery)]
+                  [--fused-sampler] [--report report.json]
+                  [--vlm <Qwen2.5-VL-7B-Instruct dir>  (UniPic2-Metaquery)]
   unipic info <model>
   unipic generate --model <m> --prompt "..." --out out.png [--size --steps --guidance
                   --guidance-schedule --temperature --diffusion-steps --num-images --seed

@@ -3,16 +3,17 @@ import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
 import { convertMetaquery, detectMetaquery } from '../../families/unipic2-metaquery/convert/convert-metaquery.js';
 import { makeTinyMetaquery } from '../../families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
+import { writeFile } from 'node:fs/promises';
 import { numberOption, parse, UsageError } from '../arguments.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
 
 const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, vlm: { type: 'string' } }, 2);
+  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, report: { type: 'string' }, vlm: { type: 'string' } }, 2);
   // A Skywork UniPic2-Metaquery folder (conditioner/ beside the Kontext parts): its VLM side.
   if ((await detectMetaquery(positionals[0])) !== undefined) {
-    for (const flag of ['resolutions', 'name', 'fused-sampler'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a UniPic2-Metaquery folder`);
+    for (const flag of ['resolutions', 'name', 'fused-sampler', 'report'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a UniPic2-Metaquery folder`);
     return convertMetaqueryCommand(positionals[0], positionals[1], values.vlm, values.dtype);
   }
   if (values.vlm) throw new UsageError('--vlm applies to UniPic2-Metaquery folders (with a conditioner/ folder) only');
@@ -44,8 +45,14 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       process.stdout.write(`${graph.padEnd(16)} ${dtype.padEnd(7)} ${formatBytes(bytes)}\n`);
     }
   }
+  if (values.report) {
+    // The conversion report: every key and config field with what was done with it and why.
+    const { keys, structure, config, warnings } = summary;
+    await writeFile(values.report, `${JSON.stringify({ keys: { ignored: keys.ignored, required: keys.required.length }, structure, config, warnings }, null, 2)}\n`);
+  }
   const total = summary.manifest.files.reduce((sum, f) => sum + f.size, 0);
-  process.stdout.write(`${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${summary.keys.ignored.length} checkpoint keys knowingly ignored\n`);
+  const ignored = `${summary.keys.ignored.length} checkpoint keys and ${summary.config.ignored.length} config fields knowingly ignored`;
+  process.stdout.write(`${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${ignored}${values.report ? ` (reasons in ${values.report})` : ''}\n`);
 }
 
 export async function makeTinyCommand(args: string[]): Promise<void> {
