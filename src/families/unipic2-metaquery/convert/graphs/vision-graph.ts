@@ -21,8 +21,9 @@ export interface VisionGraphOptions {
  * level); `rotary_angles [N, D/2]` (2-D angles in patch order); `window_slots [W·S]`,
  * `window_key_valid [W, S]`, `window_unslots [N]` (windowed blocks run as a batch of W windows of S =
  * (window/patch)² slots, padding keys masked — memory O(N·S) instead of O(N²)); full-attention blocks
- * attend over the whole image; `merged_order [N/4]` (the inverse merge-unit permutation). Output `image_embeds [N/4, out]` in the
- * image's row-major merge-unit order, ready to scatter into `<|image_pad|>` slots.
+ * attend over the whole image; `merged_order [N/4]` (the inverse merge-unit permutation). Output
+ * `image_embeds [N/4, out]` in the image's row-major merge-unit order, ready to scatter into the
+ * `<|image_pad|>` slots.
  */
 export function buildVisionGraph(ctx: GraphContext, config: VisionConfig, options: VisionGraphOptions = {}): void {
   const { builder } = ctx;
