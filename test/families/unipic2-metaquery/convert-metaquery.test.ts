@@ -59,6 +59,25 @@ describe('unipic2-metaquery converter on the oracle checkpoint', () => {
     expect(error).toBeLessThan(0.3);
   });
 
+  it('accounts for every config field: used, ignored with a reason, or refused', async () => {
+    const described = JSON.parse(readFileSync(join(out, METAQUERY_CONFIG_FILE), 'utf8'));
+    expect(described.eosIds).toEqual([151645, 151643]);
+    const ignored = described.configAccount.ignored as { file: string; field: string; why: string }[];
+    expect(ignored.find((f) => f.field === '_attn_implementation')?.why).toMatch(/kernel/);
+    expect(ignored.find((f) => f.field === 'video_token_id')?.why).toMatch(/video/);
+    const broken = fixtureCheckpoint();
+    try {
+      const path = join(broken, 'Qwen2.5-VL-7B-Instruct', 'config.json');
+      const config = JSON.parse(readFileSync(path, 'utf8'));
+      writeFileSync(path, JSON.stringify({ ...config, vision_config: { ...config.vision_config, in_chans: 4 } }));
+      await expect(convertMetaquery(broken, join(broken, 'out'))).rejects.toThrow(/in_chans/);
+      writeFileSync(path, JSON.stringify({ ...config, mystery_switch: true }));
+      await expect(convertMetaquery(broken, join(broken, 'out'))).rejects.toThrow(/mystery_switch/);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a checkpoint with a key its config does not explain', async () => {
     const broken = fixtureCheckpoint();
     try {

@@ -12,8 +12,9 @@ import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
 import { writeTokenizerFiles } from '../../../convert/tokenizer/tokenizer-files.js';
 import type { MqGraphName, MqRuntimeConfig } from '../runtime/mq-graphs.js';
-import { QWEN2_VL_PATCHES } from '../vision/pixel-patches.js';
 import { parseConditionerConfig } from './conditioner-config.js';
+import { accountConditionerConfig, accountGenerationConfig, accountPreprocessorConfig, accountVlmConfig } from './config-rules.js';
+import { mergeAccounts, type ConfigAccount } from '../../../convert/config-account.js';
 import { buildConditionerGraph } from './graphs/conditioner-graph.js';
 import { buildVisionGraph, withFlatPatchEmbed } from './graphs/vision-graph.js';
 import { planMetaqueryKeys } from './key-plan.js';
@@ -39,6 +40,10 @@ export interface MetaqueryConversion {
   readonly graphs: Record<MqGraphName, { file: string; dtype: GraphDtype; externalData: string[] }>;
   /** Skywork sub-folders this converter leaves to others (the Kontext transformer, VAE, scheduler). */
   readonly notConverted: readonly string[];
+  /** What was done with every field of every config file read. */
+  readonly configAccount: ConfigAccount;
+  /** End-of-text ids for understanding (generation_config.json, else Qwen2.5-VL's). */
+  readonly eosIds: readonly number[];
 }
 
 /**
@@ -59,12 +64,18 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
   for (const [what, folder] of [['Qwen2.5-VL (--vlm)', vlmFolder], ['conditioner', condFolder]]) {
     if (!existsSync(join(folder, 'config.json'))) throw new InvalidModelError(`the ${what} folder ${folder} has no config.json`);
   }
-  const vlm = parseVlmConfig(await readJson(join(vlmFolder, 'config.json')));
-  const conditioner = parseConditionerConfig(await readJson(join(condFolder, 'config.json')));
+  const vlmRaw = await readJson(join(vlmFolder, 'config.json'));
+  const condRaw = await readJson(join(condFolder, 'config.json'));
+  const accounts = [accountVlmConfig(vlmRaw), accountConditionerConfig(condRaw)];
+  const vlm = parseVlmConfig(vlmRaw);
+  const conditioner = parseConditionerConfig(condRaw);
   if (conditioner.llmHiddenSize !== vlm.llm.hiddenSize) throw new InvalidModelError(`conditioner llm_hidden_size ${conditioner.llmHiddenSize} ≠ Qwen2.5-VL hidden size ${vlm.llm.hiddenSize}`);
   if (vlm.vision.outHiddenSize !== vlm.llm.hiddenSize) throw new InvalidModelError('vision out_hidden_size must equal the language model hidden size');
-  const processor = await readProcessor(vlmFolder);
+  const processor = await readProcessor(vlmFolder, accounts);
   const generation = existsSync(join(vlmFolder, 'generation_config.json')) ? await readJson(join(vlmFolder, 'generation_config.json')) : {};
+  accounts.push(accountGenerationConfig(generation));
+  const configAccount = mergeAccounts(...accounts);
+  const eosIds = eosList(generation.eos_token_id);
 
   await mkdir(outDir, { recursive: true });
   const vlmWeights = await openFolderWeights(vlmFolder);
@@ -107,13 +118,15 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
       conditioner,
       processor,
       generation,
+      eosIds,
       graphs,
       tables: { metaQueries: 'meta_queries.safetensors' },
       tokenizer,
       notConverted,
+      configAccount,
     };
     await writeFile(join(outDir, METAQUERY_CONFIG_FILE), `${JSON.stringify(description, null, 2)}\n`);
-    return { config, graphs, notConverted };
+    return { config, graphs, notConverted, configAccount, eosIds };
   } finally {
     await vlmWeights.close();
     await condWeights.close();
@@ -129,22 +142,28 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
 }
 
 /**
- * preprocessor_config.json: min/max pixels are used; the patch geometry and statistics must be the
- * Qwen2-VL ones the runtime's processor implements (anything else is refused, not silently ignored).
+ * preprocessor_config.json: the pixel budget (`min_pixels`/`max_pixels`, or newer `size`
+ * {shortest_edge, longest_edge}) is used; every other field must be what unipic's processor does
+ * (config-rules.ts). Absent: the Qwen2-VL defaults.
  */
-async function readProcessor(folder: string): Promise<{ minPixels: number; maxPixels: number }> {
+async function readProcessor(folder: string, accounts: ConfigAccount[]): Promise<{ minPixels: number; maxPixels: number }> {
   const path = join(folder, 'preprocessor_config.json');
   if (!existsSync(path)) return { minPixels: 3136, maxPixels: 12845056 };
   const raw = await readJson(path);
-  const same = (a: unknown, b: readonly number[]) => Array.isArray(a) && a.length === b.length && a.every((v, i) => v === b[i]);
-  if (raw.image_mean !== undefined && !same(raw.image_mean, QWEN2_VL_PATCHES.mean)) throw new InvalidModelError('preprocessor_config.json image_mean differs from Qwen2-VL’s');
-  if (raw.image_std !== undefined && !same(raw.image_std, QWEN2_VL_PATCHES.std)) throw new InvalidModelError('preprocessor_config.json image_std differs from Qwen2-VL’s');
-  for (const [key, value] of [['patch_size', 14], ['temporal_patch_size', 2], ['merge_size', 2]] as const) {
-    if (raw[key] !== undefined && raw[key] !== value) throw new InvalidModelError(`preprocessor_config.json ${key} ${String(raw[key])} is not ${value}`);
-  }
-  const min = typeof raw.min_pixels === 'number' ? raw.min_pixels : 3136;
-  const max = typeof raw.max_pixels === 'number' ? raw.max_pixels : 12845056;
-  return { minPixels: min, maxPixels: max };
+  accounts.push(accountPreprocessorConfig(raw));
+  const size = (raw.size ?? {}) as { shortest_edge?: unknown; longest_edge?: unknown };
+  const pick = (value: unknown, fallback: unknown, otherwise: number): number => (typeof value === 'number' ? value : typeof fallback === 'number' ? fallback : otherwise);
+  const minPixels = pick(raw.min_pixels, size.shortest_edge, 3136);
+  const maxPixels = pick(raw.max_pixels, size.longest_edge, 12845056);
+  if (!(minPixels > 0 && minPixels <= maxPixels)) throw new InvalidModelError(`preprocessor_config.json: min_pixels ${minPixels} / max_pixels ${maxPixels} are not a valid budget`);
+  return { minPixels, maxPixels };
+}
+
+function eosList(value: unknown): number[] {
+  if (typeof value === 'number') return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[];
+  if (value === undefined) return [151645, 151643];
+  throw new InvalidModelError(`generation_config.json eos_token_id ${JSON.stringify(value)} is not an id or a list of ids`);
 }
 
 /**
