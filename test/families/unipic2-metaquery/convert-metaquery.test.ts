@@ -12,7 +12,8 @@ import { encodeConditioning } from '../../../src/families/unipic2-metaquery/runt
 import { generatePrompt } from '../../../src/families/unipic2-metaquery/text/chat-templates.js';
 import { qwenTokenizer } from '../../core/text/qwen-tokenizer.js';
 import { fixtureCheckpoint } from './graph-harness.js';
-import { mqFloat, scaledError } from './goldens.js';
+import { MQ_FIXTURES, mqFloat, mqInt, scaledError } from './goldens.js';
+import { openMetaqueryFolder } from '../../../src/families/unipic2-metaquery/convert/open-metaquery-folder.js';
 import { runtimeConfig } from './mq-runtime-harness.js';
 
 describe('unipic2-metaquery converter on the oracle checkpoint', () => {
@@ -43,6 +44,28 @@ describe('unipic2-metaquery converter on the oracle checkpoint', () => {
   it('converted graphs, loaded from disk, reproduce the generate path', async () => {
     const error = await conditioningError(out);
     expect(error).toBeLessThan(1e-4);
+  });
+
+  it('openMetaqueryFolder: understand as a Run (oracle tokens, streamed), conditioning for the sampler, dispose', async () => {
+    const backend = new NodeOrtBackend();
+    const model = await openMetaqueryFolder(out, backend);
+    try {
+      expect(model.capabilities).toEqual(['understand']);
+      const run = model.understand({ image: new Uint8Array(readFileSync(join(MQ_FIXTURES, 'image.png'))), maxTokens: 10 });
+      let streamed = '';
+      for await (const event of run) if (event.type === 'text-delta') streamed += event.delta;
+      const result = await run.result;
+      expect(result.tokens).toEqual(mqInt('understand.tokens'));
+      expect(streamed).toBe(result.text);
+      const pair = await model.generateConditioning('a red cube on a wooden table');
+      expect(scaledError(pair.positive.promptEmbeds, mqFloat('t2i.prompt_embeds').subarray(0, 8 * 32))).toBeLessThan(1e-4);
+      expect(() => model.understand({ image: new Uint8Array(0), maxTokens: 0 })).toThrow(/maxTokens/);
+    } finally {
+      await model.dispose();
+      await backend.dispose();
+    }
+    expect(model.disposed).toBe(true);
+    expect(() => model.understand({ image: new Uint8Array(0) })).toThrow(/disposed/);
   });
 
   it('q4 language model: converts and stays close to the oracle', async () => {

@@ -33,7 +33,10 @@ export function metaqueryUnderstandSchema(defaults: TextSamplingOptions & { read
     .refine((o) => o.minPixels <= o.maxPixels, { message: 'minPixels must not exceed maxPixels', path: ['minPixels'] });
 }
 
-export type MetaqueryUnderstandOptions = z.output<ReturnType<typeof metaqueryUnderstandSchema>>;
+export type MetaqueryUnderstandSchema = ReturnType<typeof metaqueryUnderstandSchema>;
+export type MetaqueryUnderstandOptions = z.output<MetaqueryUnderstandSchema>;
+/** What a caller passes (defaults filled in by the schema). */
+export type MetaqueryUnderstandInput = z.input<MetaqueryUnderstandSchema>;
 
 /** Sampling defaults from a generation_config.json (the 7B's when a field is absent). */
 export function generationDefaults(generation: Record<string, unknown>): TextSamplingOptions {
