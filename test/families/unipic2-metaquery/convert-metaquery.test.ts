@@ -60,6 +60,9 @@ describe('unipic2-metaquery converter on the oracle checkpoint', () => {
       const pair = await model.generateConditioning('a red cube on a wooden table');
       expect(scaledError(pair.positive.promptEmbeds, mqFloat('t2i.prompt_embeds').subarray(0, 8 * 32))).toBeLessThan(1e-4);
       expect(() => model.understand({ image: new Uint8Array(0), maxTokens: 0 })).toThrow(/maxTokens/);
+      const aborted = new AbortController();
+      aborted.abort();
+      await expect(model.understand({ image: new Uint8Array(readFileSync(join(MQ_FIXTURES, 'image.png'))), signal: aborted.signal }).result).rejects.toMatchObject({ code: 'ABORTED' });
     } finally {
       await model.dispose();
       await backend.dispose();
