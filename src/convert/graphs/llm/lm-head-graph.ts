@@ -1,5 +1,5 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
-import type { ModelConfig } from '../../../spec/manifest.js';
+import type { LlmConfig } from '../../../spec/llm-config.js';
 import { linear, type LinearOptions } from '../layers/linear.js';
 import type { GraphContext, WeightSource } from '../weights.js';
 import { EMBED_WEIGHT } from './embed-graph.js';
@@ -24,7 +24,7 @@ export function lmHeadWeightName(weights: WeightSource): string {
  * `lm_head` graph: `hidden [B, H]` (already final-normed) → `logits [B, V]`. The core calls it
  * for the last position only, so the vocabulary product is never taken over image tokens.
  */
-export function buildLmHeadGraph(ctx: GraphContext, config: Pick<ModelConfig, 'llm'>, options: LinearOptions = {}): void {
+export function buildLmHeadGraph(ctx: GraphContext, config: { readonly llm: LlmConfig }, options: LinearOptions = {}): void {
   const { builder } = ctx;
   const weightName = lmHeadWeightName(ctx.weights);
   const [vocab, hidden] = ctx.weights.shape(weightName);
