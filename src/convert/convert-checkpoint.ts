@@ -11,6 +11,7 @@ import type { GraphDtype, WeightSource } from './graphs/weights.js';
 import { accountKeys, refuseUnusable, type KeyAccount } from './key-map.js';
 import { fileEntry, TABLE_KEYS, writeManifest, writeMarConstants, writeResolutionTables } from './model-folder-writer.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
+import { previousConversionFiles, refuseConvertedInput, removeStaleFiles } from './previous-conversion.js';
 import { FileWeightSink } from './onnx/weight-sink.js';
 import { UniPicCheckpoint } from './readers/open-checkpoint.js';
 import { resolveStructure } from './resolve-structure.js';
@@ -63,6 +64,11 @@ export interface ConvertSummary {
   readonly graphs: readonly ConvertedGraph[];
   readonly keys: KeyAccount;
   readonly warnings: readonly string[];
+  /**
+   * Files of an earlier conversion into the same folder (listed in its unipic.json) that the new
+   * unipic.json does not list, now removed. Files the old manifest did not list are never touched.
+   */
+  readonly removed: readonly string[];
   readonly ms: number;
 }
 
@@ -78,6 +84,8 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
   const warnings: string[] = [];
   const dtypes: GraphDtype[] = [...new Set<GraphDtype>(options.dtypes ?? ['fp32'])];
   checkOptions(dtypes, options.resolutions);
+  refuseConvertedInput(checkpointDir);
+  const previousFiles = previousConversionFiles(outDir);
   const checkpoint = await UniPicCheckpoint.open(checkpointDir);
   try {
     const structure = options.structure ?? (await resolveStructure(checkpointDir, checkpoint.llmConfig, warnings));
@@ -133,7 +141,8 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       graphs: built.graphs,
       files,
     });
-    return { manifest, graphs: built.converted, keys, warnings, ms: Date.now() - started };
+    const removed = await removeStaleFiles(outDir, previousFiles, manifest.files.map((file) => file.path));
+    return { manifest, graphs: built.converted, keys, warnings, removed, ms: Date.now() - started };
   } finally {
     await checkpoint.close();
   }

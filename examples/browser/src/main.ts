@@ -112,7 +112,13 @@ async function followImageRun(run: Run<ImageRunEvent, GenerateResult>): Promise<
 async function ask(): Promise<void> {
   if (!model || !image) return;
   // The settings' size is the side the image is resized to before the model reads it.
-  const run = model.understand({ image, prompt: view.question.value, size: Number(view.size.value) });
+  const run = model.understand({
+    image,
+    prompt: view.question.value,
+    size: Number(view.size.value),
+    // The answer stops here at the latest: each token is one LLM step, slow without a GPU.
+    maxTokens: numberFrom(view.maxTokens) ?? 64,
+  });
   current = run;
   setBusy(true);
   view.answer.textContent = '';

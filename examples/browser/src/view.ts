@@ -16,6 +16,7 @@ export const view = {
   imageFile: element<HTMLInputElement>('image-file'),
   imagePreview: element<HTMLImageElement>('image-preview'),
   question: element<HTMLInputElement>('question'),
+  maxTokens: element<HTMLInputElement>('max-tokens'),
   ask: element<HTMLButtonElement>('ask'),
   answer: element<HTMLParagraphElement>('answer'),
   prompt: element<HTMLInputElement>('prompt'),
