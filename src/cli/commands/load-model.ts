@@ -15,7 +15,12 @@ export async function loadWithProgress(source: string, options: LoadOptions = {}
       },
     });
     bar.stop();
-    for (const warning of model.loadWarnings) process.stderr.write(`warning: ${warning.message}\n`);
+    for (const warning of model.loadWarnings) {
+      process.stderr.write(`warning: ${warning.message}\n`);
+      // The reasons behind a device fallback are long (paths, install commands): on request only.
+      const attempts = (warning as { attempts?: readonly { device: string; error: string }[] }).attempts;
+      if (process.env.UNIPIC_DEBUG && attempts) for (const attempt of attempts) process.stderr.write(`  ${attempt.device}: ${attempt.error}\n`);
+    }
     return model;
   } catch (error) {
     bar.stop();
