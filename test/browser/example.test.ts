@@ -96,11 +96,24 @@ describe('the Vite example, installed, built and previewed as its README says, i
   it('renders, loads the model in its worker and runs ask, generate and edit', async () => {
     await page.goto(server.url('/?model=/models/tiny/'));
     expect(await page.title()).toBe('UniPic in the browser');
-    await page.selectOption('#device', 'wasm');
+    // The default device, auto: WebGPU only when it is a real GPU; SwiftShader (what these tests
+    // get) is 25-35x slower than wasm (docs/browser.md), so the example takes wasm and says why.
+    expect(await page.inputValue('#device')).toBe('auto');
+    const softwareWebgpu = await page.evaluate(async () => {
+      const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null> } }).gpu;
+      const adapter = await gpu?.requestAdapter();
+      return Boolean(adapter && (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter));
+    });
     await page.click('#load');
     await settle('#load-status');
     expect(await page.textContent('#load-status')).toContain('ready on wasm');
     expect(await page.getAttribute('#load-progress', 'value')).toBe('1');
+    const note = await page.$('#warnings li[data-code="software-webgpu"]');
+    expect(Boolean(note)).toBe(softwareWebgpu);
+    if (note) expect(await note.textContent()).toMatch(/^WebGPU here is a software adapter \(no GPU\), much slower than wasm: using wasm/);
+    // Defaults that fit a machine without a GPU: the smallest size, a 64-token answer.
+    expect(await page.inputValue('#size')).toBe('64');
+    expect(await page.inputValue('#max-tokens')).toBe('64');
 
     await page.setInputFiles('#image-file', INPUT_IMAGE);
     await setImageSettings(CALL_SETTINGS.generate);
