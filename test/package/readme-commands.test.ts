@@ -36,8 +36,9 @@ describe("the README's two commands", () => {
   it('npm test checks its prerequisites first and packing builds (prepack)', () => {
     const scripts = JSON.parse(read('package.json')).scripts as Record<string, string>;
     expect(scripts.pretest?.startsWith('node tools/test-prerequisites.mjs && ')).toBe(true);
-    // The build the tarball's dist/ comes from: the same tsup run as `npm run build`.
-    expect(scripts.prepack).toBe(scripts.build);
+    // The build the tarball's dist/ comes from: `npm run build`'s tsup, silent so that
+    // `npm pack --json` stays JSON.
+    expect(scripts.prepack).toBe(`${scripts.build} --silent`);
   });
 
   it('without Chromium and no way to install it: one line saying what to install, exit 1', async () => {
