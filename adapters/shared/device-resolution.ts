@@ -55,7 +55,7 @@ export async function resolveDevice<D extends Device>(resolution: DeviceResoluti
       const skipped = failed.map((attempt) => attempt.device).join(', ');
       const warning: DeviceFallbackWarning = {
         code: 'device-fallback',
-        message: `${adapter}: using ${device} (${skipped} unavailable; why: the warning's attempts, or UNIPIC_DEBUG=1 with the CLI)`,
+        message: `${adapter}: using ${device} (${skipped} unavailable here; the reasons are in this warning's attempts)`,
         device,
         attempts: failed,
       };
