@@ -26,15 +26,23 @@ function joinNegativeValues(args: readonly string[], options: Options): string[]
   return joined;
 }
 
+/**
+ * node's parser explains itself at length with unbalanced quotes ("Unknown option '--x'. To
+ * specify a positional argument starting with a '-', place it … as in '-- \"--x\"'"): keep the
+ * first sentence, and say how to pass a value that starts with a dash.
+ */
+function usageMessage(message: string): string {
+  const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
+  if (ambiguous) return `the value of ${ambiguous[1]} starts with "-": write it as ${ambiguous[1]}=<value>`;
+  return (message.split(/\.\s/)[0] ?? message).replace(/'/g, '');
+}
+
 export function parse<const O extends Options>(args: string[], options: O, positionals = 0) {
   let parsed;
   try {
     parsed = parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true });
   } catch (error) {
-    // node's messages quote options oddly ("Unknown option '--x'. To specify a positional argument
-    // starting with a '-', place it at the end of the command after '--', as in '-- \"--x\"")
-    const message = (error as Error).message.split('. ')[0] ?? (error as Error).message;
-    throw new UsageError(message.replace(/'/g, ''));
+    throw new UsageError(usageMessage((error as Error).message));
   }
   if (parsed.positionals.length !== positionals) throw new UsageError(`expected ${positionals} positional argument(s), got ${parsed.positionals.length}`);
   return parsed;

@@ -50,10 +50,11 @@ describe('unipic <command> --help', () => {
   });
 
   it('negative numbers and out-of-range values: one range error, before any model loads, exit 2', async () => {
-    const [negative, seed, unknown] = await Promise.all([
+    const [negative, seed, unknown, dashValue] = await Promise.all([
       runCli(['generate', '--model', 'nowhere', '--prompt', 'x', '--out', 'x.png', '--steps', '-5']),
       runCli(['understand', '--model', 'nowhere', '--image', 'x.png', '--seed', '1e20']),
       runCli(['generate', '--bogus']),
+      runCli(['generate', '--model', 'nowhere', '--prompt', '-blurry', '--out', 'x.png']),
     ]);
     expect(negative.code).toBe(2);
     expect(negative.stderr.split('\n')[0]).toBe('unipic generate: --steps must be a whole number from 1 to 256, got -5');
@@ -61,6 +62,8 @@ describe('unipic <command> --help', () => {
     expect(seed.stderr.split('\n')[0]).toBe('unipic understand: --seed must be a whole number from 0 to 2147483647, got 1e20');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.split('\n')[0]).toBe('unipic generate: Unknown option --bogus');
+    expect(dashValue.code).toBe(2);
+    expect(dashValue.stderr.split('\n')[0]).toBe('unipic generate: the value of --prompt starts with "-": write it as --prompt=<value>');
   });
 });
 
