@@ -51,7 +51,7 @@ async function loadManifest(
     maxBytes: MAX_MANIFEST_BYTES,
     ...(options.signal ? { signal: options.signal } : {}),
   }).catch((error: unknown) => {
-    const status = (error instanceof ModelNotFoundError ? (error.details as { status?: number } | undefined)?.status : undefined);
+    const status = error instanceof ModelNotFoundError ? (error.details as { status?: number } | undefined)?.status : undefined;
     if (source.kind === 'url' && (status === 404 || status === 410)) {
       throw noModelAt(source, `${manifestLocation(source)} does not exist (HTTP ${status})`, error);
     }
