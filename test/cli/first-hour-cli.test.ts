@@ -70,6 +70,8 @@ describe('unipic <command> --help', () => {
 describe('unipic demo', () => {
   it('says where its converted model is, and a CPU-only load prints one short line', async () => {
     const dir = join(folder.path, 'demo');
+    // The demo reuses a converted model in <dir>/model; the shared tiny model saves building one.
+    await cp(await tinyModelDir(['fp32']), join(dir, 'model'), { recursive: true });
     const run = await runCli(['demo', '--dir', dir, '--out', join(dir, 'demo.png')]);
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe(join(dir, 'demo.png'));
