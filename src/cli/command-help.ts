@@ -47,6 +47,7 @@ export const COMMAND_HELP: Record<string, string> = {
   --resolutions <list>   output sizes for position tables; default the model's (512,1024); each ${range('resolutions')}, a multiple of 16
   --name <name>          the manifest's name; default unipic
   --fused-sampler        also write the 100-step sampler as one graph (for GPUs)
+  --report <file.json>   write every checkpoint key and config field, with what was done with it and why
 
 Converting into a folder that holds an earlier conversion replaces it and removes that
 conversion's files the new unipic.json no longer lists (other files are left alone).`,
@@ -70,7 +71,7 @@ ${MODEL}
   --max-tokens <n>       default 1024; ${range('max-tokens')}
   --size <px>            side the image is resized to; default the largest converted size
   --sample               sample instead of greedy decoding (then --temperature, --seed apply)
-  --temperature <t>      default 0.7; ${range('text-temperature')}
+  --temperature <t>      default: the model's generation config (UniPic-1.5B: 0.7); ${range('text-temperature')}
   --seed <n>             default: random; ${range('seed')}
 ${LOAD}`,
 };
