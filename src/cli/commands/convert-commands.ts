@@ -4,6 +4,7 @@ import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
 import { writeFile } from 'node:fs/promises';
 import { numberOption, parse, UsageError } from '../arguments.js';
+import { RANGES } from '../command-help.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
 
 const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
@@ -14,7 +15,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, family: { type: 'string' }, report: { type: 'string' } }, 2);
   const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => d.trim()) as GraphDtype[];
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
-  const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions') as number);
+  const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions', RANGES.resolutions) as number);
   const [checkpoint, out] = positionals;
   const bar = createProgressBar('convert');
   let summary;
@@ -33,6 +34,11 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
     bar.stop();
   }
   for (const warning of summary.warnings) process.stderr.write(`warning: ${warning}\n`);
+  if (summary.removed && summary.removed.length > 0) {
+    process.stderr.write(
+      `removed ${summary.removed.length} file(s) of the previous conversion in ${out} that the new unipic.json does not list (${summary.removed.slice(0, 3).join(', ')}${summary.removed.length > 3 ? ', …' : ''}); files it never listed were left alone\n`,
+    );
+  }
   const sizes = new Map(summary.manifest.files.map((f) => [f.path, f.size]));
   process.stdout.write(`graph            dtype   size\n`);
   for (const [graph, variants] of Object.entries(summary.manifest.graphs)) {
@@ -54,7 +60,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
 
 export async function makeTinyCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { seed: { type: 'string' } }, 1);
-  const seed = numberOption(values.seed, 'seed');
+  const seed = numberOption(values.seed, 'seed', RANGES.seed);
   await makeTinyCheckpoint(positionals[0], seed === undefined ? {} : { seed });
   process.stdout.write(`${positionals[0]}\n`);
 }

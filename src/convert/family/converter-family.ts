@@ -29,6 +29,8 @@ export interface ConvertResult {
   readonly config?: { readonly ignored: readonly unknown[] };
   /** Where each inferred structure number came from, for families that infer it from shapes. */
   readonly structure?: readonly unknown[];
+  /** Files of a previous conversion in the output folder that the new manifest does not list, now removed. */
+  readonly removed?: readonly string[];
   readonly ms: number;
 }
 

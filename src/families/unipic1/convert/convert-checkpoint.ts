@@ -13,6 +13,7 @@ import { accountKeys, refuseUnusable, type KeyAccount } from './key-map.js';
 import { fileEntry, writeManifest } from '../../../convert/model-folder-writer.js';
 import { TABLE_KEYS, writeMarConstants, writeResolutionTables } from './mar-tables-writer.js';
 import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
+import { previousConversionFiles, refuseConvertedInput, removeStaleFiles } from '../../../convert/previous-conversion.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
 import { UniPicCheckpoint } from './open-checkpoint.js';
 import type { ConfigAccount } from '../../../convert/config-account.js';
@@ -74,6 +75,11 @@ export interface ConvertSummary {
   /** Every field of every config file read: used, or ignored with the reason (anything else was refused). */
   readonly config: ConfigAccount;
   readonly warnings: readonly string[];
+  /**
+   * Files of an earlier conversion into the same folder (listed in its unipic.json) that the new
+   * unipic.json does not list, now removed. Files the old manifest did not list are never touched.
+   */
+  readonly removed: readonly string[];
   readonly ms: number;
 }
 
@@ -89,6 +95,8 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
   const warnings: string[] = [];
   const dtypes: GraphDtype[] = [...new Set<GraphDtype>(options.dtypes ?? ['fp32'])];
   checkOptions(dtypes, options.resolutions);
+  refuseConvertedInput(checkpointDir);
+  const previousFiles = previousConversionFiles(outDir);
   const checkpoint = await UniPicCheckpoint.open(checkpointDir);
   try {
     const { resolved, keys } = await checkCheckpoint(checkpoint, checkpointDir, options.structure, warnings);
@@ -149,7 +157,8 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       },
       unipic1ManifestSchema,
     );
-    return { manifest, graphs: built.converted, keys, structure: resolved.fields, config: resolved.config, warnings, ms: Date.now() - started };
+    const removed = await removeStaleFiles(outDir, previousFiles, manifest.files.map((file) => file.path));
+    return { manifest, graphs: built.converted, keys, structure: resolved.fields, config: resolved.config, warnings, removed, ms: Date.now() - started };
   } finally {
     await checkpoint.close();
   }
