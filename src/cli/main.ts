@@ -10,8 +10,8 @@ const HELP = `unipic — Skywork UniPic on ONNX Runtime
 
   unipic demo [--out demo.png] [--prompt "..."] [--dir .cache/demo]   tiny model: build, convert, generate
   unipic make-tiny <dir> [--seed N]                    random tiny checkpoint, official layout
-  unipic convert <checkpoint-dir> <out-dir> [--dtype fp32,q4] [--resolutions 512,1024] [--name N]
-                  [--fused-sampler]
+  unipic convert <checkpoint-dir | hf:org/name[@revision][/folder]> <out-dir> [--dtype fp32,q4]
+                  [--resolutions 512,1024] [--name N] [--fused-sampler]
   unipic info <model>
   unipic generate --model <m> --prompt "..." --out out.png [--size --steps --guidance
                   --guidance-schedule --temperature --diffusion-steps --num-images --seed
@@ -20,8 +20,10 @@ const HELP = `unipic — Skywork UniPic on ONNX Runtime
   unipic understand --model <m> --image in.png [--prompt "..."] [--max-tokens N --size
                   --sample [--temperature --seed]]   (greedy unless --sample)
 
-<model> is a converted model folder or an http(s) URL (cached in $UNIPIC_CACHE_DIR, else
-$XDG_CACHE_HOME/unipic, else ~/.cache/unipic). UNIPIC_DEBUG=1 prints stacks on errors.`;
+<model> is a converted model folder, an http(s) URL (cached in $UNIPIC_CACHE_DIR, else
+$XDG_CACHE_HOME/unipic, else ~/.cache/unipic) or hf:org/name[@revision][/folder] on the Hugging
+Face Hub (cached in the Hugging Face cache, shared with Python). hf: honours HF_TOKEN, HF_ENDPOINT,
+HF_HOME / HF_HUB_CACHE and HF_HUB_OFFLINE. UNIPIC_DEBUG=1 prints stacks on errors.`;
 
 const COMMANDS: Record<string, (args: string[], signal: AbortSignal) => Promise<void>> = {
   demo: demoCommand,

@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { bundledTokenizerDir } from './bundled-assets.js';
+import { isHubId } from '../core/hub/hub-id.js';
+import { convertFromHub, type HubConvertOptions } from './hub/convert-from-hub.js';
+import type { FetchedSnapshot } from '../node/hf-cache/fetch-hub-files.js';
 import { throwIfAborted } from '../errors/abort-error.js';
 import { InvalidModelError } from '../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
@@ -32,7 +35,7 @@ export interface ConvertProgressEvent {
   readonly total: number;
 }
 
-export interface ConvertOptions {
+export interface ConvertOptions extends HubConvertOptions {
   /** Precisions to write (default fp32). Each adds a variant of every graph. */
   readonly dtypes?: readonly GraphDtype[];
   /** Output sizes to precompute position tables for (default: the structure's, 512 and 1024 for UniPic). */
@@ -64,6 +67,8 @@ export interface ConvertSummary {
   readonly keys: KeyAccount;
   readonly warnings: readonly string[];
   readonly ms: number;
+  /** For an `hf:` checkpoint: each repository fetched, the commit it resolved to, its snapshot folder. */
+  readonly fetched?: readonly FetchedSnapshot[];
 }
 
 /**
@@ -74,6 +79,16 @@ export interface ConvertSummary {
  * write; `unipic.json` is written last, so an interrupted run never looks like a model.
  */
 export async function convertCheckpoint(checkpointDir: string, outDir: string, options: ConvertOptions = {}): Promise<ConvertSummary> {
+  if (!isHubId(checkpointDir)) return convertFolder(checkpointDir, outDir, options);
+  const started = Date.now();
+  // Option errors are reported before anything is downloaded.
+  checkOptions([...new Set<GraphDtype>(options.dtypes ?? ['fp32'])], options.resolutions);
+  const { summary, snapshots } = await convertFromHub(checkpointDir, options, (folder, origin) => convertFolder(folder, outDir, options, origin));
+  return { ...summary, fetched: snapshots, ms: Date.now() - started };
+}
+
+/** `origin`: what the manifest's `source` names as the checkpoint (an `hf:` id pinned to its commit). */
+async function convertFolder(checkpointDir: string, outDir: string, options: ConvertOptions, origin?: string): Promise<ConvertSummary> {
   const started = Date.now();
   const warnings: string[] = [];
   const dtypes: GraphDtype[] = [...new Set<GraphDtype>(options.dtypes ?? ['fp32'])];
@@ -125,7 +140,7 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
     options.onProgress?.({ stage: 'hash', item: 'unipic.json', done: paths.length, total: paths.length });
     const manifest = await writeManifest(outDir, {
       name: options.name ?? 'unipic',
-      source: `converted from ${checkpoint.sources.map((s) => relative(checkpointDir, s.path) || basename(s.path)).join(', ')}`,
+      source: `converted from ${origin ? `${origin} (${sourceFiles(checkpointDir, checkpoint)})` : sourceFiles(checkpointDir, checkpoint)}`,
       config,
       tokenizer,
       constants,
@@ -137,6 +152,10 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
   } finally {
     await checkpoint.close();
   }
+}
+
+function sourceFiles(checkpointDir: string, checkpoint: UniPicCheckpoint): string {
+  return checkpoint.sources.map((s) => relative(checkpointDir, s.path) || basename(s.path)).join(', ');
 }
 
 /** Every graph of the plan in every requested dtype. */

@@ -12,3 +12,4 @@ export { NumericError } from './numeric-error.js';
 export { DisposedError } from './disposed-error.js';
 export { OrtRuntimeError } from './ort-runtime-error.js';
 export { AbortError, throwIfAborted, toAbortError } from './abort-error.js';
+export { HubError, HUB_ERROR_CODES, type HubErrorCode, type HubErrorDetails } from './hub-error.js';

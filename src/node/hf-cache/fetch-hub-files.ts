@@ -1,0 +1,151 @@
+import { fetchHubSnapshot } from '../../core/hub/hub-client.js';
+import { blobIdOf, type HubFileRequest, type HubRepoFile } from '../../core/hub/hub-files.js';
+import { formatHubId } from '../../core/hub/hub-id.js';
+import { createHubSource } from '../../core/hub/hub-source.js';
+import { openFileStream } from '../../core/sources/file-stream.js';
+import { LoadProgress } from '../../core/sources/load-progress.js';
+import { throwIfAborted } from '../../errors/abort-error.js';
+import { HubError } from '../../errors/hub-error.js';
+import { ModelNotFoundError } from '../../errors/model-not-found-error.js';
+import type { FileEntry } from '../../spec/manifest.js';
+import type { LoadProgressCallback } from '../../spec/progress.js';
+import { downloadBlob } from './hf-blob-download.js';
+import { HfRepoCache } from './hf-repo-cache.js';
+import { hubFileVerifier } from './hub-file-verifier.js';
+import { nodeHubSettings, type NodeHubInputs } from './hub-settings.js';
+
+export interface FetchHubFilesOptions extends NodeHubInputs {
+  /** No request at all: every file from the HF cache (also set by `HF_HUB_OFFLINE`). */
+  readonly offline?: boolean;
+  readonly signal?: AbortSignal;
+  /**
+   * Byte progress over every selected file of every request (`total` fixed before the first
+   * byte); `file` is `<repo>/<path>`, `phase` `cache-read` for files already in the cache.
+   */
+  readonly onProgress?: LoadProgressCallback;
+}
+
+/** One request's result: the snapshot folder in the HF cache holding the selected files. */
+export interface FetchedSnapshot {
+  readonly repo: string;
+  readonly revision: string;
+  readonly commit: string;
+  /** `<cache>/models--{org}--{name}/snapshots/<commit>`: a folder in the official layout. */
+  readonly directory: string;
+  readonly files: readonly string[];
+}
+
+interface PlannedFile {
+  readonly cache: HfRepoCache;
+  readonly commit: string;
+  readonly file: HubRepoFile;
+  readonly label: string;
+  readonly source: ReturnType<typeof createHubSource>;
+}
+
+/**
+ * Download what each request selects into the standard Hugging Face cache, reusing what is already
+ * there (this tool's or Python's downloads) without any request for it. Online, each revision is
+ * resolved to its commit with one listing request (which also gives sizes and hashes); offline,
+ * `refs/<revision>` and the snapshot folder stand in for it, and anything missing is named in one
+ * `ModelNotFoundError` (`details.reason: 'offline'`, `details.missing`).
+ */
+export async function fetchHubFiles(requests: readonly HubFileRequest[], options: FetchHubFilesOptions = {}): Promise<FetchedSnapshot[]> {
+  const { settings, environment } = nodeHubSettings(options);
+  const offline = options.offline === true || environment.offline;
+  const signal = options.signal;
+  const snapshots: FetchedSnapshot[] = [];
+  const planned: PlannedFile[] = [];
+  const missing: string[] = [];
+  const refsToWrite: { cache: HfRepoCache; revision: string; commit: string }[] = [];
+  for (const request of requests) {
+    throwIfAborted(signal);
+    const cache = new HfRepoCache(environment.cacheDir, request.repo);
+    let commit: string;
+    let files: readonly HubRepoFile[];
+    if (offline) {
+      const cached = await cache.readRef(request.revision);
+      if (cached === undefined) {
+        missing.push(`${formatHubId({ repo: request.repo, revision: request.revision })} (no refs/${request.revision} in ${cache.directory})`);
+        continue;
+      }
+      commit = cached;
+      files = await cache.listSnapshot(commit);
+    } else {
+      const snapshot = await fetchHubSnapshot(settings, request.repo, request.revision, signal);
+      commit = snapshot.commit;
+      files = snapshot.files;
+      refsToWrite.push({ cache, revision: request.revision, commit });
+    }
+    let selected: string[];
+    try {
+      selected = request.select(files, { repo: request.repo, commit });
+    } catch (error) {
+      if (!offline || !(error instanceof HubError) || error.code !== 'HUB_ENTRY_NOT_FOUND') throw error;
+      missing.push(...(error.details.missing ?? []).map((path) => `${request.repo}/${path}`));
+      continue;
+    }
+    const byPath = new Map(files.map((file) => [file.path, file]));
+    const source = createHubSource(settings, { repo: request.repo, commit, subfolder: '' });
+    for (const path of selected) {
+      const file = byPath.get(path);
+      if (!file) throw new Error(`the file selection of ${request.repo} returned ${path}, which is not in the listing`);
+      planned.push({ cache, commit, file, label: `${request.repo}/${path}`, source });
+    }
+    snapshots.push({ repo: request.repo, revision: request.revision, commit, directory: cache.snapshotDirectory(commit), files: selected });
+  }
+  if (offline) {
+    for (const { cache, commit, file, label } of planned) {
+      if ((await cache.snapshotSize(commit, file.path)) !== file.size) missing.push(label);
+    }
+  }
+  if (missing.length > 0) {
+    throw new ModelNotFoundError(
+      `Offline (HF_HUB_OFFLINE or offline: true) and the Hugging Face cache at ${environment.cacheDir} lacks: ${missing.join(', ')}`,
+      { details: { reason: 'offline', missing, cacheDir: environment.cacheDir } },
+    );
+  }
+  const progressEntries: FileEntry[] = planned.map(({ file, label }) => ({ path: label, size: file.size, sha256: file.sha256 ?? '' }));
+  const progress = new LoadProgress(progressEntries, options.onProgress);
+  for (const [index, plan] of planned.entries()) {
+    throwIfAborted(signal);
+    const fileProgress = progress.begin(progressEntries[index]);
+    const phase = await ensureFile(plan, settings.network, signal, (bytes) => fileProgress.report('download', bytes));
+    fileProgress.complete(phase);
+  }
+  for (const { cache, revision, commit } of refsToWrite) await cache.writeRef(revision, commit);
+  return snapshots;
+}
+
+/** The file in the snapshot: already linked, linked to a blob already there, or downloaded. */
+async function ensureFile(
+  { cache, commit, file, label, source }: PlannedFile,
+  network: Parameters<typeof openFileStream>[2]['network'],
+  signal: AbortSignal | undefined,
+  onBytes: (bytes: number) => void,
+): Promise<'cache-read' | 'download'> {
+  const blobId = blobIdOf(file);
+  const linked = await cache.snapshotSize(commit, file.path);
+  if (linked === file.size && (blobId === undefined || (await cache.linkedBlobId(commit, file.path)) === blobId)) return 'cache-read';
+  if (blobId === undefined) {
+    throw new HubError('HUB_ENTRY_NOT_FOUND', `the Hub lists no ETag for ${label}, so it cannot be cached by content`, {
+      details: { repo: cache.repo, revision: commit, missing: [file.path] },
+    });
+  }
+  let phase: 'cache-read' | 'download' = 'cache-read';
+  if ((await cache.blobSize(blobId)) !== file.size) {
+    phase = 'download';
+    const entry: FileEntry = { path: file.path, size: file.size, sha256: file.sha256 ?? '' };
+    await downloadBlob(
+      cache,
+      blobId,
+      file.size,
+      hubFileVerifier(file, label),
+      (offset) => openFileStream(source, entry, { offset, network, ...(signal ? { signal } : {}) }),
+      onBytes,
+      signal,
+    );
+  }
+  await cache.link(commit, file.path, blobId);
+  return phase;
+}
