@@ -12,6 +12,7 @@ import type { LoadProgressCallback } from '../../spec/progress.js';
 import { downloadBlob } from './hf-blob-download.js';
 import { HfRepoCache } from './hf-repo-cache.js';
 import { hubFileVerifier } from './hub-file-verifier.js';
+import { listingRecordPath, readListingRecord, writeListingRecord } from './listing-record.js';
 import { nodeHubSettings, type NodeHubInputs } from './hub-settings.js';
 
 export interface FetchHubFilesOptions extends NodeHubInputs {
@@ -46,9 +47,10 @@ interface PlannedFile {
 /**
  * Download what each request selects into the standard Hugging Face cache, reusing what is already
  * there (this tool's or Python's downloads) without any request for it. Online, each revision is
- * resolved to its commit with one listing request (which also gives sizes and hashes); offline,
- * `refs/<revision>` and the snapshot folder stand in for it, and anything missing is named in one
- * `ModelNotFoundError` (`details.reason: 'offline'`, `details.missing`).
+ * resolved to its commit with one listing request (which also gives sizes and hashes, and is kept
+ * as a record for offline use); offline, `refs/<revision>` and that record (else the snapshot
+ * folder) stand in for it, and anything missing is named in one `ModelNotFoundError`
+ * (`details.reason: 'offline'`, `details.missing`).
  */
 export async function fetchHubFiles(requests: readonly HubFileRequest[], options: FetchHubFilesOptions = {}): Promise<FetchedSnapshot[]> {
   const { settings, environment } = nodeHubSettings(options);
@@ -70,12 +72,14 @@ export async function fetchHubFiles(requests: readonly HubFileRequest[], options
         continue;
       }
       commit = cached;
-      files = await cache.listSnapshot(commit);
+      const record = listingRecordPath(environment.unipicCacheDir, settings.endpoint, request.repo, commit);
+      files = (await readListingRecord(record)) ?? (await cache.listSnapshot(commit));
     } else {
       const snapshot = await fetchHubSnapshot(settings, request.repo, request.revision, signal);
       commit = snapshot.commit;
       files = snapshot.files;
       refsToWrite.push({ cache, revision: request.revision, commit });
+      await writeListingRecord(listingRecordPath(environment.unipicCacheDir, settings.endpoint, request.repo, commit), files);
     }
     let selected: string[];
     try {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_HUB_ENDPOINT, type HubOptions } from '../../core/hub/hub-options.js';
+import { defaultCacheDir } from '../default-cache-dir.js';
 
 /** What `hf:` sources use in Node: options first, then the variables Python's huggingface_hub reads. */
 export interface HubEnvironment {
@@ -11,6 +12,8 @@ export interface HubEnvironment {
   readonly offline: boolean;
   /** The cache root holding `models--{org}--{name}/`. */
   readonly cacheDir: string;
+  /** unipic's own cache root (`UNIPIC_CACHE_DIR`…), for the listing records of offline conversions. */
+  readonly unipicCacheDir: string;
 }
 
 const TRUE_VALUES = new Set(['1', 'on', 'yes', 'true']);
@@ -32,6 +35,7 @@ export function hubEnvironment(options: HubOptions = {}, environment: NodeJS.Pro
     ...(token ? { token } : {}),
     offline: TRUE_VALUES.has((environment.HF_HUB_OFFLINE ?? '').trim().toLowerCase()),
     cacheDir: options.cacheDir ?? (environment.HF_HUB_CACHE || environment.HUGGINGFACE_HUB_CACHE || join(home, 'hub')),
+    unipicCacheDir: defaultCacheDir(environment),
   };
 }
 
