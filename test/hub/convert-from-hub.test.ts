@@ -1,8 +1,8 @@
 import { lstat, readFile, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertCheckpoint, type ConvertOptions } from '../../src/convert/convert-checkpoint.js';
-import { uniPic1HubCheckpoint } from '../../src/convert/hub/unipic1-hub-files.js';
+import { convertCheckpoint, type ConvertOptions } from '../../src/families/unipic1/convert/convert-checkpoint.js';
+import { uniPic1HubCheckpoint } from '../../src/families/unipic1/convert/hub-files.js';
 import { ModelNotFoundError } from '../../src/errors/index.js';
 import { fetchHubFiles, type FetchHubFilesOptions } from '../../src/node/hf-cache/fetch-hub-files.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniPic1HubCheckpoint } from '../../src/convert/hub/unipic1-hub-files.js';
+import { uniPic1HubCheckpoint } from '../../src/families/unipic1/convert/hub-files.js';
 import { hubErrorOf } from '../../src/core/hub/hub-response-error.js';
 import { HubError, IntegrityError, UniPicError } from '../../src/errors/index.js';
 import { fetchHubFiles, type FetchHubFilesOptions } from '../../src/node/hf-cache/fetch-hub-files.js';

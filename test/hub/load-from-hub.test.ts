@@ -30,7 +30,7 @@ beforeAll(async () => {
   fixture = await startHub();
   model = await readFolder(await tinyModelDir(['fp32']));
   manifest = manifestSchema.parse(JSON.parse(model.get('unipic.json')!.toString()));
-  const files = new Map([...model].map(([path, bytes]) => [`onnx/${path}`, bytes] as const));
+  const files = new Map<string, Buffer>([...model].map(([path, bytes]) => [`onnx/${path}`, bytes] as const));
   files.set('README.md', Buffer.from('a converted UniPic'));
   commit = fixture.hub.publish(REPO, files);
 });
@@ -92,7 +92,7 @@ describe("load('hf:…') in Node", () => {
     expect(fixture.hub.requests.some((request) => request.path.endsWith(`/revision/${commit}`) || request.path.includes(`/resolve/${commit}/`))).toBe(true);
 
     const renamed = { ...manifest, name: 'republished' };
-    const files = new Map([...model].map(([path, bytes]) => [`onnx/${path}`, bytes] as const));
+    const files = new Map<string, Buffer>([...model].map(([path, bytes]) => [`onnx/${path}`, bytes] as const));
     files.set('onnx/unipic.json', Buffer.from(JSON.stringify(renamed)));
     const next = fixture.hub.publish(REPO, files);
     const stale = await openNodeModel(ID, hub());
@@ -103,7 +103,7 @@ describe("load('hf:…') in Node", () => {
   });
 
   it("a repository file that is not what the manifest lists is refused and not kept", async () => {
-    const tampered = new Map([...model].map(([path, bytes]) => [`onnx/${path}`, bytes] as const));
+    const tampered = new Map<string, Buffer>([...model].map(([path, bytes]) => [`onnx/${path}`, bytes] as const));
     const config = manifest.tokenizer.config;
     const original = model.get(config)!;
     const changed = Buffer.from(original);
@@ -123,7 +123,7 @@ describe("load('hf:…') in Node", () => {
   });
 
   it('a gated model loads with the token, which reaches the Hub only and no error carries', async () => {
-    const files = new Map([...model].map(([path, bytes]) => [`onnx/${path}`, bytes] as const));
+    const files = new Map<string, Buffer>([...model].map(([path, bytes]) => [`onnx/${path}`, bytes] as const));
     fixture.hub.publish('someone/gated-onnx', files, { gated: true });
     const cacheDir = join(fixture.work, 'gated');
     const refused = await openNodeModel('hf:someone/gated-onnx/onnx', hub({ cacheDir })).catch((error: unknown) => error);

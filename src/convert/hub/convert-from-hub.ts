@@ -7,7 +7,25 @@ import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { fetchHubFiles, type FetchedSnapshot } from '../../node/hf-cache/fetch-hub-files.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
-import { uniPic1HubCheckpoint, type HubCheckpointFamily } from './unipic1-hub-files.js';
+import type { HubFileRequest } from '../../core/hub/hub-files.js';
+
+/** Where a checkpoint lies on the Hub: a repository, its revision, a folder in it. */
+export interface HubCheckpointLocation {
+  readonly repo: string;
+  readonly revision: string;
+  readonly subfolder: string;
+}
+
+/**
+ * How a family's converter takes its checkpoint from the Hub: the repositories and files to fetch
+ * (one request per repository; MetaQuery adds Qwen2.5-VL's), the folder to convert, and whether a
+ * failed conversion asks for more files (`widen`), which the driver then fetches once and retries.
+ */
+export interface HubCheckpointFamily {
+  requests(location: HubCheckpointLocation, widened: boolean): HubFileRequest[];
+  /** Whether this conversion failure could be cured by the wider file list. */
+  needsWider(error: unknown): boolean;
+}
 
 /** Options of a conversion whose checkpoint is an `hf:` id (beside the ordinary convert options). */
 export interface HubConvertOptions {
@@ -49,7 +67,7 @@ export async function convertFromHub<Summary>(
   id: string,
   options: HubConvertOptions,
   convertFolder: ConvertFolder<Summary>,
-  family: HubCheckpointFamily = uniPic1HubCheckpoint,
+  family: HubCheckpointFamily,
 ): Promise<HubConversion<Summary>> {
   const parsed = hubConvertOptionsSchema.safeParse({ hub: options.hub, offline: options.offline, network: options.network });
   if (!parsed.success) {
