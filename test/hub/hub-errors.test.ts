@@ -103,6 +103,30 @@ describe('Hub refusals become typed errors', () => {
     expect((await readdir(corruptBlobs)).filter((name) => name.startsWith(sha256(big)))).toEqual([]);
   });
 
+  it('a listing with a path escaping the repository is refused before anything is written', async () => {
+    fixture.hub.publish('someone/hostile', new Map([...files, ['../../outside.bin', Buffer.from('x')]]));
+    const failure = await fetchFrom('someone/hostile', { cacheName: 'hostile' });
+    expect(failure).toMatchObject({ code: 'INVALID_MODEL' });
+    expect((failure as Error).message).toContain('not a plain relative path');
+  });
+
+  it('an abort mid-file rejects with AbortError and keeps the .incomplete for the next run', async () => {
+    const big = files.get('pytorch_model.bin')!;
+    fixture.hub.cdn.chunkDelayMs = 2;
+    const controller = new AbortController();
+    const failure = await fetchFrom(OPEN_REPO, {
+      cacheName: 'aborted',
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (event.file.endsWith('pytorch_model.bin') && event.fileLoaded > 1_000_000) controller.abort(new Error('user cancelled'));
+      },
+    });
+    fixture.hub.cdn.chunkDelayMs = 0;
+    expect(failure).toMatchObject({ name: 'AbortError', code: 'ABORTED', message: 'user cancelled' });
+    const blobs = join(fixture.work, 'aborted', 'models--someone--open-unipic', 'blobs');
+    expect(await readdir(blobs)).toEqual([`${sha256(big)}.incomplete`]);
+  });
+
   it('a full disk is the typed cache-full error', async () => {
     const mountPoint = join(fixture.work, 'small-disk');
     await mkdir(mountPoint, { recursive: true });

@@ -29,7 +29,11 @@ const revisionInfoSchema = z.object({
   sha: z.string().regex(HEX40),
   siblings: z.array(
     z.object({
-      rfilename: z.string().min(1),
+      // A listed path becomes a path in the cache: only plain relative paths are accepted.
+      rfilename: z
+        .string()
+        .min(1)
+        .refine((path) => !path.startsWith('/') && !path.includes('\\') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'), 'not a plain relative path'),
       size: z.number().int().nonnegative().optional(),
       blobId: z.string().optional(),
       lfs: z.object({ sha256: z.string().regex(HEX64), size: z.number().int().nonnegative() }).partial().optional().nullable(),
