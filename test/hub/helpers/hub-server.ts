@@ -54,6 +54,7 @@ export class HubServer {
 
   constructor() {
     this.server = createServer((request, response) => void this.handle(request, response));
+    this.cdn.onRequest = (_request, response) => setCorsHeaders(response);
   }
 
   async start(): Promise<string> {
@@ -133,6 +134,13 @@ export class HubServer {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://x');
+    // Browsers call the Hub cross-origin, as they call huggingface.co.
+    setCorsHeaders(response);
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204);
+      response.end();
+      return;
+    }
     this.requests.push({
       host: 'hub',
       method: request.method ?? 'GET',
@@ -193,6 +201,15 @@ export class HubServer {
     response.writeHead(404, { 'content-length': 0 });
     response.end();
   }
+}
+
+/** What huggingface.co answers cross-origin callers: any origin, the Authorization and Range headers, its hash headers readable. */
+export function setCorsHeaders(response: ServerResponse): void {
+  response.setHeader('access-control-allow-origin', '*');
+  response.setHeader('access-control-allow-headers', 'authorization, range, if-range, accept');
+  response.setHeader('access-control-allow-methods', 'GET, HEAD, OPTIONS');
+  response.setHeader('access-control-expose-headers', 'etag, content-range, content-length, x-repo-commit, x-linked-etag, x-linked-size, x-error-code, x-error-message, accept-ranges');
+  response.setHeader('cross-origin-resource-policy', 'cross-origin');
 }
 
 /** Every file under `folder`, by `/`-separated relative path. */
