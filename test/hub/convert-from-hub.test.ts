@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCheckpoint, type ConvertOptions } from '../../src/families/unipic1/convert/convert-checkpoint.js';
 import { uniPic1HubCheckpoint } from '../../src/families/unipic1/convert/hub-files.js';
+import { openCheckpoint } from '../../src/families/unipic1/convert/open-checkpoint.js';
+import { writeTorchCheckpoint } from '../../src/convert/writers/torch-checkpoint-writer.js';
+import { encodeSafetensors } from '../../src/formats/safetensors-encoder.js';
 import { ModelNotFoundError } from '../../src/errors/index.js';
 import { fetchHubFiles, type FetchHubFilesOptions } from '../../src/node/hf-cache/fetch-hub-files.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';
@@ -155,6 +158,39 @@ describe('convert hf:', () => {
     const offline = await convertCheckpoint(`hf:${REPO}`, join(fixture.work, 'offline-out'), options({ cacheDir, env: { HF_HUB_OFFLINE: '1' } }));
     expect(filesOf(offline.manifest)).toEqual(reference);
     expect(fixture.hub.allRequests().length).toBe(offlineBefore);
+  });
+
+  it('fetches the Qwen folder\'s weights only when pytorch_model.bin lacks llm.* weights, and converts the same model', async () => {
+    // The tiny checkpoint re-split: llm.* in Qwen2.5-1.5B-Instruct/model.safetensors, the rest in pytorch_model.bin.
+    const checkpoint = await openCheckpoint(await tinyCheckpointDir());
+    const llm: { name: string; dtype: 'float32'; shape: number[]; data: Uint8Array }[] = [];
+    const rest: [string, { dtype: 'float32'; shape: number[]; data: Uint8Array }][] = [];
+    try {
+      for (const [name, tensor] of checkpoint.tensors) {
+        if (name.startsWith('vae.') || name === 'llm.lm_head.weight') continue;
+        const data = await checkpoint.readBytes(name);
+        if (name.startsWith('llm.')) llm.push({ name: name.slice(4), dtype: 'float32', shape: [...tensor.shape], data });
+        else rest.push([name, { dtype: 'float32', shape: [...tensor.shape], data }]);
+      }
+    } finally {
+      await checkpoint.close();
+    }
+    const bin = join(fixture.work, 'split-pytorch_model.bin');
+    await writeTorchCheckpoint(bin, rest);
+    const split = new Map(files);
+    split.set('pytorch_model.bin', await readFile(bin));
+    split.set('Qwen2.5-1.5B-Instruct/model.safetensors', Buffer.from(encodeSafetensors(llm)));
+    const repo = 'someone/split-unipic';
+    const splitCommit = fixture.hub.publish(repo, split);
+
+    const summary = await convertCheckpoint(`hf:${repo}`, join(fixture.work, 'split-out'), options({ cacheDir: join(fixture.work, 'split-cache') }));
+    expect(filesOf(summary.manifest)).toEqual(reference);
+    expect(summary.manifest.source).toContain(`hf:${repo}@${splitCommit} (`);
+    expect(summary.manifest.source).toContain('Qwen2.5-1.5B-Instruct/model.safetensors');
+    const requested = fixture.hub.requests.filter((r) => r.path.includes(`/${repo}/resolve/`)).map((r) => r.path.split(`/resolve/${splitCommit}/`)[1]);
+    expect(requested).toContain('Qwen2.5-1.5B-Instruct/model.safetensors');
+    expect(requested).not.toContain('README.md');
+    expect(requested.filter((path) => path.startsWith('siglip2'))).toEqual([]);
   });
 
   it('offline with an incomplete cache names every missing file and makes no request', async () => {

@@ -6,6 +6,7 @@ import { openFileStream } from '../../core/sources/file-stream.js';
 import { LoadProgress } from '../../core/sources/load-progress.js';
 import { throwIfAborted } from '../../errors/abort-error.js';
 import { HubError } from '../../errors/hub-error.js';
+import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { ModelNotFoundError } from '../../errors/model-not-found-error.js';
 import type { FileEntry } from '../../spec/manifest.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
@@ -132,8 +133,8 @@ async function ensureFile(
   const linked = await cache.snapshotSize(commit, file.path);
   if (linked === file.size && (blobId === undefined || (await cache.linkedBlobId(commit, file.path)) === blobId)) return 'cache-read';
   if (blobId === undefined) {
-    throw new HubError('HUB_ENTRY_NOT_FOUND', `the Hub lists no ETag for ${label}, so it cannot be cached by content`, {
-      details: { repo: cache.repo, revision: commit, missing: [file.path] },
+    throw new InvalidModelError(`the Hub's listing gives no hash (LFS sha256 or git blob id) for ${label}, so it can be neither verified nor cached by content`, {
+      details: { repo: cache.repo, revision: commit, path: file.path },
     });
   }
   let phase: 'cache-read' | 'download' = 'cache-read';

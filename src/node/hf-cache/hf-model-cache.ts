@@ -10,6 +10,7 @@ import { MANIFEST_FILE } from '../../core/sources/model-source.js';
 import type { ResolvedFile } from '../../core/sources/resolved-file.js';
 import { HubError } from '../../errors/hub-error.js';
 import { IntegrityError } from '../../errors/integrity-error.js';
+import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import type { FileEntry } from '../../spec/manifest.js';
 import { cacheWrite } from '../cache-fs-error.js';
 import { createNodeSha256 } from '../node-sha256.js';
@@ -60,8 +61,8 @@ export class HfModelCache implements ModelCache {
     }
     const blobId = blobIdOf(file);
     if (!blobId) {
-      throw new HubError('HUB_ENTRY_NOT_FOUND', `the Hub lists no ETag for ${this.repoPath(path)} in hf:${repo.repo}@${commit}`, {
-        details: { repo: repo.repo, revision: commit, missing: [this.repoPath(path)] },
+      throw new InvalidModelError(`the Hub's listing gives no hash for ${this.repoPath(path)} in hf:${repo.repo}@${commit}, so it cannot be cached by content`, {
+        details: { repo: repo.repo, revision: commit, path: this.repoPath(path) },
       });
     }
     return { file, blobId };
