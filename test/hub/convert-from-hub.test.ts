@@ -36,8 +36,8 @@ const options = (extra: Partial<ConvertOptions> & { cacheDir?: string; env?: Nod
 };
 
 /** Only the download half (what convert fetches), for tests about transfers and the cache. */
-const fetchOnly = (cacheDir: string, extra: Partial<FetchHubFilesOptions> = {}) =>
-  fetchHubFiles(uniPic1HubCheckpoint.requests({ repo: REPO, revision: 'main', subfolder: '' }, false), {
+const fetchOnly = (cacheDir: string, extra: Partial<FetchHubFilesOptions> = {}, revision = 'main') =>
+  fetchHubFiles(uniPic1HubCheckpoint.requests({ repo: REPO, revision, subfolder: '' }, false), {
     hub: { endpoint: fixture.endpoint, token: fixture.hub.token, cacheDir },
     network: FAST_NETWORK,
     environment: { UNIPIC_CACHE_DIR: join(fixture.work, 'unipic-cache') },
@@ -141,7 +141,7 @@ describe('convert hf:', () => {
     expect(sha256(await readFile(join(repoFolder(cacheDir), 'snapshots', commit, 'kl16.ckpt')))).toBe(sha256(vae));
   });
 
-  it('uses a cache Python filled without any file request, and offline without any request at all', async () => {
+  it('uses a cache Python filled without any file request, and pinned or offline without any request at all', async () => {
     const cacheDir = join(fixture.work, 'python-cache');
     await writePythonStyleCache(cacheDir, REPO, commit, new Map(needed.map((path) => [path, files.get(path)!])));
     const hubBefore = fixture.hub.requests.length;
@@ -153,6 +153,12 @@ describe('convert hf:', () => {
     expect(fixture.hub.requests.slice(hubBefore).map((request) => request.path)).toEqual([`/api/models/${REPO}/revision/main`]);
     expect(fixture.hub.cdn.requests.length).toBe(cdnBefore);
     expect(new Set(events.map((event) => event.phase))).toEqual(new Set(['cache-read']));
+
+    // Pinned to a commit whose listing is recorded: nothing to ask the Hub, online or not.
+    const pinnedBefore = fixture.hub.allRequests().length;
+    const pinned = await fetchOnly(cacheDir, {}, commit);
+    expect(pinned[0].commit).toBe(commit);
+    expect(fixture.hub.allRequests().length).toBe(pinnedBefore);
 
     const offlineBefore = fixture.hub.allRequests().length;
     const offline = await convertCheckpoint(`hf:${REPO}`, join(fixture.work, 'offline-out'), options({ cacheDir, env: { HF_HUB_OFFLINE: '1' } }));

@@ -1,6 +1,6 @@
 import { fetchHubSnapshot } from '../../core/hub/hub-client.js';
 import { blobIdOf, type HubFileRequest, type HubRepoFile } from '../../core/hub/hub-files.js';
-import { formatHubId } from '../../core/hub/hub-id.js';
+import { formatHubId, isCommitHash } from '../../core/hub/hub-id.js';
 import { createHubSource } from '../../core/hub/hub-source.js';
 import { openFileStream } from '../../core/sources/file-stream.js';
 import { LoadProgress } from '../../core/sources/load-progress.js';
@@ -76,11 +76,20 @@ export async function fetchHubFiles(requests: readonly HubFileRequest[], options
       const record = listingRecordPath(environment.unipicCacheDir, settings.endpoint, request.repo, commit);
       files = (await readListingRecord(record)) ?? (await cache.listSnapshot(commit));
     } else {
-      const snapshot = await fetchHubSnapshot(settings, request.repo, request.revision, signal);
-      commit = snapshot.commit;
-      files = snapshot.files;
-      refsToWrite.push({ cache, revision: request.revision, commit });
-      await writeListingRecord(listingRecordPath(environment.unipicCacheDir, settings.endpoint, request.repo, commit), files);
+      // A commit's listing never changes: a recorded one saves the request.
+      const recorded = isCommitHash(request.revision)
+        ? await readListingRecord(listingRecordPath(environment.unipicCacheDir, settings.endpoint, request.repo, request.revision))
+        : undefined;
+      if (recorded) {
+        commit = request.revision;
+        files = recorded;
+      } else {
+        const snapshot = await fetchHubSnapshot(settings, request.repo, request.revision, signal);
+        commit = snapshot.commit;
+        files = snapshot.files;
+        refsToWrite.push({ cache, revision: request.revision, commit });
+        await writeListingRecord(listingRecordPath(environment.unipicCacheDir, settings.endpoint, request.repo, commit), files);
+      }
     }
     let selected: string[];
     try {
