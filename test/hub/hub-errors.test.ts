@@ -142,6 +142,27 @@ describe('Hub refusals become typed errors', () => {
   });
 });
 
+describe('several repositories in one fetch (a family that reads a second repository)', () => {
+  it('fetches each at its own commit into its own snapshot, with one progress total', async () => {
+    const both = [
+      ...uniPic1HubCheckpoint.requests({ repo: REPO, revision: 'main', subfolder: '' }, false),
+      { repo: 'someone/readme-only', revision: 'main', select: () => ['README.md'] },
+    ];
+    const events: { file: string; total: number; loaded: number }[] = [];
+    const snapshots = await fetchHubFiles(both, {
+      hub: { endpoint: fixture.endpoint, token: fixture.hub.token, cacheDir: join(fixture.work, 'two-repos') },
+      network: FAST_NETWORK,
+      environment: { UNIPIC_CACHE_DIR: join(fixture.work, 'unipic-cache') },
+      onProgress: (event) => events.push(event),
+    });
+    expect(snapshots.map((snapshot) => snapshot.repo)).toEqual([REPO, 'someone/readme-only']);
+    expect(snapshots[1].directory).toContain('models--someone--readme-only/snapshots/');
+    const total = [...snapshots[0].files.map((path) => files.get(path)!.byteLength), 'nothing here'.length].reduce((a, b) => a + b, 0);
+    expect(new Set(events.map((event) => event.total))).toEqual(new Set([total]));
+    expect(events.at(-1)).toMatchObject({ file: 'someone/readme-only/README.md', loaded: total });
+  });
+});
+
 describe('error mapping and environment', () => {
   const context = { repo: 'a/b', revision: 'main', tokenSent: false, host: 'hub.test' };
   const headers = (code?: string) => new Headers(code ? { 'x-error-code': code } : {});

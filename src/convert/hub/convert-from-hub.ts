@@ -49,8 +49,12 @@ const hubConvertOptionsSchema = z.object({
   network: networkOptionsSchema.partial().optional(),
 });
 
-/** Converts one local checkpoint folder; `origin` is recorded in the manifest's `source`. */
-export type ConvertFolder<Summary> = (folder: string, origin: string) => Promise<Summary>;
+/**
+ * Converts the fetched checkpoint: `folder` is the first request's snapshot (with the id's folder
+ * inside it), `origin` what the manifest's `source` records; a family that fetched more
+ * repositories (MetaQuery's Qwen2.5-VL) finds their snapshot folders in `snapshots`.
+ */
+export type ConvertFolder<Summary> = (folder: string, origin: string, snapshots: readonly FetchedSnapshot[]) => Promise<Summary>;
 
 export interface HubConversion<Summary> {
   readonly summary: Summary;
@@ -90,7 +94,7 @@ export async function convertFromHub<Summary>(
   const convert = () => {
     const [main] = snapshots;
     const folder = target.subfolder ? join(main.directory, ...target.subfolder.split('/')) : main.directory;
-    return convertFolder(folder, formatHubId({ repo: main.repo, revision: main.commit, subfolder: target.subfolder }));
+    return convertFolder(folder, formatHubId({ repo: main.repo, revision: main.commit, subfolder: target.subfolder }), snapshots);
   };
   try {
     return { summary: await convert(), snapshots };
