@@ -166,6 +166,31 @@ describe('convert hf:', () => {
     expect(fixture.hub.allRequests().length).toBe(offlineBefore);
   });
 
+  it('a blob Python wrote is hashed once, then trusted by its record; a corrupt one is downloaded again', async () => {
+    const cacheDir = join(fixture.work, 'corrupt-cache');
+    const vae = files.get('kl16.ckpt')!;
+    const damaged = Buffer.from(vae);
+    damaged[damaged.length >> 1] ^= 0xff;
+    await writePythonStyleCache(cacheDir, REPO, commit, new Map(needed.map((path) => [path, path === 'kl16.ckpt' ? damaged : files.get(path)!])));
+    const cdnPath = `lfs/${sha256(vae)}`;
+    const before = fixture.hub.cdn.requestsFor(cdnPath).length;
+    const events: LoadProgressEvent[] = [];
+    await fetchOnly(cacheDir, { onProgress: (event) => events.push(event) });
+    expect(fixture.hub.cdn.requestsFor(cdnPath).length).toBe(before + 1);
+    expect(sha256(await readFile(join(repoFolder(cacheDir), 'snapshots', commit, 'kl16.ckpt')))).toBe(sha256(vae));
+    // The other files were read and hashed (cache-read bytes), not downloaded.
+    const pytorch = events.filter((event) => event.file === `${REPO}/pytorch_model.bin`);
+    expect(new Set(pytorch.map((event) => event.phase))).toEqual(new Set(['cache-read']));
+    // Hashed in 4 MiB reads: 5.4 MB is two reads, each reported, then the completion.
+    expect(pytorch.length).toBeGreaterThanOrEqual(3);
+
+    // Second run: every blob has its record, so nothing is read again: the whole file at once, then the completion.
+    const again: LoadProgressEvent[] = [];
+    await fetchOnly(cacheDir, { onProgress: (event) => again.push(event) });
+    expect(again.filter((event) => event.file === `${REPO}/pytorch_model.bin`)).toHaveLength(2);
+    expect(fixture.hub.cdn.requestsFor(cdnPath).length).toBe(before + 1);
+  });
+
   it('fetches the Qwen folder\'s weights only when pytorch_model.bin lacks llm.* weights, and converts the same model', async () => {
     // The tiny checkpoint re-split: llm.* in Qwen2.5-1.5B-Instruct/model.safetensors, the rest in pytorch_model.bin.
     const checkpoint = await openCheckpoint(await tinyCheckpointDir());

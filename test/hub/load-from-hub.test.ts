@@ -28,6 +28,8 @@ const snapshot = (root: string, path: string) => join(root, `models--${REPO.repl
 
 beforeAll(async () => {
   fixture = await startHub();
+  // unipic's own cache (blob verification records) stays inside the test's folder.
+  process.env.UNIPIC_CACHE_DIR = join(fixture.work, 'unipic-cache');
   model = await readFolder(await tinyModelDir(['fp32']));
   manifest = manifestSchema.parse(JSON.parse(model.get('unipic.json')!.toString()));
   const files = new Map<string, Buffer>([...model].map(([path, bytes]) => [`onnx/${path}`, bytes] as const));

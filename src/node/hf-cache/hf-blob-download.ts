@@ -12,7 +12,8 @@ import type { StreamVerifier } from './hub-file-verifier.js';
 const blobsInFlight = new Map<string, Promise<void>>();
 
 /**
- * Make `blobs/<blobId>` present and verified. Bytes go to `blobs/<blobId>.incomplete`, which is
+ * Make `blobs/<blobId>` present and verified; true when it was transferred (and so hashed) now,
+ * false when a blob of that size was already there. Bytes go to `blobs/<blobId>.incomplete`, which is
  * renamed onto the blob only once complete and verified, so a blob name never holds a partial or
  * wrong file. A left-over `.incomplete` (this tool's or Python's) is resumed with a Range request:
  * the blob name is the content's hash, so its bytes are a prefix of the same file and need no
@@ -26,12 +27,12 @@ export async function downloadBlob(
   openStream: OpenFileStream,
   onBytes: (fileLoaded: number) => void,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<boolean> {
   const blob = cache.blobFile(blobId);
   for (let running = blobsInFlight.get(blob); running; running = blobsInFlight.get(blob)) {
     await running.catch(() => undefined);
   }
-  if ((await cache.blobSize(blobId)) === size) return;
+  if ((await cache.blobSize(blobId)) === size) return false;
   const transfer = transferBlob(cache, blobId, size, verifier, openStream, onBytes, signal);
   blobsInFlight.set(blob, transfer);
   try {
@@ -39,6 +40,7 @@ export async function downloadBlob(
   } finally {
     blobsInFlight.delete(blob);
   }
+  return true;
 }
 
 async function transferBlob(

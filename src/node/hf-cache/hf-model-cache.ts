@@ -15,6 +15,7 @@ import type { FileEntry } from '../../spec/manifest.js';
 import { cacheWrite } from '../cache-fs-error.js';
 import { createNodeSha256 } from '../node-sha256.js';
 import { readFileChunks } from '../read-file-chunks.js';
+import type { BlobVerifications } from './blob-verification.js';
 import { downloadBlob } from './hf-blob-download.js';
 import type { HfRepoCache } from './hf-repo-cache.js';
 
@@ -24,15 +25,17 @@ export interface HfModelCacheOptions {
   readonly subfolder: string;
   /** The repository's files at `commit` (sizes, blob ids), fetched only when something must be downloaded. */
   readonly listing: () => Promise<HubSnapshot>;
+  /** Records of blobs already hashed (see BlobVerifications). */
+  readonly verifications: BlobVerifications;
 }
 
 /**
  * A converted model published on the Hub, kept in the standard Hugging Face cache: files are
  * delivered as paths under `snapshots/<commit>/<folder>/` (links into `blobs/`), so a graph finds
  * its external data beside it and Python sees the same files. Verification is against the
- * manifest's sha256: a blob whose name is that sha256 (an LFS file) is trusted by name and size
- * in `fast` mode; any other file (small non-LFS files) is hashed on each load, which costs
- * milliseconds; `verify: 'full'` hashes everything.
+ * manifest's sha256: each blob is hashed once (when unipic downloads it, or the first time it
+ * uses one Python wrote) and then trusted, in `fast` mode, from a record kept under unipic's own
+ * cache while its size and mtime are unchanged; `verify: 'full'` hashes on every load.
  */
 export class HfModelCache implements ModelCache {
   readonly description: string;
@@ -105,7 +108,8 @@ export class HfModelCache implements ModelCache {
       await repo.unlink(commit, this.repoPath(entry.path));
       return undefined;
     }
-    if (context.verify === 'fast' && linked === entry.sha256) {
+    const blob = linked ? repo.blobFile(linked) : path;
+    if (context.verify === 'fast' && (await this.options.verifications.isVerified(blob, entry.sha256))) {
       context.onBytes('cache-read', entry.size);
       return hit;
     }
@@ -125,6 +129,7 @@ export class HfModelCache implements ModelCache {
       await this.delete(entry.path);
       return undefined;
     }
+    await this.options.verifications.record(blob, entry.sha256);
     return hit;
   }
 
@@ -137,7 +142,7 @@ export class HfModelCache implements ModelCache {
       );
     }
     const { repo, commit } = this.options;
-    await downloadBlob(
+    const downloaded = await downloadBlob(
       repo,
       blobId,
       entry.size,
@@ -146,6 +151,8 @@ export class HfModelCache implements ModelCache {
       (bytes) => context.onBytes('download', bytes),
       context.signal,
     );
+    // Hashed against the manifest as it arrived: recorded, so the lookup below need not read it again.
+    if (downloaded) await this.options.verifications.record(repo.blobFile(blobId), entry.sha256);
     await repo.link(commit, this.repoPath(entry.path), blobId);
     // A blob that was already there (another snapshot's, or Python's) is checked like a hit.
     const hit = await this.lookup(entry, context);

@@ -6,6 +6,7 @@ import type { ModelFiles } from '../../core/sources/model-files.js';
 import { openModelFiles } from '../../core/sources/open-model-files.js';
 import { networkOptionsOf, type SourceOptions } from '../../core/sources/source-options.js';
 import { createNodeSha256 } from '../node-sha256.js';
+import { BlobVerifications } from './blob-verification.js';
 import { HfModelCache } from './hf-model-cache.js';
 import { HfRepoCache } from './hf-repo-cache.js';
 import { nodeHubSettings } from './hub-settings.js';
@@ -39,6 +40,7 @@ export async function openNodeHubModel(id: string, options: SourceOptions, signa
         repo: repoCache,
         commit: resolved.commit,
         subfolder: target.subfolder,
+        verifications: new BlobVerifications(environment.unipicCacheDir),
         listing: () => (resolved.snapshot ? Promise.resolve(resolved.snapshot) : fetchHubSnapshot(settings, target.repo, resolved.commit, signal)),
       })
     : undefined;
