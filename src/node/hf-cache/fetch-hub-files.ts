@@ -1,22 +1,16 @@
-import { rm } from 'node:fs/promises';
 import { fetchHubSnapshot } from '../../core/hub/hub-client.js';
-import { blobIdOf, type HubFileRequest, type HubRepoFile } from '../../core/hub/hub-files.js';
+import type { HubFileRequest, HubRepoFile } from '../../core/hub/hub-files.js';
 import { formatHubId, isCommitHash } from '../../core/hub/hub-id.js';
 import { createHubSource } from '../../core/hub/hub-source.js';
-import { openFileStream } from '../../core/sources/file-stream.js';
 import { LoadProgress } from '../../core/sources/load-progress.js';
 import { throwIfAborted } from '../../errors/abort-error.js';
 import { HubError } from '../../errors/hub-error.js';
-import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { ModelNotFoundError } from '../../errors/model-not-found-error.js';
 import type { FileEntry } from '../../spec/manifest.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
-import { IntegrityError } from '../../errors/integrity-error.js';
-import { readFileChunks } from '../read-file-chunks.js';
 import { BlobVerifications } from './blob-verification.js';
-import { downloadBlob } from './hf-blob-download.js';
+import { ensureSnapshotFile, type SnapshotFilePlan } from './ensure-snapshot-file.js';
 import { HfRepoCache } from './hf-repo-cache.js';
-import { hubFileVerifier } from './hub-file-verifier.js';
 import { listingRecordPath, readListingRecord, writeListingRecord } from './listing-record.js';
 import { nodeHubSettings, type NodeHubInputs } from './hub-settings.js';
 
@@ -41,13 +35,6 @@ export interface FetchedSnapshot {
   readonly files: readonly string[];
 }
 
-interface PlannedFile {
-  readonly cache: HfRepoCache;
-  readonly commit: string;
-  readonly file: HubRepoFile;
-  readonly label: string;
-  readonly source: ReturnType<typeof createHubSource>;
-}
 
 /**
  * Download what each request selects into the standard Hugging Face cache, reusing what is already
@@ -62,7 +49,7 @@ export async function fetchHubFiles(requests: readonly HubFileRequest[], options
   const offline = options.offline === true || environment.offline;
   const signal = options.signal;
   const snapshots: FetchedSnapshot[] = [];
-  const planned: PlannedFile[] = [];
+  const planned: SnapshotFilePlan[] = [];
   const missing: string[] = [];
   const refsToWrite: { cache: HfRepoCache; revision: string; commit: string }[] = [];
   for (const request of requests) {
@@ -129,7 +116,7 @@ export async function fetchHubFiles(requests: readonly HubFileRequest[], options
   for (const [index, plan] of planned.entries()) {
     throwIfAborted(signal);
     const fileProgress = progress.begin(progressEntries[index]);
-    const phase = await ensureFile(plan, {
+    const phase = await ensureSnapshotFile(plan, {
       network: settings.network,
       signal,
       offline,
@@ -140,83 +127,4 @@ export async function fetchHubFiles(requests: readonly HubFileRequest[], options
   }
   for (const { cache, revision, commit } of refsToWrite) await cache.writeRef(revision, commit);
   return snapshots;
-}
-
-interface EnsureContext {
-  readonly network: Parameters<typeof openFileStream>[2]['network'];
-  readonly signal: AbortSignal | undefined;
-  readonly offline: boolean;
-  readonly verifications: BlobVerifications;
-  readonly onBytes: (phase: 'cache-read' | 'download', bytes: number) => void;
-}
-
-/**
- * The file in the snapshot, verified against the Hub's hash: a blob already there (unipic's or
- * Python's) is hashed once and then trusted by its record; a missing or corrupt one is
- * downloaded. Offline, a snapshot file that is not a link into `blobs/` (a copy) is checked in place.
- */
-async function ensureFile(plan: PlannedFile, context: EnsureContext): Promise<'cache-read' | 'download'> {
-  const { cache, commit, file, label, source } = plan;
-  const blobId = blobIdOf(file);
-  const snapshotFile = cache.snapshotFile(commit, file.path);
-  if (blobId === undefined) {
-    // Only an offline listing made from the snapshot folder lacks hashes; sizes are all there is.
-    if (context.offline && (await cache.snapshotSize(commit, file.path)) === file.size) return 'cache-read';
-    throw new InvalidModelError(`the Hub's listing gives no hash (LFS sha256 or git blob id) for ${label}, so it can be neither verified nor cached by content`, {
-      details: { repo: cache.repo, revision: commit, path: file.path },
-    });
-  }
-  const blob = cache.blobFile(blobId);
-  const present = (await cache.blobSize(blobId)) === file.size ? blob : context.offline ? snapshotFile : undefined;
-  if (present !== undefined && (await verifyInPlace(present, file, label, blobId, context))) {
-    if (present === blob) await cache.link(commit, file.path, blobId);
-    return 'cache-read';
-  }
-  if (context.offline) {
-    throw new ModelNotFoundError(`Offline, and ${label} in the Hugging Face cache does not match the Hub's hash`, {
-      details: { reason: 'offline', missing: [label] },
-    });
-  }
-  if (present === blob) {
-    await rm(blob, { force: true });
-    await cache.unlink(commit, file.path);
-  }
-  const entry: FileEntry = { path: file.path, size: file.size, sha256: file.sha256 ?? '' };
-  await downloadBlob(
-    cache,
-    blobId,
-    file.size,
-    hubFileVerifier(file, label),
-    (offset) => openFileStream(source, entry, { offset, network: context.network, ...(context.signal ? { signal: context.signal } : {}) }),
-    (bytes) => context.onBytes('download', bytes),
-    context.signal,
-  );
-  await context.verifications.record(blob, blobId);
-  await cache.link(commit, file.path, blobId);
-  return 'download';
-}
-
-/** Whether the file at `path` has the Hub's hash: by its record, else by hashing it (then recorded). */
-async function verifyInPlace(path: string, file: HubRepoFile, label: string, blobId: string, context: EnsureContext): Promise<boolean> {
-  if (await context.verifications.isVerified(path, blobId)) {
-    context.onBytes('cache-read', file.size);
-    return true;
-  }
-  const verifier = hubFileVerifier(file, label);
-  await readFileChunks(
-    path,
-    (chunk) => {
-      verifier.update(chunk);
-      context.onBytes('cache-read', verifier.bytes);
-    },
-    context.signal ? { signal: context.signal } : {},
-  );
-  try {
-    verifier.assertComplete();
-  } catch (error) {
-    if (error instanceof IntegrityError) return false;
-    throw error;
-  }
-  await context.verifications.record(path, blobId);
-  return true;
 }

@@ -1,4 +1,4 @@
-import type { HubCheckpointFamily, HubCheckpointLocation } from '../../../convert/hub/convert-from-hub.js';
+import type { HubCheckpointFamily } from '../../../convert/hub/convert-from-hub.js';
 import type { HubRepoFile } from '../../../core/hub/hub-files.js';
 import { HubError } from '../../../errors/hub-error.js';
 import { isCheckpointWeightFile, LLM_FOLDER, VAE_FILE } from './open-checkpoint.js';
