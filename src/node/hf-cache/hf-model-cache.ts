@@ -162,7 +162,9 @@ export class HfModelCache implements ModelCache {
 
   async has(entry: FileEntry): Promise<boolean> {
     const { repo, commit } = this.options;
-    return (await repo.snapshotSize(commit, this.repoPath(entry.path))) === entry.size;
+    if ((await repo.snapshotSize(commit, this.repoPath(entry.path))) !== entry.size) return false;
+    const linked = await repo.linkedBlobId(commit, this.repoPath(entry.path));
+    return this.options.verifications.isVerified(linked ? repo.blobFile(linked) : repo.snapshotFile(commit, this.repoPath(entry.path)), entry.sha256);
   }
 
   /** Remove the file's snapshot link and its blob (Python downloads it again if it needs it). */
