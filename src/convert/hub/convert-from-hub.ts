@@ -6,8 +6,8 @@ import { networkOptionsSchema, type NetworkOptions } from '../../core/sources/ne
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { fetchHubFiles, type FetchedSnapshot } from '../../node/hf-cache/fetch-hub-files.js';
-import type { LoadProgressCallback } from '../../spec/progress.js';
 import type { HubFileRequest } from '../../core/hub/hub-files.js';
+import type { LoadProgressCallback } from '../../spec/progress.js';
 
 /** Where a checkpoint lies on the Hub: a repository, its revision, a folder in it. */
 export interface HubCheckpointLocation {
@@ -18,8 +18,8 @@ export interface HubCheckpointLocation {
 
 /**
  * How a family's converter takes its checkpoint from the Hub: the repositories and files to fetch
- * (one request per repository; MetaQuery adds Qwen2.5-VL's), the folder to convert, and whether a
- * failed conversion asks for more files (`widen`), which the driver then fetches once and retries.
+ * (one request per repository; MetaQuery adds Qwen2.5-VL's), and whether a failed conversion asks
+ * for more files (`needsWider`), which the driver then fetches (`widened: true`) and retries, once.
  */
 export interface HubCheckpointFamily {
   requests(location: HubCheckpointLocation, widened: boolean): HubFileRequest[];
