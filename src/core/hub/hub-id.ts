@@ -43,6 +43,7 @@ export function parseHubId(id: string): HubLocation {
       fail('the revision is not valid percent-encoding');
     }
     if (!revision) fail('the revision after @ is empty');
+    else if (!isSafeRevision(revision)) fail(`"${revision}" is not a revision name`);
   }
   if (!NAME.test(org) || !NAME.test(name)) fail(`"${org}/${name}" is not a repository name`);
   if (folder.length > 0 && folder[folder.length - 1] === '') folder.pop();
@@ -61,4 +62,14 @@ export function formatHubId(location: { repo: string; revision?: string; subfold
 /** A 40-hex git commit id: a revision that cannot move. */
 export function isCommitHash(revision: string): boolean {
   return /^[0-9a-f]{40}$/.test(revision);
+}
+
+/**
+ * Branch, tag or commit names as git allows them, minus what could leave `refs/` once written to
+ * the cache as `refs/<revision>`: no empty, `.` or `..` segment, no backslash or control character.
+ */
+export function isSafeRevision(revision: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (revision.length === 0 || revision.length > 255 || /[\\\u0000-\u001f]/.test(revision) || revision.startsWith('/')) return false;
+  return revision.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSafeRevision } from './hub-id.js';
 
 /** Where `https://huggingface.co`-style requests go when neither the option nor `HF_ENDPOINT` says. */
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
@@ -18,7 +19,7 @@ export const hubOptionsSchema = z
       .refine((value) => /^https?:\/\//i.test(value), 'must be an http(s) URL')
       .optional(),
     /** Branch, tag or commit when the id names none (default `main`). */
-    revision: z.string().min(1).optional(),
+    revision: z.string().min(1).refine(isSafeRevision, 'not a revision name').optional(),
     /** Node: the Hugging Face cache root (default `HF_HUB_CACHE`, else `$HF_HOME/hub`). */
     cacheDir: z.string().min(1).optional(),
   })

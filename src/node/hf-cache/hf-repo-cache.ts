@@ -1,6 +1,7 @@
 import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { isCommitHash } from '../../core/hub/hub-id.js';
+import { isCommitHash, isSafeRevision } from '../../core/hub/hub-id.js';
+import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import type { HubRepoFile } from '../../core/hub/hub-files.js';
 import { cacheWrite } from '../cache-fs-error.js';
 
@@ -42,10 +43,17 @@ export class HfRepoCache {
     return `${this.blobFile(blobId)}.incomplete`;
   }
 
+  private refPath(revision: string): string {
+    if (!isSafeRevision(revision)) {
+      throw new InvalidOptionsError(`"${revision}" is not a revision name`, { details: { issues: [{ path: 'revision', message: 'not a revision name' }] } });
+    }
+    return join(this.directory, 'refs', ...revision.split('/'));
+  }
+
   /** The commit of `revision`: itself when it is one, else `refs/<revision>` if recorded. */
   async readRef(revision: string): Promise<string | undefined> {
     if (isCommitHash(revision)) return revision;
-    const text = await readFile(join(this.directory, 'refs', ...revision.split('/')), 'utf8').catch(() => undefined);
+    const text = await readFile(this.refPath(revision), 'utf8').catch(() => undefined);
     const commit = text?.trim();
     return commit && isCommitHash(commit) ? commit : undefined;
   }
@@ -53,7 +61,7 @@ export class HfRepoCache {
   /** Record what `revision` points to (not for commits, as huggingface_hub does). */
   async writeRef(revision: string, commit: string): Promise<void> {
     if (revision === commit) return;
-    const path = join(this.directory, 'refs', ...revision.split('/'));
+    const path = this.refPath(revision);
     if ((await readFile(path, 'utf8').catch(() => undefined)) === commit) return;
     await cacheWrite(this.directory, async () => {
       await mkdir(dirname(path), { recursive: true });
