@@ -13,3 +13,4 @@ export { DisposedError } from './disposed-error.js';
 export { OrtRuntimeError } from './ort-runtime-error.js';
 export { AbortError, throwIfAborted, toAbortError } from './abort-error.js';
 export { HubError, HUB_ERROR_CODES, type HubErrorCode, type HubErrorDetails } from './hub-error.js';
+export { StructureNeededError, type StructureNeededDetails } from './structure-needed-error.js';
