@@ -112,15 +112,24 @@ export class HubServer {
     response.end(JSON.stringify({ error: code }));
   }
 
-  /** The repository and commit a request may see, or a refusal already sent. */
-  private lookup(request: IncomingMessage, response: ServerResponse, repoName: string, revision: string): { repo: Repo; commit: string } | undefined {
+  /**
+   * The repository and commit a request may see, or a refusal already sent. As on the Hub, a
+   * gated repository's listing is public; its files need a token of an account with access.
+   */
+  private lookup(
+    request: IncomingMessage,
+    response: ServerResponse,
+    repoName: string,
+    revision: string,
+    forFile: boolean,
+  ): { repo: Repo; commit: string } | undefined {
     const repo = this.repos.get(repoName);
     const authorization = request.headers.authorization;
     if (!repo) {
       this.refuse(response, authorization ? 404 : 401, 'RepoNotFound');
       return undefined;
     }
-    if (repo.gated && authorization !== `Bearer ${this.token}`) {
+    if (repo.gated && forFile && authorization !== `Bearer ${this.token}`) {
       this.refuse(response, authorization ? 403 : 401, 'GatedRepo');
       return undefined;
     }
@@ -150,7 +159,7 @@ export class HubServer {
     });
     const segments = url.pathname.split('/').slice(1).map(decodeURIComponent);
     if (segments[0] === 'api' && segments[1] === 'models' && segments[4] === 'revision') {
-      const found = this.lookup(request, response, `${segments[2]}/${segments[3]}`, segments.slice(5).join('/'));
+      const found = this.lookup(request, response, `${segments[2]}/${segments[3]}`, segments.slice(5).join('/'), false);
       if (!found) return;
       const files = found.repo.commits.get(found.commit)!;
       const blobs = url.searchParams.get('blobs') === 'true';
@@ -169,7 +178,7 @@ export class HubServer {
       return;
     }
     if (segments[2] === 'resolve') {
-      const found = this.lookup(request, response, `${segments[0]}/${segments[1]}`, segments[3]);
+      const found = this.lookup(request, response, `${segments[0]}/${segments[1]}`, segments[3], true);
       if (!found) return;
       const path = segments.slice(4).join('/');
       const bytes = found.repo.commits.get(found.commit)!.get(path);
