@@ -45,4 +45,7 @@ export type { ModelSource } from './core/sources/model-source.js';
 export type { FileMap } from './core/sources/file-map-source.js';
 export type { FetchFunction } from './core/sources/fetch-source.js';
 export type { SourceOptionsInput as SourceOptions } from './core/sources/source-options.js';
+// Hugging Face Hub sources (`hf:<org>/<name>[@<revision>][/<folder>]`).
+export { parseHubId, formatHubId, isHubId, type HubLocation } from './core/hub/hub-id.js';
+export type { HubOptions } from './core/hub/hub-options.js';
 export { WebOrtBackend } from '../adapters/web-ort/index.js';
