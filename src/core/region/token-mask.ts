@@ -27,7 +27,9 @@ export function cropFrame(width: number, height: number): ModelFrame {
 /** The understanding preprocessing's square (`expand2square`), used for outpaint canvases. */
 export function expandFrame(width: number, height: number): ModelFrame {
   const side = Math.max(width, height);
-  return { left: -Math.floor((side - width) / 2), top: -Math.floor((side - height) / 2), side };
+  // The image sits at floor(extra / 2) inside the square, so the square starts that far before it.
+  const before = (extra: number) => (extra === 0 ? 0 : -Math.floor(extra / 2));
+  return { left: before(side - width), top: before(side - height), side };
 }
 
 /** Aspect tolerance between mask and image: 1 % of the ratio (room for rounding when a mask was scaled). */
