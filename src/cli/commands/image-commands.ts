@@ -3,6 +3,7 @@ import { dirname, extname } from 'node:path';
 import type { GenerateResult } from '../../core/generation/generate.js';
 import type { ImageRunEvent } from '../../core/generation/events.js';
 import type { Run } from '../../core/run/run.js';
+import { parseOutpaintSpec } from '../../core/region/outpaint-canvas.js';
 import { numberOption, parse, required } from '../arguments.js';
 import { createProgressBar } from '../progress-bar.js';
 import { loadWithProgress } from './load-model.js';
@@ -22,7 +23,30 @@ const SAMPLING = {
   seed: { type: 'string' },
   device: { type: 'string' },
   dtype: { type: 'string' },
+  // Region editing (docs/api.md, "Regions").
+  mask: { type: 'string' },
+  outpaint: { type: 'string' },
+  'mask-threshold': { type: 'string' },
+  'mask-dilation': { type: 'string' },
+  feather: { type: 'string' },
+  'no-composite': { type: 'boolean' },
 } as const;
+
+/** The region flags as options; empty when none is given. */
+function regionOptions(values: Record<string, string | boolean | undefined>) {
+  const option = (name: string) => values[name] as string | undefined;
+  const outpaint = option('outpaint');
+  return Object.fromEntries(
+    Object.entries({
+      mask: option('mask'),
+      outpaint: outpaint === undefined ? undefined : parseOutpaintSpec(outpaint),
+      maskThreshold: numberOption(option('mask-threshold'), 'mask-threshold'),
+      maskDilation: numberOption(option('mask-dilation'), 'mask-dilation'),
+      feather: numberOption(option('feather'), 'feather'),
+      composite: values['no-composite'] ? false : undefined,
+    }).filter(([, v]) => v !== undefined),
+  );
+}
 
 function samplingOptions(values: Record<string, string | boolean | undefined>) {
   const option = (name: string) => values[name] as string | undefined;
@@ -70,10 +94,12 @@ async function drive(run: Run<ImageRunEvent, GenerateResult>, out: string, signa
 }
 
 export async function generateCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values } = parse(args, SAMPLING);
+  const { values } = parse(args, { ...SAMPLING, image: { type: 'string' } });
+  const region = regionOptions(values);
   const model = await loadWithProgress(required(values.model, 'model'), loadOptions(values));
   try {
-    await drive(model.generate({ ...samplingOptions(values), signal } as never), required(values.out, 'out'), signal);
+    const image = values.image === undefined ? {} : { image: values.image };
+    await drive(model.generate({ ...samplingOptions(values), ...image, ...region, signal } as never), required(values.out, 'out'), signal);
   } finally {
     await model.dispose();
   }
@@ -81,10 +107,11 @@ export async function generateCommand(args: string[], signal: AbortSignal): Prom
 
 export async function editCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values } = parse(args, { ...SAMPLING, image: { type: 'string' } });
+  const region = regionOptions(values);
   const model = await loadWithProgress(required(values.model, 'model'), loadOptions(values));
   try {
     const image = required(values.image, 'image');
-    await drive(model.edit({ ...samplingOptions(values), image, signal } as never), required(values.out, 'out'), signal);
+    await drive(model.edit({ ...samplingOptions(values), image, ...region, signal } as never), required(values.out, 'out'), signal);
   } finally {
     await model.dispose();
   }
