@@ -13,8 +13,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { convertCheckpoint } from '../../src/convert/convert-checkpoint.js';
-import { makeTinyCheckpoint } from '../../src/convert/tiny/make-tiny.js';
+import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
+import { makeTinyCheckpoint } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { encodePng } from '../../src/core/image/encode-png.js';
 import { parseOutpaintSpec } from '../../src/core/region/outpaint-canvas.js';
 import { UniPic } from '../../src/index.node.js'; // in your project: from 'unipic'

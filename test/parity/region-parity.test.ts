@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
-import { planSteps } from '../../src/core/mar/mask-schedule.js';
+import { planSteps } from '../../src/families/unipic1/mar/mask-schedule.js';
 import { SeededRandom, UniPic, type ImageRunEvent, type MaskInput } from '../../src/index.node.js';
 import { goldenFloat32, goldenUint8, referenceIndex, referenceModelDir, relativeError } from '../support/reference.js';
 import { checkFinal, checkIterations, checkPrefix, floats, ints, TOLERANCE } from './oracle-checks.js';

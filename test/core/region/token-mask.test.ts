@@ -3,7 +3,7 @@ import { imageRaster, isMaskGrid, loadMask, type MaskRaster } from '../../../src
 import { parseOutpaintSpec, resolveOutpaintCanvas } from '../../../src/core/region/outpaint-canvas.js';
 import { checkMaskAspect, cropFrame, dilate, expandFrame, tokenMask } from '../../../src/core/region/token-mask.js';
 import { blendWeights, distanceToSet } from '../../../src/core/region/composite.js';
-import { seedRegion } from '../../../src/core/generation/known-region.js';
+import { seedRegion } from '../../../src/families/unipic1/generation/known-region.js';
 import { SeededRandom } from '../../../src/core/random/random-source.js';
 
 function raster(width: number, height: number, masked: (x: number, y: number) => boolean): MaskRaster {
