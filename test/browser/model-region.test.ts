@@ -48,4 +48,12 @@ describe('region editing in the built package in Chromium, wasm', () => {
     expect(run.badMask).toEqual({ code: 'INVALID_INPUT', problem: 'mask-unreadable' });
     expect(reference.badMask).toEqual(run.badMask);
   }, 180_000);
+
+  it('the same through a worker, bit for bit as in the page', async () => {
+    const page = await site.openPage();
+    const [inPage, inWorker] = [await callPage<RegionOutcome>(site, page, 'regionInPage', site.modelUrl), await callPage<RegionOutcome>(site, page, 'regionInWorker', site.modelUrl)];
+    await page.close();
+    expect(inWorker.pixels).toEqual(inPage.pixels);
+    expect(inWorker.badMask).toEqual({ code: 'INVALID_INPUT', problem: 'mask-unreadable' });
+  }, 240_000);
 });

@@ -136,6 +136,19 @@ async function regionInPage(modelUrl: string): Promise<RegionOutcome> {
   }
 }
 
+/** The same region call through a worker: the Blob mask crosses by structured clone. */
+async function regionInWorker(modelUrl: string): Promise<RegionOutcome> {
+  const worker = new Worker(WORKER_SCRIPT, { type: 'module' });
+  try {
+    const model = await createWorkerModel(worker, modelUrl, loadOptions('wasm', () => undefined, 2));
+    const outcome = await runRegion(model as unknown as Parameters<typeof runRegion>[0], await inputImage());
+    await model.dispose();
+    return outcome;
+  } finally {
+    worker.terminate();
+  }
+}
+
 /** The model's files in the Cache API: present after a load, gone after clear(). */
 async function cacheState(modelUrl: string) {
   const manifest = await (await fetch(new URL('unipic.json', modelUrl))).json();
@@ -216,4 +229,4 @@ async function clearCache(modelUrl: string): Promise<void> {
   await new CacheApiCache({ key: modelUrl }).clear();
 }
 
-Object.assign(globalThis, { regionInPage, compareErrors, loadOnly, runInThread, runInWorker, abortInWorker, cacheState, clearCache, probeBrowser, pageReady: true });
+Object.assign(globalThis, { regionInPage, regionInWorker, compareErrors, loadOnly, runInThread, runInWorker, abortInWorker, cacheState, clearCache, probeBrowser, pageReady: true });
