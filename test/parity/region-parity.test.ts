@@ -190,6 +190,27 @@ describe('tokens outside the mask are the source’s, bit for bit, at every iter
   }, 120_000);
 });
 
+describe('abort and seed work as for a plain run', () => {
+  it('aborting after the first iteration rejects with AbortError; the same seed repeats the image', async () => {
+    const options = { prompt: 'a cat', image: picture(SIZE, SIZE), mask: columnMask([2]), size: SIZE, steps: 4, seed: 21 } as const;
+    const { value } = await recorded(async (model) => {
+      const controller = new AbortController();
+      const run = model.generate({ ...options, signal: controller.signal });
+      let finished = 0;
+      const error = await (async () => {
+        for await (const event of run) if (event.type === 'step-finish' && ++finished === 1) controller.abort();
+      })().catch((e: unknown) => e);
+      const first = await model.generate(options).result;
+      const second = await model.generate(options).result;
+      return { error, finished, same: Array.from(first.images[0].data).every((v, i) => v === second.images[0].data[i]), seed: first.seed };
+    });
+    expect(value.error).toMatchObject({ name: 'AbortError', code: 'ABORTED' });
+    expect(value.finished).toBe(1);
+    expect(value.same).toBe(true);
+    expect(value.seed).toBe(21);
+  }, 120_000);
+});
+
 describe('a mask of nothing returns the source without running the loop', () => {
   it('generate: composited source, no graph at all', async () => {
     const { calls, value } = await recorded(async (model) => {
