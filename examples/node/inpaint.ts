@@ -25,7 +25,8 @@ if (args.length > 0) {
   const rest = outpaint ? args.slice(2) : args;
   const [modelDir, image, ...tail] = rest;
   const [mask, prompt, out] = outpaint ? [undefined, tail[0], tail[1]] : tail;
-  const model = await UniPic.load(modelDir, { capabilities: ['generate'] });
+  // Region generation encodes the source with the VAE encoder, which the edit capability brings.
+  const model = await UniPic.load(modelDir, { capabilities: ['generate', 'edit'] });
   try {
     // generate() keeps everything outside the region; edit() would also put the whole image in the prompt.
     const run = model.generate({ image, prompt, ...(mask ? { mask } : {}), ...(outpaint ? { outpaint } : {}), seed: 7 });

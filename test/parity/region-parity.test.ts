@@ -279,6 +279,17 @@ describe('bad masks are refused with a typed error naming the problem', () => {
     });
   }, 120_000);
 
+  it('a model loaded for generate only says region generation needs the VAE encoder', async () => {
+    const generateOnly = await UniPic.load(await referenceModelDir(), { device: 'cpu', dtype: 'fp32', capabilities: ['generate'] });
+    try {
+      const error = await generateOnly.generate({ prompt: 'x', image: picture(SIZE, SIZE), mask: columnMask([0]), size: SIZE }).result.catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'INVALID_OPTIONS' });
+      expect((error as Error).message).toMatch(/vae_encoder/);
+    } finally {
+      await generateOnly.dispose();
+    }
+  }, 120_000);
+
   it('region options without an image, or an image without a region, are invalid options', async () => {
     await recorded(async (model) => {
       expect(() => model.generate({ prompt: 'x', mask: columnMask([0]) })).toThrow(/needs the source image/);

@@ -12,6 +12,7 @@ import { runMarLoop } from './mar-loop.js';
 import { buildPrefix, type PrefixInput } from './prefix.js';
 import { checkContextWindow } from '../model/context-window.js';
 import { toModelTensor } from '../../../core/image/model-tensor.js';
+import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
 import type { KnownRegion } from './known-region.js';
 import { planRegion, type RegionPlan } from './region-call.js';
 import { encodeLatents } from './source-image.js';
@@ -128,6 +129,11 @@ export async function generateImages(
   const slots = F + tables.grid * tables.grid;
   let region: { known: KnownRegion; plan: RegionPlan } | undefined;
   if (options.image !== undefined) {
+    if (!context.graphs.has('vae_encoder')) {
+      throw new InvalidOptionsError("generate() with an image needs the vae_encoder graph, which this model did not load: load it with capabilities ['generate', 'edit']", {
+        details: { issues: [{ path: 'image', message: 'the model was loaded without vae_encoder' }] },
+      });
+    }
     const plan = await planRegion(context, { ...options, image: options.image }, size, tables.grid);
     if (plan.layout.maskedCount === 0) return unchangedSource(context, controller, options, plan, size, started);
     const latents = await encodeLatents(context.graphs, size, toModelTensor(plan.layout.source, size), context.signal);
