@@ -3,7 +3,7 @@ import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { planSteps } from '../../src/families/unipic1/mar/mask-schedule.js';
 import { SeededRandom, UniPic, type ImageRunEvent, type MaskInput } from '../../src/index.node.js';
 import { goldenFloat32, goldenUint8, referenceIndex, referenceModelDir, relativeError } from '../support/reference.js';
-import { checkFinal, checkIterations, checkPrefix, floats, ints, TOLERANCE } from './oracle-checks.js';
+import { checkFinal, checkIterations, checkPrefix, floats, ints, TOLERANCE } from './run-checks.js';
 import type { Backend } from '../../src/spec/backend.js';
 import { recordingBackend, type GraphCall } from './recording-backend.js';
 import { ReplayRandom } from './replay-random.js';

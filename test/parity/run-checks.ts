@@ -1,13 +1,11 @@
 import { expect } from 'vitest';
+import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
+import { UniPic } from '../../src/index.node.js';
 import { goldenFloat32, goldenInt64, goldenUint8, referenceIndex, relativeError } from '../support/reference.js';
-import type { GraphCall } from './recording-backend.js';
+import { recordingBackend, type GraphCall } from './recording-backend.js';
+import { ReplayRandom } from './replay-random.js';
 
-/**
- * The checks of a replayed oracle run, shared by the parity tests.
- */
-// Oracle: tools/reference (PyTorch, official-code semantics) → test/fixtures/reference.
-// Tolerance (oracle README): float32 tensors 1e-4 relative to max(1, max|expected|); ids, masks,
-// positions exact; uint8 pixels equal or off by one.
+// Checks of a replayed oracle run, stage by stage (tolerances: test/fixtures/reference/README.md).
 export const TOLERANCE = 1e-4;
 
 export function floats(t: { data: unknown }): Float32Array {
@@ -15,6 +13,19 @@ export function floats(t: { data: unknown }): Float32Array {
 }
 export function ints(t: { data: unknown }): number[] {
   return Array.from(t.data as BigInt64Array, Number);
+}
+
+export async function replay(modelDir: string, run: string, call: (model: UniPic, random: ReplayRandom) => Promise<{ images: { data: Uint8ClampedArray; width: number; height: number }[] }>) {
+  const { backend, calls } = recordingBackend(new NodeOrtBackend());
+  const model = await UniPic.load(modelDir, { backend, device: 'cpu', dtype: 'fp32' });
+  try {
+    const random = new ReplayRandom(run);
+    const result = await call(model, random);
+    return { calls, result, random };
+  } finally {
+    await model.dispose();
+    await backend.dispose();
+  }
 }
 
 export function checkIterations(run: string, calls: GraphCall[]) {
@@ -58,3 +69,4 @@ export function checkPrefix(run: string, calls: GraphCall[]) {
   expect(relativeError(floats(prefill.feeds.inputs_embeds), goldenFloat32(`${run}.prefix_embeds`)), `${run}.prefix_embeds`).toBeLessThanOrEqual(TOLERANCE);
   expect(relativeError(floats(prefill.outputs['present.0.key']), goldenFloat32(`${run}.prefix.present.0.key`))).toBeLessThanOrEqual(TOLERANCE);
 }
+
