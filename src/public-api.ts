@@ -26,6 +26,8 @@ export type { EditOptions } from './families/unipic1/options/edit-options.js';
 export type { UnderstandOptions } from './families/unipic1/options/understand-options.js';
 export type { TextRunEvent, UnderstandResult, FinishReason, TextTimings } from './core/understanding/events.js';
 export type { ImageInput } from './core/image/load-image.js';
+export type { MaskInput, MaskGrid, MaskProblem } from './core/region/mask-input.js';
+export type { OutpaintSpec } from './core/region/outpaint-canvas.js';
 export {
   loadImage,
   crop2square,

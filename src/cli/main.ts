@@ -19,6 +19,9 @@ const HELP = `unipic — Skywork UniPic on ONNX Runtime
                   --guidance-schedule --temperature --diffusion-steps --num-images --seed
                   --negative-prompt --device --dtype]
   unipic edit --model <m> --image in.png --prompt "..." --out out.png [same options]
+  region editing (edit, or generate with --image): --mask mask.png (white = regenerate) and/or
+                  --outpaint right:256 (sides left/top/right/bottom, or width/height), [--mask-threshold
+                  --mask-dilation --feather --no-composite]
   unipic understand --model <m> --image in.png [--prompt "..."] [--max-tokens N --size
                   --sample [--temperature --seed]]   (greedy unless --sample)
 
