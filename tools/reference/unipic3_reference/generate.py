@@ -133,6 +133,16 @@ def transformer_goldens(store: GoldenStore, modules, report: dict) -> None:
                      timestep=torch.tensor([sigma]), img_shapes=shapes_one, txt_seq_lens=[TEXT_LENGTH],
                      return_dict=False)[0]
     g.put("one_image.output_target", out1[:, :target_tokens])
+    # Published rope sizes (axes 16/56/56): small grids but text rows far from 0, where float32
+    # inverse frequencies decide the angle's last bits.
+    from diffusers.models.transformers.transformer_qwenimage import QwenEmbedRope
+    real = QwenEmbedRope(theta=10000, axes_dim=[16, 56, 56], scale_rope=True)
+    real_shapes = [[(1, 5, 7), (1, 64, 3)]]
+    vid_real, txt_real = real(real_shapes, [300], device="cpu")
+    g.put("rope_real.image_cos", vid_real.real[:35].contiguous())
+    g.put("rope_real.image_sin", vid_real.imag[:35].contiguous())
+    g.put("rope_real.text_cos", txt_real.real.contiguous())
+    g.put("rope_real.text_sin", txt_real.imag.contiguous())
     report["rope_max_vid_index"] = {"two_images": max(max(h // 2, w // 2) for h, w in grids),
                                     "one_image": max(max(h // 2, w // 2) for h, w in grids[:2])}
 
