@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { distilledStep, distilledTimes, distilledTimestep, roundToBfloat16 } from '../../../src/families/unipic3/sampling/distilled-sampler.js';
 import { calculateShift, qwenSchedulerConfigFromJson } from '../../../src/families/unipic3/sampling/scheduler-config.js';
-import { teacherSigmas, teacherStep } from '../../../src/families/unipic3/sampling/teacher-sampler.js';
+import { teacherModelTimestep, teacherSigmas, teacherStep } from '../../../src/families/unipic3/sampling/teacher-sampler.js';
 import { trueCfgNormRescale } from '../../../src/families/unipic3/sampling/true-cfg.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +22,11 @@ describe('UniPic-3 teacher sampler (vs diffusers FlowMatchEulerDiscreteScheduler
   it('one Euler step', () => {
     const out = teacherStep(golden('sampler.step.x').data, golden('sampler.step.v').data, teacherSigmas(50, 12, config), 3);
     expect(relativeError(out, golden('sampler.teacher_step.50_12_index_3').data)).toBeLessThan(1e-6);
+  });
+
+  it('feeds the model the bf16-rounded timestep of the official bf16 run', () => {
+    expect(teacherModelTimestep(0.74318)).toBe(0.7421875);
+    expect(teacherModelTimestep(1)).toBe(1);
   });
 
   it('refuses a static-shift scheduler config', () => {

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../../../errors/invalid-input-error.js';
+import { roundToBfloat16 } from './distilled-sampler.js';
 import { calculateShift, QWEN_IMAGE_SCHEDULER, type QwenSchedulerConfig } from './scheduler-config.js';
 
 const f32 = Math.fround;
@@ -25,6 +26,17 @@ export function teacherSigmas(steps: number, imageSeqLen: number, config: QwenSc
     sigmas.set(shifted);
   }
   return sigmas;
+}
+
+/**
+ * The timestep the teacher's transformer receives for σ: the bf16 scripts pass
+ * `bf16(bf16(σ·1000) / 1000)` (spec §5.7; e.g. 0.74318 → 0.7421875). Emulated so the model sees
+ * the official timestep; the Euler update itself uses the float32 σ table.
+ */
+export function teacherModelTimestep(sigma: number): number {
+  // Scheduler timesteps are float32 σ·1000; the bf16 division computes in float32, then rounds.
+  const timestep = roundToBfloat16(Math.fround(Math.fround(sigma) * 1000));
+  return roundToBfloat16(Math.fround(timestep / 1000));
 }
 
 /** One Euler step in float32: `x + (σ_{i+1} − σ_i) · v`. */
