@@ -89,6 +89,20 @@ describe('convertUnipic3Graphs (streamed, tiny checkpoint)', () => {
     expect(relativeError(decoded.pixels.data as Float32Array, golden('vae.decoded').data)).toBeLessThan(1e-4);
   });
 
+  it('external modulation writes transformer_modulation and blocks graphs without img_mod/txt_mod', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unipic3-convert-mod-'));
+    dirs.push(dir);
+    const summary = await convertUnipic3Graphs(UNIPIC3_CHECKPOINT, dir, { dtype: 'fp32', blocksPerGraph: 2, modulation: 'external' });
+    expect(summary.files).toContain('transformer_modulation.fp32.onnx');
+    const session = await ort.InferenceSession.create(join(dir, 'transformer_blocks_0_1.fp32.onnx'));
+    try {
+      expect(session.inputNames).not.toContain('temb');
+      expect(session.inputNames).toEqual(expect.arrayContaining(['modulation.0.img', 'modulation.1.txt']));
+    } finally {
+      await session.release();
+    }
+  });
+
   it.each([
     ['fp16', 1e-2],
     ['q4', 0.2],

@@ -7,6 +7,7 @@ import { qwenTransformerConfigFromJson } from '../../../src/families/unipic3/con
 import {
   buildQwenTransformerBlocksGraph,
   buildQwenTransformerInputGraph,
+  buildQwenTransformerModulationGraph,
   buildQwenTransformerOutputGraph,
 } from '../../../src/families/unipic3/convert/transformer/qwen-transformer-graphs.js';
 import type { JointAttention } from '../../../src/families/unipic3/convert/transformer/qwen-transformer-block.js';
@@ -76,6 +77,30 @@ describe('Qwen-Image transformer graphs vs diffusers (tiny, two references)', ()
     const expected = golden('transformer.output_target');
     const channels = expected.shape[2];
     expect(relativeError(out.velocity.data.subarray(0, expected.shape[1] * channels), expected.data)).toBeLessThan(1e-4);
+  });
+
+  it('external modulation (transformer_modulation for a batch of timesteps) gives the same blocks', async () => {
+    const temb = golden('transformer.temb');
+    const other = Float32Array.from(temb.data, (v) => v * 0.5);
+    const modulation = makeContext(await weights);
+    buildQwenTransformerModulationGraph(modulation.ctx, config);
+    // Row 0 is the golden timestep, row 1 another one: rows must not mix.
+    const mods = await runGraph(modulation.finish(), { temb: floatFeed([...temb.data, ...other], [2, temb.shape[1]]) });
+    const width = 6 * temb.shape[1];
+    const row = (name: string): Feed => floatFeed(mods[name].data.subarray(0, width), [1, width]);
+    const { ctx, finish } = makeContext(await weights);
+    buildQwenTransformerBlocksGraph(ctx, config, 0, 2, 'standard', 'external');
+    const out = await runGraph(finish(), {
+      image: feed('transformer.img_in'),
+      text: feed('transformer.txt_in'),
+      ...ropeFeeds,
+      'modulation.0.img': row('modulation.0.img'),
+      'modulation.0.txt': row('modulation.0.txt'),
+      'modulation.1.img': row('modulation.1.img'),
+      'modulation.1.txt': row('modulation.1.txt'),
+    });
+    expect(relativeError(out.image_out.data, golden('transformer.block_1.image').data)).toBeLessThan(1e-4);
+    expect(relativeError(out.text_out.data, golden('transformer.block_1.text').data)).toBeLessThan(1e-4);
   });
 
   it('refuses a block range past the last block', async () => {

@@ -8,7 +8,13 @@ import { CheckpointWeights } from '../../../convert/sync-weights.js';
 import { accountKeys, QWEN_VAE_DROPPED_KEYS, qwenTransformerKeySpecs, qwenVaeKeySpecs, type DroppedKey } from './key-accounting.js';
 import { openDiffusersComponent } from './open-diffusers-component.js';
 import { qwenTransformerConfigFromJson } from './transformer/qwen-transformer-config.js';
-import { buildQwenTransformerBlocksGraph, buildQwenTransformerInputGraph, buildQwenTransformerOutputGraph } from './transformer/qwen-transformer-graphs.js';
+import {
+  buildQwenTransformerBlocksGraph,
+  buildQwenTransformerInputGraph,
+  buildQwenTransformerModulationGraph,
+  buildQwenTransformerOutputGraph,
+  type ModulationPlacement,
+} from './transformer/qwen-transformer-graphs.js';
 import { FrameSliceWeights } from './vae/frame-slice-weights.js';
 import { buildQwenVaeDecoderGraph } from './vae/qwen-vae-decoder-graph.js';
 import { buildQwenVaeEncoderGraph } from './vae/qwen-vae-encoder-graph.js';
@@ -19,6 +25,8 @@ export interface Unipic3GraphOptions {
   readonly dtype?: GraphDtype;
   /** Consecutive blocks per `transformer_blocks_*` graph (default 10: 6 graphs for 60 blocks). */
   readonly blocksPerGraph?: number;
+  /** `external` also writes `transformer_modulation` and leaves the blocks graphs without img_mod/txt_mod (default `internal`). */
+  readonly modulation?: ModulationPlacement;
   /** `transformer/` or `ema_transformer/` (the distilled repositories' zip-pickle). */
   readonly transformerFolder?: string;
 }
@@ -39,6 +47,7 @@ export interface Unipic3GraphSummary {
 export async function convertUnipic3Graphs(checkpointDir: string, outDir: string, options: Unipic3GraphOptions = {}): Promise<Unipic3GraphSummary> {
   const dtype = options.dtype ?? 'q4';
   const perGraph = options.blocksPerGraph ?? 10;
+  const placement = options.modulation ?? 'internal';
   if (!Number.isInteger(perGraph) || perGraph < 1) throw new InvalidOptionsError(`blocksPerGraph must be a positive integer, got ${perGraph}`);
   const files: string[] = [];
   const dropped: DroppedKey[] = [];
@@ -51,10 +60,13 @@ export async function convertUnipic3Graphs(checkpointDir: string, outDir: string
     const weights = await CheckpointWeights.open({ root: transformerDir, tensors: transformer.tensors }, account.used);
     try {
       files.push(...await writeGraph(outDir, 'transformer_in', dtype, weights, (ctx) => buildQwenTransformerInputGraph(ctx, transformerConfig)));
+      if (placement === 'external') {
+        files.push(...(await writeGraph(outDir, 'transformer_modulation', dtype, weights, (ctx) => buildQwenTransformerModulationGraph(ctx, transformerConfig))));
+      }
       for (let first = 0; first < transformerConfig.numLayers; first += perGraph) {
         const count = Math.min(perGraph, transformerConfig.numLayers - first);
         const name = `transformer_blocks_${first}_${first + count - 1}`;
-        files.push(...await writeGraph(outDir, name, dtype, weights, (ctx) => buildQwenTransformerBlocksGraph(ctx, transformerConfig, first, count)));
+        files.push(...await writeGraph(outDir, name, dtype, weights, (ctx) => buildQwenTransformerBlocksGraph(ctx, transformerConfig, first, count, 'standard', placement)));
       }
       files.push(...await writeGraph(outDir, 'transformer_out', dtype, weights, (ctx) => buildQwenTransformerOutputGraph(ctx, transformerConfig)));
     } finally {

@@ -24,10 +24,15 @@ interface Modulation {
   gate2: string;
 }
 
-/** `<stream>_mod` = SiLU → Linear(D, 6D) on temb `[B, D]`, split (shift, scale, gate) × 2 as `[B, 1, D]`. */
-function modulation(ctx: GraphContext, temb: string, prefix: string, width: number): Modulation {
+/** `<stream>_mod` = SiLU → Linear(D, 6D) on temb `[B, D]`: the block's modulation parameters `[B, 6D]`. */
+export function modulationParameters(ctx: GraphContext, temb: string, prefix: string): string {
+  return linear(ctx, silu(ctx.builder, temb), `${prefix}.1.weight`, `${prefix}.1.bias`);
+}
+
+/** `[B, 6D]` split (shift, scale, gate) × 2 as `[B, 1, D]`. */
+function modulation(ctx: GraphContext, parameters: string, width: number): Modulation {
   const { builder } = ctx;
-  const params = builder.op('Unsqueeze', [linear(ctx, silu(builder, temb), `${prefix}.1.weight`, `${prefix}.1.bias`), builder.constInt64([1])]);
+  const params = builder.op('Unsqueeze', [parameters, builder.constInt64([1])]);
   const parts = builder.node('Split', [params, builder.constInt64(new Array<number>(6).fill(width))], { outputCount: 6, attributes: { axis: 2 } });
   const [shift1, scale1, gate1, shift2, scale2, gate2] = parts;
   return { shift1, scale1, gate1, shift2, scale2, gate2 };
@@ -57,7 +62,8 @@ export function qwenTransformerBlock(
   ctx: GraphContext,
   image: string,
   text: string,
-  temb: string,
+  /** `[1, 6D]` per stream: `modulationParameters` of temb, or inputs precomputed for a schedule. */
+  modulationInputs: { image: string; text: string },
   tables: { image: StreamTables; text: StreamTables },
   prefix: string,
   config: QwenTransformerConfig,
@@ -65,8 +71,8 @@ export function qwenTransformerBlock(
 ): { image: string; text: string } {
   const { builder } = ctx;
   const width = config.heads * config.headDim;
-  const imageMod = modulation(ctx, temb, `${prefix}.img_mod`, width);
-  const textMod = modulation(ctx, temb, `${prefix}.txt_mod`, width);
+  const imageMod = modulation(ctx, modulationInputs.image, width);
+  const textMod = modulation(ctx, modulationInputs.text, width);
   const imageIn = modulate(ctx, image, width, imageMod.shift1, imageMod.scale1);
   const textIn = modulate(ctx, text, width, textMod.shift1, textMod.scale1);
 
