@@ -15,7 +15,7 @@ from .tiny_config import SCHEDULER, TRANSFORMER, VAE_DF_TEST, VAE_FULL
 SHARD_SIZE = "120KB"
 
 
-def _perturb_norms(module: torch.nn.Module, generator: torch.Generator) -> None:
+def perturb_norms(module: torch.nn.Module, generator: torch.Generator) -> None:
     # Library init leaves every norm weight at 1; random ones make a wrong norm axis visible.
     with torch.no_grad():
         for name, param in module.named_parameters():
@@ -34,7 +34,7 @@ def build(seed: int = 0) -> dict[str, torch.nn.Module]:
     vae_df = AutoencoderKLQwenImage(**VAE_DF_TEST)
     generator = torch.Generator().manual_seed(seed + 1)
     for module in (transformer, vae, vae_df):
-        _perturb_norms(module, generator)
+        perturb_norms(module, generator)
     return {name: _round_bf16(module) for name, module in
             dict(transformer=transformer, vae=vae, vae_df_test=vae_df).items()}
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import diffusers
 import torch
-from diffusers import QwenImageEditPipeline
+from diffusers import AutoencoderKLQwenImage, QwenImageEditPipeline
 
 from unipic2_reference.golden_store import GoldenStore
 
 from . import schedule
-from .checkpoint import build, write
+from .checkpoint import build, perturb_norms, write
 from . import sdpa_shim
 from .sizing import budget_sizes
 from .tiny_config import REFERENCE_GRIDS, SCHEDULER, TARGET_GRID, TEXT_LENGTH, TRANSFORMER, VAE_FULL
@@ -56,8 +56,12 @@ def vae_goldens(store: GoldenStore, modules, report: dict) -> None:
         g.put("decoded", decoded)
     report["vae_decoded_fraction_clamped"] = float((decoded.abs() >= 1).float().mean())
     proof = {}
-    for name in ("vae", "vae_df_test"):
-        module = modules[name]
+    # The brief's full-fidelity width (base_dim 16) too: proven here, not committed (7.2 MB bf16).
+    torch.manual_seed(7)
+    wide = AutoencoderKLQwenImage(**{**VAE_FULL, "base_dim": 16})
+    perturb_norms(wide, torch.Generator().manual_seed(8))
+    wide = wide.to(torch.bfloat16).to(torch.float32).eval()
+    for name, module in (("vae", modules["vae"]), ("vae_df_test", modules["vae_df_test"]), ("vae_base_dim_16", wide)):
         flat = Vae2d(module.state_dict(), module.config)
         z_dim = module.config.z_dim
         scale = 2 ** (len(module.config.dim_mult) - 1)
