@@ -10,8 +10,8 @@ import { UNIPIC3_CHECKPOINT, golden, relativeError } from './unipic3-fixtures.js
 /**
  * The streamed converter on the tiny published-layout checkpoint: graphs written to disk with
  * external data, then chained through onnxruntime-node against the diffusers goldens.
- * Measured: fp32 ≤ 2e-6; fp16 2.9e-7 (the bf16-stored weights are exact in fp16, and the CPU EP
- * runs these MatMuls in float32); q4 9.5e-2 relative, cosine 0.9963 — a sanity bound on
+ * Measured: fp32 ≤ 2e-6; fp16 2.9e-7 (the bf16-stored weights are exact in fp16 and the CPU EP
+ * lost no precision on these MatMuls — says nothing about GPU fp16); q4 9.5e-2 relative, cosine 0.9963 — a sanity bound on
  * 4-bit blocks of a 48-wide random model, not a fidelity claim.
  */
 const dirs: string[] = [];
