@@ -1,23 +1,29 @@
-import { convertCheckpoint } from '../../families/unipic1/convert/convert-checkpoint.js';
+import { convertModel, registerConverter } from '../../convert/family/converter-registry.js';
+import { unipic1Converter } from '../../families/unipic1/converter.js';
 import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
 import { writeFile } from 'node:fs/promises';
 import { numberOption, parse, UsageError } from '../arguments.js';
+import { RANGES } from '../command-help.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
 
 const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
+registerConverter(unipic1Converter);
+
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, report: { type: 'string' } }, 2);
+  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, family: { type: 'string' }, report: { type: 'string' } }, 2);
   const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => d.trim()) as GraphDtype[];
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
-  const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions') as number);
+  const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions', RANGES.resolutions) as number);
   const [checkpoint, out] = positionals;
   const bar = createProgressBar('convert');
   let summary;
   try {
-    summary = await convertCheckpoint(checkpoint, out, {
+    // The family is detected from the checkpoint (UniPic-1's official folder) unless --family names it.
+    summary = await convertModel(checkpoint, out, {
       dtypes,
+      ...(values.family ? { family: values.family } : {}),
       ...(resolutions ? { resolutions } : {}),
       ...(values.name ? { name: values.name } : {}),
       ...(values['fused-sampler'] ? { fusedSampler: true } : {}),
@@ -28,6 +34,11 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
     bar.stop();
   }
   for (const warning of summary.warnings) process.stderr.write(`warning: ${warning}\n`);
+  if (summary.removed && summary.removed.length > 0) {
+    process.stderr.write(
+      `removed ${summary.removed.length} file(s) of the previous conversion in ${out} that the new unipic.json does not list (${summary.removed.slice(0, 3).join(', ')}${summary.removed.length > 3 ? ', …' : ''}); files it never listed were left alone\n`,
+    );
+  }
   const sizes = new Map(summary.manifest.files.map((f) => [f.path, f.size]));
   process.stdout.write(`graph            dtype   size\n`);
   for (const [graph, variants] of Object.entries(summary.manifest.graphs)) {
@@ -40,16 +51,16 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   if (values.report) {
     // The conversion report: every key and config field with what was done with it and why.
     const { keys, structure, config, warnings } = summary;
-    await writeFile(values.report, `${JSON.stringify({ keys: { ignored: keys.ignored, required: keys.required.length }, structure, config, warnings }, null, 2)}\n`);
+    await writeFile(values.report, `${JSON.stringify({ keys: { ignored: keys?.ignored ?? [], required: keys?.required?.length ?? 0 }, structure, config, warnings }, null, 2)}\n`);
   }
   const total = summary.manifest.files.reduce((sum, f) => sum + f.size, 0);
-  const ignored = `${summary.keys.ignored.length} checkpoint keys and ${summary.config.ignored.length} config fields knowingly ignored`;
+  const ignored = `${summary.keys?.ignored.length ?? 0} checkpoint keys and ${summary.config?.ignored.length ?? 0} config fields knowingly ignored`;
   process.stdout.write(`${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${ignored}${values.report ? ` (reasons in ${values.report})` : ''}\n`);
 }
 
 export async function makeTinyCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { seed: { type: 'string' } }, 1);
-  const seed = numberOption(values.seed, 'seed');
+  const seed = numberOption(values.seed, 'seed', RANGES.seed);
   await makeTinyCheckpoint(positionals[0], seed === undefined ? {} : { seed });
   process.stdout.write(`${positionals[0]}\n`);
 }

@@ -5,12 +5,15 @@ import { bundledTokenizerDir } from '../../../convert/bundled-assets.js';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
-import { DTYPES, type Dtype, type GraphName, type Manifest } from '../../../spec/manifest.js';
+import { DTYPES, type Dtype } from '../../../spec/manifest.js';
+import { UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type UniPic1GraphName as GraphName, type UniPic1Manifest as Manifest } from '../manifest.js';
 import { graphPlans, type GraphPlan } from './graph-plan.js';
 import type { GraphDtype, WeightSource } from '../../../convert/graphs/weights.js';
 import { accountKeys, refuseUnusable, type KeyAccount } from './key-map.js';
-import { fileEntry, TABLE_KEYS, writeManifest, writeMarConstants, writeResolutionTables } from '../../../convert/model-folder-writer.js';
+import { fileEntry, writeManifest } from '../../../convert/model-folder-writer.js';
+import { TABLE_KEYS, writeMarConstants, writeResolutionTables } from './mar-tables-writer.js';
 import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
+import { previousConversionFiles, refuseConvertedInput, removeStaleFiles } from '../../../convert/previous-conversion.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
 import { UniPicCheckpoint } from './open-checkpoint.js';
 import type { ConfigAccount } from '../../../convert/config-account.js';
@@ -72,6 +75,11 @@ export interface ConvertSummary {
   /** Every field of every config file read: used, or ignored with the reason (anything else was refused). */
   readonly config: ConfigAccount;
   readonly warnings: readonly string[];
+  /**
+   * Files of an earlier conversion into the same folder (listed in its unipic.json) that the new
+   * unipic.json does not list, now removed. Files the old manifest did not list are never touched.
+   */
+  readonly removed: readonly string[];
   readonly ms: number;
 }
 
@@ -87,6 +95,8 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
   const warnings: string[] = [];
   const dtypes: GraphDtype[] = [...new Set<GraphDtype>(options.dtypes ?? ['fp32'])];
   checkOptions(dtypes, options.resolutions);
+  refuseConvertedInput(checkpointDir);
+  const previousFiles = previousConversionFiles(outDir);
   const checkpoint = await UniPicCheckpoint.open(checkpointDir);
   try {
     const { resolved, keys } = await checkCheckpoint(checkpoint, checkpointDir, options.structure, warnings);
@@ -130,7 +140,11 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       files.push(await fileEntry(outDir, path));
     }
     options.onProgress?.({ stage: 'hash', item: 'unipic.json', done: paths.length, total: paths.length });
-    const manifest = await writeManifest(outDir, {
+    const manifest = await writeManifest(
+      outDir,
+      {
+      family: 'unipic1',
+      familyVersion: UNIPIC1_FAMILY_VERSION,
       name: options.name ?? 'unipic',
       source: `converted from ${checkpoint.sources.map((s) => relative(checkpointDir, s.path) || basename(s.path)).join(', ')}`,
       config,
@@ -140,8 +154,11 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       resolutions,
       graphs: built.graphs,
       files,
-    });
-    return { manifest, graphs: built.converted, keys, structure: resolved.fields, config: resolved.config, warnings, ms: Date.now() - started };
+      },
+      unipic1ManifestSchema,
+    );
+    const removed = await removeStaleFiles(outDir, previousFiles, manifest.files.map((file) => file.path));
+    return { manifest, graphs: built.converted, keys, structure: resolved.fields, config: resolved.config, warnings, removed, ms: Date.now() - started };
   } finally {
     await checkpoint.close();
   }
