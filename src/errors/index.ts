@@ -15,3 +15,4 @@ export { UnrecognizedCheckpointError } from './unrecognized-checkpoint-error.js'
 export { OrtRuntimeError } from './ort-runtime-error.js';
 export { AbortError, throwIfAborted, toAbortError } from './abort-error.js';
 export { StructureNeededError, type StructureNeededDetails } from './structure-needed-error.js';
+export { ResourceLimitError, type ResourceLimitDetails } from './resource-limit-error.js';

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 // without a GPU. Only Mesa >= 25 works (Debian 12's 22.3 build gives Dawn no adapter); its ICD
 // declares Vulkan 1.4, the 22.3 one 1.3, which is how the two are told apart without dpkg.
 // tools/ci/install-lavapipe.sh installs it (npm test's pretest runs it on Debian as root);
-// UNIPIC_REQUIRE_LAVAPIPE=1 makes a missing driver fail the run, so that CI
-// fails rather than skips when it is missing.
+// UNIPIC_REQUIRE_LAVAPIPE=1 makes a missing driver fail the run instead of skipping.
 const ICD_FOLDERS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
 const MIN_API = [1, 4];
 
