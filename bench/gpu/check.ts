@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
@@ -91,12 +91,17 @@ const shape = structure();
 const checkpoint = join(work, 'checkpoint');
 const graphs = join(work, 'model');
 await mkdir(work, { recursive: true });
-if (!existsSync(join(graphs, 'unipic.json'))) {
+// A folder from an earlier run is reused only when it was built for the same structure and dtypes.
+const built = JSON.stringify({ shape, dtypes });
+const stamp = join(work, 'built-for.json');
+if (!existsSync(join(graphs, 'unipic.json')) || !existsSync(stamp) || (await readFile(stamp, 'utf8')) !== built) {
+  await rm(graphs, { recursive: true, force: true });
   log(`writing synthetic weights (LLM ${shape.llm.num_hidden_layers} layers × ${shape.llm.hidden_size}, MAR ${shape.mar.encoder_depth}+${shape.mar.decoder_depth}, head ${shape.diffloss.depth})`);
   await writeFullSizeCheckpoint(checkpoint, shape);
   log(`converting ${dtypes.join(', ')} with the fused sampler at 512 and 1024 px`);
   await convertCheckpoint(checkpoint, graphs, { dtypes, structure: shape, fusedSampler: true, resolutions: [512, 1024] });
   if (!values['keep-weights']) await rm(checkpoint, { recursive: true, force: true });
+  await writeFile(stamp, built);
 }
 
 const steps = positive(values.steps, 'steps')!;
