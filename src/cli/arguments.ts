@@ -54,6 +54,8 @@ export interface NumberRange {
   /** `min` itself is refused (e.g. temperature > 0). */
   readonly exclusiveMin?: boolean;
   readonly max?: number;
+  /** `max` itself is refused (e.g. a mask threshold < 1). */
+  readonly exclusiveMax?: boolean;
   readonly integer?: boolean;
 }
 
@@ -61,17 +63,22 @@ export function numberOption(value: string | undefined, name: string, range: Num
   if (value === undefined) return undefined;
   const parsed = Number(value);
   if (value.trim() === '' || !Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, got "${value}"`);
-  const { min, max, integer, exclusiveMin } = range;
+  const { min, max, integer, exclusiveMin, exclusiveMax } = range;
   const belowMin = min !== undefined && (exclusiveMin ? parsed <= min : parsed < min);
-  if (belowMin || (max !== undefined && parsed > max) || (integer && !Number.isInteger(parsed))) {
+  const aboveMax = max !== undefined && (exclusiveMax ? parsed >= max : parsed > max);
+  if (belowMin || aboveMax || (integer && !Number.isInteger(parsed))) {
     throw new UsageError(`--${name} must be ${describeRange(range)}, got ${value}`);
   }
   return parsed;
 }
 
-export function describeRange({ min, max, integer, exclusiveMin }: NumberRange): string {
+export function describeRange({ min, max, integer, exclusiveMin, exclusiveMax }: NumberRange): string {
   const kind = integer ? 'a whole number' : 'a number';
-  if (min !== undefined && max !== undefined) return exclusiveMin ? `${kind} above ${min}, at most ${max}` : `${kind} from ${min} to ${max}`;
+  if (min !== undefined && max !== undefined) {
+    const upper = exclusiveMax ? `below ${max}` : `at most ${max}`;
+    if (exclusiveMin) return `${kind} above ${min}, ${upper}`;
+    return exclusiveMax ? `${kind} of at least ${min}, ${upper}` : `${kind} from ${min} to ${max}`;
+  }
   if (min !== undefined) return exclusiveMin ? `${kind} above ${min}` : `${kind} of at least ${min}`;
   if (max !== undefined) return `${kind} of at most ${max}`;
   return kind;

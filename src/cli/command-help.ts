@@ -13,6 +13,9 @@ export const RANGES = {
   'max-tokens': { min: 1, max: 32768, integer: true },
   'text-temperature': { min: 0, exclusiveMin: true, max: 100 },
   resolutions: { min: 16, integer: true },
+  'mask-threshold': { min: 0, max: 1, exclusiveMax: true },
+  'mask-dilation': { min: 0, max: 64, integer: true },
+  feather: { min: 0, max: 512, integer: true },
 } as const satisfies Record<string, NumberRange>;
 
 const range = (name: keyof typeof RANGES) => describeRange(RANGES[name]);
@@ -31,6 +34,12 @@ const SAMPLING = `  --prompt "..."         what to draw (required)
   --num-images <n>       default 1; ${range('num-images')}
   --seed <n>             default: random (printed); ${range('seed')}
   --negative-prompt "…"  the unconditional prompt`;
+const REGION = `  --mask <file>          regenerate only the white area of this mask (same aspect as the image)
+  --outpaint <side:px>   extend the canvas, e.g. right:256 (left, top, right, bottom)
+  --mask-threshold <f>   share of a token's pixels that must be masked; default 0 (any); ${range('mask-threshold')}
+  --mask-dilation <n>    grow the mask by n latent tokens; default 0; ${range('mask-dilation')}
+  --feather <px>         width of the blend into the source; default 16; ${range('feather')}
+  --no-composite         return the decoded image without pasting the source back`;
 
 export const COMMAND_HELP: Record<string, string> = {
   demo: `unipic demo [options] — build the repo's tiny random UniPic, convert it, generate an image
@@ -55,13 +64,16 @@ conversion's files the new unipic.json no longer lists (other files are left alo
   generate: `unipic generate --model <m> --prompt "..." --out out.png [options] — text → image
 
 ${MODEL}
+  --image <file>         a source image, with --mask or --outpaint (region generation)
 ${SAMPLING}
+${REGION}
 ${LOAD}`,
   edit: `unipic edit --model <m> --image in.png --prompt "..." --out out.png [options] — image + instruction → image
 
 ${MODEL}
   --image <file>         the image to edit (PNG, JPEG or WebP; required)
 ${SAMPLING}
+${REGION}
 ${LOAD}`,
   understand: `unipic understand --model <m> --image in.png [options] — image + question → text (streamed)
 

@@ -23,3 +23,8 @@ export { makeTinyCheckpoint, tinyStructure, type MakeTinyOptions } from '../fami
 export { UNIPIC_1_5B, structureSchema, toModelConfig, type Structure } from '../families/unipic1/convert/structure.js';
 export { accountKeys, requiredKeys, IGNORED_KEY_PATTERNS, type KeyAccount } from '../families/unipic1/convert/key-map.js';
 export type { GraphDtype } from './graphs/weights.js';
+// Hub downloads on their own (what `convertCheckpoint('hf:…')` fetches), into the standard HF cache.
+export { fetchHubFiles, type FetchHubFilesOptions, type FetchedSnapshot } from '../node/hf-cache/fetch-hub-files.js';
+export type { HubFileRequest, HubRepoFile } from '../core/hub/hub-files.js';
+export type { HubCheckpointFamily, HubCheckpointLocation, HubConvertOptions } from './hub/convert-from-hub.js';
+export { uniPic1HubCheckpoint, selectUniPic1Files } from '../families/unipic1/convert/hub-files.js';

@@ -17,7 +17,9 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions', RANGES.resolutions) as number);
   const [checkpoint, out] = positionals;
-  const bar = createProgressBar('convert');
+  // An hf: checkpoint is fetched first (bytes, per file and in total), then converted.
+  const download = checkpoint.startsWith('hf:') ? createProgressBar('download') : undefined;
+  let bar: ReturnType<typeof createProgressBar> | undefined;
   let summary;
   try {
     // The family is detected from the checkpoint (UniPic-1's official folder) unless --family names it.
@@ -28,10 +30,22 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       ...(values.name ? { name: values.name } : {}),
       ...(values['fused-sampler'] ? { fusedSampler: true } : {}),
       signal,
-      onProgress: (event) => bar.update(event.done, event.total, `${event.stage} ${event.item}`),
+      onDownloadProgress: (event) =>
+        download?.update(event.loaded, event.total, `${event.phase} ${event.file} ${formatBytes(event.fileLoaded)}/${formatBytes(event.fileTotal)}`),
+      onProgress: (event) => {
+        if (!bar) {
+          download?.stop();
+          bar = createProgressBar('convert');
+        }
+        bar.update(event.done, event.total, `${event.stage} ${event.item}`);
+      },
     });
   } finally {
-    bar.stop();
+    download?.stop();
+    bar?.stop();
+  }
+  for (const fetched of summary.fetched ?? []) {
+    process.stderr.write(`hf:${fetched.repo}@${fetched.revision} is commit ${fetched.commit}; files in ${fetched.directory}\n`);
   }
   for (const warning of summary.warnings) process.stderr.write(`warning: ${warning}\n`);
   if (summary.removed && summary.removed.length > 0) {

@@ -3,6 +3,7 @@ import { dirname, extname } from 'node:path';
 import type { GenerateResult } from '../../families/unipic1/generation/generate.js';
 import type { ImageRunEvent } from '../../core/generation/events.js';
 import type { Run } from '../../core/run/run.js';
+import { parseOutpaintSpec } from '../../core/region/outpaint-canvas.js';
 import { numberOption, parse, required, UsageError } from '../arguments.js';
 import { RANGES } from '../command-help.js';
 import { createProgressBar } from '../progress-bar.js';
@@ -23,7 +24,30 @@ const SAMPLING = {
   seed: { type: 'string' },
   device: { type: 'string' },
   dtype: { type: 'string' },
+  // Region editing (docs/api.md, "Regions").
+  mask: { type: 'string' },
+  outpaint: { type: 'string' },
+  'mask-threshold': { type: 'string' },
+  'mask-dilation': { type: 'string' },
+  feather: { type: 'string' },
+  'no-composite': { type: 'boolean' },
 } as const;
+
+/** The region flags as options; empty when none is given. */
+function regionOptions(values: Record<string, string | boolean | undefined>) {
+  const option = (name: string) => values[name] as string | undefined;
+  const outpaint = option('outpaint');
+  return Object.fromEntries(
+    Object.entries({
+      mask: option('mask'),
+      outpaint: outpaint === undefined ? undefined : parseOutpaintSpec(outpaint),
+      maskThreshold: numberOption(option('mask-threshold'), 'mask-threshold', RANGES['mask-threshold']),
+      maskDilation: numberOption(option('mask-dilation'), 'mask-dilation', RANGES['mask-dilation']),
+      feather: numberOption(option('feather'), 'feather', RANGES['feather']),
+      composite: values['no-composite'] ? false : undefined,
+    }).filter(([, v]) => v !== undefined),
+  );
+}
 
 function samplingOptions(values: Record<string, string | boolean | undefined>) {
   const option = (name: string) => values[name] as string | undefined;
@@ -77,13 +101,15 @@ async function drive(run: Run<ImageRunEvent, GenerateResult>, out: string, signa
 }
 
 export async function generateCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values } = parse(args, SAMPLING);
+  const { values } = parse(args, { ...SAMPLING, image: { type: 'string' } });
   // Every option is checked before the model loads: a typo costs no load.
   const options = samplingOptions(values);
+  const region = regionOptions(values);
   const out = required(values.out, 'out');
   const model = await loadWithProgress(required(values.model, 'model'), loadOptions(values));
   try {
-    await drive(model.generate({ ...options, signal } as never), out, signal);
+    const image = values.image === undefined ? {} : { image: values.image };
+    await drive(model.generate({ ...options, ...image, ...region, signal } as never), out, signal);
   } finally {
     await model.dispose();
   }
@@ -92,11 +118,12 @@ export async function generateCommand(args: string[], signal: AbortSignal): Prom
 export async function editCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values } = parse(args, { ...SAMPLING, image: { type: 'string' } });
   const options = samplingOptions(values);
+  const region = regionOptions(values);
   const image = required(values.image, 'image');
   const out = required(values.out, 'out');
   const model = await loadWithProgress(required(values.model, 'model'), loadOptions(values));
   try {
-    await drive(model.edit({ ...options, image, signal } as never), out, signal);
+    await drive(model.edit({ ...options, image, ...region, signal } as never), out, signal);
   } finally {
     await model.dispose();
   }
