@@ -16,6 +16,15 @@ function hasVulkanLoader() {
   }
 }
 
+// Mesa >= 25 lavapipe gives onnxruntime-node's WebGPU EP a shader-f16 device, so the fp16/q4f16
+// WebGPU tests (test/parity/webgpu-f16.test.ts) run instead of skipping. Its own script
+// (docs/devices.md) is idempotent and returns at once when lavapipe is already there; it needs
+// root and apt on Debian 12, and elsewhere those tests skip with the reason shown.
+if (process.platform === 'linux' && existsSync('/etc/debian_version')) {
+  const lavapipe = spawnSync('bash', [new URL('./ci/install-lavapipe.sh', import.meta.url).pathname], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (lavapipe.status !== 0) process.stderr.write(`npm test: Mesa 25 lavapipe not installed, so the f16 WebGPU tests will be skipped (${(lavapipe.stderr ?? '').trim().split('\n').at(-1)})\n`);
+}
+
 const missing = [];
 if (!existsSync(chromium)) missing.push('chromium');
 if (process.platform === 'linux' && !hasVulkanLoader()) missing.push('libvulkan1');

@@ -5,6 +5,7 @@ import { CAPABILITIES, type Capability, type Dtype, type GraphName } from '../..
 import { familyOf } from '../family/family-registry.js';
 import type { ResolvedFiles } from '../sources/resolved-file.js';
 import { chooseDtypes } from './dtype-choice.js';
+import { checkFileLimits } from './file-limits.js';
 import { loadOptionsSchema, sourceOptionsOf, type LoadOptions, type ParsedLoadOptions } from './load-options.js';
 import { validate } from '../options/validate.js';
 import { graphFiles, SessionPool } from './session-pool.js';
@@ -67,6 +68,7 @@ export async function loadModel<T extends UniPicModel<any, any, any>>(Model: Mod
     ];
     const dtypes = Object.fromEntries(needed.map((g) => [g, choice.byGraph[g]])) as Partial<Record<GraphName, Dtype>>;
     const files = [...needed.flatMap((g) => graphFiles(manifest, g, dtypes[g] as Dtype)), ...family.assetFiles(manifest, capabilities)];
+    checkFileLimits(manifest, dtypes, info);
     const resolved = await opened.resolve(files);
     throwIfAborted(signal);
     let model: T | undefined;

@@ -33,8 +33,15 @@ export function buildEmbedGraph(ctx: GraphContext, config: { readonly llm: LlmCo
   let rows: string;
 
   if (quantize) {
-    const q = quantizeQ4(table, vocab, hidden, { symmetric: options.symmetric, scaleType: halfPrecision ? 'float16' : 'float32' });
-    const data = builder.initializer(`${EMBED_WEIGHT}.q4`, 'uint8', [vocab, Math.ceil(hidden / 2)], gatherLayout(q));
+    // ORT's WebGPU GatherBlockQuantized reads 4-bit zero points as one nibble per scale, packed
+    // over the flat scale index, and insists on zp.shape[-1]·2 = scales.shape[-1]: an odd number
+    // of blocks per row cannot be expressed ("scales and zero_points must have the same shape"),
+    // while the CPU kernel pads each row to a whole byte. Widen such tables by one all-zero block
+    // (scale 0: it dequantises to 0 and leaves the other blocks' codes untouched) and slice it off.
+    const blocks = Math.ceil(hidden / Q4_BLOCK_SIZE);
+    const width = !options.symmetric && blocks % 2 === 1 ? (blocks + 1) * Q4_BLOCK_SIZE : hidden;
+    const q = quantizeQ4(width === hidden ? table : widenRows(table, vocab, hidden, width), vocab, width, { symmetric: options.symmetric, scaleType: halfPrecision ? 'float16' : 'float32' });
+    const data = builder.initializer(`${EMBED_WEIGHT}.q4`, 'uint8', [vocab, Math.ceil(width / 2)], gatherLayout(q));
     const scaleDims = [vocab, q.blocksPerRow];
     const scales = halfPrecision
       ? builder.initializer(`${EMBED_WEIGHT}.scales`, 'float16', scaleDims, bytesOf(scalesAsFloat16(q)))
@@ -49,6 +56,7 @@ export function buildEmbedGraph(ctx: GraphContext, config: { readonly llm: LlmCo
       { gather_axis: 0, quantize_axis: 1, block_size: Q4_BLOCK_SIZE, bits: 4 },
       'com.microsoft',
     );
+    if (width !== hidden) rows = builder.op('Slice', [rows, builder.constInt64([0]), builder.constInt64([hidden]), builder.constInt64([-1])]);
   } else if (halfPrecision) {
     const half = builder.initializer(EMBED_WEIGHT, 'float16', [vocab, hidden], bytesOf(toFloat16Array(table)));
     rows = builder.op('Gather', [half, inputIds], { axis: 0 });
@@ -57,6 +65,13 @@ export function buildEmbedGraph(ctx: GraphContext, config: { readonly llm: LlmCo
   }
   if (halfPrecision) rows = builder.op('Cast', [rows], { to: ONNX_FLOAT });
   builder.output(rows, 'inputs_embeds', 'float32', ['batch', 'sequence', hidden]);
+}
+
+/** `[rows, from]` → `[rows, to]`, zero-filled on the right. */
+function widenRows(table: Float32Array, rows: number, from: number, to: number): Float32Array {
+  const out = new Float32Array(rows * to);
+  for (let row = 0; row < rows; row++) out.set(table.subarray(row * from, (row + 1) * from), row * to);
+  return out;
 }
 
 function bytesOf(view: Uint16Array): Uint8Array {

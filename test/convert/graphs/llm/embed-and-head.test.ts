@@ -1,3 +1,4 @@
+import { onnx } from '../../../../src/convert/onnx/proto.js';
 import { describe, expect, it } from 'vitest';
 import { buildEmbedGraph } from '../../../../src/convert/graphs/llm/embed-graph.js';
 import { buildLmHeadGraph } from '../../../../src/convert/graphs/llm/lm-head-graph.js';
@@ -56,6 +57,24 @@ describe('embed graph', () => {
       expect(Array.from(await embed(weights, hidden, 'q4', ids, 'node', false))).toEqual(lookup(data, hidden, ids));
     });
   }
+
+  it('an odd number of 4-bit blocks per row is widened to an even one, so WebGPU accepts the zero points', async () => {
+    // ORT's WebGPU kernel wants zero_points.shape[-1]·2 = scales.shape[-1] (one nibble per scale).
+    const hidden = 96; // 3 blocks of 32
+    const data = table(VOCAB, hidden, 7);
+    const weights = new MemoryWeights({ 'llm.model.embed_tokens.weight': { shape: [VOCAB, hidden], data } });
+    for (const dtype of ['q4', 'q4f16'] as const) {
+      const { ctx, finish } = makeContext(weights, dtype);
+      buildEmbedGraph(ctx, { llm: { ...WIDE_LLM, hiddenSize: hidden } });
+      const model = onnx.ModelProto.decode(finish().bytes);
+      const dims = (suffix: string) => model.graph!.initializer!.find((t) => t.name!.endsWith(suffix))!.dims!.map(Number);
+      expect(dims('.scales')).toEqual([VOCAB, 4]);
+      expect(dims('.zero_points')).toEqual([VOCAB, 2]);
+      expect(dims('.q4')).toEqual([VOCAB, 64]);
+      const expected = lookup(dequantizeQ4(quantizeQ4(data, VOCAB, hidden, { scaleType: dtype === 'q4f16' ? 'float16' : 'float32' })), hidden, ids);
+      expect(maxRelativeError(await embed(weights, hidden, dtype, ids), expected)).toBeLessThan(dtype === 'q4' ? 1e-6 : 1e-3);
+    }
+  });
 
   it('full Qwen vocabulary (151936) with the tiny width', async () => {
     const vocab = TINY_LLM.vocabSize;

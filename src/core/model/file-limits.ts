@@ -1,0 +1,30 @@
+import { ResourceLimitError } from '../../errors/resource-limit-error.js';
+import type { BackendInfo } from '../../spec/backend.js';
+import type { Dtype, GraphName, Manifest } from '../../spec/manifest.js';
+
+const GIB = 1024 ** 3;
+const size = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
+
+/**
+ * Refuses, before anything is downloaded, a graph whose model or external-data file is larger
+ * than the backend's `limits.maxFileBytes` (web-ort: 2 GiB − 1, the most a browser fetch and a
+ * wasm ArrayBuffer take). Without this the load would end in a failed fetch or a wasm abort.
+ */
+export function checkFileLimits(manifest: Manifest, dtypes: Partial<Record<GraphName, Dtype>>, info: BackendInfo): void {
+  const limit = info.limits.maxFileBytes;
+  if (limit === undefined) return;
+  const sizes = new Map(manifest.files.map((file) => [file.path, file.size]));
+  for (const [graph, dtype] of Object.entries(dtypes) as [GraphName, Dtype][]) {
+    const variant = manifest.graphs[graph]?.[dtype];
+    if (!variant) continue;
+    for (const file of [variant.file, ...variant.externalData]) {
+      const bytes = sizes.get(file) ?? 0;
+      if (bytes <= limit) continue;
+      throw new ResourceLimitError(
+        `graph ${graph} (${dtype}) needs ${file}, ${size(bytes)}, but ${info.device} here loads files of at most ${size(limit)}; ` +
+          'reconvert the model (the converter splits external data into files under 1.9 GB) or pick a smaller dtype (e.g. q4)',
+        { details: { limit: 'maxFileBytes', limitBytes: limit, file, bytes, graph, dtype, device: info.device } },
+      );
+    }
+  }
+}

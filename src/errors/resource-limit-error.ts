@@ -1,0 +1,27 @@
+import { UniPicError } from './unipic-error.js';
+
+export interface ResourceLimitDetails {
+  /** Which limit: `maxFileBytes` (largest single file the runtime can take) or `maxBufferBytes`. */
+  readonly limit: 'maxFileBytes' | 'maxBufferBytes';
+  readonly limitBytes: number;
+  readonly file: string;
+  readonly bytes: number;
+  readonly graph: string;
+  readonly dtype: string;
+  readonly device: string;
+}
+
+/**
+ * A model file is larger than the runtime can load on this device (browsers: 2 GiB per file).
+ * Thrown by `UniPic.load` before anything is downloaded or a session is created, instead of a
+ * failed fetch, a wasm abort or a crashed tab; the message says what to do.
+ */
+export class ResourceLimitError extends UniPicError {
+  static readonly code = 'RESOURCE_LIMIT';
+  declare readonly details: ResourceLimitDetails;
+  constructor(message: string, options: { cause?: unknown; details?: unknown } = {}) {
+    super('RESOURCE_LIMIT', message, options);
+    this.name = 'ResourceLimitError';
+  }
+}
+UniPicError.register('RESOURCE_LIMIT', (message, details, cause) => new ResourceLimitError(message, { details, cause }));
