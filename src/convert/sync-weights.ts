@@ -37,7 +37,7 @@ export class CheckpointWeights implements WeightSource {
    * The named tensors of `checkpoint`, located once: PyTorch zip entries resolve their data offsets
    * here, so a broken local header is found before anything is converted.
    */
-  static async open(checkpoint: UniPicCheckpoint, names: Iterable<string>): Promise<CheckpointWeights> {
+  static async open(checkpoint: Pick<UniPicCheckpoint, 'root' | 'tensors'>, names: Iterable<string>): Promise<CheckpointWeights> {
     const located = new Map<string, Located>();
     const archives = new Map<string, ZipArchive>();
     try {
