@@ -18,7 +18,7 @@ import { buildMmditGraph } from './mmdit-graph.js';
 import { detectPositionTableRounding } from './position-table-check.js';
 import { buildSd3VaeDecoderGraph, buildSd3VaeEncoderGraph } from './sd3-vae-graphs.js';
 import { buildT5EncoderGraph } from './t5-encoder-graph.js';
-import { writeKontextTokenizers } from './kontext-tokenizers.js';
+import { writeKontextTokenizers } from './write-tokenizer-files.js';
 
 export interface KontextConvertOptions {
   readonly dtypes?: readonly GraphDtype[];
