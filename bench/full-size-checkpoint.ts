@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import yazl from 'yazl';
 import { bundledTokenizerDir } from '../src/convert/bundled-assets.js';
-import { requiredTensors } from '../src/convert/key-map.js';
-import type { Structure } from '../src/convert/structure.js';
+import { requiredTensors } from '../src/families/unipic1/convert/key-map.js';
+import type { Structure } from '../src/families/unipic1/convert/structure.js';
 import { PickleEncoder } from '../src/convert/writers/pickle-encoder.js';
 
 /**

@@ -8,7 +8,7 @@ import type { LinearOptions } from '../../src/convert/graphs/layers/linear.js';
 import type { GraphContext, GraphDtype } from '../../src/convert/graphs/weights.js';
 import { GraphBuilder } from '../../src/convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../src/convert/onnx/weight-sink.js';
-import { toModelConfig, type Structure } from '../../src/convert/structure.js';
+import { toModelConfig, type Structure } from '../../src/families/unipic1/convert/structure.js';
 import { buildCausalLmGraph } from './causal-lm-graph.js';
 import { DedupWeightSink } from './dedup-weight-sink.js';
 import { withAccuracyLevel } from './onnx-patch.js';

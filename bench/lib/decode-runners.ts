@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
-import { embedTokens } from '../../src/core/generation/prefix.js';
+import { embedTokens } from '../../src/families/unipic1/generation/prefix.js';
 import { CheckedGraphs } from '../../src/core/model/graphs.js';
 import { float32, int64, takeFloat32 } from '../../src/core/tensor.js';
 import { TokenSelector } from '../../src/core/text/sampling.js';

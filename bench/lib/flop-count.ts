@@ -1,5 +1,5 @@
-import { planSteps } from '../../src/core/mar/mask-schedule.js';
-import type { Structure } from '../../src/convert/structure.js';
+import { planSteps } from '../../src/families/unipic1/mar/mask-schedule.js';
+import type { Structure } from '../../src/families/unipic1/convert/structure.js';
 
 export interface FlopBreakdown {
   readonly marEncoder: number;

@@ -1,4 +1,4 @@
-import { planSteps, type StepPlan } from '../../src/core/mar/mask-schedule.js';
+import { planSteps, type StepPlan } from '../../src/families/unipic1/mar/mask-schedule.js';
 import { SeededRandom } from '../../src/core/random/random-source.js';
 import type { NoisePurpose } from '../../src/core/random/random-source.js';
 import type { ModelConfig } from '../../src/spec/manifest.js';

@@ -1,5 +1,5 @@
-import { sampleTokens } from '../../src/core/diffusion/sampler.js';
-import type { DiffusionTables } from '../../src/core/diffusion/schedule.js';
+import { sampleTokens } from '../../src/families/unipic1/diffusion/sampler.js';
+import type { DiffusionTables } from '../../src/families/unipic1/diffusion/schedule.js';
 import { float32, int64, takeFloat32, tensor } from '../../src/core/tensor.js';
 import type { DeviceTensor } from '../../src/spec/backend.js';
 import type { GraphName, ModelConfig } from '../../src/spec/manifest.js';

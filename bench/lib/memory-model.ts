@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { convertCheckpoint } from '../../src/convert/convert-checkpoint.js';
-import { STRUCTURE_FILE } from '../../src/convert/resolve-structure.js';
-import { UNIPIC_1_5B, type Structure } from '../../src/convert/structure.js';
+import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
+import { STRUCTURE_FILE } from '../../src/families/unipic1/convert/resolve-structure.js';
+import { UNIPIC_1_5B, type Structure } from '../../src/families/unipic1/convert/structure.js';
 import { float32Bytes, writeSafetensorsFile } from './safetensors-file.js';
 import { CONVERTER_SOURCES, sourceFingerprint } from './source-fingerprint.js';
 import { SyntheticWeights } from './synthetic-weights.js';

@@ -1,7 +1,7 @@
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
 import type { WeightSource } from '../../src/convert/graphs/weights.js';
-import { requiredTensors } from '../../src/convert/key-map.js';
-import type { Structure } from '../../src/convert/structure.js';
+import { requiredTensors } from '../../src/families/unipic1/convert/key-map.js';
+import type { Structure } from '../../src/families/unipic1/convert/structure.js';
 import { fillUniform, hashString } from './fast-random.js';
 
 /**

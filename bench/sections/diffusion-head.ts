@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { buildDiffusionHeadGraph } from '../../src/convert/graphs/diffusion/diffusion-head-graph.js';
-import { buildFusedSamplerGraph } from '../../src/convert/graphs/diffusion/fused-sampler-graph.js';
-import { UNIPIC_1_5B, toModelConfig } from '../../src/convert/structure.js';
-import { sampleTokens } from '../../src/core/diffusion/sampler.js';
-import { respacedCosineTables } from '../../src/core/diffusion/schedule.js';
+import { buildDiffusionHeadGraph } from '../../src/families/unipic1/convert/graphs/diffusion/diffusion-head-graph.js';
+import { buildFusedSamplerGraph } from '../../src/families/unipic1/convert/graphs/diffusion/fused-sampler-graph.js';
+import { UNIPIC_1_5B, toModelConfig } from '../../src/families/unipic1/convert/structure.js';
+import { sampleTokens } from '../../src/families/unipic1/diffusion/sampler.js';
+import { respacedCosineTables } from '../../src/families/unipic1/diffusion/schedule.js';
 import type { NoisePurpose } from '../../src/core/random/random-source.js';
 import { float32, takeFloat32, tensor } from '../../src/core/tensor.js';
 import type { GraphName } from '../../src/spec/manifest.js';

@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildDiffusionHeadGraph } from '../../src/convert/graphs/diffusion/diffusion-head-graph.js';
-import { buildFusedSamplerGraph } from '../../src/convert/graphs/diffusion/fused-sampler-graph.js';
+import { buildDiffusionHeadGraph } from '../../src/families/unipic1/convert/graphs/diffusion/diffusion-head-graph.js';
+import { buildFusedSamplerGraph } from '../../src/families/unipic1/convert/graphs/diffusion/fused-sampler-graph.js';
 import { buildLlmGraph } from '../../src/convert/graphs/llm/llm-graph.js';
-import { buildMarDecoderGraph } from '../../src/convert/graphs/mar/mar-decoder-graph.js';
-import { buildMarEncoderGraph } from '../../src/convert/graphs/mar/mar-encoder-graph.js';
-import { UNIPIC_1_5B, toModelConfig, type Structure } from '../../src/convert/structure.js';
-import { respacedCosineTables } from '../../src/core/diffusion/schedule.js';
+import { buildMarDecoderGraph } from '../../src/families/unipic1/convert/graphs/mar/mar-decoder-graph.js';
+import { buildMarEncoderGraph } from '../../src/families/unipic1/convert/graphs/mar/mar-encoder-graph.js';
+import { UNIPIC_1_5B, toModelConfig, type Structure } from '../../src/families/unipic1/convert/structure.js';
+import { respacedCosineTables } from '../../src/families/unipic1/diffusion/schedule.js';
 import { prepareGraphFolder } from '../lib/graph-folder.js';
 import { marIterationState, writeOracleInputs } from '../lib/mar-iteration-inputs.js';
 import { runOurIteration, type IterationResult, type IterationTimings } from '../lib/mar-iteration-ours.js';

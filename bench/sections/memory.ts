@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UNIPIC_1_5B } from '../../src/convert/structure.js';
+import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/structure.js';
 import { CAPABILITY_GRAPHS, type GraphName, type Manifest } from '../../src/spec/manifest.js';
 import { MEMORY_STRUCTURE, prepareMemoryModel } from '../lib/memory-model.js';
 import type { BenchContext, SectionResult } from '../lib/section.js';
 import { formatBytes, formatMs } from '../lib/stats.js';
 import { formatTable } from '../lib/table.js';
 import { graphWeightBytes } from '../lib/weight-bytes.js';
-import { buildMarDecoderGraph } from '../../src/convert/graphs/mar/mar-decoder-graph.js';
-import { toModelConfig } from '../../src/convert/structure.js';
+import { buildMarDecoderGraph } from '../../src/families/unipic1/convert/graphs/mar/mar-decoder-graph.js';
+import { toModelConfig } from '../../src/families/unipic1/convert/structure.js';
 import { prepareGraphFolder } from '../lib/graph-folder.js';
 import { SyntheticWeights } from '../lib/synthetic-weights.js';
 

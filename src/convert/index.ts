@@ -1,6 +1,6 @@
 // `unipic/convert` (Node only): official checkpoint → model folder, and the tiny model.
-export { convertCheckpoint, type ConvertOptions, type ConvertSummary, type ConvertProgressEvent, type ConvertedGraph } from './convert-checkpoint.js';
-export { makeTinyCheckpoint, tinyStructure, type MakeTinyOptions } from './tiny/make-tiny.js';
-export { UNIPIC_1_5B, structureSchema, toModelConfig, type Structure } from './structure.js';
-export { accountKeys, requiredKeys, IGNORED_KEY_PATTERNS, type KeyAccount } from './key-map.js';
+export { convertCheckpoint, type ConvertOptions, type ConvertSummary, type ConvertProgressEvent, type ConvertedGraph } from '../families/unipic1/convert/convert-checkpoint.js';
+export { makeTinyCheckpoint, tinyStructure, type MakeTinyOptions } from '../families/unipic1/convert/tiny/make-tiny.js';
+export { UNIPIC_1_5B, structureSchema, toModelConfig, type Structure } from '../families/unipic1/convert/structure.js';
+export { accountKeys, requiredKeys, IGNORED_KEY_PATTERNS, type KeyAccount } from '../families/unipic1/convert/key-map.js';
 export type { GraphDtype } from './graphs/weights.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { encodeSafetensors } from '../formats/safetensors-encoder.js';
 import { MANIFEST_VERSION, manifestSchema, type FileEntry, type Manifest, type ModelConfig } from '../spec/manifest.js';
 import type { WeightSource } from './graphs/weights.js';
-import { buildPositionTables, readLearnedPositionTables } from './tables/position-tables.js';
+import { buildPositionTables, readLearnedPositionTables } from '../families/unipic1/convert/position-tables.js';
 
 /** sha256 of a file, streamed (graph data files can be gigabytes). */
 export async function sha256File(path: string): Promise<string> {

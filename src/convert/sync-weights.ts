@@ -4,7 +4,7 @@ import { bytesToFloat32 } from '../formats/float-conversion.js';
 import { gatherStrided, isContiguous, viewSpan } from '../formats/strided-layout.js';
 import { DTYPE_BYTE_SIZE } from '../formats/tensor-dtype.js';
 import type { WeightSource } from './graphs/weights.js';
-import type { UniPicCheckpoint } from './readers/open-checkpoint.js';
+import type { UniPicCheckpoint } from '../families/unipic1/convert/open-checkpoint.js';
 import type { TensorDescriptor } from './readers/tensor-descriptor.js';
 import { ZipArchive } from './readers/zip-archive.js';
 

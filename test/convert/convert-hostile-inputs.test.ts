@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { cp, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { convertCheckpoint } from '../../src/convert/convert-checkpoint.js';
+import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
 import { openTorchCheckpoint } from '../../src/convert/readers/torch-checkpoint-reader.js';
 import { ZipArchive } from '../../src/convert/readers/zip-archive.js';
 import { PickleEncoder } from '../../src/convert/writers/pickle-encoder.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openCheckpoint } from '../../src/convert/readers/open-checkpoint.js';
+import { openCheckpoint } from '../../src/families/unipic1/convert/open-checkpoint.js';
 import { CheckpointWeights } from '../../src/convert/sync-weights.js';
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
 import { encodeSafetensors } from '../../src/formats/safetensors-encoder.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { accountKeys, IGNORED_KEY_PATTERNS, refuseUnusable, requiredTensors } from '../../src/convert/key-map.js';
-import { UNIPIC_1_5B } from '../../src/convert/structure.js';
-import { tinyStructure } from '../../src/convert/tiny/make-tiny.js';
+import { accountKeys, IGNORED_KEY_PATTERNS, refuseUnusable, requiredTensors } from '../../src/families/unipic1/convert/key-map.js';
+import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/structure.js';
+import { tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
 
 const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);

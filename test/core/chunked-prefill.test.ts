@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
-import { prefillCache } from '../../src/core/generation/chunked-prefill.js';
+import { prefillCache } from '../../src/families/unipic1/generation/chunked-prefill.js';
 import { CheckedGraphs } from '../../src/core/model/graphs.js';
 import type { BackendSession } from '../../src/spec/backend.js';
 import type { Manifest } from '../../src/spec/manifest.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { respacedCosineTables, spaceTimesteps } from '../../src/core/diffusion/schedule.js';
-import { planSteps } from '../../src/core/mar/mask-schedule.js';
+import { respacedCosineTables, spaceTimesteps } from '../../src/families/unipic1/diffusion/schedule.js';
+import { planSteps } from '../../src/families/unipic1/mar/mask-schedule.js';
 
 // Oracle: the spec's Appendix A and §5.5 tables (computed from the official numpy code).
 const APPENDIX_A = `0 10 20 30 40 50 61 71 81 91 101 111 121 131 141 151 161 172 182 192 202 212 222 232 242

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { convertCheckpoint } from '../../src/convert/convert-checkpoint.js';
-import { tinyStructure } from '../../src/convert/tiny/make-tiny.js';
+import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
+import { tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import type { GraphDtype } from '../../src/convert/graphs/weights.js';
 import { decodeSafetensors } from '../../src/formats/safetensors.js';
 import { rmSync, renameSync } from 'node:fs';

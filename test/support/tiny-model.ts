@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { convertCheckpoint } from '../../src/convert/convert-checkpoint.js';
+import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
 import type { GraphDtype } from '../../src/convert/graphs/weights.js';
-import { makeTinyCheckpoint } from '../../src/convert/tiny/make-tiny.js';
+import { makeTinyCheckpoint } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '.artifacts');
 

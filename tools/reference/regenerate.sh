@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates test/fixtures/reference (checkpoint files + goldens + index.json) from
-# src/convert/tiny/tiny-config.json. Run tools/reference/setup.sh once first.
+# src/families/unipic1/convert/tiny/tiny-config.json. Run tools/reference/setup.sh once first.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"

@@ -1,6 +1,6 @@
-import { convertCheckpoint } from '../../convert/convert-checkpoint.js';
+import { convertCheckpoint } from '../../families/unipic1/convert/convert-checkpoint.js';
 import type { GraphDtype } from '../../convert/graphs/weights.js';
-import { makeTinyCheckpoint } from '../../convert/tiny/make-tiny.js';
+import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
 import { numberOption, parse, UsageError } from '../arguments.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { convertCheckpoint } from '../../convert/convert-checkpoint.js';
-import { makeTinyCheckpoint } from '../../convert/tiny/make-tiny.js';
+import { convertCheckpoint } from '../../families/unipic1/convert/convert-checkpoint.js';
+import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
 import { parse } from '../arguments.js';
 import { generateCommand } from './image-commands.js';
 

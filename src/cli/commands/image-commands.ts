@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
-import type { GenerateResult } from '../../core/generation/generate.js';
+import type { GenerateResult } from '../../families/unipic1/generation/generate.js';
 import type { ImageRunEvent } from '../../core/generation/events.js';
 import type { Run } from '../../core/run/run.js';
 import { numberOption, parse, required } from '../arguments.js';

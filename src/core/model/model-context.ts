@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../../spec/manifest.js';
 import type { Graphs } from './graphs.js';
-import type { ModelAssets } from './model-assets.js';
+import type { ModelAssets } from '../../families/unipic1/model/model-assets.js';
 
 /** Everything a capability pipeline gets from the model for one call. */
 export interface CallContext {

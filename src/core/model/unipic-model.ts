@@ -6,14 +6,14 @@ import { UniPicError } from '../../errors/unipic-error.js';
 import type { Backend, BackendInfo } from '../../spec/backend.js';
 import { CAPABILITIES, CAPABILITY_GRAPHS, OPTIONAL_CAPABILITY_GRAPHS, type Capability, type Dtype, type GraphName, type Manifest, type ModelConfig } from '../../spec/manifest.js';
 import { validate } from '../options/validate.js';
-import { generateOptionsSchema, type GenerateOptions } from '../options/generate-options.js';
+import { generateOptionsSchema, type GenerateOptions } from '../../families/unipic1/options/generate-options.js';
 import type { ImageRunEvent } from '../generation/events.js';
-import { generateImages, type GenerateResult } from '../generation/generate.js';
-import { editImage } from '../generation/edit.js';
-import { editOptionsSchema, type EditOptions } from '../options/edit-options.js';
-import { understandOptionsSchema, type UnderstandOptions } from '../options/understand-options.js';
+import { generateImages, type GenerateResult } from '../../families/unipic1/generation/generate.js';
+import { editImage } from '../../families/unipic1/generation/edit.js';
+import { editOptionsSchema, type EditOptions } from '../../families/unipic1/options/edit-options.js';
+import { understandOptionsSchema, type UnderstandOptions } from '../../families/unipic1/options/understand-options.js';
 import type { TextRunEvent, UnderstandResult } from '../understanding/events.js';
-import { understandImage } from '../understanding/understand.js';
+import { understandImage } from '../../families/unipic1/understanding/understand.js';
 import { Run, type RunController } from '../run/run.js';
 import { TaskQueue } from '../run/task-queue.js';
 import { chooseDtypes } from './dtype-choice.js';
@@ -21,11 +21,11 @@ import { CheckedGraphs, type Graphs } from './graphs.js';
 import { loadOptionsSchema, sourceOptionsOf, type LoadOptions, type ParsedLoadOptions } from './load-options.js';
 import type { UniPicEvents } from './model-events.js';
 import type { CallContext } from './model-context.js';
-import { ModelAssets } from './model-assets.js';
+import { ModelAssets } from '../../families/unipic1/model/model-assets.js';
 import type { OpenedModel, Platform } from './platform.js';
 import { graphFiles, SessionPool } from './session-pool.js';
 import type { ResolvedFiles } from '../sources/resolved-file.js';
-import { warmUp } from './warm-up.js';
+import { warmUp } from '../../families/unipic1/model/warm-up.js';
 
 /** A model class with the platform set (the `UniPic` export of each entry point). */
 export interface ModelClass<T extends UniPicModel> {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { makeImage } from '../../../src/core/generation/decode-images.js';
+import { makeImage } from '../../../src/families/unipic1/generation/decode-images.js';
 import type { UniPicEvents } from '../../../src/core/model/model-events.js';
 import { Run, type RunController } from '../../../src/core/run/run.js';
 import { InvalidInputError } from '../../../src/errors/invalid-input-error.js';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openCheckpoint } from '../../../src/convert/readers/open-checkpoint.js';
+import { openCheckpoint } from '../../../src/families/unipic1/convert/open-checkpoint.js';
 import { writeKl16Checkpoint, writeTorchCheckpoint } from '../../../src/convert/writers/torch-checkpoint-writer.js';
 import { PickleEncoder } from '../../../src/convert/writers/pickle-encoder.js';
 import { InvalidModelError } from '../../../src/errors/invalid-model-error.js';

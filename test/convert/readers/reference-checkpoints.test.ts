@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openCheckpoint } from '../../../src/convert/readers/open-checkpoint.js';
+import { openCheckpoint } from '../../../src/families/unipic1/convert/open-checkpoint.js';
 import { openSafetensorsFile } from '../../../src/convert/readers/safetensors-file-reader.js';
 import type { TensorDescriptor, TensorSource } from '../../../src/convert/readers/tensor-descriptor.js';
 import { openTorchCheckpoint } from '../../../src/convert/readers/torch-checkpoint-reader.js';

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { resizeBilinear } from '../../../src/core/mar/bilinear-resize.js';
+import { resizeBilinear } from '../../../src/families/unipic1/mar/bilinear-resize.js';
 import {
   buildPositionTables,
   interpolatePositionTable,
   readLearnedPositionTables,
   POSITION_TABLE_KEYS,
-} from '../../../src/convert/tables/position-tables.js';
+} from '../../../src/families/unipic1/convert/position-tables.js';
 import { MemoryWeights } from '../../../src/convert/graphs/weights.js';
 import { InvalidModelError } from '../../../src/errors/invalid-model-error.js';
-import tinyConfig from '../../../src/convert/tiny/tiny-config.json';
+import tinyConfig from '../../../src/families/unipic1/convert/tiny/tiny-config.json';
 
 /** Deterministic pseudo-random values in [-1, 1) (a small LCG, so tests need no seed plumbing). */
 function randomValues(count: number, seed: number): Float64Array {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildPositionTables, readLearnedPositionTables } from '../../../src/convert/tables/position-tables.js';
-import tinyConfig from '../../../src/convert/tiny/tiny-config.json';
+import { buildPositionTables, readLearnedPositionTables } from '../../../src/families/unipic1/convert/position-tables.js';
+import tinyConfig from '../../../src/families/unipic1/convert/tiny/tiny-config.json';
 import { readGoldenFloat, tinyCheckpointWeights } from '../graphs/mar/reference-fixtures.js';
 
 /**

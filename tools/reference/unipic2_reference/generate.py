@@ -6,6 +6,7 @@ published layout and every golden tensor. Deterministic: same code and seed -> s
 from __future__ import annotations
 
 import argparse
+import math
 import json
 import random
 import shutil
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 from diffusers import SD3Transformer2DModel
 from diffusers.image_processor import VaeImageProcessor
-from diffusers.models.embeddings import get_2d_sincos_pos_embed
+from diffusers.models.embeddings import get_1d_sincos_pos_embed_from_grid, get_2d_sincos_pos_embed, get_timestep_embedding
 from PIL import Image
 
 from . import prompts
@@ -23,10 +24,10 @@ from .checkpoint_writer import build_random, library_versions, load_checkpoint, 
 from .edit_preprocess import fix_longer_edge, fix_longer_edge_size, pixels_to_model_input
 from .flow_schedule import assert_matches_diffusers, assert_spec_values, sigma_table
 from .golden_store import GoldenStore, describe
-from .position_table import crop, round_to_bf16, table_for
+from .position_table import axis_embedding, crop, grid_coordinates, round_to_bf16, table_for
 from .sampler import RunInputs, run_sampler
 from .text_encoding import Tokenizers, clip_ids, encode_prompt, t5_ids
-from .tiny_config import DEFAULT_OUT, GUIDANCE_SCALE, REPOSITORY_ROOT, SEED, TINY_STEPS, TRANSFORMER, VAE_SCALING, VAE_SHIFT
+from .tiny_config import DEFAULT_OUT, GUIDANCE_SCALE, T5_MAX_LENGTH, REPOSITORY_ROOT, SEED, TINY_STEPS, TRANSFORMER, VAE_SCALING, VAE_SHIFT
 from .vae_latents import decode, encode, postprocess, sample_latent, scale_latent
 
 EDIT_SOURCE = REPOSITORY_ROOT / "test" / "fixtures" / "images" / "sources" / "rgb-300x200.png"
@@ -35,6 +36,10 @@ STREAM_T2I_64x48, STREAM_T2I_32, STREAM_EDIT, STREAM_VAE_EPS, STREAM_VAE_DECODE,
 SIZE_CASES = [
     (1024, 800), (800, 1024), (1024, 1024), (1024, 816), (300, 200), (200, 300), (1500, 1000), (37, 61),
     (64, 48), (640, 480), (1920, 1080), (1080, 1920), (333, 777), (4000, 3000), (513, 512), (1000, 1), (1, 700),
+    (1024, 864),  # 13.5 -> 14: half-even rounds up here
+    # The float expression h * (512 / w) / 32 lands just below an exact .5 here (3.4999999…), so the
+    # script gives 96 / 352 where exact arithmetic (or h * 512 / w / 32) gives 128 / 384.
+    (1568, 343), (1568, 1127), (343, 1568),
 ]
 
 
@@ -57,6 +62,13 @@ def write_schedule_goldens(store: GoldenStore) -> None:
         sigmas, timesteps = sigma_table(steps)
         store.put("golden/schedule.safetensors", f"schedule.n{steps}.sigmas", sigmas)
         store.put("golden/schedule.safetensors", f"schedule.n{steps}.timesteps", timesteps)
+        if steps != 28:
+            # Timesteps(256, flip_sin_to_cos=True, downscale_freq_shift=0): [cos(t f), sin(t f)], float32.
+            store.put("golden/schedule.safetensors", f"schedule.n{steps}.time_proj",
+                      get_timestep_embedding(torch.from_numpy(timesteps), 256, flip_sin_to_cos=True, downscale_freq_shift=0))
+    half = 128
+    exponent = -math.log(10000) * torch.arange(0, half, dtype=torch.float32) / half
+    store.put("golden/schedule.safetensors", "schedule.time_proj_freqs", torch.exp(exponent))
 
 
 def write_position_goldens(store: GoldenStore, loaded_transformer, sizes) -> dict:
@@ -79,6 +91,27 @@ def write_position_goldens(store: GoldenStore, loaded_transformer, sizes) -> dic
         scope.put("float32", c64.astype(np.float32))
         scope.put("bf16", round_to_bf16(torch.from_numpy(c64.astype(np.float32))))
     return {"grid": grid, "maxRelDiffDiffusersVsSpecFloat32Ulps": ulps}
+
+
+REAL_POSITION = dict(grid=384, base=64, dim=1536)  # SD3.5 Medium: sample_size 128, patch 2, max size 384
+
+
+def write_real_position_goldens(store: GoldenStore, sizes) -> None:
+    """Crops of the real model's table (never built whole: 906 MB). diffusers' 1-D function is run
+    on the crop's own float32 coordinates, which is what its full-table path does row by row."""
+    grid, base, dim = REAL_POSITION["grid"], REAL_POSITION["base"], REAL_POSITION["dim"]
+    coords = grid_coordinates(grid, base)
+    for hp, wp in sizes:
+        top, left = (grid - hp) // 2, (grid - wp) // 2
+        ys, xs = np.meshgrid(coords[top : top + hp], coords[left : left + wp], indexing="ij")
+        mine = np.concatenate([axis_embedding(dim // 2, xs.reshape(-1)), axis_embedding(dim // 2, ys.reshape(-1))], axis=1)
+        theirs = torch.cat([get_1d_sincos_pos_embed_from_grid(dim // 2, torch.from_numpy(xs.reshape(-1)), output_type="pt"),
+                            get_1d_sincos_pos_embed_from_grid(dim // 2, torch.from_numpy(ys.reshape(-1)), output_type="pt")], dim=1)
+        if not torch.equal(torch.from_numpy(mine.astype(np.float32)), theirs.float()):
+            raise AssertionError("real-size position crop differs from diffusers")
+        scope = store.scope("golden/position.safetensors", f"pos_real.h{hp}w{wp}")
+        scope.put("float32", mine.astype(np.float32))
+        scope.put("bf16", round_to_bf16(torch.from_numpy(mine.astype(np.float32))))
 
 
 def write_token_corpus(out: Path, tokenizers: Tokenizers) -> Path:
@@ -122,6 +155,22 @@ def write_text_goldens(store: GoldenStore, tokenizers: Tokenizers, models) -> di
     return encodings
 
 
+@torch.no_grad()
+def write_t5_position_goldens(store: GoldenStore, models) -> None:
+    """Bucket of every relative position key - query in [-255, 255] (encoder: bidirectional) and
+    the layer-0 bias table gathered for them, [heads, 511]."""
+    attention = models.encoders.t5.encoder.block[0].layer[0].SelfAttention
+    relative = torch.arange(-(T5_MAX_LENGTH - 1), T5_MAX_LENGTH, dtype=torch.int64)
+    buckets = attention._relative_position_bucket(relative, bidirectional=True, num_buckets=attention.relative_attention_num_buckets,
+                                                  max_distance=attention.relative_attention_max_distance)
+    store.put("golden/text.safetensors", "t5.relative_position", relative)
+    store.put("golden/text.safetensors", "t5.relative_bucket", buckets)
+    store.put("golden/text.safetensors", "t5.relative_bias", attention.relative_attention_bias(buckets).T)
+    full = attention.compute_bias(T5_MAX_LENGTH, T5_MAX_LENGTH)  # [1, heads, q, k]
+    if not torch.equal(full[0, :, 0, :], attention.relative_attention_bias(buckets[T5_MAX_LENGTH - 1 :]).T):
+        raise AssertionError("T5 bias layout: bias[h, q, k] = table[bucket(k - q), h]")
+
+
 def write_preprocess_goldens(store: GoldenStore) -> dict:
     cases = []
     for w, h in SIZE_CASES:
@@ -139,7 +188,7 @@ def write_preprocess_goldens(store: GoldenStore) -> dict:
 def write_vae_goldens(store: GoldenStore, vae, edit_image: Image.Image) -> dict:
     scope = store.scope("golden/vae.safetensors", "vae.encode")
     pixels = scope.put("pixels", pixels_to_model_input(edit_image))
-    posterior = encode(vae, pixels)
+    posterior = encode(vae, pixels, record=lambda stage, value: scope.put(f"encoder.{stage}", value))
     scope.put("mean", posterior.mean)
     scope.put("logvar", posterior.logvar)
     scope.put("std", posterior.std)
@@ -149,7 +198,7 @@ def write_vae_goldens(store: GoldenStore, vae, edit_image: Image.Image) -> dict:
     dec = store.scope("golden/vae.safetensors", "vae.decode")
     latent = dec.put("latent", randn((1, 16, 6, 8), STREAM_VAE_DECODE))
     dec.put("decoder_input", latent / VAE_SCALING + VAE_SHIFT)
-    decoded = dec.put("decoded", decode(vae, latent))
+    decoded = dec.put("decoded", decode(vae, latent, record=lambda stage, value: dec.put(f"decoder.{stage}", value)))
     pixels_out = postprocess(decoded)
     reference = np.stack([np.asarray(img) for img in VaeImageProcessor(vae_scale_factor=8).postprocess(decoded, output_type="pil")])
     if not np.array_equal(pixels_out, reference):
@@ -222,8 +271,10 @@ def main() -> None:
 
     sizes = [(4, 3), (2, 2), (3, 4)]
     position = write_position_goldens(store, models.transformer, sizes)
+    write_real_position_goldens(store, [(2, 2), (3, 4)])
     tokens_path = write_token_corpus(out, tokenizers)
     encodings = write_text_goldens(store, tokenizers, models)
+    write_t5_position_goldens(store, models)
     preprocess = write_preprocess_goldens(store)
     edit_image = fix_longer_edge(Image.open(EDIT_SOURCE), image_size=64, factor=16)
     vae_out = write_vae_goldens(store, models.vae, edit_image)

@@ -45,6 +45,11 @@ class SD3Transformer2DKontextModel(SD3Transformer2DModel):
             rec("ref_patch_embed", ref)
             image = torch.cat([ref, image], dim=1)
 
+        if record is not None:
+            sinusoid = self.time_text_embed.time_proj(timestep)
+            rec("time_proj", sinusoid)
+            rec("timestep_embed", self.time_text_embed.timestep_embedder(sinusoid))
+            rec("text_embed", self.time_text_embed.text_embedder(pooled_projections))
         temb = self.time_text_embed(timestep, pooled_projections)
         rec("temb", temb)
         context = self.context_embedder(encoder_hidden_states)

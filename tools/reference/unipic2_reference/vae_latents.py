@@ -4,6 +4,7 @@ postprocess `round(clamp(x / 2 + 0.5, 0, 1) * 255)` (VaeImageProcessor, float32,
 round-half-even)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,9 +21,29 @@ class Posterior:
     std: torch.Tensor
 
 
+# Stage outputs recorded for debugging a VAE graph (small tensors only).
+ENCODER_STAGES = ("down_blocks.0", "down_blocks.1", "down_blocks.2", "down_blocks.3", "mid_block")
+DECODER_STAGES = ("conv_in", "mid_block", "up_blocks.0", "up_blocks.1")
+
+
+@contextmanager
+def recording(module: torch.nn.Module, stages, record):
+    handles = []
+    if record is not None:
+        for stage in stages:
+            handles.append(module.get_submodule(stage).register_forward_hook(
+                lambda _m, _i, output, stage=stage: record(stage, output)))
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 @torch.no_grad()
-def encode(vae: AutoencoderKL, pixels: torch.Tensor) -> Posterior:
-    dist = vae.encode(pixels).latent_dist
+def encode(vae: AutoencoderKL, pixels: torch.Tensor, record=None) -> Posterior:
+    with recording(vae.encoder, ENCODER_STAGES, record):
+        dist = vae.encode(pixels).latent_dist
     return Posterior(mean=dist.mean, logvar=dist.logvar, std=dist.std)
 
 
@@ -40,9 +61,10 @@ def unscale_latent(latent: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def decode(vae: AutoencoderKL, latent: torch.Tensor) -> torch.Tensor:
+def decode(vae: AutoencoderKL, latent: torch.Tensor, record=None) -> torch.Tensor:
     """latent is the sampler's (scaled) latent; returns the decoder output in pixel units."""
-    return vae.decode(unscale_latent(latent), return_dict=False)[0]
+    with recording(vae.decoder, DECODER_STAGES, record):
+        return vae.decode(unscale_latent(latent), return_dict=False)[0]
 
 
 def postprocess(decoded: torch.Tensor) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The tiny UniPic dimensions, read from src/convert/tiny/tiny-config.json (shared with the
+"""The tiny UniPic dimensions, read from src/families/unipic1/convert/tiny/tiny-config.json (shared with the
 TypeScript `make-tiny`), plus the few derived values every module needs."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
-TINY_CONFIG_PATH = REPOSITORY_ROOT / "src" / "convert" / "tiny" / "tiny-config.json"
+TINY_CONFIG_PATH = REPOSITORY_ROOT / "src" / "families" / "unipic1" / "convert" / "tiny" / "tiny-config.json"
 
 # The tiny config has no SigLIP section: the tower is unused by every released pipeline (spec
 # §2.8), so the oracle only writes a few fake `siglip2.vision_model.*` tensors of this width and

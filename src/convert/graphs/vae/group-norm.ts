@@ -1,6 +1,6 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { GraphContext } from '../weights.js';
-import { VAE_GROUP_NORM_EPSILON } from './vae-config.js';
+import { VAE_GROUP_NORM_EPSILON } from '../../../families/unipic1/convert/graphs/vae/vae-config.js';
 
 /**
  * torch `GroupNorm(groups, channels, eps=1e-6, affine=True)` on `[B, C, H, W]` float32, as the

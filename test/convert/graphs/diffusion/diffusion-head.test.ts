@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import tinyConfig from '../../../../src/convert/tiny/tiny-config.json' with { type: 'json' };
-import { buildDiffusionHeadGraph } from '../../../../src/convert/graphs/diffusion/diffusion-head-graph.js';
+import tinyConfig from '../../../../src/families/unipic1/convert/tiny/tiny-config.json' with { type: 'json' };
+import { buildDiffusionHeadGraph } from '../../../../src/families/unipic1/convert/graphs/diffusion/diffusion-head-graph.js';
 import { timestepFrequencies } from '../../../../src/convert/graphs/diffusion/timestep-embedding.js';
 import { quantizeQ4 } from '../../../../src/convert/quantize/q4-blocks.js';
 import { dequantizeQ4 } from '../../quantize/q4-reference.js';

@@ -1,4 +1,4 @@
-import tinyConfig from '../../../../src/convert/tiny/tiny-config.json' with { type: 'json' };
+import tinyConfig from '../../../../src/families/unipic1/convert/tiny/tiny-config.json' with { type: 'json' };
 import type { LlmConfig } from '../../../../src/convert/graphs/llm/llm-graph.js';
 import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
 import { randomArray } from '../layers/graph-runner.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildMarDecoderGraph } from '../../../../src/convert/graphs/mar/mar-decoder-graph.js';
-import { buildDecoderEmbedGraph } from '../../../../src/convert/graphs/mar/decoder-embed-graph.js';
-import type { AttentionImplementation } from '../../../../src/convert/graphs/mar/mar-config.js';
+import { buildMarDecoderGraph } from '../../../../src/families/unipic1/convert/graphs/mar/mar-decoder-graph.js';
+import { buildDecoderEmbedGraph } from '../../../../src/families/unipic1/convert/graphs/mar/decoder-embed-graph.js';
+import type { AttentionImplementation } from '../../../../src/families/unipic1/convert/graphs/mar/mar-config.js';
 import { MemoryWeights, type GraphDtype, type WeightSource } from '../../../../src/convert/graphs/weights.js';
 import { floatFeed, int64Feed, makeContext, maxRelativeError, randomArray, runGraph, type Runtime } from '../layers/graph-runner.js';
 import { dequantizedWeights } from './dequantized-weights.js';

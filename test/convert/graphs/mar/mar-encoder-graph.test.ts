@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildMarEncoderGraph } from '../../../../src/convert/graphs/mar/mar-encoder-graph.js';
-import type { AttentionImplementation } from '../../../../src/convert/graphs/mar/mar-config.js';
+import { buildMarEncoderGraph } from '../../../../src/families/unipic1/convert/graphs/mar/mar-encoder-graph.js';
+import type { AttentionImplementation } from '../../../../src/families/unipic1/convert/graphs/mar/mar-config.js';
 import type { GraphDtype } from '../../../../src/convert/graphs/weights.js';
 import { floatFeed, makeContext, maxRelativeError, randomArray, runGraph, type Runtime } from '../layers/graph-runner.js';
 import { relativeRmsError } from './error-metrics.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildDecoderEmbedGraph } from '../../../../src/convert/graphs/mar/decoder-embed-graph.js';
-import { buildMarDecoderGraph } from '../../../../src/convert/graphs/mar/mar-decoder-graph.js';
-import { buildMarEncoderGraph } from '../../../../src/convert/graphs/mar/mar-encoder-graph.js';
+import { buildDecoderEmbedGraph } from '../../../../src/families/unipic1/convert/graphs/mar/decoder-embed-graph.js';
+import { buildMarDecoderGraph } from '../../../../src/families/unipic1/convert/graphs/mar/mar-decoder-graph.js';
+import { buildMarEncoderGraph } from '../../../../src/families/unipic1/convert/graphs/mar/mar-encoder-graph.js';
 import type { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
 import { floatFeed, int64Feed, makeContext, runGraph, type Feed } from '../layers/graph-runner.js';
 import { GOLDEN_TOLERANCE, goldenError, readGoldenFloat, readGoldenInt64, tinyCheckpointWeights } from './reference-fixtures.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
-import { openCheckpoint } from '../../../../src/convert/readers/open-checkpoint.js';
+import { openCheckpoint } from '../../../../src/families/unipic1/convert/open-checkpoint.js';
 import { openSafetensorsFile } from '../../../../src/convert/readers/safetensors-file-reader.js';
 
 /** Access to the PyTorch oracle's committed fixtures (tools/reference → test/fixtures/reference). */

@@ -1,6 +1,6 @@
 import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
-import type { MarGraphConfig } from '../../../../src/convert/graphs/mar/mar-config.js';
-import tinyConfig from '../../../../src/convert/tiny/tiny-config.json';
+import type { MarGraphConfig } from '../../../../src/families/unipic1/convert/graphs/mar/mar-config.js';
+import tinyConfig from '../../../../src/families/unipic1/convert/tiny/tiny-config.json';
 import { randomArray } from '../layers/graph-runner.js';
 import type { MarDims } from './mar-reference.js';
 

@@ -1,6 +1,6 @@
 import { MemoryWeights, type WeightSource } from '../../../../src/convert/graphs/weights.js';
-import { vaeConfigFromJson, type VaeGraphConfig } from '../../../../src/convert/graphs/vae/vae-config.js';
-import tinyConfig from '../../../../src/convert/tiny/tiny-config.json';
+import { vaeConfigFromJson, type VaeGraphConfig } from '../../../../src/families/unipic1/convert/graphs/vae/vae-config.js';
+import tinyConfig from '../../../../src/families/unipic1/convert/tiny/tiny-config.json';
 import { randomArray } from '../layers/graph-runner.js';
 
 export const TINY_VAE_CONFIG: VaeGraphConfig = vaeConfigFromJson(tinyConfig.vae);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildVaeDecoderGraph } from '../../../../src/convert/graphs/vae/vae-decoder-graph.js';
-import { buildVaeEncoderGraph } from '../../../../src/convert/graphs/vae/vae-encoder-graph.js';
+import { buildVaeDecoderGraph } from '../../../../src/families/unipic1/convert/graphs/vae/vae-decoder-graph.js';
+import { buildVaeEncoderGraph } from '../../../../src/families/unipic1/convert/graphs/vae/vae-encoder-graph.js';
 import type { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
 import { floatFeed, makeContext, runGraph } from '../layers/graph-runner.js';
 import { GOLDEN_TOLERANCE, goldenError, readGoldenFloat, tinyCheckpointWeights } from '../mar/reference-fixtures.js';

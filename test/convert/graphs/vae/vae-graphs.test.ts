@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildVaeEncoderGraph } from '../../../../src/convert/graphs/vae/vae-encoder-graph.js';
-import { buildVaeDecoderGraph } from '../../../../src/convert/graphs/vae/vae-decoder-graph.js';
-import type { AttentionImplementation } from '../../../../src/convert/graphs/mar/mar-config.js';
+import { buildVaeEncoderGraph } from '../../../../src/families/unipic1/convert/graphs/vae/vae-encoder-graph.js';
+import { buildVaeDecoderGraph } from '../../../../src/families/unipic1/convert/graphs/vae/vae-decoder-graph.js';
+import type { AttentionImplementation } from '../../../../src/families/unipic1/convert/graphs/mar/mar-config.js';
 import type { GraphDtype } from '../../../../src/convert/graphs/weights.js';
 import { floatFeed, makeContext, randomArray, runGraph, type Runtime } from '../layers/graph-runner.js';
 import { relativeRmsError, scaledMaxError } from '../mar/error-metrics.js';

@@ -1,5 +1,5 @@
 import type { WeightSource } from '../../../../src/convert/graphs/weights.js';
-import type { VaeGraphConfig } from '../../../../src/convert/graphs/vae/vae-config.js';
+import type { VaeGraphConfig } from '../../../../src/families/unipic1/convert/graphs/vae/vae-config.js';
 import { softmaxInPlace } from '../mar/float64-math.js';
 
 /** float64 oracle for the VAE graphs (one image at a time), written from LDM's PyTorch modules. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildVaeDecoderGraph } from '../../../../src/convert/graphs/vae/vae-decoder-graph.js';
-import { buildVaeEncoderGraph } from '../../../../src/convert/graphs/vae/vae-encoder-graph.js';
-import { UNIPIC_VAE_CONFIG, vaeConfigFromJson } from '../../../../src/convert/graphs/vae/vae-config.js';
+import { buildVaeDecoderGraph } from '../../../../src/families/unipic1/convert/graphs/vae/vae-decoder-graph.js';
+import { buildVaeEncoderGraph } from '../../../../src/families/unipic1/convert/graphs/vae/vae-encoder-graph.js';
+import { UNIPIC_VAE_CONFIG, vaeConfigFromJson } from '../../../../src/families/unipic1/convert/graphs/vae/vae-config.js';
 import { MemoryWeights, type WeightSource } from '../../../../src/convert/graphs/weights.js';
 import { InvalidModelError } from '../../../../src/errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../../../src/errors/invalid-options-error.js';

@@ -1,0 +1,77 @@
+import type { ModelConfig, GraphName } from '../../../spec/manifest.js';
+import { buildDiffusionHeadGraph } from './graphs/diffusion/diffusion-head-graph.js';
+import { buildFusedSamplerGraph } from './graphs/diffusion/fused-sampler-graph.js';
+import { buildEmbedGraph } from '../../../convert/graphs/llm/embed-graph.js';
+import { buildLlmGraph } from '../../../convert/graphs/llm/llm-graph.js';
+import { buildLmHeadGraph } from '../../../convert/graphs/llm/lm-head-graph.js';
+import { buildDecoderEmbedGraph } from './graphs/mar/decoder-embed-graph.js';
+import { buildMarDecoderGraph } from './graphs/mar/mar-decoder-graph.js';
+import { buildMarEncoderGraph } from './graphs/mar/mar-encoder-graph.js';
+import { buildVaeDecoderGraph } from './graphs/vae/vae-decoder-graph.js';
+import { buildVaeEncoderGraph } from './graphs/vae/vae-encoder-graph.js';
+import { vaeConfigFromJson } from './graphs/vae/vae-config.js';
+import type { GraphContext } from '../../../convert/graphs/weights.js';
+import type { Structure } from './structure.js';
+
+export interface GraphPlan {
+  readonly name: GraphName;
+  /** Checkpoint keys the builder reads: the only ones its weight source shows it. */
+  readonly keys: (key: string) => boolean;
+  /** Whether the dtype's 4-bit/half options apply (the VAE stays float32: convolutions, GroupNorm). */
+  readonly quantizable: boolean;
+  /** Builds into `ctx.builder`; may return the serialiser to use instead of the builder's. */
+  build(ctx: GraphContext): void | { toBytes(): Uint8Array };
+}
+
+const prefixes = (...list: string[]) => (key: string) => list.some((p) => key === p || key.startsWith(p));
+
+// com.microsoft MultiHeadAttention for the MAR stacks and the VAE's attention blocks: at 1024 px
+// the standard MatMul/Softmax form materialises 2 rows × 16 heads × 4160² scores (2.2 GB) per
+// decoder block; the fused kernel measured 1.1 GB instead of 3.1 GB peak for a one-block
+// mar_decoder and ran faster (docs/performance.md). Parity is tested for both forms.
+const FUSED = { attention: 'fused' } as const;
+
+// MatMulNBits accuracy level 4 (int8 activations on the CPU EP) for the LLM and its head: q4
+// decode 110 → 68 ms per token on this CPU, 0.90× → 1.44× transformers.js, for 2.4e-2 of extra
+// error on top of the 4-bit weights (docs/performance.md). Other EPs ignore the hint. The MAR and
+// head graphs keep level 0, where level 4 measured slower.
+const LLM_Q4 = { accuracyLevel: 4 } as const;
+
+/** Every graph of docs/model-format.md, with the weights it needs and how to build it. */
+export function graphPlans(structure: Structure, config: ModelConfig, options: { fusedSampler?: boolean } = {}): GraphPlan[] {
+  const vae = vaeConfigFromJson(structure.vae);
+  const head = prefixes('mar.diffloss.net.');
+  const fused: GraphPlan[] = options.fusedSampler
+    ? [
+        { name: 'diffusion_sampler', keys: head, quantizable: true, build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: true }) },
+        { name: 'diffusion_sampler_plain', keys: head, quantizable: true, build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: false }) },
+      ]
+    : [];
+  return [
+    { name: 'embed', keys: prefixes('llm.model.embed_tokens.weight'), quantizable: true, build: (ctx) => buildEmbedGraph(ctx, config) },
+    {
+      name: 'lm_head',
+      keys: prefixes('llm.model.embed_tokens.weight', 'llm.lm_head.weight'),
+      quantizable: true,
+      build: (ctx) => buildLmHeadGraph(ctx, config, LLM_Q4),
+    },
+    { name: 'llm', keys: prefixes('llm.model.layers.', 'llm.model.norm.'), quantizable: true, build: (ctx) => buildLlmGraph(ctx, config, { linear: LLM_Q4 }) },
+    {
+      name: 'mar_encoder',
+      keys: prefixes('mar.z_proj', 'mar.fake_latent', 'mar.encoder_blocks.', 'mar.encoder_norm.', 'proj_in.'),
+      quantizable: true,
+      build: (ctx) => buildMarEncoderGraph(ctx, config, FUSED),
+    },
+    {
+      name: 'mar_decoder',
+      keys: prefixes('proj_out.', 'mar.decoder_embed.', 'mar.decoder_blocks.', 'mar.decoder_norm.'),
+      quantizable: true,
+      build: (ctx) => buildMarDecoderGraph(ctx, config, FUSED),
+    },
+    { name: 'decoder_embed', keys: prefixes('mar.decoder_embed.'), quantizable: true, build: (ctx) => buildDecoderEmbedGraph(ctx, config) },
+    { name: 'diffusion_head', keys: prefixes('mar.diffloss.net.'), quantizable: true, build: (ctx) => buildDiffusionHeadGraph(ctx, config) },
+    { name: 'vae_encoder', keys: prefixes('vae.encoder.', 'vae.quant_conv.'), quantizable: false, build: (ctx) => buildVaeEncoderGraph(ctx, vae, FUSED) },
+    { name: 'vae_decoder', keys: prefixes('vae.decoder.', 'vae.post_quant_conv.'), quantizable: false, build: (ctx) => buildVaeDecoderGraph(ctx, vae, FUSED) },
+    ...fused,
+  ];
+}

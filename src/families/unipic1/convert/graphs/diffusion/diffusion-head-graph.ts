@@ -1,0 +1,68 @@
+import { InvalidModelError } from '../../../../../errors/invalid-model-error.js';
+import type { ModelConfig } from '../../../../../spec/manifest.js';
+import { silu } from '../../../../../convert/graphs/layers/activations.js';
+import { layerNorm } from '../../../../../convert/graphs/layers/layer-norm.js';
+import { linear, type LinearOptions } from '../../../../../convert/graphs/layers/linear.js';
+import type { GraphContext } from '../../../../../convert/graphs/weights.js';
+import { TIMESTEP_FEATURES, timestepEmbedding } from '../../../../../convert/graphs/diffusion/timestep-embedding.js';
+
+const NET = 'mar.diffloss.net';
+const LAYER_NORM_EPSILON = 1e-6;
+
+export interface DiffusionHeadOptions {
+  /** Passed to every projection (q4 accuracy level, symmetric blocks, or quantize: false). */
+  linear?: LinearOptions;
+}
+
+/**
+ * `diffusion_head` graph: MAR's SimpleMLPAdaLN f(x_t, t, c) (spec §2.6). `x [M, 16]`, `t [M]`
+ * (float original timestep), `c [M, W]` → `out [M, 32]` (ε, then variance interpolation).
+ * Norms, modulation and residuals run in float32 for every graph dtype; only projections follow it.
+ */
+export function buildDiffusionHeadGraph(ctx: GraphContext, config: Pick<ModelConfig, 'diffusion' | 'mar'>, options: DiffusionHeadOptions = {}): void {
+  const { builder, weights } = ctx;
+  const width = config.diffusion.width;
+  const [, tokenDim] = weights.shape(`${NET}.input_proj.weight`);
+  const [, conditionWidth] = weights.shape(`${NET}.cond_embed.weight`);
+  const [outChannels] = weights.shape(`${NET}.final_layer.linear.weight`);
+  if (tokenDim !== config.mar.tokenDim) throw new InvalidModelError(`diffusion head input ${tokenDim} ≠ token dim ${config.mar.tokenDim}`);
+  if (conditionWidth !== config.mar.decoderWidth) throw new InvalidModelError(`diffusion head condition ${conditionWidth} ≠ MAR width ${config.mar.decoderWidth}`);
+  if (weights.shape(`${NET}.time_embed.mlp.0.weight`)[1] !== TIMESTEP_FEATURES) throw new InvalidModelError('diffusion head: time embedding must take 256 features');
+  const linearOptions = options.linear ?? {};
+  const project = (x: string, name: string) => linear(ctx, x, `${name}.weight`, `${name}.bias`, linearOptions);
+
+  const x = builder.input('x', 'float32', ['tokens', tokenDim]);
+  const t = builder.input('t', 'float32', ['tokens']);
+  const c = builder.input('c', 'float32', ['tokens', conditionWidth]);
+
+  const time = project(silu(builder, project(timestepEmbedding(ctx, t), `${NET}.time_embed.mlp.0`)), `${NET}.time_embed.mlp.2`);
+  const condition = builder.op('Add', [time, project(c, `${NET}.cond_embed`)]);
+  // Every adaLN_modulation starts with SiLU of the same y: take it once.
+  const activatedCondition = silu(builder, condition);
+
+  let h = project(x, `${NET}.input_proj`);
+  for (let i = 0; i < config.diffusion.depth; i++) {
+    const block = `${NET}.res_blocks.${i}`;
+    const [shift, scale, gate] = chunk(ctx, project(activatedCondition, `${block}.adaLN_modulation.1`), width, 3);
+    const normed = layerNorm(ctx, h, width, LAYER_NORM_EPSILON, `${block}.in_ln.weight`, `${block}.in_ln.bias`);
+    const inner = project(silu(builder, project(modulate(ctx, normed, shift, scale), `${block}.mlp.0`)), `${block}.mlp.2`);
+    h = builder.op('Add', [h, builder.op('Mul', [gate, inner])]);
+  }
+  const [shift, scale] = chunk(ctx, project(activatedCondition, `${NET}.final_layer.adaLN_modulation.1`), width, 2);
+  const normed = layerNorm(ctx, h, width, LAYER_NORM_EPSILON);
+  const out = project(modulate(ctx, normed, shift, scale), `${NET}.final_layer.linear`);
+  builder.output(out, 'out', 'float32', ['tokens', outChannels]);
+}
+
+/** x·(1 + scale) + shift, in this order of operations as in DiT's `modulate`. */
+function modulate(ctx: GraphContext, x: string, shift: string, scale: string): string {
+  const { builder } = ctx;
+  return builder.op('Add', [builder.op('Mul', [x, builder.op('Add', [builder.constFloat([1], []), scale])]), shift]);
+}
+
+function chunk(ctx: GraphContext, x: string, width: number, parts: number): string[] {
+  return ctx.builder.node('Split', [x, ctx.builder.constInt64(new Array<number>(parts).fill(width))], {
+    attributes: { axis: -1 },
+    outputCount: parts,
+  });
+}

@@ -1,0 +1,47 @@
+import { silu } from '../../../../../convert/graphs/layers/activations.js';
+import type { GraphContext } from '../../../../../convert/graphs/weights.js';
+import { attentionBlock } from '../../../../../convert/graphs/vae/attention-block.js';
+import { conv2d, convOutputChannels } from '../../../../../convert/graphs/vae/conv.js';
+import { groupNorm } from '../../../../../convert/graphs/vae/group-norm.js';
+import { resnetBlock } from '../../../../../convert/graphs/vae/resnet-block.js';
+import { downsample } from '../../../../../convert/graphs/vae/resample.js';
+import { expectChannels } from '../../../../../convert/graphs/vae/channel-check.js';
+import type { VaeGraphConfig, VaeGraphOptions } from './vae-config.js';
+
+/**
+ * The `vae_encoder` graph (docs/model-format.md): `pixels [B, 3, S, S]` in [−1, 1] → LDM encoder
+ * → `quant_conv` → posterior mean (first `embedDim` channels; inference uses `mode()`, never a
+ * sample) × `scale`, laid out `[B, S/16, S/16, embedDim]` (patch size 1).
+ */
+export function buildVaeEncoderGraph(ctx: GraphContext, config: VaeGraphConfig, options: VaeGraphOptions = {}): void {
+  const { builder } = ctx;
+  const { chMult, numResBlocks, groups, embedDim } = config;
+  const stride = 2 ** (chMult.length - 1);
+  const pixels = builder.input('pixels', 'float32', ['batch', 3, 'height', 'width']);
+
+  let h = conv2d(ctx, pixels, 'vae.encoder.conv_in');
+  let channels = convOutputChannels(ctx, 'vae.encoder.conv_in');
+  expectChannels('vae.encoder.conv_in', channels, config.ch);
+  for (let level = 0; level < chMult.length; level++) {
+    const withAttention = config.encoderAttentionLevels.includes(level);
+    for (let block = 0; block < numResBlocks; block++) {
+      const prefix = `vae.encoder.down.${level}`;
+      ({ output: h, channels } = resnetBlock(ctx, h, `${prefix}.block.${block}`, channels, groups));
+      expectChannels(`${prefix}.block.${block}`, channels, config.ch * chMult[level]);
+      if (withAttention) h = attentionBlock(ctx, h, `${prefix}.attn.${block}`, channels, groups, options.attention);
+    }
+    if (level !== chMult.length - 1) h = downsample(ctx, h, `vae.encoder.down.${level}.downsample`);
+  }
+  h = resnetBlock(ctx, h, 'vae.encoder.mid.block_1', channels, groups).output;
+  h = attentionBlock(ctx, h, 'vae.encoder.mid.attn_1', channels, groups, options.attention);
+  h = resnetBlock(ctx, h, 'vae.encoder.mid.block_2', channels, groups).output;
+  h = conv2d(ctx, silu(builder, groupNorm(ctx, h, 'vae.encoder.norm_out', channels, groups)), 'vae.encoder.conv_out');
+  expectChannels('vae.encoder.conv_out', convOutputChannels(ctx, 'vae.encoder.conv_out'), 2 * config.zChannels);
+  const moments = conv2d(ctx, h, 'vae.quant_conv');
+  expectChannels('vae.quant_conv', convOutputChannels(ctx, 'vae.quant_conv'), 2 * embedDim);
+
+  const mean = builder.op('Slice', [moments, builder.constInt64([0]), builder.constInt64([embedDim]), builder.constInt64([1])]);
+  const scaled = builder.op('Mul', [mean, builder.constFloat([config.scale], [])]);
+  const tokens = builder.op('Transpose', [scaled], { perm: [0, 2, 3, 1] });
+  builder.output(tokens, 'latents', 'float32', ['batch', `height/${stride}`, `width/${stride}`, embedDim]);
+}

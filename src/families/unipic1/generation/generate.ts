@@ -1,0 +1,123 @@
+import { tablesForCall } from './position-tables.js';
+import { padPromptBatch } from '../../../core/text/prompt-batch.js';
+import { textToImagePrompts } from '../../../core/text/prompts.js';
+import { respacedCosineTables } from '../diffusion/schedule.js';
+import type { CallContext } from '../../../core/model/model-context.js';
+import type { RunController } from '../../../core/run/run.js';
+import type { ParsedGenerateOptions } from '../options/generate-options.js';
+import { randomSeed, SeededRandom } from '../../../core/random/random-source.js';
+import { decodeLatents, type GeneratedImage } from './decode-images.js';
+import type { ImageRunEvent, ImageTimings } from '../../../core/generation/events.js';
+import { runMarLoop } from './mar-loop.js';
+import { buildPrefix, type PrefixInput } from './prefix.js';
+import { checkContextWindow } from '../model/context-window.js';
+
+export interface GenerateResult {
+  readonly images: GeneratedImage[];
+  /** The seed used (given or drawn), to repeat the run; absent when a `random` source was given. */
+  readonly seed?: number;
+  readonly timings: ImageTimings;
+  readonly warnings: readonly { code: string; message: string }[];
+}
+
+/** Rows of a guidance batch: G conditional rows, then G unconditional ones (spec §5.2). */
+export function guidanceRows<T>(conditional: T, unconditional: T, images: number, guidance: number): T[] {
+  const rows = new Array<T>(images).fill(conditional);
+  return guidance === 1 ? rows : [...rows, ...new Array<T>(images).fill(unconditional)];
+}
+
+export async function runImageLoop(
+  context: CallContext,
+  controller: RunController<ImageRunEvent>,
+  options: Pick<ParsedGenerateOptions, 'steps' | 'guidance' | 'guidanceSchedule' | 'temperature' | 'diffusionSteps' | 'numImages' | 'seed' | 'preview' | 'random'>,
+  input: { size: number; prefix: PrefixInput; fill: Float32Array; started: number; prefixStarted: number },
+): Promise<GenerateResult> {
+  const { graphs, config, assets, signal } = context;
+  const seed = options.random ? undefined : (options.seed ?? randomSeed());
+  const random = options.random ?? new SeededRandom(seed as number);
+  const tables = await assets.positionTables(input.size);
+  // The prefix, then the image block (F buffers + N tokens) at the end of the loop.
+  checkContextWindow(config, input.prefix.ids[0].length + config.mar.bufferSize + tables.grid * tables.grid, 'the prompt with the image block');
+  const diffusion = respacedCosineTables({
+    numTimesteps: config.diffusion.numTimesteps,
+    steps: options.diffusionSteps,
+    maxBeta: config.diffusion.maxBeta,
+  });
+  const prefix = await buildPrefix(graphs, config, input.prefix, signal);
+  const samplingStarted = Date.now();
+  let tokens: Float32Array;
+  try {
+    tokens = await runMarLoop({
+      graphs,
+      config,
+      tables,
+      diffusion,
+      fill: input.fill,
+      prefix,
+      images: options.numImages,
+      iterations: options.steps,
+      guidance: options.guidance,
+      guidanceSchedule: options.guidanceSchedule,
+      temperature: options.temperature,
+      random,
+      signal,
+      onStepStart: (info) =>
+        controller.emit({ type: 'step-start', iteration: info.iteration, iterations: info.iterations, known: info.known, predicting: info.predicted }),
+      onStepFinish: async (info, current) => {
+        controller.emit({
+          type: 'step-finish',
+          iteration: info.iteration,
+          iterations: info.iterations,
+          known: info.known + info.predicted,
+          predicted: info.predicted,
+          elapsedMs: Date.now() - input.started,
+        });
+        const every = options.preview;
+        if (every && (info.iteration + 1) % every === 0 && info.iteration + 1 < info.iterations) {
+          const images = await decodeLatents(graphs, config, current, options.numImages, tables.grid, signal);
+          controller.emit({ type: 'image-preview', iteration: info.iteration, images });
+        }
+      },
+    });
+  } finally {
+    prefix.dispose();
+  }
+  const decodeStarted = Date.now();
+  const images = await decodeLatents(graphs, config, tokens, options.numImages, tables.grid, signal);
+  const done = Date.now();
+  const timings: ImageTimings = {
+    prefixMs: samplingStarted - input.prefixStarted,
+    samplingMs: decodeStarted - samplingStarted,
+    decodeMs: done - decodeStarted,
+    totalMs: done - input.started,
+  };
+  controller.emit({ type: 'finish', timings });
+  return { images, ...(seed === undefined ? {} : { seed }), timings, warnings: [...context.warnings] };
+}
+
+/** Text → image (spec §4.1, §5). */
+export async function generateImages(
+  context: CallContext,
+  controller: RunController<ImageRunEvent>,
+  options: ParsedGenerateOptions,
+): Promise<GenerateResult> {
+  const started = Date.now();
+  const { assets, config } = context;
+  const size = options.size ?? assets.defaultSize;
+  const tokenizer = await assets.tokenizer();
+  const pair = textToImagePrompts(tokenizer, options.prompt, { unconditionalPrompt: options.negativePrompt });
+  const batch = padPromptBatch(guidanceRows(pair.conditional, pair.unconditional, options.numImages, options.guidance), tokenizer.specialIds.imEnd);
+  const maskToken = await assets.mask();
+  const { bufferSize: F, decoderWidth: W } = config.mar;
+  const tables = await tablesForCall(context, size);
+  const slots = F + tables.grid * tables.grid;
+  const fill = new Float32Array(slots * W);
+  for (let i = 0; i < slots; i++) fill.set(maskToken, i * W);
+  return runImageLoop(context, controller, options, {
+    size,
+    prefix: { ids: batch.ids, mask: batch.attentionMask },
+    fill,
+    started,
+    prefixStarted: started,
+  });
+}

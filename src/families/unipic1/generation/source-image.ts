@@ -1,0 +1,48 @@
+import type { ModelConfig } from '../../../spec/manifest.js';
+import type { Graphs } from '../../../core/model/graphs.js';
+import { float32, takeFloat32 } from '../../../core/tensor.js';
+import type { PositionTables } from './position-tables.js';
+
+export interface EncodedSource {
+  /** MAR encoder output with nothing masked, `[F+N, W]`, buffers first (`x_con` of the edit path). */
+  readonly features: Float32Array;
+  /** `proj_in` of it, rotated: `[N+F, H]`, image rows first — the visual tokens of the LLM prompt. */
+  readonly visualTokens: Float32Array;
+  /** N + F: the number of `<image>` slots in the prompt. */
+  readonly length: number;
+}
+
+/**
+ * The shared image front end of understand and edit (spec §6–7): VAE encoder (posterior mean ×
+ * scale) → MAR encoder over all N tokens plus the F buffers → `proj_in` → rotation.
+ */
+export async function encodeSourceImage(
+  graphs: Graphs,
+  config: ModelConfig,
+  tables: PositionTables,
+  pixels: Float32Array,
+  signal?: AbortSignal,
+): Promise<EncodedSource> {
+  const size = tables.size;
+  const { bufferSize: F, tokenDim: C } = config.mar;
+  const n = tables.grid * tables.grid;
+  const encoded = await graphs.run('vae_encoder', { pixels: float32([1, 3, size, size], pixels) }, { signal });
+  const latents = await takeFloat32(encoded.latents);
+  const mar = await graphs.run(
+    'mar_encoder',
+    {
+      latents: float32([1, n, C], latents.data),
+      pos_embed: float32([1, F + n, config.mar.encoderWidth], tables.encoderPos),
+    },
+    { signal },
+  );
+  let features: Float32Array;
+  try {
+    features = (await takeFloat32(mar.x_enc)).data;
+  } catch (error) {
+    mar.llm_in.dispose();
+    throw error;
+  }
+  const visualTokens = (await takeFloat32(mar.llm_in)).data;
+  return { features, visualTokens, length: F + n };
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { imageInputSchema } from '../../../core/options/image-input.js';
+import { samplingShape } from '../../../core/options/common.js';
+
+export const editOptionsSchema = z
+  .object({
+    ...samplingShape,
+    /** The source image (path, URL, bytes, Blob, ImageData, canvas, raw pixels). */
+    image: imageInputSchema,
+    /** The unconditional prompt for guidance; the official default. */
+    negativePrompt: z.string().default('Repeat this image.'),
+  })
+  .strict();
+
+export type EditOptions = z.input<typeof editOptionsSchema>;
+export type ParsedEditOptions = z.output<typeof editOptionsSchema>;
