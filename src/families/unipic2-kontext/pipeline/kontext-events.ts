@@ -1,4 +1,4 @@
-import type { GeneratedImage } from '../../../core/generation/decode-images.js';
+import type { GeneratedImage } from '../../../core/image/generated-image.js';
 
 /** Events of a Kontext generate or edit run. */
 export type KontextRunEvent =

@@ -1,4 +1,4 @@
-import { makeImage, type GeneratedImage } from '../../../core/generation/decode-images.js';
+import { makeImage, type GeneratedImage } from '../../../core/image/generated-image.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
 import type { KontextConfig } from '../kontext-config.js';
 import type { KontextGraphRunner } from './kontext-graph-runner.js';
