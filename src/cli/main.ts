@@ -9,7 +9,7 @@ import { understandCommand } from './commands/understand-command.js';
 const HELP = `unipic — Skywork UniPic on ONNX Runtime
 
   unipic demo [--out demo.png] [--prompt "..."] [--dir .cache/demo]   tiny model: build, convert, generate
-  unipic make-tiny <dir> [--seed N]                    random tiny checkpoint, official layout
+  unipic make-tiny <dir> [--seed N] [--family unipic1|unipic2-kontext]   random tiny checkpoint, official layout
   unipic convert <checkpoint-dir> <out-dir> [--dtype fp32,q4] [--resolutions 512,1024] [--name N]
                   [--fused-sampler]
   unipic info <model>
@@ -17,6 +17,8 @@ const HELP = `unipic — Skywork UniPic on ONNX Runtime
                   --guidance-schedule --temperature --diffusion-steps --num-images --seed
                   --negative-prompt --device --dtype]
   unipic edit --model <m> --image in.png --prompt "..." --out out.png [same options]
+    UniPic2-SD3.5M-Kontext models (detected from the folder): --width --height (generate),
+                  --longer-edge (edit), --steps --guidance --negative-prompt --seed --no-t5 --dtype
   unipic understand --model <m> --image in.png [--prompt "..."] [--max-tokens N --size
                   --sample [--temperature --seed]]   (greedy unless --sample)
 

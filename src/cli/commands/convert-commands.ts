@@ -3,6 +3,9 @@ import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
 import { numberOption, parse, UsageError } from '../arguments.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
+import { isKontextCheckpoint } from '../../families/unipic2-kontext/convert/kontext-checkpoint.js';
+import { makeTinyKontextCheckpoint } from '../../families/unipic2-kontext/convert/tiny-kontext.js';
+import { convertKontextCommand } from './kontext-commands.js';
 
 const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
@@ -12,6 +15,10 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions') as number);
   const [checkpoint, out] = positionals;
+  if (await isKontextCheckpoint(checkpoint)) {
+    if (resolutions || values['fused-sampler']) throw new UsageError('--resolutions and --fused-sampler do not apply to UniPic2-SD3.5M-Kontext checkpoints');
+    return convertKontextCommand(checkpoint, out, dtypes, values.name, signal);
+  }
   const bar = createProgressBar('convert');
   let summary;
   try {
@@ -41,8 +48,15 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
 }
 
 export async function makeTinyCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { seed: { type: 'string' } }, 1);
+  const { values, positionals } = parse(args, { seed: { type: 'string' }, family: { type: 'string' } }, 1);
   const seed = numberOption(values.seed, 'seed');
+  const family = values.family ?? 'unipic1';
+  if (family === 'unipic2-kontext') {
+    await makeTinyKontextCheckpoint(positionals[0], seed === undefined ? {} : { seed });
+    process.stdout.write(`${positionals[0]}\n`);
+    return;
+  }
+  if (family !== 'unipic1') throw new UsageError(`--family must be unipic1 or unipic2-kontext, got "${family}"`);
   await makeTinyCheckpoint(positionals[0], seed === undefined ? {} : { seed });
   process.stdout.write(`${positionals[0]}\n`);
 }

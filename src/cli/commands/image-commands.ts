@@ -3,9 +3,10 @@ import { dirname, extname } from 'node:path';
 import type { GenerateResult } from '../../families/unipic1/generation/generate.js';
 import type { ImageRunEvent } from '../../core/generation/events.js';
 import type { Run } from '../../core/run/run.js';
-import { numberOption, parse, required } from '../arguments.js';
+import { numberOption, parse, required, UsageError } from '../arguments.js';
 import { createProgressBar } from '../progress-bar.js';
 import { loadWithProgress } from './load-model.js';
+import { isKontextModelFolder, kontextImageCommand } from './kontext-commands.js';
 
 const SAMPLING = {
   model: { type: 'string' },
@@ -22,7 +23,19 @@ const SAMPLING = {
   seed: { type: 'string' },
   device: { type: 'string' },
   dtype: { type: 'string' },
+  // UniPic2-SD3.5M-Kontext models only.
+  width: { type: 'string' },
+  height: { type: 'string' },
+  'longer-edge': { type: 'string' },
+  'no-t5': { type: 'boolean' },
 } as const;
+
+const KONTEXT_ONLY = ['width', 'height', 'longer-edge', 'no-t5'];
+
+function refuseKontextOnly(values: Record<string, string | boolean | undefined>): void {
+  const given = KONTEXT_ONLY.filter((name) => values[name] !== undefined);
+  if (given.length) throw new UsageError(`--${given.join(', --')} apply to UniPic2-SD3.5M-Kontext models only`);
+}
 
 function samplingOptions(values: Record<string, string | boolean | undefined>) {
   const option = (name: string) => values[name] as string | undefined;
@@ -71,6 +84,8 @@ async function drive(run: Run<ImageRunEvent, GenerateResult>, out: string, signa
 
 export async function generateCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values } = parse(args, SAMPLING);
+  if (values.model && isKontextModelFolder(values.model)) return kontextImageCommand('generate', values, signal);
+  refuseKontextOnly(values);
   const model = await loadWithProgress(required(values.model, 'model'), loadOptions(values));
   try {
     await drive(model.generate({ ...samplingOptions(values), signal } as never), required(values.out, 'out'), signal);
@@ -81,6 +96,8 @@ export async function generateCommand(args: string[], signal: AbortSignal): Prom
 
 export async function editCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values } = parse(args, { ...SAMPLING, image: { type: 'string' } });
+  if (values.model && isKontextModelFolder(values.model)) return kontextImageCommand('edit', values, signal);
+  refuseKontextOnly(values);
   const model = await loadWithProgress(required(values.model, 'model'), loadOptions(values));
   try {
     const image = required(values.image, 'image');

@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
+import type { GraphDtype } from '../../convert/graphs/weights.js';
+import { convertKontextCheckpoint } from '../../families/unipic2-kontext/convert/convert-kontext.js';
+import { openKontextFolder } from '../../families/unipic2-kontext/open-kontext-folder.js';
+import type { KontextResult, KontextRunEvent } from '../../families/unipic2-kontext/pipeline/kontext-events.js';
+import type { Run } from '../../core/run/run.js';
+import type { Dtype } from '../../spec/manifest.js';
+import { numberOption, required, UsageError } from '../arguments.js';
+import { createProgressBar, formatBytes } from '../progress-bar.js';
+
+/** Whether a local model folder holds a converted UniPic2-SD3.5M-Kontext model. */
+export function isKontextModelFolder(path: string): boolean {
+  const manifest = join(path, 'unipic.json');
+  if (!existsSync(manifest)) return false;
+  try {
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as { family?: unknown }).family === 'unipic2-kontext';
+  } catch {
+    return false;
+  }
+}
+
+/** `unipic convert` for a diffusers UniPic2-SD3.5M-Kontext folder. */
+export async function convertKontextCommand(checkpoint: string, out: string, dtypes: GraphDtype[], name: string | undefined, signal: AbortSignal): Promise<void> {
+  const bar = createProgressBar('convert');
+  let summary;
+  try {
+    summary = await convertKontextCheckpoint(checkpoint, out, {
+      dtypes,
+      ...(name ? { name } : {}),
+      signal,
+      onProgress: (event) => bar.update(event.done, event.total, `${event.stage} ${event.item}`),
+    });
+  } finally {
+    bar.stop();
+  }
+  for (const warning of summary.warnings) process.stderr.write(`warning: ${warning}\n`);
+  const sizes = new Map(summary.manifest.files.map((f) => [f.path, f.size]));
+  process.stdout.write(`graph            dtype   size\n`);
+  for (const [graph, variants] of Object.entries(summary.manifest.graphs)) {
+    for (const [dtype, variant] of Object.entries(variants ?? {})) {
+      if (!variant) continue;
+      const bytes = [variant.file, ...variant.externalData].reduce((sum, path) => sum + (sizes.get(path) ?? 0), 0);
+      process.stdout.write(`${graph.padEnd(16)} ${dtype.padEnd(7)} ${formatBytes(bytes)}\n`);
+    }
+  }
+  const total = summary.manifest.files.reduce((sum, f) => sum + f.size, 0);
+  process.stdout.write(`${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${summary.keys.ignored.length} checkpoint keys knowingly ignored\n`);
+}
+
+/** `unipic generate|edit` on a converted Kontext folder (local paths only for now). */
+export async function kontextImageCommand(kind: 'generate' | 'edit', values: Record<string, string | boolean | undefined>, signal: AbortSignal): Promise<void> {
+  const option = (name: string) => values[name] as string | undefined;
+  for (const unsupported of ['size', 'guidance-schedule', 'temperature', 'diffusion-steps', 'num-images']) {
+    if (option(unsupported) !== undefined) throw new UsageError(`--${unsupported} does not apply to UniPic2-SD3.5M-Kontext models`);
+  }
+  const device = option('device');
+  if (device && !['cpu', 'cuda', 'webgpu', 'auto'].includes(device)) throw new UsageError(`--device must be cpu, cuda, webgpu or auto, got "${device}"`);
+  const backend = new NodeOrtBackend();
+  const model = await openKontextFolder(required(option('model'), 'model'), backend, {
+    ...(option('dtype') ? { dtype: option('dtype') as Dtype } : {}),
+    ...(device ? { device: device as 'cpu' } : {}),
+  });
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const shared = defined({
+    prompt: required(option('prompt'), 'prompt'),
+    negativePrompt: option('negative-prompt'),
+    steps: numberOption(option('steps'), 'steps'),
+    guidance: numberOption(option('guidance'), 'guidance'),
+    seed: numberOption(option('seed'), 'seed'),
+    t5: values['no-t5'] ? false : undefined,
+  });
+  try {
+    const run =
+      kind === 'generate'
+        ? model.generate({ ...shared, ...defined({ width: numberOption(option('width'), 'width'), height: numberOption(option('height'), 'height') }), signal } as never)
+        : model.edit({ ...shared, image: required(option('image'), 'image'), ...defined({ longerEdge: numberOption(option('longer-edge'), 'longer-edge') }), signal } as never);
+    await drive(run, required(option('out'), 'out'), signal);
+  } finally {
+    await model.dispose();
+    await backend.dispose();
+  }
+}
+
+async function drive(run: Run<KontextRunEvent, KontextResult>, out: string, signal: AbortSignal): Promise<void> {
+  const bar = createProgressBar('sample');
+  signal.addEventListener('abort', () => run.abort(signal.reason), { once: true });
+  try {
+    for await (const event of run) {
+      if (event.type === 'step-finish') bar.update(event.step + 1, event.steps, `step ${event.step + 1}`);
+      if (event.type === 'warning') process.stderr.write(`warning: ${event.message}\n`);
+    }
+  } finally {
+    bar.stop();
+  }
+  const result = await run.result;
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, result.images[0].toPNG());
+  process.stdout.write(`${out}\n`);
+  process.stderr.write(`seed ${result.seed}, ${result.width}×${result.height}, ${(result.timings.totalMs / 1000).toFixed(1)} s\n`);
+}
