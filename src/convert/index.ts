@@ -4,3 +4,6 @@ export { makeTinyCheckpoint, tinyStructure, type MakeTinyOptions } from '../fami
 export { UNIPIC_1_5B, structureSchema, toModelConfig, type Structure } from '../families/unipic1/convert/structure.js';
 export { accountKeys, requiredKeys, IGNORED_KEY_PATTERNS, type KeyAccount } from '../families/unipic1/convert/key-map.js';
 export type { GraphDtype } from './graphs/weights.js';
+export { convertKontextCheckpoint, type KontextConvertOptions, type KontextConvertSummary } from '../families/unipic2-kontext/convert/convert-kontext.js';
+export { makeTinyKontextCheckpoint } from '../families/unipic2-kontext/convert/tiny-kontext.js';
+export { isKontextCheckpoint } from '../families/unipic2-kontext/convert/kontext-checkpoint.js';
