@@ -36,6 +36,25 @@ export function roundToBfloat16(value: number): number {
  * then float32, then bf16 when the checkpoint's table is bf16.
  */
 export function cropPositionTable(config: PositionTableConfig, gridHeight: number, gridWidth: number): Float32Array {
+  const { rows, columns } = positionAxes(config, gridHeight, gridWidth);
+  const width = config.width;
+  const table = new Float32Array(gridHeight * gridWidth * width);
+  for (let y = 0; y < gridHeight; y++) {
+    for (let x = 0; x < gridWidth; x++) {
+      const at = (y * gridWidth + x) * width;
+      table.set(columns[x], at);
+      table.set(rows[y], at + width / 2);
+    }
+  }
+  return table;
+}
+
+/**
+ * The two halves the crop's rows are made of: `columns[x]` (the x encoding, first half of every
+ * row) and `rows[y]` (the y encoding, second half), already rounded. Token (y, x) is
+ * `[columns[x], rows[y]]`; checking a whole stored table needs only these.
+ */
+export function positionAxes(config: PositionTableConfig, gridHeight: number, gridWidth: number): { rows: Float32Array[]; columns: Float32Array[] } {
   const { width, maxSize } = config;
   if (width % 4 !== 0) throw new RangeError(`position table width ${width} is not a multiple of 4`);
   if (gridHeight > maxSize || gridWidth > maxSize || gridHeight < 1 || gridWidth < 1) {
@@ -62,15 +81,8 @@ export function cropPositionTable(config: PositionTableConfig, gridHeight: numbe
     }
     return out;
   };
-  const columns = Array.from({ length: gridWidth }, (_, x) => axis(coordinate(left + x)));
-  const table = new Float32Array(gridHeight * gridWidth * width);
-  for (let y = 0; y < gridHeight; y++) {
-    const row = axis(coordinate(top + y));
-    for (let x = 0; x < gridWidth; x++) {
-      const at = (y * gridWidth + x) * width;
-      table.set(columns[x], at);
-      table.set(row, at + width / 2);
-    }
-  }
-  return table;
+  return {
+    rows: Array.from({ length: gridHeight }, (_, y) => axis(coordinate(top + y))),
+    columns: Array.from({ length: gridWidth }, (_, x) => axis(coordinate(left + x))),
+  };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UniPicError } from '../../../src/errors/unipic-error.js';
 import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
+import { cropPositionTable } from '../../../src/families/unipic2-kontext/position-embedding.js';
 import { isKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/kontext-checkpoint.js';
 import { encodeSafetensors } from '../../../src/formats/safetensors-encoder.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
@@ -118,6 +119,28 @@ describe('Kontext converter: layouts and hostile inputs', () => {
     const transformerConfig = join(checkpoint, 'transformer', 'config.json');
     writeFileSync(transformerConfig, JSON.stringify({ ...JSON.parse(readFileSync(transformerConfig, 'utf8')), num_attention_heads: 2, attention_head_dim: 16 }));
     await expectRefused(checkpoint, 'INVALID_MODEL', /unexpected shapes/);
+  });
+
+  it('records a float32 position table, refuses one that is not the sin-cos table', async () => {
+    const fresh = cropPositionTable({ width: 32, maxSize: 24, baseSize: 16, interpolationScale: 1, rounding: 'float32' }, 24, 24);
+    let checkpoint = copyCheckpoint();
+    rewrite(join(checkpoint, 'transformer', 'diffusion_pytorch_model.safetensors'), (tensors) => {
+      const t = tensors.find((x) => x.name === 'pos_embed.pos_embed')!;
+      t.dtype = 'float32';
+      t.data = new Uint8Array(fresh.slice().buffer);
+    });
+    const summary = await convertKontextCheckpoint(checkpoint, freshDir('f32-table'), { dtypes: ['fp32'] });
+    expect(summary.manifest.config.transformer.positionTable.rounding).toBe('float32');
+
+    checkpoint = copyCheckpoint();
+    rewrite(join(checkpoint, 'transformer', 'diffusion_pytorch_model.safetensors'), (tensors) => {
+      const t = tensors.find((x) => x.name === 'pos_embed.pos_embed')!;
+      const changed = fresh.slice();
+      changed[1000] += 0.25;
+      t.dtype = 'float32';
+      t.data = new Uint8Array(changed.buffer);
+    });
+    await expectRefused(checkpoint, 'INVALID_MODEL', /is not the SD3 2-D sin-cos table/);
   });
 
   it('converts without text_encoder_3 (no T5 graph, a warning)', async () => {

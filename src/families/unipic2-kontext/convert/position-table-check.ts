@@ -1,6 +1,6 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { WeightSource } from '../../../convert/graphs/weights.js';
-import { cropPositionTable } from '../position-embedding.js';
+import { positionAxes } from '../position-embedding.js';
 import type { KontextStructure } from './diffusers-configs.js';
 
 const KEY = 'transformer.pos_embed.pos_embed';
@@ -23,10 +23,18 @@ export function detectPositionTableRounding(weights: WeightSource, structure: Ko
   if (shape.join() !== [1, rows, t.width].join()) throw new InvalidModelError(`${KEY} is [${shape.join(', ')}], expected [1, ${rows}, ${t.width}]`);
   const stored = weights.float32(KEY);
   for (const rounding of ['bfloat16', 'float32'] as const) {
-    const table = cropPositionTable({ ...base, rounding }, t.posEmbedMaxSize, t.posEmbedMaxSize);
-    let worst = 0;
-    for (let i = 0; i < table.length; i++) worst = Math.max(worst, Math.abs(table[i] - stored[i]));
-    if (worst === 0) return rounding;
+    // Row by row from the two axis halves: never a second 0.9 GB table in memory.
+    const M = t.posEmbedMaxSize;
+    const half = t.width / 2;
+    const { rows, columns } = positionAxes({ ...base, rounding }, M, M);
+    let equal = true;
+    for (let token = 0; token < M * M && equal; token++) {
+      const at = token * t.width;
+      const column = columns[token % M];
+      const row = rows[Math.floor(token / M)];
+      for (let k = 0; k < half && equal; k++) equal = column[k] === stored[at + k] && row[k] === stored[at + half + k];
+    }
+    if (equal) return rounding;
   }
   throw new InvalidModelError(`${KEY} is not the SD3 2-D sin-cos table (in bf16 or float32); this converter recomputes that table and cannot reproduce another one`);
 }
