@@ -34,9 +34,11 @@ const P = 'transformer.';
  *   `encoder_hidden_states [B, T, joint]`, `pooled_projections [B, pooled]`, `timestep [B]` (σ·1000).
  * - out: `velocity [B, N, p²·C]`, rows ordered `(py, px, c)` as `proj_out` writes them.
  * Reference and target tokens share one patch embedding and go through every block together; the
- * target's last N rows are taken before `norm_out`.
+ * target's last N rows are taken before `norm_out`. `intermediates` adds outputs for the stages the
+ * oracle records (`patch_embed`, `temb`, `context_embed`, `block{i}.image`, `block{i}.context`), for
+ * parity tests and backend bisection; converted models never have them.
  */
-export function buildMmditGraph(ctx: GraphContext, config: MmditConfig): void {
+export function buildMmditGraph(ctx: GraphContext, config: MmditConfig, options: { intermediates?: boolean } = {}): void {
   const { builder } = ctx;
   const { width, heads, headDim } = config;
   if (heads * headDim !== width) throw new InvalidModelError(`transformer width ${width} ≠ ${heads} heads × ${headDim}`);
@@ -57,15 +59,23 @@ export function buildMmditGraph(ctx: GraphContext, config: MmditConfig): void {
 
   const patches = builder.op('Concat', [reference, target], { axis: 1 });
   let x = builder.op('Add', [linear(patchCtx, patches, conv, `${P}pos_embed.proj.bias`, { quantize: false }), positions]);
+  const tap = (value: string, name: string, shape: (string | number)[]) => {
+    if (options.intermediates) builder.output(value, name, 'float32', shape);
+  };
+  tap(x, 'patch_embed', ['batch', 'image_tokens', width]);
 
   const mlp = (input: string, name: string): string =>
     linear(ctx, silu(builder, linear(ctx, input, `${name}.linear_1.weight`, `${name}.linear_1.bias`)), `${name}.linear_2.weight`, `${name}.linear_2.bias`);
   const temb = builder.op('Add', [mlp(timestepEmbedding(ctx, timestep), `${P}time_text_embed.timestep_embedder`), mlp(pooled, `${P}time_text_embed.text_embedder`)]);
   const conditioning = silu(builder, temb);
   let c = linear(ctx, text, `${P}context_embedder.weight`, `${P}context_embedder.bias`);
+  tap(temb, 'temb', ['batch', width]);
+  tap(c, 'context_embed', ['batch', 'text_tokens', width]);
 
   for (let i = 0; i < config.layers; i++) {
     ({ x, c } = jointBlock(ctx, x, c, conditioning, config, i));
+    tap(x, `block${i}.image`, ['batch', 'image_tokens', width]);
+    if (i < config.layers - 1) tap(c, `block${i}.context`, ['batch', 'text_tokens', width]);
   }
 
   const referenceCount = builder.op('Slice', [builder.op('Shape', [reference]), builder.constInt64([1]), builder.constInt64([2])]);
