@@ -19,3 +19,8 @@ export {
   type BrowserCapabilities,
   type ProbeWarning,
 } from './browser/index.js';
+
+// UniPic2-SD3.5M-Kontext (until the family registry routes `UniPic.load` to it).
+export { KontextModel, KONTEXT_CAPABILITIES, type KontextFiles, type KontextLoadOptions } from './families/unipic2-kontext/kontext-model.js';
+export type { KontextRunEvent, KontextResult, KontextTimings } from './families/unipic2-kontext/pipeline/kontext-events.js';
+export type { KontextGenerateOptions, KontextEditOptions } from './families/unipic2-kontext/pipeline/kontext-options.js';
