@@ -1,5 +1,16 @@
 // `unipic/convert` (Node only): official checkpoint → model folder, and the tiny model.
-export { convertCheckpoint, type ConvertOptions, type ConvertSummary, type ConvertProgressEvent, type ConvertedGraph } from '../families/unipic1/convert/convert-checkpoint.js';
+export {
+  convertCheckpoint,
+  inspectCheckpoint,
+  type CheckpointInspection,
+  type ConvertOptions,
+  type ConvertSummary,
+  type ConvertProgressEvent,
+  type ConvertedGraph,
+} from '../families/unipic1/convert/convert-checkpoint.js';
+export { sideConfigSchema } from '../families/unipic1/convert/side-config.js';
+export type { StructureField, StructureSource } from '../families/unipic1/convert/infer-structure.js';
+export type { ConfigAccount } from './config-account.js';
 export { makeTinyCheckpoint, tinyStructure, type MakeTinyOptions } from '../families/unipic1/convert/tiny/make-tiny.js';
 export { UNIPIC_1_5B, structureSchema, toModelConfig, type Structure } from '../families/unipic1/convert/structure.js';
 export { accountKeys, requiredKeys, IGNORED_KEY_PATTERNS, type KeyAccount } from '../families/unipic1/convert/key-map.js';

@@ -12,3 +12,4 @@ export { NumericError } from './numeric-error.js';
 export { DisposedError } from './disposed-error.js';
 export { OrtRuntimeError } from './ort-runtime-error.js';
 export { AbortError, throwIfAborted, toAbortError } from './abort-error.js';
+export { StructureNeededError, type StructureNeededDetails } from './structure-needed-error.js';

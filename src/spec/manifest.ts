@@ -123,6 +123,22 @@ export const modelConfigSchema = z
   .strict();
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
 
+/**
+ * Text-generation defaults from the LLM folder's generation_config.json (what transformers'
+ * `generate` inherits in the official code). A call option overrides each; a manifest without
+ * this section gets the SDK's defaults (Qwen2.5-1.5B-Instruct's values). temperature/topK/topP
+ * apply only when a call samples (docs/text.md).
+ */
+export const generationDefaultsSchema = z
+  .object({
+    repetitionPenalty: z.number().positive().max(100),
+    temperature: z.number().positive().max(100),
+    topK: z.number().int().min(0),
+    topP: z.number().gt(0).max(1),
+  })
+  .strict();
+export type GenerationDefaults = z.infer<typeof generationDefaultsSchema>;
+
 export const resolutionSchema = z
   .object({
     /** Output image side in pixels. */
@@ -141,6 +157,7 @@ export const manifestSchema = z
     /** Where the weights came from (checkpoint description), for the record. */
     source: z.string().optional(),
     config: modelConfigSchema,
+    generation: generationDefaultsSchema.optional(),
     tokenizer: z.object({ json: relativePath, config: relativePath }).strict(),
     constants: relativePath,
     resolutions: z.array(resolutionSchema).min(1),

@@ -1,6 +1,7 @@
 import { convertCheckpoint } from '../../families/unipic1/convert/convert-checkpoint.js';
 import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
+import { writeFile } from 'node:fs/promises';
 import { numberOption, parse, UsageError } from '../arguments.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
 import { isKontextCheckpoint } from '../../families/unipic2-kontext/convert/kontext-checkpoint.js';
@@ -10,7 +11,7 @@ import { convertKontextCommand } from './kontext-commands.js';
 const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' } }, 2);
+  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, report: { type: 'string' } }, 2);
   const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => d.trim()) as GraphDtype[];
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions') as number);
@@ -43,8 +44,14 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       process.stdout.write(`${graph.padEnd(16)} ${dtype.padEnd(7)} ${formatBytes(bytes)}\n`);
     }
   }
+  if (values.report) {
+    // The conversion report: every key and config field with what was done with it and why.
+    const { keys, structure, config, warnings } = summary;
+    await writeFile(values.report, `${JSON.stringify({ keys: { ignored: keys.ignored, required: keys.required.length }, structure, config, warnings }, null, 2)}\n`);
+  }
   const total = summary.manifest.files.reduce((sum, f) => sum + f.size, 0);
-  process.stdout.write(`${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${summary.keys.ignored.length} checkpoint keys knowingly ignored\n`);
+  const ignored = `${summary.keys.ignored.length} checkpoint keys and ${summary.config.ignored.length} config fields knowingly ignored`;
+  process.stdout.write(`${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${ignored}${values.report ? ` (reasons in ${values.report})` : ''}\n`);
 }
 
 export async function makeTinyCommand(args: string[]): Promise<void> {

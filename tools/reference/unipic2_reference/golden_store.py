@@ -21,7 +21,7 @@ class GoldenStore:
         self.tensors: dict[str, dict] = {}
 
     def put(self, file: str, name: str, value) -> torch.Tensor:
-        tensor = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
+        tensor = value if isinstance(value, torch.Tensor) else torch.from_numpy(np.array(value))
         tensor = tensor.detach().contiguous().clone()
         if name in self.tensors:
             raise KeyError(f"golden tensor {name} written twice")

@@ -48,7 +48,7 @@ class SD3Transformer2DKontextModel(SD3Transformer2DModel):
         if record is not None:
             sinusoid = self.time_text_embed.time_proj(timestep)
             rec("time_proj", sinusoid)
-            rec("timestep_embed", self.time_text_embed.timestep_embedder(sinusoid))
+            rec("timestep_embed", self.time_text_embed.timestep_embedder(sinusoid.to(pooled_projections.dtype)))
             rec("text_embed", self.time_text_embed.text_embedder(pooled_projections))
         temb = self.time_text_embed(timestep, pooled_projections)
         rec("temb", temb)

@@ -83,7 +83,7 @@ def main() -> None:
     # 3. Whole pipeline runs with injected noise (and injected posterior draw for editing).
     from PIL import Image
 
-    def run_pipeline(run, prompt, negative, height, width, image=None, ref_key=None):
+    def run_pipeline(run, prompt, negative, height, width, image=None, ref_key=None, guidance=3.5):
         p = f"run.{run}"
         original_sample = DiagonalGaussianDistribution.sample
         if ref_key == "latent_mean":
@@ -94,9 +94,9 @@ def main() -> None:
         try:
             with torch.no_grad():
                 out = pipe(prompt=prompt, negative_prompt=negative, height=height, width=width, num_inference_steps=3,
-                           guidance_scale=3.5, latents=gold[f"{p}.noise"].clone(), image=image, output_type="latent").images
+                           guidance_scale=guidance, latents=gold[f"{p}.noise"].clone(), image=image, output_type="latent").images
                 pixels = pipe(prompt=prompt, negative_prompt=negative, height=height, width=width, num_inference_steps=3,
-                              guidance_scale=3.5, latents=gold[f"{p}.noise"].clone(), image=image, output_type="np").images
+                              guidance_scale=guidance, latents=gold[f"{p}.noise"].clone(), image=image, output_type="np").images
         finally:
             DiagonalGaussianDistribution.sample = original_sample
         results.append((f"pipeline {run} latent", max_diff(out, gold[f"{p}.latent"])))
@@ -106,6 +106,7 @@ def main() -> None:
 
     run_pipeline("t2i_h64w48", "a red fox in the snow!", "", 64, 48)
     run_pipeline("t2i_h32w32", "a red fox in the snow!", "", 32, 32)
+    run_pipeline("t2i_h32w32_cfg1", "a red fox in the snow!", None, 32, 32, guidance=1.0)
     edit_image = Image.fromarray(gold["preprocess.rgb300x200.resized64f16"].numpy())
     negative = ("blurry, low quality, low resolution, distorted, deformed, broken content, missing parts, damaged details, "
                 "artifacts, glitch, noise, pixelated, grainy, compression artifacts, bad composition, wrong proportion, "

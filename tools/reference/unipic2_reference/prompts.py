@@ -33,6 +33,19 @@ CORPUS = [
     " ".join([LONG_CAPTION] * 3),
     EDIT_DEFAULT_NEGATIVE,
     "make the sky purple",
+    # BasicTokenizer edge cases (slow CLIP path) and T5 unknowns
+    "control\x00chars\x07 and \ufffd replacement and zero\u200bwidth",
+    "   ",
+    "\n",
+    "中文，标点。和 ascii, mixed: 猫cat狗dog",
+    "ひらがな カタカナ 漢字 ㈱ ｶﾀｶﾅ",
+    "Ω ≈ ç √ ∫ ° ± × ÷ € £ ¥ © ® ™",
+    "مرحبا بالعالم and हिन्दी नमस्ते",
+    "curly {braces} [brackets] <angle> ~tilde~ `backtick` ^caret^ |pipe|",
+    "GPT-4o, SD3.5M, 2.24B params, 1e-4, #hashtag @mention http://example.com/a?b=c",
+    "supercalifragilisticexpialidocious" * 4,
+    "a  b\t\tc\r\nd",
+    "ÀÉÎÕÜ Ÿ ß ẞ ǅ İstanbul",
 ]
 
 T2I_PROMPT = "a red fox in the snow!"

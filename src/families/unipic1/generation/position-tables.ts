@@ -6,11 +6,11 @@ export interface PositionTables {
   readonly size: number;
   /** Latent grid side; N = grid². */
   readonly grid: number;
-  /** `[F+N, W]`, buffer rows first. */
+  /** `[F+N, We]` (MAR encoder width), buffer rows first. */
   readonly encoderPos: Float32Array;
-  /** `[F+N, W]`. */
+  /** `[F+N, Wd]` (MAR decoder width). */
   readonly decoderPos: Float32Array;
-  /** `[N, W]`. */
+  /** `[N, Wd]`. */
   readonly diffusionPos: Float32Array;
 }
 

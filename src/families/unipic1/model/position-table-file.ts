@@ -12,16 +12,22 @@ function float32Tensor(tensors: ReturnType<typeof decodeSafetensors>['tensors'],
   return new Float32Array(tensor.bytes.slice().buffer);
 }
 
+/** Widths of the tables: `encoder_pos` has the MAR encoder's, `decoder_pos` and `diffusion_pos` the decoder's. */
+export interface TableWidths {
+  readonly encoderWidth: number;
+  readonly decoderWidth: number;
+}
+
 /** Read `tables-<size>.safetensors` (written by the converter) for a grid. */
-export function readPositionTables(bytes: Uint8Array, size: number, grid: number, bufferSize: number, width: number, what: string): PositionTables {
+export function readPositionTables(bytes: Uint8Array, size: number, grid: number, bufferSize: number, widths: TableWidths, what: string): PositionTables {
   const { tensors } = decodeSafetensors(bytes, what);
   const n = grid * grid;
   return {
     size,
     grid,
-    encoderPos: float32Tensor(tensors, 'encoder_pos', bufferSize + n, width, what),
-    decoderPos: float32Tensor(tensors, 'decoder_pos', bufferSize + n, width, what),
-    diffusionPos: float32Tensor(tensors, 'diffusion_pos', n, width, what),
+    encoderPos: float32Tensor(tensors, 'encoder_pos', bufferSize + n, widths.encoderWidth, what),
+    decoderPos: float32Tensor(tensors, 'decoder_pos', bufferSize + n, widths.decoderWidth, what),
+    diffusionPos: float32Tensor(tensors, 'diffusion_pos', n, widths.decoderWidth, what),
   };
 }
 
