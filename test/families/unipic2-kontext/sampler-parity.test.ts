@@ -52,6 +52,13 @@ function maxPixelDifference(rgba: Uint8ClampedArray, rgb: Uint8Array): number {
 }
 
 describe('Kontext sampler runs vs the oracle', () => {
+  it('guidance 1 turns CFG off (one row, no negative prompt): t2i_h32w32_cfg1', async () => {
+    const run = 't2i_h32w32_cfg1';
+    const result = await model.generate({ prompt: kontextIndex.runs[run].prompt, steps: 3, width: 32, height: 32, guidance: 1, random: replay(run) }).result;
+    expect(goldenError(result.latent.data, goldenFloat(`run.${run}.latent`).data)).toBeLessThan(1e-4);
+    expect(maxPixelDifference(result.images[0].data, goldenUint8(`run.${run}.pixels`).data)).toBeLessThanOrEqual(1);
+  });
+
   for (const run of ['t2i_h64w48', 't2i_h32w32', 't2i_h32w32_no_t5']) {
     it(`text-to-image ${run}`, async () => {
       const info = kontextIndex.runs[run];
