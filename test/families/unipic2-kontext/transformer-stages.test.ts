@@ -37,10 +37,15 @@ function twice(rows: Float32Array): Float32Array {
 }
 
 describe('Kontext transformer stages vs the oracle', () => {
-  for (const run of ['t2i_h64w48', 'edit_h48w64']) {
-    it(`${run}: every stage of the step-0 call`, async () => {
+  for (const [run, attention] of [
+    ['t2i_h64w48', 'fused'],
+    ['t2i_h64w48', 'standard'],
+    ['edit_h48w64', 'fused'],
+    ['edit_h48w64', 'standard'],
+  ] as const) {
+    it(`${run}, ${attention} attention: every stage of the step-0 call`, async () => {
       const { ctx, finish } = makeContext(weights as never);
-      buildMmditGraph(ctx, structure.transformer, { intermediates: true });
+      buildMmditGraph(ctx, structure.transformer, { intermediates: true, attention });
       const latent = goldenFloat(`run.${run}.step0.latent_in`);
       const [, C, h, w] = latent.shape;
       const n = (h / 2) * (w / 2);

@@ -38,7 +38,18 @@ const P = 'transformer.';
  * oracle records (`patch_embed`, `temb`, `context_embed`, `block{i}.image`, `block{i}.context`), for
  * parity tests and backend bisection; converted models never have them.
  */
-export function buildMmditGraph(ctx: GraphContext, config: MmditConfig, options: { intermediates?: boolean } = {}): void {
+export interface MmditGraphOptions {
+  /** Add the stage outputs the oracle records (parity tests, backend bisection). */
+  readonly intermediates?: boolean;
+  /**
+   * `fused` (default): com.microsoft MultiHeadAttention, which never holds the `[B, heads, S, S]`
+   * scores at once on EPs with a memory-efficient kernel (at 1024² editing, S = 8525: 14 GB of
+   * float32 scores per attention otherwise). `standard`: explicit MatMul/Softmax (every EP).
+   */
+  readonly attention?: 'fused' | 'standard';
+}
+
+export function buildMmditGraph(ctx: GraphContext, config: MmditConfig, options: MmditGraphOptions = {}): void {
   const { builder } = ctx;
   const { width, heads, headDim } = config;
   if (heads * headDim !== width) throw new InvalidModelError(`transformer width ${width} ≠ ${heads} heads × ${headDim}`);
@@ -73,7 +84,7 @@ export function buildMmditGraph(ctx: GraphContext, config: MmditConfig, options:
   tap(c, 'context_embed', ['batch', 'text_tokens', width]);
 
   for (let i = 0; i < config.layers; i++) {
-    ({ x, c } = jointBlock(ctx, x, c, conditioning, config, i));
+    ({ x, c } = jointBlock(ctx, x, c, conditioning, config, i, options.attention ?? 'fused'));
     tap(x, `block${i}.image`, ['batch', 'image_tokens', width]);
     if (i < config.layers - 1) tap(c, `block${i}.context`, ['batch', 'text_tokens', width]);
   }
@@ -105,21 +116,43 @@ function feedForward(ctx: GraphContext, x: string, name: string): string {
   return linear(ctx, hidden, `${name}.net.2.weight`, `${name}.net.2.bias`);
 }
 
-/** q/k/v projections of one stream → heads-first tensors, q and k RMS-normalised per head. */
-function projectHeads(ctx: GraphContext, x: string, names: { q: string; k: string; v: string; normQ: string; normK: string }, config: MmditConfig) {
+type AttentionForm = 'fused' | 'standard';
+
+/**
+ * q/k/v projections of one stream, q and k RMS-normalised per head: heads-first `[B, H, S, d]` for
+ * the standard form, `[B, S, H·d]` for MultiHeadAttention.
+ */
+function projectHeads(
+  ctx: GraphContext,
+  x: string,
+  names: { q: string; k: string; v: string; normQ: string; normK: string },
+  config: MmditConfig,
+  form: AttentionForm,
+) {
   const { builder } = ctx;
-  const heads = (name: string): string => splitHeads(builder, linear(ctx, x, `${name}.weight`, `${name}.bias`), config.heads, config.headDim);
-  return {
-    q: rmsNorm(ctx, heads(names.q), `${names.normQ}.weight`, EPS),
-    k: rmsNorm(ctx, heads(names.k), `${names.normK}.weight`, EPS),
-    v: heads(names.v),
-  };
+  const project = (name: string): string => linear(ctx, x, `${name}.weight`, `${name}.bias`);
+  if (form === 'standard') {
+    const heads = (name: string): string => splitHeads(builder, project(name), config.heads, config.headDim);
+    return { q: rmsNorm(ctx, heads(names.q), `${names.normQ}.weight`, EPS), k: rmsNorm(ctx, heads(names.k), `${names.normK}.weight`, EPS), v: heads(names.v) };
+  }
+  const perHead = builder.constInt64([0, 0, config.heads, config.headDim]);
+  const flat = builder.constInt64([0, 0, config.heads * config.headDim]);
+  const normed = (name: string, norm: string): string =>
+    builder.op('Reshape', [rmsNorm(ctx, builder.op('Reshape', [project(name), perHead]), `${norm}.weight`, EPS), flat]);
+  return { q: normed(names.q, names.normQ), k: normed(names.k, names.normK), v: project(names.v) };
+}
+
+/** Attention over q/k/v in `form`'s layout → `[B, S, H·d]`, scale d^−½, no mask. */
+function attend(ctx: GraphContext, heads: { q: string; k: string; v: string }, config: MmditConfig, form: AttentionForm): string {
+  const { builder } = ctx;
+  if (form === 'fused') return builder.op('MultiHeadAttention', [heads.q, heads.k, heads.v], { num_heads: config.heads }, 'com.microsoft');
+  return mergeHeads(builder, attendHeads(builder, heads.q, heads.k, heads.v, config.headDim), config.heads, config.headDim);
 }
 
 /** diffusers `JointTransformerBlock` (spec §2.3 step 5), with the dual attention and the context-pre-only last block. */
-function jointBlock(ctx: GraphContext, x: string, c: string, conditioning: string, config: MmditConfig, index: number): { x: string; c: string } {
+function jointBlock(ctx: GraphContext, x: string, c: string, conditioning: string, config: MmditConfig, index: number, form: AttentionForm): { x: string; c: string } {
   const { builder } = ctx;
-  const { width, heads, headDim } = config;
+  const { width } = config;
   const block = `${P}transformer_blocks.${index}.`;
   const dual = config.dualAttentionLayers.includes(index);
   const contextPreOnly = index === config.layers - 1;
@@ -141,15 +174,17 @@ function jointBlock(ctx: GraphContext, x: string, c: string, conditioning: strin
   }
 
   const attn = `${block}attn.`;
-  const image = projectHeads(ctx, xAttn, { q: `${attn}to_q`, k: `${attn}to_k`, v: `${attn}to_v`, normQ: `${attn}norm_q`, normK: `${attn}norm_k` }, config);
+  const image = projectHeads(ctx, xAttn, { q: `${attn}to_q`, k: `${attn}to_k`, v: `${attn}to_v`, normQ: `${attn}norm_q`, normK: `${attn}norm_k` }, config, form);
   const context = projectHeads(
     ctx,
     cAttn,
     { q: `${attn}add_q_proj`, k: `${attn}add_k_proj`, v: `${attn}add_v_proj`, normQ: `${attn}norm_added_q`, normK: `${attn}norm_added_k` },
     config,
+    form,
   );
-  const joined = (a: string, b: string): string => builder.op('Concat', [a, b], { axis: 2 });
-  const attended = mergeHeads(builder, attendHeads(builder, joined(image.q, context.q), joined(image.k, context.k), joined(image.v, context.v), headDim), heads, headDim);
+  // Sequence order [image…, context…]; the sequence axis is 2 heads-first, 1 in the fused layout.
+  const joined = (a: string, b: string): string => builder.op('Concat', [a, b], { axis: form === 'standard' ? 2 : 1 });
+  const attended = attend(ctx, { q: joined(image.q, context.q), k: joined(image.k, context.k), v: joined(image.v, context.v) }, config, form);
   const lengths = builder.op('Concat', [shapeAt(builder, x, 1), shapeAt(builder, c, 1)], { axis: 0 });
   const [imageOut, contextOut] = builder.node('Split', [attended, lengths], { attributes: { axis: 1 }, outputCount: 2 });
 
@@ -162,8 +197,9 @@ function jointBlock(ctx: GraphContext, x: string, c: string, conditioning: strin
       modulate(builder, xNorm, shift2, scale2),
       { q: `${attn2}to_q`, k: `${attn2}to_k`, v: `${attn2}to_v`, normQ: `${attn2}norm_q`, normK: `${attn2}norm_k` },
       config,
+      form,
     );
-    const selfAttended = mergeHeads(builder, attendHeads(builder, own.q, own.k, own.v, headDim), heads, headDim);
+    const selfAttended = attend(ctx, own, config, form);
     x = builder.op('Add', [x, gate(linear(ctx, selfAttended, `${attn2}to_out.0.weight`, `${attn2}to_out.0.bias`), gate2)]);
   }
   const xFf = modulate(builder, layerNorm(ctx, x, width, EPS), shiftMlp, scaleMlp);
