@@ -4,7 +4,7 @@ import { NodeOrtBackend } from '../adapters/node-ort/index.js';
 import { UniPic } from '../src/index.node.js';
 import type { GraphDtype } from '../src/convert/graphs/weights.js';
 import type { BackendSession, HostTensor } from '../src/spec/backend.js';
-import type { Manifest } from '../src/spec/manifest.js';
+import type { UniPic1Manifest as Manifest } from '../src/families/unipic1/manifest.js';
 
 /**
  * Loads a converted model folder for generate through `UniPic.load` (every session created), then

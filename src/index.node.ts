@@ -3,10 +3,17 @@
  * functions and runs on onnxruntime-node (CUDA → WebGPU → CPU).
  */
 import { UniPicModel } from './core/model/unipic-model.js';
+import type { ModelConfig, UniPic1Manifest } from './families/unipic1/manifest.js';
+import type { UniPic1Tasks } from './families/unipic1/runtime.js';
+import { registerBuiltInFamilies } from './families/builtin.js';
 import { nodePlatform } from './platform/node-platform.js';
 
-export class UniPic extends UniPicModel {
+/** A loaded model; `UniPic.load(source)` reads the family from its manifest (built in: UniPic-1). */
+export class UniPic extends UniPicModel<UniPic1Tasks, ModelConfig, UniPic1Manifest> {
   static override platform = nodePlatform;
+  static {
+    registerBuiltInFamilies();
+  }
 }
 
 export * from './public-api.js';

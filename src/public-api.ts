@@ -10,7 +10,16 @@ export type { GeneratedImage } from './families/unipic1/generation/decode-images
 export { SeededRandom, type RandomSource, type NoisePurpose } from './core/random/random-source.js';
 export type { LoadProgressEvent, LoadPhase, LoadProgressCallback } from './spec/progress.js';
 export type { Backend, BackendInfo, BackendSession, Device, DeviceRequest, HostTensor, DeviceTensor } from './spec/backend.js';
-export type { Manifest, ModelConfig, Capability, Dtype, GraphName } from './spec/manifest.js';
+export type { Manifest, Capability, Dtype } from './spec/manifest.js';
+export type { ModelConfig, UniPic1Manifest, UniPic1GraphName as GraphName } from './families/unipic1/manifest.js';
+export type { LlmConfig } from './spec/llm-config.js';
+// Model families: plug-ins that give a manifest's `family` its tasks (docs/architecture.md).
+export { registerFamily, registeredFamilies } from './core/family/family-registry.js';
+export type { ModelFamily, FamilyTask, FamilyAssets } from './core/family/model-family.js';
+export type { CallContext } from './core/model/model-context.js';
+export type { Graphs, GraphRunOptions } from './core/model/graphs.js';
+export type { TaskTypes } from './core/model/unipic-model.js';
+export type { UniPic1Tasks } from './families/unipic1/runtime.js';
 export { UniPicModel } from './core/model/unipic-model.js';
 export type { EditOptions } from './families/unipic1/options/edit-options.js';
 export type { UnderstandOptions } from './families/unipic1/options/understand-options.js';

@@ -4,7 +4,7 @@ import { linear, type LinearOptions } from '../../src/convert/graphs/layers/line
 import { buildLlmGraph, type LlmGraphOptions } from '../../src/convert/graphs/llm/llm-graph.js';
 import { EMBED_WEIGHT } from '../../src/convert/graphs/llm/embed-graph.js';
 import type { GraphContext, GraphDtype, WeightSource } from '../../src/convert/graphs/weights.js';
-import type { ModelConfig } from '../../src/spec/manifest.js';
+import type { ModelConfig } from '../../src/families/unipic1/manifest.js';
 
 const LM_HEAD_ALIAS = 'lm_head.weight';
 

@@ -7,7 +7,7 @@ import { TokenSelector } from '../../src/core/text/sampling.js';
 import { textSamplingSchema } from '../../src/core/text/sampling-options.js';
 import { disposeAll, presentNames, presentsAsPast } from '../../src/core/kv-cache.js';
 import type { BackendSession, DeviceTensor } from '../../src/spec/backend.js';
-import type { GraphName, ModelConfig } from '../../src/spec/manifest.js';
+import type { ModelConfig, UniPic1GraphName as GraphName } from '../../src/families/unipic1/manifest.js';
 import type { OurDecodeFiles } from './decode-models.js';
 
 /** Token ids and when each was chosen (ms, performance.now()), plus when the call started. */
@@ -54,7 +54,7 @@ export class OurDecoder {
    * 1024 px image puts ~4180 positions in the cache, without minutes of CPU prefill.
    */
   async generate(promptIds: readonly number[], newTokens: number, syntheticPast = 0): Promise<DecodeTrace> {
-    const checked = new CheckedGraphs(async (name) => this.sessions.get(name)!);
+    const checked = new CheckedGraphs(async (name) => this.sessions.get(name as GraphName)!);
     const graphMs: Record<string, number> = { embed: 0, llm: 0, lm_head: 0 };
     let counting = false;
     const graphs = {

@@ -1,7 +1,7 @@
 import { planSteps, type StepPlan } from '../../src/families/unipic1/mar/mask-schedule.js';
 import { SeededRandom } from '../../src/core/random/random-source.js';
 import type { NoisePurpose } from '../../src/core/random/random-source.js';
-import type { ModelConfig } from '../../src/spec/manifest.js';
+import type { ModelConfig } from '../../src/families/unipic1/manifest.js';
 import { fillUniform, hashString } from './fast-random.js';
 import { float32Bytes, int64Bytes, writeSafetensorsFile, type LazyTensor } from './safetensors-file.js';
 import type { SyntheticWeights } from './synthetic-weights.js';

@@ -2,7 +2,7 @@ import { sampleTokens } from '../../src/families/unipic1/diffusion/sampler.js';
 import type { DiffusionTables } from '../../src/families/unipic1/diffusion/schedule.js';
 import { float32, int64, takeFloat32, tensor } from '../../src/core/tensor.js';
 import type { DeviceTensor } from '../../src/spec/backend.js';
-import type { GraphName, ModelConfig } from '../../src/spec/manifest.js';
+import type { ModelConfig, UniPic1GraphName as GraphName } from '../../src/families/unipic1/manifest.js';
 import type { MarIterationState } from './mar-iteration-inputs.js';
 import type { NodeSessions } from './node-sessions.js';
 

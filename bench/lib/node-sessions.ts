@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { CheckedGraphs } from '../../src/core/model/graphs.js';
 import type { BackendSession } from '../../src/spec/backend.js';
-import type { GraphName } from '../../src/spec/manifest.js';
+import type { UniPic1GraphName as GraphName } from '../../src/families/unipic1/manifest.js';
 
 /**
  * The SDK's run path for benchmark graphs: the node-ort adapter on CPU and CheckedGraphs (abort

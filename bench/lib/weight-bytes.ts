@@ -2,7 +2,7 @@ import { graphPlans } from '../../src/families/unipic1/convert/graph-plan.js';
 import { requiredTensors } from '../../src/families/unipic1/convert/key-map.js';
 import { Q4_BLOCK_SIZE } from '../../src/convert/quantize/q4-blocks.js';
 import { toModelConfig, type Structure } from '../../src/families/unipic1/convert/structure.js';
-import type { GraphName } from '../../src/spec/manifest.js';
+import type { UniPic1GraphName as GraphName } from '../../src/families/unipic1/manifest.js';
 
 /** Weights kept float in q4 graphs: not projections, or projections too small for 4-bit blocks. */
 const FLOAT_IN_Q4 = /^mar\.(z_proj\.weight|fake_latent)$/;

@@ -6,7 +6,7 @@ import { sampleTokens } from '../../src/families/unipic1/diffusion/sampler.js';
 import { respacedCosineTables } from '../../src/families/unipic1/diffusion/schedule.js';
 import type { NoisePurpose } from '../../src/core/random/random-source.js';
 import { float32, takeFloat32, tensor } from '../../src/core/tensor.js';
-import type { GraphName } from '../../src/spec/manifest.js';
+import type { UniPic1GraphName as GraphName } from '../../src/families/unipic1/manifest.js';
 import { fillUniform, hashString } from '../lib/fast-random.js';
 import { prepareGraphFolder } from '../lib/graph-folder.js';
 import { NodeSessions } from '../lib/node-sessions.js';

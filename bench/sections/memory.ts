@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/structure.js';
-import { CAPABILITY_GRAPHS, type GraphName, type Manifest } from '../../src/spec/manifest.js';
+import { CAPABILITY_GRAPHS, type UniPic1GraphName as GraphName, type UniPic1Manifest as Manifest } from '../../src/families/unipic1/manifest.js';
 import { MEMORY_STRUCTURE, prepareMemoryModel } from '../lib/memory-model.js';
 import type { BenchContext, SectionResult } from '../lib/section.js';
 import { formatBytes, formatMs } from '../lib/stats.js';

@@ -1,4 +1,12 @@
 // `unipic/convert` (Node only): official checkpoint → model folder, and the tiny model.
+import { registerConverter } from './family/converter-registry.js';
+import { unipic1Converter } from '../families/unipic1/converter.js';
+
+registerConverter(unipic1Converter);
+
+export { convertModel, detectConverter, registerConverter, registeredConverters } from './family/converter-registry.js';
+export type { ConverterFamily, ConvertResult, CommonConvertOptions, ConvertedGraphInfo } from './family/converter-family.js';
+export { GraphBuilder } from './onnx/graph-builder.js';
 export {
   convertCheckpoint,
   inspectCheckpoint,

@@ -1,5 +1,5 @@
 import type { DeviceTensor, HostTensor } from '../spec/backend.js';
-import type { ModelConfig } from '../spec/manifest.js';
+import type { LlmConfig } from '../spec/llm-config.js';
 import { float32 } from './tensor.js';
 
 /** Past key/values as llm feeds (`past_key_values.{i}.key|value`) from a run's `present.*` outputs. */
@@ -16,7 +16,7 @@ export function presentNames(layers: number): string[] {
 }
 
 /** An empty cache (past length 0) for every layer, for a first llm call. */
-export function emptyPast(config: ModelConfig, rows = 1): Record<string, HostTensor> {
+export function emptyPast(config: { readonly llm: LlmConfig }, rows = 1): Record<string, HostTensor> {
   const { numLayers, numKeyValueHeads, headDim } = config.llm;
   const past: Record<string, HostTensor> = {};
   for (let i = 0; i < numLayers; i++) {

@@ -10,6 +10,8 @@ export { InvalidModelError } from './invalid-model-error.js';
 export { InvalidInputError } from './invalid-input-error.js';
 export { NumericError } from './numeric-error.js';
 export { DisposedError } from './disposed-error.js';
+export { UnsupportedTaskError } from './unsupported-task-error.js';
+export { UnrecognizedCheckpointError } from './unrecognized-checkpoint-error.js';
 export { OrtRuntimeError } from './ort-runtime-error.js';
 export { AbortError, throwIfAborted, toAbortError } from './abort-error.js';
 export { StructureNeededError, type StructureNeededDetails } from './structure-needed-error.js';

@@ -25,6 +25,8 @@ export const MODEL_METHODS: readonly ModelMethod[] = ['generate', 'understand', 
 export interface ModelDescription {
   readonly manifest: Manifest;
   readonly capabilities: readonly Capability[];
+  /** The tasks the model's family offers (a call outside them is an UnsupportedTaskError); absent: all. */
+  readonly familyTasks?: readonly Capability[];
   readonly backendInfo: BackendInfo;
   readonly dtypes: Readonly<Partial<Record<GraphName, Dtype>>>;
   readonly loadWarnings: readonly { code: string; message: string }[];

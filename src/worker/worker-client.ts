@@ -7,19 +7,21 @@ import type { ImageRunEvent } from '../core/generation/events.js';
 import type { GenerateResult } from '../families/unipic1/generation/generate.js';
 import { loadOptionsSchema, type LoadOptions } from '../core/model/load-options.js';
 import type { UniPicEvents } from '../core/model/model-events.js';
-import { editOptionsSchema, type EditOptions } from '../families/unipic1/options/edit-options.js';
-import { generateOptionsSchema, type GenerateOptions } from '../families/unipic1/options/generate-options.js';
-import { understandOptionsSchema, type UnderstandOptions } from '../families/unipic1/options/understand-options.js';
+import type { EditOptions } from '../families/unipic1/options/edit-options.js';
+import type { GenerateOptions } from '../families/unipic1/options/generate-options.js';
+import type { UnderstandOptions } from '../families/unipic1/options/understand-options.js';
+import { familyOf, registeredFamilies } from '../core/family/family-registry.js';
+import { UnsupportedTaskError } from '../errors/unsupported-task-error.js';
 import { validate } from '../core/options/validate.js';
 import { Run } from '../core/run/run.js';
 import type { TextRunEvent, UnderstandResult } from '../core/understanding/events.js';
 import type { BackendInfo } from '../spec/backend.js';
-import type { Capability, Dtype, GraphName, Manifest, ModelConfig } from '../spec/manifest.js';
-import type { MessageEndpoint, ModelDescription, ModelMethod } from './protocol.js';
+import { DEFAULT_FAMILY, type Capability, type Dtype, type GraphName, type Manifest } from '../spec/manifest.js';
+import type { ModelConfig } from '../families/unipic1/manifest.js';
+import { MODEL_METHODS, type MessageEndpoint, type ModelDescription, type ModelMethod } from './protocol.js';
 import { WorkerConnection } from './worker-connection.js';
 import { prepareCallOptions, prepareLoadOptions, prepareSource, refuseUncrossable } from './worker-inputs.js';
 import { fromWire } from './wire-values.js';
-import type { z } from 'zod';
 
 export type { GeneratedImage };
 
@@ -32,6 +34,9 @@ export class WorkerModel extends EventEmitter<UniPicEvents> {
   readonly manifest: Manifest;
   readonly config: ModelConfig;
   readonly capabilities: readonly Capability[];
+  /** The tasks the model's family offers (see `UniPicModel.familyTasks`). */
+  readonly familyTasks: readonly Capability[];
+  readonly family: string;
   readonly backendInfo: BackendInfo;
   readonly dtypes: Readonly<Partial<Record<GraphName, Dtype>>>;
   readonly loadWarnings: readonly { code: string; message: string }[];
@@ -45,8 +50,10 @@ export class WorkerModel extends EventEmitter<UniPicEvents> {
   ) {
     super();
     this.manifest = description.manifest;
-    this.config = description.manifest.config;
+    this.config = (description.manifest.config ?? {}) as ModelConfig;
     this.capabilities = description.capabilities;
+    this.familyTasks = description.familyTasks ?? MODEL_METHODS;
+    this.family = description.manifest.family ?? DEFAULT_FAMILY;
     this.backendInfo = description.backendInfo;
     this.dtypes = description.dtypes;
     this.loadWarnings = description.loadWarnings;
@@ -65,21 +72,28 @@ export class WorkerModel extends EventEmitter<UniPicEvents> {
   }
 
   generate(options: GenerateOptions): Run<ImageRunEvent, GenerateResult> {
-    return this.call('generate', generateOptionsSchema, options);
+    return this.call('generate', options);
   }
 
   edit(options: EditOptions): Run<ImageRunEvent, GenerateResult> {
-    return this.call('edit', editOptionsSchema, options);
+    return this.call('edit', options);
   }
 
   understand(options: UnderstandOptions): Run<TextRunEvent, UnderstandResult> {
-    return this.call('understand', understandOptionsSchema, options);
+    return this.call('understand', options);
   }
 
-  private call<Event extends { type: string }, Result>(method: ModelMethod, schema: z.ZodType, options: object): Run<Event, Result> {
+  private call<Event extends { type: string }, Result>(method: ModelMethod, options: object): Run<Event, Result> {
+    if (!this.familyTasks.includes(method)) {
+      throw new UnsupportedTaskError(`a ${this.family} model cannot ${method} (its family offers: ${this.familyTasks.join(', ') || 'nothing'})`, {
+        details: { task: method, family: this.family, capabilities: this.capabilities },
+      });
+    }
     if (this.isDisposed) throw new DisposedError('this model was disposed');
-    // Checked here as the in-page model does, so bad options throw from the call, not later.
-    validate(schema, options, method);
+    // Checked here as the in-page model does, so bad options throw from the call, not later: with
+    // the family's schema when the page knows the family (the worker checks again either way).
+    const schema = registeredFamilies().includes(this.family) ? familyOf(this.manifest).tasks[method]?.options : undefined;
+    if (schema) validate(schema, options, method);
     refuseUncrossable(options as Record<string, unknown>);
     if (!this.capabilities.includes(method)) {
       throw new UniPicError('CAPABILITY_UNAVAILABLE', `this model was not loaded for ${method} (capabilities: ${this.capabilities.join(', ')})`);

@@ -76,6 +76,7 @@ export function serveModel(endpoint: MessageEndpoint, loadModel: HostedModelLoad
       const description: ModelDescription = {
         manifest: loaded.manifest,
         capabilities: loaded.capabilities,
+        ...(loaded.familyTasks ? { familyTasks: loaded.familyTasks } : {}),
         backendInfo: loaded.backendInfo,
         dtypes: loaded.dtypes,
         loadWarnings: loaded.loadWarnings,

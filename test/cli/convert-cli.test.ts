@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { cp, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRAPH_NAMES, manifestSchema } from '../../src/spec/manifest.js';
+import { unipic1ManifestSchema as manifestSchema } from '../../src/families/unipic1/manifest.js';
+import { GRAPH_NAMES } from '../../src/families/unipic1/manifest.js';
 import { temporaryFolder } from '../convert/readers/checkpoint-test-helpers.js';
 import { tinyCheckpointDir } from '../support/tiny-model.js';
 

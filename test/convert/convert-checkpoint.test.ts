@@ -12,7 +12,8 @@ import { writeTorchCheckpoint, type TorchTensorInput } from '../../src/convert/w
 import { AbortError } from '../../src/errors/abort-error.js';
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
 import { encodeSafetensors } from '../../src/formats/safetensors-encoder.js';
-import { GRAPH_NAMES, manifestSchema } from '../../src/spec/manifest.js';
+import { unipic1ManifestSchema as manifestSchema } from '../../src/families/unipic1/manifest.js';
+import { GRAPH_NAMES } from '../../src/families/unipic1/manifest.js';
 import { tinyCheckpointDir } from '../support/tiny-model.js';
 import { temporaryFolder } from './readers/checkpoint-test-helpers.js';
 

@@ -4,7 +4,7 @@ import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { prefillCache } from '../../src/families/unipic1/generation/chunked-prefill.js';
 import { CheckedGraphs } from '../../src/core/model/graphs.js';
 import type { BackendSession } from '../../src/spec/backend.js';
-import type { Manifest } from '../../src/spec/manifest.js';
+import type { UniPic1Manifest as Manifest } from '../../src/families/unipic1/manifest.js';
 import { tinyModelDir } from '../support/tiny-model.js';
 import { readFileSync } from 'node:fs';
 

@@ -2,7 +2,7 @@ import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IntegrityError, InvalidModelError, InvalidOptionsError, NumericError, UniPicError } from '../../src/index.node.js';
-import type { Manifest } from '../../src/spec/manifest.js';
+import type { UniPic1Manifest as Manifest } from '../../src/families/unipic1/manifest.js';
 import { damagedCopy, expectNoLiveTensors, imageFixture, loadInstrumented, QUICK, rejection, thrown } from './support/tiny-fixture.js';
 
 const image = imageFixture('rgb-64x64.png');

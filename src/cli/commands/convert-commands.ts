@@ -1,4 +1,5 @@
-import { convertCheckpoint } from '../../families/unipic1/convert/convert-checkpoint.js';
+import { convertModel, registerConverter } from '../../convert/family/converter-registry.js';
+import { unipic1Converter } from '../../families/unipic1/converter.js';
 import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
 import { writeFile } from 'node:fs/promises';
@@ -10,8 +11,10 @@ import { convertKontextCommand } from './kontext-commands.js';
 
 const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
+registerConverter(unipic1Converter);
+
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, report: { type: 'string' } }, 2);
+  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, family: { type: 'string' }, report: { type: 'string' } }, 2);
   const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => d.trim()) as GraphDtype[];
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions') as number);
@@ -23,8 +26,10 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   const bar = createProgressBar('convert');
   let summary;
   try {
-    summary = await convertCheckpoint(checkpoint, out, {
+    // The family is detected from the checkpoint (UniPic-1's official folder) unless --family names it.
+    summary = await convertModel(checkpoint, out, {
       dtypes,
+      ...(values.family ? { family: values.family } : {}),
       ...(resolutions ? { resolutions } : {}),
       ...(values.name ? { name: values.name } : {}),
       ...(values['fused-sampler'] ? { fusedSampler: true } : {}),
@@ -47,10 +52,10 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   if (values.report) {
     // The conversion report: every key and config field with what was done with it and why.
     const { keys, structure, config, warnings } = summary;
-    await writeFile(values.report, `${JSON.stringify({ keys: { ignored: keys.ignored, required: keys.required.length }, structure, config, warnings }, null, 2)}\n`);
+    await writeFile(values.report, `${JSON.stringify({ keys: { ignored: keys?.ignored ?? [], required: keys?.required?.length ?? 0 }, structure, config, warnings }, null, 2)}\n`);
   }
   const total = summary.manifest.files.reduce((sum, f) => sum + f.size, 0);
-  const ignored = `${summary.keys.ignored.length} checkpoint keys and ${summary.config.ignored.length} config fields knowingly ignored`;
+  const ignored = `${summary.keys?.ignored.length ?? 0} checkpoint keys and ${summary.config?.ignored.length ?? 0} config fields knowingly ignored`;
   process.stdout.write(`${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${ignored}${values.report ? ` (reasons in ${values.report})` : ''}\n`);
 }
 

@@ -11,17 +11,18 @@ export async function infoCommand(args: string[]): Promise<void> {
     const total = manifest.files.reduce((sum, f) => sum + f.size, 0);
     const info = {
       name: manifest.name,
+      family: `${manifest.family} (version ${manifest.familyVersion})`,
       source: manifest.source,
       capabilities: model.capabilities,
-      sizes: manifest.resolutions.map((r) => r.size),
+      // UniPic-1 folders list their output sizes; another family may have none.
+      sizes: Array.isArray(manifest.resolutions) ? manifest.resolutions.map((r: { size: number }) => r.size) : undefined,
       device: model.backendInfo.device,
       backend: model.backendInfo.name,
       dtypes: model.dtypes,
       files: `${manifest.files.length} (${formatBytes(total)})`,
-      llm: manifest.config.llm,
-      mar: manifest.config.mar,
+      config: model.config,
       // What understand uses unless a call overrides it (docs/text.md#precedence).
-      generation: manifest.generation ?? 'none stored: the SDK defaults (repetition penalty 1.1, temperature 0.7, top-k 20, top-p 0.8)',
+      generation: (manifest as { generation?: unknown }).generation ?? 'none stored: the SDK defaults (repetition penalty 1.1, temperature 0.7, top-k 20, top-p 0.8)',
     };
     process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
   } finally {

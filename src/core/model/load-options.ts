@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Backend } from '../../spec/backend.js';
-import { CAPABILITIES, DTYPES, GRAPH_NAMES } from '../../spec/manifest.js';
+import { CAPABILITIES, DTYPES } from '../../spec/manifest.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
 import { signalSchema } from '../options/common.js';
 import { sourceOptionsSchema, type SourceOptions } from '../sources/source-options.js';
@@ -11,8 +11,11 @@ export const loadOptionsSchema = z
   .object({
     /** `auto` tries the adapter's devices in priority order (Node: cuda → webgpu → cpu; browser: webgpu → wasm). */
     device: z.enum(['auto', 'cuda', 'webgpu', 'cpu', 'wasm']).default('auto'),
-    /** One dtype for all graphs, a per-graph map, or `auto` (the device's fallback chain). */
-    dtype: z.union([z.literal('auto'), dtypeSchema, z.partialRecord(z.enum(GRAPH_NAMES), dtypeSchema)]).default('auto'),
+    /**
+     * One dtype for all graphs, a per-graph map (graph names are the family's; one the model lacks
+     * is ignored), or `auto` (the device's fallback chain).
+     */
+    dtype: z.union([z.literal('auto'), dtypeSchema, z.record(z.string(), dtypeSchema)]).default('auto'),
     /** A ready backend (custom adapter, the mock in tests) or the name of a bundled adapter. */
     backend: z
       .union([

@@ -1,12 +1,13 @@
-import type { ModelConfig } from '../../spec/manifest.js';
 import type { Graphs } from './graphs.js';
-import type { ModelAssets } from '../../families/unipic1/model/model-assets.js';
 
-/** Everything a capability pipeline gets from the model for one call. */
-export interface CallContext {
+/**
+ * Everything a task pipeline gets from the model for one call. `Assets` and `Config` are the
+ * family's (its per-model files and its manifest `config` section, validated by its schema).
+ */
+export interface CallContext<Assets = unknown, Config = unknown> {
   readonly graphs: Graphs;
-  readonly config: ModelConfig;
-  readonly assets: ModelAssets;
+  readonly config: Config;
+  readonly assets: Assets;
   readonly signal: AbortSignal;
   /** Report a non-fatal problem: a `warning` event now, and in the call's result. */
   warn(code: string, message: string): void;

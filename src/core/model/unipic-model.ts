@@ -1,34 +1,41 @@
 import { EventEmitter } from 'eventemitter3';
 import { AbortError, throwIfAborted, toAbortError } from '../../errors/abort-error.js';
 import { DisposedError } from '../../errors/disposed-error.js';
-import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { UniPicError } from '../../errors/unipic-error.js';
+import { UnsupportedTaskError } from '../../errors/unsupported-task-error.js';
 import type { Backend, BackendInfo } from '../../spec/backend.js';
-import { CAPABILITIES, CAPABILITY_GRAPHS, OPTIONAL_CAPABILITY_GRAPHS, type Capability, type Dtype, type GraphName, type Manifest, type ModelConfig } from '../../spec/manifest.js';
-import { validate } from '../options/validate.js';
-import { generateOptionsSchema, type GenerateOptions } from '../../families/unipic1/options/generate-options.js';
+import type { Capability, Dtype, GraphName, Manifest } from '../../spec/manifest.js';
+import { registerFamily } from '../family/family-registry.js';
+import type { FamilyAssets, ModelFamily } from '../family/model-family.js';
 import type { ImageRunEvent } from '../generation/events.js';
-import { generateImages, type GenerateResult } from '../../families/unipic1/generation/generate.js';
-import { editImage } from '../../families/unipic1/generation/edit.js';
-import { editOptionsSchema, type EditOptions } from '../../families/unipic1/options/edit-options.js';
-import { understandOptionsSchema, type UnderstandOptions } from '../../families/unipic1/options/understand-options.js';
+import { validate } from '../options/validate.js';
 import type { TextRunEvent, UnderstandResult } from '../understanding/events.js';
-import { understandImage } from '../../families/unipic1/understanding/understand.js';
 import { Run, type RunController } from '../run/run.js';
 import { TaskQueue } from '../run/task-queue.js';
-import { chooseDtypes } from './dtype-choice.js';
 import { CheckedGraphs, type Graphs } from './graphs.js';
-import { loadOptionsSchema, sourceOptionsOf, type LoadOptions, type ParsedLoadOptions } from './load-options.js';
+import { loadModel } from './load-model.js';
+import type { LoadOptions, ParsedLoadOptions } from './load-options.js';
 import type { UniPicEvents } from './model-events.js';
 import type { CallContext } from './model-context.js';
-import { ModelAssets } from '../../families/unipic1/model/model-assets.js';
 import type { OpenedModel, Platform } from './platform.js';
-import { graphFiles, SessionPool } from './session-pool.js';
+import type { SessionPool } from './session-pool.js';
 import type { ResolvedFiles } from '../sources/resolved-file.js';
-import { warmUp } from '../../families/unipic1/model/warm-up.js';
+
+/**
+ * The option, event and result types of each task. The core types them loosely; an entry point's
+ * `UniPic` class narrows them to its built-in family's (UniPic-1's option schemas and results).
+ */
+export type TaskTypes = { readonly [Task in Capability]: { options: object; event: { type: string }; result: unknown } };
+
+/** What the core knows of the tasks without a family: their event types. */
+export interface DefaultTaskTypes extends TaskTypes {
+  generate: { options: object; event: ImageRunEvent; result: unknown };
+  edit: { options: object; event: ImageRunEvent; result: unknown };
+  understand: { options: object; event: TextRunEvent; result: UnderstandResult };
+}
 
 /** A model class with the platform set (the `UniPic` export of each entry point). */
-export interface ModelClass<T extends UniPicModel> {
+export interface ModelClass<T extends UniPicModel<any, any, any>> {
   new (parts: ModelParts): T;
   platform: Platform | undefined;
 }
@@ -42,7 +49,9 @@ export interface ModelParts {
   readonly dtypes: Partial<Record<GraphName, Dtype>>;
   readonly capabilities: readonly Capability[];
   readonly pool: SessionPool;
-  readonly assets: ModelAssets;
+  /** The family that reads the manifest, and its per-model assets. */
+  readonly family: ModelFamily;
+  readonly assets: FamilyAssets;
   /** The resolved model files (object URLs to revoke on dispose in browsers). */
   readonly files: ResolvedFiles;
 }
@@ -50,14 +59,24 @@ export interface ModelParts {
 /**
  * A loaded UniPic model. Calls return runs (async iterables of events with a `result` promise);
  * calls on one model queue rather than race; `dispose()` aborts what runs and frees every session.
+ * What a call does is its family's (`model.family`): the model validates, queues and tracks runs.
  */
-export class UniPicModel extends EventEmitter<UniPicEvents> {
+export class UniPicModel<
+  Tasks extends TaskTypes = DefaultTaskTypes,
+  Config = Readonly<Record<string, unknown>>,
+  ModelManifest extends Manifest = Manifest,
+> extends EventEmitter<UniPicEvents> {
   /** @internal Set by the platform entry point (`unipic` for Node or browsers). */
   static platform: Platform | undefined;
 
-  readonly manifest: Manifest;
-  readonly config: ModelConfig;
-  /** What this loaded model can do (graphs present and prepared). */
+  readonly manifest: ModelManifest;
+  /** The model family (the manifest's `family`, `unipic1` for folders converted before families). */
+  readonly family: string;
+  /** The family's `config` section of the manifest. */
+  readonly config: Config;
+  /** The tasks the model's family offers, loaded or not (`capabilities` is what this load can run). */
+  readonly familyTasks: readonly Capability[];
+  /** The tasks this loaded model offers (its family has them, its folder has their graphs, and they were loaded). */
   readonly capabilities: readonly Capability[];
   /** The backend's device and limits. */
   readonly backendInfo: BackendInfo;
@@ -76,8 +95,10 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
   constructor(parts: ModelParts) {
     super();
     this.parts = parts;
-    this.manifest = parts.opened.manifest;
-    this.config = parts.opened.manifest.config;
+    this.manifest = parts.opened.manifest as ModelManifest;
+    this.family = parts.family.id;
+    this.familyTasks = (Object.keys(parts.family.tasks) as Capability[]).filter((task) => parts.family.tasks[task]);
+    this.config = (parts.opened.manifest.config ?? {}) as Config;
     this.capabilities = parts.capabilities;
     this.backendInfo = parts.info;
     this.dtypes = parts.dtypes;
@@ -85,78 +106,20 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
   }
 
   /** Load a converted model folder (`unipic.json` + graphs) from a path, URL, file map or ModelSource. */
-  static async load<T extends UniPicModel>(this: ModelClass<T>, source: unknown, options: LoadOptions = {}): Promise<T> {
-    const parsed: ParsedLoadOptions = validate(loadOptionsSchema, options, 'load');
-    const platform = this.platform;
-    if (!platform) throw new UniPicError('NO_PLATFORM', 'import UniPic from "unipic" (the platform entry point), not from internal modules');
-    const { signal } = parsed;
-    throwIfAborted(signal);
-    const warnings: { code: string; message: string }[] = [];
-    const opened = await platform.openModel(source, {
-      ...sourceOptionsOf(parsed),
-      ...(signal ? { signal } : {}),
-      ...(parsed.onProgress ? { onProgress: parsed.onProgress } : {}),
-    });
-    const manifest = opened.manifest;
-    const present = CAPABILITIES.filter((c) => CAPABILITY_GRAPHS[c].every((g) => manifest.graphs[g]));
-    const capabilities = parsed.capabilities ?? present;
-    const missing = capabilities.filter((c) => !present.includes(c));
-    if (missing.length) {
-      throw new InvalidOptionsError(`this model cannot ${missing.join(', ')}: its folder lacks the graphs`, {
-        details: { issues: [{ path: 'capabilities', message: `not in this model: ${missing.join(', ')}` }] },
-      });
-    }
+  static async load<T extends UniPicModel<any, any, any>>(this: ModelClass<T>, source: unknown, options: LoadOptions = {}): Promise<T> {
+    return loadModel(this, source, options);
+  }
 
-    const ownsBackend = typeof parsed.backend !== 'object';
-    const backend = typeof parsed.backend === 'object' ? parsed.backend : await platform.createBackend(parsed.backend);
-    let pool: SessionPool | undefined;
-    let resolvedFiles: ResolvedFiles | undefined;
-    try {
-      const info = await backend.init({ device: parsed.device, onWarning: (w) => warnings.push(w), extra: parsed.backendOptions });
-      throwIfAborted(signal);
-      const choice = chooseDtypes(manifest, info.device, info.fp16, parsed.dtype);
-      for (const message of choice.warnings) warnings.push({ code: 'dtype-fallback', message });
-      const needed = [
-        ...new Set(capabilities.flatMap((c) => [...CAPABILITY_GRAPHS[c], ...OPTIONAL_CAPABILITY_GRAPHS[c].filter((g) => manifest.graphs[g])])),
-      ];
-      const dtypes = Object.fromEntries(needed.map((g) => [g, choice.byGraph[g]])) as Partial<Record<GraphName, Dtype>>;
-      const files = [
-        ...needed.flatMap((g) => graphFiles(manifest, g, dtypes[g] as Dtype)),
-        manifest.tokenizer.json,
-        manifest.tokenizer.config,
-        manifest.constants,
-        ...manifest.resolutions.map((r) => r.tables),
-      ];
-      const resolved = await opened.resolve(files);
-      throwIfAborted(signal);
-      let model: T | undefined;
-      pool = new SessionPool(backend, manifest, dtypes, async () => resolved, {
-        threads: parsed.threads,
-        onCreate: (graph, ms) => model?.emit('session-create', { graph, ms }),
-      });
-      const assets = new ModelAssets(manifest, (path) => platform.readFile(resolved.get(path)));
-      resolvedFiles = resolved;
-      const created = new this({ opened, backend, ownsBackend, info, dtypes, capabilities, pool, assets, files: resolved });
-      model = created;
-      if (parsed.eager || parsed.warmup) await created.createSessions(needed, parsed.onProgress, signal);
-      if (parsed.warmup) await warmUp(created.graphs, manifest.config, needed, parsed.onProgress, signal);
-      // A macrotask later, so listeners attached right after `await UniPic.load()` receive them.
-      if (warnings.length) setTimeout(() => warnings.forEach((w) => created.emit('warning', w)), 0);
-      created.loadWarnings = warnings;
-      return created;
-    } catch (error) {
-      await pool?.dispose();
-      if (ownsBackend) await backend.dispose();
-      resolvedFiles?.release();
-      opened.release?.();
-      throw error;
-    }
+  /** Make a model family loadable by every `UniPic.load` (the built-in ones are registered already). */
+  static registerFamily(family: ModelFamily<any>): void {
+    registerFamily(family);
   }
 
   /** Warnings raised while loading (device or dtype fallbacks). */
   loadWarnings: readonly { code: string; message: string }[] = [];
 
-  private async createSessions(graphs: GraphName[], onProgress: ParsedLoadOptions['onProgress'], signal?: AbortSignal): Promise<void> {
+  /** @internal Create the sessions of `graphs` now (`load({ eager })`). */
+  async createSessions(graphs: readonly GraphName[], onProgress: ParsedLoadOptions['onProgress'], signal?: AbortSignal): Promise<void> {
     let done = 0;
     for (const graph of graphs) {
       throwIfAborted(signal);
@@ -176,14 +139,38 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
     return this.queue.pending;
   }
 
+  /** @internal The graphs as pipelines see them (abort and NaN checks on every run). */
+  get checkedGraphs(): Graphs {
+    return this.graphs;
+  }
+
   /**
-   * Start a call: validate, queue behind earlier calls, run with a signal that follows the
-   * caller's signal, `break`, `run.abort()` and `dispose()`.
+   * Dispatch a call to the family's task: refuse a task the family lacks (UnsupportedTaskError),
+   * validate the options with the family's schema and its model checks, all synchronously, then
+   * start the run.
+   */
+  protected call<Task extends Capability>(task: Task, options: Tasks[Task]['options']): Run<Tasks[Task]['event'], Tasks[Task]['result']> {
+    const definition = this.parts.family.tasks[task];
+    if (!definition) {
+      const offered = Object.keys(this.parts.family.tasks);
+      throw new UnsupportedTaskError(`a ${this.family} model cannot ${task} (its family offers: ${offered.join(', ') || 'nothing'})`, {
+        details: { task, family: this.family, capabilities: this.capabilities },
+      });
+    }
+    const parsed = validate(definition.options, options, task);
+    definition.check?.(parsed, this.parts.assets);
+    const signal = (parsed as { signal?: AbortSignal }).signal;
+    return this.startRun(task, signal, (context, controller) => definition.run(context, controller as RunController<never>, parsed));
+  }
+
+  /**
+   * Start a call: queue behind earlier calls, run with a signal that follows the caller's signal,
+   * `break`, `run.abort()` and `dispose()`.
    */
   protected startRun<Event extends { type: string }, Result>(
     capability: Capability,
     signal: AbortSignal | undefined,
-    body: (context: CallContext, controller: RunController<Event>) => Promise<Result>,
+    body: (context: CallContext<FamilyAssets>, controller: RunController<Event>) => Promise<Result>,
   ): Run<Event, Result> {
     if (this.isDisposed) throw new DisposedError('this model was disposed');
     if (!this.capabilities.includes(capability)) {
@@ -199,7 +186,7 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
           const started = Date.now();
           this.emit('run-start', { capability, id });
           const warnings: { code: string; message: string }[] = [];
-          const context: CallContext = {
+          const context: CallContext<FamilyAssets> = {
             graphs: this.graphs,
             config: this.config,
             assets: this.parts.assets,
@@ -247,29 +234,18 @@ export class UniPicModel extends EventEmitter<UniPicEvents> {
   }
 
   /** Text → image. Returns a run: iterate it for `step-start`/`step-finish`/`image-preview` events, await `result`. */
-  generate(options: GenerateOptions): Run<ImageRunEvent, GenerateResult> {
-    const parsed = validate(generateOptionsSchema, options, 'generate');
-    this.checkSize(parsed.size);
-    return this.startRun('generate', parsed.signal, (context, controller) => generateImages(context, controller, parsed));
+  generate(options: Tasks['generate']['options']): Run<Tasks['generate']['event'], Tasks['generate']['result']> {
+    return this.call('generate', options);
   }
 
   /** Image + instruction → image. The source image conditions both the prompt and the decoder. */
-  edit(options: EditOptions): Run<ImageRunEvent, GenerateResult> {
-    const parsed = validate(editOptionsSchema, options, 'edit');
-    this.checkSize(parsed.size);
-    return this.startRun('edit', parsed.signal, (context, controller) => editImage(context, controller, parsed));
+  edit(options: Tasks['edit']['options']): Run<Tasks['edit']['event'], Tasks['edit']['result']> {
+    return this.call('edit', options);
   }
 
   /** Image + question → text, streamed as `text-delta` events. Greedy by default, like the official script. */
-  understand(options: UnderstandOptions): Run<TextRunEvent, UnderstandResult> {
-    const parsed = validate(understandOptionsSchema, options, 'understand');
-    this.checkSize(parsed.size);
-    return this.startRun('understand', parsed.signal, (context, controller) => understandImage(context, controller, parsed));
-  }
-
-  /** Reject an output size the model has no position tables for, before queueing. */
-  protected checkSize(size: number | undefined): void {
-    if (size !== undefined) this.parts.assets.checkSize(size);
+  understand(options: Tasks['understand']['options']): Run<Tasks['understand']['event'], Tasks['understand']['result']> {
+    return this.call('understand', options);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { MANIFEST_VERSION, manifestSchema, type Manifest } from '../../spec/manifest.js';
+import { familyOf } from '../family/family-registry.js';
 
 export interface ManifestIssue {
   readonly path: string;
@@ -10,7 +11,8 @@ export interface ManifestIssue {
 /**
  * Parse and validate `unipic.json`. Every failure is an `InvalidModelError`; schema failures carry
  * `details.issues`. A manifest of another version is named as such before the schema runs, so the
- * user reads "upgrade" rather than a list of field errors.
+ * user reads "upgrade" rather than a list of field errors. The family-neutral fields are checked
+ * first, then the family named by `family` (default `unipic1`) checks its own sections.
  */
 export function parseManifest(text: string, where: string): Manifest {
   let json: unknown;
@@ -33,21 +35,25 @@ export function parseManifest(text: string, where: string): Manifest {
       { details: { version, supportedVersion: MANIFEST_VERSION } },
     );
   }
-  const parsed = manifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issues = toIssues(parsed.error);
-    const summary = issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path}: ${issue.message}`)
-      .join('; ');
-    throw new InvalidModelError(`${where}: invalid unipic.json — ${summary}`, { details: { issues } });
-  }
-  assertConsistent(parsed.data, where);
-  return parsed.data;
+  const family = familyOf(check(manifestSchema, json, where), where);
+  const manifest = check(family.manifestSchema, json, where);
+  assertConsistent(manifest, family.referencedFiles(manifest), where);
+  return manifest;
+}
+
+function check(schema: z.ZodType<Manifest>, json: unknown, where: string): Manifest {
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issues = toIssues(parsed.error);
+  const summary = issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path}: ${issue.message}`)
+    .join('; ');
+  throw new InvalidModelError(`${where}: invalid unipic.json — ${summary}`, { details: { issues } });
 }
 
 /** Every file the manifest refers to must be listed once in `files` (with its size and sha256). */
-function assertConsistent(manifest: Manifest, where: string): void {
+function assertConsistent(manifest: Manifest, referenced: readonly { path: string; field: string }[], where: string): void {
   const listed = new Set<string>();
   const issues: ManifestIssue[] = [];
   manifest.files.forEach((file, index) => {
@@ -57,10 +63,7 @@ function assertConsistent(manifest: Manifest, where: string): void {
   const require = (path: string, field: string) => {
     if (!listed.has(path)) issues.push({ path: field, message: `${path} is not listed in files` });
   };
-  require(manifest.tokenizer.json, 'tokenizer.json');
-  require(manifest.tokenizer.config, 'tokenizer.config');
-  require(manifest.constants, 'constants');
-  manifest.resolutions.forEach((resolution, index) => require(resolution.tables, `resolutions.${index}.tables`));
+  for (const { path, field } of referenced) require(path, field);
   for (const [graph, variants] of Object.entries(manifest.graphs)) {
     for (const [dtype, variant] of Object.entries(variants ?? {})) {
       if (!variant) continue;

@@ -1,12 +1,6 @@
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
-import {
-  CAPABILITY_GRAPHS,
-  type Capability,
-  type Dtype,
-  type GraphName,
-  type GraphVariant,
-  type Manifest,
-} from '../../spec/manifest.js';
+import type { Capability, Dtype, GraphName, GraphVariant, Manifest } from '../../spec/manifest.js';
+import { familyOf } from '../family/family-registry.js';
 
 export interface FileSelection {
   readonly capabilities: readonly Capability[];
@@ -25,7 +19,8 @@ export interface SelectedGraph {
 /** The graphs (with their dtype variant) the capabilities need, each once. */
 export function selectGraphs(manifest: Manifest, selection: FileSelection): SelectedGraph[] {
   const names = new Set<GraphName>();
-  for (const capability of selection.capabilities) for (const name of CAPABILITY_GRAPHS[capability]) names.add(name);
+  const family = familyOf(manifest);
+  for (const capability of selection.capabilities) for (const name of family.tasks[capability]?.graphs ?? []) names.add(name);
   return [...names].map((name) => {
     const dtype = typeof selection.dtype === 'string' ? selection.dtype : selection.dtype[name];
     if (dtype === undefined) {
@@ -49,25 +44,15 @@ export function selectGraphs(manifest: Manifest, selection: FileSelection): Sele
 
 /**
  * Manifest paths a load of `selection` needs: the chosen graph variants with their external data,
- * the tokenizer, the position tables of the chosen sizes and, for capabilities that fill masked
- * slots (generate, edit), the MAR constants.
+ * and the family's own files for those tasks (UniPic-1: the tokenizer, the position tables of the
+ * chosen sizes and, for tasks that fill masked slots, the MAR constants).
  */
 export function selectFiles(manifest: Manifest, selection: FileSelection): string[] {
-  const paths = new Set<string>([manifest.tokenizer.json, manifest.tokenizer.config]);
+  const paths = new Set<string>();
   for (const graph of selectGraphs(manifest, selection)) {
     paths.add(graph.variant.file);
     for (const data of graph.variant.externalData) paths.add(data);
   }
-  if (selection.capabilities.some((capability) => capability !== 'understand')) paths.add(manifest.constants);
-  const offered = manifest.resolutions.map((resolution) => resolution.size);
-  for (const size of selection.sizes ?? offered) {
-    const resolution = manifest.resolutions.find((candidate) => candidate.size === size);
-    if (!resolution) {
-      throw new InvalidOptionsError(`${manifest.name} has no ${size}px resolution (it has ${offered.join(', ')})`, {
-        details: { issues: [{ path: 'sizes', message: `${size} is not offered` }] },
-      });
-    }
-    paths.add(resolution.tables);
-  }
+  for (const path of familyOf(manifest).assetFiles(manifest, selection.capabilities, selection.sizes)) paths.add(path);
   return [...paths];
 }

@@ -5,7 +5,7 @@ import { Run, type RunController } from '../../../src/core/run/run.js';
 import { InvalidInputError } from '../../../src/errors/invalid-input-error.js';
 import { UniPicError } from '../../../src/errors/unipic-error.js';
 import type { HostedModel } from '../../../src/worker/worker-host.js';
-import type { Manifest } from '../../../src/spec/manifest.js';
+import type { UniPic1Manifest as Manifest } from '../../../src/families/unipic1/manifest.js';
 
 type FakeEvent = { type: string; [key: string]: unknown };
 

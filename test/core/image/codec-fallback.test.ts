@@ -1,5 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
-import { loadImage } from '../../../src/core/image/index.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { loadImage as LoadImage } from '../../../src/core/image/index.js';
 import { compareBytes, fixtureBytes, index } from './fixtures.js';
 
 // Pretend the wasm codecs cannot be loaded (a browser with a strict CSP, a bundler that dropped
@@ -15,6 +15,14 @@ const FULL_CHROMA = { max: 3, mean: 0.6 };
 const SUBSAMPLED = { max: 70, mean: 7.5 };
 
 describe('without the wasm codecs', () => {
+  // The test setup (built-in families) already imported the image modules unmocked: import them
+  // afresh so they see the mocked codec loader.
+  let loadImage: typeof LoadImage;
+  beforeAll(async () => {
+    vi.resetModules();
+    ({ loadImage } = await import('../../../src/core/image/index.js'));
+  });
+
   for (const source of index.sources.filter((entry) => entry.format === 'jpeg' && entry.decoded)) {
     it(`${source.file} decodes through jpeg-js within tolerance`, async () => {
       const image = await loadImage(fixtureBytes(source.file), { orientation: 'ignore' });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
 import { UniPic, type LoadOptions } from '../../../src/index.node.js';
-import type { Manifest } from '../../../src/spec/manifest.js';
+import type { UniPic1Manifest as Manifest } from '../../../src/families/unipic1/manifest.js';
 import { tinyModelDir } from '../../support/tiny-model.js';
 import { InstrumentedBackend } from './instrumented-backend.js';
 

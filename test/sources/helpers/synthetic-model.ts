@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { GRAPH_NAMES, type Manifest } from '../../../src/spec/manifest.js';
+import { GRAPH_NAMES, type UniPic1Manifest as Manifest } from '../../../src/families/unipic1/manifest.js';
 
 /**
  * A model folder with the manifest layout but random bytes instead of graphs: loading code only

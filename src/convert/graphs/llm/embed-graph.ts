@@ -1,5 +1,5 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
-import type { ModelConfig } from '../../../spec/manifest.js';
+import type { LlmConfig } from '../../../spec/llm-config.js';
 import { embeddingLookup } from '../layers/embedding.js';
 import type { GraphContext } from '../weights.js';
 
@@ -20,7 +20,7 @@ export interface EmbedGraphOptions {
  * `llm.model.embed_tokens.weight`. Lower precisions store the table smaller and widen the looked-up
  * rows to float32 inside the graph.
  */
-export function buildEmbedGraph(ctx: GraphContext, config: Pick<ModelConfig, 'llm'>, options: EmbedGraphOptions = {}): void {
+export function buildEmbedGraph(ctx: GraphContext, config: { readonly llm: LlmConfig }, options: EmbedGraphOptions = {}): void {
   const { builder, weights } = ctx;
   const [, hidden] = weights.shape(EMBED_WEIGHT);
   if (hidden !== config.llm.hiddenSize) throw new InvalidModelError(`embed table width ${hidden} ≠ hidden size ${config.llm.hiddenSize}`);

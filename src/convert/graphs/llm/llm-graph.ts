@@ -1,5 +1,5 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
-import type { ModelConfig } from '../../../spec/manifest.js';
+import type { LlmConfig } from '../../../spec/llm-config.js';
 import { linear, type LinearOptions } from '../layers/linear.js';
 import { rmsNorm } from '../layers/rms-norm.js';
 import { silu } from '../layers/activations.js';
@@ -8,7 +8,7 @@ import { attentionAllowed } from './attention-mask.js';
 import { eagerAttention, type AttentionImplementation, type AttentionInputs } from './eager-attention.js';
 import { rotaryTables, type RotaryTables } from './rotary-embedding.js';
 
-export type LlmConfig = ModelConfig['llm'];
+export type { LlmConfig };
 
 export interface LlmGraphOptions {
   /** Attention block; the eager standard-op one by default. */
@@ -24,7 +24,7 @@ export interface LlmGraphOptions {
  * positions + past K/V in, final-norm hidden states + present K/V out. Weights are read by their
  * checkpoint keys `llm.model.*`.
  */
-export function buildLlmGraph(ctx: GraphContext, config: Pick<ModelConfig, 'llm'>, options: LlmGraphOptions = {}): void {
+export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConfig }, options: LlmGraphOptions = {}): void {
   const llm = config.llm;
   const { builder } = ctx;
   if (llm.numHeads % llm.numKeyValueHeads !== 0) throw new InvalidModelError('llm: num heads must be a multiple of key/value heads');

@@ -5,11 +5,13 @@ import { bundledTokenizerDir } from '../../../convert/bundled-assets.js';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
-import { DTYPES, type Dtype, type GraphName, type Manifest } from '../../../spec/manifest.js';
+import { DTYPES, type Dtype } from '../../../spec/manifest.js';
+import { UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type UniPic1GraphName as GraphName, type UniPic1Manifest as Manifest } from '../manifest.js';
 import { graphPlans, type GraphPlan } from './graph-plan.js';
 import type { GraphDtype, WeightSource } from '../../../convert/graphs/weights.js';
 import { accountKeys, refuseUnusable, type KeyAccount } from './key-map.js';
-import { fileEntry, TABLE_KEYS, writeManifest, writeMarConstants, writeResolutionTables } from '../../../convert/model-folder-writer.js';
+import { fileEntry, writeManifest } from '../../../convert/model-folder-writer.js';
+import { TABLE_KEYS, writeMarConstants, writeResolutionTables } from './mar-tables-writer.js';
 import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
 import { UniPicCheckpoint } from './open-checkpoint.js';
@@ -130,7 +132,11 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       files.push(await fileEntry(outDir, path));
     }
     options.onProgress?.({ stage: 'hash', item: 'unipic.json', done: paths.length, total: paths.length });
-    const manifest = await writeManifest(outDir, {
+    const manifest = await writeManifest(
+      outDir,
+      {
+      family: 'unipic1',
+      familyVersion: UNIPIC1_FAMILY_VERSION,
       name: options.name ?? 'unipic',
       source: `converted from ${checkpoint.sources.map((s) => relative(checkpointDir, s.path) || basename(s.path)).join(', ')}`,
       config,
@@ -140,7 +146,9 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       resolutions,
       graphs: built.graphs,
       files,
-    });
+      },
+      unipic1ManifestSchema,
+    );
     return { manifest, graphs: built.converted, keys, structure: resolved.fields, config: resolved.config, warnings, ms: Date.now() - started };
   } finally {
     await checkpoint.close();

@@ -1,4 +1,4 @@
-import type { ModelConfig, GraphName } from '../../../spec/manifest.js';
+import type { ModelConfig, UniPic1GraphName as GraphName } from '../manifest.js';
 import { buildDiffusionHeadGraph } from './graphs/diffusion/diffusion-head-graph.js';
 import { buildFusedSamplerGraph } from './graphs/diffusion/fused-sampler-graph.js';
 import { buildEmbedGraph } from '../../../convert/graphs/llm/embed-graph.js';

@@ -233,3 +233,25 @@ async function readLlmConfig(path: string): Promise<Record<string, unknown> | un
 export function openCheckpoint(path: string): Promise<UniPicCheckpoint> {
   return UniPicCheckpoint.open(path);
 }
+
+/**
+ * Whether `path` looks like a UniPic-1 checkpoint: `certain` when it has the official folder's
+ * marks (`kl16.ckpt`, `Qwen2.5-1.5B-Instruct/`, `pytorch_model.bin`, `unipic-config.json`),
+ * `possible` when it only has weight files this reader opens, `undefined` when it has neither.
+ */
+export async function detectUniPicCheckpoint(path: string): Promise<'certain' | 'possible' | undefined> {
+  let plan: SourcePlan;
+  try {
+    plan = await planSources(path);
+  } catch {
+    return undefined;
+  }
+  if (plan.files.length === 0) return undefined;
+  const marked =
+    plan.files.some((file) => file.role !== 'unipic' || /^pytorch_model.*\.bin$/.test(basename(file.file))) ||
+    (await stat(join(path, 'unipic-config.json')).then(
+      () => true,
+      () => false,
+    ));
+  return marked ? 'certain' : 'possible';
+}

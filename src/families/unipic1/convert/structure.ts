@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ModelConfig } from '../../../spec/manifest.js';
+import type { ModelConfig } from '../manifest.js';
 
 /**
  * The structural numbers of a UniPic checkpoint that its weights do not state (head counts, VAE

@@ -1,5 +1,5 @@
 import { throwIfAborted } from '../../../errors/abort-error.js';
-import type { GraphName } from '../../../spec/manifest.js';
+import type { UniPic1GraphName as GraphName } from '../manifest.js';
 import type { Graphs } from '../../../core/model/graphs.js';
 import type { NoisePurpose } from '../../../core/random/random-source.js';
 import { float32, int64, takeFloat32 } from '../../../core/tensor.js';

@@ -1,5 +1,5 @@
 import type { DeviceTensor, HostTensor } from '../../../spec/backend.js';
-import type { ModelConfig } from '../../../spec/manifest.js';
+import type { ModelConfig } from '../manifest.js';
 import { disposeAll, emptyPast, presentNames, presentsAsPast } from '../../../core/kv-cache.js';
 import type { Graphs } from '../../../core/model/graphs.js';
 import { float32, int64 } from '../../../core/tensor.js';

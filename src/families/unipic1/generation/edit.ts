@@ -1,7 +1,7 @@
 import { tablesForCall } from './position-tables.js';
 import { loadImage } from '../../../core/image/load-image.js';
 import { preprocessForEdit } from '../../../core/image/model-tensor.js';
-import type { CallContext } from '../../../core/model/model-context.js';
+import type { UniPic1Context as CallContext } from '../call-context.js';
 import type { ParsedEditOptions } from '../options/edit-options.js';
 import type { RunController } from '../../../core/run/run.js';
 import { padPromptBatch } from '../../../core/text/prompt-batch.js';

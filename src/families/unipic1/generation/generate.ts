@@ -2,7 +2,7 @@ import { tablesForCall } from './position-tables.js';
 import { padPromptBatch } from '../../../core/text/prompt-batch.js';
 import { textToImagePrompts } from '../../../core/text/prompts.js';
 import { respacedCosineTables } from '../diffusion/schedule.js';
-import type { CallContext } from '../../../core/model/model-context.js';
+import type { UniPic1Context as CallContext } from '../call-context.js';
 import type { RunController } from '../../../core/run/run.js';
 import type { ParsedGenerateOptions } from '../options/generate-options.js';
 import { randomSeed, SeededRandom } from '../../../core/random/random-source.js';

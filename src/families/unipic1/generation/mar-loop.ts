@@ -1,6 +1,6 @@
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import type { DeviceTensor, Feed } from '../../../spec/backend.js';
-import type { ModelConfig } from '../../../spec/manifest.js';
+import type { ModelConfig } from '../manifest.js';
 import { sampleTokensFused } from '../diffusion/fused-sampler.js';
 import { sampleTokens } from '../diffusion/sampler.js';
 import type { DiffusionTables } from '../diffusion/schedule.js';

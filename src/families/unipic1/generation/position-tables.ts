@@ -1,4 +1,4 @@
-import type { CallContext } from '../../../core/model/model-context.js';
+import type { UniPic1Context as CallContext } from '../call-context.js';
 
 /** The learned MAR position tables for one output size (bilinear-resized offline by the converter). */
 export interface PositionTables {

@@ -1,5 +1,5 @@
 import type { DeviceTensor } from '../../../spec/backend.js';
-import type { ModelConfig } from '../../../spec/manifest.js';
+import type { ModelConfig } from '../manifest.js';
 import type { Graphs } from '../../../core/model/graphs.js';
 import { int64, takeFloat32 } from '../../../core/tensor.js';
 import { prefillCache } from './chunked-prefill.js';

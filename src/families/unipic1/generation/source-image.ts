@@ -1,4 +1,4 @@
-import type { ModelConfig } from '../../../spec/manifest.js';
+import type { ModelConfig } from '../manifest.js';
 import type { Graphs } from '../../../core/model/graphs.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
 import type { PositionTables } from './position-tables.js';

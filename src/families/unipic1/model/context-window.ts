@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../../errors/invalid-input-error.js';
-import type { ModelConfig } from '../../../spec/manifest.js';
+import type { ModelConfig } from '../manifest.js';
 
 /**
  * Refuse a call that needs more positions than the LLM was trained for. RoPE is computed from the

@@ -1,6 +1,6 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
-import type { Manifest } from '../../../spec/manifest.js';
+import type { UniPic1Manifest as Manifest } from '../manifest.js';
 import type { PositionTables } from '../generation/position-tables.js';
 import { TextTokenizer } from '../../../core/text/tokenizer.js';
 import { readMaskToken, readPositionTables } from './position-table-file.js';

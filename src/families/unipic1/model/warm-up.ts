@@ -1,4 +1,4 @@
-import type { GraphName, ModelConfig } from '../../../spec/manifest.js';
+import type { ModelConfig, UniPic1GraphName as GraphName } from '../manifest.js';
 import type { LoadProgressCallback } from '../../../spec/progress.js';
 import { float32, int64 } from '../../../core/tensor.js';
 import type { Graphs } from '../../../core/model/graphs.js';

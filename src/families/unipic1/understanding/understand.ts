@@ -5,7 +5,7 @@ import { embedTokens } from '../generation/prefix.js';
 import { encodeSourceImage } from '../generation/source-image.js';
 import { loadImage } from '../../../core/image/load-image.js';
 import { preprocessForUnderstanding } from '../../../core/image/model-tensor.js';
-import type { CallContext } from '../../../core/model/model-context.js';
+import type { UniPic1Context as CallContext } from '../call-context.js';
 import { checkContextWindow } from '../model/context-window.js';
 import type { ParsedUnderstandOptions } from '../options/understand-options.js';
 import { randomSeed, SeededRandom } from '../../../core/random/random-source.js';

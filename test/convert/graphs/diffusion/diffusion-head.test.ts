@@ -5,7 +5,7 @@ import { timestepFrequencies } from '../../../../src/convert/graphs/diffusion/ti
 import { quantizeQ4 } from '../../../../src/convert/quantize/q4-blocks.js';
 import { dequantizeQ4 } from '../../quantize/q4-reference.js';
 import { MemoryWeights, type GraphDtype } from '../../../../src/convert/graphs/weights.js';
-import type { ModelConfig } from '../../../../src/spec/manifest.js';
+import type { ModelConfig } from '../../../../src/families/unipic1/manifest.js';
 import { floatFeed, makeContext, maxNormalizedError, maxRelativeError, randomArray, runGraph, type Runtime } from '../layers/graph-runner.js';
 import { simpleMlpAdaLnReference } from './simple-mlp-adaln-reference.js';
 

@@ -10,7 +10,7 @@ import { MemoryWeightSink } from '../../../../src/convert/onnx/weight-sink.js';
 import { sampleTokens } from '../../../../src/families/unipic1/diffusion/sampler.js';
 import { respacedCosineTables } from '../../../../src/families/unipic1/diffusion/schedule.js';
 import type { NoisePurpose } from '../../../../src/core/random/random-source.js';
-import type { ModelConfig } from '../../../../src/spec/manifest.js';
+import type { ModelConfig } from '../../../../src/families/unipic1/manifest.js';
 import { floatFeed, makeContext, maxNormalizedError, randomArray, runGraph } from '../layers/graph-runner.js';
 import { simpleMlpAdaLnReference } from './simple-mlp-adaln-reference.js';
 

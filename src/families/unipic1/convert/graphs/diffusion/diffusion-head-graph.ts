@@ -1,5 +1,5 @@
 import { InvalidModelError } from '../../../../../errors/invalid-model-error.js';
-import type { ModelConfig } from '../../../../../spec/manifest.js';
+import type { ModelConfig } from '../../../manifest.js';
 import { silu } from '../../../../../convert/graphs/layers/activations.js';
 import { layerNorm } from '../../../../../convert/graphs/layers/layer-norm.js';
 import { linear, type LinearOptions } from '../../../../../convert/graphs/layers/linear.js';

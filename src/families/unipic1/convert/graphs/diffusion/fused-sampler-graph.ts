@@ -1,6 +1,6 @@
 import { respacedCosineTables, type DiffusionTables } from '../../../diffusion/schedule.js';
 import { InvalidModelError } from '../../../../../errors/invalid-model-error.js';
-import type { ModelConfig } from '../../../../../spec/manifest.js';
+import type { ModelConfig } from '../../../manifest.js';
 import { GraphBuilder, type Dim, type ElementType } from '../../../../../convert/onnx/graph-builder.js';
 import { onnx } from '../../../../../convert/onnx/proto.js';
 import type { GraphContext } from '../../../../../convert/graphs/weights.js';

@@ -1,4 +1,4 @@
-import type { ModelConfig } from '../../../../../spec/manifest.js';
+import type { ModelConfig } from '../../../manifest.js';
 
 /**
  * What the MAR graph builders read from the manifest config. The full `ModelConfig` satisfies

@@ -1,0 +1,48 @@
+import type { Dtype, Manifest } from '../../spec/manifest.js';
+import type { GraphDtype } from '../graphs/weights.js';
+
+/** Options every family's converter takes; a family adds its own (UniPic-1: resolutions, fusedSampler). */
+export interface CommonConvertOptions {
+  /** Precisions to write (default fp32). */
+  readonly dtypes?: readonly GraphDtype[];
+  readonly name?: string;
+  readonly onProgress?: (event: { readonly stage: string; readonly item: string; readonly done: number; readonly total: number }) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface ConvertedGraphInfo {
+  readonly graph: string;
+  readonly dtype: Dtype;
+  /** Size of the `.onnx` file alone. */
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+/** What a conversion wrote, family-neutral: the manifest, each graph, warnings, and keys left out. */
+export interface ConvertResult {
+  readonly manifest: Manifest;
+  readonly graphs: readonly ConvertedGraphInfo[];
+  readonly warnings: readonly string[];
+  /** Checkpoint keys knowingly ignored (each with its reason in the family's key map). */
+  readonly keys?: { readonly ignored: readonly unknown[]; readonly required?: readonly unknown[] };
+  /** Config-file fields: used, or knowingly ignored with the reason (docs/converter.md). */
+  readonly config?: { readonly ignored: readonly unknown[] };
+  /** Where each inferred structure number came from, for families that infer it from shapes. */
+  readonly structure?: readonly unknown[];
+  readonly ms: number;
+}
+
+/**
+ * A family's converter (Node only): recognise its checkpoint and turn it into a model folder whose
+ * manifest names the family. Registered with `registerConverter` (the built-in ones by the
+ * `unipic/convert` entry and the CLI).
+ */
+export interface ConverterFamily {
+  readonly id: string;
+  /**
+   * How sure the family is that `path` holds its checkpoint: `certain` (files only it has),
+   * `possible` (weights it could read, nothing that names it), or `undefined` (not its).
+   */
+  detect(path: string): Promise<'certain' | 'possible' | undefined>;
+  convert(path: string, outDir: string, options: CommonConvertOptions & Readonly<Record<string, unknown>>): Promise<ConvertResult>;
+}

@@ -1,0 +1,7 @@
+import { registerFamily } from '../core/family/family-registry.js';
+import { unipic1Family } from './unipic1/runtime.js';
+
+/** Register the runtime half of every family this package ships (called by the entry points). */
+export function registerBuiltInFamilies(): void {
+  registerFamily(unipic1Family);
+}

@@ -1,0 +1,92 @@
+/**
+ * UniPic-1 (Qwen2.5 + MAR + diffusion head + KL-16 VAE) as the runtime sees it: which tasks it
+ * offers with which graphs, its option schemas, its pipelines and its per-model files. Browser-safe:
+ * nothing here imports the converter (src/families/unipic1/converter.ts is the Node-only half).
+ */
+import type { FamilyTask, ModelFamily } from '../../core/family/model-family.js';
+import type { TaskTypes } from '../../core/model/unipic-model.js';
+import type { ImageRunEvent } from '../../core/generation/events.js';
+import type { Capability, Manifest } from '../../spec/manifest.js';
+import type { TextRunEvent, UnderstandResult } from '../../core/understanding/events.js';
+import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
+import { editImage } from './generation/edit.js';
+import { generateImages, type GenerateResult } from './generation/generate.js';
+import { CAPABILITY_GRAPHS, OPTIONAL_CAPABILITY_GRAPHS, UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type ModelConfig, type UniPic1Manifest } from './manifest.js';
+import { ModelAssets } from './model/model-assets.js';
+import { warmUp } from './model/warm-up.js';
+import { editOptionsSchema, type EditOptions, type ParsedEditOptions } from './options/edit-options.js';
+import { generateOptionsSchema, type GenerateOptions, type ParsedGenerateOptions } from './options/generate-options.js';
+import { understandOptionsSchema, type ParsedUnderstandOptions, type UnderstandOptions } from './options/understand-options.js';
+import { understandImage } from './understanding/understand.js';
+
+const checkSize = (options: { size?: number }, assets: ModelAssets) => {
+  if (options.size !== undefined) assets.checkSize(options.size);
+};
+
+const generate: FamilyTask<ModelAssets, ParsedGenerateOptions, ImageRunEvent, GenerateResult, ModelConfig> = {
+  graphs: CAPABILITY_GRAPHS.generate,
+  optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS.generate,
+  options: generateOptionsSchema,
+  check: checkSize,
+  run: (context, controller, options) => generateImages(context as never, controller, options),
+};
+
+const edit: FamilyTask<ModelAssets, ParsedEditOptions, ImageRunEvent, GenerateResult, ModelConfig> = {
+  graphs: CAPABILITY_GRAPHS.edit,
+  optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS.edit,
+  options: editOptionsSchema,
+  check: checkSize,
+  run: (context, controller, options) => editImage(context as never, controller, options),
+};
+
+const understand: FamilyTask<ModelAssets, ParsedUnderstandOptions, TextRunEvent, UnderstandResult, ModelConfig> = {
+  graphs: CAPABILITY_GRAPHS.understand,
+  optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS.understand,
+  options: understandOptionsSchema,
+  check: checkSize,
+  run: (context, controller, options) => understandImage(context as never, controller, options),
+};
+
+const asUniPic1 = (manifest: Manifest) => manifest as UniPic1Manifest;
+
+export const unipic1Family: ModelFamily<ModelAssets> = {
+  id: 'unipic1',
+  versions: [UNIPIC1_FAMILY_VERSION],
+  manifestSchema: unipic1ManifestSchema,
+  tasks: { generate, edit, understand },
+  referencedFiles(manifest) {
+    const { tokenizer, constants, resolutions } = asUniPic1(manifest);
+    return [
+      { path: tokenizer.json, field: 'tokenizer.json' },
+      { path: tokenizer.config, field: 'tokenizer.config' },
+      { path: constants, field: 'constants' },
+      ...resolutions.map((resolution, index) => ({ path: resolution.tables, field: `resolutions.${index}.tables` })),
+    ];
+  },
+  assetFiles(manifest, tasks: readonly Capability[], sizes) {
+    const { tokenizer, constants, resolutions, name } = asUniPic1(manifest);
+    const paths = [tokenizer.json, tokenizer.config];
+    // The mask token fills the masked slots of generate and edit; understanding never reads it.
+    if (tasks.some((task) => task !== 'understand')) paths.push(constants);
+    const offered = resolutions.map((resolution) => resolution.size);
+    for (const size of sizes ?? offered) {
+      const resolution = resolutions.find((candidate) => candidate.size === size);
+      if (!resolution) {
+        throw new InvalidOptionsError(`${name} has no ${size}px resolution (it has ${offered.join(', ')})`, {
+          details: { issues: [{ path: 'sizes', message: `${size} is not offered` }] },
+        });
+      }
+      paths.push(resolution.tables);
+    }
+    return paths;
+  },
+  createAssets: (manifest, read) => new ModelAssets(asUniPic1(manifest), read),
+  warmUp: (graphs, manifest, loaded, onProgress, signal) => warmUp(graphs, asUniPic1(manifest).config, loaded as never, onProgress, signal),
+};
+
+/** The option, event and result types of UniPic-1's tasks (the built-in `UniPic` class's). */
+export interface UniPic1Tasks extends TaskTypes {
+  generate: { options: GenerateOptions; event: ImageRunEvent; result: GenerateResult };
+  edit: { options: EditOptions; event: ImageRunEvent; result: GenerateResult };
+  understand: { options: UnderstandOptions; event: TextRunEvent; result: UnderstandResult };
+}
