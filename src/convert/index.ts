@@ -1,8 +1,10 @@
 // `unipic/convert` (Node only): official checkpoint → model folder, and the tiny model.
 import { registerConverter } from './family/converter-registry.js';
 import { unipic1Converter } from '../families/unipic1/converter.js';
+import { kontextConverter } from '../families/unipic2-kontext/converter.js';
 
 registerConverter(unipic1Converter);
+registerConverter(kontextConverter);
 
 export { convertModel, detectConverter, registerConverter, registeredConverters } from './family/converter-registry.js';
 export type { ConverterFamily, ConvertResult, CommonConvertOptions, ConvertedGraphInfo } from './family/converter-family.js';

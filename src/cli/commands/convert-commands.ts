@@ -5,13 +5,13 @@ import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tin
 import { writeFile } from 'node:fs/promises';
 import { numberOption, parse, UsageError } from '../arguments.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
-import { isKontextCheckpoint } from '../../families/unipic2-kontext/convert/kontext-checkpoint.js';
 import { makeTinyKontextCheckpoint } from '../../families/unipic2-kontext/convert/tiny-kontext.js';
-import { convertKontextCommand } from './kontext-commands.js';
+import { kontextConverter } from '../../families/unipic2-kontext/converter.js';
 
 const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
 registerConverter(unipic1Converter);
+registerConverter(kontextConverter);
 
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, family: { type: 'string' }, report: { type: 'string' } }, 2);
@@ -19,10 +19,6 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions') as number);
   const [checkpoint, out] = positionals;
-  if (await isKontextCheckpoint(checkpoint)) {
-    if (resolutions || values['fused-sampler']) throw new UsageError('--resolutions and --fused-sampler do not apply to UniPic2-SD3.5M-Kontext checkpoints');
-    return convertKontextCommand(checkpoint, out, dtypes, values.name, signal);
-  }
   const bar = createProgressBar('convert');
   let summary;
   try {

@@ -2,14 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
-import type { GraphDtype } from '../../convert/graphs/weights.js';
-import { convertKontextCheckpoint } from '../../families/unipic2-kontext/convert/convert-kontext.js';
 import { openKontextFolder } from '../../families/unipic2-kontext/open-kontext-folder.js';
 import type { KontextResult, KontextRunEvent } from '../../families/unipic2-kontext/pipeline/kontext-events.js';
 import type { Run } from '../../core/run/run.js';
 import type { Dtype } from '../../spec/manifest.js';
 import { numberOption, required, UsageError } from '../arguments.js';
-import { createProgressBar, formatBytes } from '../progress-bar.js';
+import { createProgressBar } from '../progress-bar.js';
 
 /** Whether a local model folder holds a converted UniPic2-SD3.5M-Kontext model. */
 export function isKontextModelFolder(path: string): boolean {
@@ -20,34 +18,6 @@ export function isKontextModelFolder(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** `unipic convert` for a diffusers UniPic2-SD3.5M-Kontext folder. */
-export async function convertKontextCommand(checkpoint: string, out: string, dtypes: GraphDtype[], name: string | undefined, signal: AbortSignal): Promise<void> {
-  const bar = createProgressBar('convert');
-  let summary;
-  try {
-    summary = await convertKontextCheckpoint(checkpoint, out, {
-      dtypes,
-      ...(name ? { name } : {}),
-      signal,
-      onProgress: (event) => bar.update(event.done, event.total, `${event.stage} ${event.item}`),
-    });
-  } finally {
-    bar.stop();
-  }
-  for (const warning of summary.warnings) process.stderr.write(`warning: ${warning}\n`);
-  const sizes = new Map(summary.manifest.files.map((f) => [f.path, f.size]));
-  process.stdout.write(`graph            dtype   size\n`);
-  for (const [graph, variants] of Object.entries(summary.manifest.graphs)) {
-    for (const [dtype, variant] of Object.entries(variants ?? {})) {
-      if (!variant) continue;
-      const bytes = [variant.file, ...variant.externalData].reduce((sum, path) => sum + (sizes.get(path) ?? 0), 0);
-      process.stdout.write(`${graph.padEnd(16)} ${dtype.padEnd(7)} ${formatBytes(bytes)}\n`);
-    }
-  }
-  const total = summary.manifest.files.reduce((sum, f) => sum + f.size, 0);
-  process.stdout.write(`${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${summary.keys.ignored.length} checkpoint keys knowingly ignored\n`);
 }
 
 /** `unipic generate|edit` on a converted Kontext folder (local paths only for now). */

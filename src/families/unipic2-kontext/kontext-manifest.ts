@@ -19,6 +19,8 @@ export const kontextManifestSchema = z
     format: z.literal('unipic'),
     version: z.literal(MANIFEST_VERSION),
     family: z.literal(KONTEXT_FAMILY),
+    /** Version of this family's sections (docs/model-format.md). */
+    familyVersion: z.literal(1).default(1),
     name: z.string(),
     source: z.string().optional(),
     config: kontextConfigSchema,

@@ -168,6 +168,7 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
         format: 'unipic',
         version: MANIFEST_VERSION,
         family: KONTEXT_FAMILY,
+        familyVersion: 1,
         name: options.name ?? 'unipic2-kontext',
         source: `converted from ${checkpoint.files.length} weight files of a diffusers folder`,
         config,
