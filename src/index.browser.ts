@@ -27,7 +27,7 @@ export {
   type ProbeWarning,
 } from './browser/index.js';
 
-// UniPic2-SD3.5M-Kontext (until the family registry routes `UniPic.load` to it).
-export { KontextModel, KONTEXT_CAPABILITIES, type KontextFiles, type KontextLoadOptions } from './families/unipic2-kontext/kontext-model.js';
+// UniPic2-SD3.5M-Kontext: `UniPic.load` reads the family from unipic.json; these type its tasks.
+export type { KontextTasks } from './families/unipic2-kontext/runtime.js';
 export type { KontextRunEvent, KontextResult, KontextTimings } from './families/unipic2-kontext/pipeline/kontext-events.js';
 export type { KontextGenerateOptions, KontextEditOptions } from './families/unipic2-kontext/pipeline/kontext-options.js';

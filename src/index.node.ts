@@ -19,8 +19,7 @@ export class UniPic extends UniPicModel<UniPic1Tasks, ModelConfig, UniPic1Manife
 export * from './public-api.js';
 export { NodeOrtBackend } from '../adapters/node-ort/index.js';
 
-// UniPic2-SD3.5M-Kontext (until the family registry routes `UniPic.load` to it).
-export { openKontextFolder } from './families/unipic2-kontext/open-kontext-folder.js';
-export { KontextModel, KONTEXT_CAPABILITIES, type KontextFiles, type KontextLoadOptions } from './families/unipic2-kontext/kontext-model.js';
+// UniPic2-SD3.5M-Kontext: `UniPic.load` reads the family from unipic.json; these type its tasks.
+export type { KontextTasks } from './families/unipic2-kontext/runtime.js';
 export type { KontextRunEvent, KontextResult, KontextTimings } from './families/unipic2-kontext/pipeline/kontext-events.js';
 export type { KontextGenerateOptions, KontextEditOptions } from './families/unipic2-kontext/pipeline/kontext-options.js';

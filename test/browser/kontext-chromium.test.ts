@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { convertKontextCheckpoint } from '../../src/families/unipic2-kontext/convert/convert-kontext.js';
-import { openKontextFolder } from '../../src/families/unipic2-kontext/open-kontext-folder.js';
+import { UniPic } from '../../src/index.node.js';
+import type { KontextResult } from '../../src/families/unipic2-kontext/pipeline/kontext-events.js';
 import { freshDir, TINY_CHECKPOINT } from '../families/unipic2-kontext/kontext-fixtures.js';
 import type { KontextPageRun } from './pages/kontext-page.js';
 import { ensureBuiltPackage } from './helpers/built-package.js';
@@ -38,14 +38,12 @@ afterAll(async () => {
 });
 
 async function nodeRun(): Promise<{ latent: Float32Array; pixels: Uint8ClampedArray }> {
-  const backend = new NodeOrtBackend();
-  const model = await openKontextFolder(folder, backend, { threads: 1 });
+  const model = await UniPic.load(folder, { device: 'cpu', dtype: 'fp32', threads: 1 });
   try {
-    const result = await model.generate({ prompt: 'a red fox in the snow!', width: 32, height: 48, steps: 2, seed: 11 }).result;
+    const result = (await model.generate({ prompt: 'a red fox in the snow!', width: 32, height: 48, steps: 2, seed: 11 } as never).result) as unknown as KontextResult;
     return { latent: result.latent.data, pixels: result.images[0].data };
   } finally {
     await model.dispose();
-    await backend.dispose();
   }
 }
 
@@ -80,6 +78,7 @@ describe('Kontext in Chromium', () => {
       return;
     }
     expect(run.device).toBe(device);
+    expect(run.capabilities.sort()).toEqual(['edit', 'generate']);
     expect(run.steps).toEqual([0, 1]);
     const reference = await nodeRun();
     let worst = 0;

@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
-import { openKontextFolder } from '../../families/unipic2-kontext/open-kontext-folder.js';
 import type { KontextResult, KontextRunEvent } from '../../families/unipic2-kontext/pipeline/kontext-events.js';
 import type { Run } from '../../core/run/run.js';
-import type { Dtype } from '../../spec/manifest.js';
 import { numberOption, required, UsageError } from '../arguments.js';
+import { loadOptions } from './image-commands.js';
+import { loadWithProgress } from './load-model.js';
 import { createProgressBar } from '../progress-bar.js';
 
 /** Whether a local model folder holds a converted UniPic2-SD3.5M-Kontext model. */
@@ -20,19 +19,16 @@ export function isKontextModelFolder(path: string): boolean {
   }
 }
 
-/** `unipic generate|edit` on a converted Kontext folder (local paths only for now). */
+/**
+ * `unipic generate|edit` on a converted Kontext folder: loaded like any model (`UniPic.load` picks
+ * the family from unipic.json), with this family's options instead of UniPic-1's.
+ */
 export async function kontextImageCommand(kind: 'generate' | 'edit', values: Record<string, string | boolean | undefined>, signal: AbortSignal): Promise<void> {
   const option = (name: string) => values[name] as string | undefined;
   for (const unsupported of ['size', 'guidance-schedule', 'temperature', 'diffusion-steps', 'num-images']) {
     if (option(unsupported) !== undefined) throw new UsageError(`--${unsupported} does not apply to UniPic2-SD3.5M-Kontext models`);
   }
-  const device = option('device');
-  if (device && !['cpu', 'cuda', 'webgpu', 'auto'].includes(device)) throw new UsageError(`--device must be cpu, cuda, webgpu or auto, got "${device}"`);
-  const backend = new NodeOrtBackend();
-  const model = await openKontextFolder(required(option('model'), 'model'), backend, {
-    ...(option('dtype') ? { dtype: option('dtype') as Dtype } : {}),
-    ...(device ? { device: device as 'cpu' } : {}),
-  });
+  const model = await loadWithProgress(required(option('model'), 'model'), loadOptions(values));
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   const shared = defined({
     prompt: required(option('prompt'), 'prompt'),
@@ -43,14 +39,14 @@ export async function kontextImageCommand(kind: 'generate' | 'edit', values: Rec
     t5: values['no-t5'] ? false : undefined,
   });
   try {
-    const run =
+    const run = (
       kind === 'generate'
         ? model.generate({ ...shared, ...defined({ width: numberOption(option('width'), 'width'), height: numberOption(option('height'), 'height') }), signal } as never)
-        : model.edit({ ...shared, image: required(option('image'), 'image'), ...defined({ longerEdge: numberOption(option('longer-edge'), 'longer-edge') }), signal } as never);
+        : model.edit({ ...shared, image: required(option('image'), 'image'), ...defined({ longerEdge: numberOption(option('longer-edge'), 'longer-edge') }), signal } as never)
+    ) as unknown as Run<KontextRunEvent, KontextResult>;
     await drive(run, required(option('out'), 'out'), signal);
   } finally {
     await model.dispose();
-    await backend.dispose();
   }
 }
 

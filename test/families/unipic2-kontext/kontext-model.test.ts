@@ -1,28 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
 import { UniPicError } from '../../../src/errors/unipic-error.js';
 import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
-import type { KontextModel } from '../../../src/families/unipic2-kontext/kontext-model.js';
-import { openKontextFolder } from '../../../src/families/unipic2-kontext/open-kontext-folder.js';
+import { UniPic } from '../../../src/index.node.js';
+import type { KontextTasks } from '../../../src/families/unipic2-kontext/runtime.js';
+import type { UniPicModel } from '../../../src/core/model/unipic-model.js';
+import type { Dtype } from '../../../src/spec/manifest.js';
 import type { KontextRunEvent } from '../../../src/families/unipic2-kontext/pipeline/kontext-events.js';
 import { freshDir, TINY_CHECKPOINT } from './kontext-fixtures.js';
 
 let out: string;
-let model: KontextModel;
-const backend = new NodeOrtBackend();
+let model: UniPicModel<KontextTasks>;
+const open = async (dtype: Dtype = 'fp32') => (await UniPic.load(out, { device: 'cpu', dtype, threads: 1 })) as unknown as UniPicModel<KontextTasks>;
 const small = { prompt: 'a red fox', width: 32, height: 32, steps: 2 } as const;
 
 beforeAll(async () => {
   out = freshDir('model');
   await convertKontextCheckpoint(TINY_CHECKPOINT, out, { dtypes: ['fp32', 'fp16', 'q4', 'q4f16'] });
-  model = await openKontextFolder(out, backend, { threads: 1 });
+  model = await open();
 });
 
 afterAll(async () => {
   await model?.dispose();
-  await backend.dispose();
 });
 
 function relativeRms(a: Float32Array, b: Float32Array): number {
@@ -35,10 +35,10 @@ function relativeRms(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(num / den);
 }
 
-describe('KontextModel runs', () => {
+describe('Kontext runs through UniPic.load', () => {
   it('offers generate and edit, not understand', () => {
-    expect(model.capabilities).toEqual(['generate', 'edit']);
-    expect(() => model.understand()).toThrow(/cannot understand/);
+    expect([...model.capabilities].sort()).toEqual(['edit', 'generate']);
+    expect(() => model.understand({} as never)).toThrow(/understand/);
   });
 
   it('validates options synchronously', () => {
@@ -99,7 +99,7 @@ describe('KontextModel runs', () => {
       ['q4', 0.5],
       ['q4f16', 0.5],
     ] as const) {
-      const variant = await openKontextFolder(out, backend, { dtype, threads: 1 });
+      const variant = await open(dtype);
       try {
         expect(variant.dtypes.transformer).toBe(dtype);
         const result = await variant.generate({ ...small, seed: 3 }).result;
@@ -112,7 +112,7 @@ describe('KontextModel runs', () => {
   });
 
   it('dispose aborts a running call and refuses new ones', async () => {
-    const other = await openKontextFolder(out, backend, { threads: 1 });
+    const other = await open();
     const run = other.generate({ ...small, steps: 20, seed: 4 });
     for await (const event of run) {
       if (event.type === 'step-finish') break;

@@ -2,11 +2,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
 import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
 import { isKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/kontext-checkpoint.js';
 import { makeTinyKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/tiny-kontext.js';
-import { openKontextFolder } from '../../../src/families/unipic2-kontext/open-kontext-folder.js';
+import { UniPic } from '../../../src/index.node.js';
+import type { KontextTasks } from '../../../src/families/unipic2-kontext/runtime.js';
+import type { UniPicModel } from '../../../src/core/model/unipic-model.js';
 import { freshDir, TINY_CHECKPOINT } from './kontext-fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -31,15 +32,13 @@ describe('make-tiny for unipic2-kontext', () => {
     const out = freshDir('tiny-model');
     const summary = await convertKontextCheckpoint(dir, out, { dtypes: ['fp32'] });
     expect(summary.manifest.config.transformer.positionTable.rounding).toBe('bfloat16');
-    const backend = new NodeOrtBackend();
-    const model = await openKontextFolder(out, backend, { threads: 1 });
+    const model = (await UniPic.load(out, { device: 'cpu', dtype: 'fp32', threads: 1 })) as unknown as UniPicModel<KontextTasks>;
     try {
       const result = await model.generate({ prompt: 'a cat!', width: 48, height: 32, steps: 2, seed: 1 }).result;
       expect([result.images[0].width, result.images[0].height]).toEqual([48, 32]);
       expect(result.latent.data.every(Number.isFinite)).toBe(true);
     } finally {
       await model.dispose();
-      await backend.dispose();
     }
   });
 
@@ -49,10 +48,10 @@ describe('make-tiny for unipic2-kontext', () => {
     const converted = await runCli(['convert', join(dir, 'ckpt'), join(dir, 'model')]);
     expect(converted.code).toBe(0);
     expect(converted.stdout).toMatch(/^transformer\s+fp32/m);
-    const generated = await runCli(['generate', '--model', join(dir, 'model'), '--prompt', 'a fox', '--width', '32', '--height', '32', '--steps', '2', '--seed', '3', '--out', join(dir, 'g.png')]);
+    const generated = await runCli(['generate', '--model', join(dir, 'model'), '--prompt', 'a fox', '--width', '32', '--height', '32', '--steps', '2', '--seed', '3', '--device', 'cpu', '--out', join(dir, 'g.png')]);
     expect(generated.code).toBe(0);
     expect(readFileSync(join(dir, 'g.png')).subarray(1, 4).toString()).toBe('PNG');
-    const edited = await runCli(['edit', '--model', join(dir, 'model'), '--image', 'test/fixtures/images/sources/rgb-300x200.png', '--longer-edge', '64', '--prompt', 'purple', '--steps', '1', '--out', join(dir, 'e.png')]);
+    const edited = await runCli(['edit', '--model', join(dir, 'model'), '--image', 'test/fixtures/images/sources/rgb-300x200.png', '--longer-edge', '64', '--prompt', 'purple', '--steps', '1', '--device', 'cpu', '--out', join(dir, 'e.png')]);
     expect(edited.code).toBe(0);
     expect(edited.stderr).toMatch(/64×32/);
   });

@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
 import type { NoisePurpose, RandomSource } from '../../../src/core/random/random-source.js';
 import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
-import type { KontextModel } from '../../../src/families/unipic2-kontext/kontext-model.js';
-import { openKontextFolder } from '../../../src/families/unipic2-kontext/open-kontext-folder.js';
+import { UniPic } from '../../../src/index.node.js';
+import type { KontextTasks } from '../../../src/families/unipic2-kontext/runtime.js';
+import type { UniPicModel } from '../../../src/core/model/unipic-model.js';
 import type { KontextRunEvent } from '../../../src/families/unipic2-kontext/pipeline/kontext-events.js';
 import { freshDir, goldenError, goldenFloat, goldenUint8, kontextIndex, TINY_CHECKPOINT } from './kontext-fixtures.js';
 
@@ -13,18 +13,16 @@ import { freshDir, goldenError, goldenFloat, goldenUint8, kontextIndex, TINY_CHE
  * latent within 1e-4 · max(1, max|e|), every pixel equal or off by one.
  */
 const SOURCE_IMAGE = fileURLToPath(new URL('../../fixtures/images/sources/rgb-300x200.png', import.meta.url));
-let model: KontextModel;
-const backend = new NodeOrtBackend();
+let model: UniPicModel<KontextTasks>;
 
 beforeAll(async () => {
   const out = freshDir('sampler');
   await convertKontextCheckpoint(TINY_CHECKPOINT, out, { dtypes: ['fp32'] });
-  model = await openKontextFolder(out, backend, { threads: 1 });
+  model = (await UniPic.load(out, { device: 'cpu', dtype: 'fp32', threads: 1 })) as unknown as UniPicModel<KontextTasks>;
 });
 
 afterAll(async () => {
   await model?.dispose();
-  await backend.dispose();
 });
 
 function replay(run: string, eps?: string): RandomSource {
