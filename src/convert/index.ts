@@ -28,3 +28,8 @@ export type { GraphDtype } from './graphs/weights.js';
 export { convertKontextCheckpoint, type KontextConvertOptions, type KontextConvertSummary } from '../families/unipic2-kontext/convert/convert-kontext.js';
 export { makeTinyKontextCheckpoint } from '../families/unipic2-kontext/convert/tiny-kontext.js';
 export { isKontextCheckpoint } from '../families/unipic2-kontext/convert/kontext-checkpoint.js';
+// Hub downloads on their own (what `convertCheckpoint('hf:…')` fetches), into the standard HF cache.
+export { fetchHubFiles, type FetchHubFilesOptions, type FetchedSnapshot } from '../node/hf-cache/fetch-hub-files.js';
+export type { HubFileRequest, HubRepoFile } from '../core/hub/hub-files.js';
+export type { HubCheckpointFamily, HubCheckpointLocation, HubConvertOptions } from './hub/convert-from-hub.js';
+export { uniPic1HubCheckpoint, selectUniPic1Files } from '../families/unipic1/convert/hub-files.js';

@@ -4,12 +4,18 @@ import { bytesToFloat32 } from '../formats/float-conversion.js';
 import { gatherStrided, isContiguous, viewSpan } from '../formats/strided-layout.js';
 import { DTYPE_BYTE_SIZE } from '../formats/tensor-dtype.js';
 import type { WeightSource } from './graphs/weights.js';
-import type { UniPicCheckpoint } from '../families/unipic1/convert/open-checkpoint.js';
 import type { TensorDescriptor } from './readers/tensor-descriptor.js';
 import { ZipArchive } from './readers/zip-archive.js';
 
 // One readSync moves at most 2 GiB; stay far below.
 const MAX_READ_BYTES = 1 << 30;
+
+/** What CheckpointWeights needs of an opened checkpoint: its descriptors (any family, any format). */
+export interface LocatedTensors {
+  /** Shown in errors. */
+  readonly root: string;
+  readonly tensors: ReadonlyMap<string, TensorDescriptor>;
+}
 
 interface Located {
   readonly tensor: TensorDescriptor;
@@ -37,7 +43,7 @@ export class CheckpointWeights implements WeightSource {
    * The named tensors of `checkpoint`, located once: PyTorch zip entries resolve their data offsets
    * here, so a broken local header is found before anything is converted.
    */
-  static async open(checkpoint: Pick<UniPicCheckpoint, 'root' | 'tensors'>, names: Iterable<string>): Promise<CheckpointWeights> {
+  static async open(checkpoint: LocatedTensors, names: Iterable<string>): Promise<CheckpointWeights> {
     const located = new Map<string, Located>();
     const archives = new Map<string, ZipArchive>();
     try {

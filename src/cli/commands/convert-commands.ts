@@ -4,6 +4,7 @@ import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
 import { writeFile } from 'node:fs/promises';
 import { numberOption, parse, UsageError } from '../arguments.js';
+import { RANGES } from '../command-help.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
 import { makeTinyKontextCheckpoint } from '../../families/unipic2-kontext/convert/tiny-kontext.js';
 import { kontextConverter } from '../../families/unipic2-kontext/converter.js';
@@ -17,9 +18,11 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, family: { type: 'string' }, report: { type: 'string' } }, 2);
   const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => d.trim()) as GraphDtype[];
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
-  const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions') as number);
+  const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions', RANGES.resolutions) as number);
   const [checkpoint, out] = positionals;
-  const bar = createProgressBar('convert');
+  // An hf: checkpoint is fetched first (bytes, per file and in total), then converted.
+  const download = checkpoint.startsWith('hf:') ? createProgressBar('download') : undefined;
+  let bar: ReturnType<typeof createProgressBar> | undefined;
   let summary;
   try {
     // The family is detected from the checkpoint (UniPic-1's official folder) unless --family names it.
@@ -30,12 +33,29 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       ...(values.name ? { name: values.name } : {}),
       ...(values['fused-sampler'] ? { fusedSampler: true } : {}),
       signal,
-      onProgress: (event) => bar.update(event.done, event.total, `${event.stage} ${event.item}`),
+      onDownloadProgress: (event) =>
+        download?.update(event.loaded, event.total, `${event.phase} ${event.file} ${formatBytes(event.fileLoaded)}/${formatBytes(event.fileTotal)}`),
+      onProgress: (event) => {
+        if (!bar) {
+          download?.stop();
+          bar = createProgressBar('convert');
+        }
+        bar.update(event.done, event.total, `${event.stage} ${event.item}`);
+      },
     });
   } finally {
-    bar.stop();
+    download?.stop();
+    bar?.stop();
+  }
+  for (const fetched of summary.fetched ?? []) {
+    process.stderr.write(`hf:${fetched.repo}@${fetched.revision} is commit ${fetched.commit}; files in ${fetched.directory}\n`);
   }
   for (const warning of summary.warnings) process.stderr.write(`warning: ${warning}\n`);
+  if (summary.removed && summary.removed.length > 0) {
+    process.stderr.write(
+      `removed ${summary.removed.length} file(s) of the previous conversion in ${out} that the new unipic.json does not list (${summary.removed.slice(0, 3).join(', ')}${summary.removed.length > 3 ? ', …' : ''}); files it never listed were left alone\n`,
+    );
+  }
   const sizes = new Map(summary.manifest.files.map((f) => [f.path, f.size]));
   process.stdout.write(`graph            dtype   size\n`);
   for (const [graph, variants] of Object.entries(summary.manifest.graphs)) {
@@ -57,7 +77,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
 
 export async function makeTinyCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { seed: { type: 'string' }, family: { type: 'string' } }, 1);
-  const seed = numberOption(values.seed, 'seed');
+  const seed = numberOption(values.seed, 'seed', RANGES.seed);
   const family = values.family ?? 'unipic1';
   if (family === 'unipic2-kontext') {
     await makeTinyKontextCheckpoint(positionals[0], seed === undefined ? {} : { seed });

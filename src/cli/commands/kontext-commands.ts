@@ -25,7 +25,7 @@ export function isKontextModelFolder(path: string): boolean {
  */
 export async function kontextImageCommand(kind: 'generate' | 'edit', values: Record<string, string | boolean | undefined>, signal: AbortSignal): Promise<void> {
   const option = (name: string) => values[name] as string | undefined;
-  for (const unsupported of ['size', 'guidance-schedule', 'temperature', 'diffusion-steps', 'num-images']) {
+  for (const unsupported of ['size', 'guidance-schedule', 'temperature', 'diffusion-steps', 'num-images', 'mask', 'outpaint', 'mask-threshold', 'mask-dilation', 'feather', 'no-composite', ...(kind === 'generate' ? ['image'] : [])]) {
     if (option(unsupported) !== undefined) throw new UsageError(`--${unsupported} does not apply to UniPic2-SD3.5M-Kontext models`);
   }
   const model = await loadWithProgress(required(option('model'), 'model'), loadOptions(values));

@@ -17,7 +17,7 @@ export function silu(builder: GraphBuilder, x: string): string {
   return builder.op('Mul', [x, builder.op('Sigmoid', [x])]);
 }
 
-/** GELU with the tanh approximation (torch `approximate="tanh"`, HF `gelu_new`/`gelu_pytorch_tanh`). */
+/** GELU with the tanh approximation, torch `gelu(approximate='tanh')`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
 export function geluTanh(builder: GraphBuilder, x: string): string {
   const cube = builder.op('Mul', [builder.op('Mul', [x, x]), x]);
   const inner = builder.op('Add', [x, builder.op('Mul', [cube, builder.constFloat([0.044715], [])])]);

@@ -2,6 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { bundledTokenizerDir } from '../../../convert/bundled-assets.js';
+import { isHubId } from '../../../core/hub/hub-id.js';
+import { convertFromHub, type HubConvertOptions } from '../../../convert/hub/convert-from-hub.js';
+import type { FetchedSnapshot } from '../../../node/hf-cache/fetch-hub-files.js';
+import { uniPic1HubCheckpoint } from './hub-files.js';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
@@ -13,6 +17,7 @@ import { accountKeys, refuseUnusable, type KeyAccount } from './key-map.js';
 import { fileEntry, writeManifest } from '../../../convert/model-folder-writer.js';
 import { TABLE_KEYS, writeMarConstants, writeResolutionTables } from './mar-tables-writer.js';
 import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
+import { previousConversionFiles, refuseConvertedInput, removeStaleFiles } from '../../../convert/previous-conversion.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
 import { UniPicCheckpoint } from './open-checkpoint.js';
 import type { ConfigAccount } from '../../../convert/config-account.js';
@@ -36,7 +41,7 @@ export interface ConvertProgressEvent {
   readonly total: number;
 }
 
-export interface ConvertOptions {
+export interface ConvertOptions extends HubConvertOptions {
   /** Precisions to write (default fp32). Each adds a variant of every graph. */
   readonly dtypes?: readonly GraphDtype[];
   /** Output sizes to precompute position tables for (default: the structure's, 512 and 1024 for UniPic). */
@@ -74,7 +79,14 @@ export interface ConvertSummary {
   /** Every field of every config file read: used, or ignored with the reason (anything else was refused). */
   readonly config: ConfigAccount;
   readonly warnings: readonly string[];
+  /**
+   * Files of an earlier conversion into the same folder (listed in its unipic.json) that the new
+   * unipic.json does not list, now removed. Files the old manifest did not list are never touched.
+   */
+  readonly removed: readonly string[];
   readonly ms: number;
+  /** For an `hf:` checkpoint: each repository fetched, the commit it resolved to, its snapshot folder. */
+  readonly fetched?: readonly FetchedSnapshot[];
 }
 
 /**
@@ -85,10 +97,22 @@ export interface ConvertSummary {
  * write; `unipic.json` is written last, so an interrupted run never looks like a model.
  */
 export async function convertCheckpoint(checkpointDir: string, outDir: string, options: ConvertOptions = {}): Promise<ConvertSummary> {
+  if (!isHubId(checkpointDir)) return convertFolder(checkpointDir, outDir, options);
+  const started = Date.now();
+  // Option errors are reported before anything is downloaded.
+  checkOptions([...new Set<GraphDtype>(options.dtypes ?? ['fp32'])], options.resolutions);
+  const { summary, snapshots } = await convertFromHub(checkpointDir, options, (folder, origin) => convertFolder(folder, outDir, options, origin), uniPic1HubCheckpoint);
+  return { ...summary, fetched: snapshots, ms: Date.now() - started };
+}
+
+/** `origin`: what the manifest's `source` names as the checkpoint (an `hf:` id pinned to its commit). */
+async function convertFolder(checkpointDir: string, outDir: string, options: ConvertOptions, origin?: string): Promise<ConvertSummary> {
   const started = Date.now();
   const warnings: string[] = [];
   const dtypes: GraphDtype[] = [...new Set<GraphDtype>(options.dtypes ?? ['fp32'])];
   checkOptions(dtypes, options.resolutions);
+  refuseConvertedInput(checkpointDir);
+  const previousFiles = previousConversionFiles(outDir);
   const checkpoint = await UniPicCheckpoint.open(checkpointDir);
   try {
     const { resolved, keys } = await checkCheckpoint(checkpoint, checkpointDir, options.structure, warnings);
@@ -138,7 +162,7 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       family: 'unipic1',
       familyVersion: UNIPIC1_FAMILY_VERSION,
       name: options.name ?? 'unipic',
-      source: `converted from ${checkpoint.sources.map((s) => relative(checkpointDir, s.path) || basename(s.path)).join(', ')}`,
+      source: `converted from ${origin ? `${origin} (${sourceFiles(checkpointDir, checkpoint)})` : sourceFiles(checkpointDir, checkpoint)}`,
       config,
       generation: resolved.generation,
       tokenizer,
@@ -149,10 +173,15 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       },
       unipic1ManifestSchema,
     );
-    return { manifest, graphs: built.converted, keys, structure: resolved.fields, config: resolved.config, warnings, ms: Date.now() - started };
+    const removed = await removeStaleFiles(outDir, previousFiles, manifest.files.map((file) => file.path));
+    return { manifest, graphs: built.converted, keys, structure: resolved.fields, config: resolved.config, warnings, removed, ms: Date.now() - started };
   } finally {
     await checkpoint.close();
   }
+}
+
+function sourceFiles(checkpointDir: string, checkpoint: UniPicCheckpoint): string {
+  return checkpoint.sources.map((s) => relative(checkpointDir, s.path) || basename(s.path)).join(', ');
 }
 
 /** What a conversion would take from a checkpoint, without writing anything (docs/converter.md#variants). */

@@ -1,12 +1,11 @@
 import type { ModelConfig } from '../manifest.js';
 import type { Graphs } from '../../../core/model/graphs.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
-import { makeImage } from '../../../core/image/generated-image.js';
+import { makeImage, type GeneratedImage } from '../../../core/image/generated-image.js';
 import { pixelsFromDecoder } from '../../../core/image/decoder-pixels.js';
 
-// Family-neutral since the Kontext family uses it too; re-exported for the existing imports.
-export { makeImage, type GeneratedImage } from '../../../core/image/generated-image.js';
-import type { GeneratedImage } from '../../../core/image/generated-image.js';
+export type { GeneratedImage } from '../../../core/image/generated-image.js';
+export { makeImage };
 
 /** VAE-decode `images` latent grids (`[G, grid², 16]`, scaled tokens) to RGBA images (spec §5.8). */
 export async function decodeLatents(
