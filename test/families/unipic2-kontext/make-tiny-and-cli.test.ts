@@ -54,5 +54,6 @@ describe('make-tiny for unipic2-kontext', () => {
     const edited = await runCli(['edit', '--model', join(dir, 'model'), '--image', 'test/fixtures/images/sources/rgb-300x200.png', '--longer-edge', '64', '--prompt', 'purple', '--steps', '1', '--device', 'cpu', '--out', join(dir, 'e.png')]);
     expect(edited.code).toBe(0);
     expect(edited.stderr).toMatch(/64×32/);
-  });
+    // Four child processes (tsx start-up each): generous for a loaded machine; about 25 s when idle.
+  }, 240_000);
 });
