@@ -17,7 +17,8 @@ export interface UniPic1HubFileOptions {
 /**
  * The UniPic-1 converter's file list for the official layout on the Hub: the root's weight files
  * (`pytorch_model.bin`, or `.safetensors` / shards with their index), `kl16.ckpt`,
- * `unipic-config.json` when present, and from `Qwen2.5-1.5B-Instruct/` the `config.json` and the
+ * `unipic-config.json` when present, and from `Qwen2.5-1.5B-Instruct/` the `config.json`,
+ * `generation_config.json` and the
  * tokenizer (`tokenizer.json`, else `vocab.json` + `merges.txt`, with `tokenizer_config.json`).
  * SigLIP, READMEs, trainer state and anything else are never downloaded.
  */
@@ -40,7 +41,8 @@ export function selectUniPic1Files(
   const selected = [...rootWeights];
   for (const name of [VAE_FILE, STRUCTURE_FILE]) if (inside.has(name)) selected.push(name);
   const qwen = (name: string) => `${LLM_FOLDER}/${name}`;
-  if (inside.has(qwen('config.json'))) selected.push(qwen('config.json'));
+  // generation_config.json carries the understanding defaults the official generate inherits.
+  for (const name of ['config.json', 'generation_config.json']) if (inside.has(qwen(name))) selected.push(qwen(name));
   if (inside.has(qwen('tokenizer_config.json'))) {
     selected.push(qwen('tokenizer_config.json'));
     if (inside.has(qwen('tokenizer.json'))) selected.push(qwen('tokenizer.json'));
