@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { afterAll } from 'vitest';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
 
 /** The Kontext oracle's fixtures (tools/reference/unipic2_reference → test/fixtures/kontext). */
@@ -62,8 +63,17 @@ export function goldenError(actual: ArrayLike<number>, expected: ArrayLike<numbe
   return worst / scale;
 }
 
+const created: string[] = [];
+// Converted tiny models are 10–20 MB each: removed after the test file that made them (a root-level
+// hook of every file importing this module).
+afterAll(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 export function freshDir(label: string): string {
-  return mkdtempSync(join(tmpdir(), `unipic-kontext-${label}-`));
+  const dir = mkdtempSync(join(tmpdir(), `unipic-kontext-${label}-`));
+  created.push(dir);
+  return dir;
 }
 
 export type OrtFeed = ort.Tensor;
