@@ -49,7 +49,8 @@ export const COMMAND_HELP: Record<string, string> = {
   --prompt "..."         default "a lighthouse at dawn"`,
   'make-tiny': `unipic make-tiny <dir> [options] — write a tiny random checkpoint in the official layout
 
-  --seed <n>             weights' seed; default the structure's (1234); ${range('seed')}`,
+  --seed <n>             weights' seed; default the structure's (1234); ${range('seed')}
+  --family <id>          unipic1 (default) or unipic2-metaquery (its VLM side: Qwen2.5-VL + conditioner)`,
   convert: `unipic convert <checkpoint-dir> <out-dir> [options] — official checkpoint → model folder
 
   --dtype <list>         comma-separated: fp32, fp16, q4, q4f16; default fp32
@@ -57,6 +58,9 @@ export const COMMAND_HELP: Record<string, string> = {
   --name <name>          the manifest's name; default unipic
   --fused-sampler        also write the 100-step sampler as one graph (for GPUs)
   --report <file.json>   write every checkpoint key and config field, with what was done with it and why
+  --family <id>          the checkpoint's family when detection cannot tell
+  --vlm <dir>            UniPic2-Metaquery: the Qwen2.5-VL-7B-Instruct folder (default <checkpoint-dir>/Qwen2.5-VL-7B-Instruct);
+                         --dtype then sets the language model's precision (default q4)
 
 Converting into a folder that holds an earlier conversion replaces it and removes that
 conversion's files the new unipic.json no longer lists (other files are left alone).`,

@@ -10,10 +10,12 @@ import { understandCommand } from './commands/understand-command.js';
 const HELP = `unipic — Skywork UniPic on ONNX Runtime
 
   unipic demo [--out demo.png] [--prompt "..."] [--dir .cache/demo]   tiny model: build, convert, generate
-  unipic make-tiny <dir> [--seed N] [--family unipic1|unipic2-kontext]   random tiny checkpoint, official layout
+  unipic make-tiny <dir> [--seed N] [--family unipic1|unipic2-kontext|unipic2-metaquery]
+                                                       random tiny checkpoint, official layout
   unipic convert <checkpoint-dir> <out-dir> [--dtype fp32,q4] [--resolutions 512,1024] [--name N]
                   [--fused-sampler] [--report report.json] [--family unipic1]   (the family is detected from the checkpoint)
                   (<checkpoint-dir> may be hf:org/name[@revision][/folder])
+                  [--vlm <Qwen2.5-VL-7B-Instruct dir>  (UniPic2-Metaquery)]
   unipic info <model>
   unipic generate --model <m> --prompt "..." --out out.png [--size --steps --guidance
                   --guidance-schedule --temperature --diffusion-steps --num-images --seed

@@ -2,6 +2,9 @@ import { convertModel, registerConverter } from '../../convert/family/converter-
 import { unipic1Converter } from '../../families/unipic1/converter.js';
 import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
+import { detectMetaquery } from '../../families/unipic2-metaquery/convert/convert-metaquery.js';
+import { convertMetaqueryModel, metaqueryConverter } from '../../families/unipic2-metaquery/converter.js';
+import { makeTinyMetaquery } from '../../families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
 import { writeFile } from 'node:fs/promises';
 import { numberOption, parse, UsageError } from '../arguments.js';
 import { RANGES } from '../command-help.js';
@@ -13,9 +16,17 @@ const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
 registerConverter(unipic1Converter);
 registerConverter(kontextConverter);
+registerConverter(metaqueryConverter);
 
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, family: { type: 'string' }, report: { type: 'string' } }, 2);
+  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, family: { type: 'string' }, report: { type: 'string' }, vlm: { type: 'string' } }, 2);
+  // A Skywork UniPic2-Metaquery folder (conditioner/ beside the Kontext parts): its VLM side, written
+  // as metaquery.json + graphs until this family writes a unipic.json through the converter registry.
+  if (values.family === 'unipic2-metaquery' || (values.family === undefined && (await detectMetaquery(positionals[0])) !== undefined)) {
+    for (const flag of ['resolutions', 'fused-sampler', 'report'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a UniPic2-Metaquery folder`);
+    return convertMetaqueryCommand(positionals[0], positionals[1], values.vlm, values.dtype, values.name);
+  }
+  if (values.vlm) throw new UsageError('--vlm applies to UniPic2-Metaquery folders (with a conditioner/ folder) only');
   const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => d.trim()) as GraphDtype[];
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions', RANGES.resolutions) as number);
@@ -79,12 +90,19 @@ export async function makeTinyCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { seed: { type: 'string' }, family: { type: 'string' } }, 1);
   const seed = numberOption(values.seed, 'seed', RANGES.seed);
   const family = values.family ?? 'unipic1';
-  if (family === 'unipic2-kontext') {
-    await makeTinyKontextCheckpoint(positionals[0], seed === undefined ? {} : { seed });
-    process.stdout.write(`${positionals[0]}\n`);
-    return;
-  }
-  if (family !== 'unipic1') throw new UsageError(`--family must be unipic1 or unipic2-kontext, got "${family}"`);
-  await makeTinyCheckpoint(positionals[0], seed === undefined ? {} : { seed });
+  if (family === 'unipic2-metaquery') await makeTinyMetaquery(positionals[0], seed === undefined ? {} : { seed });
+  else if (family === 'unipic2-kontext') await makeTinyKontextCheckpoint(positionals[0], seed === undefined ? {} : { seed });
+  else if (family === 'unipic1') await makeTinyCheckpoint(positionals[0], seed === undefined ? {} : { seed });
+  else throw new UsageError(`--family must be unipic1, unipic2-kontext or unipic2-metaquery, got "${family}"`);
   process.stdout.write(`${positionals[0]}\n`);
+}
+
+/** `--dtype` here is the language model's (default q4); the vision tower and conditioner stay fp32. */
+async function convertMetaqueryCommand(skyworkFolder: string, out: string, vlm: string | undefined, dtype: string | undefined, name: string | undefined): Promise<void> {
+  const llmDtype = (dtype ?? 'q4') as GraphDtype;
+  if (!DTYPES.includes(llmDtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')} for a Metaquery folder, got "${dtype}"`);
+  const result = await convertMetaqueryModel(skyworkFolder, out, { dtypes: [llmDtype], ...(vlm ? { vlm } : {}), ...(name ? { name } : {}) });
+  for (const graph of result.graphs) process.stdout.write(`${graph.graph.padEnd(16)} ${graph.dtype.padEnd(7)} ${formatBytes(graph.bytes)} (${(graph.ms / 1000).toFixed(1)} s)\n`);
+  for (const warning of result.warnings) process.stderr.write(`note: ${warning}\n`);
+  process.stdout.write(`UniPic2-Metaquery (VLM side) written to ${out} in ${(result.ms / 1000).toFixed(1)} s\n`);
 }

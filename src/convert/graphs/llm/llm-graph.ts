@@ -6,7 +6,7 @@ import { silu } from '../layers/activations.js';
 import type { GraphContext } from '../weights.js';
 import { attentionAllowed } from './attention-mask.js';
 import { eagerAttention, type AttentionImplementation, type AttentionInputs } from './eager-attention.js';
-import { rotaryTables, type RotaryTables } from './rotary-embedding.js';
+import { rotaryTables, rotaryTablesFromAngles, type RotaryTables } from './rotary-embedding.js';
 
 export type { LlmConfig };
 
@@ -17,6 +17,12 @@ export interface LlmGraphOptions {
   decomposedNorm?: boolean;
   /** Passed to every projection (q4 accuracy level, symmetric blocks). */
   linear?: Omit<LinearOptions, 'quantize'>;
+  /**
+   * Where rotary angles come from. `positions` (default): `position_ids [B, L]` in, angles computed
+   * in-graph. `angles`: `rotary_angles [B, L, D/2]` in, computed on the host — one graph then serves
+   * 1-D positions and Qwen2.5-VL's multimodal (t/h/w) positions alike.
+   */
+  rotary?: 'positions' | 'angles';
 }
 
 /**
@@ -33,13 +39,16 @@ export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConf
   const cacheShape = ['batch', llm.numKeyValueHeads, 'past_sequence', llm.headDim];
   const inputsEmbeds = builder.input('inputs_embeds', 'float32', ['batch', 'sequence', llm.hiddenSize]);
   const attentionMask = builder.input('attention_mask', 'int64', ['batch', 'total_sequence']);
-  const positionIds = builder.input('position_ids', 'int64', ['batch', 'sequence']);
+  const rotaryInput =
+    options.rotary === 'angles'
+      ? builder.input('rotary_angles', 'float32', ['batch', 'sequence', llm.headDim / 2])
+      : builder.input('position_ids', 'int64', ['batch', 'sequence']);
   const past = Array.from({ length: llm.numLayers }, (_, i) => ({
     key: builder.input(`past_key_values.${i}.key`, 'float32', cacheShape),
     value: builder.input(`past_key_values.${i}.value`, 'float32', cacheShape),
   }));
 
-  const rotary = rotaryTables(ctx, positionIds, llm.headDim, llm.ropeTheta);
+  const rotary = options.rotary === 'angles' ? rotaryTablesFromAngles(ctx, rotaryInput) : rotaryTables(ctx, rotaryInput, llm.headDim, llm.ropeTheta);
   const allowed = attentionAllowed(ctx, attentionMask, inputsEmbeds);
   let hidden = inputsEmbeds;
   for (let i = 0; i < llm.numLayers; i++) {
