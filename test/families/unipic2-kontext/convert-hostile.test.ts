@@ -40,6 +40,11 @@ describe('Kontext converter: layouts and hostile inputs', () => {
   it('detects the family from the folder', async () => {
     expect(await isKontextCheckpoint(TINY_CHECKPOINT)).toBe(true);
     expect(await isKontextCheckpoint(join(KONTEXT_ROOT, 'golden'))).toBe(false);
+    // A Metaquery checkpoint has the same transformer, a conditioner and no CLIP encoders.
+    const metaquery = copyCheckpoint();
+    rmSync(join(metaquery, 'text_encoder'), { recursive: true });
+    cpSync(join(metaquery, 'text_encoder_2'), join(metaquery, 'conditioner'), { recursive: true });
+    expect(await isKontextCheckpoint(metaquery)).toBe(false);
   });
 
   it('reads the transformer as fp32 single file and as bf16 shards to the same graph', async () => {

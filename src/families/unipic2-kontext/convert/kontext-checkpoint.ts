@@ -16,9 +16,14 @@ const OPTIONAL: ReadonlySet<Component> = new Set(['text_encoder_3']);
 const SHARD = /-\d{5}-of-\d{5}\.safetensors$/;
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
-/** Whether a folder is a diffusers SD3-style checkpoint of this family (the converter's detection). */
+/**
+ * Whether a folder is a diffusers SD3-style checkpoint of this family (the converter's detection):
+ * an SD3 transformer, a VAE and the two CLIP text encoders, and no Metaquery `conditioner/`.
+ */
 export async function isKontextCheckpoint(root: string): Promise<boolean> {
   if (!existsSync(join(root, 'transformer', 'config.json')) || !existsSync(join(root, 'vae'))) return false;
+  // Metaquery checkpoints carry the same transformer with a `conditioner/` instead of the text encoders.
+  if (!existsSync(join(root, 'text_encoder')) || !existsSync(join(root, 'text_encoder_2')) || existsSync(join(root, 'conditioner'))) return false;
   const config = (await readJsonFile(join(root, 'transformer', 'config.json'), 1 << 20)) as { _class_name?: unknown };
   return typeof config?._class_name === 'string' && /^SD3Transformer2D(Kontext)?Model$/.test(config._class_name);
 }
