@@ -26,3 +26,8 @@ export {
   type BrowserCapabilities,
   type ProbeWarning,
 } from './browser/index.js';
+
+// UniPic2-SD3.5M-Kontext: `UniPic.load` reads the family from unipic.json; these type its tasks.
+export type { KontextTasks } from './families/unipic2-kontext/runtime.js';
+export type { KontextRunEvent, KontextResult, KontextTimings } from './families/unipic2-kontext/pipeline/kontext-events.js';
+export type { KontextGenerateOptions, KontextEditOptions } from './families/unipic2-kontext/pipeline/kontext-options.js';

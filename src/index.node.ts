@@ -18,3 +18,8 @@ export class UniPic extends UniPicModel<UniPic1Tasks, ModelConfig, UniPic1Manife
 
 export * from './public-api.js';
 export { NodeOrtBackend } from '../adapters/node-ort/index.js';
+
+// UniPic2-SD3.5M-Kontext: `UniPic.load` reads the family from unipic.json; these type its tasks.
+export type { KontextTasks } from './families/unipic2-kontext/runtime.js';
+export type { KontextRunEvent, KontextResult, KontextTimings } from './families/unipic2-kontext/pipeline/kontext-events.js';
+export type { KontextGenerateOptions, KontextEditOptions } from './families/unipic2-kontext/pipeline/kontext-options.js';

@@ -10,7 +10,7 @@ import { understandCommand } from './commands/understand-command.js';
 const HELP = `unipic — Skywork UniPic on ONNX Runtime
 
   unipic demo [--out demo.png] [--prompt "..."] [--dir .cache/demo]   tiny model: build, convert, generate
-  unipic make-tiny <dir> [--seed N] [--family unipic1|unipic2-metaquery]
+  unipic make-tiny <dir> [--seed N] [--family unipic1|unipic2-kontext|unipic2-metaquery]
                                                        random tiny checkpoint, official layout
   unipic convert <checkpoint-dir> <out-dir> [--dtype fp32,q4] [--resolutions 512,1024] [--name N]
                   [--fused-sampler] [--report report.json] [--family unipic1]   (the family is detected from the checkpoint)
@@ -24,6 +24,8 @@ const HELP = `unipic — Skywork UniPic on ONNX Runtime
   region editing (edit, or generate with --image): --mask mask.png (white = regenerate) and/or
                   --outpaint right:256 (sides left/top/right/bottom, or width/height), [--mask-threshold
                   --mask-dilation --feather --no-composite]
+    UniPic2-SD3.5M-Kontext models (detected from the folder): --width --height (generate),
+                  --longer-edge (edit), --steps --guidance --negative-prompt --seed --no-t5 --dtype
   unipic understand --model <m> --image in.png [--prompt "..."] [--max-tokens N --size
                   --sample [--temperature --seed]]   (greedy unless --sample)
 

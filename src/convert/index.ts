@@ -1,9 +1,11 @@
 // `unipic/convert` (Node only): official checkpoint → model folder, and the tiny model.
 import { registerConverter } from './family/converter-registry.js';
 import { unipic1Converter } from '../families/unipic1/converter.js';
+import { kontextConverter } from '../families/unipic2-kontext/converter.js';
 import { metaqueryConverter } from '../families/unipic2-metaquery/converter.js';
 
 registerConverter(unipic1Converter);
+registerConverter(kontextConverter);
 registerConverter(metaqueryConverter);
 
 export { convertModel, detectConverter, registerConverter, registeredConverters } from './family/converter-registry.js';
@@ -25,6 +27,9 @@ export { makeTinyCheckpoint, tinyStructure, type MakeTinyOptions } from '../fami
 export { UNIPIC_1_5B, structureSchema, toModelConfig, type Structure } from '../families/unipic1/convert/structure.js';
 export { accountKeys, requiredKeys, IGNORED_KEY_PATTERNS, type KeyAccount } from '../families/unipic1/convert/key-map.js';
 export type { GraphDtype } from './graphs/weights.js';
+export { convertKontextCheckpoint, type KontextConvertOptions, type KontextConvertSummary } from '../families/unipic2-kontext/convert/convert-kontext.js';
+export { makeTinyKontextCheckpoint } from '../families/unipic2-kontext/convert/tiny-kontext.js';
+export { isKontextCheckpoint } from '../families/unipic2-kontext/convert/kontext-checkpoint.js';
 // Hub downloads on their own (what `convertCheckpoint('hf:…')` fetches), into the standard HF cache.
 export { fetchHubFiles, type FetchHubFilesOptions, type FetchedSnapshot } from '../node/hf-cache/fetch-hub-files.js';
 export type { HubFileRequest, HubRepoFile } from '../core/hub/hub-files.js';

@@ -8,6 +8,7 @@ import { numberOption, parse, required, UsageError } from '../arguments.js';
 import { RANGES } from '../command-help.js';
 import { createProgressBar } from '../progress-bar.js';
 import { loadWithProgress } from './load-model.js';
+import { isKontextModelFolder, kontextImageCommand } from './kontext-commands.js';
 
 const SAMPLING = {
   model: { type: 'string' },
@@ -24,6 +25,11 @@ const SAMPLING = {
   seed: { type: 'string' },
   device: { type: 'string' },
   dtype: { type: 'string' },
+  // UniPic2-SD3.5M-Kontext models only.
+  width: { type: 'string' },
+  height: { type: 'string' },
+  'longer-edge': { type: 'string' },
+  'no-t5': { type: 'boolean' },
   // Region editing (docs/api.md, "Regions").
   mask: { type: 'string' },
   outpaint: { type: 'string' },
@@ -32,6 +38,13 @@ const SAMPLING = {
   feather: { type: 'string' },
   'no-composite': { type: 'boolean' },
 } as const;
+
+const KONTEXT_ONLY = ['width', 'height', 'longer-edge', 'no-t5'];
+
+function refuseKontextOnly(values: Record<string, string | boolean | undefined>): void {
+  const given = KONTEXT_ONLY.filter((name) => values[name] !== undefined);
+  if (given.length) throw new UsageError(`--${given.join(', --')} apply to UniPic2-SD3.5M-Kontext models only`);
+}
 
 /** The region flags as options; empty when none is given. */
 function regionOptions(values: Record<string, string | boolean | undefined>) {
@@ -102,6 +115,8 @@ async function drive(run: Run<ImageRunEvent, GenerateResult>, out: string, signa
 
 export async function generateCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values } = parse(args, { ...SAMPLING, image: { type: 'string' } });
+  if (values.model && isKontextModelFolder(values.model)) return kontextImageCommand('generate', values, signal);
+  refuseKontextOnly(values);
   // Every option is checked before the model loads: a typo costs no load.
   const options = samplingOptions(values);
   const region = regionOptions(values);
@@ -117,6 +132,8 @@ export async function generateCommand(args: string[], signal: AbortSignal): Prom
 
 export async function editCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values } = parse(args, { ...SAMPLING, image: { type: 'string' } });
+  if (values.model && isKontextModelFolder(values.model)) return kontextImageCommand('edit', values, signal);
+  refuseKontextOnly(values);
   const options = samplingOptions(values);
   const region = regionOptions(values);
   const image = required(values.image, 'image');

@@ -6,7 +6,11 @@ import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 export type NoisePurpose =
   | { readonly kind: 'diffusion-start'; readonly iteration: number }
   | { readonly kind: 'diffusion-step'; readonly iteration: number; readonly step: number }
-  | { readonly kind: 'token-sample'; readonly position: number };
+  | { readonly kind: 'token-sample'; readonly position: number }
+  /** Flow-matching families: the starting latent of a sampler run (`[1, C, h, w]`). */
+  | { readonly kind: 'initial-latent' }
+  /** Flow-matching families: the draw of a VAE posterior sample (edit reference, when sampled). */
+  | { readonly kind: 'posterior-sample' };
 
 /**
  * Randomness of a run. The default is seeded; parity tests inject the orders and Gaussian noise

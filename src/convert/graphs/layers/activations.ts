@@ -25,3 +25,8 @@ export function geluTanh(builder: GraphBuilder, x: string): string {
   const half = builder.op('Mul', [x, builder.constFloat([0.5], [])]);
   return builder.op('Mul', [half, builder.op('Add', [tanh, builder.constFloat([1], [])])]);
 }
+
+/** OpenAI CLIP's `quick_gelu`, x·sigmoid(1.702·x). */
+export function quickGelu(builder: GraphBuilder, x: string): string {
+  return builder.op('Mul', [x, builder.op('Sigmoid', [builder.op('Mul', [x, builder.constFloat([1.702], [])])])]);
+}

@@ -13,6 +13,12 @@ export interface LinearOptions {
   accuracyLevel?: number;
   /** Symmetric 4-bit blocks (no zero-point tensor); default asymmetric (see quantizeQ4). */
   symmetric?: boolean;
+  /**
+   * Keep float32 activations for this product in every dtype (fp16 stores the weight float32,
+   * q4f16 uses float32 scales and activations): for products whose outputs overflow float16, such
+   * as T5's feed-forward output projection.
+   */
+  keepFloat32?: boolean;
 }
 
 /**
@@ -25,7 +31,7 @@ export function linear(ctx: GraphContext, x: string, weightName: string, biasNam
   const shape = weights.shape(weightName);
   if (shape.length !== 2) throw new InvalidModelError(`linear weight ${weightName} must be 2-D, got [${shape.join(', ')}]`);
   const [outFeatures, inFeatures] = shape;
-  const storage = storageFor(ctx.dtype, options.quantize ?? true);
+  const storage = storageFor(ctx.dtype, options.quantize ?? true, options.keepFloat32 ?? false);
   const weight = weights.float32(weightName);
   let product: string;
 
@@ -74,7 +80,8 @@ export function linear(ctx: GraphContext, x: string, weightName: string, biasNam
 
 type Storage = 'float32' | 'float16' | 'q4' | 'q4f16';
 
-function storageFor(dtype: GraphDtype, quantize: boolean): Storage {
+function storageFor(dtype: GraphDtype, quantize: boolean, keepFloat32: boolean): Storage {
+  if (keepFloat32) return dtype === 'q4' || dtype === 'q4f16' ? (quantize ? 'q4' : 'float32') : 'float32';
   switch (dtype) {
     case 'fp32':
       return 'float32';

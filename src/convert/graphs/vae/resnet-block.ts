@@ -7,7 +7,8 @@ import { groupNorm } from './group-norm.js';
 /**
  * LDM `ResnetBlock` without time embedding: GN, swish, conv3×3, GN, swish, conv3×3 (dropout is
  * inactive), plus the input — through the 1×1 `nin_shortcut` when the channel count changes.
- * Returns the output and its channel count.
+ * Returns the output and its channel count. `shortcutName` is the 1×1 shortcut's module name:
+ * `nin_shortcut` in LDM checkpoints, `conv_shortcut` in diffusers' `ResnetBlock2D`.
  */
 export function resnetBlock(
   ctx: GraphContext,
@@ -15,6 +16,7 @@ export function resnetBlock(
   prefix: string,
   inChannels: number,
   groups: number,
+  shortcutName = 'nin_shortcut',
 ): { output: string; channels: number } {
   const { builder, weights } = ctx;
   const outChannels = convOutputChannels(ctx, `${prefix}.conv1`);
@@ -24,10 +26,10 @@ export function resnetBlock(
   h = conv2d(ctx, h, `${prefix}.conv2`);
   let shortcut = x;
   if (inChannels !== outChannels) {
-    if (!weights.has(`${prefix}.nin_shortcut.weight`)) {
-      throw new InvalidModelError(`${prefix} changes ${inChannels} → ${outChannels} channels but has no nin_shortcut`);
+    if (!weights.has(`${prefix}.${shortcutName}.weight`)) {
+      throw new InvalidModelError(`${prefix} changes ${inChannels} → ${outChannels} channels but has no ${shortcutName}`);
     }
-    shortcut = conv2d(ctx, x, `${prefix}.nin_shortcut`);
+    shortcut = conv2d(ctx, x, `${prefix}.${shortcutName}`);
   }
   return { output: builder.op('Add', [shortcut, h]), channels: outChannels };
 }

@@ -1,0 +1,69 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { KontextResult, KontextRunEvent } from '../../families/unipic2-kontext/pipeline/kontext-events.js';
+import type { Run } from '../../core/run/run.js';
+import { numberOption, required, UsageError } from '../arguments.js';
+import { loadOptions } from './image-commands.js';
+import { loadWithProgress } from './load-model.js';
+import { createProgressBar } from '../progress-bar.js';
+
+/** Whether a local model folder holds a converted UniPic2-SD3.5M-Kontext model. */
+export function isKontextModelFolder(path: string): boolean {
+  const manifest = join(path, 'unipic.json');
+  if (!existsSync(manifest)) return false;
+  try {
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as { family?: unknown }).family === 'unipic2-kontext';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `unipic generate|edit` on a converted Kontext folder: loaded like any model (`UniPic.load` picks
+ * the family from unipic.json), with this family's options instead of UniPic-1's.
+ */
+export async function kontextImageCommand(kind: 'generate' | 'edit', values: Record<string, string | boolean | undefined>, signal: AbortSignal): Promise<void> {
+  const option = (name: string) => values[name] as string | undefined;
+  for (const unsupported of ['size', 'guidance-schedule', 'temperature', 'diffusion-steps', 'num-images', 'mask', 'outpaint', 'mask-threshold', 'mask-dilation', 'feather', 'no-composite', ...(kind === 'generate' ? ['image'] : [])]) {
+    if (option(unsupported) !== undefined) throw new UsageError(`--${unsupported} does not apply to UniPic2-SD3.5M-Kontext models`);
+  }
+  const model = await loadWithProgress(required(option('model'), 'model'), loadOptions(values));
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const shared = defined({
+    prompt: required(option('prompt'), 'prompt'),
+    negativePrompt: option('negative-prompt'),
+    steps: numberOption(option('steps'), 'steps'),
+    guidance: numberOption(option('guidance'), 'guidance'),
+    seed: numberOption(option('seed'), 'seed'),
+    t5: values['no-t5'] ? false : undefined,
+  });
+  try {
+    const run = (
+      kind === 'generate'
+        ? model.generate({ ...shared, ...defined({ width: numberOption(option('width'), 'width'), height: numberOption(option('height'), 'height') }), signal } as never)
+        : model.edit({ ...shared, image: required(option('image'), 'image'), ...defined({ longerEdge: numberOption(option('longer-edge'), 'longer-edge') }), signal } as never)
+    ) as unknown as Run<KontextRunEvent, KontextResult>;
+    await drive(run, required(option('out'), 'out'), signal);
+  } finally {
+    await model.dispose();
+  }
+}
+
+async function drive(run: Run<KontextRunEvent, KontextResult>, out: string, signal: AbortSignal): Promise<void> {
+  const bar = createProgressBar('sample');
+  signal.addEventListener('abort', () => run.abort(signal.reason), { once: true });
+  try {
+    for await (const event of run) {
+      if (event.type === 'step-finish') bar.update(event.step + 1, event.steps, `step ${event.step + 1}`);
+      if (event.type === 'warning') process.stderr.write(`warning: ${event.message}\n`);
+    }
+  } finally {
+    bar.stop();
+  }
+  const result = await run.result;
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, result.images[0].toPNG());
+  process.stdout.write(`${out}\n`);
+  process.stderr.write(`seed ${result.seed}, ${result.width}×${result.height}, ${(result.timings.totalMs / 1000).toFixed(1)} s\n`);
+}

@@ -1,0 +1,190 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { throwIfAborted } from '../../../errors/abort-error.js';
+import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
+import { DTYPES, MANIFEST_VERSION, type Dtype } from '../../../spec/manifest.js';
+import type { GraphContext, GraphDtype } from '../../../convert/graphs/weights.js';
+import { fileEntry } from '../../../convert/model-folder-writer.js';
+import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
+import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
+import { CheckpointWeights } from '../../../convert/sync-weights.js';
+import { KONTEXT_FAMILY, type KontextConfig, type KontextGraphName } from '../kontext-config.js';
+import { kontextManifestSchema, type KontextManifest } from '../kontext-manifest.js';
+import { buildClipTextGraph } from './clip-text-graph.js';
+import { readKontextStructure, type KontextStructure } from './diffusers-configs.js';
+import { KontextCheckpoint } from './kontext-checkpoint.js';
+import { accountKontextKeys, type KontextKeyAccount } from './kontext-keys.js';
+import { buildMmditGraph } from './mmdit-graph.js';
+import { detectPositionTableRounding } from './position-table-check.js';
+import { buildSd3VaeDecoderGraph, buildSd3VaeEncoderGraph } from './sd3-vae-graphs.js';
+import { buildT5EncoderGraph } from './t5-encoder-graph.js';
+import { writeKontextTokenizers } from './write-tokenizer-files.js';
+
+export interface KontextConvertOptions {
+  readonly dtypes?: readonly GraphDtype[];
+  readonly name?: string;
+  readonly onProgress?: (event: { stage: 'build' | 'tokenizer' | 'hash'; item: string; done: number; total: number }) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface KontextConvertSummary {
+  readonly manifest: KontextManifest;
+  readonly graphs: readonly { graph: KontextGraphName; dtype: Dtype; bytes: number; ms: number }[];
+  readonly keys: KontextKeyAccount;
+  readonly warnings: readonly string[];
+  readonly ms: number;
+}
+
+interface Plan {
+  readonly name: KontextGraphName;
+  readonly prefix: string;
+  /** VAE graphs stay float32 in every dtype (convolutions and GroupNorm, 4% of the parameters). */
+  readonly quantizable: boolean;
+  build(ctx: GraphContext): void;
+}
+
+function plans(s: KontextStructure): Plan[] {
+  const list: Plan[] = [
+    { name: 'clip_l', prefix: 'text_encoder.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipL, 'text_encoder.') },
+    { name: 'clip_g', prefix: 'text_encoder_2.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipG, 'text_encoder_2.') },
+  ];
+  if (s.t5) {
+    const t5 = s.t5;
+    list.push({ name: 't5_encoder', prefix: 'text_encoder_3.', quantizable: true, build: (ctx) => buildT5EncoderGraph(ctx, t5, 'text_encoder_3.') });
+  }
+  list.push(
+    { name: 'transformer', prefix: 'transformer.', quantizable: true, build: (ctx) => buildMmditGraph(ctx, s.transformer) },
+    { name: 'vae_encoder', prefix: 'vae.', quantizable: false, build: (ctx) => buildSd3VaeEncoderGraph(ctx, s.vae) },
+    { name: 'vae_decoder', prefix: 'vae.', quantizable: false, build: (ctx) => buildSd3VaeDecoderGraph(ctx, s.vae) },
+  );
+  return list;
+}
+
+/** The manifest's config section from the checkpoint structure. */
+export function kontextConfig(s: KontextStructure, rounding: 'bfloat16' | 'float32'): KontextConfig {
+  const t = s.transformer;
+  return {
+    transformer: {
+      width: t.width,
+      patchSize: t.patchSize,
+      inChannels: t.inChannels,
+      outChannels: t.outChannels,
+      jointAttentionDim: t.jointAttentionDim,
+      pooledProjectionDim: t.pooledProjectionDim,
+      positionTable: { maxSize: t.posEmbedMaxSize, baseSize: t.sampleSize / t.patchSize, interpolationScale: 1, rounding },
+    },
+    vae: {
+      latentChannels: s.vae.latentChannels,
+      scalingFactor: s.vae.scalingFactor,
+      shiftFactor: s.vae.shiftFactor,
+      stride: 2 ** (s.vae.blockOutChannels.length - 1),
+    },
+    text: {
+      clipLength: Math.min(s.clipL.maxPositions, s.clipG.maxPositions),
+      t5Length: 256,
+      clipLWidth: s.clipL.hiddenSize,
+      clipGWidth: s.clipG.hiddenSize,
+      t5Width: s.t5?.dModel ?? t.jointAttentionDim,
+    },
+    scheduler: s.scheduler,
+  };
+}
+
+/**
+ * UniPic2-SD3.5M-Kontext diffusers folder → model folder (docs/converter.md). Every check on the
+ * checkpoint (layout, shard index, configs, keys, shapes, dtypes, the position table) runs before
+ * the output folder is created; `unipic.json` is written last.
+ */
+export async function convertKontextCheckpoint(checkpointDir: string, outDir: string, options: KontextConvertOptions = {}): Promise<KontextConvertSummary> {
+  const started = Date.now();
+  const warnings: string[] = [];
+  const dtypes = [...new Set<GraphDtype>(options.dtypes ?? ['fp32'])];
+  const badDtype = dtypes.find((d) => !(DTYPES as readonly string[]).includes(d));
+  if (dtypes.length === 0 || badDtype) {
+    const message = badDtype ? `"${badDtype}" is not one of ${DTYPES.join(', ')}` : 'at least one dtype is needed';
+    throw new InvalidOptionsError(`invalid convert options: dtypes: ${message}`, { details: { issues: [{ path: 'dtypes', message }] } });
+  }
+  const checkpoint = await KontextCheckpoint.open(checkpointDir);
+  try {
+    const hasT5 = checkpoint.components.has('text_encoder_3');
+    if (!hasT5) warnings.push('no text_encoder_3/: the model will run without T5 (zero embeddings, as the pipeline does), which changes outputs');
+    const structure = await readKontextStructure(checkpointDir, hasT5);
+    const keys = accountKontextKeys(structure, checkpoint.tensors);
+    const needed = [...keys.required];
+    if (checkpoint.tensors.has('transformer.pos_embed.pos_embed')) needed.push('transformer.pos_embed.pos_embed');
+    const weights = await CheckpointWeights.open(checkpoint, needed);
+    try {
+      const rounding = detectPositionTableRounding(weights, structure, warnings);
+      const config = kontextConfig(structure, rounding);
+      await mkdir(outDir, { recursive: true });
+      const built: KontextConvertSummary['graphs'][number][] = [];
+      const graphs: KontextManifest['graphs'] = {};
+      const list = plans(structure);
+      let done = 0;
+      for (const plan of list) {
+        const subset = weights.subset(keys.required.filter((k) => k.startsWith(plan.prefix)));
+        const variants: Partial<Record<Dtype, { file: string; externalData: string[] }>> = {};
+        for (const dtype of dtypes) {
+          throwIfAborted(options.signal);
+          options.onProgress?.({ stage: 'build', item: `${plan.name} (${dtype})`, done, total: list.length * dtypes.length });
+          const effective: GraphDtype = plan.quantizable ? dtype : 'fp32';
+          const file = `${plan.name}.${effective}.onnx`;
+          const existing = Object.values(variants).find((v) => v?.file === file);
+          if (existing) {
+            variants[dtype] = existing;
+          } else {
+            const t0 = Date.now();
+            const sink = new FileWeightSink(outDir, file);
+            try {
+              const builder = new GraphBuilder(plan.name, sink);
+              plan.build({ builder, weights: subset, dtype: effective });
+              const bytes = builder.toBytes();
+              await writeFile(join(outDir, file), bytes);
+              variants[dtype] = { file, externalData: [...sink.files] };
+              built.push({ graph: plan.name, dtype, bytes: bytes.length, ms: Date.now() - t0 });
+            } finally {
+              sink.close();
+            }
+          }
+          done++;
+        }
+        graphs[plan.name] = variants;
+      }
+      options.onProgress?.({ stage: 'tokenizer', item: 'tokenizers', done, total: done });
+      const tokenizers = await writeKontextTokenizers(checkpointDir, outDir, hasT5);
+      const paths = [
+        ...new Set(Object.values(graphs).flatMap((v) => Object.values(v ?? {}).flatMap((g) => (g ? [g.file, ...g.externalData] : [])))),
+        tokenizers.clipL.file,
+        tokenizers.clipG.file,
+        ...(tokenizers.t5 ? [tokenizers.t5.file] : []),
+      ];
+      const files = [];
+      for (const [i, path] of paths.entries()) {
+        throwIfAborted(options.signal);
+        options.onProgress?.({ stage: 'hash', item: path, done: i, total: paths.length });
+        files.push(await fileEntry(outDir, path));
+      }
+      const manifest = kontextManifestSchema.parse({
+        format: 'unipic',
+        version: MANIFEST_VERSION,
+        family: KONTEXT_FAMILY,
+        familyVersion: 1,
+        name: options.name ?? 'unipic2-kontext',
+        source: `converted from ${checkpoint.files.length} weight files of a diffusers folder`,
+        config,
+        tokenizers,
+        graphs,
+        files,
+      });
+      const temporary = join(outDir, 'unipic.json.partial');
+      await writeFile(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
+      await rename(temporary, join(outDir, 'unipic.json'));
+      return { manifest, graphs: built, keys, warnings, ms: Date.now() - started };
+    } finally {
+      weights.close();
+    }
+  } finally {
+    await checkpoint.close();
+  }
+}
+

@@ -1,0 +1,87 @@
+import { silu } from '../../../convert/graphs/layers/activations.js';
+import { expectChannels } from '../../../convert/graphs/vae/channel-check.js';
+import { conv2d, convOutputChannels } from '../../../convert/graphs/vae/conv.js';
+import { groupNorm } from '../../../convert/graphs/vae/group-norm.js';
+import { linearAttentionBlock } from '../../../convert/graphs/vae/linear-attention-block.js';
+import { resnetBlock } from '../../../convert/graphs/vae/resnet-block.js';
+import { downsample, upsample } from '../../../convert/graphs/vae/resample.js';
+import type { GraphContext } from '../../../convert/graphs/weights.js';
+
+/** diffusers `AutoencoderKL` structure (SD3 VAE, spec §2.2), from `vae/config.json`. */
+export interface Sd3VaeConfig {
+  readonly blockOutChannels: readonly number[];
+  readonly layersPerBlock: number;
+  readonly latentChannels: number;
+  readonly groups: number;
+  readonly useQuantConv: boolean;
+  readonly usePostQuantConv: boolean;
+  readonly midBlockAttention: boolean;
+}
+
+const V = 'vae.';
+const SHORTCUT = 'conv_shortcut';
+
+function midBlock(ctx: GraphContext, h: string, prefix: string, channels: number, config: Sd3VaeConfig): string {
+  h = resnetBlock(ctx, h, `${prefix}.resnets.0`, channels, config.groups, SHORTCUT).output;
+  if (config.midBlockAttention) h = linearAttentionBlock(ctx, h, `${prefix}.attentions.0`, channels, config.groups);
+  return resnetBlock(ctx, h, `${prefix}.resnets.1`, channels, config.groups, SHORTCUT).output;
+}
+
+/**
+ * `vae_encoder`: `pixels [B, 3, H, W]` in [−1, 1] → `mean`, `logvar` `[B, latent, H/8, W/8]`, the
+ * posterior's raw moments (no scaling, no clamp: the pipeline applies shift/scale, and the clamp of
+ * the log-variance to [−30, 20] only matters for sampling).
+ */
+export function buildSd3VaeEncoderGraph(ctx: GraphContext, config: Sd3VaeConfig): void {
+  const { builder } = ctx;
+  const levels = config.blockOutChannels.length;
+  const stride = 2 ** (levels - 1);
+  const pixels = builder.input('pixels', 'float32', ['batch', 3, 'height', 'width']);
+  let h = conv2d(ctx, pixels, `${V}encoder.conv_in`);
+  let channels = convOutputChannels(ctx, `${V}encoder.conv_in`);
+  expectChannels(`${V}encoder.conv_in`, channels, config.blockOutChannels[0]);
+  for (let level = 0; level < levels; level++) {
+    const prefix = `${V}encoder.down_blocks.${level}`;
+    for (let i = 0; i < config.layersPerBlock; i++) {
+      ({ output: h, channels } = resnetBlock(ctx, h, `${prefix}.resnets.${i}`, channels, config.groups, SHORTCUT));
+      expectChannels(`${prefix}.resnets.${i}`, channels, config.blockOutChannels[level]);
+    }
+    if (level !== levels - 1) h = downsample(ctx, h, `${prefix}.downsamplers.0`);
+  }
+  h = midBlock(ctx, h, `${V}encoder.mid_block`, channels, config);
+  h = conv2d(ctx, silu(builder, groupNorm(ctx, h, `${V}encoder.conv_norm_out`, channels, config.groups)), `${V}encoder.conv_out`);
+  expectChannels(`${V}encoder.conv_out`, convOutputChannels(ctx, `${V}encoder.conv_out`), 2 * config.latentChannels);
+  if (config.useQuantConv) h = conv2d(ctx, h, `${V}quant_conv`);
+  const [mean, logvar] = builder.node('Split', [h, builder.constInt64([config.latentChannels, config.latentChannels])], {
+    attributes: { axis: 1 },
+    outputCount: 2,
+  });
+  const shape = ['batch', config.latentChannels, `height/${stride}`, `width/${stride}`];
+  builder.output(mean, 'mean', 'float32', shape);
+  builder.output(logvar, 'logvar', 'float32', shape);
+}
+
+/** `vae_decoder`: `latents [B, latent, h, w]` in VAE space (already `z/scale + shift`) → `pixels [B, 3, 8h, 8w]`. */
+export function buildSd3VaeDecoderGraph(ctx: GraphContext, config: Sd3VaeConfig): void {
+  const { builder } = ctx;
+  const levels = config.blockOutChannels.length;
+  const stride = 2 ** (levels - 1);
+  const reversed = [...config.blockOutChannels].reverse();
+  const latents = builder.input('latents', 'float32', ['batch', config.latentChannels, 'grid_height', 'grid_width']);
+  let h = config.usePostQuantConv ? conv2d(ctx, latents, `${V}post_quant_conv`) : latents;
+  h = conv2d(ctx, h, `${V}decoder.conv_in`);
+  let channels = convOutputChannels(ctx, `${V}decoder.conv_in`);
+  expectChannels(`${V}decoder.conv_in`, channels, reversed[0]);
+  h = midBlock(ctx, h, `${V}decoder.mid_block`, channels, config);
+  for (let level = 0; level < levels; level++) {
+    const prefix = `${V}decoder.up_blocks.${level}`;
+    for (let i = 0; i <= config.layersPerBlock; i++) {
+      ({ output: h, channels } = resnetBlock(ctx, h, `${prefix}.resnets.${i}`, channels, config.groups, SHORTCUT));
+      expectChannels(`${prefix}.resnets.${i}`, channels, reversed[level]);
+    }
+    if (level !== levels - 1) h = upsample(ctx, h, `${prefix}.upsamplers.0`);
+  }
+  h = conv2d(ctx, silu(builder, groupNorm(ctx, h, `${V}decoder.conv_norm_out`, channels, config.groups)), `${V}decoder.conv_out`);
+  expectChannels(`${V}decoder.conv_out`, convOutputChannels(ctx, `${V}decoder.conv_out`), 3);
+  builder.output(h, 'pixels', 'float32', ['batch', 3, `grid_height*${stride}`, `grid_width*${stride}`]);
+}

@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
+import { isKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/kontext-checkpoint.js';
+import { makeTinyKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/tiny-kontext.js';
+import { UniPic } from '../../../src/index.node.js';
+import type { KontextTasks } from '../../../src/families/unipic2-kontext/runtime.js';
+import type { UniPicModel } from '../../../src/core/model/unipic-model.js';
+import { freshDir, TINY_CHECKPOINT } from './kontext-fixtures.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('npx', ['tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('make-tiny for unipic2-kontext', () => {
+  it('writes the published layout (same files as the oracle checkpoint), which converts and generates', async () => {
+    const dir = join(freshDir('tiny'), 'checkpoint');
+    await makeTinyKontextCheckpoint(dir, { seed: 5 });
+    expect(await isKontextCheckpoint(dir)).toBe(true);
+    for (const folder of readdirSync(TINY_CHECKPOINT)) {
+      const theirs = existsSync(join(TINY_CHECKPOINT, folder)) && !folder.endsWith('.json') ? readdirSync(join(TINY_CHECKPOINT, folder)) : [];
+      for (const file of theirs.filter((f) => !['special_tokens_map.json'].includes(f))) expect(existsSync(join(dir, folder, file))).toBe(true);
+    }
+    const out = freshDir('tiny-model');
+    const summary = await convertKontextCheckpoint(dir, out, { dtypes: ['fp32'] });
+    expect(summary.manifest.config.transformer.positionTable.rounding).toBe('bfloat16');
+    const model = (await UniPic.load(out, { device: 'cpu', dtype: 'fp32', threads: 1 })) as unknown as UniPicModel<KontextTasks>;
+    try {
+      const result = await model.generate({ prompt: 'a cat!', width: 48, height: 32, steps: 2, seed: 1 }).result;
+      expect([result.images[0].width, result.images[0].height]).toEqual([48, 32]);
+      expect(result.latent.data.every(Number.isFinite)).toBe(true);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('the CLI chain: make-tiny --family, convert (detected), generate and edit', async () => {
+    const dir = freshDir('cli');
+    expect((await runCli(['make-tiny', join(dir, 'ckpt'), '--family', 'unipic2-kontext'])).code).toBe(0);
+    const converted = await runCli(['convert', join(dir, 'ckpt'), join(dir, 'model')]);
+    expect(converted.code).toBe(0);
+    expect(converted.stdout).toMatch(/^transformer\s+fp32/m);
+    const generated = await runCli(['generate', '--model', join(dir, 'model'), '--prompt', 'a fox', '--width', '32', '--height', '32', '--steps', '2', '--seed', '3', '--device', 'cpu', '--out', join(dir, 'g.png')]);
+    expect(generated.code).toBe(0);
+    expect(readFileSync(join(dir, 'g.png')).subarray(1, 4).toString()).toBe('PNG');
+    const edited = await runCli(['edit', '--model', join(dir, 'model'), '--image', 'test/fixtures/images/sources/rgb-300x200.png', '--longer-edge', '64', '--prompt', 'purple', '--steps', '1', '--device', 'cpu', '--out', join(dir, 'e.png')]);
+    expect(edited.code).toBe(0);
+    expect(edited.stderr).toMatch(/64×32/);
+    // Four child processes (tsx start-up each): generous for a loaded machine; about 25 s when idle.
+  }, 240_000);
+});
