@@ -1,3 +1,5 @@
+import { LLM_GRAPHS } from '../../../spec/llm-graphs.js';
+import { contractInput, contractOutput } from '../../onnx/contract-io.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { LlmConfig } from '../../../spec/llm-config.js';
 import { toFloat16Array } from '../../quantize/float16.js';
@@ -26,7 +28,7 @@ export function buildEmbedGraph(ctx: GraphContext, config: { readonly llm: LlmCo
   const { builder, weights } = ctx;
   const [vocab, hidden] = weights.shape(EMBED_WEIGHT);
   if (hidden !== config.llm.hiddenSize) throw new InvalidModelError(`embed table width ${hidden} ≠ hidden size ${config.llm.hiddenSize}`);
-  const inputIds = builder.input('input_ids', 'int64', ['batch', 'sequence']);
+  const inputIds = contractInput(builder, LLM_GRAPHS.embed, 'input_ids');
   const table = weights.float32(EMBED_WEIGHT);
   const quantize = (ctx.dtype === 'q4' || ctx.dtype === 'q4f16') && (options.quantize ?? true);
   const halfPrecision = ctx.dtype === 'fp16' || ctx.dtype === 'q4f16';
@@ -56,7 +58,7 @@ export function buildEmbedGraph(ctx: GraphContext, config: { readonly llm: LlmCo
     rows = builder.op('Gather', [builder.floatInitializer(EMBED_WEIGHT, [vocab, hidden], table), inputIds], { axis: 0 });
   }
   if (halfPrecision) rows = builder.op('Cast', [rows], { to: ONNX_FLOAT });
-  builder.output(rows, 'inputs_embeds', 'float32', ['batch', 'sequence', hidden]);
+  contractOutput(builder, LLM_GRAPHS.embed, rows, 'inputs_embeds', { hidden });
 }
 
 function bytesOf(view: Uint16Array): Uint8Array {

@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../manifest.js';
-import type { Graphs } from '../../../core/model/graphs.js';
+import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
 import { encodePng, toBlob } from '../../../core/image/encode-png.js';
 import { pixelsFromDecoder } from '../../../core/image/decoder-pixels.js';

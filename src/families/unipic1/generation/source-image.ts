@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../manifest.js';
-import type { Graphs } from '../../../core/model/graphs.js';
+import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
 import type { PositionTables } from './position-tables.js';
 
