@@ -4,7 +4,6 @@ import { bytesToFloat32 } from '../formats/float-conversion.js';
 import { gatherStrided, isContiguous, viewSpan } from '../formats/strided-layout.js';
 import { DTYPE_BYTE_SIZE } from '../formats/tensor-dtype.js';
 import type { WeightSource } from './graphs/weights.js';
-import type { UniPicCheckpoint } from '../families/unipic1/convert/open-checkpoint.js';
 import type { TensorDescriptor } from './readers/tensor-descriptor.js';
 import { ZipArchive } from './readers/zip-archive.js';
 
@@ -37,7 +36,7 @@ export class CheckpointWeights implements WeightSource {
    * The named tensors of `checkpoint`, located once: PyTorch zip entries resolve their data offsets
    * here, so a broken local header is found before anything is converted.
    */
-  static async open(checkpoint: UniPicCheckpoint, names: Iterable<string>): Promise<CheckpointWeights> {
+  static async open(checkpoint: { readonly root: string; readonly tensors: ReadonlyMap<string, TensorDescriptor> }, names: Iterable<string>): Promise<CheckpointWeights> {
     const located = new Map<string, Located>();
     const archives = new Map<string, ZipArchive>();
     try {

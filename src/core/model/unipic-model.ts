@@ -11,9 +11,9 @@ import type { ImageRunEvent } from '../generation/events.js';
 import { validate } from '../options/validate.js';
 import type { TextRunEvent, UnderstandResult } from '../understanding/events.js';
 import { Run, type RunController } from '../run/run.js';
-import { TaskQueue } from '../run/task-queue.js';
+import { SerialQueue } from '../../spec/serial-queue.js';
 import { CheckedGraphs, type Graphs } from './graphs.js';
-import { loadModel } from './load-model.js';
+import { loadModel, type ModelClass, type ModelParts } from './load-model.js';
 import type { LoadOptions, ParsedLoadOptions } from './load-options.js';
 import type { UniPicEvents } from './model-events.js';
 import type { CallContext } from './model-context.js';
@@ -32,28 +32,6 @@ export interface DefaultTaskTypes extends TaskTypes {
   generate: { options: object; event: ImageRunEvent; result: unknown };
   edit: { options: object; event: ImageRunEvent; result: unknown };
   understand: { options: object; event: TextRunEvent; result: UnderstandResult };
-}
-
-/** A model class with the platform set (the `UniPic` export of each entry point). */
-export interface ModelClass<T extends UniPicModel<any, any, any>> {
-  new (parts: ModelParts): T;
-  platform: Platform | undefined;
-}
-
-/** @internal The pieces a model is made of (built by `load`). */
-export interface ModelParts {
-  readonly opened: OpenedModel;
-  readonly backend: Backend;
-  readonly ownsBackend: boolean;
-  readonly info: BackendInfo;
-  readonly dtypes: Partial<Record<GraphName, Dtype>>;
-  readonly capabilities: readonly Capability[];
-  readonly pool: SessionPool;
-  /** The family that reads the manifest, and its per-model assets. */
-  readonly family: ModelFamily;
-  readonly assets: FamilyAssets;
-  /** The resolved model files (object URLs to revoke on dispose in browsers). */
-  readonly files: ResolvedFiles;
 }
 
 /**
@@ -84,7 +62,7 @@ export class UniPicModel<
   readonly dtypes: Readonly<Partial<Record<GraphName, Dtype>>>;
 
   private readonly parts: ModelParts;
-  private readonly queue = new TaskQueue();
+  private readonly queue = new SerialQueue();
   private readonly active = new Set<Run<{ type: string }, unknown>>();
   private isDisposed = false;
   private disposing: Promise<void> | undefined;

@@ -9,7 +9,7 @@ import { planSteps } from '../mar/mask-schedule.js';
 import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import type { RandomSource } from '../../../core/random/random-source.js';
 import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
-import type { PositionTables } from './position-tables.js';
+import type { PositionTables } from '../mar/position-tables.js';
 import type { Prefix } from './prefix.js';
 
 export type GuidanceSchedule = 'constant' | 'linear';
@@ -44,7 +44,7 @@ export interface MarLoopOptions {
 const f = Math.fround;
 
 /**
- * The MAR iteration loop of UniPic (spec §5.4), shared by generate and edit. Rows are laid out as
+ * The MAR iteration loop of UniPic, shared by generate and edit. Rows are laid out as
  * the official code does: conditional rows 0..G−1, then (with guidance) unconditional rows that
  * copy their conditional row's order and tokens.
  */

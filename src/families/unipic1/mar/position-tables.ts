@@ -1,6 +1,25 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { decodeSafetensors } from '../../../formats/safetensors.js';
-import type { PositionTables } from '../generation/position-tables.js';
+import { resizeBilinear } from './bilinear-resize.js';
+
+
+/**
+ * The MAR position tables for one output size: read from the converter's
+ * `tables-<size>.safetensors`, or resized from the native ones at run time. One module for the
+ * type, the file reader and the resize, so pipelines, assets and the converter share it.
+ */
+export interface PositionTables {
+  /** Output image side in pixels. */
+  readonly size: number;
+  /** Latent grid side; N = grid². */
+  readonly grid: number;
+  /** `[F+N, W]`, buffer rows first. */
+  readonly encoderPos: Float32Array;
+  /** `[F+N, W]`. */
+  readonly decoderPos: Float32Array;
+  /** `[N, W]`. */
+  readonly diffusionPos: Float32Array;
+}
 
 function float32Tensor(tensors: ReturnType<typeof decodeSafetensors>['tensors'], name: string, rows: number, width: number, what: string): Float32Array {
   const tensor = tensors.get(name);
@@ -33,4 +52,27 @@ export function readMaskToken(bytes: Uint8Array, width: number, what: string): F
     throw new InvalidModelError(`${what}: missing float32 mask_token of ${width} values`);
   }
   return new Float32Array(tensor.bytes.slice().buffer);
+}
+
+/**
+ * Tables for an output size the converter did not precompute, from the native-grid tables (the
+ * learned ones, unresized): the buffer rows unchanged, the image part resized bilinearly
+ * (`align_corners=False`) in float64, as MAR's `get_*_pos_embed` does at run time.
+ */
+export function resizePositionTables(native: PositionTables, size: number, grid: number, bufferSize: number, width: number): PositionTables {
+  const from = { height: native.grid, width: native.grid };
+  const to = { height: grid, width: grid };
+  const withBuffers = (table: Float32Array, buffers: number) => {
+    const out = new Float32Array((buffers + grid * grid) * width);
+    out.set(table.subarray(0, buffers * width));
+    out.set(resizeBilinear(table.subarray(buffers * width), from, to, width), buffers * width);
+    return out;
+  };
+  return {
+    size,
+    grid,
+    encoderPos: withBuffers(native.encoderPos, bufferSize),
+    decoderPos: withBuffers(native.decoderPos, bufferSize),
+    diffusionPos: withBuffers(native.diffusionPos, 0),
+  };
 }
