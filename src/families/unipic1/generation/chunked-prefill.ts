@@ -6,9 +6,10 @@ import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import { float32 } from '../../../core/tensor.js';
 
 /**
- * Prompt tokens per llm call when building a cache. A 4160-token image prompt in one call
- * materialises a 0.84 GB attention-score tensor; chunks of 512 cut that to ~0.1 GB for the same
- * FLOPs (docs/performance.md). Causal attention makes the result the same as one call.
+ * Prompt tokens per llm call when building a cache. A 1024 px image prompt in one call
+ * materialises an attention-score tensor of all its positions squared; chunks of 512 cut it by
+ * the chunk ratio for the same FLOPs (numbers: docs/performance.md, "Chunked prefill"). Causal
+ * attention makes the result the same as one call.
  */
 export const PREFILL_CHUNK = 512;
 

@@ -26,7 +26,7 @@ export function makeImage(width: number, height: number, data: Uint8ClampedArray
   };
 }
 
-/** VAE-decode `images` latent grids (`[G, grid², 16]`, scaled tokens) to RGBA images (spec §5.8). */
+/** VAE-decode `images` latent grids (`[G, grid², 16]`, scaled tokens) to RGBA images. */
 export async function decodeLatents(
   graphs: Graphs,
   config: ModelConfig,

@@ -23,7 +23,7 @@ import { prefillCache } from '../generation/chunked-prefill.js';
 const IMAGE_PREFIX_CACHE = 'understand:image-prefix';
 
 /**
- * Image + question → streamed text (spec §7): visual tokens spliced into the prompt, a plain
+ * Image + question → streamed text: visual tokens spliced into the prompt, a plain
  * causal LM with a growing cache, greedy by default. The KV of the part up to the image is kept
  * so a follow-up question on the same image skips the image's prefill.
  */

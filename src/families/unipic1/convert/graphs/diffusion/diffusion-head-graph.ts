@@ -17,7 +17,7 @@ export interface DiffusionHeadOptions {
 }
 
 /**
- * `diffusion_head` graph: MAR's SimpleMLPAdaLN f(x_t, t, c) (spec §2.6). `x [M, 16]`, `t [M]`
+ * `diffusion_head` graph: MAR's SimpleMLPAdaLN f(x_t, t, c). `x [M, 16]`, `t [M]`
  * (float original timestep), `c [M, W]` → `out [M, 32]` (ε, then variance interpolation).
  * Norms, modulation and residuals run in float32 for every graph dtype; only projections follow it.
  */

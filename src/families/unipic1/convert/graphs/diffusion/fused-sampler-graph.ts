@@ -25,7 +25,7 @@ export interface FusedSamplerGraph {
 }
 
 /**
- * `diffusion_sampler` graph: the per-token ancestral DDPM sampler of spec §2.7 with the
+ * `diffusion_sampler` graph: the per-token ancestral DDPM sampler with the
  * diffusion head inside one ONNX `Loop`, so a MAR iteration's 100 network calls are one
  * `session.run` (or a few, in blocks of steps) instead of 100 host round trips.
  *
