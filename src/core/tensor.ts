@@ -1,4 +1,4 @@
-import type { DeviceTensor, Feed, HostTensor, TensorData, TensorDataType } from '../spec/backend.js';
+import type { DeviceTensor, HostTensor, TensorData, TensorDataType } from '../spec/backend.js';
 
 export function tensor(type: TensorDataType, dims: readonly number[], data: TensorData): HostTensor {
   const expected = dims.reduce((a, b) => a * b, 1);

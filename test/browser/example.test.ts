@@ -93,7 +93,7 @@ describe('the Vite example in Chromium', () => {
     await settle('#run-status');
     // Same image, size and question as the reference, but the app asks for the default 1024 tokens:
     // greedy decoding makes the reference's 4 tokens the start of the answer.
-    expect(await page.textContent('#answer')).toMatch(new RegExp(`^${escape(reference.understand.text)}`));
+    expect(await page.textContent('#answer')).toMatch(new RegExp(`^${escapeRegExp(reference.understand.text)}`));
 
     await page.fill('#prompt', CALL_SETTINGS.generate.prompt);
     await setImageSettings(CALL_SETTINGS.generate);
@@ -138,6 +138,6 @@ describe('the Vite example in Chromium', () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

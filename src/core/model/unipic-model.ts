@@ -3,7 +3,7 @@ import { AbortError, throwIfAborted, toAbortError } from '../../errors/abort-err
 import { DisposedError } from '../../errors/disposed-error.js';
 import { UniPicError } from '../../errors/unipic-error.js';
 import { UnsupportedTaskError } from '../../errors/unsupported-task-error.js';
-import type { Backend, BackendInfo } from '../../spec/backend.js';
+import type { BackendInfo } from '../../spec/backend.js';
 import type { Capability, Dtype, GraphName, Manifest } from '../../spec/manifest.js';
 import { registerFamily } from '../family/family-registry.js';
 import type { FamilyAssets, ModelFamily } from '../family/model-family.js';
@@ -17,9 +17,7 @@ import { loadModel, type ModelClass, type ModelParts } from './load-model.js';
 import type { LoadOptions, ParsedLoadOptions } from './load-options.js';
 import type { UniPicEvents } from './model-events.js';
 import type { CallContext } from './model-context.js';
-import type { OpenedModel, Platform } from './platform.js';
-import type { SessionPool } from './session-pool.js';
-import type { ResolvedFiles } from '../sources/resolved-file.js';
+import type { Platform } from './platform.js';
 
 /**
  * The option, event and result types of each task. The core types them loosely; an entry point's
@@ -85,6 +83,7 @@ export class UniPicModel<
 
   /** Load a converted model folder (`unipic.json` + graphs) from a path, URL, file map or ModelSource. */
   static async load<T extends UniPicModel<any, any, any>>(this: ModelClass<T>, source: unknown, options: LoadOptions = {}): Promise<T> {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass called (`UniPic`), whose platform and type the model gets
     return loadModel(this, source, options);
   }
 

@@ -23,7 +23,7 @@ export interface PositionTables {
 
 function float32Tensor(tensors: ReturnType<typeof decodeSafetensors>['tensors'], name: string, rows: number, width: number, what: string): Float32Array {
   const tensor = tensors.get(name);
-  if (!tensor || tensor.dtype !== 'float32') throw new InvalidModelError(`${what}: missing float32 tensor ${name}`);
+  if (tensor?.dtype !== 'float32') throw new InvalidModelError(`${what}: missing float32 tensor ${name}`);
   if (tensor.shape.length !== 2 || tensor.shape[0] !== rows || tensor.shape[1] !== width) {
     throw new InvalidModelError(`${what}: ${name} has shape [${tensor.shape.join(', ')}], expected [${rows}, ${width}]`);
   }
@@ -48,7 +48,7 @@ export function readPositionTables(bytes: Uint8Array, size: number, grid: number
 export function readMaskToken(bytes: Uint8Array, width: number, what: string): Float32Array {
   const { tensors } = decodeSafetensors(bytes, what);
   const tensor = tensors.get('mask_token');
-  if (!tensor || tensor.dtype !== 'float32' || tensor.shape.reduce((a, b) => a * b, 1) !== width) {
+  if (tensor?.dtype !== 'float32' || tensor.shape.reduce((a, b) => a * b, 1) !== width) {
     throw new InvalidModelError(`${what}: missing float32 mask_token of ${width} values`);
   }
   return new Float32Array(tensor.bytes.slice().buffer);
