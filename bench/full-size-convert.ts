@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { convertCheckpoint } from '../src/families/unipic1/convert/convert-checkpoint.js';
 import type { GraphDtype } from '../src/convert/graphs/weights.js';
-import { UNIPIC_1_5B } from '../src/families/unipic1/convert/checkpoint-config.js';
+import { UNIPIC_1_5B } from '../src/families/unipic1/convert/structure.js';
 import { runFullSizeCheck } from './full-size-check.js';
 import { writeFullSizeCheckpoint } from './full-size-checkpoint.js';
 

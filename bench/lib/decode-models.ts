@@ -8,7 +8,7 @@ import type { LinearOptions } from '../../src/convert/graphs/layers/linear.js';
 import type { GraphContext, GraphDtype } from '../../src/convert/graphs/weights.js';
 import { GraphBuilder } from '../../src/convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../src/convert/onnx/weight-sink.js';
-import { toModelConfig, type CheckpointConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
+import { toModelConfig, type Structure } from '../../src/families/unipic1/convert/structure.js';
 import { buildCausalLmGraph } from './causal-lm-graph.js';
 import { DedupWeightSink } from './dedup-weight-sink.js';
 import { withAccuracyLevel } from './onnx-patch.js';
@@ -54,7 +54,7 @@ const FORMAT_VERSION = 3;
  */
 export async function prepareDecodeModels(
   root: string,
-  structure: CheckpointConfig,
+  structure: Structure,
   variants: readonly OurDecodeVariant[],
   log: (line: string) => void,
 ): Promise<DecodeModelFolder> {
@@ -138,12 +138,12 @@ export async function folderBytes(dir: string, files: readonly string[]): Promis
   return total;
 }
 
-function embedBytes(structure: CheckpointConfig, dtype: 'fp32'): number {
+function embedBytes(structure: Structure, dtype: 'fp32'): number {
   void dtype;
   return structure.llm.vocab_size * structure.llm.hidden_size * 4;
 }
 
-function transformersConfig(structure: CheckpointConfig) {
+function transformersConfig(structure: Structure) {
   const llm = structure.llm;
   return {
     architectures: ['Qwen2ForCausalLM'],

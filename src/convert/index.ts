@@ -9,10 +9,6 @@ export type { ConverterFamily, ConvertResult, CommonConvertOptions, ConvertedGra
 export { GraphBuilder } from './onnx/graph-builder.js';
 export { convertCheckpoint, type ConvertOptions, type ConvertSummary, type ConvertProgressEvent, type ConvertedGraph } from '../families/unipic1/convert/convert-checkpoint.js';
 export { makeTinyCheckpoint, tinyStructure, type MakeTinyOptions } from '../families/unipic1/convert/tiny/make-tiny.js';
-export { UNIPIC_1_5B, checkpointConfigSchema, toModelConfig, type CheckpointConfig } from '../families/unipic1/convert/checkpoint-config.js';
-/** @deprecated Renamed `checkpointConfigSchema`. */
-export { checkpointConfigSchema as structureSchema } from '../families/unipic1/convert/checkpoint-config.js';
-/** @deprecated Renamed `CheckpointConfig`. */
-export type { CheckpointConfig as Structure } from '../families/unipic1/convert/checkpoint-config.js';
+export { UNIPIC_1_5B, structureSchema, toModelConfig, type Structure } from '../families/unipic1/convert/structure.js';
 export { accountKeys, requiredKeys, IGNORED_KEY_PATTERNS, type KeyAccount } from '../families/unipic1/convert/key-map.js';
 export type { GraphDtype } from './graphs/weights.js';

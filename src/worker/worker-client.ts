@@ -4,7 +4,7 @@ import { DisposedError } from '../errors/disposed-error.js';
 import { UniPicError } from '../errors/unipic-error.js';
 import type { GeneratedImage } from '../families/unipic1/generation/decode-images.js';
 import type { ImageRunEvent } from '../core/generation/events.js';
-import type { ImageResult } from '../families/unipic1/generation/generate.js';
+import type { GenerateResult } from '../families/unipic1/generation/generate.js';
 import { loadOptionsSchema, type LoadOptions } from '../core/model/load-options.js';
 import type { UniPicEvents } from '../core/model/model-events.js';
 import type { EditOptions } from '../families/unipic1/options/edit-options.js';
@@ -71,11 +71,11 @@ export class WorkerModel extends EventEmitter<UniPicEvents> {
     return this.active.size;
   }
 
-  generate(options: GenerateOptions): Run<ImageRunEvent, ImageResult> {
+  generate(options: GenerateOptions): Run<ImageRunEvent, GenerateResult> {
     return this.call('generate', options);
   }
 
-  edit(options: EditOptions): Run<ImageRunEvent, ImageResult> {
+  edit(options: EditOptions): Run<ImageRunEvent, GenerateResult> {
     return this.call('edit', options);
   }
 

@@ -6,8 +6,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { convertCheckpoint, type ConvertProgressEvent } from '../../src/families/unipic1/convert/convert-checkpoint.js';
 import { openCheckpoint } from '../../src/families/unipic1/convert/open-checkpoint.js';
 import { openTorchCheckpoint } from '../../src/convert/readers/torch-checkpoint-reader.js';
-import { resolveCheckpointConfig, STRUCTURE_FILE } from '../../src/families/unipic1/convert/resolve-checkpoint-config.js';
-import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/checkpoint-config.js';
+import { resolveStructure, STRUCTURE_FILE } from '../../src/families/unipic1/convert/resolve-structure.js';
+import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/structure.js';
 import { tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { writeTorchCheckpoint, type TorchTensorInput } from '../../src/convert/writers/torch-checkpoint-writer.js';
 import { AbortError } from '../../src/errors/abort-error.js';
@@ -144,17 +144,17 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
   });
 });
 
-describe('resolveCheckpointConfig', () => {
+describe('resolveStructure', () => {
   it('reads unipic-config.json when the checkpoint has one', async () => {
     await writeFile(join(folder.path, STRUCTURE_FILE), JSON.stringify(tinyStructure()));
     const warnings: string[] = [];
-    expect(await resolveCheckpointConfig(folder.path, { hidden_size: 999 }, warnings)).toEqual(tinyStructure());
+    expect(await resolveStructure(folder.path, { hidden_size: 999 }, warnings)).toEqual(tinyStructure());
     expect(warnings).toEqual([]);
   });
 
   it('refuses an invalid unipic-config.json, naming the fields', async () => {
     await writeFile(join(folder.path, STRUCTURE_FILE), JSON.stringify({ ...tinyStructure(), mar: { ...tinyStructure().mar, patch_size: 2, buffer_size: -1 } }));
-    const error = await resolveCheckpointConfig(folder.path, undefined, []).catch((caught: unknown) => caught);
+    const error = await resolveStructure(folder.path, undefined, []).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidModelError);
     expect((error as Error).message).toMatch(/mar\.patch_size/);
     expect((error as Error).message).toMatch(/mar\.buffer_size/);
@@ -162,7 +162,7 @@ describe('resolveCheckpointConfig', () => {
 
   it('takes the LLM numbers from the Qwen config.json, ignoring values of the wrong type, and keeps UniPic-1.5B for the rest', async () => {
     const warnings: string[] = [];
-    const structure = await resolveCheckpointConfig(folder.path, { num_hidden_layers: 4, rope_theta: '1e6', model_type: 'qwen2' }, warnings);
+    const structure = await resolveStructure(folder.path, { num_hidden_layers: 4, rope_theta: '1e6', model_type: 'qwen2' }, warnings);
     expect(structure).toEqual({ ...UNIPIC_1_5B, llm: { ...UNIPIC_1_5B.llm, num_hidden_layers: 4 } });
     expect(warnings).toEqual([]);
   });
@@ -170,7 +170,7 @@ describe('resolveCheckpointConfig', () => {
   it('assumes UniPic-1.5B, with a warning, when there is no config at all', async () => {
     await mkdir(join(folder.path, 'empty'));
     const warnings: string[] = [];
-    expect(await resolveCheckpointConfig(join(folder.path, 'empty'), undefined, warnings)).toEqual(UNIPIC_1_5B);
+    expect(await resolveStructure(join(folder.path, 'empty'), undefined, warnings)).toEqual(UNIPIC_1_5B);
     expect(warnings).toEqual(['no Qwen config.json found: assuming the Qwen2.5-1.5B dimensions']);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accountKeys, IGNORED_KEY_PATTERNS, refuseUnusable, requiredTensors } from '../../src/families/unipic1/convert/key-map.js';
-import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/checkpoint-config.js';
+import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/structure.js';
 import { tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
 

@@ -1,18 +1,18 @@
 import { convertModel, registerConverter } from '../../convert/family/converter-registry.js';
 import { unipic1Converter } from '../../families/unipic1/converter.js';
 import type { GraphDtype } from '../../convert/graphs/weights.js';
-import { DTYPES } from '../../spec/manifest.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
 import { numberOption, parse, UsageError } from '../arguments.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
 
+const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
 registerConverter(unipic1Converter);
 
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, family: { type: 'string' } }, 2);
   const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => d.trim()) as GraphDtype[];
-  for (const dtype of dtypes) if (!(DTYPES as readonly string[]).includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
+  for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions') as number);
   const [checkpoint, out] = positionals;
   const bar = createProgressBar('convert');

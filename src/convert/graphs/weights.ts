@@ -1,4 +1,3 @@
-import type { Dtype } from '../../spec/manifest.js';
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 
@@ -49,8 +48,7 @@ export class MemoryWeights implements WeightSource {
  * computes matrix products in half precision; `q4` stores linear weights as 4-bit blocks with
  * float32 scales; `q4f16` does the same with half-precision activations and scales.
  */
-/** The precisions a graph is converted to: the manifest's `Dtype` list (one list, src/spec/manifest.ts). */
-export type GraphDtype = Dtype;
+export type GraphDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
 
 export interface GraphContext {
   builder: GraphBuilder;

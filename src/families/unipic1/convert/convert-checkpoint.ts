@@ -15,9 +15,9 @@ import { TABLE_KEYS, writeMarConstants, writeResolutionTables } from './mar-tabl
 import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
 import { UniPicCheckpoint } from './open-checkpoint.js';
-import { resolveCheckpointConfig } from './resolve-checkpoint-config.js';
+import { resolveStructure } from './resolve-structure.js';
 import { CheckpointWeights } from '../../../convert/sync-weights.js';
-import { toModelConfig, type CheckpointConfig } from './checkpoint-config.js';
+import { toModelConfig, type Structure } from './structure.js';
 import { writeTokenizerFiles } from '../../../convert/tokenizer/index.js';
 
 export interface ConvertProgressEvent {
@@ -40,7 +40,7 @@ export interface ConvertOptions {
   /** Output sizes to precompute position tables for (default: the structure's, 512 and 1024 for UniPic). */
   readonly resolutions?: readonly number[];
   /** Structural numbers; default: `unipic-config.json` in the checkpoint, else UniPic-1.5B's. */
-  readonly structure?: CheckpointConfig;
+  readonly structure?: Structure;
   readonly name?: string;
   /**
    * Also write `diffusion_sampler` / `diffusion_sampler_plain`: the 100-step sampler with the head
@@ -82,7 +82,7 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
   checkOptions(dtypes, options.resolutions);
   const checkpoint = await UniPicCheckpoint.open(checkpointDir);
   try {
-    const structure = options.structure ?? (await resolveCheckpointConfig(checkpointDir, checkpoint.llmConfig, warnings));
+    const structure = options.structure ?? (await resolveStructure(checkpointDir, checkpoint.llmConfig, warnings));
     const config = toModelConfig(structure);
     const sizes = options.resolutions ?? structure.resolutions;
     const badSize = sizes.find((size) => size % config.mar.vaeStride !== 0);

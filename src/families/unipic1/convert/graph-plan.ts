@@ -11,7 +11,7 @@ import { buildVaeDecoderGraph } from './graphs/vae/vae-decoder-graph.js';
 import { buildVaeEncoderGraph } from './graphs/vae/vae-encoder-graph.js';
 import { vaeConfigFromJson } from './graphs/vae/vae-config.js';
 import type { GraphContext } from '../../../convert/graphs/weights.js';
-import type { CheckpointConfig } from './checkpoint-config.js';
+import type { Structure } from './structure.js';
 
 export interface GraphPlan {
   readonly name: GraphName;
@@ -39,7 +39,7 @@ const FUSED = { attention: 'fused' } as const;
 const LLM_Q4 = { accuracyLevel: 4 } as const;
 
 /** Every graph of docs/model-format.md, with the weights it needs and how to build it. */
-export function graphPlans(structure: CheckpointConfig, config: ModelConfig, options: { fusedSampler?: boolean } = {}): GraphPlan[] {
+export function graphPlans(structure: Structure, config: ModelConfig, options: { fusedSampler?: boolean } = {}): GraphPlan[] {
   const vae = vaeConfigFromJson(structure.vae);
   const head = prefixes('mar.diffloss.net.');
   const fused: GraphPlan[] = options.fusedSampler

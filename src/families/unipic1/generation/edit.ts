@@ -8,7 +8,7 @@ import { padPromptBatch } from '../../../core/text/prompt-batch.js';
 import { editPrompts } from '../../../core/text/prompts.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
 import type { ImageRunEvent } from '../../../core/generation/events.js';
-import { guidanceRows, runImageLoop, type ImageResult } from './generate.js';
+import { guidanceRows, runImageLoop, type GenerateResult } from './generate.js';
 import { encodeSourceImage } from './source-image.js';
 import { checkContextWindow } from '../model/context-window.js';
 
@@ -21,7 +21,7 @@ export async function editImage(
   context: CallContext,
   controller: RunController<ImageRunEvent>,
   options: ParsedEditOptions,
-): Promise<ImageResult> {
+): Promise<GenerateResult> {
   const started = Date.now();
   const { assets, config, graphs, signal } = context;
   const size = options.size ?? assets.defaultSize;

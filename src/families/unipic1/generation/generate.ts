@@ -12,8 +12,7 @@ import { runMarLoop } from './mar-loop.js';
 import { buildPrefix, type PrefixInput } from './prefix.js';
 import { checkContextWindow } from '../model/context-window.js';
 
-/** The result of generate and edit: the images, the seed to repeat the run, timings, warnings. */
-export interface ImageResult {
+export interface GenerateResult {
   readonly images: GeneratedImage[];
   /** The seed used (given or drawn), to repeat the run; absent when a `random` source was given. */
   readonly seed?: number;
@@ -32,7 +31,7 @@ export async function runImageLoop(
   controller: RunController<ImageRunEvent>,
   options: Pick<ParsedGenerateOptions, 'steps' | 'guidance' | 'guidanceSchedule' | 'temperature' | 'diffusionSteps' | 'numImages' | 'seed' | 'preview' | 'random'>,
   input: { size: number; prefix: PrefixInput; fill: Float32Array; started: number; prefixStarted: number },
-): Promise<ImageResult> {
+): Promise<GenerateResult> {
   const { graphs, config, assets, signal } = context;
   const seed = options.random ? undefined : (options.seed ?? randomSeed());
   const random = options.random ?? new SeededRandom(seed as number);
@@ -101,7 +100,7 @@ export async function generateImages(
   context: CallContext,
   controller: RunController<ImageRunEvent>,
   options: ParsedGenerateOptions,
-): Promise<ImageResult> {
+): Promise<GenerateResult> {
   const started = Date.now();
   const { assets, config } = context;
   const size = options.size ?? assets.defaultSize;
@@ -122,6 +121,3 @@ export async function generateImages(
     prefixStarted: started,
   });
 }
-
-/** @deprecated Renamed `ImageResult` (edit returns it too). */
-export type GenerateResult = ImageResult;

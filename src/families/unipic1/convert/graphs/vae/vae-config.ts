@@ -1,9 +1,9 @@
-import { checkpointConfigSchema } from '../../checkpoint-config.js';
+import { structureSchema } from '../../structure.js';
 import { InvalidOptionsError } from '../../../../../errors/invalid-options-error.js';
 import type { AttentionImplementation } from '../mar/mar-config.js';
 
 /**
- * CheckpointConfig of the LDM KL-16 autoencoder (`kl16.ckpt`) that the manifest's `vae` section does not
+ * Structure of the LDM KL-16 autoencoder (`kl16.ckpt`) that the manifest's `vae` section does not
  * carry. The converter fills it from the checkpoint description; the real UniPic values are
  * `UNIPIC_VAE_CONFIG`.
  */
@@ -50,7 +50,7 @@ export interface VaeGraphOptions {
 export { VAE_GROUP_NORM_EPSILON } from '../../../../../convert/graphs/vae/group-norm.js';
 
 /** The `vae` section of a structure file (snake_case, as tiny-config.json and the oracle write it). */
-const vaeJsonSchema = checkpointConfigSchema.shape.vae;
+const vaeJsonSchema = structureSchema.shape.vae;
 
 export function vaeConfigFromJson(section: unknown): VaeGraphConfig {
   const parsed = vaeJsonSchema.safeParse(section);

@@ -6,7 +6,7 @@ import type { ModelConfig } from '../manifest.js';
  * group count...). Same snake_case layout as the official configs and `tiny/tiny-config.json`;
  * a checkpoint folder may carry it as `unipic-config.json`, otherwise the UniPic-1.5B values apply.
  */
-export const checkpointConfigSchema = z.object({
+export const structureSchema = z.object({
   llm: z.object({
     hidden_size: z.number().int().positive(),
     intermediate_size: z.number().int().positive(),
@@ -60,10 +60,10 @@ export const checkpointConfigSchema = z.object({
   resolutions: z.array(z.number().int().positive()).min(1),
   seed: z.number().int().optional(),
 });
-export type CheckpointConfig = z.infer<typeof checkpointConfigSchema>;
+export type Structure = z.infer<typeof structureSchema>;
 
 /** UniPic-1.5B: Qwen2.5-1.5B-Instruct, MAR-Huge at 512 px native, KL-16 VAE. */
-export const UNIPIC_1_5B: CheckpointConfig = {
+export const UNIPIC_1_5B: Structure = {
   llm: {
     hidden_size: 1536,
     intermediate_size: 8960,
@@ -118,7 +118,7 @@ export const UNIPIC_1_5B: CheckpointConfig = {
 };
 
 /** The manifest's model config for a structure. */
-export function toModelConfig(s: CheckpointConfig): ModelConfig {
+export function toModelConfig(s: Structure): ModelConfig {
   return {
     llm: {
       hiddenSize: s.llm.hidden_size,
