@@ -6,8 +6,9 @@ export type { LoadOptions } from './core/model/load-options.js';
 export type { GenerateOptions } from './families/unipic1/options/generate-options.js';
 export type { GenerateResult } from './families/unipic1/generation/generate.js';
 export type { ImageRunEvent, ImageTimings, PreviewImage } from './core/generation/events.js';
-export type { GeneratedImage } from './families/unipic1/generation/decode-images.js';
+export type { GeneratedImage } from './core/image/generated-image.js';
 export { SeededRandom, type RandomSource, type NoisePurpose } from './core/random/random-source.js';
+export { MAX_SEED } from './core/options/common.js';
 export type { LoadProgressEvent, LoadPhase, LoadProgressCallback } from './spec/progress.js';
 export type { Backend, BackendInfo, BackendSession, Device, DeviceRequest, HostTensor, DeviceTensor } from './spec/backend.js';
 export type { Manifest, Capability, Dtype } from './spec/manifest.js';
@@ -25,6 +26,8 @@ export type { EditOptions } from './families/unipic1/options/edit-options.js';
 export type { UnderstandOptions } from './families/unipic1/options/understand-options.js';
 export type { TextRunEvent, UnderstandResult, FinishReason, TextTimings } from './core/understanding/events.js';
 export type { ImageInput } from './core/image/load-image.js';
+export type { MaskInput, MaskGrid, MaskProblem } from './core/region/mask-input.js';
+export type { OutpaintSpec } from './core/region/outpaint-canvas.js';
 export {
   loadImage,
   crop2square,
@@ -45,4 +48,7 @@ export type { ModelSource } from './core/sources/model-source.js';
 export type { FileMap } from './core/sources/file-map-source.js';
 export type { FetchFunction } from './core/sources/fetch-source.js';
 export type { SourceOptionsInput as SourceOptions } from './core/sources/source-options.js';
+// Hugging Face Hub sources (`hf:<org>/<name>[@<revision>][/<folder>]`).
+export { parseHubId, formatHubId, isHubId, type HubLocation } from './core/hub/hub-id.js';
+export type { HubOptions } from './core/hub/hub-options.js';
 export { WebOrtBackend } from '../adapters/web-ort/index.js';

@@ -51,10 +51,11 @@ export async function resolveDevice<D extends Device>(resolution: DeviceResoluti
       continue;
     }
     if (failed.length > 0) {
-      const skipped = failed.map((attempt) => `${attempt.device} (${attempt.error})`).join('; ');
+      // One short line: the reasons (a CUDA diagnosis alone is ~600 characters) are in `attempts`.
+      const skipped = failed.map((attempt) => attempt.device).join(', ');
       const warning: DeviceFallbackWarning = {
         code: 'device-fallback',
-        message: `${adapter}: using ${device} because ${skipped} failed`,
+        message: `${adapter}: using ${device} (${skipped} unavailable here; the reasons are in this warning's attempts)`,
         device,
         attempts: failed,
       };

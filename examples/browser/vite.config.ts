@@ -20,7 +20,12 @@ const alias = existsSync(`${repositoryBuild}index.js`)
   : [];
 
 export default defineConfig({
-  resolve: { alias },
+  // One onnxruntime-web in the bundle: unipic's own `import('onnxruntime-web')` resolves from this
+  // app, not from wherever unipic lives (the repository root, through the alias or the `file:`
+  // link). Two copies would mean two .wasm files, and ORT's JavaScript meeting the other copy's
+  // WebAssembly fails at init ("LinkError: … function import requires a callable").
+  // package.json pins the version the root is tested with.
+  resolve: { alias, dedupe: ['onnxruntime-web'] },
   // The model runs in a module worker that loads onnxruntime-web with dynamic imports.
   worker: { format: 'es' },
   // Pre-bundling would separate onnxruntime-web from its .wasm; the app passes the URL itself.

@@ -4,12 +4,14 @@ import { createUrlSource } from '../core/sources/fetch-source.js';
 import { sourceFromLocation, type ModelLocation } from '../core/sources/model-location.js';
 import { networkOptionsOf, parseSourceOptions, type SourceOptionsInput } from '../core/sources/source-options.js';
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { isHubId } from '../core/hub/hub-id.js';
 import { CacheApiCache } from './cache-api-cache.js';
+import { openBrowserHubModel } from './open-browser-hub-model.js';
 import { createNobleSha256 } from './noble-sha256.js';
 
 /**
- * Open a model in a browser or worker: a URL (absolute, or relative to the page), a file map or a
- * fetch function. Remote files are kept in the Cache API and delivered as object URLs; with
+ * Open a model in a browser or worker: an `hf:` id, a URL (absolute, or relative to the page), a
+ * file map or a fetch function. Remote files are kept in the Cache API and delivered as object URLs; with
  * `cache: false` (or no Cache API) they are downloaded into memory and delivered as bytes.
  */
 export async function openBrowserModel(
@@ -18,6 +20,7 @@ export async function openBrowserModel(
 ): Promise<ModelFiles> {
   const { signal, caches, ...rest } = options;
   const parsed = parseSourceOptions(rest);
+  if (isHubId(location)) return openBrowserHubModel(location, parsed, caches ?? (globalThis as { caches?: CacheStorage }).caches, signal);
   const network = networkOptionsOf(parsed);
   const source = sourceFromLocation(location, parsed, (text) => {
     const page = (globalThis as { location?: { href: string } }).location?.href;

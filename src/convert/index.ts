@@ -1,14 +1,32 @@
 // `unipic/convert` (Node only): official checkpoint → model folder, and the tiny model.
 import { registerConverter } from './family/converter-registry.js';
 import { unipic1Converter } from '../families/unipic1/converter.js';
+import { metaqueryConverter } from '../families/unipic2-metaquery/converter.js';
 
 registerConverter(unipic1Converter);
+registerConverter(metaqueryConverter);
 
 export { convertModel, detectConverter, registerConverter, registeredConverters } from './family/converter-registry.js';
 export type { ConverterFamily, ConvertResult, CommonConvertOptions, ConvertedGraphInfo } from './family/converter-family.js';
 export { GraphBuilder } from './onnx/graph-builder.js';
-export { convertCheckpoint, type ConvertOptions, type ConvertSummary, type ConvertProgressEvent, type ConvertedGraph } from '../families/unipic1/convert/convert-checkpoint.js';
+export {
+  convertCheckpoint,
+  inspectCheckpoint,
+  type CheckpointInspection,
+  type ConvertOptions,
+  type ConvertSummary,
+  type ConvertProgressEvent,
+  type ConvertedGraph,
+} from '../families/unipic1/convert/convert-checkpoint.js';
+export { sideConfigSchema } from '../families/unipic1/convert/side-config.js';
+export type { StructureField, StructureSource } from '../families/unipic1/convert/infer-structure.js';
+export type { ConfigAccount } from './config-account.js';
 export { makeTinyCheckpoint, tinyStructure, type MakeTinyOptions } from '../families/unipic1/convert/tiny/make-tiny.js';
 export { UNIPIC_1_5B, structureSchema, toModelConfig, type Structure } from '../families/unipic1/convert/structure.js';
 export { accountKeys, requiredKeys, IGNORED_KEY_PATTERNS, type KeyAccount } from '../families/unipic1/convert/key-map.js';
 export type { GraphDtype } from './graphs/weights.js';
+// Hub downloads on their own (what `convertCheckpoint('hf:…')` fetches), into the standard HF cache.
+export { fetchHubFiles, type FetchHubFilesOptions, type FetchedSnapshot } from '../node/hf-cache/fetch-hub-files.js';
+export type { HubFileRequest, HubRepoFile } from '../core/hub/hub-files.js';
+export type { HubCheckpointFamily, HubCheckpointLocation, HubConvertOptions } from './hub/convert-from-hub.js';
+export { uniPic1HubCheckpoint, selectUniPic1Files } from '../families/unipic1/convert/hub-files.js';

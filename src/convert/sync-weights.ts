@@ -10,6 +10,13 @@ import { ZipArchive } from './readers/zip-archive.js';
 // One readSync moves at most 2 GiB; stay far below.
 const MAX_READ_BYTES = 1 << 30;
 
+/** What CheckpointWeights needs of an opened checkpoint: its descriptors (any family, any format). */
+export interface LocatedTensors {
+  /** Shown in errors. */
+  readonly root: string;
+  readonly tensors: ReadonlyMap<string, TensorDescriptor>;
+}
+
 interface Located {
   readonly tensor: TensorDescriptor;
   /** Where the tensor's storage starts in `tensor.storage.file`. */
@@ -36,7 +43,7 @@ export class CheckpointWeights implements WeightSource {
    * The named tensors of `checkpoint`, located once: PyTorch zip entries resolve their data offsets
    * here, so a broken local header is found before anything is converted.
    */
-  static async open(checkpoint: { readonly root: string; readonly tensors: ReadonlyMap<string, TensorDescriptor> }, names: Iterable<string>): Promise<CheckpointWeights> {
+  static async open(checkpoint: LocatedTensors, names: Iterable<string>): Promise<CheckpointWeights> {
     const located = new Map<string, Located>();
     const archives = new Map<string, ZipArchive>();
     try {

@@ -14,3 +14,5 @@ export { UnsupportedTaskError } from './unsupported-task-error.js';
 export { UnrecognizedCheckpointError } from './unrecognized-checkpoint-error.js';
 export { OrtRuntimeError } from './ort-runtime-error.js';
 export { AbortError, throwIfAborted, toAbortError } from './abort-error.js';
+export { HubError, HUB_ERROR_CODES, type HubErrorCode, type HubErrorDetails } from './hub-error.js';
+export { StructureNeededError, type StructureNeededDetails } from './structure-needed-error.js';

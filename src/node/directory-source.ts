@@ -7,6 +7,8 @@ import type { ModelSource } from '../core/sources/model-source.js';
 import { IntegrityError } from '../errors/integrity-error.js';
 import { InvalidModelError } from '../errors/invalid-model-error.js';
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
+import { MANIFEST_FILE } from '../core/sources/model-source.js';
+import { explainMissingModelFolder } from './missing-model-folder.js';
 import { readFileChunks } from './read-file-chunks.js';
 
 /**
@@ -29,7 +31,8 @@ export function createDirectorySource(directory: string): ModelSource {
     const full = pathOf(path);
     const info = await stat(full).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
-        throw new ModelNotFoundError(`${full} does not exist`, { cause: error, details: { path } });
+        const message = path === MANIFEST_FILE ? explainMissingModelFolder(root) : `${full} does not exist`;
+        throw new ModelNotFoundError(message, { cause: error, details: { path } });
       }
       throw error;
     });

@@ -43,6 +43,23 @@ export type GraphVariant = z.infer<typeof graphVariantSchema>;
 /** The family a manifest without a `family` field belongs to: folders converted before families existed. */
 export const DEFAULT_FAMILY = 'unipic1';
 
+/**
+ * Text-generation defaults from the LLM folder's generation_config.json (what transformers'
+ * `generate` inherits in the official code). A call option overrides each; a manifest without
+ * this section gets the SDK's defaults (the family's documented values). temperature/topK/topP
+ * apply only when a call samples (docs/text.md). Family-neutral: every family with a text decoder
+ * may carry it.
+ */
+export const generationDefaultsSchema = z
+  .object({
+    repetitionPenalty: z.number().positive().max(100),
+    temperature: z.number().positive().max(100),
+    topK: z.number().int().min(0),
+    topP: z.number().gt(0).max(1),
+  })
+  .strict();
+export type GenerationDefaults = z.infer<typeof generationDefaultsSchema>;
+
 /** A graph's name in a manifest; each family declares its own (docs/model-format.md). */
 export type GraphName = string;
 

@@ -1,4 +1,4 @@
-import { makeImage, type GeneratedImage } from '../families/unipic1/generation/decode-images.js';
+import { makeImage, type GeneratedImage } from '../core/image/generated-image.js';
 
 /**
  * Results and events cross the worker boundary by structured clone, which refuses functions. A

@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { throwIfAborted, toAbortError } from '../errors/abort-error.js';
 import { DisposedError } from '../errors/disposed-error.js';
 import { UniPicError } from '../errors/unipic-error.js';
-import type { GeneratedImage } from '../families/unipic1/generation/decode-images.js';
+import type { GeneratedImage } from '../core/image/generated-image.js';
 import type { ImageRunEvent } from '../core/generation/events.js';
 import type { GenerateResult } from '../families/unipic1/generation/generate.js';
 import { loadOptionsSchema, type LoadOptions } from '../core/model/load-options.js';

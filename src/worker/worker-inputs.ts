@@ -82,17 +82,19 @@ export function refuseUncrossable(options: Readonly<Record<string, unknown>>): v
   if (options.random !== undefined) refuse('random', 'a RandomSource cannot cross to a worker: pass a seed instead');
 }
 
-/** Call options minus `signal` (the run keeps it), with the image made transferable to a worker. */
+/** Call options minus `signal` (the run keeps it), with the image (and a region mask) made transferable to a worker. */
 export async function prepareCallOptions(options: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
   refuseUncrossable(options);
   const { signal: _signal, random: _random, ...kept } = options;
   const rest: Record<string, unknown> = { ...kept };
-  const image = rest.image;
-  if (typeof image === 'string' || image instanceof URL) rest.image = absoluteUrl(image);
-  else if (typeof image === 'object' && image !== null && needsBitmap(image)) {
-    if (typeof createImageBitmap !== 'function') refuse('image', 'this element cannot cross to a worker here (no createImageBitmap)');
-    // Default decoding settings: the worker then draws it through a canvas, as the page would have.
-    rest.image = await createImageBitmap(image);
+  for (const key of ['image', 'mask'] as const) {
+    const image = rest[key];
+    if (typeof image === 'string' || image instanceof URL) rest[key] = absoluteUrl(image);
+    else if (typeof image === 'object' && image !== null && needsBitmap(image)) {
+      if (typeof createImageBitmap !== 'function') refuse(key, 'this element cannot cross to a worker here (no createImageBitmap)');
+      // Default decoding settings: the worker then draws it through a canvas, as the page would have.
+      rest[key] = await createImageBitmap(image);
+    }
   }
   return rest;
 }

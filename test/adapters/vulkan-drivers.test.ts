@@ -15,7 +15,14 @@ describe('missingVulkanDriver', () => {
     const withDriver = mkdtempSync(join(tmpdir(), 'unipic-vk-'));
     mkdirSync(join(withDriver, 'vulkan', 'icd.d'), { recursive: true });
     writeFileSync(join(withDriver, 'vulkan', 'icd.d', 'lvp_icd.x86_64.json'), '{}');
-    expect(missingVulkanDriver({ XDG_DATA_DIRS: `${empty}:${withDriver}` }, 'linux')).toBeUndefined();
+    expect(missingVulkanDriver({ XDG_DATA_DIRS: `${empty}:${withDriver}` }, 'linux', () => ['/dev/dri/renderD128'])).toBeUndefined();
+  });
+
+  it('skips the probe when drivers exist but no GPU device does (Mesa installed, no GPU: Dawn would only print errors)', () => {
+    const withDriver = mkdtempSync(join(tmpdir(), 'unipic-vk-'));
+    mkdirSync(join(withDriver, 'vulkan', 'icd.d'), { recursive: true });
+    writeFileSync(join(withDriver, 'vulkan', 'icd.d', 'lvp_icd.x86_64.json'), '{}');
+    expect(missingVulkanDriver({ XDG_DATA_DIRS: withDriver }, 'linux', () => [])).toMatch(/^no GPU device/);
   });
 
   it('trusts an explicit driver variable, and never blocks other platforms', () => {

@@ -70,6 +70,11 @@ describe('generate()', () => {
     const previews = events.filter((e) => e.type === 'image-preview');
     expect(previews.map((e) => (e as { iteration: number }).iteration)).toEqual([1]);
     expect(previews[0].type === 'image-preview' && previews[0].images[0].width).toBe(64);
+    // A preview has the result's helpers: PNG bytes, a Blob; toImageData() is for browsers.
+    const preview = previews[0].type === 'image-preview' ? previews[0].images[0] : undefined;
+    expect([...(preview?.toPNG().subarray(0, 4) ?? [])]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    expect(preview?.toBlob().type).toBe('image/png');
+    expect(() => preview?.toImageData()).toThrow(/toImageData\(\) needs ImageData, which browsers and workers have and Node does not/);
     const plain: ImageRunEvent[] = [];
     for await (const event of model.generate({ prompt: 'a kite', ...FAST, seed: 1 })) plain.push(event);
     expect(plain.some((e) => e.type === 'image-preview')).toBe(false);

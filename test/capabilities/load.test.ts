@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UniPic, type LoadProgressEvent } from '../../src/index.node.js';
+import { InvalidOptionsError } from '../../src/errors/index.js';
 import { MockBackend } from '../../src/testing/index.js';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { tinyModelDir } from '../support/tiny-model.js';
@@ -50,11 +51,22 @@ describe('UniPic.load', () => {
     }
   });
 
-  it('falls back to an available dtype with a warning', async () => {
-    const model = await UniPic.load(await tinyModelDir(), { device: 'cpu', dtype: 'fp16' });
+  it('refuses an explicit dtype the folder lacks, naming what it has (no silent substitute)', async () => {
+    const error = await UniPic.load(await tinyModelDir(), { device: 'cpu', dtype: 'fp16' }).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect((error as InvalidOptionsError).message).toMatch(/^dtype fp16 is not in this model \(.* have fp32, q4\)/);
+    const perGraph = await UniPic.load(await tinyModelDir(), { device: 'cpu', dtype: { llm: 'q4f16' } }).catch((reason: unknown) => reason);
+    expect(perGraph).toBeInstanceOf(InvalidOptionsError);
+    expect((perGraph as InvalidOptionsError).details).toEqual({ issues: [{ path: 'dtype.llm', message: 'q4f16 is not in this model; it has fp32, q4' }] });
+  });
+
+  it("'auto' on a device without fp16 and a half-precision-only folder: uses it, with one warning", async () => {
+    const model = await UniPic.load(await tinyModelDir(['fp16']), { device: 'cpu', capabilities: ['understand'] });
     try {
-      expect(model.dtypes.llm).toBe('q4');
-      expect(model.loadWarnings.some((w) => w.code === 'dtype-fallback')).toBe(true);
+      expect(model.dtypes.llm).toBe('fp16');
+      const fallbacks = model.loadWarnings.filter((w) => w.code === 'dtype-fallback');
+      expect(fallbacks).toHaveLength(1);
+      expect(fallbacks[0]?.message).toMatch(/^cpu has no fp16 support, but this model has only half-precision graphs for .*: they run, slowly$/);
     } finally {
       await model.dispose();
     }

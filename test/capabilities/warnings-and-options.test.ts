@@ -41,7 +41,8 @@ describe('call warnings and options', () => {
   });
 
   it('load warnings reach listeners attached right after load resolves', async () => {
-    const other = await UniPic.load(await tinyModelDir(), { device: 'cpu', dtype: 'fp16' });
+    // A half-precision-only folder on the CPU (no fp16): 'auto' uses it and warns once.
+    const other = await UniPic.load(await tinyModelDir(['fp16']), { device: 'cpu', capabilities: ['understand'] });
     const heard: string[] = [];
     other.on('warning', (warning) => heard.push(warning.code));
     await new Promise((resolve) => setTimeout(resolve, 20));

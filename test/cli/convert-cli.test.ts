@@ -39,7 +39,8 @@ afterAll(async () => {
 describe('unipic convert', () => {
   it('converts the tiny checkpoint, prints the size of every graph and a total, exit 0', async () => {
     const out = join(folder.path, 'model');
-    const run = await runCli(['convert', tiny, out, '--dtype', 'fp32,q4', '--resolutions', '64,128', '--fused-sampler']);
+    const report = join(folder.path, 'report.json');
+    const run = await runCli(['convert', tiny, out, '--dtype', 'fp32,q4', '--resolutions', '64,128', '--fused-sampler', '--report', report]);
     expect(run.stderr).not.toMatch(/Error|at .*\.ts:\d+/);
     expect(run.code).toBe(0);
     const manifest = manifestSchema.parse(JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8')));
@@ -59,7 +60,12 @@ describe('unipic convert', () => {
       // Sizes print with one decimal (bytes exactly): within 0.05 of the unit.
       expect(Math.abs(Number(value) - bytes / scale!), `${graph} ${dtype}`).toBeLessThanOrEqual(unit === 'B' ? 0 : 0.05 + 1e-9);
     }
-    expect(lines.at(-1)).toMatch(new RegExp(`^${manifest.files.length} files, [\\d.]+ (KiB|MiB|GiB) in ${out.replaceAll('/', '\\/')} \\([\\d.]+ s\\); 5 checkpoint keys knowingly ignored$`));
+    const written = JSON.parse(await readFile(report, 'utf8')) as { keys: { ignored: { why: string }[] }; config: { ignored: { why: string }[] } };
+    expect(written.keys.ignored).toHaveLength(5);
+    for (const entry of [...written.keys.ignored, ...written.config.ignored]) expect(entry.why.length).toBeGreaterThan(5);
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^${manifest.files.length} files, [\\d.]+ (KiB|MiB|GiB) in ${out.replaceAll('/', '\\/')} \\([\\d.]+ s\\); 5 checkpoint keys and ${written.config.ignored.length} config fields knowingly ignored \\(reasons in ${report.replaceAll('/', '\\/')}\\)$`),
+    );
   });
 
   it.runIf(existsSync('/usr/bin/script'))('draws a progress bar on a terminal (stderr), never on stdout', async () => {

@@ -6,7 +6,6 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { convertCheckpoint, type ConvertProgressEvent } from '../../src/families/unipic1/convert/convert-checkpoint.js';
 import { openCheckpoint } from '../../src/families/unipic1/convert/open-checkpoint.js';
 import { openTorchCheckpoint } from '../../src/convert/readers/torch-checkpoint-reader.js';
-import { resolveStructure, STRUCTURE_FILE } from '../../src/families/unipic1/convert/resolve-structure.js';
 import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/structure.js';
 import { tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { writeTorchCheckpoint, type TorchTensorInput } from '../../src/convert/writers/torch-checkpoint-writer.js';
@@ -85,18 +84,24 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
     expect(last.done).toBe(last.total);
   });
 
-  it('reports a key it does not know as a warning and converts anyway', async () => {
+  it('refuses a key it does not know under a module it converts, and ignores one outside every module, with the reason', async () => {
     const checkpoint = join(folder.path, 'checkpoint');
     await cp(tiny, checkpoint, { recursive: true });
     const source = await openTorchCheckpoint(join(checkpoint, 'pytorch_model.bin'));
     const entries: [string, TorchTensorInput][] = [];
     for (const [name, tensor] of source.tensors) entries.push([name, { dtype: tensor.dtype, shape: tensor.shape, data: await source.readBytes(name) }]);
     await source.close();
-    entries.push(['mar.brand_new_head.weight', { dtype: 'float32', shape: [2], data: new Uint8Array(8) }]);
-    await writeTorchCheckpoint(join(checkpoint, 'pytorch_model.bin'), entries);
+    const extra = (name: string): [string, TorchTensorInput] => [name, { dtype: 'float32', shape: [2], data: new Uint8Array(8) }];
+    await writeTorchCheckpoint(join(checkpoint, 'pytorch_model.bin'), [...entries, extra('mar.brand_new_head.weight')]);
+    const error = await convertCheckpoint(checkpoint, join(folder.path, 'refused'), { resolutions: [64] }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidModelError);
+    expect((error as InvalidModelError).details).toEqual({ unknown: ['mar.brand_new_head.weight'] });
+    expect(existsSync(join(folder.path, 'refused'))).toBe(false);
+
+    await writeTorchCheckpoint(join(checkpoint, 'pytorch_model.bin'), [...entries, extra('ema_model.weight')]);
     const summary = await convertCheckpoint(checkpoint, join(folder.path, 'model'), { resolutions: [64] });
-    expect(summary.keys.unknown).toEqual(['mar.brand_new_head.weight']);
-    expect(summary.warnings).toEqual(['unknown checkpoint key mar.brand_new_head.weight (not used)']);
+    expect(summary.keys.unknown).toEqual([]);
+    expect(summary.keys.ignored).toContainEqual({ key: 'ema_model.weight', why: expect.stringMatching(/matches no module of the UniPic-1 model/) });
   });
 
   it('falls back to the bundled Qwen2.5 tokenizer, with a warning, when the checkpoint has none', async () => {
@@ -122,7 +127,7 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
     await writeFile(file, encodeSafetensors(tensors));
     const summary = await convertCheckpoint(file, join(folder.path, 'model'), { structure: tinyStructure(), resolutions: [64] });
     expect(summary.manifest.source).toBe('converted from unified.safetensors');
-    expect(summary.warnings).toEqual([expect.stringMatching(/using the Qwen2\.5 tokenizer bundled with unipic/)]);
+    expect(summary.warnings).toEqual([expect.stringMatching(/assuming Qwen2\.5-1\.5B-Instruct's generation_config\.json/), expect.stringMatching(/using the Qwen2\.5 tokenizer bundled with unipic/)]);
     const reference = await convertCheckpoint(tiny, join(folder.path, 'reference'), { resolutions: [64] });
     const graphDigests = (files: readonly { path: string; sha256: string }[]) => files.filter((f) => f.path.includes('.onnx')).map((f) => `${f.path} ${f.sha256}`);
     expect(graphDigests(summary.manifest.files)).toEqual(graphDigests(reference.manifest.files));
@@ -144,33 +149,4 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
   });
 });
 
-describe('resolveStructure', () => {
-  it('reads unipic-config.json when the checkpoint has one', async () => {
-    await writeFile(join(folder.path, STRUCTURE_FILE), JSON.stringify(tinyStructure()));
-    const warnings: string[] = [];
-    expect(await resolveStructure(folder.path, { hidden_size: 999 }, warnings)).toEqual(tinyStructure());
-    expect(warnings).toEqual([]);
-  });
 
-  it('refuses an invalid unipic-config.json, naming the fields', async () => {
-    await writeFile(join(folder.path, STRUCTURE_FILE), JSON.stringify({ ...tinyStructure(), mar: { ...tinyStructure().mar, patch_size: 2, buffer_size: -1 } }));
-    const error = await resolveStructure(folder.path, undefined, []).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(InvalidModelError);
-    expect((error as Error).message).toMatch(/mar\.patch_size/);
-    expect((error as Error).message).toMatch(/mar\.buffer_size/);
-  });
-
-  it('takes the LLM numbers from the Qwen config.json, ignoring values of the wrong type, and keeps UniPic-1.5B for the rest', async () => {
-    const warnings: string[] = [];
-    const structure = await resolveStructure(folder.path, { num_hidden_layers: 4, rope_theta: '1e6', model_type: 'qwen2' }, warnings);
-    expect(structure).toEqual({ ...UNIPIC_1_5B, llm: { ...UNIPIC_1_5B.llm, num_hidden_layers: 4 } });
-    expect(warnings).toEqual([]);
-  });
-
-  it('assumes UniPic-1.5B, with a warning, when there is no config at all', async () => {
-    await mkdir(join(folder.path, 'empty'));
-    const warnings: string[] = [];
-    expect(await resolveStructure(join(folder.path, 'empty'), undefined, warnings)).toEqual(UNIPIC_1_5B);
-    expect(warnings).toEqual(['no Qwen config.json found: assuming the Qwen2.5-1.5B dimensions']);
-  });
-});

@@ -1,81 +1,21 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { UniPic } from '../../src/index.node.js';
 import { goldenFloat32, goldenInt64, goldenUint8, referenceIndex, referenceModelDir, relativeError } from '../support/reference.js';
-import { recordingBackend, type GraphCall } from './recording-backend.js';
+import { recordingBackend } from './recording-backend.js';
+import { checkFinal, checkIterations, checkPrefix, floats, replay, TOLERANCE } from './run-checks.js';
 import { ReplayRandom } from './replay-random.js';
 
 // Oracle: tools/reference (PyTorch, official-code semantics) → test/fixtures/reference.
 // Tolerance (oracle README): float32 tensors 1e-4 relative to max(1, max|expected|); ids, masks,
 // positions exact; uint8 pixels equal or off by one.
-const TOLERANCE = 1e-4;
-
-function floats(t: { data: unknown }): Float32Array {
-  return t.data as Float32Array;
-}
-function ints(t: { data: unknown }): number[] {
-  return Array.from(t.data as BigInt64Array, Number);
-}
-
 let modelDir: string;
 beforeAll(async () => {
   modelDir = await referenceModelDir();
 }, 120_000);
-
-async function replay(run: string, call: (model: UniPic, random: ReplayRandom) => Promise<{ images: { data: Uint8ClampedArray; width: number; height: number }[] }>) {
-  const { backend, calls } = recordingBackend(new NodeOrtBackend());
-  const model = await UniPic.load(modelDir, { backend, device: 'cpu', dtype: 'fp32' });
-  try {
-    const random = new ReplayRandom(run);
-    const result = await call(model, random);
-    return { calls, result, random };
-  } finally {
-    await model.dispose();
-    await backend.dispose();
-  }
-}
-
-function checkIterations(run: string, calls: GraphCall[]) {
-  const settings = referenceIndex.runs[run].settings;
-  const encoders = calls.filter((c) => c.graph === 'mar_encoder').slice(-settings.numIter);
-  const llm = calls.filter((c) => c.graph === 'llm').slice(-settings.numIter);
-  const decoders = calls.filter((c) => c.graph === 'mar_decoder');
-  expect(decoders).toHaveLength(settings.numIter);
-  for (let i = 0; i < settings.numIter; i++) {
-    const prefix = `${run}.iter.${i}`;
-    expect(relativeError(floats(encoders[i].feeds.latents), goldenFloat32(`${prefix}.latents`)), `${prefix}.latents`).toBeLessThanOrEqual(TOLERANCE);
-    expect(relativeError(floats(encoders[i].outputs.x_enc), goldenFloat32(`${prefix}.x_enc`)), `${prefix}.x_enc`).toBeLessThanOrEqual(TOLERANCE);
-    expect(relativeError(floats(encoders[i].outputs.llm_in), goldenFloat32(`${prefix}.llm_in`)), `${prefix}.llm_in`).toBeLessThanOrEqual(TOLERANCE);
-    expect(ints(llm[i].feeds.attention_mask), `${prefix}.attention_mask`).toEqual(goldenInt64(`${prefix}.attention_mask`));
-    expect(ints(llm[i].feeds.position_ids), `${prefix}.position_ids`).toEqual(goldenInt64(`${prefix}.position_ids`));
-    expect(relativeError(floats(llm[i].outputs.last_hidden_state), goldenFloat32(`${prefix}.llm_out`)), `${prefix}.llm_out`).toBeLessThanOrEqual(TOLERANCE);
-    expect(ints(decoders[i].feeds.scatter_idx), `${prefix}.scatter_idx`).toEqual(goldenInt64(`${prefix}.scatter_idx`));
-    expect(relativeError(floats(decoders[i].outputs.z), goldenFloat32(`${prefix}.z`)), `${prefix}.z`).toBeLessThanOrEqual(TOLERANCE);
-  }
-}
-
-function checkFinal(run: string, calls: GraphCall[], images: { data: Uint8ClampedArray; width: number; height: number }[]) {
-  const vae = calls.filter((c) => c.graph === 'vae_decoder').at(-1)!;
-  expect(relativeError(floats(vae.feeds.latents), goldenFloat32(`${run}.latents`)), `${run}.latents`).toBeLessThanOrEqual(TOLERANCE);
-  expect(relativeError(floats(vae.outputs.pixels), goldenFloat32(`${run}.decoded`)), `${run}.decoded`).toBeLessThanOrEqual(TOLERANCE);
-  const expected = goldenUint8(`${run}.pixels`); // [G, S, S, 3]
-  let worst = 0;
-  images.forEach((image, g) => {
-    const plane = image.width * image.height;
-    for (let i = 0; i < plane; i++) {
-      for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(image.data[i * 4 + c] - expected[(g * plane + i) * 3 + c]));
-    }
-  });
-  expect(worst, `${run}.pixels max difference`).toBeLessThanOrEqual(1);
-}
-
-function checkPrefix(run: string, calls: GraphCall[]) {
-  const embed = calls.find((c) => c.graph === 'embed')!;
-  expect(ints(embed.feeds.input_ids), `${run}.prompt.input_ids`).toEqual(goldenInt64(`${run}.prompt.input_ids`));
-  const prefill = calls.filter((c) => c.graph === 'llm')[0];
-  expect(relativeError(floats(prefill.feeds.inputs_embeds), goldenFloat32(`${run}.prefix_embeds`)), `${run}.prefix_embeds`).toBeLessThanOrEqual(TOLERANCE);
-  expect(relativeError(floats(prefill.outputs['present.0.key']), goldenFloat32(`${run}.prefix.present.0.key`))).toBeLessThanOrEqual(TOLERANCE);
-}
 
 const TEXT_TO_IMAGE = ['t2i_64', 't2i_128', 't2i_64_linear', 't2i_64_cfg1', 't2i_64_two_images'];
 
@@ -83,7 +23,7 @@ describe('generate() reproduces the PyTorch oracle with injected orders and nois
   it.each(TEXT_TO_IMAGE)('%s: every iteration and the final pixels', async (run) => {
     const info = referenceIndex.runs[run];
     const s = info.settings;
-    const { calls, result } = await replay(run, async (model, random) =>
+    const { calls, result } = await replay(modelDir, run, async (model, random) =>
       model.generate({
         prompt: info.prompt,
         size: s.imageSize,
@@ -133,7 +73,7 @@ describe('edit() reproduces the PyTorch oracle', () => {
     const run = 'edit_64';
     const info = referenceIndex.runs[run];
     const source = goldenUint8(`${run}.source.image`);
-    const { calls, result } = await replay(run, async (model, random) =>
+    const { calls, result } = await replay(modelDir, run, async (model, random) =>
       model.edit({
         image: { data: source, width: 64, height: 64, channels: 3 },
         prompt: info.prompt,
@@ -188,6 +128,34 @@ describe('understand() reproduces the PyTorch oracle', () => {
     } finally {
       await model.dispose();
       await backend.dispose();
+    }
+  }, 120_000);
+});
+
+describe('a model folder converted before generation defaults were stored', () => {
+  it('understands with the SDK defaults (penalty 1.1), reproducing understand_64 greedy_rp', async () => {
+    const run = 'understand_64';
+    const dir = await mkdtemp(join(tmpdir(), 'unipic-old-manifest-'));
+    try {
+      await cp(modelDir, dir, { recursive: true });
+      const manifest = JSON.parse(await readFile(join(dir, 'unipic.json'), 'utf8')) as Record<string, unknown>;
+      expect(manifest.generation).toEqual({ repetitionPenalty: 1.1, temperature: 0.7, topK: 20, topP: 0.8 });
+      delete manifest.generation;
+      await writeFile(join(dir, 'unipic.json'), JSON.stringify(manifest));
+      const backend = new NodeOrtBackend();
+      const model = await UniPic.load(dir, { backend, device: 'cpu', dtype: 'fp32' });
+      try {
+        expect(model.manifest.generation).toBeUndefined();
+        const result = await model.understand({ image: { data: goldenUint8(`${run}.source.image`), width: 64, height: 64, channels: 3 }, size: 64, maxTokens: 8 }).result;
+        const expected = goldenInt64(`${run}.greedy_rp.token_ids`);
+        expect(result.tokens).toEqual(expected.slice(0, result.tokens.length));
+        expect(result.tokens.length === expected.length || result.finishReason === 'stop').toBe(true);
+      } finally {
+        await model.dispose();
+        await backend.dispose();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -78,6 +78,26 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   return worst / scale;
 }
 
+/**
+ * The oracle's UniPic-1 variant (`checkpoint-variant`: narrow MAR decoder, untied head, GQA 3:1,
+ * its own generation_config.json), converted with nothing but what the folder states: the
+ * structure is inferred from the shapes, the Qwen config.json and the partial unipic-config.json.
+ */
+export async function variantModelDir(resolutions?: number[]): Promise<string> {
+  const name = ['variant-model', ...(resolutions ? [resolutions.join('-')] : [])].join('-');
+  const target = join(ARTIFACTS, name);
+  if (existsSync(join(target, 'unipic.json'))) return target;
+  const work = `${target}.${process.pid}.${Date.now()}`;
+  await convertCheckpoint(join(REFERENCE_ROOT, 'checkpoint-variant'), work, resolutions ? { resolutions } : {});
+  if (!existsSync(join(target, 'unipic.json'))) {
+    rmSync(target, { recursive: true, force: true });
+    renameSync(work, target);
+  } else {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return target;
+}
+
 /** The oracle's tiny checkpoint converted by our converter (fp32), built once per checkout. */
 export async function referenceModelDir(resolutions?: number[], dtypes: GraphDtype[] = ['fp32'], fusedSampler = false): Promise<string> {
   const name = ['reference-model', ...(resolutions ? [resolutions.join('-')] : []), ...(dtypes.join() === 'fp32' ? [] : dtypes), ...(fusedSampler ? ['fused'] : [])].join('-');

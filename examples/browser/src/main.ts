@@ -1,4 +1,4 @@
-import { UniPicError, type GenerateResult, type ImageRunEvent, type LoadProgressEvent, type Run } from 'unipic';
+import { probeBrowser, UniPicError, type GenerateResult, type ImageRunEvent, type LoadProgressEvent, type Run } from 'unipic';
 import { createWorkerModel, type WorkerModel } from 'unipic/worker';
 // onnxruntime-web's WebAssembly binary, emitted by Vite as a hashed asset. The worker fetches it
 // from this URL (the `wasmPaths` setting), so nothing depends on where the bundler put ORT's code.
@@ -12,6 +12,8 @@ const worker = new Worker(new URL('./unipic-worker.ts', import.meta.url), { type
 let model: WorkerModel | undefined;
 let image: File | undefined;
 let current: { abort(reason?: unknown): void } | undefined;
+/** What the app itself decided at load (shown with the model's load warnings). */
+let loadNotes: { code: string; message: string }[] = [];
 
 view.modelUrl.value = new URLSearchParams(location.search).get('model') ?? DEFAULT_MODEL_URL;
 
@@ -38,6 +40,22 @@ function showLoadProgress(event: LoadProgressEvent): void {
   setStatus(view.loadStatus, 'loading', `${what} — ${Math.round(100 * view.loadProgress.value)}%`);
 }
 
+type DeviceChoice = { device: 'auto' | 'webgpu' | 'wasm'; note?: { code: string; message: string } };
+
+/**
+ * `auto` would take WebGPU whenever the browser offers it, but a software adapter (SwiftShader,
+ * WARP: what a machine without a GPU gets) is several times slower than wasm for this model
+ * (docs/browser.md has the measurements). The app asks the probe first and picks wasm then.
+ */
+async function chooseDevice(): Promise<DeviceChoice> {
+  const requested = view.device.value as DeviceChoice['device'];
+  if (requested !== 'auto') return { device: requested };
+  const capabilities = await probeBrowser();
+  if (!capabilities.webgpu.fallbackAdapter) return { device: 'auto' };
+  const message = 'WebGPU here is a software adapter (no GPU), much slower than wasm: using wasm. Choose WebGPU to use it anyway.';
+  return { device: 'wasm', note: { code: 'software-webgpu', message } };
+}
+
 async function load(): Promise<void> {
   setBusy(true);
   view.cancel.disabled = true;
@@ -45,8 +63,9 @@ async function load(): Promise<void> {
   model = undefined;
   setStatus(view.loadStatus, 'loading', 'loading…');
   try {
+    const choice = await chooseDevice();
     model = await createWorkerModel(worker, view.modelUrl.value, {
-      device: view.device.value as 'auto' | 'webgpu' | 'wasm',
+      device: choice.device,
       // Create every session now, so the progress bar covers it and the first call starts at once.
       eager: true,
       backendOptions: { wasmPaths: { wasm: ortWasmUrl } },
@@ -55,8 +74,10 @@ async function load(): Promise<void> {
     view.size.replaceChildren(
       ...model.manifest.resolutions.map((resolution) => new Option(`${resolution.size} px`, String(resolution.size))),
     );
-    view.size.value = String(Math.max(...model.manifest.resolutions.map((resolution) => resolution.size)));
-    showWarnings(model.loadWarnings);
+    // The smallest size: the native one for UniPic (512), and the quickest without a GPU.
+    view.size.value = String(Math.min(...model.manifest.resolutions.map((resolution) => resolution.size)));
+    loadNotes = choice.note ? [choice.note] : [];
+    showWarnings([...loadNotes, ...model.loadWarnings]);
     view.loadProgress.value = 1;
     setStatus(view.loadStatus, 'ready', `ready on ${model.backendInfo.device} (${model.capabilities.join(', ')})`);
   } catch (error) {
@@ -93,7 +114,7 @@ async function followImageRun(run: Run<ImageRunEvent, GenerateResult>): Promise<
       } else if (event.type === 'image-preview') {
         paint(event.images[0]);
       } else if (event.type === 'warning') {
-        showWarnings([...(model?.loadWarnings ?? []), event]);
+        showWarnings([...loadNotes, ...(model?.loadWarnings ?? []), event]);
       }
     }
     const result = await run.result;
@@ -112,7 +133,13 @@ async function followImageRun(run: Run<ImageRunEvent, GenerateResult>): Promise<
 async function ask(): Promise<void> {
   if (!model || !image) return;
   // The settings' size is the side the image is resized to before the model reads it.
-  const run = model.understand({ image, prompt: view.question.value, size: Number(view.size.value) });
+  const run = model.understand({
+    image,
+    prompt: view.question.value,
+    size: Number(view.size.value),
+    // The answer stops here at the latest: each token is one LLM step, slow without a GPU.
+    maxTokens: numberFrom(view.maxTokens) ?? 64,
+  });
   current = run;
   setBusy(true);
   view.answer.textContent = '';

@@ -16,6 +16,7 @@ export const view = {
   imageFile: element<HTMLInputElement>('image-file'),
   imagePreview: element<HTMLImageElement>('image-preview'),
   question: element<HTMLInputElement>('question'),
+  maxTokens: element<HTMLInputElement>('max-tokens'),
   ask: element<HTMLButtonElement>('ask'),
   answer: element<HTMLParagraphElement>('answer'),
   prompt: element<HTMLInputElement>('prompt'),
@@ -51,12 +52,11 @@ export function showWarnings(warnings: readonly { code: string; message: string 
   );
 }
 
-/** Paint RGBA pixels (a preview or the result) on the output canvas. */
-export function paint(image: { width: number; height: number; data: Uint8ClampedArray }): void {
+/** Paint a preview or the result on the output canvas (both have the same helpers). */
+export function paint(image: { width: number; height: number; toImageData(): ImageData }): void {
   view.output.width = image.width;
   view.output.height = image.height;
-  const context = view.output.getContext('2d');
-  context?.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+  view.output.getContext('2d')?.putImageData(image.toImageData(), 0, 0);
 }
 
 export function offerDownload(blob: Blob): void {

@@ -2,20 +2,35 @@ import { convertModel, registerConverter } from '../../convert/family/converter-
 import { unipic1Converter } from '../../families/unipic1/converter.js';
 import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
+import { detectMetaquery } from '../../families/unipic2-metaquery/convert/convert-metaquery.js';
+import { convertMetaqueryModel, metaqueryConverter } from '../../families/unipic2-metaquery/converter.js';
+import { makeTinyMetaquery } from '../../families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
+import { writeFile } from 'node:fs/promises';
 import { numberOption, parse, UsageError } from '../arguments.js';
+import { RANGES } from '../command-help.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
 
 const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
 registerConverter(unipic1Converter);
+registerConverter(metaqueryConverter);
 
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, family: { type: 'string' } }, 2);
+  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, family: { type: 'string' }, report: { type: 'string' }, vlm: { type: 'string' } }, 2);
+  // A Skywork UniPic2-Metaquery folder (conditioner/ beside the Kontext parts): its VLM side, written
+  // as metaquery.json + graphs until this family writes a unipic.json through the converter registry.
+  if (values.family === 'unipic2-metaquery' || (values.family === undefined && (await detectMetaquery(positionals[0])) !== undefined)) {
+    for (const flag of ['resolutions', 'fused-sampler', 'report'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a UniPic2-Metaquery folder`);
+    return convertMetaqueryCommand(positionals[0], positionals[1], values.vlm, values.dtype, values.name);
+  }
+  if (values.vlm) throw new UsageError('--vlm applies to UniPic2-Metaquery folders (with a conditioner/ folder) only');
   const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => d.trim()) as GraphDtype[];
   for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
-  const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions') as number);
+  const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions', RANGES.resolutions) as number);
   const [checkpoint, out] = positionals;
-  const bar = createProgressBar('convert');
+  // An hf: checkpoint is fetched first (bytes, per file and in total), then converted.
+  const download = checkpoint.startsWith('hf:') ? createProgressBar('download') : undefined;
+  let bar: ReturnType<typeof createProgressBar> | undefined;
   let summary;
   try {
     // The family is detected from the checkpoint (UniPic-1's official folder) unless --family names it.
@@ -26,12 +41,29 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       ...(values.name ? { name: values.name } : {}),
       ...(values['fused-sampler'] ? { fusedSampler: true } : {}),
       signal,
-      onProgress: (event) => bar.update(event.done, event.total, `${event.stage} ${event.item}`),
+      onDownloadProgress: (event) =>
+        download?.update(event.loaded, event.total, `${event.phase} ${event.file} ${formatBytes(event.fileLoaded)}/${formatBytes(event.fileTotal)}`),
+      onProgress: (event) => {
+        if (!bar) {
+          download?.stop();
+          bar = createProgressBar('convert');
+        }
+        bar.update(event.done, event.total, `${event.stage} ${event.item}`);
+      },
     });
   } finally {
-    bar.stop();
+    download?.stop();
+    bar?.stop();
+  }
+  for (const fetched of summary.fetched ?? []) {
+    process.stderr.write(`hf:${fetched.repo}@${fetched.revision} is commit ${fetched.commit}; files in ${fetched.directory}\n`);
   }
   for (const warning of summary.warnings) process.stderr.write(`warning: ${warning}\n`);
+  if (summary.removed && summary.removed.length > 0) {
+    process.stderr.write(
+      `removed ${summary.removed.length} file(s) of the previous conversion in ${out} that the new unipic.json does not list (${summary.removed.slice(0, 3).join(', ')}${summary.removed.length > 3 ? ', …' : ''}); files it never listed were left alone\n`,
+    );
+  }
   const sizes = new Map(summary.manifest.files.map((f) => [f.path, f.size]));
   process.stdout.write(`graph            dtype   size\n`);
   for (const [graph, variants] of Object.entries(summary.manifest.graphs)) {
@@ -41,13 +73,32 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       process.stdout.write(`${graph.padEnd(16)} ${dtype.padEnd(7)} ${formatBytes(bytes)}\n`);
     }
   }
+  if (values.report) {
+    // The conversion report: every key and config field with what was done with it and why.
+    const { keys, structure, config, warnings } = summary;
+    await writeFile(values.report, `${JSON.stringify({ keys: { ignored: keys?.ignored ?? [], required: keys?.required?.length ?? 0 }, structure, config, warnings }, null, 2)}\n`);
+  }
   const total = summary.manifest.files.reduce((sum, f) => sum + f.size, 0);
-  process.stdout.write(`${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${summary.keys?.ignored.length ?? 0} checkpoint keys knowingly ignored\n`);
+  const ignored = `${summary.keys?.ignored.length ?? 0} checkpoint keys and ${summary.config?.ignored.length ?? 0} config fields knowingly ignored`;
+  process.stdout.write(`${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${ignored}${values.report ? ` (reasons in ${values.report})` : ''}\n`);
 }
 
 export async function makeTinyCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { seed: { type: 'string' } }, 1);
-  const seed = numberOption(values.seed, 'seed');
-  await makeTinyCheckpoint(positionals[0], seed === undefined ? {} : { seed });
+  const { values, positionals } = parse(args, { seed: { type: 'string' }, family: { type: 'string' } }, 1);
+  const seed = numberOption(values.seed, 'seed', RANGES.seed);
+  const family = values.family ?? 'unipic1';
+  if (family === 'unipic2-metaquery') await makeTinyMetaquery(positionals[0], seed === undefined ? {} : { seed });
+  else if (family === 'unipic1') await makeTinyCheckpoint(positionals[0], seed === undefined ? {} : { seed });
+  else throw new UsageError(`--family must be unipic1 or unipic2-metaquery, got "${family}"`);
   process.stdout.write(`${positionals[0]}\n`);
+}
+
+/** `--dtype` here is the language model's (default q4); the vision tower and conditioner stay fp32. */
+async function convertMetaqueryCommand(skyworkFolder: string, out: string, vlm: string | undefined, dtype: string | undefined, name: string | undefined): Promise<void> {
+  const llmDtype = (dtype ?? 'q4') as GraphDtype;
+  if (!DTYPES.includes(llmDtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')} for a Metaquery folder, got "${dtype}"`);
+  const result = await convertMetaqueryModel(skyworkFolder, out, { dtypes: [llmDtype], ...(vlm ? { vlm } : {}), ...(name ? { name } : {}) });
+  for (const graph of result.graphs) process.stdout.write(`${graph.graph.padEnd(16)} ${graph.dtype.padEnd(7)} ${formatBytes(graph.bytes)} (${(graph.ms / 1000).toFixed(1)} s)\n`);
+  for (const warning of result.warnings) process.stderr.write(`note: ${warning}\n`);
+  process.stdout.write(`UniPic2-Metaquery (VLM side) written to ${out} in ${(result.ms / 1000).toFixed(1)} s\n`);
 }

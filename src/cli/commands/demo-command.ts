@@ -22,4 +22,8 @@ export async function demoCommand(args: string[], signal: AbortSignal): Promise<
     ['--model', modelDir, '--prompt', values.prompt ?? 'a lighthouse at dawn', '--out', values.out ?? 'demo.png', '--size', '64', '--steps', '8', '--seed', '42'],
     signal,
   );
+  process.stderr.write(
+    `the converted tiny model is in ${modelDir} (its checkpoint in ${join(dir, 'checkpoint')}): ` +
+      `try \`npm run unipic -- info ${modelDir}\` or UniPic.load('${modelDir}')\n`,
+  );
 }

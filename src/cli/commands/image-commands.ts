@@ -3,7 +3,9 @@ import { dirname, extname } from 'node:path';
 import type { GenerateResult } from '../../families/unipic1/generation/generate.js';
 import type { ImageRunEvent } from '../../core/generation/events.js';
 import type { Run } from '../../core/run/run.js';
-import { numberOption, parse, required } from '../arguments.js';
+import { parseOutpaintSpec } from '../../core/region/outpaint-canvas.js';
+import { numberOption, parse, required, UsageError } from '../arguments.js';
+import { RANGES } from '../command-help.js';
 import { createProgressBar } from '../progress-bar.js';
 import { loadWithProgress } from './load-model.js';
 
@@ -22,7 +24,30 @@ const SAMPLING = {
   seed: { type: 'string' },
   device: { type: 'string' },
   dtype: { type: 'string' },
+  // Region editing (docs/api.md, "Regions").
+  mask: { type: 'string' },
+  outpaint: { type: 'string' },
+  'mask-threshold': { type: 'string' },
+  'mask-dilation': { type: 'string' },
+  feather: { type: 'string' },
+  'no-composite': { type: 'boolean' },
 } as const;
+
+/** The region flags as options; empty when none is given. */
+function regionOptions(values: Record<string, string | boolean | undefined>) {
+  const option = (name: string) => values[name] as string | undefined;
+  const outpaint = option('outpaint');
+  return Object.fromEntries(
+    Object.entries({
+      mask: option('mask'),
+      outpaint: outpaint === undefined ? undefined : parseOutpaintSpec(outpaint),
+      maskThreshold: numberOption(option('mask-threshold'), 'mask-threshold', RANGES['mask-threshold']),
+      maskDilation: numberOption(option('mask-dilation'), 'mask-dilation', RANGES['mask-dilation']),
+      feather: numberOption(option('feather'), 'feather', RANGES['feather']),
+      composite: values['no-composite'] ? false : undefined,
+    }).filter(([, v]) => v !== undefined),
+  );
+}
 
 function samplingOptions(values: Record<string, string | boolean | undefined>) {
   const option = (name: string) => values[name] as string | undefined;
@@ -30,15 +55,21 @@ function samplingOptions(values: Record<string, string | boolean | undefined>) {
   return defined({
     prompt: required(option('prompt'), 'prompt'),
     negativePrompt: option('negative-prompt'),
-    size: numberOption(option('size'), 'size'),
-    steps: numberOption(option('steps'), 'steps'),
-    guidance: numberOption(option('guidance'), 'guidance'),
-    guidanceSchedule: option('guidance-schedule') as 'constant' | 'linear' | undefined,
-    temperature: numberOption(option('temperature'), 'temperature'),
-    diffusionSteps: numberOption(option('diffusion-steps'), 'diffusion-steps'),
-    numImages: numberOption(option('num-images'), 'num-images'),
-    seed: numberOption(option('seed'), 'seed'),
+    size: numberOption(option('size'), 'size', RANGES['size']),
+    steps: numberOption(option('steps'), 'steps', RANGES['steps']),
+    guidance: numberOption(option('guidance'), 'guidance', RANGES['guidance']),
+    guidanceSchedule: choice(option('guidance-schedule'), 'guidance-schedule', ['constant', 'linear'] as const),
+    temperature: numberOption(option('temperature'), 'temperature', RANGES['temperature']),
+    diffusionSteps: numberOption(option('diffusion-steps'), 'diffusion-steps', RANGES['diffusion-steps']),
+    numImages: numberOption(option('num-images'), 'num-images', RANGES['num-images']),
+    seed: numberOption(option('seed'), 'seed', RANGES['seed']),
   });
+}
+
+function choice<const T extends readonly string[]>(value: string | undefined, name: string, allowed: T): T[number] | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value)) throw new UsageError(`--${name} must be ${allowed.join(' or ')}, got "${value}"`);
+  return value;
 }
 
 /** Output file for image i of n: `out.png`, or `out-1.png`, `out-2.png`… for several. */
@@ -70,10 +101,15 @@ async function drive(run: Run<ImageRunEvent, GenerateResult>, out: string, signa
 }
 
 export async function generateCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values } = parse(args, SAMPLING);
+  const { values } = parse(args, { ...SAMPLING, image: { type: 'string' } });
+  // Every option is checked before the model loads: a typo costs no load.
+  const options = samplingOptions(values);
+  const region = regionOptions(values);
+  const out = required(values.out, 'out');
   const model = await loadWithProgress(required(values.model, 'model'), loadOptions(values));
   try {
-    await drive(model.generate({ ...samplingOptions(values), signal } as never), required(values.out, 'out'), signal);
+    const image = values.image === undefined ? {} : { image: values.image };
+    await drive(model.generate({ ...options, ...image, ...region, signal } as never), out, signal);
   } finally {
     await model.dispose();
   }
@@ -81,18 +117,20 @@ export async function generateCommand(args: string[], signal: AbortSignal): Prom
 
 export async function editCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values } = parse(args, { ...SAMPLING, image: { type: 'string' } });
+  const options = samplingOptions(values);
+  const region = regionOptions(values);
+  const image = required(values.image, 'image');
+  const out = required(values.out, 'out');
   const model = await loadWithProgress(required(values.model, 'model'), loadOptions(values));
   try {
-    const image = required(values.image, 'image');
-    await drive(model.edit({ ...samplingOptions(values), image, signal } as never), required(values.out, 'out'), signal);
+    await drive(model.edit({ ...options, image, ...region, signal } as never), out, signal);
   } finally {
     await model.dispose();
   }
 }
 
 export function loadOptions(values: Record<string, string | boolean | undefined>) {
-  return {
-    ...(values.device ? { device: values.device as never } : {}),
-    ...(values.dtype ? { dtype: values.dtype as never } : {}),
-  };
+  const device = choice(values.device as string | undefined, 'device', ['auto', 'cuda', 'webgpu', 'cpu'] as const);
+  const dtype = choice(values.dtype as string | undefined, 'dtype', ['auto', 'fp32', 'fp16', 'q4', 'q4f16'] as const);
+  return { ...(device ? { device } : {}), ...(dtype ? { dtype } : {}) };
 }

@@ -1,4 +1,5 @@
 import type { Dtype, Manifest } from '../../spec/manifest.js';
+import type { LoadProgressCallback } from '../../spec/progress.js';
 import type { GraphDtype } from '../graphs/weights.js';
 
 /** Options every family's converter takes; a family adds its own (UniPic-1: resolutions, fusedSampler). */
@@ -8,6 +9,8 @@ export interface CommonConvertOptions {
   readonly name?: string;
   readonly onProgress?: (event: { readonly stage: string; readonly item: string; readonly done: number; readonly total: number }) => void;
   readonly signal?: AbortSignal;
+  /** Byte progress of an `hf:` checkpoint's downloads (families whose converter takes Hub ids). */
+  readonly onDownloadProgress?: LoadProgressCallback;
 }
 
 export interface ConvertedGraphInfo {
@@ -24,7 +27,15 @@ export interface ConvertResult {
   readonly graphs: readonly ConvertedGraphInfo[];
   readonly warnings: readonly string[];
   /** Checkpoint keys knowingly ignored (each with its reason in the family's key map). */
-  readonly keys?: { readonly ignored: readonly unknown[] };
+  readonly keys?: { readonly ignored: readonly unknown[]; readonly required?: readonly unknown[] };
+  /** Config-file fields: used, or knowingly ignored with the reason (docs/converter.md). */
+  readonly config?: { readonly ignored: readonly unknown[] };
+  /** Where each inferred structure number came from, for families that infer it from shapes. */
+  readonly structure?: readonly unknown[];
+  /** Files of a previous conversion in the output folder that the new manifest does not list, now removed. */
+  readonly removed?: readonly string[];
+  /** For an `hf:` checkpoint: each repository fetched, the commit it resolved to, its snapshot folder. */
+  readonly fetched?: readonly { readonly repo: string; readonly revision: string; readonly commit: string; readonly directory: string }[];
   readonly ms: number;
 }
 
@@ -40,5 +51,7 @@ export interface ConverterFamily {
    * `possible` (weights it could read, nothing that names it), or `undefined` (not its).
    */
   detect(path: string): Promise<'certain' | 'possible' | undefined>;
+  /** Whether `convert` also takes `hf:org/name[@revision][/folder]` ids (it fetches what it needs). */
+  readonly acceptsHubIds?: boolean;
   convert(path: string, outDir: string, options: CommonConvertOptions & Readonly<Record<string, unknown>>): Promise<ConvertResult>;
 }

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { isHubId } from '../../core/hub/hub-id.js';
 import { ModelNotFoundError } from '../../errors/model-not-found-error.js';
 import { UnrecognizedCheckpointError } from '../../errors/unrecognized-checkpoint-error.js';
 import type { CommonConvertOptions, ConverterFamily, ConvertResult } from './converter-family.js';
@@ -20,16 +21,28 @@ export function registeredConverters(): string[] {
  * (pass `family` to choose); a missing path is a ModelNotFoundError.
  */
 export async function detectConverter(path: string, family?: string): Promise<ConverterFamily> {
-  try {
-    await stat(path);
-  } catch (cause) {
-    throw new ModelNotFoundError(`checkpoint path ${path} does not exist`, { cause });
-  }
   const known = registeredConverters();
   if (family !== undefined) {
     const chosen = converters.get(family);
     if (!chosen) throw new UnrecognizedCheckpointError(`no converter for family "${family}" (known: ${known.join(', ')})`, { details: { families: known } });
     return chosen;
+  }
+  if (isHubId(path)) {
+    // Nothing is on disk to look at yet: the families that fetch from the Hub decide, and with
+    // several of them the caller names one (each family's converter fetches only its own files).
+    const hubFamilies = [...converters.values()].filter((c) => c.acceptsHubIds);
+    if (hubFamilies.length === 1) return hubFamilies[0];
+    throw new UnrecognizedCheckpointError(
+      hubFamilies.length === 0
+        ? `no model family converts from the Hub (families: ${known.join(', ') || 'none'})`
+        : `${path}: choose the model family with --family (${hubFamilies.map((c) => c.id).join(', ')})`,
+      { details: { families: hubFamilies.map((c) => c.id) } },
+    );
+  }
+  try {
+    await stat(path);
+  } catch (cause) {
+    throw new ModelNotFoundError(`checkpoint path ${path} does not exist`, { cause });
   }
   const verdicts = await Promise.all([...converters.values()].map(async (converter) => ({ converter, verdict: await converter.detect(path) })));
   for (const level of ['certain', 'possible'] as const) {

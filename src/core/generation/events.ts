@@ -1,3 +1,5 @@
+import type { GeneratedImage } from '../image/generated-image.js';
+
 /** Events of generate and edit runs. */
 export type ImageRunEvent =
   | {
@@ -22,12 +24,8 @@ export type ImageRunEvent =
   | { readonly type: 'warning'; readonly code: string; readonly message: string }
   | { readonly type: 'finish'; readonly timings: ImageTimings };
 
-export interface PreviewImage {
-  readonly width: number;
-  readonly height: number;
-  /** RGBA, row-major. */
-  readonly data: Uint8ClampedArray;
-}
+/** A preview is an image like the result's: pixels plus `toPNG()`, `toBlob()`, `toImageData()`. */
+export type PreviewImage = GeneratedImage;
 
 export interface ImageTimings {
   /** Prompt (and source image) encoding and the prefix cache, ms. */

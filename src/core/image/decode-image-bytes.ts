@@ -46,6 +46,11 @@ function reason(error: unknown): string {
 
 /** PNG, JPEG or WebP bytes → upright RGB8, refusing bombs before anything is allocated. */
 export async function decodeImageBytes(bytes: Uint8Array, settings: DecodeSettings, what = 'Image'): Promise<RgbImage> {
+  return applyAlpha(await decodeImagePixels(bytes, settings, what), settings.background);
+}
+
+/** As decodeImageBytes, but before the alpha rule: the alpha channel, when the file has one, is kept. */
+export async function decodeImagePixels(bytes: Uint8Array, settings: DecodeSettings, what = 'Image'): Promise<DecodedPixels> {
   if (bytes.length === 0) throw new InvalidInputError(`${what} is empty (0 bytes)`);
   const format = detectImageFormat(bytes);
   if (format !== 'png' && format !== 'jpeg' && format !== 'webp') {
@@ -84,5 +89,5 @@ export async function decodeImageBytes(bytes: Uint8Array, settings: DecodeSettin
   if (settings.orientation === 'exif' && layout.exif) {
     pixels = applyOrientation(pixels, readExifOrientation(layout.exif));
   }
-  return applyAlpha(pixels, settings.background);
+  return pixels;
 }

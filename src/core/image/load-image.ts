@@ -2,7 +2,7 @@ import { throwIfAborted, toAbortError } from '../../errors/abort-error.js';
 import { InvalidInputError } from '../../errors/invalid-input-error.js';
 import { UniPicError } from '../../errors/unipic-error.js';
 import { applyAlpha } from './apply-alpha.js';
-import { decodeImageBytes, type DecodeSettings } from './decode-image-bytes.js';
+import { decodeImagePixels, type DecodeSettings } from './decode-image-bytes.js';
 import { parseLoadImageOptions, type LoadImageOptions, type ResolvedLoadImageOptions } from './load-image-options.js';
 import { hostFileAccess } from './host-files.js';
 import {
@@ -17,7 +17,7 @@ import {
   type RawPixels,
 } from './pixel-sources.js';
 import { assertWithinPixelLimit } from './pixel-limit.js';
-import type { RgbImage } from './rgb-image.js';
+import type { DecodedPixels, RgbImage } from './rgb-image.js';
 
 /**
  * Everything loadImage accepts. Strings are URLs when they have a scheme (http, https, data, blob,
@@ -75,6 +75,12 @@ async function bytesOf(input: string | URL | Blob, options: ResolvedLoadImageOpt
  */
 export async function loadImage(input: ImageInput, options?: LoadImageOptions): Promise<RgbImage> {
   const resolved = parseLoadImageOptions(options);
+  return applyAlpha(await loadImagePixels(input, options), resolved.background);
+}
+
+/** As loadImage, but before the alpha rule: the alpha channel, when the input has one, is kept (masks read it). */
+export async function loadImagePixels(input: ImageInput, options?: LoadImageOptions): Promise<DecodedPixels> {
+  const resolved = parseLoadImageOptions(options);
   throwIfAborted(resolved.signal);
   const settings: DecodeSettings = {
     maxPixels: resolved.maxPixels,
@@ -84,27 +90,27 @@ export async function loadImage(input: ImageInput, options?: LoadImageOptions): 
   const checkSize = (what: string) => (width: number, height: number) => assertWithinPixelLimit(width, height, settings.maxPixels, what);
 
   try {
-    if (input instanceof Uint8Array) return await decodeImageBytes(input, settings, 'Image bytes');
-    if (input instanceof ArrayBuffer) return await decodeImageBytes(new Uint8Array(input), settings, 'Image bytes');
+    if (input instanceof Uint8Array) return await decodeImagePixels(input, settings, 'Image bytes');
+    if (input instanceof ArrayBuffer) return await decodeImagePixels(new Uint8Array(input), settings, 'Image bytes');
     if (ArrayBuffer.isView(input)) {
       const view = input as ArrayBufferView;
-      return await decodeImageBytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), settings, 'Image bytes');
+      return await decodeImagePixels(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), settings, 'Image bytes');
     }
     if (typeof input === 'string' || input instanceof URL || (typeof Blob !== 'undefined' && input instanceof Blob)) {
       const [bytes, what] = await bytesOf(input as string | URL | Blob, resolved);
       throwIfAborted(resolved.signal);
-      return await decodeImageBytes(bytes, settings, what);
+      return await decodeImagePixels(bytes, settings, what);
     }
     if (typeof input === 'object' && input !== null) {
       if (isRawPixels(input)) {
         checkSize('Raw pixels')(input.width, input.height);
-        return applyAlpha(rawToPixels(input), settings.background);
+        return rawToPixels(input);
       }
       if (isImageDataLike(input)) {
         checkSize('ImageData')(input.width, input.height);
-        return applyAlpha(imageDataToPixels(input), settings.background);
+        return imageDataToPixels(input);
       }
-      if (isDrawable(input)) return applyAlpha(drawableToPixels(input, checkSize('Drawable image')), settings.background);
+      if (isDrawable(input)) return drawableToPixels(input, checkSize('Drawable image'));
     }
   } catch (error) {
     if (UniPicError.isInstance(error)) throw error;

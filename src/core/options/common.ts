@@ -6,7 +6,16 @@ export const signalSchema = z.custom<AbortSignal>(
   { message: 'expected an AbortSignal' },
 );
 
-export const seedSchema = z.number().int().min(0).max(0x7fffffff);
+/** The largest seed: seeds are 31-bit, so every seed a run reports can be passed back in. */
+export const MAX_SEED = 0x7fffffff;
+
+/**
+ * One check, one message: zod's `.int()` adds its own safe-integer bound, so `.int().max()` would
+ * report two different limits for a seed like 1e20.
+ */
+export const seedSchema = z
+  .number()
+  .refine((value) => Number.isInteger(value) && value >= 0 && value <= MAX_SEED, { message: `seed must be a whole number from 0 to ${MAX_SEED}` });
 
 /** A caller-supplied randomness source (parity tests replay recorded orders and noise). */
 export const randomSchema = z.custom<RandomSource>(

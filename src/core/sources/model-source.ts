@@ -5,7 +5,7 @@ import type { ResolvedFile } from './resolved-file.js';
 /** The manifest's file name at the root of every model folder. */
 export const MANIFEST_FILE = 'unipic.json';
 
-export type SourceKind = 'directory' | 'url' | 'fetch' | 'files';
+export type SourceKind = 'directory' | 'url' | 'fetch' | 'files' | 'hub';
 
 export interface OpenRequest {
   /** First byte wanted (0 for the whole file). */

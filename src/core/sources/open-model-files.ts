@@ -4,6 +4,7 @@ import type { Manifest } from '../../spec/manifest.js';
 import type { ModelCache } from '../cache/model-cache.js';
 import { ModelFiles, type ModelFilesSettings } from './model-files.js';
 import { MANIFEST_FILE, type ModelSource } from './model-source.js';
+import { looksLikeHtml, manifestLocation, noModelAt } from './no-model-here.js';
 import { parseManifest } from './parse-manifest.js';
 import { readSmallFile } from './read-small-file.js';
 
@@ -49,8 +50,17 @@ async function loadManifest(
     network: options.network,
     maxBytes: MAX_MANIFEST_BYTES,
     ...(options.signal ? { signal: options.signal } : {}),
+  }).catch((error: unknown) => {
+    const status = error instanceof ModelNotFoundError ? (error.details as { status?: number } | undefined)?.status : undefined;
+    if (source.kind === 'url' && (status === 404 || status === 410)) {
+      throw noModelAt(source, `${manifestLocation(source)} does not exist (HTTP ${status})`, error);
+    }
+    throw error;
   });
   const text = new TextDecoder().decode(bytes);
+  if (looksLikeHtml(text)) {
+    throw noModelAt(source, `${manifestLocation(source)} is a web page, not a unipic manifest (a single-page-app server answers its index.html for any path)`);
+  }
   const manifest = parseManifest(text, source.description);
   await cache?.writeManifest(text);
   return manifest;

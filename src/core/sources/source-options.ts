@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
+import { hubOptionsSchema } from '../hub/hub-options.js';
 import { networkOptionsSchema, type NetworkOptions } from './network-options.js';
 
 /**
@@ -25,6 +26,8 @@ export const sourceOptionsSchema = z
     verify: z.enum(['fast', 'full']).default('fast'),
     /** fetch implementation for URL sources (a proxy-aware fetch, a test double). */
     fetch: z.custom<typeof fetch>((value) => typeof value === 'function', 'must be a fetch function').optional(),
+    /** `hf:` sources: token, endpoint, revision, HF cache root (Node defaults: HF_* variables). */
+    hub: hubOptionsSchema.optional(),
   })
   .strict();
 

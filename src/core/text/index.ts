@@ -19,6 +19,9 @@ export { pythonStrip } from './python-strip.js';
 export { TextStream, type TextStreamOptions, type TextStreamUpdate } from './text-stream.js';
 export {
   textSamplingShape,
+  textSamplingOverridesShape,
+  resolveTextSampling,
+  type ModelGenerationDefaults,
   textSamplingSchema,
   DEFAULT_TEXT_SAMPLING,
   type TextSamplingInput,

@@ -9,5 +9,6 @@ import { detectUniPicCheckpoint } from './convert/open-checkpoint.js';
 export const unipic1Converter: ConverterFamily = {
   id: 'unipic1',
   detect: detectUniPicCheckpoint,
+  acceptsHubIds: true,
   convert: (path, outDir, options) => convertCheckpoint(path, outDir, options as ConvertOptions),
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { llmConfigSchema } from '../../spec/llm-config.js';
-import { DTYPES, graphVariantSchema, manifestSchema, relativePath, type Capability } from '../../spec/manifest.js';
+import { DTYPES, generationDefaultsSchema, graphVariantSchema, manifestSchema, relativePath, type Capability } from '../../spec/manifest.js';
 
 /** The `familyVersion` of the UniPic-1 sections this SDK reads and writes. */
 export const UNIPIC1_FAMILY_VERSION = 1 as const;
@@ -93,6 +93,7 @@ export const unipic1ManifestSchema = manifestSchema
     family: z.literal('unipic1').default('unipic1'),
     familyVersion: z.literal(UNIPIC1_FAMILY_VERSION).default(UNIPIC1_FAMILY_VERSION),
     config: modelConfigSchema,
+    generation: generationDefaultsSchema.optional(),
     tokenizer: z.object({ json: relativePath, config: relativePath }).strict(),
     constants: relativePath,
     resolutions: z.array(resolutionSchema).min(1),

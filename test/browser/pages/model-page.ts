@@ -2,6 +2,7 @@ import { UniPic, UniPicError, CacheApiCache, InvalidInputError, ModelNotFoundErr
 import { createWorkerModel } from 'unipic/worker';
 import { probeBrowser } from '../../../src/browser/probe-browser.js';
 import { runCalls, type CallableModel, type CallOutcomes } from '../helpers/reference-calls.js';
+import { runRegion, type RegionOutcome } from '../helpers/region-call.js';
 
 /** Where the page finds things (all on the test server's origin). */
 const ORT_FILES = new URL('/ort/', location.href).href;
@@ -125,6 +126,29 @@ async function abortInWorker(modelUrl: string) {
   }
 }
 
+/** Region editing in the page: a Blob mask, and a bad mask's typed error. */
+async function regionInPage(modelUrl: string): Promise<RegionOutcome> {
+  const model = await UniPic.load(modelUrl, loadOptions('wasm', () => undefined, 2));
+  try {
+    return await runRegion(model as unknown as Parameters<typeof runRegion>[0], await inputImage());
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** The same region call through a worker: the Blob mask crosses by structured clone. */
+async function regionInWorker(modelUrl: string): Promise<RegionOutcome> {
+  const worker = new Worker(WORKER_SCRIPT, { type: 'module' });
+  try {
+    const model = await createWorkerModel(worker, modelUrl, loadOptions('wasm', () => undefined, 2));
+    const outcome = await runRegion(model as unknown as Parameters<typeof runRegion>[0], await inputImage());
+    await model.dispose();
+    return outcome;
+  } finally {
+    worker.terminate();
+  }
+}
+
 /** The model's files in the Cache API: present after a load, gone after clear(). */
 async function cacheState(modelUrl: string) {
   const manifest = await (await fetch(new URL('unipic.json', modelUrl))).json();
@@ -205,4 +229,4 @@ async function clearCache(modelUrl: string): Promise<void> {
   await new CacheApiCache({ key: modelUrl }).clear();
 }
 
-Object.assign(globalThis, { compareErrors, loadOnly, runInThread, runInWorker, abortInWorker, cacheState, clearCache, probeBrowser, pageReady: true });
+Object.assign(globalThis, { regionInPage, regionInWorker, compareErrors, loadOnly, runInThread, runInWorker, abortInWorker, cacheState, clearCache, probeBrowser, pageReady: true });

@@ -40,6 +40,8 @@ export class TestServer {
   /** Bytes per body write, and the pause between writes. */
   chunkBytes = 16 * 1024;
   chunkDelayMs = 0;
+  /** Called first for every request (e.g. to add CORS headers); OPTIONS requests are then answered 204. */
+  onRequest: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
   private port = 0;
 
   constructor() {
@@ -87,6 +89,14 @@ export class TestServer {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (this.onRequest) {
+      this.onRequest(request, response);
+      if (request.method === 'OPTIONS') {
+        response.writeHead(204);
+        response.end();
+        return;
+      }
+    }
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
     const logged: LoggedRequest = {
       path,

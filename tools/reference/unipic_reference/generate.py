@@ -31,6 +31,7 @@ from .run_goldens import write_generation_run, write_understanding_run
 from .synthetic_images import scene
 from .tiny_config import REPOSITORY_ROOT, TINY_CONFIG_PATH, load_tiny_config
 from .unipic_model import UniPicReference
+from .variant_goldens import FOLDER as VARIANT_FOLDER, describe_variant, write_variant
 
 DEFAULT_OUT = REPOSITORY_ROOT / "test" / "fixtures" / "reference"
 # Separate streams so that adding a golden never changes the weights or another run's noise.
@@ -84,7 +85,7 @@ def main() -> None:
     out: Path = parser.parse_args().out
     config = load_tiny_config()
     make_deterministic(config.seed)
-    for stale in ("checkpoint", "checkpoint-bf16", "checkpoint-odd", "golden", "index.json"):
+    for stale in ("checkpoint", "checkpoint-bf16", "checkpoint-odd", VARIANT_FOLDER, "golden", "index.json"):
         target = out / stale
         shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
 
@@ -125,8 +126,9 @@ def main() -> None:
         write_generation_run(store, name, model, vae, tokenizer, schedule, tables[run_settings.image_size], run_settings, prompt, seed, image)
     generation_config = json.loads(GENERATION_CONFIG.read_text())
     write_understanding_run(store, "understand_64", model, vae, tokenizer, tables[64], "Describe the image in detail.", 8, generation_config)
+    write_variant(out, store, tokenizer, schedule)
 
-    checkpoint_files = [p for folder in ("checkpoint", "checkpoint-bf16", "checkpoint-odd") for p in (out / folder).rglob("*") if p.is_file()]
+    checkpoint_files = [p for folder in ("checkpoint", "checkpoint-bf16", "checkpoint-odd", VARIANT_FOLDER) for p in (out / folder).rglob("*") if p.is_file()]
     store.write(
         {
             "format": 1,
@@ -137,6 +139,7 @@ def main() -> None:
                 "pixelsMaxAbsDifference": 1,
                 "note": "compare |a-b| <= 1e-4 * max(1, max|expected|) per tensor; uint8 pixels equal or off by one; see README",
             },
+            "variants": describe_variant(),
         },
         checkpoint_files,
     )

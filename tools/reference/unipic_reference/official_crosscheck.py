@@ -4,7 +4,7 @@ the official modules, injects the fixtures' orders and noise into the official `
 patching its random sources, and prints how far the official outputs are from the goldens.
 
     PYTHONPATH=<deps with einops, scipy> python -m unipic_reference.official_crosscheck \
-        --official <checkout>/UniPic-1 [--fixtures DIR]
+        --official <checkout>/UniPic-1 [--fixtures DIR] [--variant]
 """
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from torch import nn
 
 from .generate import DEFAULT_OUT, make_deterministic
 from .prompts import IMAGE_TOKEN_ID
-from .tiny_config import load_tiny_config
+from .tiny_config import TINY_CONFIG_PATH, load_tiny_config
+from .variant_goldens import VARIANT_CONFIG
 
 
 def load_official(official: Path, config):
@@ -67,14 +68,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--official", type=Path, required=True)
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--variant", action="store_true", help="the issue #13 variant (checkpoint-variant, variant_* runs)")
     arguments = parser.parse_args()
-    config = load_tiny_config()
+    config = load_tiny_config(VARIANT_CONFIG if arguments.variant else TINY_CONFIG_PATH)
     make_deterministic(config.seed)
     fixtures = arguments.fixtures
+    folder = fixtures / ("checkpoint-variant" if arguments.variant else "checkpoint")
     top, mar, vae = load_official(arguments.official, config)
-    state = torch.load(fixtures / "checkpoint" / "pytorch_model.bin", weights_only=True)
+    # The variant is stored in bf16; its goldens use the weights widened to float32, as here.
+    state = {k: v.to(torch.float32) for k, v in torch.load(folder / "pytorch_model.bin", weights_only=True).items()}
     mar.load_state_dict({k[4:]: v for k, v in state.items() if k.startswith("mar.")}, strict=True)
-    vae.load_state_dict(torch.load(fixtures / "checkpoint" / "kl16.ckpt", weights_only=True)["model"], strict=True)
+    vae.load_state_dict(torch.load(folder / "kl16.ckpt", weights_only=True)["model"], strict=True)
 
     from .unipic_model import UniPicReference
 
@@ -89,6 +93,8 @@ def main() -> None:
     index = json.loads((fixtures / "index.json").read_text())
     report = {}
     for name, run in index["runs"].items():
+        if name.startswith("variant_") != arguments.variant:
+            continue
         goldens = load_file(str(fixtures / run["file"]))
         if run["kind"] == "understanding":
             _, llm_in = model.extract_visual_feature(model.encode(goldens[f"{name}.source.pixels"]))

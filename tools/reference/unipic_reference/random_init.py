@@ -31,9 +31,10 @@ def _normal(generator: torch.Generator, shape, std: float, mean: float = 0.0) ->
 @torch.no_grad()
 def initialise(module: nn.Module, generator: torch.Generator, prefix: str = "") -> None:
     """Visits parameters in `named_modules()` order so the result depends only on the seed."""
+    embeddings = {m.weight.data_ptr() for m in module.modules() if isinstance(m, nn.Embedding)}
     for name, child in module.named_modules():
         full = f"{prefix}{name}"
-        if full.endswith("lm_head"):
+        if full.endswith("lm_head") and child.weight.data_ptr() in embeddings:
             continue  # tied to embed_tokens, initialised there
         if isinstance(child, (nn.Linear, nn.Conv2d)):
             fan_in = child.weight[0].numel()

@@ -16,3 +16,12 @@ export function geluErf(builder: GraphBuilder, x: string): string {
 export function silu(builder: GraphBuilder, x: string): string {
   return builder.op('Mul', [x, builder.op('Sigmoid', [x])]);
 }
+
+/** GELU with the tanh approximation, torch `gelu(approximate='tanh')`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+export function geluTanh(builder: GraphBuilder, x: string): string {
+  const cube = builder.op('Mul', [builder.op('Mul', [x, x]), x]);
+  const inner = builder.op('Add', [x, builder.op('Mul', [cube, builder.constFloat([0.044715], [])])]);
+  const tanh = builder.op('Tanh', [builder.op('Mul', [inner, builder.constFloat([Math.sqrt(2 / Math.PI)], [])])]);
+  const half = builder.op('Mul', [x, builder.constFloat([0.5], [])]);
+  return builder.op('Mul', [half, builder.op('Add', [tanh, builder.constFloat([1], [])])]);
+}

@@ -8,7 +8,7 @@ import { silu } from '../layers/activations.js';
 import type { GraphContext } from '../weights.js';
 import { attentionAllowed } from './attention-mask.js';
 import { eagerAttention, type AttentionImplementation, type AttentionInputs } from './eager-attention.js';
-import { rotaryTables, type RotaryTables } from './rotary-embedding.js';
+import { rotaryTables, rotaryTablesFromAngles, type RotaryTables } from './rotary-embedding.js';
 
 export type { LlmConfig };
 
@@ -19,6 +19,12 @@ export interface LlmGraphOptions {
   decomposedNorm?: boolean;
   /** Passed to every projection (q4 accuracy level, symmetric blocks). */
   linear?: Omit<LinearOptions, 'quantize'>;
+  /**
+   * Where rotary angles come from. `positions` (default): `position_ids [B, L]` in, angles computed
+   * in-graph. `angles`: `rotary_angles [B, L, D/2]` in, computed on the host — one graph then serves
+   * 1-D positions and Qwen2.5-VL's multimodal (t/h/w) positions alike.
+   */
+  rotary?: 'positions' | 'angles';
 }
 
 /**
@@ -36,13 +42,17 @@ export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConf
   const sizes = { hidden: llm.hiddenSize, heads_kv: llm.numKeyValueHeads, head_dim: llm.headDim };
   const inputsEmbeds = contractInput(builder, spec, 'inputs_embeds', sizes);
   const attentionMask = contractInput(builder, spec, 'attention_mask', sizes);
-  const positionIds = contractInput(builder, spec, 'position_ids', sizes);
+  // Qwen2-VL-style callers feed the rotary angles themselves (multimodal RoPE); UniPic-1 feeds positions.
+  const rotaryInput =
+    options.rotary === 'angles'
+      ? builder.input('rotary_angles', 'float32', ['batch', 'sequence', llm.headDim / 2])
+      : contractInput(builder, spec, 'position_ids', sizes);
   const past = Array.from({ length: llm.numLayers }, (_, i) => ({
     key: contractInput(builder, spec, 'past_key_values.{i}.key', sizes, i),
     value: contractInput(builder, spec, 'past_key_values.{i}.value', sizes, i),
   }));
 
-  const rotary = rotaryTables(ctx, positionIds, llm.headDim, llm.ropeTheta);
+  const rotary = options.rotary === 'angles' ? rotaryTablesFromAngles(ctx, rotaryInput) : rotaryTables(ctx, rotaryInput, llm.headDim, llm.ropeTheta);
   const allowed = attentionAllowed(ctx, attentionMask, inputsEmbeds);
   let hidden = inputsEmbeds;
   for (let i = 0; i < llm.numLayers; i++) {

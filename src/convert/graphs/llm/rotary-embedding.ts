@@ -1,3 +1,4 @@
+import { inverseFrequencies } from '../../../core/math/rotary-frequencies.js';
 import type { GraphContext } from '../weights.js';
 
 /** cos/sin of position·frequency, `[B, L, 1, D/2]`, shared by every layer and by q and k. */
@@ -6,18 +7,8 @@ export interface RotaryTables {
   readonly sin: string;
 }
 
-/**
- * Inverse frequencies θ^(−2i/D) rounded the way HF's float32 computation rounds them:
- * the exponent, the power and the reciprocal are each float32 results.
- */
-export function inverseFrequencies(headDim: number, theta: number): Float32Array {
-  const out = new Float32Array(headDim / 2);
-  for (let i = 0; i < headDim / 2; i++) {
-    const exponent = Math.fround((2 * i) / headDim);
-    out[i] = Math.fround(1 / Math.fround(Math.pow(theta, exponent)));
-  }
-  return out;
-}
+/** Re-exported: the converter's RoPE and host-side rotary tables share one rounding. */
+export { inverseFrequencies };
 
 /**
  * Angles from per-row `position_ids` `[B, L]` (int64). The product position·frequency is taken in
@@ -29,6 +20,13 @@ export function rotaryTables(ctx: GraphContext, positionIds: string, headDim: nu
   const frequencies = builder.constFloat(Array.from(inverseFrequencies(headDim, theta)), [headDim / 2]);
   const angles = builder.op('Mul', [positions, frequencies]);
   return { cos: builder.op('Cos', [angles]), sin: builder.op('Sin', [angles]) };
+}
+
+/** Tables from host-computed angles `[B, L, D/2]` (float32), shared by every head. */
+export function rotaryTablesFromAngles(ctx: GraphContext, angles: string): RotaryTables {
+  const { builder } = ctx;
+  const perHead = builder.op('Unsqueeze', [angles, builder.constInt64([2])]);
+  return { cos: builder.op('Cos', [perHead]), sin: builder.op('Sin', [perHead]) };
 }
 
 /**

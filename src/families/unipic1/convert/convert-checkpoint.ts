@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { bundledTokenizerDir } from '../../../convert/bundled-assets.js';
+import { isHubId } from '../../../core/hub/hub-id.js';
+import { convertFromHub, type HubConvertOptions } from '../../../convert/hub/convert-from-hub.js';
+import type { FetchedSnapshot } from '../../../node/hf-cache/fetch-hub-files.js';
+import { uniPic1HubCheckpoint } from './hub-files.js';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
@@ -13,9 +17,12 @@ import { accountKeys, refuseUnusable, type KeyAccount } from './key-map.js';
 import { fileEntry, writeManifest } from '../../../convert/model-folder-writer.js';
 import { TABLE_KEYS, writeMarConstants, writeResolutionTables } from './mar-tables-writer.js';
 import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
+import { previousConversionFiles, refuseConvertedInput, removeStaleFiles } from '../../../convert/previous-conversion.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
 import { UniPicCheckpoint } from './open-checkpoint.js';
-import { resolveStructure } from './resolve-structure.js';
+import type { ConfigAccount } from '../../../convert/config-account.js';
+import type { StructureField } from './infer-structure.js';
+import { LLM_FOLDER, resolveConfiguration } from './resolve-structure.js';
 import { CheckpointWeights } from '../../../convert/sync-weights.js';
 import { toModelConfig, type Structure } from './structure.js';
 import { writeTokenizerFiles } from '../../../convert/tokenizer/index.js';
@@ -34,12 +41,15 @@ export interface ConvertProgressEvent {
   readonly total: number;
 }
 
-export interface ConvertOptions {
+export interface ConvertOptions extends HubConvertOptions {
   /** Precisions to write (default fp32). Each adds a variant of every graph. */
   readonly dtypes?: readonly GraphDtype[];
   /** Output sizes to precompute position tables for (default: the structure's, 512 and 1024 for UniPic). */
   readonly resolutions?: readonly number[];
-  /** Structural numbers; default: `unipic-config.json` in the checkpoint, else UniPic-1.5B's. */
+  /**
+   * Structural numbers; default: inferred from the tensor shapes, the Qwen config.json and
+   * `unipic-config.json` (docs/converter.md#variants). Checked against the shapes either way.
+   */
   readonly structure?: Structure;
   readonly name?: string;
   /**
@@ -64,8 +74,19 @@ export interface ConvertSummary {
   readonly manifest: Manifest;
   readonly graphs: readonly ConvertedGraph[];
   readonly keys: KeyAccount;
+  /** Where each structure number came from (shapes, Qwen config, unipic-config.json, 1.5B default). */
+  readonly structure: readonly StructureField[];
+  /** Every field of every config file read: used, or ignored with the reason (anything else was refused). */
+  readonly config: ConfigAccount;
   readonly warnings: readonly string[];
+  /**
+   * Files of an earlier conversion into the same folder (listed in its unipic.json) that the new
+   * unipic.json does not list, now removed. Files the old manifest did not list are never touched.
+   */
+  readonly removed: readonly string[];
   readonly ms: number;
+  /** For an `hf:` checkpoint: each repository fetched, the commit it resolved to, its snapshot folder. */
+  readonly fetched?: readonly FetchedSnapshot[];
 }
 
 /**
@@ -76,13 +97,26 @@ export interface ConvertSummary {
  * write; `unipic.json` is written last, so an interrupted run never looks like a model.
  */
 export async function convertCheckpoint(checkpointDir: string, outDir: string, options: ConvertOptions = {}): Promise<ConvertSummary> {
+  if (!isHubId(checkpointDir)) return convertFolder(checkpointDir, outDir, options);
+  const started = Date.now();
+  // Option errors are reported before anything is downloaded.
+  checkOptions([...new Set<GraphDtype>(options.dtypes ?? ['fp32'])], options.resolutions);
+  const { summary, snapshots } = await convertFromHub(checkpointDir, options, (folder, origin) => convertFolder(folder, outDir, options, origin), uniPic1HubCheckpoint);
+  return { ...summary, fetched: snapshots, ms: Date.now() - started };
+}
+
+/** `origin`: what the manifest's `source` names as the checkpoint (an `hf:` id pinned to its commit). */
+async function convertFolder(checkpointDir: string, outDir: string, options: ConvertOptions, origin?: string): Promise<ConvertSummary> {
   const started = Date.now();
   const warnings: string[] = [];
   const dtypes: GraphDtype[] = [...new Set<GraphDtype>(options.dtypes ?? ['fp32'])];
   checkOptions(dtypes, options.resolutions);
+  refuseConvertedInput(checkpointDir);
+  const previousFiles = previousConversionFiles(outDir);
   const checkpoint = await UniPicCheckpoint.open(checkpointDir);
   try {
-    const structure = options.structure ?? (await resolveStructure(checkpointDir, checkpoint.llmConfig, warnings));
+    const { resolved, keys } = await checkCheckpoint(checkpoint, checkpointDir, options.structure, warnings);
+    const { structure } = resolved;
     const config = toModelConfig(structure);
     const sizes = options.resolutions ?? structure.resolutions;
     const badSize = sizes.find((size) => size % config.mar.vaeStride !== 0);
@@ -90,11 +124,8 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       const message = `resolution ${badSize} is not a multiple of the VAE stride ${config.mar.vaeStride}`;
       throw options.resolutions ? new InvalidOptionsError(message, { details: { issues: [{ path: 'resolutions', message }] } }) : new InvalidModelError(message);
     }
-    const keys = accountKeys(structure, new Map([...checkpoint.tensors].map(([name, tensor]) => [name, tensor.shape] as const)));
-    refuseUnusable(keys, (key) => checkpoint.tensors.get(key)!.dtype);
-    for (const key of keys.unknown) warnings.push(`unknown checkpoint key ${key} (not used)`);
 
-    // Only required keys: an ignored `llm.lm_head.weight` stays invisible, so the head uses the tied table.
+    // Only required keys: an ignored (tied, equal) `llm.lm_head.weight` stays invisible.
     const weights = await CheckpointWeights.open(checkpoint, keys.required);
     let built: Awaited<ReturnType<typeof buildGraphs>>;
     let resolutions: Manifest['resolutions'];
@@ -111,7 +142,7 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
     }
 
     options.onProgress?.({ stage: 'tokenizer', item: 'tokenizer', done: built.done, total: built.done });
-    const qwen = join(checkpointDir, 'Qwen2.5-1.5B-Instruct');
+    const qwen = join(checkpointDir, LLM_FOLDER);
     const hasTokenizer = existsSync(join(qwen, 'tokenizer.json')) || existsSync(join(qwen, 'vocab.json'));
     if (!hasTokenizer) warnings.push(`no tokenizer files in ${qwen}: using the Qwen2.5 tokenizer bundled with unipic`);
     const tokenizer = await writeTokenizerFiles(hasTokenizer ? qwen : bundledTokenizerDir(), outDir);
@@ -131,8 +162,9 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       family: 'unipic1',
       familyVersion: UNIPIC1_FAMILY_VERSION,
       name: options.name ?? 'unipic',
-      source: `converted from ${checkpoint.sources.map((s) => relative(checkpointDir, s.path) || basename(s.path)).join(', ')}`,
+      source: `converted from ${origin ? `${origin} (${sourceFiles(checkpointDir, checkpoint)})` : sourceFiles(checkpointDir, checkpoint)}`,
       config,
+      generation: resolved.generation,
       tokenizer,
       constants,
       resolutions,
@@ -141,11 +173,85 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
       },
       unipic1ManifestSchema,
     );
-    return { manifest, graphs: built.converted, keys, warnings, ms: Date.now() - started };
+    const removed = await removeStaleFiles(outDir, previousFiles, manifest.files.map((file) => file.path));
+    return { manifest, graphs: built.converted, keys, structure: resolved.fields, config: resolved.config, warnings, removed, ms: Date.now() - started };
   } finally {
     await checkpoint.close();
   }
 }
+
+function sourceFiles(checkpointDir: string, checkpoint: UniPicCheckpoint): string {
+  return checkpoint.sources.map((s) => relative(checkpointDir, s.path) || basename(s.path)).join(', ');
+}
+
+/** What a conversion would take from a checkpoint, without writing anything (docs/converter.md#variants). */
+export interface CheckpointInspection {
+  readonly structure: Structure;
+  /** Where each structure number came from. */
+  readonly fields: readonly StructureField[];
+  /** Every field of every config file read: used, or ignored with the reason. */
+  readonly config: ConfigAccount;
+  readonly keys: KeyAccount;
+  readonly generation: NonNullable<Manifest['generation']>;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Every check `convertCheckpoint` makes before it writes: the structure (inferred, or refused),
+ * the config files' fields, the key accounting, the head tie. Throws what the conversion would.
+ */
+export async function inspectCheckpoint(checkpointDir: string, options: Pick<ConvertOptions, 'structure'> = {}): Promise<CheckpointInspection> {
+  const warnings: string[] = [];
+  const checkpoint = await UniPicCheckpoint.open(checkpointDir);
+  try {
+    const { resolved, keys } = await checkCheckpoint(checkpoint, checkpointDir, options.structure, warnings);
+    return { structure: resolved.structure, fields: resolved.fields, config: resolved.config, keys, generation: resolved.generation, warnings };
+  } finally {
+    await checkpoint.close();
+  }
+}
+
+async function checkCheckpoint(checkpoint: UniPicCheckpoint, checkpointDir: string, structure: Structure | undefined, warnings: string[]) {
+  const shapes = new Map([...checkpoint.tensors].map(([name, tensor]) => [name, tensor.shape] as const));
+  const resolved = await resolveConfiguration(
+    checkpointDir,
+    { shapes, llmConfig: checkpoint.llmConfig, structure, isFolder: (await stat(checkpointDir)).isDirectory() },
+    warnings,
+  );
+  const keys = accountKeys(resolved.structure, shapes);
+  refuseUnusable(keys, (key) => checkpoint.tensors.get(key)!.dtype);
+  if (resolved.structure.llm.tie_word_embeddings) await refuseUntiedHead(checkpoint);
+  return { resolved, keys };
+}
+
+/**
+ * With `tie_word_embeddings: true`, from_pretrained makes the head and the embedding one
+ * parameter, and load_state_dict then copies both saved tensors into it, the head's last: a saved
+ * head that differs would silently replace the embedding too. Refused; an equal one is ignored.
+ */
+async function refuseUntiedHead(checkpoint: UniPicCheckpoint): Promise<void> {
+  const embed = checkpoint.tensors.get(EMBED_KEY);
+  const head = checkpoint.tensors.get(HEAD_KEY);
+  if (!embed || !head) return;
+  if (head.storage.id === embed.storage.id && head.storageOffset === embed.storageOffset && head.shape.join() === embed.shape.join() && head.stride.join() === embed.stride.join()) return;
+  const weights = await CheckpointWeights.open(checkpoint, [EMBED_KEY, HEAD_KEY]);
+  try {
+    const a = weights.float32(EMBED_KEY);
+    const b = weights.float32(HEAD_KEY);
+    let equal = a.length === b.length;
+    for (let i = 0; equal && i < a.length; i++) equal = a[i] === b[i];
+    if (!equal) {
+      throw new InvalidModelError(
+        `${HEAD_KEY} differs from ${EMBED_KEY}, but the Qwen config.json says tie_word_embeddings: true; the official loader would overwrite the embedding with the head. Set tie_word_embeddings to false if the head is meant to be separate`,
+        { details: { key: HEAD_KEY } },
+      );
+    }
+  } finally {
+    weights.close();
+  }
+}
+const EMBED_KEY = 'llm.model.embed_tokens.weight';
+const HEAD_KEY = 'llm.lm_head.weight';
 
 /** Every graph of the plan in every requested dtype. */
 async function buildGraphs(

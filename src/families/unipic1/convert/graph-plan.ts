@@ -52,9 +52,9 @@ export function graphPlans(structure: Structure, config: ModelConfig, options: {
     { name: 'embed', keys: prefixes('llm.model.embed_tokens.weight'), quantizable: true, build: (ctx) => buildEmbedGraph(ctx, config) },
     {
       name: 'lm_head',
-      keys: prefixes('llm.model.embed_tokens.weight', 'llm.lm_head.weight'),
+      keys: prefixes(structure.llm.tie_word_embeddings ? 'llm.model.embed_tokens.weight' : 'llm.lm_head.weight'),
       quantizable: true,
-      build: (ctx) => buildLmHeadGraph(ctx, config, LLM_Q4),
+      build: (ctx) => buildLmHeadGraph(ctx, config, { ...LLM_Q4, tied: structure.llm.tie_word_embeddings }),
     },
     { name: 'llm', keys: prefixes('llm.model.layers.', 'llm.model.norm.'), quantizable: true, build: (ctx) => buildLlmGraph(ctx, config, { linear: LLM_Q4 }) },
     {

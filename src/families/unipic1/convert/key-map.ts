@@ -12,10 +12,20 @@ export const IGNORED_KEY_PATTERNS: ReadonlyArray<{ pattern: RegExp; why: string 
   { pattern: /^mar\.class_emb\./, why: 'ImageNet class embedding left over from MAR; unused by UniPic' },
   { pattern: /^siglip2\./, why: 'SigLIP2 tower: never called by the released code' },
   { pattern: /^siglip2_proj\./, why: 'SigLIP2 projector: never called by the released code' },
-  { pattern: /^llm\.lm_head\.weight$/, why: 'tied to llm.model.embed_tokens.weight' },
+  { pattern: /^llm\.lm_head\.weight$/, why: 'tie_word_embeddings is true: the head is llm.model.embed_tokens.weight (checked equal)' },
   { pattern: /^llm\.model\.rotary_emb\./, why: 'RoPE buffers are recomputed from rope_theta' },
   { pattern: /^mar\.diffloss\.(?!net\.)/, why: 'diffusion schedule buffers are recomputed from the config' },
+  // LDM training checkpoints keep the LPIPS/discriminator loss beside the autoencoder; MAR's
+  // AutoencoderKL has no such module and loads kl16.ckpt with strict=False, dropping them.
+  { pattern: /^vae\.loss\./, why: 'autoencoder training loss (LPIPS, discriminator): not part of the AutoencoderKL the official code builds' },
 ];
+
+/** Prefixes of the modules the graphs are built from: an unknown key under one is refused. */
+const USED_MODULES = /^(llm\.|mar\.|proj_in\.|proj_out\.|vae\.)/;
+
+/** Why a key outside every used module is ignored. */
+export const FOREIGN_KEY_REASON =
+  'matches no module of the UniPic-1 model; the official loader (load_state_dict with strict=False) drops it too';
 
 type Spec = [key: string, shape: number[]];
 
@@ -38,6 +48,8 @@ function llmTensors(s: Structure): Spec[] {
     ['llm.model.embed_tokens.weight', [s.llm.vocab_size, h]],
     ['llm.model.norm.weight', [h]],
   ];
+  // An untied head is its own weight (from_pretrained builds a separate Linear).
+  if (!s.llm.tie_word_embeddings) specs.push(['llm.lm_head.weight', [s.llm.vocab_size, h]]);
   for (let i = 0; i < s.llm.num_hidden_layers; i++) {
     const p = `llm.model.layers.${i}`;
     specs.push(
@@ -172,6 +184,7 @@ export interface KeyAccount {
   readonly required: readonly string[];
   readonly missing: readonly string[];
   readonly ignored: ReadonlyArray<{ key: string; why: string }>;
+  /** Keys under a module the graphs use that the converter does not know: refused. */
   readonly unknown: readonly string[];
   /** Required keys present with another shape. */
   readonly misshapen: ReadonlyArray<{ key: string; expected: number[]; actual: readonly number[] }>;
@@ -198,6 +211,7 @@ export function accountKeys(s: Structure, present: ReadonlyMap<string, readonly 
     if (requiredSet.has(key)) continue;
     const rule = IGNORED_KEY_PATTERNS.find((r) => r.pattern.test(key));
     if (rule) ignored.push({ key, why: rule.why });
+    else if (!USED_MODULES.test(key)) ignored.push({ key, why: FOREIGN_KEY_REASON });
     else unknown.push(key);
   }
   return { required, missing: required.filter((k) => !presentSet.has(k)), ignored, unknown: unknown.sort(), misshapen };
@@ -209,6 +223,13 @@ export function accountKeys(s: Structure, present: ReadonlyMap<string, readonly 
  * no half-converted folder behind.
  */
 export function refuseUnusable(keys: KeyAccount, dtypeOf: (key: string) => TensorDtype): void {
+  if (keys.unknown.length) {
+    const listed = keys.unknown.slice(0, 10).join(', ');
+    throw new InvalidModelError(
+      `${keys.unknown.length} checkpoint keys belong to modules unipic converts but are not part of the structure it inferred: ${listed}${keys.unknown.length > 10 ? ', …' : ''} (a checkpoint built by other code, or a structure that does not match its weights)`,
+      { details: { unknown: keys.unknown } },
+    );
+  }
   if (keys.missing.length) {
     const listed = keys.missing.slice(0, 20).join(', ');
     throw new InvalidModelError(`the checkpoint lacks ${keys.missing.length} required weights: ${listed}${keys.missing.length > 20 ? ', …' : ''}`, {

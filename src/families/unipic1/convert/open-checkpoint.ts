@@ -43,8 +43,8 @@ export interface ShadowedTensor {
 // its HF folder, the VAE from kl16.ckpt, then load_state_dict(pytorch_model.bin, strict=False).
 const ROLE_ORDER: readonly CheckpointRole[] = ['llm-base', 'vae', 'unipic'];
 const ROLE_PREFIX: Readonly<Record<CheckpointRole, string>> = { 'llm-base': 'llm.', vae: 'vae.', unipic: '' };
-const LLM_FOLDER = 'Qwen2.5-1.5B-Instruct';
-const VAE_FILE = 'kl16.ckpt';
+export const LLM_FOLDER = 'Qwen2.5-1.5B-Instruct';
+export const VAE_FILE = 'kl16.ckpt';
 const TORCH_FILE = /^pytorch_model.*\.bin$|\.(pt|pth)$/;
 const TRAINER_FILE = /^(optimizer|scheduler|rng_state.*|training_args)\.(pt|pth|bin)$/;
 const SHARD_FILE = /-\d{5}-of-\d{5}\.(safetensors|bin)$/;
@@ -163,6 +163,11 @@ function classifyFile(name: string): PlannedFile['kind'] | undefined {
   if (name.endsWith('.safetensors')) return 'safetensors';
   if (TORCH_FILE.test(name) || name === VAE_FILE) return 'pytorch';
   return undefined;
+}
+
+/** Whether the converter reads `name` (a file name, no folder) as weights when it lies in a checkpoint folder. */
+export function isCheckpointWeightFile(name: string): boolean {
+  return !TRAINER_FILE.test(name) && classifyFile(name) !== undefined;
 }
 
 async function isDirectory(path: string): Promise<boolean> {

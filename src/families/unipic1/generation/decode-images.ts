@@ -1,30 +1,11 @@
 import type { ModelConfig } from '../manifest.js';
 import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
-import { encodePng, toBlob } from '../../../core/image/encode-png.js';
+import { makeImage, type GeneratedImage } from '../../../core/image/generated-image.js';
 import { pixelsFromDecoder } from '../../../core/image/decoder-pixels.js';
 
-/** A generated or edited image: RGBA pixels plus encoders. */
-export interface GeneratedImage {
-  readonly width: number;
-  readonly height: number;
-  /** RGBA, row-major, alpha 255. */
-  readonly data: Uint8ClampedArray;
-  /** PNG file bytes. */
-  toPNG(): Uint8Array;
-  /** A PNG Blob (browsers, and Node ≥ 18 which has Blob). */
-  toBlob(): Blob;
-}
-
-export function makeImage(width: number, height: number, data: Uint8ClampedArray): GeneratedImage {
-  return {
-    width,
-    height,
-    data,
-    toPNG: () => encodePng(data, width, height),
-    toBlob: () => toBlob(data, width, height),
-  };
-}
+export type { GeneratedImage } from '../../../core/image/generated-image.js';
+export { makeImage };
 
 /** VAE-decode `images` latent grids (`[G, grid², 16]`, scaled tokens) to RGBA images. */
 export async function decodeLatents(

@@ -1,6 +1,6 @@
 import { tablesForCall } from './position-tables.js';
 import { loadImage } from '../../../core/image/load-image.js';
-import { preprocessForEdit } from '../../../core/image/model-tensor.js';
+import { preprocessForEdit, toModelTensor } from '../../../core/image/model-tensor.js';
 import type { UniPic1Context as CallContext } from '../call-context.js';
 import type { ParsedEditOptions } from '../options/edit-options.js';
 import type { RunController } from '../../../core/run/run.js';
@@ -8,7 +8,8 @@ import { padPromptBatch } from '../../../core/text/prompt-batch.js';
 import { editPrompts } from '../../../core/text/prompts.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
 import type { ImageRunEvent } from '../../../core/generation/events.js';
-import { guidanceRows, runImageLoop, type GenerateResult } from './generate.js';
+import { guidanceRows, runImageLoop, unchangedSource, type GenerateResult } from './generate.js';
+import { planRegion, type RegionPlan } from './region-call.js';
 import { encodeSourceImage } from './source-image.js';
 import { checkContextWindow } from '../model/context-window.js';
 
@@ -35,12 +36,22 @@ export async function editImage(
   const batch = padPromptBatch(rows, tokenizer.specialIds.imEnd);
   checkContextWindow(config, batch.length + slots, 'the instruction with the image and the image block');
 
-  const image = await loadImage(options.image, { signal });
-  if (image.width !== image.height) {
-    const side = Math.min(image.width, image.height);
-    context.warn('image-cropped', `the ${image.width}×${image.height} source was center-cropped to ${side}×${side} before editing, as the official pipeline does`);
+  let pixels: Float32Array;
+  let plan: RegionPlan | undefined;
+  if (options.mask !== undefined || options.outpaint !== undefined) {
+    // Region editing: the same preprocessing for image and mask (an outpaint canvas is the source).
+    plan = await planRegion(context, options, size, tables.grid);
+    if (plan.layout.maskedCount === 0) return unchangedSource(context, controller, options, plan, size, started);
+    pixels = toModelTensor(plan.layout.source, size);
+  } else {
+    const image = await loadImage(options.image, { signal });
+    if (image.width !== image.height) {
+      const side = Math.min(image.width, image.height);
+      context.warn('image-cropped', `the ${image.width}×${image.height} source was center-cropped to ${side}×${side} before editing, as the official pipeline does`);
+    }
+    pixels = preprocessForEdit(image, size);
   }
-  const source = await encodeSourceImage(graphs, config, tables, preprocessForEdit(image, size), signal);
+  const source = await encodeSourceImage(graphs, config, tables, pixels, signal);
   const embedded = await graphs.run('decoder_embed', { x_con: float32([1, slots, We], source.features) }, { signal });
   const fill = (await takeFloat32(embedded.fill)).data;
   // Both prompts put the image right after `<|im_start|>user\n`, so every row shares one slot range.
@@ -51,5 +62,6 @@ export async function editImage(
     fill,
     started,
     prefixStarted: started,
+    ...(plan ? { region: { known: { mask: plan.layout.tokens, latents: source.latents }, plan } } : {}),
   });
 }

@@ -11,6 +11,11 @@ import type { ImageRunEvent, ImageTimings } from '../../../core/generation/event
 import { runMarLoop } from './mar-loop.js';
 import { buildPrefix, type PrefixInput } from './prefix.js';
 import { checkContextWindow } from '../model/context-window.js';
+import { toModelTensor } from '../../../core/image/model-tensor.js';
+import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
+import type { KnownRegion } from './known-region.js';
+import { planRegion, type RegionPlan } from './region-call.js';
+import { encodeLatents } from './source-image.js';
 
 export interface GenerateResult {
   readonly images: GeneratedImage[];
@@ -30,7 +35,15 @@ export async function runImageLoop(
   context: CallContext,
   controller: RunController<ImageRunEvent>,
   options: Pick<ParsedGenerateOptions, 'steps' | 'guidance' | 'guidanceSchedule' | 'temperature' | 'diffusionSteps' | 'numImages' | 'seed' | 'preview' | 'random'>,
-  input: { size: number; prefix: PrefixInput; fill: Float32Array; started: number; prefixStarted: number },
+  input: {
+    size: number;
+    prefix: PrefixInput;
+    fill: Float32Array;
+    started: number;
+    prefixStarted: number;
+    /** Region editing: the known tokens, and how decoded images become outputs (composite, crop). */
+    region?: { known: KnownRegion; plan: RegionPlan };
+  },
 ): Promise<GenerateResult> {
   const { graphs, config, assets, signal } = context;
   const seed = options.random ? undefined : (options.seed ?? randomSeed());
@@ -60,6 +73,7 @@ export async function runImageLoop(
       guidanceSchedule: options.guidanceSchedule,
       temperature: options.temperature,
       random,
+      ...(input.region ? { region: input.region.known } : {}),
       signal,
       onStepStart: (info) =>
         controller.emit({ type: 'step-start', iteration: info.iteration, iterations: info.iterations, known: info.known, predicting: info.predicted }),
@@ -74,7 +88,8 @@ export async function runImageLoop(
         });
         const every = options.preview;
         if (every && (info.iteration + 1) % every === 0 && info.iteration + 1 < info.iterations) {
-          const images = await decodeLatents(graphs, config, current, options.numImages, tables.grid, signal);
+          const decoded = await decodeLatents(graphs, config, current, options.numImages, tables.grid, signal);
+          const images = input.region ? input.region.plan.finish(decoded) : decoded;
           controller.emit({ type: 'image-preview', iteration: info.iteration, images });
         }
       },
@@ -83,7 +98,8 @@ export async function runImageLoop(
     prefix.dispose();
   }
   const decodeStarted = Date.now();
-  const images = await decodeLatents(graphs, config, tokens, options.numImages, tables.grid, signal);
+  const decoded = await decodeLatents(graphs, config, tokens, options.numImages, tables.grid, signal);
+  const images = input.region ? input.region.plan.finish(decoded) : decoded;
   const done = Date.now();
   const timings: ImageTimings = {
     prefixMs: samplingStarted - input.prefixStarted,
@@ -111,6 +127,18 @@ export async function generateImages(
   const { bufferSize: F, decoderWidth: W } = config.mar;
   const tables = await tablesForCall(context, size);
   const slots = F + tables.grid * tables.grid;
+  let region: { known: KnownRegion; plan: RegionPlan } | undefined;
+  if (options.image !== undefined) {
+    if (!context.graphs.has('vae_encoder')) {
+      throw new InvalidOptionsError("generate() with an image needs the vae_encoder graph, which this model did not load: load it with capabilities ['generate', 'edit']", {
+        details: { issues: [{ path: 'image', message: 'the model was loaded without vae_encoder' }] },
+      });
+    }
+    const plan = await planRegion(context, { ...options, image: options.image }, size, tables.grid);
+    if (plan.layout.maskedCount === 0) return unchangedSource(context, controller, options, plan, size, started);
+    const latents = await encodeLatents(context.graphs, size, toModelTensor(plan.layout.source, size), context.signal);
+    region = { known: { mask: plan.layout.tokens, latents }, plan };
+  }
   const fill = new Float32Array(slots * W);
   for (let i = 0; i < slots; i++) fill.set(maskToken, i * W);
   return runImageLoop(context, controller, options, {
@@ -119,5 +147,36 @@ export async function generateImages(
     fill,
     started,
     prefixStarted: started,
+    ...(region ? { region } : {}),
   });
+}
+
+/**
+ * A region with nothing to regenerate: no MAR graph runs. Composited, the output is the source
+ * itself; with `composite: false` it is what the loop would give, the VAE round trip of the source.
+ */
+export async function unchangedSource(
+  context: CallContext,
+  controller: RunController<ImageRunEvent>,
+  options: Pick<ParsedGenerateOptions, 'numImages' | 'seed' | 'random' | 'composite'>,
+  plan: RegionPlan,
+  size: number,
+  started: number,
+): Promise<GenerateResult> {
+  const seed = options.random ? undefined : (options.seed ?? randomSeed());
+  const decodeStarted = Date.now();
+  let images: GeneratedImage[];
+  if (options.composite) {
+    images = Array.from({ length: options.numImages }, () => plan.sourceImage());
+  } else {
+    const latents = await encodeLatents(context.graphs, size, toModelTensor(plan.layout.source, size), context.signal);
+    const grid = Math.round(Math.sqrt(plan.layout.tokens.length));
+    const tokens = new Float32Array(latents.length * options.numImages);
+    for (let g = 0; g < options.numImages; g++) tokens.set(latents, g * latents.length);
+    images = plan.finish(await decodeLatents(context.graphs, context.config, tokens, options.numImages, grid, context.signal));
+  }
+  const done = Date.now();
+  const timings: ImageTimings = { prefixMs: decodeStarted - started, samplingMs: 0, decodeMs: done - decodeStarted, totalMs: done - started };
+  controller.emit({ type: 'finish', timings });
+  return { images, ...(seed === undefined ? {} : { seed }), timings, warnings: [...context.warnings] };
 }

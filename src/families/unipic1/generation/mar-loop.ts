@@ -11,6 +11,7 @@ import type { RandomSource } from '../../../core/random/random-source.js';
 import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
 import type { PositionTables } from '../mar/position-tables.js';
 import type { Prefix } from './prefix.js';
+import { seedRegion, type KnownRegion } from './known-region.js';
 
 export type GuidanceSchedule = 'constant' | 'linear';
 
@@ -36,6 +37,8 @@ export interface MarLoopOptions {
   readonly guidanceSchedule: GuidanceSchedule;
   readonly temperature: number;
   readonly random: RandomSource;
+  /** Region editing: tokens outside the mask start known, holding the source's latents (docs/api.md, "Regions"). */
+  readonly region?: KnownRegion;
   readonly signal?: AbortSignal;
   readonly onStepStart?: (info: MarStepInfo) => void;
   readonly onStepFinish?: (info: MarStepInfo, tokens: Float32Array) => void | Promise<void>;
@@ -57,19 +60,24 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
   const rows = unconditional ? 2 * g : g;
   if (prefix.rows !== rows) throw new Error(`prefix has ${prefix.rows} rows, the loop needs ${rows}`);
 
-  const orders: Int32Array[] = [];
-  for (let row = 0; row < g; row++) orders.push(options.random.order(row, n));
-  const tokens = new Float32Array(g * n * C);
-  // masked[row][p] for conditional rows; unconditional rows mirror them.
-  const masked = orders.map(() => new Uint8Array(n).fill(1));
-  let maskedCount = n;
-  const plan = planSteps(n, options.iterations);
+  // Orders permute the masked tokens only; without a region every token is masked and known tokens start empty.
+  const { orders, tokens, masked, maskedCount: regenerated } = seedRegion(options.region, options.random, g, n, C);
+  let maskedCount = regenerated;
+  // The cosine schedule runs over the tokens to regenerate; the rest are known from the start.
+  const plan = planSteps(regenerated, options.iterations);
+  const alreadyKnown = n - regenerated;
   const fill = repeatRows(options.fill, rows);
 
   for (const step of plan) {
     throwIfAborted(signal);
-    const info = { iteration: step.step, iterations: options.iterations, known: step.known, predicted: step.predicted };
+    const info = { iteration: step.step, iterations: options.iterations, known: alreadyKnown + step.known, predicted: step.predicted };
     options.onStepStart?.(info);
+    if (step.predicted === 0) {
+      // A schedule over fewer tokens than iterations predicts nothing on some steps; the official
+      // loop would run the graphs and discard their output, drawing no noise, so skipping is exact.
+      await options.onStepFinish?.(info, tokens);
+      continue;
+    }
     const k = n - maskedCount;
 
     // Known tokens in raster order, per row (the same count in every row by construction).
@@ -140,7 +148,9 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
         }
       }
       const guidance =
-        options.guidanceSchedule === 'linear' ? f(f(f(f(options.guidance - 1) * f(n - step.maskLength)) / n) + 1) : options.guidance;
+        options.guidanceSchedule === 'linear'
+          ? f(f(f(f(options.guidance - 1) * f(regenerated - step.maskLength)) / regenerated) + 1)
+          : options.guidance;
       const fusedGraph = unconditional ? 'diffusion_sampler' : 'diffusion_sampler_plain';
       // The fused graph bakes the converter's respaced tables; other step counts run per step.
       const fused = graphs.has(fusedGraph) && options.diffusion.timesteps.length === config.diffusion.samplingSteps;

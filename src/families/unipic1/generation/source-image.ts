@@ -10,6 +10,14 @@ export interface EncodedSource {
   readonly visualTokens: Float32Array;
   /** N + F: the number of `<image>` slots in the prompt. */
   readonly length: number;
+  /** The VAE encoder's scaled latents, `[N, C]` token-major (region editing's known tokens). */
+  readonly latents: Float32Array;
+}
+
+/** The VAE encoder's scaled latents (posterior mean × scale) of an S×S model tensor, `[N, C]` token-major. */
+export async function encodeLatents(graphs: Graphs, size: number, pixels: Float32Array, signal?: AbortSignal): Promise<Float32Array> {
+  const encoded = await graphs.run('vae_encoder', { pixels: float32([1, 3, size, size], pixels) }, { signal });
+  return (await takeFloat32(encoded.latents)).data;
 }
 
 /**
@@ -26,12 +34,11 @@ export async function encodeSourceImage(
   const size = tables.size;
   const { bufferSize: F, tokenDim: C } = config.mar;
   const n = tables.grid * tables.grid;
-  const encoded = await graphs.run('vae_encoder', { pixels: float32([1, 3, size, size], pixels) }, { signal });
-  const latents = await takeFloat32(encoded.latents);
+  const latents = await encodeLatents(graphs, size, pixels, signal);
   const mar = await graphs.run(
     'mar_encoder',
     {
-      latents: float32([1, n, C], latents.data),
+      latents: float32([1, n, C], latents),
       pos_embed: float32([1, F + n, config.mar.encoderWidth], tables.encoderPos),
     },
     { signal },
@@ -44,5 +51,5 @@ export async function encodeSourceImage(
     throw error;
   }
   const visualTokens = (await takeFloat32(mar.llm_in)).data;
-  return { features, visualTokens, length: F + n };
+  return { features, visualTokens, length: F + n, latents };
 }

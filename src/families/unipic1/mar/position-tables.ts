@@ -13,12 +13,18 @@ export interface PositionTables {
   readonly size: number;
   /** Latent grid side; N = grid². */
   readonly grid: number;
-  /** `[F+N, W]`, buffer rows first. */
+  /** `[F+N, We]` (MAR encoder width), buffer rows first. */
   readonly encoderPos: Float32Array;
-  /** `[F+N, W]`. */
+  /** `[F+N, Wd]` (MAR decoder width). */
   readonly decoderPos: Float32Array;
-  /** `[N, W]`. */
+  /** `[N, Wd]`. */
   readonly diffusionPos: Float32Array;
+}
+
+/** Widths of the tables: `encoder_pos` has the MAR encoder's, `decoder_pos` and `diffusion_pos` the decoder's. */
+export interface TableWidths {
+  readonly encoderWidth: number;
+  readonly decoderWidth: number;
 }
 
 function float32Tensor(tensors: ReturnType<typeof decodeSafetensors>['tensors'], name: string, rows: number, width: number, what: string): Float32Array {
@@ -32,15 +38,15 @@ function float32Tensor(tensors: ReturnType<typeof decodeSafetensors>['tensors'],
 }
 
 /** Read `tables-<size>.safetensors` (written by the converter) for a grid. */
-export function readPositionTables(bytes: Uint8Array, size: number, grid: number, bufferSize: number, width: number, what: string): PositionTables {
+export function readPositionTables(bytes: Uint8Array, size: number, grid: number, bufferSize: number, widths: TableWidths, what: string): PositionTables {
   const { tensors } = decodeSafetensors(bytes, what);
   const n = grid * grid;
   return {
     size,
     grid,
-    encoderPos: float32Tensor(tensors, 'encoder_pos', bufferSize + n, width, what),
-    decoderPos: float32Tensor(tensors, 'decoder_pos', bufferSize + n, width, what),
-    diffusionPos: float32Tensor(tensors, 'diffusion_pos', n, width, what),
+    encoderPos: float32Tensor(tensors, 'encoder_pos', bufferSize + n, widths.encoderWidth, what),
+    decoderPos: float32Tensor(tensors, 'decoder_pos', bufferSize + n, widths.decoderWidth, what),
+    diffusionPos: float32Tensor(tensors, 'diffusion_pos', n, widths.decoderWidth, what),
   };
 }
 
@@ -59,10 +65,10 @@ export function readMaskToken(bytes: Uint8Array, width: number, what: string): F
  * learned ones, unresized): the buffer rows unchanged, the image part resized bilinearly
  * (`align_corners=False`) in float64, as MAR's `get_*_pos_embed` does at run time.
  */
-export function resizePositionTables(native: PositionTables, size: number, grid: number, bufferSize: number, width: number): PositionTables {
+export function resizePositionTables(native: PositionTables, size: number, grid: number, bufferSize: number, widths: TableWidths): PositionTables {
   const from = { height: native.grid, width: native.grid };
   const to = { height: grid, width: grid };
-  const withBuffers = (table: Float32Array, buffers: number) => {
+  const withBuffers = (table: Float32Array, buffers: number, width: number) => {
     const out = new Float32Array((buffers + grid * grid) * width);
     out.set(table.subarray(0, buffers * width));
     out.set(resizeBilinear(table.subarray(buffers * width), from, to, width), buffers * width);
@@ -71,8 +77,8 @@ export function resizePositionTables(native: PositionTables, size: number, grid:
   return {
     size,
     grid,
-    encoderPos: withBuffers(native.encoderPos, bufferSize),
-    decoderPos: withBuffers(native.decoderPos, bufferSize),
-    diffusionPos: withBuffers(native.diffusionPos, 0),
+    encoderPos: withBuffers(native.encoderPos, bufferSize, widths.encoderWidth),
+    decoderPos: withBuffers(native.decoderPos, bufferSize, widths.decoderWidth),
+    diffusionPos: withBuffers(native.diffusionPos, 0, widths.decoderWidth),
   };
 }

@@ -63,13 +63,13 @@ export class ModelAssets {
     this.checkSize(size);
     let tables = this.tables.get(size);
     if (!tables) {
-      const { bufferSize, encoderWidth, vaeStride } = this.manifest.config.mar;
+      const { bufferSize, encoderWidth, decoderWidth, vaeStride } = this.manifest.config.mar;
+      // Each table has its own stack's width: the decoder may be narrower than the encoder.
+      const widths = { encoderWidth, decoderWidth };
       const resolution = this.manifest.resolutions.find((r) => r.size === size);
       tables = resolution
-        ? this.read(resolution.tables).then((bytes) => readPositionTables(bytes, size, resolution.grid, bufferSize, encoderWidth, resolution.tables))
-        : this.positionTables(this.nativeSize as number).then((native) =>
-            resizePositionTables(native, size, size / vaeStride, bufferSize, encoderWidth),
-          );
+        ? this.read(resolution.tables).then((bytes) => readPositionTables(bytes, size, resolution.grid, bufferSize, widths, resolution.tables))
+        : this.positionTables(this.nativeSize as number).then((native) => resizePositionTables(native, size, size / vaeStride, bufferSize, widths));
       tables.catch(() => this.tables.delete(size));
       this.tables.set(size, tables);
     }

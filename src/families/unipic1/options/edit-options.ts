@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { imageInputSchema } from '../../../core/options/image-input.js';
 import { samplingShape } from '../../../core/options/common.js';
+import { regionShape } from './region-options.js';
 
 export const editOptionsSchema = z
   .object({
@@ -9,6 +10,8 @@ export const editOptionsSchema = z
     image: imageInputSchema,
     /** The unconditional prompt for guidance; the official default. */
     negativePrompt: z.string().default('Repeat this image.'),
+    /** Optional region: only the masked tokens (or outpaint's new area) are regenerated. */
+    ...regionShape,
   })
   .strict();
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { textSamplingShape } from '../../../core/text/sampling-options.js';
+import { textSamplingOverridesShape } from '../../../core/text/sampling-options.js';
 import { DEFAULT_QUESTION } from '../../../core/text/prompts.js';
 import { randomSchema, seedSchema, signalSchema } from '../../../core/options/common.js';
 import { imageInputSchema } from '../../../core/options/image-input.js';
@@ -11,7 +11,8 @@ export const understandOptionsSchema = z
     prompt: z.string().min(1).default(DEFAULT_QUESTION),
     /** New tokens at most (the official script allows 1024). */
     maxTokens: z.number().int().min(1).max(32768).default(1024),
-    ...textSamplingShape,
+    /** Each left out: the model's generation defaults (generation_config.json), then the SDK's. */
+    ...textSamplingOverridesShape,
     /** Stop when the text contains one of these (not included in the result). */
     stop: z.array(z.string().min(1)).default([]),
     /** Side the image is resized to (default: the model's largest size, 1024 for UniPic). */

@@ -14,6 +14,7 @@ import type { RunController } from '../../../core/run/run.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
 import { understandingPrompt } from '../../../core/text/prompts.js';
 import { TokenSelector } from '../../../core/text/sampling.js';
+import { resolveTextSampling } from '../../../core/text/sampling-options.js';
 import { TextStream } from '../../../core/text/text-stream.js';
 import type { FinishReason, TextRunEvent, UnderstandResult } from '../../../core/understanding/events.js';
 import { imageKey, type ImagePrefix } from './image-prefix.js';
@@ -88,14 +89,15 @@ export async function understandImage(
   const prefillMs = Date.now() - started;
   let hiddenTaken = false;
 
-  const seed = options.doSample && !options.random ? (options.seed ?? randomSeed()) : undefined;
+  const sampling = resolveTextSampling(options, assets.manifest.generation);
+  const seed = sampling.doSample && !options.random ? (options.seed ?? randomSeed()) : undefined;
   const tokens: number[] = [];
   let finishReason: FinishReason = 'length';
   let firstTokenAt = 0;
   let stream: TextStream;
   try {
     const random = options.random ?? new SeededRandom(seed as number);
-    const selector = new TokenSelector(options, options.doSample ? () => random.uniform() : undefined);
+    const selector = new TokenSelector(sampling, sampling.doSample ? () => random.uniform() : undefined);
     stream = new TextStream(tokenizer, { stopStrings: options.stop });
     const ends = new Set([tokenizer.specialIds.imEnd, tokenizer.specialIds.endOfText]);
     for (;;) {

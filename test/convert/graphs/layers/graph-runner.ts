@@ -2,7 +2,7 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { GraphBuilder } from '../../../../src/convert/onnx/graph-builder.js';
 import { MemoryWeightSink } from '../../../../src/convert/onnx/weight-sink.js';
-import type { MemoryWeights, GraphContext, GraphDtype } from '../../../../src/convert/graphs/weights.js';
+import { MemoryWeights, type GraphContext, type GraphDtype, type WeightSource } from '../../../../src/convert/graphs/weights.js';
 
 /** Test helpers shared by the layer, llm and diffusion graph tests. */
 
@@ -13,7 +13,7 @@ export interface BuiltGraph {
   data: Uint8Array;
 }
 
-export function makeContext(weights: MemoryWeights, dtype: GraphDtype = 'fp32'): { ctx: GraphContext; finish: () => BuiltGraph } {
+export function makeContext(weights: WeightSource, dtype: GraphDtype = 'fp32'): { ctx: GraphContext; finish: () => BuiltGraph } {
   const sink = new MemoryWeightSink('graph.data');
   const builder = new GraphBuilder('test', sink);
   return { ctx: { builder, weights, dtype }, finish: () => ({ bytes: builder.toBytes(), data: sink.bytes() }) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildEmbedGraph } from '../../../../src/convert/graphs/llm/embed-graph.js';
-import { buildLmHeadGraph, lmHeadWeightName } from '../../../../src/convert/graphs/llm/lm-head-graph.js';
+import { buildLmHeadGraph } from '../../../../src/convert/graphs/llm/lm-head-graph.js';
 import { MemoryWeights, type GraphDtype } from '../../../../src/convert/graphs/weights.js';
 import { quantizeQ4 } from '../../../../src/convert/quantize/q4-blocks.js';
 import { roundToFloat16 } from '../../../../src/convert/quantize/float16.js';
@@ -81,35 +81,25 @@ describe('lm_head graph', () => {
     return out;
   }
 
-  async function logits(weights: MemoryWeights, dtype: GraphDtype, runtime: Runtime = 'node') {
+  async function logits(weights: MemoryWeights, dtype: GraphDtype, runtime: Runtime = 'node', tied = true) {
     const { ctx, finish } = makeContext(weights, dtype);
-    buildLmHeadGraph(ctx, { llm: WIDE_LLM });
+    buildLmHeadGraph(ctx, { llm: WIDE_LLM }, { tied });
     const out = await runGraph(finish(), { hidden: floatFeed(x, [2, hidden]) }, runtime);
     expect(out.logits.dims).toEqual([2, VOCAB]);
     return out.logits.data;
   }
 
-  it('is tied to the embedding when no separate head is saved (fp32, node and web)', async () => {
+  it('is the embedding when tied (fp32, node and web)', async () => {
     const weights = new MemoryWeights({ 'llm.model.embed_tokens.weight': { shape: [VOCAB, hidden], data: embedTable } });
-    expect(lmHeadWeightName(weights)).toBe('llm.model.embed_tokens.weight');
     for (const runtime of ['node', 'web'] as const) {
       expect(maxRelativeError(await logits(weights, 'fp32', runtime), logitsReference(embedTable))).toBeLessThan(1e-4);
     }
   });
 
-  it('uses llm.lm_head.weight only when it differs from the embedding', async () => {
+  it('untied (tie_word_embeddings: false) is llm.lm_head.weight, not the embedding', async () => {
     const head = table(VOCAB, hidden, 8);
-    const same = new MemoryWeights({
-      'llm.model.embed_tokens.weight': { shape: [VOCAB, hidden], data: embedTable },
-      'llm.lm_head.weight': { shape: [VOCAB, hidden], data: embedTable.slice() },
-    });
-    expect(lmHeadWeightName(same)).toBe('llm.model.embed_tokens.weight');
-    const different = new MemoryWeights({
-      'llm.model.embed_tokens.weight': { shape: [VOCAB, hidden], data: embedTable },
-      'llm.lm_head.weight': { shape: [VOCAB, hidden], data: head },
-    });
-    expect(lmHeadWeightName(different)).toBe('llm.lm_head.weight');
-    expect(maxRelativeError(await logits(different, 'fp32'), logitsReference(head))).toBeLessThan(1e-4);
+    const weights = new MemoryWeights({ 'llm.lm_head.weight': { shape: [VOCAB, hidden], data: head } });
+    expect(maxRelativeError(await logits(weights, 'fp32', 'node', false), logitsReference(head))).toBeLessThan(1e-4);
   });
 
   it('q4 equals the product with the dequantised table', async () => {

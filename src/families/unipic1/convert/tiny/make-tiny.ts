@@ -70,6 +70,15 @@ export async function makeTinyCheckpoint(directory: string, options: MakeTinyOpt
       2,
     ),
   );
+  // Qwen2.5-1.5B-Instruct's generation_config.json, as the official layout ships it.
+  await writeFile(
+    join(qwen, 'generation_config.json'),
+    JSON.stringify(
+      { bos_token_id: 151643, do_sample: true, eos_token_id: [151645, 151643], pad_token_id: 151643, repetition_penalty: 1.1, temperature: 0.7, top_k: 20, top_p: 0.8, transformers_version: '4.45.2' },
+      null,
+      2,
+    ),
+  );
   const tokenizerDir = options.tokenizerDir ?? bundledTokenizerDir();
   for (const file of TOKENIZER_FILES) await copyFile(join(tokenizerDir, file), join(qwen, file));
   await writeFile(join(directory, STRUCTURE_FILE), JSON.stringify(structure, null, 2));

@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { formatHubId, parseHubId } from '../../core/hub/hub-id.js';
+import { hubOptionsSchema, type HubOptions } from '../../core/hub/hub-options.js';
+import { networkOptionsSchema, type NetworkOptions } from '../../core/sources/network-options.js';
+import { InvalidModelError } from '../../errors/invalid-model-error.js';
+import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
+import { fetchHubFiles, type FetchedSnapshot } from '../../node/hf-cache/fetch-hub-files.js';
+import type { HubFileRequest } from '../../core/hub/hub-files.js';
+import type { LoadProgressCallback } from '../../spec/progress.js';
+
+/** Where a checkpoint lies on the Hub: a repository, its revision, a folder in it. */
+export interface HubCheckpointLocation {
+  readonly repo: string;
+  readonly revision: string;
+  readonly subfolder: string;
+}
+
+/**
+ * How a family's converter takes its checkpoint from the Hub: the repositories and files to fetch
+ * (one request per repository; MetaQuery adds Qwen2.5-VL's), and whether a failed conversion asks
+ * for more files (`needsWider`), which the driver then fetches (`widened: true`) and retries, once.
+ */
+export interface HubCheckpointFamily {
+  requests(location: HubCheckpointLocation, widened: boolean): HubFileRequest[];
+  /** Whether this conversion failure could be cured by the wider file list. */
+  needsWider(error: unknown): boolean;
+}
+
+/** Options of a conversion whose checkpoint is an `hf:` id (beside the ordinary convert options). */
+export interface HubConvertOptions {
+  /** Token, endpoint, revision, cache root; defaults from HF_TOKEN, HF_ENDPOINT, HF_HUB_CACHE / HF_HOME. */
+  readonly hub?: HubOptions;
+  /** Use the Hugging Face cache only, no request (also `HF_HUB_OFFLINE=1`). */
+  readonly offline?: boolean;
+  /** Retries, timeouts, redirects, extra headers for the downloads (docs/loading.md). */
+  readonly network?: Partial<NetworkOptions>;
+  readonly fetch?: typeof fetch;
+  /** Byte progress of the downloads (the load progress events: `download` / `cache-read`). */
+  readonly onDownloadProgress?: LoadProgressCallback;
+  /** Where HF_* variables are read (default `process.env`). */
+  readonly environment?: NodeJS.ProcessEnv;
+  readonly signal?: AbortSignal;
+}
+
+const hubConvertOptionsSchema = z.object({
+  hub: hubOptionsSchema.optional(),
+  offline: z.boolean().optional(),
+  network: networkOptionsSchema.partial().optional(),
+});
+
+/**
+ * Converts the fetched checkpoint: `folder` is the first request's snapshot (with the id's folder
+ * inside it), `origin` what the manifest's `source` records; a family that fetched more
+ * repositories (MetaQuery's Qwen2.5-VL) finds their snapshot folders in `snapshots`.
+ */
+export type ConvertFolder<Summary> = (folder: string, origin: string, snapshots: readonly FetchedSnapshot[]) => Promise<Summary>;
+
+export interface HubConversion<Summary> {
+  readonly summary: Summary;
+  /** What was fetched: repository, revision, the commit it resolved to, the snapshot folder. */
+  readonly snapshots: readonly FetchedSnapshot[];
+}
+
+/**
+ * `hf:<org>/<name>[@<revision>][/<folder>]` → the files the family's converter needs, in the
+ * standard Hugging Face cache (reused when present, downloaded and verified otherwise), then the
+ * ordinary folder conversion of the snapshot, with the commit recorded as the source.
+ */
+export async function convertFromHub<Summary>(
+  id: string,
+  options: HubConvertOptions,
+  convertFolder: ConvertFolder<Summary>,
+  family: HubCheckpointFamily,
+): Promise<HubConversion<Summary>> {
+  const parsed = hubConvertOptionsSchema.safeParse({ hub: options.hub, offline: options.offline, network: options.network });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+    throw new InvalidOptionsError(`invalid convert options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { details: { issues } });
+  }
+  const target = parseHubId(id);
+  const revision = target.revision ?? options.hub?.revision ?? 'main';
+  const location = { repo: target.repo, revision, subfolder: target.subfolder };
+  const fetchOptions = {
+    ...(options.hub ? { hub: options.hub } : {}),
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    ...(options.network ? { network: options.network } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.environment ? { environment: options.environment } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
+  };
+  let snapshots = await fetchHubFiles(family.requests(location, false), fetchOptions);
+  const convert = () => {
+    const [main] = snapshots;
+    const folder = target.subfolder ? join(main.directory, ...target.subfolder.split('/')) : main.directory;
+    return convertFolder(folder, formatHubId({ repo: main.repo, revision: main.commit, subfolder: target.subfolder }), snapshots);
+  };
+  try {
+    return { summary: await convert(), snapshots };
+  } catch (error) {
+    if (!(error instanceof InvalidModelError) || !family.needsWider(error)) throw error;
+    const narrow = snapshots.reduce((sum, snapshot) => sum + snapshot.files.length, 0);
+    // Pinned to the commit already used, so both passes read one state of the repository.
+    const wider = await fetchHubFiles(family.requests({ ...location, revision: snapshots[0].commit }, true), fetchOptions);
+    if (wider.reduce((sum, snapshot) => sum + snapshot.files.length, 0) === narrow) throw error;
+    snapshots = wider;
+    return { summary: await convert(), snapshots };
+  }
+}

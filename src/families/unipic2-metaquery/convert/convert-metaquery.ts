@@ -1,0 +1,183 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
+import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
+import { encodeSafetensors } from '../../../formats/safetensors-encoder.js';
+import { buildEmbedGraph } from '../../../convert/graphs/llm/embed-graph.js';
+import { buildLlmGraph } from '../../../convert/graphs/llm/llm-graph.js';
+import { buildLmHeadGraph } from '../../../convert/graphs/llm/lm-head-graph.js';
+import type { GraphContext, GraphDtype, WeightSource } from '../../../convert/graphs/weights.js';
+import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
+import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
+import { writeTokenizerFiles } from '../../../convert/tokenizer/tokenizer-files.js';
+import type { MqGraphName, MqRuntimeConfig } from '../runtime/mq-graphs.js';
+import { parseConditionerConfig } from './conditioner-config.js';
+import { accountConditionerConfig, accountGenerationConfig, accountPreprocessorConfig, accountVlmConfig } from './config-rules.js';
+import { mergeAccounts, type ConfigAccount } from '../../../convert/config-account.js';
+import { buildConditionerGraph } from './graphs/conditioner-graph.js';
+import { buildVisionGraph, withFlatPatchEmbed } from './graphs/vision-graph.js';
+import { planMetaqueryKeys } from './key-plan.js';
+import { asSharedLlmWeights, openFolderWeights } from './open-weights.js';
+import { parseVlmConfig } from './vlm-config.js';
+
+export const VLM_FOLDER = 'Qwen2.5-VL-7B-Instruct';
+export const METAQUERY_CONFIG_FILE = 'metaquery.json';
+const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
+
+export interface ConvertMetaqueryOptions {
+  /** The Qwen2.5-VL-7B-Instruct folder; default `<skyworkFolder>/Qwen2.5-VL-7B-Instruct`. */
+  readonly vlm?: string;
+  /** Precision of the language-model graphs (embed, llm, lm_head); default q4 (spec §6.1). */
+  readonly llmDtype?: GraphDtype;
+  /** Precision of the vision tower and the conditioner; default fp32. */
+  readonly dtype?: GraphDtype;
+  readonly onGraph?: (event: { graph: MqGraphName; file: string; ms: number }) => void;
+}
+
+export interface MetaqueryConversion {
+  readonly config: MqRuntimeConfig;
+  readonly graphs: Record<MqGraphName, { file: string; dtype: GraphDtype; externalData: string[] }>;
+  /** Skywork sub-folders this converter leaves to others (the Kontext transformer, VAE, scheduler). */
+  readonly notConverted: readonly string[];
+  /** What was done with every field of every config file read. */
+  readonly configAccount: ConfigAccount;
+  /** End-of-text ids for understanding (generation_config.json, else Qwen2.5-VL's). */
+  readonly eosIds: readonly number[];
+}
+
+/**
+ * UniPic2-Metaquery's VLM side (spec §4): the Skywork folder's `conditioner/` and the Qwen2.5-VL
+ * folder → `vision`, `embed`, `llm`, `lm_head`, `conditioner` graphs, `meta_queries.safetensors`, the
+ * tokenizer and `metaquery.json` (the runtime numbers, processor and generation defaults). Tensors
+ * are read one at a time and every initializer streams to its data file as it is built, so the 7B
+ * converts with about one float32 tensor (≤ 2.2 GB, the embedding) in memory at a time. The
+ * Kontext transformer, VAE and scheduler (`transformer/`, `vae/`, `scheduler/`) are the Kontext
+ * family's and are reported in `notConverted`.
+ */
+export async function convertMetaquery(skyworkFolder: string, outDir: string, options: ConvertMetaqueryOptions = {}): Promise<MetaqueryConversion> {
+  const llmDtype = options.llmDtype ?? 'q4';
+  const dtype = options.dtype ?? 'fp32';
+  for (const d of [llmDtype, dtype]) if (!DTYPES.includes(d)) throw new InvalidOptionsError(`"${d}" is not one of ${DTYPES.join(', ')}`);
+  const vlmFolder = options.vlm ?? join(skyworkFolder, VLM_FOLDER);
+  const condFolder = join(skyworkFolder, 'conditioner');
+  for (const [what, folder] of [['Qwen2.5-VL (--vlm)', vlmFolder], ['conditioner', condFolder]]) {
+    if (!existsSync(join(folder, 'config.json'))) throw new InvalidModelError(`the ${what} folder ${folder} has no config.json`);
+  }
+  const vlmRaw = await readJson(join(vlmFolder, 'config.json'));
+  const condRaw = await readJson(join(condFolder, 'config.json'));
+  const accounts = [accountVlmConfig(vlmRaw), accountConditionerConfig(condRaw)];
+  const vlm = parseVlmConfig(vlmRaw);
+  const conditioner = parseConditionerConfig(condRaw);
+  if (conditioner.llmHiddenSize !== vlm.llm.hiddenSize) throw new InvalidModelError(`conditioner llm_hidden_size ${conditioner.llmHiddenSize} ≠ Qwen2.5-VL hidden size ${vlm.llm.hiddenSize}`);
+  if (vlm.vision.outHiddenSize !== vlm.llm.hiddenSize) throw new InvalidModelError('vision out_hidden_size must equal the language model hidden size');
+  const processor = await readProcessor(vlmFolder, accounts);
+  const generation = existsSync(join(vlmFolder, 'generation_config.json')) ? await readJson(join(vlmFolder, 'generation_config.json')) : {};
+  accounts.push(accountGenerationConfig(generation));
+  const configAccount = mergeAccounts(...accounts);
+  const eosIds = eosList(generation.eos_token_id);
+
+  await mkdir(outDir, { recursive: true });
+  const vlmWeights = await openFolderWeights(vlmFolder);
+  const condWeights = await openFolderWeights(condFolder, 'diffusion_pytorch_model.safetensors');
+  try {
+    const plan = planMetaqueryKeys(vlmWeights.names, condWeights.names, vlm, conditioner);
+    const llmWeights = asSharedLlmWeights(vlmWeights.weights.subset([...plan.llm, ...plan.lmHead]));
+    const build = async (graph: MqGraphName, graphDtype: GraphDtype, weights: WeightSource, body: (ctx: GraphContext) => void) => {
+      const started = Date.now();
+      const file = `${graph}.${graphDtype}.onnx`;
+      const sink = new FileWeightSink(outDir, file);
+      try {
+        const builder = new GraphBuilder(graph, sink);
+        body({ builder, weights, dtype: graphDtype });
+        await writeFile(join(outDir, file), builder.toBytes());
+      } finally {
+        sink.close();
+      }
+      options.onGraph?.({ graph, file, ms: Date.now() - started });
+      return { file, dtype: graphDtype, externalData: [...sink.files] };
+    };
+    const graphs = {
+      vision: await build('vision', dtype, withFlatPatchEmbed(vlmWeights.weights.subset(plan.vision)), (ctx) => buildVisionGraph(ctx, vlm.vision)),
+      embed: await build('embed', llmDtype, llmWeights, (ctx) => buildEmbedGraph(ctx, vlm)),
+      llm: await build('llm', llmDtype, llmWeights, (ctx) => buildLlmGraph(ctx, vlm, { rotary: 'angles' })),
+      lm_head: await build('lm_head', llmDtype, llmWeights, (ctx) => buildLmHeadGraph(ctx, vlm)),
+      conditioner: await build('conditioner', dtype, condWeights.weights.subset(plan.conditioner), (ctx) => buildConditionerGraph(ctx, conditioner)),
+    };
+    const queries = condWeights.weights.float32(plan.metaQueries);
+    const shape = [conditioner.numQueries, conditioner.llmHiddenSize];
+    if (queries.length !== shape[0] * shape[1]) throw new InvalidModelError(`meta_queries holds ${queries.length} values, expected ${shape.join('×')}`);
+    await writeFile(join(outDir, 'meta_queries.safetensors'), encodeSafetensors([{ name: 'meta_queries', dtype: 'float32', shape, data: new Uint8Array(queries.buffer, queries.byteOffset, queries.byteLength) }]));
+    const tokenizer = await writeTokenizerFiles(vlmFolder, outDir);
+
+    const config: MqRuntimeConfig = { llm: vlm.llm, mropeSection: vlm.mropeSection, vision: vlm.vision, imageTokenId: vlm.imageTokenId, numQueries: conditioner.numQueries };
+    const notConverted = ['transformer', 'vae', 'scheduler'].filter((d) => existsSync(join(skyworkFolder, d)));
+    const description = {
+      family: 'unipic2-metaquery',
+      config,
+      conditioner,
+      processor,
+      generation,
+      eosIds,
+      graphs,
+      tables: { metaQueries: 'meta_queries.safetensors' },
+      tokenizer,
+      notConverted,
+      configAccount,
+    };
+    await writeFile(join(outDir, METAQUERY_CONFIG_FILE), `${JSON.stringify(description, null, 2)}\n`);
+    return { config, graphs, notConverted, configAccount, eosIds };
+  } finally {
+    await vlmWeights.close();
+    await condWeights.close();
+  }
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch (cause) {
+    throw new InvalidModelError(`${path} is not valid JSON`, { cause });
+  }
+}
+
+/**
+ * preprocessor_config.json: the pixel budget (`min_pixels`/`max_pixels`, or newer `size`
+ * {shortest_edge, longest_edge}) is used; every other field must be what unipic's processor does
+ * (config-rules.ts). Absent: the Qwen2-VL defaults.
+ */
+async function readProcessor(folder: string, accounts: ConfigAccount[]): Promise<{ minPixels: number; maxPixels: number }> {
+  const path = join(folder, 'preprocessor_config.json');
+  if (!existsSync(path)) return { minPixels: 3136, maxPixels: 12845056 };
+  const raw = await readJson(path);
+  accounts.push(accountPreprocessorConfig(raw));
+  const size = (raw.size ?? {}) as { shortest_edge?: unknown; longest_edge?: unknown };
+  const pick = (value: unknown, fallback: unknown, otherwise: number): number => (typeof value === 'number' ? value : typeof fallback === 'number' ? fallback : otherwise);
+  const minPixels = pick(raw.min_pixels, size.shortest_edge, 3136);
+  const maxPixels = pick(raw.max_pixels, size.longest_edge, 12845056);
+  if (!(minPixels > 0 && minPixels <= maxPixels)) throw new InvalidModelError(`preprocessor_config.json: min_pixels ${minPixels} / max_pixels ${maxPixels} are not a valid budget`);
+  return { minPixels, maxPixels };
+}
+
+function eosList(value: unknown): number[] {
+  if (typeof value === 'number') return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[];
+  if (value === undefined) return [151645, 151643];
+  throw new InvalidModelError(`generation_config.json eos_token_id ${JSON.stringify(value)} is not an id or a list of ids`);
+}
+
+/**
+ * Whether `path` is a Skywork Metaquery folder (for converter detection): `certain` when its
+ * `conditioner/config.json` names StableDiffusion3Conditioner, `possible` when a conditioner folder
+ * with a config exists, otherwise not this family's.
+ */
+export async function detectMetaquery(path: string): Promise<'certain' | 'possible' | undefined> {
+  const config = join(path, 'conditioner', 'config.json');
+  if (!existsSync(config)) return undefined;
+  try {
+    const raw = JSON.parse(await readFile(config, 'utf8')) as { _class_name?: unknown };
+    return raw._class_name === 'StableDiffusion3Conditioner' ? 'certain' : 'possible';
+  } catch {
+    return 'possible';
+  }
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { DTYPES, graphVariantSchema, manifestSchema } from '../../spec/manifest.js';
+import { metaqueryDescriptionSchema } from './runtime/metaquery-description.js';
+
+/** The family id in `unipic.json`. */
+export const METAQUERY_FAMILY = 'unipic2-metaquery';
+export const METAQUERY_FAMILY_VERSION = 1;
+export const METAQUERY_GRAPHS = ['vision', 'embed', 'llm', 'lm_head', 'conditioner'] as const;
+
+/** Understanding defaults (the checkpoint's generation_config.json) and its end-of-text ids. */
+export const metaquerySamplingSchema = z
+  .object({
+    doSample: z.boolean(),
+    temperature: z.number().positive().max(100),
+    topK: z.number().int().min(0),
+    topP: z.number().gt(0).max(1),
+    repetitionPenalty: z.number().positive().max(100),
+    eosIds: z.array(z.number().int().min(0)).min(1),
+  })
+  .strict();
+
+/**
+ * UniPic2-Metaquery's `unipic.json` (docs/model-format.md): the family-neutral fields plus `config`
+ * (runtime numbers), `processor` (pixel budget), `sampling`, `tokenizer`, `tables` (meta-queries).
+ */
+export const metaqueryManifestSchema = manifestSchema
+  .extend({
+    family: z.literal(METAQUERY_FAMILY),
+    familyVersion: z.literal(METAQUERY_FAMILY_VERSION),
+    graphs: z.partialRecord(z.enum(METAQUERY_GRAPHS), z.partialRecord(z.enum(DTYPES), graphVariantSchema)),
+    config: metaqueryDescriptionSchema.shape.config,
+    processor: metaqueryDescriptionSchema.shape.processor,
+    sampling: metaquerySamplingSchema,
+    tokenizer: metaqueryDescriptionSchema.shape.tokenizer,
+    tables: metaqueryDescriptionSchema.shape.tables,
+  })
+  .strict();
+
+export type MetaqueryManifest = z.output<typeof metaqueryManifestSchema>;

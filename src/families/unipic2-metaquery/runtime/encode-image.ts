@@ -1,0 +1,60 @@
+import type { RgbImage } from '../../../core/image/rgb-image.js';
+import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
+import { pixelPatches } from '../vision/pixel-patches.js';
+import { editVisionPixels, smartResize } from '../vision/smart-resize.js';
+import { torchBicubicResize } from '../vision/torch-bicubic-resize.js';
+import { visionInputs } from '../vision/vision-inputs.js';
+import type { MqGraphs, MqRuntimeConfig } from './mq-graphs.js';
+
+/** Qwen2-VL processor defaults (preprocessor_config.json of Qwen2.5-VL-7B-Instruct). */
+export const DEFAULT_MIN_PIXELS = 3136;
+export const DEFAULT_MAX_PIXELS = 12845056;
+
+export interface EncodedImage {
+  /** `[tokens, llmHidden]`, row-major merge units of the resized image. */
+  readonly embeds: Float32Array;
+  readonly tokens: number;
+  readonly gridH: number;
+  readonly gridW: number;
+}
+
+/**
+ * Image → vision embeddings as the official paths feed the VLM: smart_resize (understanding: the
+ * processor's min/max pixels; editing: min = max = the 28/32 rule), torch's antialiased bicubic, the
+ * patches, then the `vision` graph. A size that smart_resize keeps skips the resize, as torchvision does.
+ */
+export async function encodeImage(
+  graphs: MqGraphs,
+  config: MqRuntimeConfig,
+  image: RgbImage,
+  pixels: { readonly min: number; readonly max: number },
+  signal?: AbortSignal,
+): Promise<EncodedImage> {
+  const factor = config.vision.patchSize * config.vision.spatialMergeSize;
+  const size = smartResize(image.height, image.width, factor, pixels.min, pixels.max);
+  const resized = size.width === image.width && size.height === image.height ? image : torchBicubicResize(image, size.width, size.height);
+  const patches = pixelPatches(resized);
+  const [, gridH, gridW] = patches.gridThw;
+  const inputs = visionInputs(gridH, gridW, config.vision);
+  const out = await graphs.run(
+    'vision',
+    {
+      pixel_values: float32([patches.rows, patches.rowWidth], patches.data),
+      patch_order: int64([patches.rows], inputs.patchOrder),
+      rotary_angles: float32([patches.rows, config.vision.headDim / 2], inputs.rotaryAngles),
+      window_slots: int64([inputs.windowSlots.length], inputs.windowSlots),
+      window_key_valid: int64([inputs.windows, inputs.slotsPerWindow], inputs.windowKeyValid),
+      window_unslots: int64([patches.rows], inputs.windowUnslots),
+      merged_order: int64([inputs.mergedOrder.length], inputs.mergedOrder),
+    },
+    { signal, outputs: ['image_embeds'] },
+  );
+  const embeds = await takeFloat32(out.image_embeds);
+  return { embeds: embeds.data, tokens: inputs.mergedOrder.length, gridH, gridW };
+}
+
+/** The editing path's vision pixel budget for an edit of `height × width` (§4.3 step 3). */
+export function editPixels(height: number, width: number): { min: number; max: number } {
+  const px = editVisionPixels(height, width);
+  return { min: px, max: px };
+}

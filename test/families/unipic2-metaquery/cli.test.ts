@@ -1,0 +1,34 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('npx', ['tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('unipic make-tiny --family unipic2-metaquery / convert on a Metaquery folder', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mq-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('make-tiny then convert (VLM folder given with --vlm) writes the five graphs', async () => {
+    expect((await cli('make-tiny', join(dir, 'ckpt'), '--family', 'unipic2-metaquery', '--seed', '2')).code).toBe(0);
+    const converted = await cli('convert', join(dir, 'ckpt'), join(dir, 'out'), '--vlm', join(dir, 'ckpt', 'Qwen2.5-VL-7B-Instruct'), '--dtype', 'fp32');
+    expect(converted.code).toBe(0);
+    const described = JSON.parse(readFileSync(join(dir, 'out', 'metaquery.json'), 'utf8'));
+    for (const graph of ['vision', 'embed', 'llm', 'lm_head', 'conditioner']) expect(existsSync(join(dir, 'out', described.graphs[graph].file))).toBe(true);
+  });
+
+  it('refuses options that do not apply and unknown families', async () => {
+    expect((await cli('convert', join(dir, 'ckpt'), join(dir, 'x'), '--fused-sampler')).stderr).toMatch(/does not apply/);
+    expect((await cli('make-tiny', join(dir, 'y'), '--family', 'nope')).code).toBe(2);
+  });
+});

@@ -1,0 +1,79 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
+import { CheckedGraphs } from '../../../src/core/model/graphs.js';
+import { decodeSafetensors } from '../../../src/formats/safetensors.js';
+import type { BackendSession } from '../../../src/spec/backend.js';
+import type { GraphName } from '../../../src/spec/manifest.js';
+import { convertMetaquery, METAQUERY_CONFIG_FILE } from '../../../src/families/unipic2-metaquery/convert/convert-metaquery.js';
+import { makeTinyMetaquery } from '../../../src/families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
+import { DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, editPixels, encodeImage } from '../../../src/families/unipic2-metaquery/runtime/encode-image.js';
+import type { MqGraphName, MqGraphs } from '../../../src/families/unipic2-metaquery/runtime/mq-graphs.js';
+import { encodeConditioning } from '../../../src/families/unipic2-metaquery/runtime/query-conditioning.js';
+import { QWEN25_VL_EOS, QWEN25_VL_GENERATION, understandTokens } from '../../../src/families/unipic2-metaquery/runtime/understand-tokens.js';
+import { editPrompt, expandImagePad, generatePrompt, understandPrompt } from '../../../src/families/unipic2-metaquery/text/chat-templates.js';
+import { QWEN25_VL_CHAT_TEMPLATE, QWEN25_VL_SYSTEM_CLAUSE } from '../../../src/families/unipic2-metaquery/text/qwen25-vl-chat-template.js';
+import { qwenTokenizer } from '../../core/text/qwen-tokenizer.js';
+import { testImage } from './goldens.js';
+
+describe('make-tiny --family unipic2-metaquery → convert → every VLM-side path', () => {
+  let dir: string;
+  let graphs: MqGraphs;
+  let described: { config: Parameters<typeof encodeConditioning>[1]; graphs: Record<MqGraphName, { file: string }> };
+  let metaQueries: Float32Array;
+  const sessions: BackendSession[] = [];
+  const backend = new NodeOrtBackend();
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mq-tiny-'));
+    await makeTinyMetaquery(join(dir, 'ckpt'), { seed: 1 });
+    await convertMetaquery(join(dir, 'ckpt'), join(dir, 'model'), { llmDtype: 'fp32' });
+    described = JSON.parse(readFileSync(join(dir, 'model', METAQUERY_CONFIG_FILE), 'utf8'));
+    await backend.init({ device: 'cpu' });
+    const checked = new CheckedGraphs(async (name) => {
+      const session = await backend.createSession({ name, path: join(dir, 'model', described.graphs[name as MqGraphName].file) });
+      sessions.push(session);
+      return session;
+    });
+    graphs = { run: (name, feeds, options) => checked.run(name as unknown as GraphName, feeds, options) };
+    const file = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'model', 'meta_queries.safetensors'))), 'meta_queries');
+    metaQueries = new Float32Array(file.tensors.get('meta_queries')!.bytes.slice().buffer);
+  });
+  afterAll(async () => {
+    for (const s of sessions) await s.dispose();
+    await backend.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the published layouts (sharded VLM with an untied lm_head, conditioner, tokenizer + VL template)', () => {
+    const index = JSON.parse(readFileSync(join(dir, 'ckpt', 'Qwen2.5-VL-7B-Instruct', 'model.safetensors.index.json'), 'utf8'));
+    expect(new Set(Object.values(index.weight_map)).size).toBe(2);
+    expect(index.weight_map['lm_head.weight']).toBeDefined();
+    expect(QWEN25_VL_CHAT_TEMPLATE).toContain(QWEN25_VL_SYSTEM_CLAUSE);
+    expect(JSON.parse(readFileSync(join(dir, 'ckpt', 'Qwen2.5-VL-7B-Instruct', 'tokenizer_config.json'), 'utf8')).chat_template).toBe(QWEN25_VL_CHAT_TEMPLATE);
+  });
+
+  it('generate and edit conditioning, understanding tokens: right shapes, deterministic', async () => {
+    const config = described.config;
+    const tokenizer = qwenTokenizer();
+    const t2i = await encodeConditioning(graphs, config, tokenizer.encode(generatePrompt('a cat')), metaQueries);
+    expect(t2i.promptEmbeds.length).toBe(8 * 32);
+    expect(t2i.pooledPromptEmbeds.length).toBe(24);
+
+    const image = testImage();
+    const forEdit = await encodeImage(graphs, config, image, editPixels(image.height, image.width));
+    const editIds = tokenizer.encode(expandImagePad(editPrompt('make it blue'), forEdit.tokens));
+    const edit = await encodeConditioning(graphs, config, editIds, metaQueries, { imageEmbeds: forEdit.embeds });
+    const again = await encodeConditioning(graphs, config, editIds, metaQueries, { imageEmbeds: forEdit.embeds });
+    expect(Array.from(again.promptEmbeds)).toEqual(Array.from(edit.promptEmbeds));
+
+    const forUnderstanding = await encodeImage(graphs, config, image, { min: DEFAULT_MIN_PIXELS, max: DEFAULT_MAX_PIXELS });
+    const ids = tokenizer.encode(expandImagePad(understandPrompt('What is this?', true), forUnderstanding.tokens));
+    const run = () => understandTokens(graphs, config, ids, forUnderstanding, { sampling: QWEN25_VL_GENERATION, maxTokens: 5, eosIds: QWEN25_VL_EOS, random: () => 0.5 });
+    const first = await run();
+    expect(first.tokens.length).toBeGreaterThan(0);
+    expect((await run()).tokens).toEqual(first.tokens);
+  });
+});
