@@ -6,6 +6,8 @@ import { UniPicModel } from './core/model/unipic-model.js';
 import type { ModelConfig, UniPic1Manifest } from './families/unipic1/manifest.js';
 import type { UniPic1Tasks } from './families/unipic1/runtime.js';
 import { registerBuiltInFamilies } from './families/builtin.js';
+import { setHostFileAccess } from './core/image/host-files.js';
+import { nodeFileAccess } from './platform/node-file-access.js';
 import { nodePlatform } from './platform/node-platform.js';
 
 /** A loaded model; `UniPic.load(source)` reads the family from its manifest (built in: UniPic-1). */
@@ -13,6 +15,7 @@ export class UniPic extends UniPicModel<UniPic1Tasks, ModelConfig, UniPic1Manife
   static override platform = nodePlatform;
   static {
     registerBuiltInFamilies();
+    setHostFileAccess(nodeFileAccess);
   }
 }
 

@@ -41,6 +41,7 @@ export {
   type RawPixels,
 } from './core/image/index.js';
 // For custom backends and sources.
+export { wrapBackend, type BackendMiddleware, type WrappedRun, type WrappedCreateSession } from './spec/wrap-backend.js';
 export { BACKEND_SPECIFICATION_VERSION } from './spec/backend.js';
 export type { BackendInitOptions, GraphSource, SessionOptions, RunOptions, Feed, TensorDataType } from './spec/backend.js';
 export type { ModelSource } from './core/sources/model-source.js';

@@ -80,7 +80,7 @@ export class NodeOrtBackend extends OrtBackend<NodeOrtDevice> {
       // The binding turns each key into a session config entry. The SDK runs several sessions in
       // turn (embed → llm → lm_head per token; four MAR graphs per iteration), and ORT's default
       // lets a session's idle intra-op threads spin after its run, taking the cores the next
-      // session needs: q4 decode measured 96 → 63 ms per token without it (docs/performance.md).
+      // session needs (the q4 decode gain is in docs/performance.md, "Thread spinning").
       extra: { 'session.intra_op.allow_spinning': '0', ...configEntries },
     };
   }

@@ -14,7 +14,7 @@ import { describeError, toUniPicError } from './ort-error-mapping.js';
 import type { OrtRuntime, OrtSessionOptions, OrtTensor } from './ort-runtime.js';
 import { OrtBackendSession } from './ort-session.js';
 import { probeDevice } from './probes.js';
-import { RunQueue } from './run-queue.js';
+import { SerialQueue } from '../../src/spec/serial-queue.js';
 
 /** What an adapter learned about its runtime in `prepareRuntime`. */
 export interface PreparedRuntime<D extends Device> {
@@ -51,7 +51,7 @@ export abstract class OrtBackend<D extends Device> implements Backend {
   private disposed = false;
   private readonly sessions = new Set<OrtBackendSession>();
   /** WebGPU serializes runs across every session of the device, not only within one. */
-  private readonly deviceQueue = new RunQueue();
+  private readonly deviceQueue = new SerialQueue();
   protected warn: BackendInitOptions['onWarning'];
 
   /** Loads the ORT package and applies init-level `extra` (validated). */
@@ -142,7 +142,7 @@ export abstract class OrtBackend<D extends Device> implements Backend {
       runtime,
       session,
       owner: this,
-      queue: device === 'webgpu' ? this.deviceQueue : new RunQueue(),
+      queue: device === 'webgpu' ? this.deviceQueue : new SerialQueue(),
       fetchAllOutputs: this.fetchesAllOutputs(device),
       downloadDeviceTensor: (tensor) => this.downloadDeviceTensor(tensor),
       onDisposed: () => this.sessions.delete(wrapped),

@@ -3,7 +3,7 @@ import { DisposedError, InvalidInputError } from '../../src/errors/index.js';
 import { toUniPicError } from './ort-error-mapping.js';
 import type { OrtInferenceSession, OrtRuntime, OrtTensor } from './ort-runtime.js';
 import { OrtDeviceTensor, hostTensorOf, isOnDevice, toOrtFeed } from './ort-tensors.js';
-import type { RunQueue } from './run-queue.js';
+import type { SerialQueue } from '../../src/spec/serial-queue.js';
 
 export interface OrtBackendSessionParts {
   readonly adapter: string;
@@ -14,7 +14,7 @@ export interface OrtBackendSessionParts {
   /** The backend; device tensors it made can be fed to any of its sessions. */
   readonly owner: object;
   /** Shared by every session of a WebGPU backend, one per session otherwise. */
-  readonly queue: RunQueue;
+  readonly queue: SerialQueue;
   /**
    * Always ask ORT for every output and drop the unrequested ones: onnxruntime-node's IO binding
    * keeps earlier output bindings, so a later run with fewer fetches fails ("Output count mismatch").

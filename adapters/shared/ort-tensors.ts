@@ -1,6 +1,6 @@
 import type { DeviceTensor, Feed, HostTensor, TensorData, TensorDataType } from '../../src/spec/backend.js';
 import { DisposedError, OrtRuntimeError } from '../../src/errors/index.js';
-import { HostDeviceTensor, checkHostTensor, isDeviceTensor, isTensorDataType } from './host-tensor.js';
+import { HostDeviceTensor, checkHostTensor, isDeviceTensor, isTensorDataType } from '../../src/spec/host-tensor.js';
 import type { OrtRuntime, OrtTensor } from './ort-runtime.js';
 
 /**

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { embedTokens } from '../../src/families/unipic1/generation/prefix.js';
-import { CheckedGraphs } from '../../src/core/model/graphs.js';
+import { CheckedGraphs, type Graphs } from '../../src/core/model/graphs.js';
+import type { UniPic1Graphs } from '../../src/families/unipic1/graphs.js';
 import { float32, int64, takeFloat32 } from '../../src/core/tensor.js';
 import { TokenSelector } from '../../src/core/text/sampling.js';
 import { textSamplingSchema } from '../../src/core/text/sampling-options.js';
@@ -54,15 +55,15 @@ export class OurDecoder {
    * 1024 px image puts ~4180 positions in the cache, without minutes of CPU prefill.
    */
   async generate(promptIds: readonly number[], newTokens: number, syntheticPast = 0): Promise<DecodeTrace> {
-    const checked = new CheckedGraphs(async (name) => this.sessions.get(name as GraphName)!);
+    const checked = new CheckedGraphs<UniPic1Graphs>(async (name) => this.sessions.get(name as GraphName)!);
     const graphMs: Record<string, number> = { embed: 0, llm: 0, lm_head: 0 };
     let counting = false;
-    const graphs = {
-      has: (name: Parameters<CheckedGraphs['has']>[0]) => checked.has(name),
-      run: async (...args: Parameters<CheckedGraphs['run']>) => {
+    const graphs: Graphs<UniPic1Graphs> = {
+      has: (name) => checked.has(name),
+      run: async (name, feeds, options) => {
         const started = performance.now();
-        const out = await checked.run(...args);
-        if (counting) graphMs[args[0]] += performance.now() - started;
+        const out = await checked.run(name, feeds, options);
+        if (counting) graphMs[name] += performance.now() - started;
         return out;
       },
     };

@@ -11,8 +11,8 @@ export function presentsAsPast(outputs: Record<string, DeviceTensor>): Record<st
   return past;
 }
 
-export function presentNames(layers: number): string[] {
-  return Array.from({ length: layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
+export function presentNames(layers: number): (`present.${number}.key` | `present.${number}.value`)[] {
+  return Array.from({ length: layers }, (_, i) => [`present.${i}.key` as const, `present.${i}.value` as const]).flat();
 }
 
 /** An empty cache (past length 0) for every layer, for a first llm call. */

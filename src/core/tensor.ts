@@ -1,4 +1,4 @@
-import type { DeviceTensor, Feed, HostTensor, TensorData, TensorDataType } from '../spec/backend.js';
+import type { DeviceTensor, HostTensor, TensorData, TensorDataType } from '../spec/backend.js';
 
 export function tensor(type: TensorDataType, dims: readonly number[], data: TensorData): HostTensor {
   const expected = dims.reduce((a, b) => a * b, 1);
@@ -14,9 +14,7 @@ export function int64(dims: readonly number[], values: ArrayLike<number>): HostT
   return tensor('int64', dims, data);
 }
 
-export function isDeviceTensor(feed: Feed): feed is DeviceTensor {
-  return typeof (feed as DeviceTensor).download === 'function';
-}
+export { isDeviceTensor } from '../spec/host-tensor.js';
 
 /** Download a tensor to the host and release the device copy. */
 export async function take(t: DeviceTensor): Promise<HostTensor> {

@@ -1,7 +1,7 @@
 import type { BackendSession, DeviceTensor, Feed, HostTensor, RunOptions } from '../spec/backend.js';
 import { DisposedError, InvalidInputError, OrtRuntimeError } from '../errors/index.js';
-import { checkHostTensor, isDeviceTensor } from '../../adapters/shared/host-tensor.js';
-import { RunQueue } from '../../adapters/shared/run-queue.js';
+import { checkHostTensor, isDeviceTensor } from '../spec/host-tensor.js';
+import { SerialQueue } from '../spec/serial-queue.js';
 import { MockTensor, type MockTensorLedger } from './mock-tensor.js';
 
 export interface MockRunContext {
@@ -36,7 +36,7 @@ export interface MockSessionHost extends MockTensorLedger {
 export class MockSession implements BackendSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  private readonly queue = new RunQueue();
+  private readonly queue = new SerialQueue();
   private disposed = false;
   private releasing: Promise<void> | undefined;
 

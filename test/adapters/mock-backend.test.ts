@@ -4,7 +4,7 @@ import { InvalidModelError, UniPicError, type BackendUnavailableError } from '..
 import type { HostTensor } from '../../src/spec/backend.js';
 
 const scalar = (value: number): HostTensor => ({ type: 'float32', dims: [1], data: Float32Array.of(value) });
-const valueOf = async (tensor: { download(): Promise<HostTensor> }) => (await tensor.download()).data[0];
+const firstValue = async (tensor: { download(): Promise<HostTensor> }) => (await tensor.download()).data[0];
 const double = { inputs: ['x'], outputs: ['y'], run: (feeds: Record<string, HostTensor>) => ({ y: scalar((feeds.x.data[0] as number) * 2) }) };
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -43,11 +43,11 @@ describe('MockBackend', () => {
     await backend.init();
     const session = await backend.createSession({ name: 'double', path: '/models/double.onnx' }, { threads: 2 });
     const other = await backend.createSession({ name: 'other', bytes: new Uint8Array(1) });
-    expect(await valueOf((await session.run({ x: scalar(1) })).y)).toBe(2);
+    expect(await firstValue((await session.run({ x: scalar(1) })).y)).toBe(2);
     expect(await codeOf(session.run({ x: scalar(2) }))).toBe('RUNTIME'); // 2nd run of 'double'
-    expect(await valueOf((await other.run({ x: scalar(3) })).y)).toBe(6); // 3rd run overall
+    expect(await firstValue((await other.run({ x: scalar(3) })).y)).toBe(6); // 3rd run overall
     await expect(other.run({ x: scalar(4) })).rejects.toThrow('custom'); // 4th run overall
-    expect(await valueOf((await session.run({ x: scalar(5) })).y)).toBe(10); // failures fire once
+    expect(await firstValue((await session.run({ x: scalar(5) })).y)).toBe(10); // failures fire once
     expect(backend.sessionsCreated.map((record) => [record.id, record.graph.name, record.options.threads])).toEqual([
       [1, 'double', 2],
       [2, 'other', undefined],
@@ -93,7 +93,7 @@ describe('MockBackend', () => {
     const queued = first.run({ x: scalar(8) }).catch((reason: unknown) => reason);
     const disposing = first.dispose();
     resume();
-    expect(await valueOf((await held).y)).toBe(14); // in flight: completes
+    expect(await firstValue((await held).y)).toBe(14); // in flight: completes
     expect(UniPicError.isInstance(await queued) && (await queued as UniPicError).code).toBe('DISPOSED'); // queued: refused
     await disposing;
     expect(backend.liveSessions).toBe(1);

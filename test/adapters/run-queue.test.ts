@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { RunQueue } from '../../adapters/shared/run-queue.js';
+import { SerialQueue } from '../../src/spec/serial-queue.js';
 
-describe('RunQueue', () => {
+describe('SerialQueue', () => {
   it('runs jobs one at a time, in order, and keeps going after a failure', async () => {
-    const queue = new RunQueue();
+    const queue = new SerialQueue();
     const log: string[] = [];
     let running = 0;
     let mostRunning = 0;
@@ -25,7 +25,7 @@ describe('RunQueue', () => {
   });
 
   it('idle() waits for everything queued so far', async () => {
-    const queue = new RunQueue();
+    const queue = new SerialQueue();
     let done = false;
     void queue.enqueue(async () => {
       await new Promise((resolve) => setTimeout(resolve, 5));

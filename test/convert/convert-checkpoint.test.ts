@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { convertCheckpoint, type ConvertProgressEvent } from '../../src/families/unipic1/convert/convert-checkpoint.js';
 import { openCheckpoint } from '../../src/families/unipic1/convert/open-checkpoint.js';
 import { openTorchCheckpoint } from '../../src/convert/readers/torch-checkpoint-reader.js';
-import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/structure.js';
 import { tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { writeTorchCheckpoint, type TorchTensorInput } from '../../src/convert/writers/torch-checkpoint-writer.js';
 import { AbortError } from '../../src/errors/abort-error.js';

@@ -10,7 +10,7 @@ import { writeTorchCheckpoint, type TorchTensorInput } from '../../src/convert/w
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../src/errors/invalid-options-error.js';
 import { ModelNotFoundError } from '../../src/errors/model-not-found-error.js';
-import { UniPicError } from '../../src/errors/unipic-error.js';
+import type { UniPicError } from '../../src/errors/unipic-error.js';
 import { encodeSafetensors } from '../../src/formats/safetensors-encoder.js';
 import { tinyCheckpointDir } from '../support/tiny-model.js';
 import { temporaryFolder, writeZip } from './readers/checkpoint-test-helpers.js';

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { prefillCache } from '../../src/families/unipic1/generation/chunked-prefill.js';
+import type { UniPic1Graphs } from '../../src/families/unipic1/graphs.js';
 import { CheckedGraphs } from '../../src/core/model/graphs.js';
 import type { BackendSession } from '../../src/spec/backend.js';
 import type { UniPic1Manifest as Manifest } from '../../src/families/unipic1/manifest.js';
@@ -25,7 +26,7 @@ afterAll(async () => {
 
 describe('prefillCache', () => {
   it('gives the same cache in chunks as in one call (causal attention), for every chunk size', async () => {
-    const graphs = new CheckedGraphs(async () => session);
+    const graphs = new CheckedGraphs<UniPic1Graphs>(async () => session);
     const config = manifest.config;
     const rows = 2;
     const length = 23;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AbortError, UniPicError } from '../../src/errors/index.js';
 import { Run } from '../../src/core/run/run.js';
-import { TaskQueue } from '../../src/core/run/task-queue.js';
+import { SerialQueue } from '../../src/spec/serial-queue.js';
 
 type Tick = { type: 'tick'; n: number };
 
@@ -117,9 +117,9 @@ describe('Run', () => {
   });
 });
 
-describe('TaskQueue', () => {
+describe('SerialQueue (model calls)', () => {
   it('runs tasks one after another in call order, and a failure does not block the next', async () => {
-    const queue = new TaskQueue();
+    const queue = new SerialQueue();
     const order: string[] = [];
     let running = 0;
     const task = (name: string, fail = false) => async () => {

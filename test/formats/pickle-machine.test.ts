@@ -70,7 +70,7 @@ describe('unpickle refuses what a weights file must not contain', () => {
     // pickle.dumps of (eval, ('1+1',)) at protocol 2: Python 2's name, __builtin__.eval.
     ['__builtin__.eval', '8002635f5f6275696c74696e5f5f0a6576616c0a71005803000000312b3171018571025271032e', /__builtin__\.eval/],
     // Hand-made protocol 4: STACK_GLOBAL builtins.eval.
-    ['builtins.eval', `8004${'8c08' + Buffer.from('builtins').toString('hex')}${'8c04' + Buffer.from('eval').toString('hex')}938c03312b318552942e`, /builtins\.eval/],
+    ['builtins.eval', `8004${`8c08${Buffer.from('builtins').toString('hex')}`}${`8c04${Buffer.from('eval').toString('hex')}`}938c03312b318552942e`, /builtins\.eval/],
   ];
   for (const [label, bytes, pattern] of refusals) {
     it(`refuses ${label} with InvalidModelError naming the global`, () => {

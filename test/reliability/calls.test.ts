@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DisposedError, InvalidInputError, InvalidOptionsError, UniPic } from '../../src/index.node.js';
+import { DisposedError, InvalidInputError, InvalidOptionsError, type UniPic } from '../../src/index.node.js';
 import type { InstrumentedBackend } from './support/instrumented-backend.js';
 import { damagedCopy, expectNoLiveTensors, imageFixture, loadInstrumented, QUICK, rejection, thrown } from './support/tiny-fixture.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, UniPic, type Run } from '../../src/index.node.js';
+import { AbortError, type UniPic, type Run } from '../../src/index.node.js';
 import type { InstrumentedBackend } from './support/instrumented-backend.js';
 import { expectNoLiveTensors, imageFixture, loadInstrumented, QUICK, rejection } from './support/tiny-fixture.js';
 
@@ -31,7 +31,7 @@ describe('ten concurrent calls on one model', () => {
     () => model.generate({ prompt: 'a cloud', ...QUICK, seed: 6 }) as AnyRun,
     () => model.understand({ image: photo, prompt: 'what?', size: 64, maxTokens: 4 }) as AnyRun,
   ];
-  let references: unknown[] = [];
+  const references: unknown[] = [];
 
   beforeAll(async () => {
     ({ model, backend } = await loadInstrumented());

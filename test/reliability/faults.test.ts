@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NumericError, OrtRuntimeError, OutOfMemoryError, UniPic, type Run } from '../../src/index.node.js';
+import { NumericError, OrtRuntimeError, OutOfMemoryError, type UniPic, type Run } from '../../src/index.node.js';
 import { poison, type InstrumentedBackend } from './support/instrumented-backend.js';
 import { expectNoLiveTensors, imageFixture, loadInstrumented, QUICK, rejection } from './support/tiny-fixture.js';
 

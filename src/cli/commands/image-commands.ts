@@ -56,7 +56,7 @@ function regionOptions(values: Record<string, string | boolean | undefined>) {
       outpaint: outpaint === undefined ? undefined : parseOutpaintSpec(outpaint),
       maskThreshold: numberOption(option('mask-threshold'), 'mask-threshold', RANGES['mask-threshold']),
       maskDilation: numberOption(option('mask-dilation'), 'mask-dilation', RANGES['mask-dilation']),
-      feather: numberOption(option('feather'), 'feather', RANGES['feather']),
+      feather: numberOption(option('feather'), 'feather', RANGES.feather),
       composite: values['no-composite'] ? false : undefined,
     }).filter(([, v]) => v !== undefined),
   );
@@ -68,14 +68,14 @@ function samplingOptions(values: Record<string, string | boolean | undefined>) {
   return defined({
     prompt: required(option('prompt'), 'prompt'),
     negativePrompt: option('negative-prompt'),
-    size: numberOption(option('size'), 'size', RANGES['size']),
-    steps: numberOption(option('steps'), 'steps', RANGES['steps']),
-    guidance: numberOption(option('guidance'), 'guidance', RANGES['guidance']),
+    size: numberOption(option('size'), 'size', RANGES.size),
+    steps: numberOption(option('steps'), 'steps', RANGES.steps),
+    guidance: numberOption(option('guidance'), 'guidance', RANGES.guidance),
     guidanceSchedule: choice(option('guidance-schedule'), 'guidance-schedule', ['constant', 'linear'] as const),
-    temperature: numberOption(option('temperature'), 'temperature', RANGES['temperature']),
+    temperature: numberOption(option('temperature'), 'temperature', RANGES.temperature),
     diffusionSteps: numberOption(option('diffusion-steps'), 'diffusion-steps', RANGES['diffusion-steps']),
     numImages: numberOption(option('num-images'), 'num-images', RANGES['num-images']),
-    seed: numberOption(option('seed'), 'seed', RANGES['seed']),
+    seed: numberOption(option('seed'), 'seed', RANGES.seed),
   });
 }
 

@@ -1,5 +1,4 @@
 // Node readers for checkpoints: every tensor is read on demand, one at a time, straight from disk.
-export { openCheckpoint, UniPicCheckpoint, type CheckpointRole, type CheckpointSourceInfo, type ShadowedTensor } from '../../families/unipic1/convert/open-checkpoint.js';
 export { openTorchCheckpoint, TorchCheckpoint, type OpenTorchCheckpointOptions } from './torch-checkpoint-reader.js';
 export { openSafetensorsFile, SafetensorsFile } from './safetensors-file-reader.js';
 export { openShardedCheckpoint, ShardedCheckpoint } from './sharded-checkpoint-reader.js';

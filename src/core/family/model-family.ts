@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { GraphContract } from '../../spec/graph-contract.js';
 import type { Capability, Manifest } from '../../spec/manifest.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
 import type { Graphs } from '../model/graphs.js';
@@ -20,6 +21,7 @@ export interface FamilyTask<
   Event extends { type: string } = { type: string },
   Result = unknown,
   Config = unknown,
+  Contract extends GraphContract = GraphContract,
 > {
   /** Graphs the task cannot run without: a folder lacking one does not offer the task. */
   readonly graphs: readonly string[];
@@ -29,7 +31,7 @@ export interface FamilyTask<
   readonly options: z.ZodType<Parsed>;
   /** Checks that need the loaded model (an output size it has tables for), before queueing. */
   check?(options: Parsed, assets: Assets): void;
-  run(context: CallContext<Assets, Config>, controller: RunController<Event>, options: Parsed): Promise<Result>;
+  run(context: CallContext<Assets, Config, Contract>, controller: RunController<Event>, options: Parsed): Promise<Result>;
 }
 
 /**
@@ -47,7 +49,7 @@ export interface ModelFamily<Assets extends FamilyAssets = FamilyAssets> {
   /** Files the family's sections name, with the field naming each (each must be listed in `files`). */
   referencedFiles(manifest: Manifest): readonly { readonly path: string; readonly field: string }[];
   /** The tasks the family offers. */
-  readonly tasks: { readonly [T in Capability]?: FamilyTask<Assets, any, any, any, any> };
+  readonly tasks: { readonly [T in Capability]?: FamilyTask<Assets, any, any, any, any, any> };
   /**
    * The non-graph files a load of `tasks` reads (tokenizer, tables); `sizes`: only the tables of
    * these output sizes (a prefetch), all when absent.

@@ -4,7 +4,7 @@ import { UniPicError } from '../../errors/unipic-error.js';
 import { applyAlpha } from './apply-alpha.js';
 import { decodeImagePixels, type DecodeSettings } from './decode-image-bytes.js';
 import { parseLoadImageOptions, type LoadImageOptions, type ResolvedLoadImageOptions } from './load-image-options.js';
-import { isNode, readLocalFile } from './node-access.js';
+import { hostFileAccess } from './host-files.js';
 import {
   drawableToPixels,
   imageDataToPixels,
@@ -46,8 +46,10 @@ async function fetchBytes(url: string | URL, options: ResolvedLoadImageOptions):
 }
 
 async function readFile(path: string | URL): Promise<Uint8Array> {
+  const files = hostFileAccess();
+  if (!files) throw new InvalidInputError(`cannot read image file ${String(path)}: this platform has no local files (pass bytes, a Blob or a URL)`);
   try {
-    return await readLocalFile(path);
+    return await files.readFile(path);
   } catch (error) {
     const code = (error as { code?: string }).code;
     const why = code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
@@ -58,7 +60,7 @@ async function readFile(path: string | URL): Promise<Uint8Array> {
 async function bytesOf(input: string | URL | Blob, options: ResolvedLoadImageOptions): Promise<[Uint8Array, string]> {
   if (typeof input === 'string' || input instanceof URL) {
     const text = String(input);
-    const isFile = input instanceof URL ? input.protocol === 'file:' : /^file:/i.test(text) || (!URL_SCHEME.test(text) && isNode());
+    const isFile = input instanceof URL ? input.protocol === 'file:' : /^file:/i.test(text) || (!URL_SCHEME.test(text) && hostFileAccess() !== undefined);
     if (isFile) return [await readFile(input instanceof URL || /^file:/i.test(text) ? new URL(text) : text), `Image file ${text}`];
     const label = text.startsWith('data:') ? 'Image data URL' : `Image at ${text}`;
     return [await fetchBytes(input, options), label];

@@ -1,3 +1,5 @@
+import { hostFileAccess } from './host-files.js';
+
 /** What the @jsquash decoders resolve to (an ImageData or its Node stand-in). */
 export interface CodecImage {
   readonly width: number;
@@ -37,11 +39,11 @@ function exactBuffer(bytes: Uint8Array): ArrayBuffer {
 
 async function createCodec(name: CodecName): Promise<WasmCodec> {
   const module = await importCodec(name);
-  const { isNode, compilePackagedWasm } = await import('./node-access.js');
+  const files = hostFileAccess();
   let messages: string[] = [];
   // Emscripten prints libjpeg's warnings ("Premature end of JPEG file") to stderr; collect them.
   const options = { print: () => {}, printErr: (text: string) => messages.push(text) };
-  const compiled = isNode() ? await compilePackagedWasm(WASM_FILES[name]) : undefined;
+  const compiled = files ? await files.compilePackagedWasm(WASM_FILES[name]) : undefined;
   await module.init(compiled, options);
 
   // The decoder reports through one shared message sink, so calls run one at a time.

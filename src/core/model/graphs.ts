@@ -1,22 +1,31 @@
 import { NumericError } from '../../errors/numeric-error.js';
 import { throwIfAborted } from '../../errors/abort-error.js';
 import type { BackendSession, DeviceTensor, Feed } from '../../spec/backend.js';
+import type { GraphContract, GraphFeeds, GraphOutputs, OutputName } from '../../spec/graph-contract.js';
 import type { GraphName } from '../../spec/manifest.js';
 import { createYielder } from '../run/yield-to-event-loop.js';
 
-export interface GraphRunOptions {
+export interface GraphRunOptions<Output extends string = string> {
   /** Only these outputs (default all). */
-  readonly outputs?: readonly string[];
+  readonly outputs?: readonly Output[];
   /** Outputs to leave on the device for the next run. */
-  readonly keepOnDevice?: readonly string[];
+  readonly keepOnDevice?: readonly Output[];
   readonly signal?: AbortSignal;
 }
 
-/** What the pipelines see of the loaded model: named graphs to run. */
-export interface Graphs {
+/**
+ * What the pipelines see of the loaded model: named graphs to run. Typed by the family's graph
+ * contract (src/spec/graph-contract.ts): a feed or output name the contract does not declare, or a
+ * missing input, is a compile error. Untyped (any name) with the default contract.
+ */
+export interface Graphs<Contract extends GraphContract = GraphContract> {
   /** Whether this model has (and loaded for its capabilities) the graph. */
-  has(name: GraphName): boolean;
-  run(name: GraphName, feeds: Readonly<Record<string, Feed>>, options?: GraphRunOptions): Promise<Record<string, DeviceTensor>>;
+  has(name: keyof Contract & string): boolean;
+  run<Name extends keyof Contract & string>(
+    name: Name,
+    feeds: GraphFeeds<Contract[Name]>,
+    options?: GraphRunOptions<OutputName<Contract[Name]>>,
+  ): Promise<GraphOutputs<Contract[Name]>>;
 }
 
 /**
@@ -24,7 +33,7 @@ export interface Graphs {
  * ORT run cannot be interrupted), and float outputs are scanned for NaN/Infinity so a numeric
  * failure is reported instead of becoming a silent black image.
  */
-export class CheckedGraphs implements Graphs {
+export class CheckedGraphs<Contract extends GraphContract = GraphContract> implements Graphs<Contract> {
   // Between ORT runs the event loop gets a turn every few ms, so pages stay responsive and
   // abort messages reach a worker while a call runs.
   private readonly yieldSometimes = createYielder();
@@ -39,11 +48,19 @@ export class CheckedGraphs implements Graphs {
     this.available = available ? new Set(available) : undefined;
   }
 
-  has(name: GraphName): boolean {
+  has(name: keyof Contract & string): boolean {
     return this.available ? this.available.has(name) : true;
   }
 
-  async run(name: GraphName, feeds: Readonly<Record<string, Feed>>, options: GraphRunOptions = {}): Promise<Record<string, DeviceTensor>> {
+  run<Name extends keyof Contract & string>(
+    name: Name,
+    feeds: GraphFeeds<Contract[Name]>,
+    options?: GraphRunOptions<OutputName<Contract[Name]>>,
+  ): Promise<GraphOutputs<Contract[Name]>> {
+    return this.runChecked(name, feeds as Readonly<Record<string, Feed>>, options) as Promise<GraphOutputs<Contract[Name]>>;
+  }
+
+  private async runChecked(name: GraphName, feeds: Readonly<Record<string, Feed>>, options: GraphRunOptions = {}): Promise<Record<string, DeviceTensor>> {
     throwIfAborted(options.signal);
     const session = await this.session(name);
     throwIfAborted(options.signal);

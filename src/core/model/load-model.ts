@@ -9,7 +9,12 @@ import { checkFileLimits } from './file-limits.js';
 import { loadOptionsSchema, sourceOptionsOf, type LoadOptions, type ParsedLoadOptions } from './load-options.js';
 import { validate } from '../options/validate.js';
 import { graphFiles, SessionPool } from './session-pool.js';
-import type { ModelClass, UniPicModel } from './unipic-model.js';
+import type { Backend, BackendInfo } from '../../spec/backend.js';
+import type { LoadProgressCallback } from '../../spec/progress.js';
+import type { FamilyAssets, ModelFamily } from '../family/model-family.js';
+import type { Graphs } from './graphs.js';
+import type { UniPicEvents } from './model-events.js';
+import type { OpenedModel, Platform } from './platform.js';
 
 /**
  * `UniPic.load`: open the source, pick the family from the manifest, choose the tasks (those the
@@ -17,7 +22,37 @@ import type { ModelClass, UniPicModel } from './unipic-model.js';
  * resolve the files those tasks need, and build the model. Sessions are created on first use
  * unless `eager`/`warmup`. Anything that fails releases what was opened.
  */
-export async function loadModel<T extends UniPicModel<any, any, any>>(Model: ModelClass<T>, source: unknown, options: LoadOptions): Promise<T> {
+/** What `loadModel` needs of the model it builds (UniPicModel), without importing it. */
+export interface LoadedModel {
+  emit<Name extends keyof UniPicEvents>(name: Name, ...args: UniPicEvents[Name]): boolean;
+  createSessions(graphs: readonly GraphName[], onProgress: LoadProgressCallback | undefined, signal?: AbortSignal): Promise<void>;
+  readonly checkedGraphs: Graphs;
+  loadWarnings: readonly { code: string; message: string }[];
+}
+
+/** A model class with the platform set (the `UniPic` export of each entry point). */
+export interface ModelClass<T extends LoadedModel> {
+  new (parts: ModelParts): T;
+  platform: Platform | undefined;
+}
+
+/** @internal The pieces a model is made of (built by `load`). */
+export interface ModelParts {
+  readonly opened: OpenedModel;
+  readonly backend: Backend;
+  readonly ownsBackend: boolean;
+  readonly info: BackendInfo;
+  readonly dtypes: Partial<Record<GraphName, Dtype>>;
+  readonly capabilities: readonly Capability[];
+  readonly pool: SessionPool;
+  /** The family that reads the manifest, and its per-model assets. */
+  readonly family: ModelFamily;
+  readonly assets: FamilyAssets;
+  /** The resolved model files (object URLs to revoke on dispose in browsers). */
+  readonly files: ResolvedFiles;
+}
+
+export async function loadModel<T extends LoadedModel>(Model: ModelClass<T>, source: unknown, options: LoadOptions): Promise<T> {
   const parsed: ParsedLoadOptions = validate(loadOptionsSchema, options, 'load');
   const platform = Model.platform;
   if (!platform) throw new UniPicError('NO_PLATFORM', 'import UniPic from "unipic" (the platform entry point), not from internal modules');

@@ -1,11 +1,13 @@
+import type { GraphContract } from '../../spec/graph-contract.js';
 import type { Graphs } from './graphs.js';
 
 /**
  * Everything a task pipeline gets from the model for one call. `Assets` and `Config` are the
- * family's (its per-model files and its manifest `config` section, validated by its schema).
+ * family's (its per-model files and its manifest `config` section, validated by its schema);
+ * `Contract` its graph contract, which types `graphs.run`.
  */
-export interface CallContext<Assets = unknown, Config = unknown> {
-  readonly graphs: Graphs;
+export interface CallContext<Assets = unknown, Config = unknown, Contract extends GraphContract = GraphContract> {
+  readonly graphs: Graphs<Contract>;
   readonly config: Config;
   readonly assets: Assets;
   readonly signal: AbortSignal;

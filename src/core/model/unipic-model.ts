@@ -3,7 +3,7 @@ import { AbortError, throwIfAborted, toAbortError } from '../../errors/abort-err
 import { DisposedError } from '../../errors/disposed-error.js';
 import { UniPicError } from '../../errors/unipic-error.js';
 import { UnsupportedTaskError } from '../../errors/unsupported-task-error.js';
-import type { Backend, BackendInfo } from '../../spec/backend.js';
+import type { BackendInfo } from '../../spec/backend.js';
 import type { Capability, Dtype, GraphName, Manifest } from '../../spec/manifest.js';
 import { registerFamily } from '../family/family-registry.js';
 import type { FamilyAssets, ModelFamily } from '../family/model-family.js';
@@ -11,15 +11,13 @@ import type { ImageRunEvent } from '../generation/events.js';
 import { validate } from '../options/validate.js';
 import type { TextRunEvent, UnderstandResult } from '../understanding/events.js';
 import { Run, type RunController } from '../run/run.js';
-import { TaskQueue } from '../run/task-queue.js';
+import { SerialQueue } from '../../spec/serial-queue.js';
 import { CheckedGraphs, type Graphs } from './graphs.js';
-import { loadModel } from './load-model.js';
+import { loadModel, type ModelClass, type ModelParts } from './load-model.js';
 import type { LoadOptions, ParsedLoadOptions } from './load-options.js';
 import type { UniPicEvents } from './model-events.js';
 import type { CallContext } from './model-context.js';
-import type { OpenedModel, Platform } from './platform.js';
-import type { SessionPool } from './session-pool.js';
-import type { ResolvedFiles } from '../sources/resolved-file.js';
+import type { Platform } from './platform.js';
 
 /**
  * The option, event and result types of each task. The core types them loosely; an entry point's
@@ -32,28 +30,6 @@ export interface DefaultTaskTypes extends TaskTypes {
   generate: { options: object; event: ImageRunEvent; result: unknown };
   edit: { options: object; event: ImageRunEvent; result: unknown };
   understand: { options: object; event: TextRunEvent; result: UnderstandResult };
-}
-
-/** A model class with the platform set (the `UniPic` export of each entry point). */
-export interface ModelClass<T extends UniPicModel<any, any, any>> {
-  new (parts: ModelParts): T;
-  platform: Platform | undefined;
-}
-
-/** @internal The pieces a model is made of (built by `load`). */
-export interface ModelParts {
-  readonly opened: OpenedModel;
-  readonly backend: Backend;
-  readonly ownsBackend: boolean;
-  readonly info: BackendInfo;
-  readonly dtypes: Partial<Record<GraphName, Dtype>>;
-  readonly capabilities: readonly Capability[];
-  readonly pool: SessionPool;
-  /** The family that reads the manifest, and its per-model assets. */
-  readonly family: ModelFamily;
-  readonly assets: FamilyAssets;
-  /** The resolved model files (object URLs to revoke on dispose in browsers). */
-  readonly files: ResolvedFiles;
 }
 
 /**
@@ -84,7 +60,7 @@ export class UniPicModel<
   readonly dtypes: Readonly<Partial<Record<GraphName, Dtype>>>;
 
   private readonly parts: ModelParts;
-  private readonly queue = new TaskQueue();
+  private readonly queue = new SerialQueue();
   private readonly active = new Set<Run<{ type: string }, unknown>>();
   private isDisposed = false;
   private disposing: Promise<void> | undefined;
@@ -107,6 +83,7 @@ export class UniPicModel<
 
   /** Load a converted model folder (`unipic.json` + graphs) from a path, URL, file map or ModelSource. */
   static async load<T extends UniPicModel<any, any, any>>(this: ModelClass<T>, source: unknown, options: LoadOptions = {}): Promise<T> {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass called (`UniPic`), whose platform and type the model gets
     return loadModel(this, source, options);
   }
 

@@ -23,7 +23,7 @@ export interface FileMapSourceOptions {
 
 export function createFileMapSource(files: FileMap, options: FileMapSourceOptions = {}): ModelSource {
   const lookup = (path: string) => {
-    const value = Object.prototype.hasOwnProperty.call(files, path) ? files[path] : undefined;
+    const value = Object.hasOwn(files, path) ? files[path] : undefined;
     if (value === undefined) {
       throw new ModelNotFoundError(`${path} is not in the supplied file map`, { details: { path } });
     }

@@ -100,13 +100,13 @@ export function editPrompts(
   rejectImageMarker(instruction, 'instruction');
   rejectImageMarker(unconditional, 'unconditional prompt');
   return {
-    conditional: imagePrompt(tokenizer, '\n' + pythonStrip(instruction), imageLength),
-    unconditional: imagePrompt(tokenizer, '\n' + pythonStrip(unconditional), imageLength),
+    conditional: imagePrompt(tokenizer, `\n${pythonStrip(instruction)}`, imageLength),
+    unconditional: imagePrompt(tokenizer, `\n${pythonStrip(unconditional)}`, imageLength),
   };
 }
 
 /** Understanding prompt as `scripts/image2text.py` builds it: `"<image>\n" + question`, no strip. */
 export function understandingPrompt(tokenizer: PromptTokenizer, question: string, imageLength: number): PromptIds {
   rejectImageMarker(question, 'question');
-  return imagePrompt(tokenizer, '\n' + question, imageLength);
+  return imagePrompt(tokenizer, `\n${question}`, imageLength);
 }

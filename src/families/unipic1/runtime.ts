@@ -12,6 +12,7 @@ import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { editImage } from './generation/edit.js';
 import { generateImages, type GenerateResult } from './generation/generate.js';
 import { CAPABILITY_GRAPHS, OPTIONAL_CAPABILITY_GRAPHS, UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type ModelConfig, type UniPic1Manifest } from './manifest.js';
+import type { UniPic1Graphs } from './graphs.js';
 import { ModelAssets } from './model/model-assets.js';
 import { warmUp } from './model/warm-up.js';
 import { editOptionsSchema, type EditOptions, type ParsedEditOptions } from './options/edit-options.js';
@@ -23,7 +24,7 @@ const checkSize = (options: { size?: number }, assets: ModelAssets) => {
   if (options.size !== undefined) assets.checkSize(options.size);
 };
 
-const generate: FamilyTask<ModelAssets, ParsedGenerateOptions, ImageRunEvent, GenerateResult, ModelConfig> = {
+const generate: FamilyTask<ModelAssets, ParsedGenerateOptions, ImageRunEvent, GenerateResult, ModelConfig, UniPic1Graphs> = {
   graphs: CAPABILITY_GRAPHS.generate,
   optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS.generate,
   options: generateOptionsSchema,
@@ -31,7 +32,7 @@ const generate: FamilyTask<ModelAssets, ParsedGenerateOptions, ImageRunEvent, Ge
   run: (context, controller, options) => generateImages(context as never, controller, options),
 };
 
-const edit: FamilyTask<ModelAssets, ParsedEditOptions, ImageRunEvent, GenerateResult, ModelConfig> = {
+const edit: FamilyTask<ModelAssets, ParsedEditOptions, ImageRunEvent, GenerateResult, ModelConfig, UniPic1Graphs> = {
   graphs: CAPABILITY_GRAPHS.edit,
   optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS.edit,
   options: editOptionsSchema,
@@ -39,7 +40,7 @@ const edit: FamilyTask<ModelAssets, ParsedEditOptions, ImageRunEvent, GenerateRe
   run: (context, controller, options) => editImage(context as never, controller, options),
 };
 
-const understand: FamilyTask<ModelAssets, ParsedUnderstandOptions, TextRunEvent, UnderstandResult, ModelConfig> = {
+const understand: FamilyTask<ModelAssets, ParsedUnderstandOptions, TextRunEvent, UnderstandResult, ModelConfig, UniPic1Graphs> = {
   graphs: CAPABILITY_GRAPHS.understand,
   optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS.understand,
   options: understandOptionsSchema,

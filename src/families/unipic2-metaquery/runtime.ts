@@ -41,7 +41,7 @@ export class MetaqueryAssets implements FamilyAssets {
       const file = this.manifest.tables.metaQueries;
       const table = decodeSafetensors(await this.read(file), file).tensors.get('meta_queries');
       const { numQueries, llm } = this.manifest.config;
-      if (!table || table.dtype !== 'float32' || table.bytes.length !== numQueries * llm.hiddenSize * 4) {
+      if (table?.dtype !== 'float32' || table.bytes.length !== numQueries * llm.hiddenSize * 4) {
         throw new InvalidModelError(`${file} must hold meta_queries float32 [${numQueries}, ${llm.hiddenSize}]`);
       }
       return new Float32Array(table.bytes.slice().buffer);

@@ -1,4 +1,4 @@
-import { InvalidModelError } from '../../errors/invalid-model-error.js';
+
 import { PickleInput } from './pickle-input.js';
 import { OPCODES } from './pickle-opcodes.js';
 import {

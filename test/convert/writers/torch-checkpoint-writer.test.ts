@@ -6,7 +6,7 @@ import { findSharedStorages } from '../../../src/convert/readers/tensor-descript
 import { PickleEncoder } from '../../../src/convert/writers/pickle-encoder.js';
 import { writeKl16Checkpoint, writeTorchCheckpoint, type TorchTensorInput } from '../../../src/convert/writers/torch-checkpoint-writer.js';
 import { unpickle } from '../../../src/formats/pickle/pickle-machine.js';
-import { PickleTuple } from '../../../src/formats/pickle/pickle-values.js';
+import type { PickleTuple } from '../../../src/formats/pickle/pickle-values.js';
 import { torchPicklePolicy } from '../../../src/formats/torch/torch-pickle-policy.js';
 import { DTYPE_BYTE_SIZE, TENSOR_DTYPES } from '../../../src/formats/tensor-dtype.js';
 import { naiveViewBytes, patternBytes, temporaryFolder } from '../readers/checkpoint-test-helpers.js';

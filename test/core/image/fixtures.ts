@@ -49,7 +49,7 @@ export interface FixtureIndex {
   denormalize: [number, number][];
 }
 
-export const index: FixtureIndex = JSON.parse(readFileSync(FIXTURES + 'index.json', 'utf8'));
+export const index: FixtureIndex = JSON.parse(readFileSync(`${FIXTURES}index.json`, 'utf8'));
 
 export function fixtureBytes(path: string): Uint8Array {
   const buffer = readFileSync(FIXTURES + path);

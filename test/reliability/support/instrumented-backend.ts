@@ -10,6 +10,7 @@ import type {
   RunOptions,
   SessionOptions,
 } from '../../../src/spec/backend.js';
+import { wrapBackend, type WrappedRun } from '../../../src/spec/wrap-backend.js';
 
 /** Which run a hook is looking at: the backend-wide call number and the graph's own count (1-based). */
 export interface RunContext {
@@ -31,10 +32,10 @@ export interface InstrumentHooks {
 }
 
 /**
- * A Backend decorator around a real adapter: the real graphs compute, while the tests count what
- * the core leaves alive (sessions, output tensors), see every run in order, and inject the faults
- * a real runtime cannot be made to produce on demand (a NaN in one output, a failing n-th run,
- * a slow run, a failing session).
+ * A real adapter wrapped with the backend middleware (`wrapBackend`): the real graphs compute,
+ * while the tests count what the core leaves alive (sessions, output tensors), see every run in
+ * order, and inject the faults a real runtime cannot be made to produce on demand (a NaN in one
+ * output, a failing n-th run, a slow run, a failing session).
  */
 export class InstrumentedBackend implements Backend {
   readonly specificationVersion: Backend['specificationVersion'];
@@ -43,20 +44,30 @@ export class InstrumentedBackend implements Backend {
   /** Every run started, in order. */
   readonly runs: RunContext[] = [];
   private readonly liveOutputs = new Set<CountingTensor>();
-  private readonly sessions = new Set<CountingSession>();
   private readonly perGraph = new Map<string, number>();
   private inFlight = 0;
   private mostInFlight = 0;
+  private readonly wrapped: Backend;
   sessionsCreated = 0;
 
   constructor(readonly inner: Backend) {
     this.specificationVersion = inner.specificationVersion;
-    this.name = `instrumented(${inner.name})`;
+    this.wrapped = wrapBackend(inner, {
+      name: 'instrumented',
+      wrapCreateSession: async ({ graph, createSession }) => {
+        await this.hooks.beforeCreateSession?.(graph.name);
+        const session = await createSession();
+        this.sessionsCreated++;
+        return session;
+      },
+      wrapRun: ({ graph, feeds, options, run }) => this.run(graph, feeds, options, run),
+    });
+    this.name = this.wrapped.name;
   }
 
-  /** Sessions created through this wrapper and not disposed. */
+  /** Sessions created and not disposed (the adapter's own count). */
   get liveSessions(): number {
-    return this.sessions.size;
+    return this.inner.liveSessions;
   }
 
   /** Outputs handed to the core and not yet disposed by it. */
@@ -82,26 +93,26 @@ export class InstrumentedBackend implements Backend {
   }
 
   init(options?: BackendInitOptions): Promise<BackendInfo> {
-    return this.inner.init(options);
+    return this.wrapped.init(options);
   }
 
-  async createSession(graph: GraphSource, options?: SessionOptions): Promise<BackendSession> {
-    await this.hooks.beforeCreateSession?.(graph.name);
-    const session = new CountingSession(graph.name, await this.inner.createSession(graph, options), this);
-    this.sessionsCreated++;
-    this.sessions.add(session);
-    return session;
+  createSession(graph: GraphSource, options?: SessionOptions): Promise<BackendSession> {
+    return this.wrapped.createSession(graph, options);
   }
 
   dispose(): Promise<void> {
-    return this.inner.dispose();
+    return this.wrapped.dispose();
   }
 
-  /** @internal */
-  async run(session: CountingSession, feeds: Readonly<Record<string, Feed>>, options: RunOptions | undefined): Promise<Record<string, DeviceTensor>> {
-    const ofGraph = (this.perGraph.get(session.graph) ?? 0) + 1;
-    this.perGraph.set(session.graph, ofGraph);
-    const context: RunContext = { graph: session.graph, call: this.runs.length + 1, ofGraph };
+  private async run(
+    graph: string,
+    feeds: Readonly<Record<string, Feed>>,
+    options: RunOptions | undefined,
+    run: WrappedRun['run'],
+  ): Promise<Record<string, DeviceTensor>> {
+    const ofGraph = (this.perGraph.get(graph) ?? 0) + 1;
+    this.perGraph.set(graph, ofGraph);
+    const context: RunContext = { graph, call: this.runs.length + 1, ofGraph };
     this.runs.push(context);
     this.inFlight++;
     this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
@@ -109,45 +120,14 @@ export class InstrumentedBackend implements Backend {
       await this.hooks.beforeRun?.(context);
       const innerFeeds: Record<string, Feed> = {};
       for (const [name, feed] of Object.entries(feeds)) innerFeeds[name] = feed instanceof CountingTensor ? await feed.asFeed() : feed;
-      const outputs = await session.inner.run(innerFeeds, options);
+      const outputs = await run(innerFeeds, options);
       const rewrites = this.hooks.afterRun?.(context, Object.keys(outputs)) ?? {};
       const wrapped: Record<string, DeviceTensor> = {};
-      for (const [name, tensor] of Object.entries(outputs)) {
-        const counted = new CountingTensor(session.graph, name, tensor, rewrites[name], this.liveOutputs);
-        wrapped[name] = counted;
-      }
+      for (const [name, tensor] of Object.entries(outputs)) wrapped[name] = new CountingTensor(graph, name, tensor, rewrites[name], this.liveOutputs);
       return wrapped;
     } finally {
       this.inFlight--;
     }
-  }
-
-  /** @internal */
-  sessionDisposed(session: CountingSession): void {
-    this.sessions.delete(session);
-  }
-}
-
-class CountingSession implements BackendSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-
-  constructor(
-    readonly graph: string,
-    readonly inner: BackendSession,
-    private readonly owner: InstrumentedBackend,
-  ) {
-    this.inputNames = inner.inputNames;
-    this.outputNames = inner.outputNames;
-  }
-
-  run(feeds: Readonly<Record<string, Feed>>, options?: RunOptions): Promise<Record<string, DeviceTensor>> {
-    return this.owner.run(this, feeds, options);
-  }
-
-  async dispose(): Promise<void> {
-    await this.inner.dispose();
-    this.owner.sessionDisposed(this);
   }
 }
 

@@ -43,7 +43,10 @@ export class FakeCacheStorage {
 
   async open(name: string): Promise<Cache> {
     let cache = this.caches.get(name);
-    if (!cache) this.caches.set(name, (cache = new FakeCache(this)));
+    if (!cache) {
+      cache = new FakeCache(this);
+      this.caches.set(name, cache);
+    }
     return cache as unknown as Cache;
   }
 

@@ -1,3 +1,5 @@
+import { LLM_GRAPHS } from '../../../spec/llm-graphs.js';
+import { contractInput, contractOutput } from '../../onnx/contract-io.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { LlmConfig } from '../../../spec/llm-config.js';
 import { embeddingLookup } from '../layers/embedding.js';
@@ -24,7 +26,7 @@ export function buildEmbedGraph(ctx: GraphContext, config: { readonly llm: LlmCo
   const { builder, weights } = ctx;
   const [, hidden] = weights.shape(EMBED_WEIGHT);
   if (hidden !== config.llm.hiddenSize) throw new InvalidModelError(`embed table width ${hidden} ≠ hidden size ${config.llm.hiddenSize}`);
-  const inputIds = builder.input('input_ids', 'int64', ['batch', 'sequence']);
+  const inputIds = contractInput(builder, LLM_GRAPHS.embed, 'input_ids');
   const rows = embeddingLookup(ctx, inputIds, EMBED_WEIGHT, options);
-  builder.output(rows, 'inputs_embeds', 'float32', ['batch', 'sequence', hidden]);
+  contractOutput(builder, LLM_GRAPHS.embed, rows, 'inputs_embeds', { hidden });
 }

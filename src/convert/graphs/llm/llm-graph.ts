@@ -1,3 +1,5 @@
+import { LLM_GRAPHS } from '../../../spec/llm-graphs.js';
+import { contractInput, contractOutput } from '../../onnx/contract-io.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { LlmConfig } from '../../../spec/llm-config.js';
 import { linear, type LinearOptions } from '../layers/linear.js';
@@ -36,16 +38,18 @@ export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConf
   if (llm.numHeads % llm.numKeyValueHeads !== 0) throw new InvalidModelError('llm: num heads must be a multiple of key/value heads');
   if (llm.headDim % 2 !== 0) throw new InvalidModelError('llm: head dim must be even for rotate-half RoPE');
 
-  const cacheShape = ['batch', llm.numKeyValueHeads, 'past_sequence', llm.headDim];
-  const inputsEmbeds = builder.input('inputs_embeds', 'float32', ['batch', 'sequence', llm.hiddenSize]);
-  const attentionMask = builder.input('attention_mask', 'int64', ['batch', 'total_sequence']);
+  const spec = LLM_GRAPHS.llm;
+  const sizes = { hidden: llm.hiddenSize, heads_kv: llm.numKeyValueHeads, head_dim: llm.headDim };
+  const inputsEmbeds = contractInput(builder, spec, 'inputs_embeds', sizes);
+  const attentionMask = contractInput(builder, spec, 'attention_mask', sizes);
+  // Qwen2-VL-style callers feed the rotary angles themselves (multimodal RoPE); UniPic-1 feeds positions.
   const rotaryInput =
     options.rotary === 'angles'
       ? builder.input('rotary_angles', 'float32', ['batch', 'sequence', llm.headDim / 2])
-      : builder.input('position_ids', 'int64', ['batch', 'sequence']);
+      : contractInput(builder, spec, 'position_ids', sizes);
   const past = Array.from({ length: llm.numLayers }, (_, i) => ({
-    key: builder.input(`past_key_values.${i}.key`, 'float32', cacheShape),
-    value: builder.input(`past_key_values.${i}.value`, 'float32', cacheShape),
+    key: contractInput(builder, spec, 'past_key_values.{i}.key', sizes, i),
+    value: contractInput(builder, spec, 'past_key_values.{i}.value', sizes, i),
   }));
 
   const rotary = options.rotary === 'angles' ? rotaryTablesFromAngles(ctx, rotaryInput) : rotaryTables(ctx, rotaryInput, llm.headDim, llm.ropeTheta);
@@ -54,12 +58,11 @@ export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConf
   for (let i = 0; i < llm.numLayers; i++) {
     const layer = decoderLayer(ctx, llm, i, hidden, { rotary, allowed, pastKey: past[i].key, pastValue: past[i].value }, options);
     hidden = layer.hidden;
-    const presentShape = ['batch', llm.numKeyValueHeads, 'total_sequence', llm.headDim];
-    builder.output(layer.presentKey, `present.${i}.key`, 'float32', presentShape);
-    builder.output(layer.presentValue, `present.${i}.value`, 'float32', presentShape);
+    contractOutput(builder, spec, layer.presentKey, 'present.{i}.key', sizes, i);
+    contractOutput(builder, spec, layer.presentValue, 'present.{i}.value', sizes, i);
   }
   const normed = rmsNorm(ctx, hidden, 'llm.model.norm.weight', llm.rmsNormEps, { decomposed: options.decomposedNorm });
-  builder.output(normed, 'last_hidden_state', 'float32', ['batch', 'sequence', llm.hiddenSize]);
+  contractOutput(builder, spec, normed, 'last_hidden_state', sizes);
 }
 
 function decoderLayer(

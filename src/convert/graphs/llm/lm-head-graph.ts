@@ -1,3 +1,5 @@
+import { LLM_GRAPHS } from '../../../spec/llm-graphs.js';
+import { contractInput, contractOutput } from '../../onnx/contract-io.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { LlmConfig } from '../../../spec/llm-config.js';
 import { linear, type LinearOptions } from '../layers/linear.js';
@@ -16,6 +18,6 @@ export function buildLmHeadGraph(ctx: GraphContext, config: { readonly llm: LlmC
   const weightName = options.tied === false ? LM_HEAD_WEIGHT : EMBED_WEIGHT;
   const [vocab, hidden] = ctx.weights.shape(weightName);
   if (hidden !== config.llm.hiddenSize) throw new InvalidModelError(`lm head width ${hidden} ≠ hidden size ${config.llm.hiddenSize}`);
-  const input = builder.input('hidden', 'float32', ['batch', hidden]);
-  builder.output(linear(ctx, input, weightName, undefined, options), 'logits', 'float32', ['batch', vocab]);
+  const input = contractInput(builder, LLM_GRAPHS.lm_head, 'hidden', { hidden });
+  contractOutput(builder, LLM_GRAPHS.lm_head, linear(ctx, input, weightName, undefined, options), 'logits', { vocab });
 }

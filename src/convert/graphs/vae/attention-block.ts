@@ -1,5 +1,5 @@
 import type { GraphContext } from '../weights.js';
-import type { AttentionImplementation } from '../../../families/unipic1/convert/graphs/mar/mar-config.js';
+import type { AttentionImplementation } from '../layers/attention-implementation.js';
 import { conv2d } from './conv.js';
 import { groupNorm } from './group-norm.js';
 

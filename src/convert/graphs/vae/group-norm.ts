@@ -1,6 +1,8 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { GraphContext } from '../weights.js';
-import { VAE_GROUP_NORM_EPSILON } from '../../../families/unipic1/convert/graphs/vae/vae-config.js';
+
+/** LDM's (and diffusers') VAE GroupNorm epsilon. */
+export const VAE_GROUP_NORM_EPSILON = 1e-6;
 
 /**
  * torch `GroupNorm(groups, channels, eps=1e-6, affine=True)` on `[B, C, H, W]` float32, as the

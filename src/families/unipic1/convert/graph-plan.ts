@@ -26,15 +26,16 @@ export interface GraphPlan {
 const prefixes = (...list: string[]) => (key: string) => list.some((p) => key === p || key.startsWith(p));
 
 // com.microsoft MultiHeadAttention for the MAR stacks and the VAE's attention blocks: at 1024 px
-// the standard MatMul/Softmax form materialises 2 rows × 16 heads × 4160² scores (2.2 GB) per
-// decoder block; the fused kernel measured 1.1 GB instead of 3.1 GB peak for a one-block
-// mar_decoder and ran faster (docs/performance.md). Parity is tested for both forms.
+// the standard MatMul/Softmax form materialises every head's full score matrix per decoder
+// block; the fused kernel keeps the peak far lower and runs faster (measurements:
+// docs/performance.md, "Memory-efficient attention in the converted graphs"). Parity is tested
+// for both forms.
 const FUSED = { attention: 'fused' } as const;
 
-// MatMulNBits accuracy level 4 (int8 activations on the CPU EP) for the LLM and its head: q4
-// decode 110 → 68 ms per token on this CPU, 0.90× → 1.44× transformers.js, for 2.4e-2 of extra
-// error on top of the 4-bit weights (docs/performance.md). Other EPs ignore the hint. The MAR and
-// head graphs keep level 0, where level 4 measured slower.
+// MatMulNBits accuracy level 4 (int8 activations on the CPU EP) for the LLM and its head: much
+// faster q4 decode for a small extra error on top of the 4-bit weights (numbers:
+// docs/performance.md, "q4 accuracy level 4"). Other EPs ignore the hint. The MAR and head graphs
+// keep level 0, where level 4 was slower.
 const LLM_Q4 = { accuracyLevel: 4 } as const;
 
 /** Every graph of docs/model-format.md, with the weights it needs and how to build it. */

@@ -235,7 +235,8 @@ function structureNeeded(fields: readonly string[], file: string): StructureNeed
   const example: Record<string, Record<string, unknown>> = {};
   for (const path of fields) {
     const [section, field] = path.split('.') as [string, string];
-    (example[section] ??= {})[field] = null;
+    example[section] ??= {};
+    example[section][field] = null;
   }
   const json = JSON.stringify(example, null, 2);
   return new StructureNeededError(

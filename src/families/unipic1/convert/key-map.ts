@@ -3,15 +3,15 @@ import { isFloatDtype, type TensorDtype } from '../../../formats/tensor-dtype.js
 import type { Structure } from './structure.js';
 
 /**
- * Key accounting for a UniPic checkpoint (spec §3): every key is required, knowingly ignored, or
+ * Key accounting for a UniPic checkpoint: every key is required, knowingly ignored, or
  * reported as unknown. The weights loader uses `strict=False`, so nothing upstream checks this.
  */
 
 /** Keys present in official checkpoints that no released inference path uses. */
 export const IGNORED_KEY_PATTERNS: ReadonlyArray<{ pattern: RegExp; why: string }> = [
   { pattern: /^mar\.class_emb\./, why: 'ImageNet class embedding left over from MAR; unused by UniPic' },
-  { pattern: /^siglip2\./, why: 'SigLIP2 tower: never called by the released code (spec §2.8)' },
-  { pattern: /^siglip2_proj\./, why: 'SigLIP2 projector: never called by the released code (spec §2.8)' },
+  { pattern: /^siglip2\./, why: 'SigLIP2 tower: never called by the released code' },
+  { pattern: /^siglip2_proj\./, why: 'SigLIP2 projector: never called by the released code' },
   { pattern: /^llm\.lm_head\.weight$/, why: 'tie_word_embeddings is true: the head is llm.model.embed_tokens.weight (checked equal)' },
   { pattern: /^llm\.model\.rotary_emb\./, why: 'RoPE buffers are recomputed from rope_theta' },
   { pattern: /^mar\.diffloss\.(?!net\.)/, why: 'diffusion schedule buffers are recomputed from the config' },

@@ -62,7 +62,7 @@ export const structureSchema = z.object({
 });
 export type Structure = z.infer<typeof structureSchema>;
 
-/** UniPic-1.5B (spec §2): Qwen2.5-1.5B-Instruct, MAR-Huge at 512 px native, KL-16 VAE. */
+/** UniPic-1.5B: Qwen2.5-1.5B-Instruct, MAR-Huge at 512 px native, KL-16 VAE. */
 export const UNIPIC_1_5B: Structure = {
   llm: {
     hidden_size: 1536,

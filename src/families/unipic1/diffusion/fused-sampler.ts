@@ -1,6 +1,5 @@
 import { throwIfAborted } from '../../../errors/abort-error.js';
-import type { UniPic1GraphName as GraphName } from '../manifest.js';
-import type { Graphs } from '../../../core/model/graphs.js';
+import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import type { NoisePurpose } from '../../../core/random/random-source.js';
 import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
 
@@ -10,7 +9,7 @@ export const FUSED_BLOCK_STEPS = 25;
 export interface FusedSampleOptions {
   readonly graphs: Graphs;
   /** `diffusion_sampler` (guided: `conditions` holds cond then uncond rows) or `diffusion_sampler_plain`. */
-  readonly graph: GraphName;
+  readonly graph: 'diffusion_sampler' | 'diffusion_sampler_plain';
   readonly tokens: number;
   readonly channels: number;
   /** `[rows, W]`. */

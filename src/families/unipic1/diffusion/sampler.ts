@@ -26,7 +26,7 @@ export interface SampleTokensOptions {
 }
 
 /**
- * The per-token ancestral DDPM sampler of the diffusion head (spec §2.7), in float32 arithmetic
+ * The per-token ancestral DDPM sampler of the diffusion head, in float32 arithmetic
  * mirroring torch's op by op: ε-prediction, learned-range variance, guidance on the ε channels only
  * with the conditional half fed to both halves, temperature on the per-step noise only.
  */

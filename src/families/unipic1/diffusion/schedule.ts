@@ -1,5 +1,5 @@
 /**
- * The respaced cosine DDPM tables of UniPic's diffusion head (spec §2.7, Appendix A), computed in
+ * The respaced cosine DDPM tables of UniPic's diffusion head (DDPM with a cosine β schedule, respaced to the sampling steps, as MAR's diffloss), computed in
  * float64 exactly as the numpy code does: the base cosine betas clipped at `maxBeta` (0.2 in UniPic,
  * 0.999 in MAR/Harmon), respaced by `space_timesteps`, and every derived table of GaussianDiffusion.
  */

@@ -1,13 +1,15 @@
+import { llmStepInputs } from '../../../core/llm-step-inputs.js';
 import type { DeviceTensor, HostTensor } from '../../../spec/backend.js';
 import type { ModelConfig } from '../manifest.js';
 import { disposeAll, emptyPast, presentNames, presentsAsPast } from '../../../core/kv-cache.js';
-import type { Graphs } from '../../../core/model/graphs.js';
-import { float32, int64 } from '../../../core/tensor.js';
+import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
+import { float32 } from '../../../core/tensor.js';
 
 /**
- * Prompt tokens per llm call when building a cache. A 4160-token image prompt in one call
- * materialises a 0.84 GB attention-score tensor; chunks of 512 cut that to ~0.1 GB for the same
- * FLOPs (docs/performance.md). Causal attention makes the result the same as one call.
+ * Prompt tokens per llm call when building a cache. A 1024 px image prompt in one call
+ * materialises an attention-score tensor of all its positions squared; chunks of 512 cut it by
+ * the chunk ratio for the same FLOPs (numbers: docs/performance.md, "Chunked prefill"). Causal
+ * attention makes the result the same as one call.
  */
 export const PREFILL_CHUNK = 512;
 
@@ -35,16 +37,11 @@ export async function prefillCache(
       const size = Math.min(chunk, length - start);
       const slice = new Float32Array(rows * size * H);
       for (let row = 0; row < rows; row++) slice.set(embeds.subarray((row * length + start) * H, (row * length + start + size) * H), row * size * H);
-      const out = await graphs.run(
-        'llm',
-        {
-          inputs_embeds: float32([rows, size, H], slice),
-          attention_mask: int64([rows, done + size], new Array(rows * (done + size)).fill(1)),
-          position_ids: int64([rows, size], Array.from({ length: rows * size }, (_, i) => done + (i % size))),
-          ...past,
-        },
-        { signal: options.signal, outputs: names, keepOnDevice: names },
-      );
+      const out = await graphs.run('llm', llmStepInputs({ embeds: float32([rows, size, H], slice), rows, length: size, pastLength: done, past }), {
+        signal: options.signal,
+        outputs: names,
+        keepOnDevice: names,
+      });
       disposeAll(owned);
       owned = presentsAsPast(out);
       past = owned;

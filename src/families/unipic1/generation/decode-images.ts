@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../manifest.js';
-import type { Graphs } from '../../../core/model/graphs.js';
+import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
 import { makeImage, type GeneratedImage } from '../../../core/image/generated-image.js';
 import { pixelsFromDecoder } from '../../../core/image/decoder-pixels.js';
@@ -7,7 +7,7 @@ import { pixelsFromDecoder } from '../../../core/image/decoder-pixels.js';
 export type { GeneratedImage } from '../../../core/image/generated-image.js';
 export { makeImage };
 
-/** VAE-decode `images` latent grids (`[G, grid², 16]`, scaled tokens) to RGBA images (spec §5.8). */
+/** VAE-decode `images` latent grids (`[G, grid², 16]`, scaled tokens) to RGBA images. */
 export async function decodeLatents(
   graphs: Graphs,
   config: ModelConfig,

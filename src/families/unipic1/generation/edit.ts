@@ -14,7 +14,7 @@ import { encodeSourceImage } from './source-image.js';
 import { checkContextWindow } from '../model/context-window.js';
 
 /**
- * Image + instruction → image (spec §6): the generate loop with the source image in the LLM
+ * Image + instruction → image: the generate loop with the source image in the LLM
  * prefix (its visual tokens at the `<image>` slots of every row) and its MAR features, through
  * `decoder_embed`, filling the decoder's masked slots instead of the mask token.
  */

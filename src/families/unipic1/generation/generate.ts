@@ -25,7 +25,7 @@ export interface GenerateResult {
   readonly warnings: readonly { code: string; message: string }[];
 }
 
-/** Rows of a guidance batch: G conditional rows, then G unconditional ones (spec §5.2). */
+/** Rows of a guidance batch: G conditional rows, then G unconditional ones (the official batch order for classifier-free guidance). */
 export function guidanceRows<T>(conditional: T, unconditional: T, images: number, guidance: number): T[] {
   const rows = new Array<T>(images).fill(conditional);
   return guidance === 1 ? rows : [...rows, ...new Array<T>(images).fill(unconditional)];
@@ -111,7 +111,7 @@ export async function runImageLoop(
   return { images, ...(seed === undefined ? {} : { seed }), timings, warnings: [...context.warnings] };
 }
 
-/** Text → image (spec §4.1, §5). */
+/** Text → image: the guidance prompt pair, the prefix cache, the MAR loop, the VAE decode. */
 export async function generateImages(
   context: CallContext,
   controller: RunController<ImageRunEvent>,

@@ -1,3 +1,4 @@
+import { llmStepInputs } from '../../../core/llm-step-inputs.js';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import type { DeviceTensor, Feed } from '../../../spec/backend.js';
 import type { ModelConfig } from '../manifest.js';
@@ -5,10 +6,10 @@ import { sampleTokensFused } from '../diffusion/fused-sampler.js';
 import { sampleTokens } from '../diffusion/sampler.js';
 import type { DiffusionTables } from '../diffusion/schedule.js';
 import { planSteps } from '../mar/mask-schedule.js';
-import type { Graphs } from '../../../core/model/graphs.js';
+import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import type { RandomSource } from '../../../core/random/random-source.js';
 import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
-import type { PositionTables } from './position-tables.js';
+import type { PositionTables } from '../mar/position-tables.js';
 import type { Prefix } from './prefix.js';
 import { seedRegion, type KnownRegion } from './known-region.js';
 
@@ -46,7 +47,7 @@ export interface MarLoopOptions {
 const f = Math.fround;
 
 /**
- * The MAR iteration loop of UniPic (spec §5.4), shared by generate and edit. Rows are laid out as
+ * The MAR iteration loop of UniPic, shared by generate and edit. Rows are laid out as
  * the official code does: conditional rows 0..G−1, then (with guidance) unconditional rows that
  * copy their conditional row's order and tokens.
  */
@@ -207,20 +208,18 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
 
 /** One LLM pass over the image block against the fixed prefix cache; the presents are dropped. */
 async function runBlock(graphs: Graphs, prefix: Prefix, embeds: Feed, length: number, signal?: AbortSignal): Promise<DeviceTensor> {
-  const rows = prefix.rows;
-  const total = prefix.length + length;
-  const mask = new Array<number>(rows * total);
-  const positions = new Array<number>(rows * length);
-  for (let row = 0; row < rows; row++) {
-    for (let i = 0; i < prefix.length; i++) mask[row * total + i] = prefix.mask[row * prefix.length + i];
-    for (let i = 0; i < length; i++) {
-      mask[row * total + prefix.length + i] = 1;
-      positions[row * length + i] = prefix.validLengths[row] + i;
-    }
-  }
+  // Each row attends to its own (right-padded) prompt and continues at its unpadded length.
   const out = await graphs.run(
     'llm',
-    { inputs_embeds: embeds, attention_mask: int64([rows, total], mask), position_ids: int64([rows, length], positions), ...prefix.past },
+    llmStepInputs({
+      embeds,
+      rows: prefix.rows,
+      length,
+      pastLength: prefix.length,
+      pastMask: prefix.mask,
+      firstPositions: prefix.validLengths,
+      past: prefix.past,
+    }),
     { signal, outputs: ['last_hidden_state'], keepOnDevice: ['last_hidden_state'] },
   );
   return out.last_hidden_state;

@@ -1,6 +1,6 @@
 import type { DeviceTensor } from '../../../spec/backend.js';
 import type { ModelConfig } from '../manifest.js';
-import type { Graphs } from '../../../core/model/graphs.js';
+import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import { int64, takeFloat32 } from '../../../core/tensor.js';
 import { prefillCache } from './chunked-prefill.js';
 

@@ -1,7 +1,7 @@
 import type { ModelConfig } from '../manifest.js';
-import type { Graphs } from '../../../core/model/graphs.js';
+import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
-import type { PositionTables } from './position-tables.js';
+import type { PositionTables } from '../mar/position-tables.js';
 
 export interface EncodedSource {
   /** MAR encoder output with nothing masked, `[F+N, W]`, buffers first (`x_con` of the edit path). */
@@ -21,7 +21,7 @@ export async function encodeLatents(graphs: Graphs, size: number, pixels: Float3
 }
 
 /**
- * The shared image front end of understand and edit (spec §6–7): VAE encoder (posterior mean ×
+ * The shared image front end of understand and edit: VAE encoder (posterior mean ×
  * scale) → MAR encoder over all N tokens plus the F buffers → `proj_in` → rotation.
  */
 export async function encodeSourceImage(

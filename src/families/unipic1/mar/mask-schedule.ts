@@ -1,5 +1,5 @@
 /**
- * MaskGIT cosine schedule of the MAR loop (spec §5.4): how many tokens stay masked after each
+ * MaskGIT cosine schedule of the MAR loop: how many tokens stay masked after each
  * iteration. float64 `cos` and `floor` as numpy computes them, then the clamp.
  */
 export function nextMaskLength(step: number, numIterations: number, numTokens: number, maskedNow: number): number {

@@ -1,10 +1,8 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
 import type { UniPic1Manifest as Manifest } from '../manifest.js';
-import type { PositionTables } from '../generation/position-tables.js';
 import { TextTokenizer } from '../../../core/text/tokenizer.js';
-import { readMaskToken, readPositionTables } from './position-table-file.js';
-import { resizePositionTables } from '../mar/resize-position-tables.js';
+import { readMaskToken, readPositionTables, resizePositionTables, type PositionTables } from '../mar/position-tables.js';
 
 /**
  * The model's small data files, read once on first need: position tables per output size, the

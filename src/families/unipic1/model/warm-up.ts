@@ -1,7 +1,7 @@
 import type { ModelConfig, UniPic1GraphName as GraphName } from '../manifest.js';
 import type { LoadProgressCallback } from '../../../spec/progress.js';
 import { float32, int64 } from '../../../core/tensor.js';
-import type { Graphs } from '../../../core/model/graphs.js';
+import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 
 /**
  * One minimal run of each small per-token graph the model will call thousands of times, so

@@ -1,3 +1,4 @@
+import { llmStepInputs } from '../../../core/llm-step-inputs.js';
 import { tablesForCall } from '../generation/position-tables.js';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import type { DeviceTensor } from '../../../spec/backend.js';
@@ -10,7 +11,7 @@ import { checkContextWindow } from '../model/context-window.js';
 import type { ParsedUnderstandOptions } from '../options/understand-options.js';
 import { randomSeed, SeededRandom } from '../../../core/random/random-source.js';
 import type { RunController } from '../../../core/run/run.js';
-import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
+import { float32, takeFloat32 } from '../../../core/tensor.js';
 import { understandingPrompt } from '../../../core/text/prompts.js';
 import { TokenSelector } from '../../../core/text/sampling.js';
 import { resolveTextSampling } from '../../../core/text/sampling-options.js';
@@ -23,7 +24,7 @@ import { prefillCache } from '../generation/chunked-prefill.js';
 const IMAGE_PREFIX_CACHE = 'understand:image-prefix';
 
 /**
- * Image + question → streamed text (spec §7): visual tokens spliced into the prompt, a plain
+ * Image + question → streamed text: visual tokens spliced into the prompt, a plain
  * causal LM with a growing cache, greedy by default. The KV of the part up to the image is kept
  * so a follow-up question on the same image skips the image's prefill.
  */
@@ -57,18 +58,13 @@ export async function understandImage(
     length: number,
     past: Record<string, DeviceTensor | ReturnType<typeof float32>>,
     pastLength: number,
-    outputs?: readonly string[],
+    outputs?: readonly ('last_hidden_state' | (typeof names)[number])[],
   ) =>
-    graphs.run(
-      'llm',
-      {
-        inputs_embeds: float32([1, length, H], embeds),
-        attention_mask: int64([1, pastLength + length], new Array(pastLength + length).fill(1)),
-        position_ids: int64([1, length], Array.from({ length }, (_, i) => pastLength + i)),
-        ...past,
-      },
-      { signal, keepOnDevice: names, ...(outputs ? { outputs } : {}) },
-    );
+    graphs.run('llm', llmStepInputs({ embeds: float32([1, length, H], embeds), rows: 1, length, pastLength, past }), {
+      signal,
+      keepOnDevice: names,
+      ...(outputs ? { outputs } : {}),
+    });
 
   // The image prefix: reused when this image (same pixels, same size) was the last one understood.
   let prefix = assets.getCached<ImagePrefix>(IMAGE_PREFIX_CACHE);

@@ -64,7 +64,7 @@ export class MetaqueryModel {
     const tokenizer = TextTokenizer.fromJson(JSON.parse(await files.readText(description.tokenizer.json)), JSON.parse(await files.readText(description.tokenizer.config)));
     const table = decodeSafetensors(await files.readBytes(description.tables.metaQueries), description.tables.metaQueries).tensors.get('meta_queries');
     const { numQueries, llm } = description.config;
-    if (!table || table.dtype !== 'float32' || table.bytes.length !== numQueries * llm.hiddenSize * 4) {
+    if (table?.dtype !== 'float32' || table.bytes.length !== numQueries * llm.hiddenSize * 4) {
       throw new InvalidModelError(`${description.tables.metaQueries} must hold meta_queries float32 [${numQueries}, ${llm.hiddenSize}]`);
     }
     const bytes = table.bytes.slice();

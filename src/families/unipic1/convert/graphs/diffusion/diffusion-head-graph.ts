@@ -1,3 +1,5 @@
+import { contractInput, contractOutput } from '../../../../../convert/onnx/contract-io.js';
+import { UNIPIC1_GRAPHS } from '../../../graphs.js';
 import { InvalidModelError } from '../../../../../errors/invalid-model-error.js';
 import type { ModelConfig } from '../../../manifest.js';
 import { silu } from '../../../../../convert/graphs/layers/activations.js';
@@ -15,7 +17,7 @@ export interface DiffusionHeadOptions {
 }
 
 /**
- * `diffusion_head` graph: MAR's SimpleMLPAdaLN f(x_t, t, c) (spec §2.6). `x [M, 16]`, `t [M]`
+ * `diffusion_head` graph: MAR's SimpleMLPAdaLN f(x_t, t, c). `x [M, 16]`, `t [M]`
  * (float original timestep), `c [M, W]` → `out [M, 32]` (ε, then variance interpolation).
  * Norms, modulation and residuals run in float32 for every graph dtype; only projections follow it.
  */
@@ -31,9 +33,11 @@ export function buildDiffusionHeadGraph(ctx: GraphContext, config: Pick<ModelCon
   const linearOptions = options.linear ?? {};
   const project = (x: string, name: string) => linear(ctx, x, `${name}.weight`, `${name}.bias`, linearOptions);
 
-  const x = builder.input('x', 'float32', ['tokens', tokenDim]);
-  const t = builder.input('t', 'float32', ['tokens']);
-  const c = builder.input('c', 'float32', ['tokens', conditionWidth]);
+  const spec = UNIPIC1_GRAPHS.diffusion_head;
+  const sizes = { token_dim: tokenDim, condition_width: conditionWidth, diffusion_out: outChannels };
+  const x = contractInput(builder, spec, 'x', sizes);
+  const t = contractInput(builder, spec, 't', sizes);
+  const c = contractInput(builder, spec, 'c', sizes);
 
   const time = project(silu(builder, project(timestepEmbedding(ctx, t), `${NET}.time_embed.mlp.0`)), `${NET}.time_embed.mlp.2`);
   const condition = builder.op('Add', [time, project(c, `${NET}.cond_embed`)]);
@@ -51,7 +55,7 @@ export function buildDiffusionHeadGraph(ctx: GraphContext, config: Pick<ModelCon
   const [shift, scale] = chunk(ctx, project(activatedCondition, `${NET}.final_layer.adaLN_modulation.1`), width, 2);
   const normed = layerNorm(ctx, h, width, LAYER_NORM_EPSILON);
   const out = project(modulate(ctx, normed, shift, scale), `${NET}.final_layer.linear`);
-  builder.output(out, 'out', 'float32', ['tokens', outChannels]);
+  contractOutput(builder, spec, out, 'out', sizes);
 }
 
 /** x·(1 + scale) + shift, in this order of operations as in DiT's `modulate`. */

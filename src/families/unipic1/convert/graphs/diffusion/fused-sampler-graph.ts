@@ -1,3 +1,5 @@
+import { contractInput, contractOutput } from '../../../../../convert/onnx/contract-io.js';
+import { UNIPIC1_GRAPHS } from '../../../graphs.js';
 import { respacedCosineTables, type DiffusionTables } from '../../../diffusion/schedule.js';
 import { InvalidModelError } from '../../../../../errors/invalid-model-error.js';
 import type { ModelConfig } from '../../../manifest.js';
@@ -23,7 +25,7 @@ export interface FusedSamplerGraph {
 }
 
 /**
- * `diffusion_sampler` graph: the per-token ancestral DDPM sampler of spec §2.7 with the
+ * `diffusion_sampler` graph: the per-token ancestral DDPM sampler with the
  * diffusion head inside one ONNX `Loop`, so a MAR iteration's 100 network calls are one
  * `session.run` (or a few, in blocks of steps) instead of 100 host round trips.
  *
@@ -49,19 +51,21 @@ export function buildFusedSamplerGraph(ctx: GraphContext, config: Pick<ModelConf
     maxBeta: config.diffusion.maxBeta,
   });
 
-  const x = builder.input('x', 'float32', ['tokens', channels]);
-  builder.input('c', 'float32', ['condition_rows', config.mar.decoderWidth]);
-  const noise = builder.input('noise', 'float32', ['steps', 'tokens', channels]);
-  builder.input('first_step', 'int64', []);
-  builder.input('guidance', 'float32', []);
-  builder.input('temperature', 'float32', []);
+  const spec = UNIPIC1_GRAPHS.diffusion_sampler;
+  const sizes = { token_dim: channels, condition_width: config.mar.decoderWidth };
+  const x = contractInput(builder, spec, 'x', sizes);
+  contractInput(builder, spec, 'c', sizes);
+  const noise = contractInput(builder, spec, 'noise', sizes);
+  contractInput(builder, spec, 'first_step', sizes);
+  contractInput(builder, spec, 'guidance', sizes);
+  contractInput(builder, spec, 'temperature', sizes);
 
   const body = new LoopBodyBuilder(builder);
   buildLoopBody({ ...ctx, builder: body }, config, tables, options);
 
   const trips = builder.op('Squeeze', [builder.op('Shape', [noise], { start: 0, end: 1 }), builder.constInt64([0])]);
   const [result] = builder.node('Loop', [trips, '', x], { name: LOOP_NODE, outputCount: 1 });
-  builder.output(result, 'x_out', 'float32', ['tokens', channels]);
+  contractOutput(builder, spec, result, 'x_out', sizes);
   return { toBytes: () => attachBody(builder, body) };
 }
 

@@ -1,3 +1,4 @@
+import type { AttentionImplementation } from '../../../../../convert/graphs/layers/attention-implementation.js';
 import type { ModelConfig } from '../../../manifest.js';
 
 /**
@@ -12,12 +13,7 @@ export interface MarGraphConfig {
   readonly llm: Pick<ModelConfig['llm'], 'hiddenSize'>;
 }
 
-/**
- * How attention is built. `standard`: MatMul / Softmax / MatMul, materialising the score tensor
- * (every runtime has these ops). `fused`: com.microsoft `MultiHeadAttention`, which lets an
- * execution provider use its flash or memory-efficient kernel.
- */
-export type AttentionImplementation = 'standard' | 'fused';
+export type { AttentionImplementation };
 
 export interface MarGraphOptions {
   /** Default `standard`. */

@@ -1,3 +1,5 @@
+import { contractInput, contractOutput } from '../../../../../convert/onnx/contract-io.js';
+import { UNIPIC1_GRAPHS } from '../../../graphs.js';
 import { layerNorm } from '../../../../../convert/graphs/layers/layer-norm.js';
 import { linear } from '../../../../../convert/graphs/layers/linear.js';
 import type { GraphBuilder } from '../../../../../convert/onnx/graph-builder.js';
@@ -17,12 +19,13 @@ export function buildMarDecoderGraph(ctx: GraphContext, config: MarGraphConfig, 
   const { encoderWidth, decoderWidth: width, decoderDepth, decoderHeads, bufferSize } = config.mar;
   const hidden = config.llm.hiddenSize;
 
-  const encoded = builder.input('x_enc', 'float32', ['batch', 'buffer_plus_known', encoderWidth]);
-  const llmOutput = builder.input('llm_out', 'float32', ['batch', 'buffer_plus_known', hidden]);
-  const scatterIndex = builder.input('scatter_idx', 'int64', ['batch', 'buffer_plus_known']);
-  const fill = builder.input('fill', 'float32', ['batch', 'buffer_plus_positions', width]);
-  const decoderPositions = builder.input('decoder_pos', 'float32', [1, 'buffer_plus_positions', width]);
-  const diffusionPositions = builder.input('diffusion_pos', 'float32', [1, 'positions', width]);
+  const sizes = { encoder_width: encoderWidth, decoder_width: width, hidden };
+  const encoded = contractInput(builder, UNIPIC1_GRAPHS.mar_decoder, 'x_enc', sizes);
+  const llmOutput = contractInput(builder, UNIPIC1_GRAPHS.mar_decoder, 'llm_out', sizes);
+  const scatterIndex = contractInput(builder, UNIPIC1_GRAPHS.mar_decoder, 'scatter_idx', sizes);
+  const fill = contractInput(builder, UNIPIC1_GRAPHS.mar_decoder, 'fill', sizes);
+  const decoderPositions = contractInput(builder, UNIPIC1_GRAPHS.mar_decoder, 'decoder_pos', sizes);
+  const diffusionPositions = contractInput(builder, UNIPIC1_GRAPHS.mar_decoder, 'diffusion_pos', sizes);
 
   const fromLlm = connectorMlp(ctx, rotateTailToHead(builder, llmOutput, bufferSize), 'proj_out');
   const refined = builder.op('Add', [encoded, fromLlm]);
@@ -35,7 +38,7 @@ export function buildMarDecoderGraph(ctx: GraphContext, config: MarGraphConfig, 
   }
   x = layerNorm(ctx, x, width, MAR_LAYER_NORM_EPSILON, 'mar.decoder_norm.weight', 'mar.decoder_norm.bias');
   const conditions = builder.op('Add', [sliceRows(builder, x, bufferSize), diffusionPositions]);
-  builder.output(conditions, 'z', 'float32', ['batch', 'positions', width]);
+  contractOutput(builder, UNIPIC1_GRAPHS.mar_decoder, conditions, 'z', sizes);
 }
 
 /**

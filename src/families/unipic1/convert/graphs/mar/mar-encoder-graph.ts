@@ -1,3 +1,5 @@
+import { contractInput, contractOutput } from '../../../../../convert/onnx/contract-io.js';
+import { UNIPIC1_GRAPHS } from '../../../graphs.js';
 import { InvalidModelError } from '../../../../../errors/invalid-model-error.js';
 import { layerNorm } from '../../../../../convert/graphs/layers/layer-norm.js';
 import { linear } from '../../../../../convert/graphs/layers/linear.js';
@@ -20,8 +22,9 @@ export function buildMarEncoderGraph(ctx: GraphContext, config: MarGraphConfig, 
   const { encoderWidth: width, encoderDepth, encoderHeads, bufferSize, tokenDim } = config.mar;
   const hidden = config.llm.hiddenSize;
 
-  const latents = builder.input('latents', 'float32', ['batch', 'known', tokenDim]);
-  const positions = builder.input('pos_embed', 'float32', ['batch', 'buffer_plus_known', width]);
+  const sizes = { token_dim: tokenDim, encoder_width: width, hidden };
+  const latents = contractInput(builder, UNIPIC1_GRAPHS.mar_encoder, 'latents', sizes);
+  const positions = contractInput(builder, UNIPIC1_GRAPHS.mar_encoder, 'pos_embed', sizes);
 
   // z_proj is 16 → W: a q4 block would be half padding and the layer is tiny, so keep it float.
   const projected = linear(ctx, latents, 'mar.z_proj.weight', 'mar.z_proj.bias', { quantize: false });
@@ -39,8 +42,8 @@ export function buildMarEncoderGraph(ctx: GraphContext, config: MarGraphConfig, 
     x = vitBlock(ctx, x, `mar.encoder_blocks.${block}`, encoderHeads, width, options.attention);
   }
   const encoded = layerNorm(ctx, x, width, MAR_LAYER_NORM_EPSILON, 'mar.encoder_norm.weight', 'mar.encoder_norm.bias');
-  builder.output(encoded, 'x_enc', 'float32', ['batch', 'buffer_plus_known', width]);
+  contractOutput(builder, UNIPIC1_GRAPHS.mar_encoder, encoded, 'x_enc', sizes);
 
   const llmInput = rotateHeadToTail(builder, connectorMlp(ctx, encoded, 'proj_in'), bufferSize);
-  builder.output(llmInput, 'llm_in', 'float32', ['batch', 'buffer_plus_known', hidden]);
+  contractOutput(builder, UNIPIC1_GRAPHS.mar_encoder, llmInput, 'llm_in', sizes);
 }

@@ -30,7 +30,7 @@ export interface VaeGraphConfig {
   readonly scale: number;
 }
 
-/** MAR's KL-16 as used by UniPic (spec §2.2). */
+/** MAR's KL-16 as used by UniPic. */
 export const UNIPIC_VAE_CONFIG: VaeGraphConfig = {
   ch: 128,
   chMult: [1, 1, 2, 2, 4],
@@ -47,8 +47,7 @@ export interface VaeGraphOptions {
   readonly attention?: AttentionImplementation;
 }
 
-/** LDM's GroupNorm epsilon. */
-export const VAE_GROUP_NORM_EPSILON = 1e-6;
+export { VAE_GROUP_NORM_EPSILON } from '../../../../../convert/graphs/vae/group-norm.js';
 
 /** The `vae` section of a structure file (snake_case, as tiny-config.json and the oracle write it). */
 const vaeJsonSchema = structureSchema.shape.vae;

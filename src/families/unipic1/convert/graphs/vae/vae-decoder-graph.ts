@@ -1,3 +1,5 @@
+import { contractInput, contractOutput } from '../../../../../convert/onnx/contract-io.js';
+import { UNIPIC1_GRAPHS } from '../../../graphs.js';
 import { silu } from '../../../../../convert/graphs/layers/activations.js';
 import type { GraphContext } from '../../../../../convert/graphs/weights.js';
 import { attentionBlock } from '../../../../../convert/graphs/vae/attention-block.js';
@@ -17,8 +19,9 @@ import type { VaeGraphConfig, VaeGraphOptions } from './vae-config.js';
 export function buildVaeDecoderGraph(ctx: GraphContext, config: VaeGraphConfig, options: VaeGraphOptions = {}): void {
   const { builder } = ctx;
   const { chMult, numResBlocks, groups, embedDim } = config;
-  const stride = 2 ** (chMult.length - 1);
-  const latents = builder.input('latents', 'float32', ['batch', 'grid_height', 'grid_width', embedDim]);
+  const spec = UNIPIC1_GRAPHS.vae_decoder;
+  const sizes = { latent_channels: embedDim };
+  const latents = contractInput(builder, spec, 'latents', sizes);
 
   // Div, not Mul by the reciprocal: the reference divides, and x/s ≠ x·(1/s) in float32.
   const unscaled = builder.op('Div', [latents, builder.constFloat([config.scale], [])]);
@@ -42,5 +45,5 @@ export function buildVaeDecoderGraph(ctx: GraphContext, config: VaeGraphConfig, 
   }
   h = conv2d(ctx, silu(builder, groupNorm(ctx, h, 'vae.decoder.norm_out', channels, groups)), 'vae.decoder.conv_out');
   expectChannels('vae.decoder.conv_out', convOutputChannels(ctx, 'vae.decoder.conv_out'), 3);
-  builder.output(h, 'pixels', 'float32', ['batch', 3, `grid_height*${stride}`, `grid_width*${stride}`]);
+  contractOutput(builder, spec, h, 'pixels', sizes);
 }

@@ -1,3 +1,5 @@
+import { contractInput, contractOutput } from '../../../../../convert/onnx/contract-io.js';
+import { UNIPIC1_GRAPHS } from '../../../graphs.js';
 import { silu } from '../../../../../convert/graphs/layers/activations.js';
 import type { GraphContext } from '../../../../../convert/graphs/weights.js';
 import { attentionBlock } from '../../../../../convert/graphs/vae/attention-block.js';
@@ -16,8 +18,9 @@ import type { VaeGraphConfig, VaeGraphOptions } from './vae-config.js';
 export function buildVaeEncoderGraph(ctx: GraphContext, config: VaeGraphConfig, options: VaeGraphOptions = {}): void {
   const { builder } = ctx;
   const { chMult, numResBlocks, groups, embedDim } = config;
-  const stride = 2 ** (chMult.length - 1);
-  const pixels = builder.input('pixels', 'float32', ['batch', 3, 'height', 'width']);
+  const spec = UNIPIC1_GRAPHS.vae_encoder;
+  const sizes = { latent_channels: embedDim };
+  const pixels = contractInput(builder, spec, 'pixels', sizes);
 
   let h = conv2d(ctx, pixels, 'vae.encoder.conv_in');
   let channels = convOutputChannels(ctx, 'vae.encoder.conv_in');
@@ -43,5 +46,5 @@ export function buildVaeEncoderGraph(ctx: GraphContext, config: VaeGraphConfig, 
   const mean = builder.op('Slice', [moments, builder.constInt64([0]), builder.constInt64([embedDim]), builder.constInt64([1])]);
   const scaled = builder.op('Mul', [mean, builder.constFloat([config.scale], [])]);
   const tokens = builder.op('Transpose', [scaled], { perm: [0, 2, 3, 1] });
-  builder.output(tokens, 'latents', 'float32', ['batch', `height/${stride}`, `width/${stride}`, embedDim]);
+  contractOutput(builder, spec, tokens, 'latents', sizes);
 }

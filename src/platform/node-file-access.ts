@@ -1,14 +1,14 @@
+import type { HostFileAccess } from '../core/image/host-files.js';
+
 /**
- * The only code in the image module that touches Node built-ins. It is imported lazily, and the
- * built-in specifiers sit in variables so browser bundlers neither resolve nor pull them in.
+ * How the image module reads local files in Node (set by the Node entry point through
+ * `setHostFileAccess`): the core itself never touches Node built-ins. The built-in specifiers
+ * sit in variables so a browser bundler that follows this file anyway neither resolves nor pulls
+ * them in.
  */
 const FILE_SYSTEM = 'node:fs/promises';
 const MODULE = 'node:module';
 const URL_MODULE = 'node:url';
-
-export function isNode(): boolean {
-  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-}
 
 export async function readLocalFile(path: string | URL): Promise<Uint8Array> {
   const fs = (await import(/* @vite-ignore */ FILE_SYSTEM)) as typeof import('node:fs/promises');
@@ -37,3 +37,5 @@ export function compilePackagedWasm(specifier: string): Promise<WebAssembly.Modu
   }
   return module;
 }
+
+export const nodeFileAccess: HostFileAccess = { readFile: readLocalFile, compilePackagedWasm };

@@ -1,5 +1,5 @@
-import type { DeviceTensor, HostTensor, TensorData, TensorDataType } from '../../src/spec/backend.js';
-import { DisposedError, InvalidInputError } from '../../src/errors/index.js';
+import type { DeviceTensor, HostTensor, TensorData, TensorDataType } from './backend.js';
+import { DisposedError, InvalidInputError } from '../errors/index.js';
 
 type TypedArrayConstructor = new (...args: never[]) => TensorData;
 
