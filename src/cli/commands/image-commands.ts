@@ -7,6 +7,7 @@ import { parseOutpaintSpec } from '../../core/region/outpaint-canvas.js';
 import { numberOption, parse, required, UsageError } from '../arguments.js';
 import { RANGES } from '../command-help.js';
 import { createProgressBar } from '../progress-bar.js';
+import { choice, loadOptions } from './load-options.js';
 import { loadWithProgress } from './load-model.js';
 import { isKontextModelFolder, kontextImageCommand } from './kontext-commands.js';
 
@@ -79,12 +80,6 @@ function samplingOptions(values: Record<string, string | boolean | undefined>) {
   });
 }
 
-function choice<const T extends readonly string[]>(value: string | undefined, name: string, allowed: T): T[number] | undefined {
-  if (value === undefined) return undefined;
-  if (!allowed.includes(value)) throw new UsageError(`--${name} must be ${allowed.join(' or ')}, got "${value}"`);
-  return value;
-}
-
 /** Output file for image i of n: `out.png`, or `out-1.png`, `out-2.png`… for several. */
 function outputPath(out: string, index: number, count: number): string {
   if (count === 1) return out;
@@ -144,10 +139,4 @@ export async function editCommand(args: string[], signal: AbortSignal): Promise<
   } finally {
     await model.dispose();
   }
-}
-
-export function loadOptions(values: Record<string, string | boolean | undefined>) {
-  const device = choice(values.device as string | undefined, 'device', ['auto', 'cuda', 'webgpu', 'cpu'] as const);
-  const dtype = choice(values.dtype as string | undefined, 'dtype', ['auto', 'fp32', 'fp16', 'q4', 'q4f16'] as const);
-  return { ...(device ? { device } : {}), ...(dtype ? { dtype } : {}) };
 }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { KontextResult, KontextRunEvent } from '../../families/unipic2-kontext/pipeline/kontext-events.js';
 import type { Run } from '../../core/run/run.js';
 import { numberOption, required, UsageError } from '../arguments.js';
-import { loadOptions } from './image-commands.js';
+import { loadOptions } from './load-options.js';
 import { loadWithProgress } from './load-model.js';
 import { createProgressBar } from '../progress-bar.js';
 
@@ -25,7 +25,20 @@ export function isKontextModelFolder(path: string): boolean {
  */
 export async function kontextImageCommand(kind: 'generate' | 'edit', values: Record<string, string | boolean | undefined>, signal: AbortSignal): Promise<void> {
   const option = (name: string) => values[name] as string | undefined;
-  for (const unsupported of ['size', 'guidance-schedule', 'temperature', 'diffusion-steps', 'num-images', 'mask', 'outpaint', 'mask-threshold', 'mask-dilation', 'feather', 'no-composite', ...(kind === 'generate' ? ['image'] : [])]) {
+  for (const unsupported of [
+    'size',
+    'guidance-schedule',
+    'temperature',
+    'diffusion-steps',
+    'num-images',
+    'mask',
+    'outpaint',
+    'mask-threshold',
+    'mask-dilation',
+    'feather',
+    'no-composite',
+    ...(kind === 'generate' ? ['image'] : []),
+  ]) {
     if (option(unsupported) !== undefined) throw new UsageError(`--${unsupported} does not apply to UniPic2-SD3.5M-Kontext models`);
   }
   const model = await loadWithProgress(required(option('model'), 'model'), loadOptions(values));
@@ -39,11 +52,18 @@ export async function kontextImageCommand(kind: 'generate' | 'edit', values: Rec
     t5: values['no-t5'] ? false : undefined,
   });
   try {
-    const run = (
-      kind === 'generate'
-        ? model.generate({ ...shared, ...defined({ width: numberOption(option('width'), 'width'), height: numberOption(option('height'), 'height') }), signal } as never)
-        : model.edit({ ...shared, image: required(option('image'), 'image'), ...defined({ longerEdge: numberOption(option('longer-edge'), 'longer-edge') }), signal } as never)
-    ) as unknown as Run<KontextRunEvent, KontextResult>;
+    const run = (kind === 'generate'
+      ? model.generate({
+          ...shared,
+          ...defined({ width: numberOption(option('width'), 'width'), height: numberOption(option('height'), 'height') }),
+          signal,
+        } as never)
+      : model.edit({
+          ...shared,
+          image: required(option('image'), 'image'),
+          ...defined({ longerEdge: numberOption(option('longer-edge'), 'longer-edge') }),
+          signal,
+        } as never)) as unknown as Run<KontextRunEvent, KontextResult>;
     await drive(run, required(option('out'), 'out'), signal);
   } finally {
     await model.dispose();

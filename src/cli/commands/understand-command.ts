@@ -1,6 +1,6 @@
 import { numberOption, parse, required } from '../arguments.js';
 import { RANGES } from '../command-help.js';
-import { loadOptions } from './image-commands.js';
+import { loadOptions } from './load-options.js';
 import { loadWithProgress } from './load-model.js';
 
 /** Streams the answer to stdout as it decodes. */
