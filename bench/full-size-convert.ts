@@ -83,7 +83,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ...report, peakRssBytes: peakRss() }, null, 2));
     return;
   }
-  throw new Error('usage: full-size-convert.ts make <checkpoint-dir> | convert <checkpoint-dir> <out-dir> [--dtype ...] | check <out-dir> [--dtype q4] [--compare fp32]');
+  throw new Error(
+    'usage: full-size-convert.ts make <checkpoint-dir> | convert <checkpoint-dir> <out-dir> [--dtype ...] | check <out-dir> [--dtype q4] [--compare fp32]',
+  );
 }
 
 main().catch((error) => {

@@ -23,7 +23,13 @@ import { cropPositionTable } from '../src/families/unipic2-kontext/position-embe
 import { fillUniform, hashString } from './lib/fast-random.js';
 
 const { values } = parseArgs({
-  options: { layers: { type: 'string', default: '2' }, size: { type: 'string', default: '512' }, edit: { type: 'boolean' }, repeats: { type: 'string', default: '3' }, write: { type: 'string' } },
+  options: {
+    layers: { type: 'string', default: '2' },
+    size: { type: 'string', default: '512' },
+    edit: { type: 'boolean' },
+    repeats: { type: 'string', default: '3' },
+    write: { type: 'string' },
+  },
 });
 const layers = Number(values.layers);
 const size = Number(values.size);
@@ -44,7 +50,17 @@ const config: MmditConfig = {
 // Only the transformer's shapes are needed; the rest of the structure is filler.
 const structure = {
   transformer: { ...config, sampleSize: 128, posEmbedMaxSize: 384 },
-  vae: { blockOutChannels: [8], layersPerBlock: 1, latentChannels: 16, groups: 4, useQuantConv: false, usePostQuantConv: false, midBlockAttention: false, scalingFactor: 1, shiftFactor: 0 },
+  vae: {
+    blockOutChannels: [8],
+    layersPerBlock: 1,
+    latentChannels: 16,
+    groups: 4,
+    useQuantConv: false,
+    usePostQuantConv: false,
+    midBlockAttention: false,
+    scalingFactor: 1,
+    shiftFactor: 0,
+  },
   clipL: { hiddenSize: 8, intermediateSize: 8, layers: 1, heads: 1, maxPositions: 1, projectionDim: 8, activation: 'gelu', layerNormEps: 1e-5, eosTokenId: 2 },
   clipG: { hiddenSize: 8, intermediateSize: 8, layers: 1, heads: 1, maxPositions: 1, projectionDim: 8, activation: 'gelu', layerNormEps: 1e-5, eosTokenId: 2 },
   scheduler: { numTrainTimesteps: 1000, shift: 3 },
@@ -55,7 +71,10 @@ for (const [key, shape] of expectedShapes(structure, { clipL: 1, clipG: 1, t5: 1
   const count = shape.reduce((a, b) => a * b, 1);
   const fanIn = shape.length >= 2 ? shape.slice(1).reduce((a, b) => a * b, 1) : 1;
   const gain = key.endsWith('.weight') && shape.length === 1;
-  tensors[key] = { shape: [...shape], data: fillUniform(new Float32Array(count), hashString(key), gain ? 0.05 : shape.length >= 2 ? 1 / Math.sqrt(fanIn) : 0.02, gain ? 1 : 0) };
+  tensors[key] = {
+    shape: [...shape],
+    data: fillUniform(new Float32Array(count), hashString(key), gain ? 0.05 : shape.length >= 2 ? 1 / Math.sqrt(fanIn) : 0.02, gain ? 1 : 0),
+  };
 }
 const weights = new MemoryWeights(tensors);
 const params = Object.values(tensors).reduce((sum, t) => sum + t.data.length, 0);
@@ -64,12 +83,36 @@ if (values.write) {
   const folder = join(values.write, 'transformer');
   mkdirSync(folder, { recursive: true });
   const table = cropPositionTable({ width: 1536, maxSize: 384, baseSize: 64, interpolationScale: 1, rounding: 'float32' }, 384, 384);
-  const entries = Object.entries(tensors).map(([key, t]) => ({ name: key.slice('transformer.'.length), dtype: 'float32' as const, shape: t.shape, data: new Uint8Array(t.data.buffer) }));
+  const entries = Object.entries(tensors).map(([key, t]) => ({
+    name: key.slice('transformer.'.length),
+    dtype: 'float32' as const,
+    shape: t.shape,
+    data: new Uint8Array(t.data.buffer),
+  }));
   entries.push({ name: 'pos_embed.pos_embed', dtype: 'float32', shape: [1, 384 * 384, 1536], data: new Uint8Array(table.buffer) });
   writeFileSync(join(folder, 'diffusion_pytorch_model.safetensors'), encodeSafetensors(entries));
   writeFileSync(
     join(folder, 'config.json'),
-    JSON.stringify({ _class_name: 'SD3Transformer2DKontextModel', sample_size: 128, patch_size: 2, in_channels: 16, out_channels: 16, num_layers: layers, attention_head_dim: 64, num_attention_heads: 24, joint_attention_dim: 4096, caption_projection_dim: 1536, pooled_projection_dim: 2048, pos_embed_max_size: 384, dual_attention_layers: config.dualAttentionLayers, qk_norm: 'rms_norm' }, null, 2),
+    JSON.stringify(
+      {
+        _class_name: 'SD3Transformer2DKontextModel',
+        sample_size: 128,
+        patch_size: 2,
+        in_channels: 16,
+        out_channels: 16,
+        num_layers: layers,
+        attention_head_dim: 64,
+        num_attention_heads: 24,
+        joint_attention_dim: 4096,
+        caption_projection_dim: 1536,
+        pooled_projection_dim: 2048,
+        pos_embed_max_size: 384,
+        dual_attention_layers: config.dualAttentionLayers,
+        qk_norm: 'rms_norm',
+      },
+      null,
+      2,
+    ),
   );
 }
 

@@ -42,7 +42,10 @@ function parseArguments(argv: readonly string[]) {
       if (next === undefined) throw new Error(`${flag} needs a value`);
       return next;
     };
-    if (flag === '--only') options.only = value().split(',').map((s) => s.trim());
+    if (flag === '--only')
+      options.only = value()
+        .split(',')
+        .map((s) => s.trim());
     else if (flag === '--quick') options.quick = true;
     else if (flag === '--repeats') options.repeats = Number(value());
     else if (flag === '--cache-dir') options.cacheDir = resolve(value());
@@ -67,7 +70,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   console.log(`unipic bench — ${machine.date}`);
-  console.log(`${machine.cpu}, ${machine.logicalCores} logical cores (${machine.cpuFlags}), ${machine.memoryGiB} GiB; node ${machine.node}, onnxruntime-node ${machine.onnxruntimeNode}, @huggingface/transformers ${machine.transformersJs}; load average ${machine.loadAverage}`);
+  console.log(
+    `${machine.cpu}, ${machine.logicalCores} logical cores (${machine.cpuFlags}), ${machine.memoryGiB} GiB; node ${machine.node}, onnxruntime-node ${machine.onnxruntimeNode}, @huggingface/transformers ${machine.transformersJs}; load average ${machine.loadAverage}`,
+  );
   await mkdir(options.cacheDir, { recursive: true });
   const context: BenchContext = { cacheDir: options.cacheDir, quick: options.quick, repeats: options.repeats, python: findPython(options.python), log };
   const results: SectionResult[] = [];
@@ -95,7 +100,10 @@ async function main(): Promise<void> {
   // Only a complete, non-quick run replaces latest.* (the source of docs/performance.md).
   const complete = !options.quick && options.only.length === Object.keys(SECTIONS).length && failures.length === 0;
   const base = complete ? 'latest' : 'partial';
-  await writeFile(join(resultsDir, `${base}.json`), JSON.stringify({ machine, options: { ...options, cacheDir: undefined }, elapsedSeconds: elapsed, results, failures }, null, 2));
+  await writeFile(
+    join(resultsDir, `${base}.json`),
+    JSON.stringify({ machine, options: { ...options, cacheDir: undefined }, elapsedSeconds: elapsed, results, failures }, null, 2),
+  );
   const markdown = results.map((r) => `## ${r.title}\n\n${r.table}\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n\n${r.summary}\n`).join('\n');
   await writeFile(join(resultsDir, `${base}.md`), `${machine.date}, ${machine.cpu}, ${machine.logicalCores} cores, load ${machine.loadAverage}\n\n${markdown}`);
   if (failures.length) process.exitCode = 1;

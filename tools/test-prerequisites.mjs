@@ -22,7 +22,10 @@ function hasVulkanLoader() {
 // root and apt on Debian 12, and elsewhere those tests skip with the reason shown.
 if (process.platform === 'linux' && existsSync('/etc/debian_version')) {
   const lavapipe = spawnSync('bash', [new URL('./ci/install-lavapipe.sh', import.meta.url).pathname], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (lavapipe.status !== 0) process.stderr.write(`npm test: Mesa 25 lavapipe not installed, so the f16 WebGPU tests will be skipped (${(lavapipe.stderr ?? '').trim().split('\n').at(-1)})\n`);
+  if (lavapipe.status !== 0)
+    process.stderr.write(
+      `npm test: Mesa 25 lavapipe not installed, so the f16 WebGPU tests will be skipped (${(lavapipe.stderr ?? '').trim().split('\n').at(-1)})\n`,
+    );
 }
 
 const missing = [];

@@ -27,7 +27,14 @@ export class IdentityDownloader {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     // A session that never got created has nothing to release.
-    await Promise.all(sessions.map((pending) => pending.then((session) => session.release(), () => undefined)));
+    await Promise.all(
+      sessions.map((pending) =>
+        pending.then(
+          (session) => session.release(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   private sessionFor(type: TensorDataType): Promise<OrtInferenceSession> {

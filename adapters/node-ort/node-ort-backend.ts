@@ -11,13 +11,7 @@ import { explainCudaFailure, missingCudaProvider } from './cuda-diagnosis.js';
 import { missingVulkanDriver } from './vulkan-drivers.js';
 import { IdentityDownloader } from './identity-downloader.js';
 import { loadOnnxruntimeNode } from './load-onnxruntime-node.js';
-import {
-  NODE_ORT_DEVICES,
-  nodeOrtInitExtraSchema,
-  nodeOrtSessionExtraSchema,
-  type NodeOrtDevice,
-  type NodeOrtInitExtra,
-} from './node-ort-options.js';
+import { NODE_ORT_DEVICES, nodeOrtInitExtraSchema, nodeOrtSessionExtraSchema, type NodeOrtDevice, type NodeOrtInitExtra } from './node-ort-options.js';
 
 export interface NodeOrtBackendOptions {
   /** How to import onnxruntime-node; tests inject failures here. Default: `import('onnxruntime-node')`. */

@@ -10,7 +10,12 @@ const DRIVER_VARIABLES = ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'VK_ADD_DRIVER_
  */
 export function gpuDeviceNodes(): string[] {
   const nodes: string[] = [];
-  if (existsSync('/dev/dri')) nodes.push(...readdirSync('/dev/dri').filter((name) => name.startsWith('renderD')).map((name) => `/dev/dri/${name}`));
+  if (existsSync('/dev/dri'))
+    nodes.push(
+      ...readdirSync('/dev/dri')
+        .filter((name) => name.startsWith('renderD'))
+        .map((name) => `/dev/dri/${name}`),
+    );
   for (const path of ['/dev/nvidiactl', '/dev/nvidia0', '/dev/dxg']) if (existsSync(path)) nodes.push(path);
   return nodes;
 }

@@ -1,10 +1,4 @@
-import {
-  InvalidModelError,
-  ModelNotFoundError,
-  OrtRuntimeError,
-  OutOfMemoryError,
-  UniPicError,
-} from '../../src/errors/index.js';
+import { InvalidModelError, ModelNotFoundError, OrtRuntimeError, OutOfMemoryError, UniPicError } from '../../src/errors/index.js';
 
 /** Where an ORT call failed; carried in the typed error's `details`. */
 export interface OrtFailureContext {

@@ -63,12 +63,7 @@ function model(name: string, parts: GraphParts): Uint8Array {
   graph.string(2, name);
   for (const each of parts.inputs) graph.message(11, each);
   for (const each of parts.outputs) graph.message(12, each);
-  return new ProtobufWriter()
-    .varint(1, 10)
-    .string(2, 'unipic-adapter')
-    .message(7, graph)
-    .message(8, new ProtobufWriter().string(1, '').varint(2, 21))
-    .finish();
+  return new ProtobufWriter().varint(1, 10).string(2, 'unipic-adapter').message(7, graph).message(8, new ProtobufWriter().string(1, '').varint(2, 21)).finish();
 }
 
 function node(opType: string, inputs: readonly string[], outputs: readonly string[], attributes: Record<string, number> = {}): ProtobufWriter {

@@ -96,7 +96,9 @@ const built = JSON.stringify({ shape, dtypes });
 const stamp = join(work, 'built-for.json');
 if (!existsSync(join(graphs, 'unipic.json')) || !existsSync(stamp) || (await readFile(stamp, 'utf8')) !== built) {
   await rm(graphs, { recursive: true, force: true });
-  log(`writing synthetic weights (LLM ${shape.llm.num_hidden_layers} layers × ${shape.llm.hidden_size}, MAR ${shape.mar.encoder_depth}+${shape.mar.decoder_depth}, head ${shape.diffloss.depth})`);
+  log(
+    `writing synthetic weights (LLM ${shape.llm.num_hidden_layers} layers × ${shape.llm.hidden_size}, MAR ${shape.mar.encoder_depth}+${shape.mar.decoder_depth}, head ${shape.diffloss.depth})`,
+  );
   await writeFullSizeCheckpoint(checkpoint, shape);
   log(`converting ${dtypes.join(', ')} with the fused sampler at 512 and 1024 px`);
   await convertCheckpoint(checkpoint, graphs, { dtypes, structure: shape, fusedSampler: true, resolutions: [512, 1024] });
@@ -123,7 +125,17 @@ for (const dtype of dtypes) {
     log(`${dtype}: a whole 512 px image (${steps} iterations)`);
     const whole = await model.generate({ prompt: 'a lighthouse at dusk', size: 512, steps, seed: 1 }).result;
     const ms = (v: number) => v.toFixed(0);
-    rows.push([dtype, model.backendInfo.device, ms(loadMs), text.timings.tokensPerSecond.toFixed(1), String(text.tokens.length), ms(one512.timings.samplingMs), ms(one1024.timings.samplingMs), ms(one1024.timings.decodeMs), ms(whole.timings.totalMs)]);
+    rows.push([
+      dtype,
+      model.backendInfo.device,
+      ms(loadMs),
+      text.timings.tokensPerSecond.toFixed(1),
+      String(text.tokens.length),
+      ms(one512.timings.samplingMs),
+      ms(one1024.timings.samplingMs),
+      ms(one1024.timings.decodeMs),
+      ms(whole.timings.totalMs),
+    ]);
   } finally {
     await model.dispose();
     await backend.dispose();
@@ -131,9 +143,21 @@ for (const dtype of dtypes) {
 }
 const peakMiB = memory.stop();
 
-const header = ['dtype', 'device', 'load ms', 'decode tok/s', 'tokens', 'MAR iter 512² ms', 'MAR iter 1024² ms', 'VAE decode 1024² ms', `512² image (${steps} it.) ms`];
+const header = [
+  'dtype',
+  'device',
+  'load ms',
+  'decode tok/s',
+  'tokens',
+  'MAR iter 512² ms',
+  'MAR iter 1024² ms',
+  'VAE decode 1024² ms',
+  `512² image (${steps} it.) ms`,
+];
 console.log(`# unipic GPU check — ${new Date().toISOString()}`);
-console.log(`structure: LLM ${shape.llm.num_hidden_layers}×${shape.llm.hidden_size}, MAR ${shape.mar.encoder_depth}+${shape.mar.decoder_depth}×${shape.mar.encoder_embed_dim}, head ${shape.diffloss.depth}×${shape.diffloss.width}${values.tiny ? ' (tiny)' : ''}; fused sampler`);
+console.log(
+  `structure: LLM ${shape.llm.num_hidden_layers}×${shape.llm.hidden_size}, MAR ${shape.mar.encoder_depth}+${shape.mar.decoder_depth}×${shape.mar.encoder_embed_dim}, head ${shape.diffloss.depth}×${shape.diffloss.width}${values.tiny ? ' (tiny)' : ''}; fused sampler`,
+);
 console.log(`peak GPU memory: ${peakMiB === undefined ? 'n/a (no nvidia-smi)' : `${peakMiB} MiB (nvidia-smi, whole device)`}`);
 console.log('');
 console.log(`| ${header.join(' | ')} |`);

@@ -39,7 +39,8 @@ await build({
 // The folder whose package.json names the package (dist/cjs may hold a {"type"} stub).
 const packageRoot = (entry, name) => {
   let directory = dirname(entry);
-  while (!(existsSync(join(directory, 'package.json')) && JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')).name === name)) directory = dirname(directory);
+  while (!(existsSync(join(directory, 'package.json')) && JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')).name === name))
+    directory = dirname(directory);
   return directory;
 };
 const ortRoot = packageRoot(require.resolve('onnxruntime-node'), 'onnxruntime-node');
@@ -51,7 +52,10 @@ const commonRoot = packageRoot(createRequire(join(ortRoot, 'package.json')).reso
 for (const entry of ['package.json', 'dist']) cpSync(join(commonRoot, entry), join(stage, 'node_modules', 'onnxruntime-common', entry), { recursive: true });
 cpSync(join(root, 'assets', 'qwen2.5-tokenizer'), join(stage, 'assets', 'qwen2.5-tokenizer'), { recursive: true });
 copyFileSync(process.execPath, join(stage, 'node'));
-writeFileSync(join(stage, 'VERSIONS'), `node ${process.version}\nonnxruntime-node ${JSON.parse(readFileSync(join(ortRoot, 'package.json'), 'utf8')).version}\nproviders ${readdirSync(join(ortRoot, native)).join(' ')}\n`);
+writeFileSync(
+  join(stage, 'VERSIONS'),
+  `node ${process.version}\nonnxruntime-node ${JSON.parse(readFileSync(join(ortRoot, 'package.json'), 'utf8')).version}\nproviders ${readdirSync(join(ortRoot, native)).join(' ')}\n`,
+);
 
 execFileSync('tar', ['-C', stage, '-cf', join(out, 'payload.tar'), '.']);
 execFileSync('xz', ['-T0', '-6', join(out, 'payload.tar')]);

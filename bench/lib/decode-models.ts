@@ -61,7 +61,12 @@ export async function prepareDecodeModels(
   const onnxDir = join(root, 'onnx');
   const stampPath = join(root, 'bench-stamp.json');
   // Session-setting variants share files with another variant: they do not change the folder.
-  const stamp = JSON.stringify({ FORMAT_VERSION, structure: structure.llm, variants: variants.filter((v) => !v.sessions), sources: sourceFingerprint(LLM_GRAPH_SOURCES) });
+  const stamp = JSON.stringify({
+    FORMAT_VERSION,
+    structure: structure.llm,
+    variants: variants.filter((v) => !v.sessions),
+    sources: sourceFingerprint(LLM_GRAPH_SOURCES),
+  });
   if (existsSync(stampPath) && (await readFile(stampPath, 'utf8')) === stamp) {
     return JSON.parse(await readFile(join(root, 'bench-folder.json'), 'utf8')) as DecodeModelFolder;
   }

@@ -43,7 +43,11 @@ export class OurDecoder {
     await backend.init({ device: 'cpu' });
     const sessions = new Map<GraphName, BackendSession>();
     const extra = settings.spinning === undefined ? undefined : { configEntries: { 'session.intra_op.allow_spinning': settings.spinning ? '1' : '0' } };
-    for (const [name, file] of [['embed', files.embed], ['llm', files.llm], ['lm_head', files.lmHead]] as const) {
+    for (const [name, file] of [
+      ['embed', files.embed],
+      ['llm', files.llm],
+      ['lm_head', files.lmHead],
+    ] as const) {
       sessions.set(name, await backend.createSession({ name, path: join(onnxDir, file) }, { threads: settings.threads, extra }));
     }
     return new OurDecoder(backend, sessions, config);
@@ -76,7 +80,10 @@ export class OurDecoder {
         {
           inputs_embeds: float32([1, length, H], embeds),
           attention_mask: int64([1, pastLength + length], new Array(pastLength + length).fill(1)),
-          position_ids: int64([1, length], Array.from({ length }, (_, i) => pastLength + i)),
+          position_ids: int64(
+            [1, length],
+            Array.from({ length }, (_, i) => pastLength + i),
+          ),
           ...past,
         },
         { keepOnDevice: names },
@@ -123,7 +130,10 @@ export class OurDecoder {
 
 /** transformers.js `AutoModelForCausalLM.generate` on the causal-LM layout of the same weights. */
 export class TransformersDecoder {
-  private constructor(private readonly model: { generate(options: Record<string, unknown>): Promise<unknown>; dispose(): Promise<unknown> }, private readonly tensorClass: new (type: string, data: BigInt64Array, dims: number[]) => unknown) {}
+  private constructor(
+    private readonly model: { generate(options: Record<string, unknown>): Promise<unknown>; dispose(): Promise<unknown> },
+    private readonly tensorClass: new (type: string, data: BigInt64Array, dims: number[]) => unknown,
+  ) {}
 
   static async open(root: string, dtype: 'fp32' | 'q4'): Promise<TransformersDecoder> {
     const transformers = await import('@huggingface/transformers');

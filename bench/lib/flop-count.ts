@@ -18,7 +18,10 @@ export interface FlopBreakdown {
  * `prefix` tokens. Attention is counted as its two products (QKᵀ and weights·V), causal halved for
  * the LLM; norms, activations and softmax are left out (a few % at these widths).
  */
-export function generationFlops(structure: Structure, options: { size: number; iterations: number; rows: number; prefix: number; bytesPerWeight: number }): FlopBreakdown {
+export function generationFlops(
+  structure: Structure,
+  options: { size: number; iterations: number; rows: number; prefix: number; bytesPerWeight: number },
+): FlopBreakdown {
   const { size, iterations, rows, prefix } = options;
   const grid = size / structure.mar.vae_stride;
   const n = grid * grid;
@@ -35,7 +38,8 @@ export function generationFlops(structure: Structure, options: { size: number; i
   const head = structure.diffloss;
   const headParams =
     structure.mar.token_embed_dim * head.width +
-    256 * head.width + head.width * head.width +
+    256 * head.width +
+    head.width * head.width +
     head.z_channels * head.width +
     head.depth * (2 * head.width * head.width + 3 * head.width * head.width) +
     2 * head.width * head.width +
@@ -52,14 +56,17 @@ export function generationFlops(structure: Structure, options: { size: number; i
     const attention = 2 * 2 * tokens * (prefix + tokens / 2) * llm.num_attention_heads * headDim;
     llmFlops += rows * llm.num_hidden_layers * (2 * tokens * llmLayerParams + attention);
     const all = buffers + n;
-    marDecoder += rows * (tokens * (connector(llm.hidden_size, llm.hidden_size, width) + 2 * width * width) + structure.mar.decoder_depth * (all * vitPerToken + vitAttention(all)));
+    marDecoder +=
+      rows *
+      (tokens * (connector(llm.hidden_size, llm.hidden_size, width) + 2 * width * width) + structure.mar.decoder_depth * (all * vitPerToken + vitAttention(all)));
     diffusionHead += rows * step.predicted * Number(head.num_sampling_steps) * 2 * headParams;
   }
   const vaeDecoder = vaeDecoderFlops(structure, grid);
   const total = marEncoder + llmFlops + marDecoder + diffusionHead + vaeDecoder;
   // Bandwidth floor: every iteration streams the MAR stacks and the LLM once, every sampler step the head.
   const marParams = (structure.mar.encoder_depth + structure.mar.decoder_depth) * (vitPerToken / 2);
-  const weightReads = options.bytesPerWeight * (iterations * (marParams + llm.num_hidden_layers * llmLayerParams) + iterations * Number(head.num_sampling_steps) * headParams);
+  const weightReads =
+    options.bytesPerWeight * (iterations * (marParams + llm.num_hidden_layers * llmLayerParams) + iterations * Number(head.num_sampling_steps) * headParams);
   return { marEncoder, llm: llmFlops, marDecoder, diffusionHead, vaeDecoder, total, weightReads };
 }
 

@@ -28,7 +28,10 @@ export function describeMachine(): MachineDescription {
   };
   let flags = '';
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? '';
+    const line =
+      readFileSync('/proc/cpuinfo', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('flags')) ?? '';
     const wanted = ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'avx_vnni'];
     flags = wanted.filter((flag) => line.split(/\s+/).includes(flag)).join(' ');
   } catch {
@@ -42,7 +45,9 @@ export function describeMachine(): MachineDescription {
     node: process.version,
     onnxruntimeNode: version('onnxruntime-node'),
     transformersJs: version('@huggingface/transformers'),
-    loadAverage: loadavg().map((v) => v.toFixed(1)).join(' / '),
+    loadAverage: loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' / '),
     date: new Date().toISOString(),
   };
 }

@@ -106,7 +106,8 @@ export function writeOracleInputs(path: string, state: MarIterationState, config
   const m = state.predicted.length;
   const steps = new Float32Array((samplingSteps - 1) * m * C);
   // TokenNoise.steps[j] is the draw used at k = S−1−j.
-  for (let j = 0; j < samplingSteps - 1; j++) steps.set(state.noise(m * C, { kind: 'diffusion-step', iteration: state.plan.step, step: samplingSteps - 1 - j }), j * m * C);
+  for (let j = 0; j < samplingSteps - 1; j++)
+    steps.set(state.noise(m * C, { kind: 'diffusion-step', iteration: state.plan.step, step: samplingSteps - 1 - j }), j * m * C);
   const f32 = (name: string, shape: number[], data: Float32Array): LazyTensor => ({ name, dtype: 'float32', shape, bytes: () => float32Bytes(data) });
   const i64 = (name: string, shape: number[], data: ArrayLike<number>): LazyTensor => ({ name, dtype: 'int64', shape, bytes: () => int64Bytes(data) });
   const cache = [rows, numKeyValueHeads, state.prefixLength, headDim];

@@ -67,7 +67,13 @@ async function main(): Promise<void> {
   let started = performance.now();
   const capabilities = request.task === 'load' ? undefined : [request.task];
   const backend = request.arena === false ? new SessionOptionsBackend({ enableCpuMemArena: false }) : undefined;
-  const model = await UniPic.load(request.model, { dtype: request.dtype, device: 'cpu', capabilities, eager: request.eager ?? false, ...(backend ? { backend } : {}) });
+  const model = await UniPic.load(request.model, {
+    dtype: request.dtype,
+    device: 'cpu',
+    capabilities,
+    eager: request.eager ?? false,
+    ...(backend ? { backend } : {}),
+  });
   phases.loadMs = performance.now() - started;
   const afterLoad = rssNow();
   let iterations = 0;
@@ -86,7 +92,8 @@ async function main(): Promise<void> {
     const side = request.size;
     const data = new Uint8Array(side * side * 3);
     for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
-    const result = await model.understand({ image: { data, width: side, height: side, channels: 3 }, prompt: 'Describe the image.', maxTokens: 2, size: side }).result;
+    const result = await model.understand({ image: { data, width: side, height: side, channels: 3 }, prompt: 'Describe the image.', maxTokens: 2, size: side })
+      .result;
     phases.taskMs = performance.now() - started;
     phases.promptTokens = result.usage.promptTokens;
   }

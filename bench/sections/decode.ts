@@ -16,7 +16,12 @@ export const DECODE_VARIANTS: readonly OurDecodeVariant[] = [
   { id: 'q4', dtype: 'q4', description: 'converter default (asymmetric, accuracy level 0)' },
   { id: 'q4-acc4', dtype: 'q4', description: 'accuracy level 4 (int8 activations)', derive: { from: 'q4', accuracyLevel: 4 } },
   { id: 'q4-acc4 · 1 thread', dtype: 'q4', description: 'one intra-op thread', sessions: { from: 'q4-acc4', threads: 1 } },
-  { id: 'q4-acc4 · spinning threads', dtype: 'q4', description: "ORT's default before the node-ort adapter turned it off", sessions: { from: 'q4-acc4', spinning: true } },
+  {
+    id: 'q4-acc4 · spinning threads',
+    dtype: 'q4',
+    description: "ORT's default before the node-ort adapter turned it off",
+    sessions: { from: 'q4-acc4', spinning: true },
+  },
 ];
 
 interface Measured {
@@ -95,7 +100,10 @@ export async function decodeSection(context: BenchContext): Promise<SectionResul
         firstTokenMs: median(timings.map((t) => t.firstTokenMs)),
         perTokenMs: median(timings.map((t) => t.perTokenMs)),
         runs: timings.map((t) => t.perTokenMs),
-        weightBytes: folder.weightBytesPerToken[entry.system === 'transformers.js' ? `tjs-${dtype}` : (DECODE_VARIANTS.find((v) => v.id === entry.variant)?.sessions?.from ?? entry.variant)],
+        weightBytes:
+          folder.weightBytesPerToken[
+            entry.system === 'transformers.js' ? `tjs-${dtype}` : (DECODE_VARIANTS.find((v) => v.id === entry.variant)?.sessions?.from ?? entry.variant)
+          ],
         ids: entry.traces[0].ids,
         graphMs: entry.traces.map((t) => t.graphMs),
       });
@@ -155,7 +163,9 @@ export async function decodeSection(context: BenchContext): Promise<SectionResul
       longContext
         ? `long context: unipic q4-acc4 decodes at ${formatMs(longContext.perTokenMs)} / token after ${LONG_CONTEXT} cached positions (the 1024 px understanding case; KV ${formatBytes(kvBytes(LONG_CONTEXT))} read, and copied by each step's past→present Concat)`
         : 'long context: not measured',
-      `parity of the prompt's final hidden states (max |Δ| / max |reference|, 28 random layers): ${Object.entries(parity).map(([id, e]) => `${id} ${e.toExponential(1)}`).join(', ')}`,
+      `parity of the prompt's final hidden states (max |Δ| / max |reference|, 28 random layers): ${Object.entries(parity)
+        .map(([id, e]) => `${id} ${e.toExponential(1)}`)
+        .join(', ')}`,
     ],
     summary,
     data: { bandwidth, rows, promptTokens, newTokens, parity, longContext },

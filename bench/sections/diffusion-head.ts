@@ -47,8 +47,7 @@ export async function diffusionHeadSection(context: BenchContext): Promise<Secti
   const repeats = Math.min(context.repeats, 2);
   const guidance = 3;
   const temperature = 1;
-  const noise = (count: number, purpose: NoisePurpose) =>
-    fillUniform(new Float32Array(count), hashString(JSON.stringify(purpose)), 1);
+  const noise = (count: number, purpose: NoisePurpose) => fillUniform(new Float32Array(count), hashString(JSON.stringify(purpose)), 1);
 
   const sessions = await NodeSessions.open(directory);
   const rows: { tokens: number; perStepMs: number; fusedMs: number; blocksMs: number; difference: number }[] = [];

@@ -40,7 +40,16 @@ export async function loadSection(context: BenchContext): Promise<SectionResult>
     rows.push({ dtype, bytes, fullBytes, cold: median(colds), warm: median(warms), evicted });
   }
   const table = formatTable(
-    ['dtype', 'files', 'cold load (from disk)', 'warm load (page cache)', 'cold throughput', 'full model weights', 'full model, cold (est.)', 'full model, warm (est.)'],
+    [
+      'dtype',
+      'files',
+      'cold load (from disk)',
+      'warm load (page cache)',
+      'cold throughput',
+      'full model weights',
+      'full model, cold (est.)',
+      'full model, warm (est.)',
+    ],
     rows.map((r) => [
       r.dtype,
       formatBytes(r.bytes),
@@ -57,7 +66,7 @@ export async function loadSection(context: BenchContext): Promise<SectionResult>
     title: 'Load: UniPic.load of a converted folder, all sessions created (full widths, one block per stack)',
     table,
     notes: [
-      'fresh process per load (UniPic.load with eager: true, device cpu); cold = the folder\'s files dropped from the page cache (posix_fadvise) just before; median of up to 2',
+      "fresh process per load (UniPic.load with eager: true, device cpu); cold = the folder's files dropped from the page cache (posix_fadvise) just before; median of up to 2",
       'no conversion at load: the folder holds ready graphs; the SDK verifies local files by size only (verify: fast)',
       'full model (est.) scales the measured time by weight bytes (session creation is dominated by reading and pre-packing weights)',
     ],

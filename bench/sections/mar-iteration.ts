@@ -57,9 +57,33 @@ export async function marIterationSection(context: BenchContext): Promise<Sectio
       { file: 'diffusion_head.onnx', dtype: 'fp32', build: (ctx) => buildDiffusionHeadGraph(ctx, config) },
       { file: 'diffusion_sampler.onnx', dtype: 'fp32', build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: true }).toBytes() },
       // q4 with accuracy level 4 (int8 activations on CPU): what a ≤ 4 GB build would run.
-      { file: 'mar_encoder.q4.onnx', dtype: 'q4', build: (ctx) => withAccuracyLevel(built(ctx, () => buildMarEncoderGraph(ctx, config, { attention: 'fused' })), 4) },
-      { file: 'llm.q4.onnx', dtype: 'q4', build: (ctx) => withAccuracyLevel(built(ctx, () => buildLlmGraph(ctx, config)), 4) },
-      { file: 'mar_decoder.q4.onnx', dtype: 'q4', build: (ctx) => withAccuracyLevel(built(ctx, () => buildMarDecoderGraph(ctx, config, { attention: 'fused' })), 4) },
+      {
+        file: 'mar_encoder.q4.onnx',
+        dtype: 'q4',
+        build: (ctx) =>
+          withAccuracyLevel(
+            built(ctx, () => buildMarEncoderGraph(ctx, config, { attention: 'fused' })),
+            4,
+          ),
+      },
+      {
+        file: 'llm.q4.onnx',
+        dtype: 'q4',
+        build: (ctx) =>
+          withAccuracyLevel(
+            built(ctx, () => buildLlmGraph(ctx, config)),
+            4,
+          ),
+      },
+      {
+        file: 'mar_decoder.q4.onnx',
+        dtype: 'q4',
+        build: (ctx) =>
+          withAccuracyLevel(
+            built(ctx, () => buildMarDecoderGraph(ctx, config, { attention: 'fused' })),
+            4,
+          ),
+      },
       { file: 'diffusion_sampler.q4.onnx', dtype: 'q4', build: (ctx) => withAccuracyLevel(buildFusedSamplerGraph(ctx, config, { guided: true }).toBytes(), 4) },
     ],
     context.log,
@@ -156,7 +180,9 @@ export async function marIterationSection(context: BenchContext): Promise<Sectio
     notes: [
       `depths: MAR ${depths.mar}+${depths.mar} of ${full.mar}+${full.mar} blocks, LLM ${depths.llm} of ${full.llm} layers, head ${depths.head} of ${full.head} blocks; widths full; text prefix ${state.prefixLength} tokens (uncond row right-padded)`,
       `median of ${repeats} runs after a warm-up each; PyTorch (its own process, kept alive) and our variants alternate run by run; torch threads = ORT default intra-op threads = ${torch.threads ?? 'n/a'}`,
-      parity === undefined ? `PyTorch oracle: ${torch.skipped}` : `same computation: decoder output z differs from PyTorch by ${parity.toExponential(1)} (max |Δ| / max |z|), sampled tokens by ${tokenParity?.toExponential(1)}; the q4 row's z by ${q4Parity?.toExponential(1)} (4-bit weights, int8 activations)`,
+      parity === undefined
+        ? `PyTorch oracle: ${torch.skipped}`
+        : `same computation: decoder output z differs from PyTorch by ${parity.toExponential(1)} (max |Δ| / max |z|), sampled tokens by ${tokenParity?.toExponential(1)}; the q4 row's z by ${q4Parity?.toExponential(1)} (4-bit weights, int8 activations)`,
     ],
     summary,
     data: { depths, systems, parity, tokenParity, torch: { version: torch.version, threads: torch.threads, skipped: torch.skipped } },
@@ -190,7 +216,10 @@ async function startOracle(
   mkdirSync(work, { recursive: true });
   context.log('mar: writing weights and inputs for the PyTorch oracle');
   const keys = weights.names.filter((key) => /^(llm\.model\.layers\.|llm\.model\.norm\.|mar\.|proj_in\.|proj_out\.)/.test(key));
-  writeSafetensorsFile(join(work, 'weights.safetensors'), keys.map((name) => ({ name, dtype: 'float32', shape: [...weights.shape(name)], bytes: () => float32Bytes(weights.float32(name)) })));
+  writeSafetensorsFile(
+    join(work, 'weights.safetensors'),
+    keys.map((name) => ({ name, dtype: 'float32', shape: [...weights.shape(name)], bytes: () => float32Bytes(weights.float32(name)) })),
+  );
   writeOracleInputs(join(work, 'inputs.safetensors'), state, config, samplingSteps);
   writeFileSync(join(work, 'structure.json'), JSON.stringify(structure));
   // ORT's default intra-op pool has one thread per physical core; torch gets the same count.

@@ -81,9 +81,18 @@ export async function memorySection(context: BenchContext): Promise<SectionResul
   // (2 rows × 16 heads × 4160² floats = 2.2 GB) against com.microsoft MultiHeadAttention.
   const attentionRows: { variant: string; peak: number; ms: number }[] = [];
   const marFolder = await prepareMarDecoderGraphs(context);
-  for (const [variant, file] of [['standard attention (SDK today)', 'mar_decoder.onnx'], ['MultiHeadAttention (fused)', 'mar_decoder.fused.onnx']] as const) {
+  for (const [variant, file] of [
+    ['standard attention (SDK today)', 'mar_decoder.onnx'],
+    ['MultiHeadAttention (fused)', 'mar_decoder.fused.onnx'],
+  ] as const) {
     context.log(`memory: mar_decoder at ${size} px, ${variant}`);
-    const probe = runProbe({ model: '', dtype: 'fp32', task: 'mar-decoder', size, graph: { path: join(marFolder, file), width: 1280, hidden: 1536, buffers: 64, grid: size / 16 } });
+    const probe = runProbe({
+      model: '',
+      dtype: 'fp32',
+      task: 'mar-decoder',
+      size,
+      graph: { path: join(marFolder, file), width: 1280, hidden: 1536, buffers: 64, grid: size / 16 },
+    });
     attentionRows.push({ variant, peak: probe.peak, ms: probe.phases.taskMs });
   }
   const attentionTable = formatTable(
@@ -113,8 +122,10 @@ export async function memorySection(context: BenchContext): Promise<SectionResul
     table: `${table}\n\n${attentionTable}`,
     notes: [
       'peak = VmHWM of a fresh process (JS heap, ORT sessions and their CPU arenas, page-cache-backed weight mappings in RSS)',
-      'full model (est.) = measured peak + weights of the blocks the benchmark model leaves out (LLM 27 layers, MAR 19+19 blocks, head 11 blocks; same storage rules as the converter) + for understanding the left-out layers\' prefix KV',
-      ...(checks.size ? checks : ['the weight-bytes model used for the extrapolation matches the converter\'s external-data files of the benchmark model within 1% for every graph']),
+      "full model (est.) = measured peak + weights of the blocks the benchmark model leaves out (LLM 27 layers, MAR 19+19 blocks, head 11 blocks; same storage rules as the converter) + for understanding the left-out layers' prefix KV",
+      ...(checks.size
+        ? checks
+        : ["the weight-bytes model used for the extrapolation matches the converter's external-data files of the benchmark model within 1% for every graph"]),
       'the SDK converter builds MAR and VAE attention as fused MultiHeadAttention since this benchmark (src/convert/graph-plan.ts); the second table compares both forms directly',
     ],
     summary: `memory at ${size} px (full-model estimates, target ≤ 4 GiB for q4 generation): generate q4 ${formatBytes(generateQ4.fullPeak)} (${formatBytes(generateQ4NoArena.fullPeak)} with the arena off: ${generateQ4NoArena.fullPeak <= TARGET_BYTES ? 'met' : 'missed'}), fp32 ${formatBytes(find('generate', 'fp32').fullPeak)}; understand q4 ${formatBytes(find('understand', 'q4').fullPeak)}; fused MHA: one-block mar_decoder ${formatBytes(attentionRows[0].peak)} → ${formatBytes(attentionRows[1].peak)}`,
@@ -140,7 +151,8 @@ function checkWeightBytes(model: string, manifest: Manifest, graphs: readonly Gr
     const onDisk = variant.externalData.reduce((sum, file) => sum + statSync(join(model, file)).size, 0);
     const predicted = graphWeightBytes(MEMORY_STRUCTURE, graph, dtype);
     const error = Math.abs(onDisk - predicted) / onDisk;
-    if (error > 0.01) out.push(`weight-bytes model off by ${(100 * error).toFixed(1)}% for ${graph} ${dtype} (${formatBytes(predicted)} vs ${formatBytes(onDisk)} on disk)`);
+    if (error > 0.01)
+      out.push(`weight-bytes model off by ${(100 * error).toFixed(1)}% for ${graph} ${dtype} (${formatBytes(predicted)} vs ${formatBytes(onDisk)} on disk)`);
   }
   return out;
 }

@@ -20,7 +20,17 @@ export async function paperEstimateSection(_context: BenchContext): Promise<Sect
   const rows = cases.map((c) => ({ ...c, flops: generationFlops(UNIPIC_1_5B, { size: c.size, iterations: c.iterations, rows: 2, prefix: 24, bytesPerWeight: 2 }) }));
   const tera = (v: number) => (v / 1e12).toFixed(0);
   const table = formatTable(
-    ['case', 'MAR enc', 'LLM', 'MAR dec', 'head', 'VAE dec', 'total TFLOP', `${GPU.name} at ${EFFICIENCIES.map((e) => `${e * 100}%`).join(' / ')} of fp16 peak`, 'fp16 weight reads'],
+    [
+      'case',
+      'MAR enc',
+      'LLM',
+      'MAR dec',
+      'head',
+      'VAE dec',
+      'total TFLOP',
+      `${GPU.name} at ${EFFICIENCIES.map((e) => `${e * 100}%`).join(' / ')} of fp16 peak`,
+      'fp16 weight reads',
+    ],
     rows.map((r) => [
       r.label,
       tera(r.flops.marEncoder),
@@ -40,7 +50,7 @@ export async function paperEstimateSection(_context: BenchContext): Promise<Sect
     notes: [
       'multiply-add = 2 FLOPs; attention as its two products (LLM causal: half the block); norms, activations, softmax left out; 24-token text prefix',
       `${GPU.name}: ${GPU.fp16TensorFlops / 1e12} TFLOP/s fp16 tensor (fp32 accumulate, dense), ${GPU.bandwidth / 1e9} GB/s; 60% is what large fp16 GEMMs reach, 35% allows for attention, small head batches and launch gaps`,
-      'weight reads: the MAR stacks and LLM once per iteration, the diffusion head once per sampler step, fp16 (q4: about a quarter); the head\'s 100 steps make it the one part that can turn bandwidth-bound when few tokens are predicted',
+      "weight reads: the MAR stacks and LLM once per iteration, the diffusion head once per sampler step, fp16 (q4: about a quarter); the head's 100 steps make it the one part that can turn bandwidth-bound when few tokens are predicted",
     ],
     summary: `on paper: 1024² at 32 iterations = ${tera(main.flops.total)} TFLOP → ${EFFICIENCIES.map((e) => (main.flops.total / (GPU.fp16TensorFlops * e)).toFixed(0)).join('–')} s on a ${GPU.name}-class GPU`,
     data: { rows, gpu: GPU },

@@ -16,12 +16,7 @@ import { createNobleSha256 } from './noble-sha256.js';
  * `/resolve/<commit>/` URLs, and what a branch pointed to is kept there too, so a cached model
  * loads with zero requests (and offline).
  */
-export async function openBrowserHubModel(
-  id: string,
-  options: SourceOptions,
-  storage: CacheStorage | undefined,
-  signal?: AbortSignal,
-): Promise<ModelFiles> {
+export async function openBrowserHubModel(id: string, options: SourceOptions, storage: CacheStorage | undefined, signal?: AbortSignal): Promise<ModelFiles> {
   const target = parseHubId(id);
   const network = networkOptionsOf(options);
   const settings: HubSettings = {

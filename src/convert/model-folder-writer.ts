@@ -22,11 +22,7 @@ export async function fileEntry(directory: string, path: string): Promise<FileEn
  * family-neutral one, then the family's (`schema`), so a converter cannot write what the runtime
  * would refuse.
  */
-export async function writeManifest<T extends Manifest>(
-  directory: string,
-  manifest: Omit<T, 'format' | 'version'>,
-  schema: z.ZodType<T>,
-): Promise<T> {
+export async function writeManifest<T extends Manifest>(directory: string, manifest: Omit<T, 'format' | 'version'>, schema: z.ZodType<T>): Promise<T> {
   const full = schema.parse(manifestSchema.parse({ format: 'unipic', version: MANIFEST_VERSION, ...manifest }));
   await mkdir(directory, { recursive: true });
   const temporary = join(directory, 'unipic.json.partial');
@@ -34,4 +30,3 @@ export async function writeManifest<T extends Manifest>(
   await rename(temporary, join(directory, 'unipic.json'));
   return full;
 }
-

@@ -124,7 +124,9 @@ export class CheckpointWeights implements WeightSource {
     while (done < length) {
       const bytesRead = readSync(handle, out, done, Math.min(MAX_READ_BYTES, length - done), position + done);
       if (bytesRead === 0) {
-        throw new InvalidModelError(`${file} ends at byte ${position + done}, but ${position + length} bytes were expected (changed or truncated while converting?)`);
+        throw new InvalidModelError(
+          `${file} ends at byte ${position + done}, but ${position + length} bytes were expected (changed or truncated while converting?)`,
+        );
       }
       done += bytesRead;
     }

@@ -22,7 +22,4 @@ export class StructureNeededError extends UniPicError {
     this.name = 'StructureNeededError';
   }
 }
-UniPicError.register(
-  'STRUCTURE_NEEDED',
-  (message, details, cause) => new StructureNeededError(message, { details: details as StructureNeededDetails, cause }),
-);
+UniPicError.register('STRUCTURE_NEEDED', (message, details, cause) => new StructureNeededError(message, { details: details as StructureNeededDetails, cause }));

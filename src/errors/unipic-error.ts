@@ -58,9 +58,7 @@ export class UniPicError extends Error {
         : Object.assign(new Error(json.cause.message), { name: json.cause.name })
       : undefined;
     const factory = registry.get(json.code);
-    const error = factory
-      ? factory(json.message, json.details, cause)
-      : new UniPicError(json.code, json.message, { cause, details: json.details });
+    const error = factory ? factory(json.message, json.details, cause) : new UniPicError(json.code, json.message, { cause, details: json.details });
     return error;
   }
 }

@@ -25,10 +25,7 @@ export interface EncodedSafetensorsHeader {
  * Lays tensors out back to back in the given order and builds the header. Padding the JSON
  * with spaces keeps the data section 8-byte aligned, as the reference writer does.
  */
-export function encodeSafetensorsHeader(
-  tensors: readonly SafetensorsTensorLayout[],
-  metadata: Readonly<Record<string, string>> = {},
-): EncodedSafetensorsHeader {
+export function encodeSafetensorsHeader(tensors: readonly SafetensorsTensorLayout[], metadata: Readonly<Record<string, string>> = {}): EncodedSafetensorsHeader {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = { ...metadata };
   const byteLengths: number[] = [];
@@ -57,10 +54,7 @@ export function encodeSafetensorsHeader(
 }
 
 /** A whole safetensors file in memory (small files: tables, constants, tests). */
-export function encodeSafetensors(
-  tensors: readonly SafetensorsTensorInput[],
-  metadata: Readonly<Record<string, string>> = {},
-): Uint8Array {
+export function encodeSafetensors(tensors: readonly SafetensorsTensorInput[], metadata: Readonly<Record<string, string>> = {}): Uint8Array {
   const { prefix, byteLengths, dataLength } = encodeSafetensorsHeader(tensors, metadata);
   const out = new Uint8Array(prefix.length + dataLength);
   out.set(prefix);

@@ -23,9 +23,7 @@ export const SAFETENSORS_DTYPE_NAMES: Readonly<Record<TensorDtype, string>> = {
   uint8: 'U8',
   bool: 'BOOL',
 };
-const DTYPE_BY_NAME = new Map<string, TensorDtype>(
-  Object.entries(SAFETENSORS_DTYPE_NAMES).map(([dtype, name]) => [name, dtype as TensorDtype]),
-);
+const DTYPE_BY_NAME = new Map<string, TensorDtype>(Object.entries(SAFETENSORS_DTYPE_NAMES).map(([dtype, name]) => [name, dtype as TensorDtype]));
 
 export interface SafetensorsTensorInfo {
   readonly name: string;
@@ -54,9 +52,7 @@ export function readSafetensorsHeaderLength(prefix: Uint8Array, fileSize: number
   const high = view.getUint32(4, true);
   const length = high * 2 ** 32 + low;
   if (high !== 0 || length > MAX_SAFETENSORS_HEADER_BYTES) {
-    throw new InvalidModelError(
-      `${what}: header length ${length} exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`,
-    );
+    throw new InvalidModelError(`${what}: header length ${length} exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`);
   }
   if (length < 2) throw new InvalidModelError(`${what}: header length ${length} is too small`);
   if (SAFETENSORS_PREFIX_BYTES + length > fileSize) {
@@ -83,20 +79,14 @@ function parseEntry(name: string, raw: unknown, what: string): SafetensorsTensor
   const shape = raw.shape as number[];
   const count = elementCount(shape, where);
   const offsets = raw.data_offsets;
-  if (
-    !Array.isArray(offsets) ||
-    offsets.length !== 2 ||
-    !offsets.every((offset) => Number.isSafeInteger(offset) && (offset as number) >= 0)
-  ) {
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((offset) => Number.isSafeInteger(offset) && (offset as number) >= 0)) {
     throw new InvalidModelError(`${where} has invalid data_offsets ${JSON.stringify(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) throw new InvalidModelError(`${where}: data_offsets [${begin}, ${end}] run backwards`);
   const expected = count * DTYPE_BYTE_SIZE[dtype];
   if (end - begin !== expected) {
-    throw new InvalidModelError(
-      `${where}: data_offsets cover ${end - begin} bytes but ${dtype} [${shape.join(', ')}] needs ${expected}`,
-    );
+    throw new InvalidModelError(`${where}: data_offsets cover ${end - begin} bytes but ${dtype} [${shape.join(', ')}] needs ${expected}`);
   }
   return { name, dtype, shape: [...shape], begin, end };
 }

@@ -33,13 +33,7 @@ export interface StorageSpan {
  * Validates a view (shape, stride, offset in elements) against a storage of `storageElements`
  * elements and returns the span it reads. PyTorch strides are never negative.
  */
-export function viewSpan(
-  shape: readonly number[],
-  stride: readonly number[],
-  storageOffset: number,
-  storageElements: number,
-  what: string,
-): StorageSpan {
+export function viewSpan(shape: readonly number[], stride: readonly number[], storageOffset: number, storageElements: number, what: string): StorageSpan {
   if (stride.length !== shape.length) {
     throw new InvalidModelError(`${what}: stride [${stride.join(', ')}] does not match shape [${shape.join(', ')}]`);
   }
@@ -58,9 +52,7 @@ export function viewSpan(
   }
   if (count === 0) return { first: storageOffset, length: 0 };
   if (last >= storageElements) {
-    throw new InvalidModelError(
-      `${what}: view reads storage element ${last} but its storage holds only ${storageElements} elements`,
-    );
+    throw new InvalidModelError(`${what}: view reads storage element ${last} but its storage holds only ${storageElements} elements`);
   }
   return { first: storageOffset, length: last - storageOffset + 1 };
 }
@@ -69,12 +61,7 @@ export function viewSpan(
  * Copies a strided view into dense row-major bytes. `source` holds the storage elements from the
  * view's first element on (the span from `viewSpan`), so strides index into it from 0.
  */
-export function gatherStrided(
-  source: Uint8Array,
-  shape: readonly number[],
-  stride: readonly number[],
-  itemSize: number,
-): Uint8Array {
+export function gatherStrided(source: Uint8Array, shape: readonly number[], stride: readonly number[], itemSize: number): Uint8Array {
   const count = elementCount(shape, 'view');
   const out = new Uint8Array(count * itemSize);
   if (count === 0) return out;

@@ -1,18 +1,7 @@
 import { InvalidModelError } from '../errors/invalid-model-error.js';
 
 /** Element types a checkpoint tensor can have, named like ONNX Runtime's tensor types. */
-export const TENSOR_DTYPES = [
-  'float64',
-  'float32',
-  'float16',
-  'bfloat16',
-  'int64',
-  'int32',
-  'int16',
-  'int8',
-  'uint8',
-  'bool',
-] as const;
+export const TENSOR_DTYPES = ['float64', 'float32', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'] as const;
 export type TensorDtype = (typeof TENSOR_DTYPES)[number];
 
 export const DTYPE_BYTE_SIZE: Readonly<Record<TensorDtype, number>> = {

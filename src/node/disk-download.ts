@@ -38,13 +38,7 @@ export async function downloadIntoCache(
   }
 }
 
-async function download(
-  paths: CachedFilePaths,
-  entry: FileEntry,
-  openStream: OpenFileStream,
-  context: CacheFileContext,
-  createHash: HashFactory,
-): Promise<void> {
+async function download(paths: CachedFilePaths, entry: FileEntry, openStream: OpenFileStream, context: CacheFileContext, createHash: HashFactory): Promise<void> {
   const verifier = new FileVerifier(entry, createHash);
   const feed = (chunk: Uint8Array) => {
     verifier.update(chunk);
@@ -80,9 +74,7 @@ async function download(
   let handle: FileHandle;
   try {
     await cacheWrite(paths.partialInfo, () =>
-      stream.validator === undefined
-        ? rm(paths.partialInfo, { force: true })
-        : writeFile(paths.partialInfo, JSON.stringify({ validator: stream.validator })),
+      stream.validator === undefined ? rm(paths.partialInfo, { force: true }) : writeFile(paths.partialInfo, JSON.stringify({ validator: stream.validator })),
     );
     handle = await cacheWrite(paths.partial, () => open(paths.partial, resuming ? 'a' : 'w'));
   } catch (error) {
@@ -105,10 +97,7 @@ async function download(
 }
 
 /** A left-over partial worth using: no larger than the file and, unless complete, with a validator. */
-async function usableLeftover(
-  paths: CachedFilePaths,
-  entry: FileEntry,
-): Promise<{ size: number; validator?: string } | undefined> {
+async function usableLeftover(paths: CachedFilePaths, entry: FileEntry): Promise<{ size: number; validator?: string } | undefined> {
   const info = await stat(paths.partial).catch(() => undefined);
   if (!info || info.size === 0) return undefined;
   const validator = await readFile(paths.partialInfo, 'utf8')

@@ -15,20 +15,12 @@ import { createNodeSha256 } from './node-sha256.js';
  * (delivered as paths, never copied), a file map or a fetch function. Reads and validates
  * `unipic.json`; files are fetched by `resolve()` on the returned object.
  */
-export async function openNodeModel(
-  location: ModelLocation,
-  options: SourceOptionsInput & { readonly signal?: AbortSignal } = {},
-): Promise<ModelFiles> {
+export async function openNodeModel(location: ModelLocation, options: SourceOptionsInput & { readonly signal?: AbortSignal } = {}): Promise<ModelFiles> {
   const { signal, ...rest } = options;
   const parsed = parseSourceOptions(rest);
   if (isHubId(location)) return openNodeHubModel(location, parsed, signal);
-  const source = sourceFromLocation(location, parsed, (text) =>
-    createDirectorySource(text.startsWith('file:') ? fileURLToPath(text) : text),
-  );
-  const cache =
-    parsed.cache && source.cacheKey !== undefined
-      ? new DiskCache({ root: parsed.cacheDir ?? defaultCacheDir(), key: source.cacheKey })
-      : undefined;
+  const source = sourceFromLocation(location, parsed, (text) => createDirectorySource(text.startsWith('file:') ? fileURLToPath(text) : text));
+  const cache = parsed.cache && source.cacheKey !== undefined ? new DiskCache({ root: parsed.cacheDir ?? defaultCacheDir(), key: source.cacheKey }) : undefined;
   return openModelFiles({
     source,
     ...(cache ? { cache } : {}),

@@ -11,12 +11,7 @@ export type DeviceRequest = Device | 'auto';
 
 export type TensorDataType = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
 
-export type TensorData =
-  | Float32Array
-  | Uint16Array
-  | BigInt64Array
-  | Int32Array
-  | Uint8Array;
+export type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 
 /** A plain CPU tensor crossing the seam. */
 export interface HostTensor {

@@ -12,10 +12,7 @@ export interface MockRunContext {
 }
 
 /** Computes a graph's outputs from host copies of its feeds. */
-export type MockGraphFunction = (
-  feeds: Record<string, HostTensor>,
-  context: MockRunContext,
-) => Record<string, HostTensor> | Promise<Record<string, HostTensor>>;
+export type MockGraphFunction = (feeds: Record<string, HostTensor>, context: MockRunContext) => Record<string, HostTensor> | Promise<Record<string, HostTensor>>;
 
 export interface MockGraphDefinition {
   /** Declared names are checked like a real session checks them; undeclared means anything goes. */

@@ -48,7 +48,12 @@ export class WorkerConnection {
     if (!isProtocolMessage(event.data)) return;
     const message = event.data as WorkerResponse;
     if (message.version !== WORKER_PROTOCOL_VERSION) {
-      this.failAll(new UniPicError('WORKER_PROTOCOL', `the worker speaks protocol ${message.version}, this page ${WORKER_PROTOCOL_VERSION}: load both from the same unipic build`));
+      this.failAll(
+        new UniPicError(
+          'WORKER_PROTOCOL',
+          `the worker speaks protocol ${message.version}, this page ${WORKER_PROTOCOL_VERSION}: load both from the same unipic build`,
+        ),
+      );
       return;
     }
     if (message.kind === 'model-event') {

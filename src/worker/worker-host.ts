@@ -117,7 +117,13 @@ export function serveModel(endpoint: MessageEndpoint, loadModel: HostedModelLoad
 
   function handle(request: WorkerRequest): void {
     if (request.version !== WORKER_PROTOCOL_VERSION) {
-      fail(request.id, new UniPicError('WORKER_PROTOCOL', `the page speaks worker protocol ${request.version}, this worker ${WORKER_PROTOCOL_VERSION}: load both from the same unipic build`));
+      fail(
+        request.id,
+        new UniPicError(
+          'WORKER_PROTOCOL',
+          `the page speaks worker protocol ${request.version}, this worker ${WORKER_PROTOCOL_VERSION}: load both from the same unipic build`,
+        ),
+      );
       return;
     }
     switch (request.kind) {

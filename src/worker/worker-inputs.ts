@@ -62,9 +62,7 @@ export function prepareLoadOptions(options: LoadOptions): Record<string, unknown
 function absoluteWasmPaths(wasmPaths: unknown): unknown {
   if (typeof wasmPaths === 'string' || wasmPaths instanceof URL) return absoluteUrl(wasmPaths);
   if (typeof wasmPaths !== 'object' || wasmPaths === null) return wasmPaths;
-  return Object.fromEntries(
-    Object.entries(wasmPaths).map(([key, value]) => [key, typeof value === 'string' || value instanceof URL ? absoluteUrl(value) : value]),
-  );
+  return Object.fromEntries(Object.entries(wasmPaths).map(([key, value]) => [key, typeof value === 'string' || value instanceof URL ? absoluteUrl(value) : value]));
 }
 
 type Drawable = { readonly width: number; readonly height: number };

@@ -93,13 +93,33 @@ export function createFakeOrt(runDelayMs = 5) {
               if (feeds.a) {
                 const a = feeds.a.raw as Float32Array;
                 const b = feeds.b.raw as Float32Array;
-                return { c: new FakeTensor('float32', a.map((value, index) => value + b[index]), [a.length], 'cpu', log) };
+                return {
+                  c: new FakeTensor(
+                    'float32',
+                    a.map((value, index) => value + b[index]),
+                    [a.length],
+                    'cpu',
+                    log,
+                  ),
+                };
               }
               const x = feeds.x.raw as Float32Array;
               const location = onDevice ? 'gpu-buffer' : 'cpu';
               const all = {
-                y: new FakeTensor('float32', x.map((value) => value * 2), feeds.x.dims, location, log),
-                z: new FakeTensor('float32', x.map((value) => value + 1), feeds.x.dims, location, log),
+                y: new FakeTensor(
+                  'float32',
+                  x.map((value) => value * 2),
+                  feeds.x.dims,
+                  location,
+                  log,
+                ),
+                z: new FakeTensor(
+                  'float32',
+                  x.map((value) => value + 1),
+                  feeds.x.dims,
+                  location,
+                  log,
+                ),
               };
               const names = fetches ?? ['y', 'z'];
               return Object.fromEntries(names.map((name) => [name, all[name as 'y' | 'z']]));

@@ -46,7 +46,9 @@ describe('adapter import hygiene', () => {
       const staticOrt = importGraph(entry).filter((edge) => edge.specifier.startsWith('onnxruntime-') && !edge.typeOnly && !edge.dynamic);
       expect(staticOrt, entry).toEqual([]);
     }
-    const dynamic = importGraph('adapters/node-ort/index.ts').filter((edge) => edge.dynamic).map((edge) => edge.specifier);
+    const dynamic = importGraph('adapters/node-ort/index.ts')
+      .filter((edge) => edge.dynamic)
+      .map((edge) => edge.specifier);
     expect(dynamic).toContain('onnxruntime-node');
   });
 

@@ -74,7 +74,10 @@ describe('MockBackend', () => {
   it('delays and pauses runs: one at a time per session, in parallel across sessions', async () => {
     const backend = new MockBackend({ graphs: { double }, runDelayMs: 10 });
     await backend.init();
-    const [first, second] = await Promise.all([backend.createSession({ name: 'double', bytes: new Uint8Array(1) }), backend.createSession({ name: 'double', bytes: new Uint8Array(1) })]);
+    const [first, second] = await Promise.all([
+      backend.createSession({ name: 'double', bytes: new Uint8Array(1) }),
+      backend.createSession({ name: 'double', bytes: new Uint8Array(1) }),
+    ]);
     await Promise.all([first.run({ x: scalar(1) }), first.run({ x: scalar(2) })]);
     expect(backend.maxRunsInFlight).toBe(1);
     await Promise.all([first.run({ x: scalar(1) }), second.run({ x: scalar(2) })]);
@@ -94,7 +97,7 @@ describe('MockBackend', () => {
     const disposing = first.dispose();
     resume();
     expect(await firstValue((await held).y)).toBe(14); // in flight: completes
-    expect(UniPicError.isInstance(await queued) && (await queued as UniPicError).code).toBe('DISPOSED'); // queued: refused
+    expect(UniPicError.isInstance(await queued) && ((await queued) as UniPicError).code).toBe('DISPOSED'); // queued: refused
     await disposing;
     expect(backend.liveSessions).toBe(1);
     await backend.dispose();

@@ -102,7 +102,7 @@ describe('the shared ORT session layer (against an instrumented fake runtime)', 
     const queued = session.run({ x: x(2) }).catch((reason: unknown) => reason);
     await Promise.all([session.dispose(), session.dispose()]);
     await expect(inFlight).resolves.toHaveProperty('y');
-    expect(UniPicError.isInstance(await queued) && (await queued as UniPicError).code).toBe('DISPOSED');
+    expect(UniPicError.isInstance(await queued) && ((await queued) as UniPicError).code).toBe('DISPOSED');
     expect(log.events).toEqual(['run-start', 'run-end', 'release']);
     expect(backend.liveSessions).toBe(0);
     await backend.dispose();

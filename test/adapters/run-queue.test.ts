@@ -7,16 +7,18 @@ describe('SerialQueue', () => {
     const log: string[] = [];
     let running = 0;
     let mostRunning = 0;
-    const job = (name: string, fail = false) => async () => {
-      running++;
-      mostRunning = Math.max(mostRunning, running);
-      log.push(`start ${name}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      log.push(`end ${name}`);
-      running--;
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const job =
+      (name: string, fail = false) =>
+      async () => {
+        running++;
+        mostRunning = Math.max(mostRunning, running);
+        log.push(`start ${name}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        log.push(`end ${name}`);
+        running--;
+        if (fail) throw new Error(name);
+        return name;
+      };
     const results = await Promise.allSettled([queue.enqueue(job('a')), queue.enqueue(job('b', true)), queue.enqueue(job('c'))]);
     expect(mostRunning).toBe(1);
     expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);

@@ -7,7 +7,6 @@ import { reportWebgpu, webgpuUnavailable } from '../browser/helpers/webgpu-statu
 import type { ScenarioResult as Scenario } from './browser/web-ort-contract-page.js';
 import { contractExpected, contractFeeds, writeContractFixture, type ContractFixture } from './contract-fixture.js';
 
-
 /**
  * The web-ort adapter in a real browser (Debian Chromium, SwiftShader WebGPU): what Node cannot
  * show — WebGPU, IO binding with `keepOnDevice`, models and external data fetched by URL.
@@ -55,15 +54,12 @@ describe('web-ort in Chromium', () => {
       const expected = contractExpected(feeds);
       let result: Scenario;
       try {
-        result = await page.evaluate(
-          (input) => (globalThis as unknown as { runScenario(value: typeof input): Promise<Scenario> }).runScenario(input),
-          {
-            device,
-            x: Array.from(feeds.x.data as Float32Array),
-            y: Array.from(feeds.y.data as Float32Array),
-            ids: Array.from(feeds.ids.data as BigInt64Array, String),
-          },
-        );
+        result = await page.evaluate((input) => (globalThis as unknown as { runScenario(value: typeof input): Promise<Scenario> }).runScenario(input), {
+          device,
+          x: Array.from(feeds.x.data as Float32Array),
+          y: Array.from(feeds.y.data as Float32Array),
+          ids: Array.from(feeds.ids.data as BigInt64Array, String),
+        });
       } catch (error) {
         throw new Error(`${(error as Error).message}\nbrowser log:\n${browser.log.join('\n')}`);
       } finally {
@@ -89,7 +85,10 @@ describe('web-ort in Chromium', () => {
       expect(result.subsetKeys).toEqual(['product']);
       expect(result.keptLocation).toBe(device === 'webgpu' ? 'device' : 'cpu');
       close(result.keptSum, expected.sum);
-      close(result.fedBack, Float32Array.from(expected.sum, (value, index) => Math.fround(value * (feeds.y.data as Float32Array)[index])));
+      close(
+        result.fedBack,
+        Float32Array.from(expected.sum, (value, index) => Math.fround(value * (feeds.y.data as Float32Array)[index])),
+      );
       expect(result.afterDispose).toBe('DISPOSED');
       for (const sum of result.concurrent) close(sum, expected.sum);
       expect(result.liveAfterDispose).toBe(0);

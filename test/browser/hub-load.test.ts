@@ -21,10 +21,12 @@ describe("UniPic.load('hf:…') in Chromium", () => {
   let page: Page;
 
   const load = (id: string, token?: string, offline = false) =>
-    page.evaluate(
-      ([i, endpoint, t, o]) => (globalThis as unknown as { loadFromHub: (...a: unknown[]) => Promise<HubLoad> }).loadFromHub(i, endpoint, t, o),
-      [id, hub.endpoint, token, offline] as const,
-    );
+    page.evaluate(([i, endpoint, t, o]) => (globalThis as unknown as { loadFromHub: (...a: unknown[]) => Promise<HubLoad> }).loadFromHub(i, endpoint, t, o), [
+      id,
+      hub.endpoint,
+      token,
+      offline,
+    ] as const);
 
   beforeAll(async () => {
     await ensureBuiltPackage();

@@ -40,7 +40,8 @@ afterAll(async () => {
 async function nodeRun(): Promise<{ latent: Float32Array; pixels: Uint8ClampedArray }> {
   const model = await UniPic.load(folder, { device: 'cpu', dtype: 'fp32', threads: 1 });
   try {
-    const result = (await model.generate({ prompt: 'a red fox in the snow!', width: 32, height: 48, steps: 2, seed: 11 } as never).result) as unknown as KontextResult;
+    const result = (await model.generate({ prompt: 'a red fox in the snow!', width: 32, height: 48, steps: 2, seed: 11 } as never)
+      .result) as unknown as KontextResult;
     return { latent: result.latent.data, pixels: result.images[0].data };
   } finally {
     await model.dispose();
@@ -57,10 +58,10 @@ async function pageRun(device: 'wasm' | 'webgpu'): Promise<KontextPageRun | stri
       reportWebgpu('kontext webgpu', unavailable);
       if (unavailable) return unavailable;
     }
-    return (await page.evaluate(
-      ([url, d]) => (globalThis as unknown as { runKontext: (u: string, d: string) => Promise<KontextPageRun> }).runKontext(url, d),
-      [server.url(MODEL_PATH), device] as const,
-    )) as KontextPageRun;
+    return (await page.evaluate(([url, d]) => (globalThis as unknown as { runKontext: (u: string, d: string) => Promise<KontextPageRun> }).runKontext(url, d), [
+      server.url(MODEL_PATH),
+      device,
+    ] as const)) as KontextPageRun;
   } catch (error) {
     throw new Error(`runKontext failed in Chromium: ${(error as Error).message}\n${browser.log.slice(-30).join('\n')}`);
   } finally {
@@ -69,27 +70,28 @@ async function pageRun(device: 'wasm' | 'webgpu'): Promise<KontextPageRun | stri
 }
 
 describe('Kontext in Chromium', () => {
-  for (const device of ['wasm'] as const) it(`generates on ${device} what onnxruntime-node CPU generates`, async (context) => {
-    const run = await pageRun(device);
-    if (typeof run === 'string') {
-      // No WebGPU adapter here: reported (UNIPIC_REQUIRE_WEBGPU=1 makes it a failure), as the other WebGPU suites do.
-      if (process.env.UNIPIC_REQUIRE_WEBGPU === '1') throw new Error(run);
-      context.skip();
-      return;
-    }
-    expect(run.device).toBe(device);
-    expect(run.capabilities.sort()).toEqual(['edit', 'generate']);
-    expect(run.steps).toEqual([0, 1]);
-    const reference = await nodeRun();
-    let worst = 0;
-    let scale = 1;
-    for (let i = 0; i < reference.latent.length; i++) {
-      worst = Math.max(worst, Math.abs(run.latent[i] - reference.latent[i]));
-      scale = Math.max(scale, Math.abs(reference.latent[i]));
-    }
-    expect(worst / scale).toBeLessThan(1e-4);
-    let pixel = 0;
-    for (let i = 0; i < reference.pixels.length; i++) pixel = Math.max(pixel, Math.abs(run.pixels[i] - reference.pixels[i]));
-    expect(pixel).toBeLessThanOrEqual(1);
-  }, 300_000);
+  for (const device of ['wasm'] as const)
+    it(`generates on ${device} what onnxruntime-node CPU generates`, async (context) => {
+      const run = await pageRun(device);
+      if (typeof run === 'string') {
+        // No WebGPU adapter here: reported (UNIPIC_REQUIRE_WEBGPU=1 makes it a failure), as the other WebGPU suites do.
+        if (process.env.UNIPIC_REQUIRE_WEBGPU === '1') throw new Error(run);
+        context.skip();
+        return;
+      }
+      expect(run.device).toBe(device);
+      expect(run.capabilities.sort()).toEqual(['edit', 'generate']);
+      expect(run.steps).toEqual([0, 1]);
+      const reference = await nodeRun();
+      let worst = 0;
+      let scale = 1;
+      for (let i = 0; i < reference.latent.length; i++) {
+        worst = Math.max(worst, Math.abs(run.latent[i] - reference.latent[i]));
+        scale = Math.max(scale, Math.abs(reference.latent[i]));
+      }
+      expect(worst / scale).toBeLessThan(1e-4);
+      let pixel = 0;
+      for (let i = 0; i < reference.pixels.length; i++) pixel = Math.max(pixel, Math.abs(run.pixels[i] - reference.pixels[i]));
+      expect(pixel).toBeLessThanOrEqual(1);
+    }, 300_000);
 });

@@ -33,10 +33,10 @@ describe('browser capability probe in Chromium', () => {
     try {
       await page.goto(server.url('/index.html'));
       await page.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);
-      return await page.evaluate(
-        ([name, values]) => (globalThis as unknown as Record<string, (o: object) => Promise<BrowserCapabilities>>)[name](values),
-        [inWorker ? 'probeInWorker' : 'probeBrowser', options] as const,
-      );
+      return await page.evaluate(([name, values]) => (globalThis as unknown as Record<string, (o: object) => Promise<BrowserCapabilities>>)[name](values), [
+        inWorker ? 'probeInWorker' : 'probeBrowser',
+        options,
+      ] as const);
     } finally {
       await page.close();
     }

@@ -14,8 +14,18 @@ import type { UniPicModel } from '../../src/core/model/unipic-model.js';
  * they stay out of the Pick.
  */
 type ModelSurface =
-  | 'generate' | 'understand' | 'edit' | 'dispose' | 'disposed' | 'pendingCalls'
-  | 'manifest' | 'config' | 'capabilities' | 'backendInfo' | 'dtypes' | 'loadWarnings';
+  | 'generate'
+  | 'understand'
+  | 'edit'
+  | 'dispose'
+  | 'disposed'
+  | 'pendingCalls'
+  | 'manifest'
+  | 'config'
+  | 'capabilities'
+  | 'backendInfo'
+  | 'dtypes'
+  | 'loadWarnings';
 export const sameSurface = (model: WorkerModel): Pick<UniPicModel, ModelSurface> => model;
 
 /**
@@ -79,7 +89,12 @@ describe('worker protocol', () => {
     const events: { type: string; iteration?: number }[] = [];
     for await (const event of run) events.push(event);
     expect(events.map((event) => `${event.type}:${event.iteration}`)).toEqual([
-      'step-start:0', 'image-preview:0', 'step-start:1', 'image-preview:1', 'step-start:2', 'image-preview:2',
+      'step-start:0',
+      'image-preview:0',
+      'step-start:1',
+      'image-preview:1',
+      'step-start:2',
+      'image-preview:2',
     ]);
     const preview = events[1] as unknown as { images: { data: Uint8ClampedArray }[] };
     expect(preview.images[0].data).toBeInstanceOf(Uint8ClampedArray);

@@ -31,7 +31,15 @@ describe('files larger than the runtime can load', () => {
     expect(error).toBeInstanceOf(ResourceLimitError);
     const limitError = error as ResourceLimitError;
     expect(limitError.code).toBe('RESOURCE_LIMIT');
-    expect(limitError.details).toEqual({ limit: 'maxFileBytes', limitBytes: BROWSER_LIMIT, file: oversized, bytes: 3 * 1024 ** 3, graph: 'llm', dtype: 'fp32', device: 'wasm' });
+    expect(limitError.details).toEqual({
+      limit: 'maxFileBytes',
+      limitBytes: BROWSER_LIMIT,
+      file: oversized,
+      bytes: 3 * 1024 ** 3,
+      graph: 'llm',
+      dtype: 'fp32',
+      device: 'wasm',
+    });
     expect(limitError.message).toMatch(/3\.00 GiB.*at most 2\.00 GiB.*reconvert/);
     expect(backend.sessionsCreated).toHaveLength(0);
     // Serialisable across a worker boundary like every UniPicError.

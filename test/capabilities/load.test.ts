@@ -14,7 +14,10 @@ describe('UniPic.load', () => {
         const own = events.filter((e) => (phase === 'cache-read' ? e.phase === 'cache-read' || e.phase === 'download' : e.phase === phase));
         expect(own.length, phase).toBeGreaterThan(0);
         const total = own[0].total;
-        expect(own.every((e) => e.total === total), `${phase}: total fixed up front`).toBe(true);
+        expect(
+          own.every((e) => e.total === total),
+          `${phase}: total fixed up front`,
+        ).toBe(true);
         own.forEach((e, i) => expect(e.loaded).toBeGreaterThanOrEqual(i ? own[i - 1].loaded : 0));
         expect(own.at(-1)!.loaded, phase).toBe(total);
       }

@@ -64,7 +64,9 @@ describe('unipic convert', () => {
     expect(written.keys.ignored).toHaveLength(5);
     for (const entry of [...written.keys.ignored, ...written.config.ignored]) expect(entry.why.length).toBeGreaterThan(5);
     expect(lines.at(-1)).toMatch(
-      new RegExp(`^${manifest.files.length} files, [\\d.]+ (KiB|MiB|GiB) in ${out.replaceAll('/', '\\/')} \\([\\d.]+ s\\); 5 checkpoint keys and ${written.config.ignored.length} config fields knowingly ignored \\(reasons in ${report.replaceAll('/', '\\/')}\\)$`),
+      new RegExp(
+        `^${manifest.files.length} files, [\\d.]+ (KiB|MiB|GiB) in ${out.replaceAll('/', '\\/')} \\([\\d.]+ s\\); 5 checkpoint keys and ${written.config.ignored.length} config fields knowingly ignored \\(reasons in ${report.replaceAll('/', '\\/')}\\)$`,
+      ),
     );
   });
 

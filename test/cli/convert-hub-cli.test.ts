@@ -59,7 +59,12 @@ describe('unipic convert hf:', () => {
   it('fails with one typed line: gated with a wrong token, offline with nothing cached', async () => {
     const wrong = `hf_${'w'.repeat(30)}`;
     // A fresh cache: the gated files must be fetched (the listing itself is public, as on the Hub).
-    const refused = await runCli(['convert', `hf:${REPO}`, join(fixture.work, 'x')], { ...env(), HF_HOME: join(fixture.work, 'fresh-home'), HF_TOKEN: wrong, UNIPIC_DEBUG: '1' });
+    const refused = await runCli(['convert', `hf:${REPO}`, join(fixture.work, 'x')], {
+      ...env(),
+      HF_HOME: join(fixture.work, 'fresh-home'),
+      HF_TOKEN: wrong,
+      UNIPIC_DEBUG: '1',
+    });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/unipic convert: hf:Skywork\/Skywork-UniPic-1\.5B is gated.*\[HUB_ACCESS_DENIED\]/);
     expect(`${refused.stdout}${refused.stderr}`).not.toContain(wrong);

@@ -132,7 +132,9 @@ describe('converting into a folder that holds an earlier conversion', () => {
 
     const run = await runCli(['convert', checkpoint, out, '--dtype', 'fp32', '--resolutions', '64']);
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/removed \d+ file\(s\) of the previous conversion in .* that the new unipic\.json does not list .*; files it never listed were left alone/);
+    expect(run.stderr).toMatch(
+      /removed \d+ file\(s\) of the previous conversion in .* that the new unipic\.json does not list .*; files it never listed were left alone/,
+    );
     for (const path of q4Files) expect(existsSync(join(out, path)), path).toBe(false);
     expect(await readFile(join(out, 'notes.txt'), 'utf8')).toBe('mine');
     const after = JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8')) as { files: { path: string }[] };

@@ -44,19 +44,69 @@ afterAll(async () => {
 describe('unipic region flags', () => {
   it('edit --mask: the unmasked half is the source (with --feather 0)', async () => {
     const mask = join(folder.path, 'mask.png');
-    await writeFile(mask, encodePng(rgba(32, 32, (x) => (x >= 16 ? [255, 255, 255] : [0, 0, 0])), 32, 32));
+    await writeFile(
+      mask,
+      encodePng(
+        rgba(32, 32, (x) => (x >= 16 ? [255, 255, 255] : [0, 0, 0])),
+        32,
+        32,
+      ),
+    );
     const out = join(folder.path, 'edit.png');
-    const run = await runCli(['edit', '--model', model, '--image', input, '--mask', mask, '--prompt', 'x', '--out', out, '--size', '64', '--steps', '2', '--feather', '0', '--seed', '1', '--device', 'cpu']);
+    const run = await runCli([
+      'edit',
+      '--model',
+      model,
+      '--image',
+      input,
+      '--mask',
+      mask,
+      '--prompt',
+      'x',
+      '--out',
+      out,
+      '--size',
+      '64',
+      '--steps',
+      '2',
+      '--feather',
+      '0',
+      '--seed',
+      '1',
+      '--device',
+      'cpu',
+    ]);
     expect(run.stderr).not.toMatch(/Error|at .*\.ts:\d+/);
     expect(run.code).toBe(0);
     const image = await loadImage(new Uint8Array(await readFile(out)));
     expect([image.width, image.height]).toEqual([64, 64]);
-    for (let y = 0; y < 64; y++) for (let x = 0; x < 32; x++) for (let c = 0; c < 3; c++) expect(image.data[(y * 64 + x) * 3 + c]).toBe(source[(y * 64 + x) * 4 + c]);
+    for (let y = 0; y < 64; y++)
+      for (let x = 0; x < 32; x++) for (let c = 0; c < 3; c++) expect(image.data[(y * 64 + x) * 3 + c]).toBe(source[(y * 64 + x) * 4 + c]);
   }, 120_000);
 
   it('generate --image --outpaint right:32: a 96×64 canvas, cropped back out of the 64-px square', async () => {
     const out = join(folder.path, 'outpaint.png');
-    const run = await runCli(['generate', '--model', model, '--image', input, '--outpaint', 'right:32', '--prompt', 'x', '--out', out, '--size', '64', '--steps', '2', '--seed', '1', '--device', 'cpu']);
+    const run = await runCli([
+      'generate',
+      '--model',
+      model,
+      '--image',
+      input,
+      '--outpaint',
+      'right:32',
+      '--prompt',
+      'x',
+      '--out',
+      out,
+      '--size',
+      '64',
+      '--steps',
+      '2',
+      '--seed',
+      '1',
+      '--device',
+      'cpu',
+    ]);
     expect(run.code).toBe(0);
     const image = await loadImage(new Uint8Array(await readFile(out)));
     expect([image.width, image.height]).toEqual([64, 43]);

@@ -78,7 +78,12 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
     const buildEvents = events.filter((event) => event.stage === 'read' || event.stage === 'build');
     expect(buildEvents.every((event, i) => i === 0 || event.done >= buildEvents[i - 1].done)).toBe(true);
     expect(buildEvents.every((event) => event.total === 22)).toBe(true); // 11 graphs × 2 dtypes
-    expect(events.map((event) => event.stage).filter((stage, i, all) => stage !== all[i - 1])).toEqual([...GRAPH_NAMES.flatMap(() => ['read', 'build']), 'tables', 'tokenizer', 'hash']);
+    expect(events.map((event) => event.stage).filter((stage, i, all) => stage !== all[i - 1])).toEqual([
+      ...GRAPH_NAMES.flatMap(() => ['read', 'build']),
+      'tables',
+      'tokenizer',
+      'hash',
+    ]);
     const last = events.at(-1)!;
     expect(last.done).toBe(last.total);
   });
@@ -108,7 +113,9 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
     await cp(tiny, checkpoint, { recursive: true });
     for (const file of ['vocab.json', 'merges.txt', 'tokenizer_config.json']) await rm(join(checkpoint, 'Qwen2.5-1.5B-Instruct', file));
     const withBundled = await convertCheckpoint(checkpoint, join(folder.path, 'a'), { resolutions: [64] });
-    expect(withBundled.warnings).toEqual([expect.stringMatching(/no tokenizer files in .*Qwen2\.5-1\.5B-Instruct: using the Qwen2\.5 tokenizer bundled with unipic/)]);
+    expect(withBundled.warnings).toEqual([
+      expect.stringMatching(/no tokenizer files in .*Qwen2\.5-1\.5B-Instruct: using the Qwen2\.5 tokenizer bundled with unipic/),
+    ]);
     const withOwn = await convertCheckpoint(tiny, join(folder.path, 'b'), { resolutions: [64] });
     // The tiny checkpoint carries copies of the bundled files, so both runs write the same tokenizer.
     expect(sha256(await readFile(join(folder.path, 'a', 'tokenizer.json')))).toBe(sha256(await readFile(join(folder.path, 'b', 'tokenizer.json'))));
@@ -126,7 +133,10 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
     await writeFile(file, encodeSafetensors(tensors));
     const summary = await convertCheckpoint(file, join(folder.path, 'model'), { structure: tinyStructure(), resolutions: [64] });
     expect(summary.manifest.source).toBe('converted from unified.safetensors');
-    expect(summary.warnings).toEqual([expect.stringMatching(/assuming Qwen2\.5-1\.5B-Instruct's generation_config\.json/), expect.stringMatching(/using the Qwen2\.5 tokenizer bundled with unipic/)]);
+    expect(summary.warnings).toEqual([
+      expect.stringMatching(/assuming Qwen2\.5-1\.5B-Instruct's generation_config\.json/),
+      expect.stringMatching(/using the Qwen2\.5 tokenizer bundled with unipic/),
+    ]);
     const reference = await convertCheckpoint(tiny, join(folder.path, 'reference'), { resolutions: [64] });
     const graphDigests = (files: readonly { path: string; sha256: string }[]) => files.filter((f) => f.path.includes('.onnx')).map((f) => `${f.path} ${f.sha256}`);
     expect(graphDigests(summary.manifest.files)).toEqual(graphDigests(reference.manifest.files));
@@ -147,5 +157,3 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
     expect(existsSync(join(out, 'unipic.json'))).toBe(false);
   });
 });
-
-

@@ -147,12 +147,18 @@ describe('weights with the wrong shapes or types', () => {
     const [rows, columns] = entries[at][1].shape;
     entries[at] = [key, { ...entries[at][1], shape: [columns, rows] }];
     await writeTorchCheckpoint(UNIPIC_FILE(), entries);
-    const error = await expectRefused(InvalidModelError, new RegExp(`llm\\.num_key_value_heads: the tensor shapes say .*\\(${key.replaceAll('.', '\\.')}: \\[${columns}, ${rows}\\]\\)`));
+    const error = await expectRefused(
+      InvalidModelError,
+      new RegExp(`llm\\.num_key_value_heads: the tensor shapes say .*\\(${key.replaceAll('.', '\\.')}: \\[${columns}, ${rows}\\]\\)`),
+    );
     expect((error.details as { conflicts: string[] }).conflicts).toHaveLength(1);
   });
 
   it('a missing required weight is refused with the list of what is missing', async () => {
-    await writeTorchCheckpoint(UNIPIC_FILE(), (await unipicEntries()).filter(([name]) => name !== 'mar.diffloss.net.input_proj.weight'));
+    await writeTorchCheckpoint(
+      UNIPIC_FILE(),
+      (await unipicEntries()).filter(([name]) => name !== 'mar.diffloss.net.input_proj.weight'),
+    );
     const error = await expectRefused(InvalidModelError, /lacks 1 required weights: mar\.diffloss\.net\.input_proj\.weight/);
     expect(error.details).toEqual({ missing: ['mar.diffloss.net.input_proj.weight'] });
   });
@@ -174,7 +180,10 @@ describe('weights with the wrong shapes or types', () => {
     const pickle = Buffer.from(entries.find(([name]) => name.endsWith('data.pkl'))![1]);
     const patched = Buffer.from(pickle.toString('latin1').replace('torch\nFloatStorage\n', 'torch\nComplexFloatStorage\n'), 'latin1');
     expect(patched.length).toBe(pickle.length + 'Complex'.length);
-    await writeZip(UNIPIC_FILE(), entries.map(([name, bytes]) => [name, name.endsWith('data.pkl') ? patched : bytes] as const));
+    await writeZip(
+      UNIPIC_FILE(),
+      entries.map(([name, bytes]) => [name, name.endsWith('data.pkl') ? patched : bytes] as const),
+    );
     await expectRefused(InvalidModelError, /torch\.ComplexFloatStorage/);
   });
 });
@@ -210,7 +219,10 @@ describe('safetensors checkpoints', () => {
 
   it('data_offsets past the end of the file', async () => {
     const { header, data } = await safetensorsCheckpoint();
-    const last = Object.keys(header).filter((k) => k !== '__metadata__').sort((a, b) => header[a].data_offsets[0] - header[b].data_offsets[0]).at(-1)!;
+    const last = Object.keys(header)
+      .filter((k) => k !== '__metadata__')
+      .sort((a, b) => header[a].data_offsets[0] - header[b].data_offsets[0])
+      .at(-1)!;
     header[last].data_offsets[1] += 4;
     header[last].shape = [header[last].shape.reduce((a: number, b: number) => a * b, 1) + 1];
     await writeWithHeader(header, data);

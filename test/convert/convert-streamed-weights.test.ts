@@ -15,7 +15,10 @@ import { patternBytes, temporaryFolder } from './readers/checkpoint-test-helpers
 // against torch on their own. Tolerance 0: equality of bytes.
 const FIXTURES = join(import.meta.dirname, 'readers', 'fixtures');
 const expected = JSON.parse(await readFile(join(FIXTURES, 'torch-expected.json'), 'utf8')) as Record<string, any>;
-const sha256 = (values: Float32Array): string => createHash('sha256').update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+const sha256 = (values: Float32Array): string =>
+  createHash('sha256')
+    .update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+    .digest('hex');
 
 let folder: { path: string; remove: () => Promise<void> };
 beforeEach(async () => {
@@ -83,7 +86,13 @@ describe('CheckpointWeights agrees with the async readers', () => {
   it('on a sharded safetensors folder with an index', async () => {
     const shard = (tensors: [string, number][]) =>
       encodeSafetensors(tensors.map(([name, seed]) => ({ name, dtype: 'bfloat16' as const, shape: [3, 2], data: patternBytes(12, seed) })));
-    await writeFile(join(folder.path, 'model-00001-of-00002.safetensors'), shard([['a', 1], ['b', 2]]));
+    await writeFile(
+      join(folder.path, 'model-00001-of-00002.safetensors'),
+      shard([
+        ['a', 1],
+        ['b', 2],
+      ]),
+    );
     await writeFile(join(folder.path, 'model-00002-of-00002.safetensors'), shard([['c', 3]]));
     const weightMap = { a: 'model-00001-of-00002.safetensors', b: 'model-00001-of-00002.safetensors', c: 'model-00002-of-00002.safetensors' };
     await writeFile(join(folder.path, 'model.safetensors.index.json'), JSON.stringify({ weight_map: weightMap }));

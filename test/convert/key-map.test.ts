@@ -33,7 +33,11 @@ describe('requiredTensors matches the published sizes of the parts', () => {
   it('UniPic-1.5B: 1261 required tensors, none of them matched by an ignore rule', () => {
     const keys = [...requiredTensors(UNIPIC_1_5B).keys()];
     expect(keys).toHaveLength(1261);
-    for (const { pattern } of IGNORED_KEY_PATTERNS) expect(keys.filter((key) => pattern.test(key)), String(pattern)).toEqual([]);
+    for (const { pattern } of IGNORED_KEY_PATTERNS)
+      expect(
+        keys.filter((key) => pattern.test(key)),
+        String(pattern),
+      ).toEqual([]);
   });
 });
 

@@ -59,51 +59,59 @@ describe('every key and every config field of each checkpoint is used, ignored w
     ['the oracle variant (narrow decoder, untied head, GQA 3:1, own generation config)', async () => join(REFERENCE_ROOT, 'checkpoint-variant')],
     ['make-tiny', tinyCheckpointDir],
   ];
-  it.each(checkpoints)('%s', async (_, locate) => {
-    const dir = await locate();
-    const inspection = await inspectCheckpoint(dir);
+  it.each(checkpoints)(
+    '%s',
+    async (_, locate) => {
+      const dir = await locate();
+      const inspection = await inspectCheckpoint(dir);
 
-    const view = await openCheckpoint(dir);
-    const keys = [...view.tensors.keys()];
-    await view.close();
-    const required = new Set(inspection.keys.required);
-    const ignored = new Map(inspection.keys.ignored.map((entry) => [entry.key, entry.why]));
-    expect(inspection.keys.unknown).toEqual([]);
-    for (const key of keys) {
-      expect(required.has(key) || (ignored.get(key) ?? '').length > 10, key).toBe(true);
-    }
+      const view = await openCheckpoint(dir);
+      const keys = [...view.tensors.keys()];
+      await view.close();
+      const required = new Set(inspection.keys.required);
+      const ignored = new Map(inspection.keys.ignored.map((entry) => [entry.key, entry.why]));
+      expect(inspection.keys.unknown).toEqual([]);
+      for (const key of keys) {
+        expect(required.has(key) || (ignored.get(key) ?? '').length > 10, key).toBe(true);
+      }
 
-    const accounted = (file: string, field: string) =>
-      inspection.config.used.some((u) => u.file === file && u.field === field) ||
-      inspection.config.ignored.some((i) => i.file === file && i.field === field && i.why.length > 5);
-    const files = [`${QWEN}/config.json`, `${QWEN}/generation_config.json`, 'unipic-config.json'];
-    let walked = 0;
-    for (const file of files) {
-      if (!existsSync(join(dir, file))) continue;
-      const json = await readJson(join(dir, file));
-      for (const [field, value] of Object.entries(json)) {
-        const fields = file === 'unipic-config.json' && value && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value).map((f) => `${field}.${f}`) : [field];
-        for (const name of fields) {
-          expect(accounted(file, name), `${file}: ${name}`).toBe(true);
-          walked++;
+      const accounted = (file: string, field: string) =>
+        inspection.config.used.some((u) => u.file === file && u.field === field) ||
+        inspection.config.ignored.some((i) => i.file === file && i.field === field && i.why.length > 5);
+      const files = [`${QWEN}/config.json`, `${QWEN}/generation_config.json`, 'unipic-config.json'];
+      let walked = 0;
+      for (const file of files) {
+        if (!existsSync(join(dir, file))) continue;
+        const json = await readJson(join(dir, file));
+        for (const [field, value] of Object.entries(json)) {
+          const fields =
+            file === 'unipic-config.json' && value && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value).map((f) => `${field}.${f}`) : [field];
+          for (const name of fields) {
+            expect(accounted(file, name), `${file}: ${name}`).toBe(true);
+            walked++;
+          }
         }
       }
-    }
-    expect(walked).toBeGreaterThan(20);
+      expect(walked).toBeGreaterThan(20);
 
-    // Every structure number says where it came from.
-    for (const [section, values] of Object.entries(inspection.structure)) {
-      if (typeof values !== 'object' || Array.isArray(values)) continue;
-      for (const field of Object.keys(values)) {
-        if (field === 'bos_token_id' || field === 'eos_token_id') continue; // recorded, unused (see the config account)
-        expect(inspection.fields.some((f) => f.field === `${section}.${field}`), `${section}.${field}`).toBe(true);
+      // Every structure number says where it came from.
+      for (const [section, values] of Object.entries(inspection.structure)) {
+        if (typeof values !== 'object' || Array.isArray(values)) continue;
+        for (const field of Object.keys(values)) {
+          if (field === 'bos_token_id' || field === 'eos_token_id') continue; // recorded, unused (see the config account)
+          expect(
+            inspection.fields.some((f) => f.field === `${section}.${field}`),
+            `${section}.${field}`,
+          ).toBe(true);
+        }
       }
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });
 
 describe('structure inference', () => {
-  it('UniPic-1.5B\'s shapes and Qwen config give UniPic-1.5B, with its head counts and GroupNorm groups', () => {
+  it("UniPic-1.5B's shapes and Qwen config give UniPic-1.5B, with its head counts and GroupNorm groups", () => {
     const shapes = new Map<string, readonly number[]>(requiredTensors(UNIPIC_1_5B));
     shapes.set('mar.class_emb.weight', [1000, 1280]);
     const { llm } = UNIPIC_1_5B;
@@ -121,11 +129,12 @@ describe('structure inference', () => {
   it('recovers the oracle variant exactly from its shapes, Qwen config and three side-config numbers', async () => {
     const inspection = await inspectCheckpoint(join(REFERENCE_ROOT, 'checkpoint-variant'));
     expect(withoutMeta(inspection.structure as unknown as Record<string, unknown>)).toEqual(withoutMeta(await readJson(VARIANT_CONFIG)));
-    expect(inspection.fields.filter((f) => f.source === 'side-config').map((f) => f.field).sort()).toEqual([
-      'mar.decoder_num_heads',
-      'mar.encoder_num_heads',
-      'vae.norm_num_groups',
-    ]);
+    expect(
+      inspection.fields
+        .filter((f) => f.source === 'side-config')
+        .map((f) => f.field)
+        .sort(),
+    ).toEqual(['mar.decoder_num_heads', 'mar.encoder_num_heads', 'vae.norm_num_groups']);
     expect(inspection.generation).toEqual({ repetitionPenalty: 1, temperature: 0.9, topK: 5, topP: 0.95 });
   });
 
@@ -133,7 +142,17 @@ describe('structure inference', () => {
     const base = tinyStructure();
     const custom: Structure = {
       ...base,
-      mar: { ...base.mar, img_size: 16, vae_stride: 4, encoder_depth: 3, decoder_embed_dim: 24, decoder_depth: 1, decoder_num_heads: 3, buffer_size: 8, mlp_ratio: 3 },
+      mar: {
+        ...base.mar,
+        img_size: 16,
+        vae_stride: 4,
+        encoder_depth: 3,
+        decoder_embed_dim: 24,
+        decoder_depth: 1,
+        decoder_num_heads: 3,
+        buffer_size: 8,
+        mlp_ratio: 3,
+      },
       diffloss: { ...base.diffloss, width: 20, depth: 1, z_channels: 24 },
       vae: { ...base.vae, ch: 4, ch_mult: [1, 2, 4], num_res_blocks: 1, norm_num_groups: 2, attn_resolution_level: 2 },
       resolutions: [16, 32],
@@ -165,12 +184,17 @@ describe('structure inference', () => {
     expect(needed.message).toContain('"encoder_num_heads": null');
     // Writing what it asked for is enough.
     await writeFile(join(dir, 'unipic-config.json'), JSON.stringify({ mar: { encoder_num_heads: 4, decoder_num_heads: 4 }, vae: { norm_num_groups: 4 } }));
-    expect(withoutMeta((await inspectCheckpoint(dir)).structure as unknown as Record<string, unknown>)).toEqual(withoutMeta(tinyStructure() as unknown as Record<string, unknown>));
+    expect(withoutMeta((await inspectCheckpoint(dir)).structure as unknown as Record<string, unknown>)).toEqual(
+      withoutMeta(tinyStructure() as unknown as Record<string, unknown>),
+    );
   });
 
   it('refuses a side config that contradicts the shapes, naming both values', async () => {
     const dir = await copyOf(join(REFERENCE_ROOT, 'checkpoint-variant'));
-    await writeFile(join(dir, 'unipic-config.json'), JSON.stringify({ mar: { encoder_num_heads: 4, decoder_num_heads: 2, decoder_embed_dim: 32 }, vae: { norm_num_groups: 4 } }));
+    await writeFile(
+      join(dir, 'unipic-config.json'),
+      JSON.stringify({ mar: { encoder_num_heads: 4, decoder_num_heads: 2, decoder_embed_dim: 32 }, vae: { norm_num_groups: 4 } }),
+    );
     const error = await inspectCheckpoint(dir).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidModelError);
     expect((error as Error).message).toMatch(/mar\.decoder_embed_dim: the tensor shapes say 16 but unipic-config\.json says 32/);
@@ -178,7 +202,10 @@ describe('structure inference', () => {
 
   it('refuses an unknown side-config field and head counts that do not divide the width', async () => {
     const dir = await copyOf(join(REFERENCE_ROOT, 'checkpoint-variant'));
-    await writeFile(join(dir, 'unipic-config.json'), JSON.stringify({ mar: { encoder_num_heads: 4, decoder_num_heads: 2, decoder_heads: 2 }, vae: { norm_num_groups: 4 } }));
+    await writeFile(
+      join(dir, 'unipic-config.json'),
+      JSON.stringify({ mar: { encoder_num_heads: 4, decoder_num_heads: 2, decoder_heads: 2 }, vae: { norm_num_groups: 4 } }),
+    );
     await expect(inspectCheckpoint(dir)).rejects.toThrow(/mar: Unrecognized key/);
     await writeFile(join(dir, 'unipic-config.json'), JSON.stringify({ mar: { encoder_num_heads: 5, decoder_num_heads: 2 }, vae: { norm_num_groups: 4 } }));
     await expect(inspectCheckpoint(dir)).rejects.toThrow(/mar\.encoder_num_heads = 5 for 32/);
@@ -210,14 +237,26 @@ describe('the lm_head tie', () => {
     // Separate but equal storages are fine.
     await rewriteUnipicState(dir, (entries) => {
       const embed = entries.find(([name]) => name === 'llm.model.embed_tokens.weight')![1];
-      return entries.map(([name, tensor]): [string, TorchTensorInput] => (name === 'llm.lm_head.weight' ? [name, { dtype: embed.dtype, shape: embed.shape, data: new Uint8Array(embed.data!) }] : [name, tensor]));
+      return entries.map(([name, tensor]): [string, TorchTensorInput] =>
+        name === 'llm.lm_head.weight' ? [name, { dtype: embed.dtype, shape: embed.shape, data: new Uint8Array(embed.data!) }] : [name, tensor],
+      );
     });
     expect((await inspectCheckpoint(dir)).keys.ignored.map((i) => i.key)).toContain('llm.lm_head.weight');
   });
 });
 
 describe('config files', () => {
-  const released = { bos_token_id: 151643, do_sample: true, eos_token_id: [151645, 151643], pad_token_id: 151643, repetition_penalty: 1.1, temperature: 0.7, top_k: 20, top_p: 0.8, transformers_version: '4.37.0' };
+  const released = {
+    bos_token_id: 151643,
+    do_sample: true,
+    eos_token_id: [151645, 151643],
+    pad_token_id: 151643,
+    repetition_penalty: 1.1,
+    temperature: 0.7,
+    top_k: 20,
+    top_p: 0.8,
+    transformers_version: '4.37.0',
+  };
 
   it('generation_config.json: the sampling defaults are used, the fields the official script overrides are ignored with the reason', () => {
     const { defaults, account } = readGenerationConfig(released, 'g.json');
@@ -237,7 +276,7 @@ describe('config files', () => {
     expect(readGenerationConfig({ ...released, num_beams: 1, min_new_tokens: null }, 'g.json').account.ignored.map((i) => i.field)).toContain('num_beams');
   });
 
-  it('a folder without generation_config.json gets transformers\' defaults, as from_pretrained would, with a warning', async () => {
+  it("a folder without generation_config.json gets transformers' defaults, as from_pretrained would, with a warning", async () => {
     const dir = await copyOf(join(REFERENCE_ROOT, 'checkpoint'));
     await rm(join(dir, QWEN, 'generation_config.json'));
     const inspection = await inspectCheckpoint(dir);
@@ -249,7 +288,13 @@ describe('config files', () => {
     const v5 = JSON.parse(readFileSync(join(REFERENCE_ROOT, 'checkpoint', QWEN, 'config.json'), 'utf8')) as Record<string, unknown>;
     delete v5.rope_theta;
     delete v5.torch_dtype;
-    const modern = { ...v5, dtype: 'float16', rope_parameters: { rope_theta: 1e6, rope_type: 'default' }, layer_types: ['full_attention', 'full_attention'], pad_token_id: null };
+    const modern = {
+      ...v5,
+      dtype: 'float16',
+      rope_parameters: { rope_theta: 1e6, rope_type: 'default' },
+      layer_types: ['full_attention', 'full_attention'],
+      pad_token_id: null,
+    };
     expect(readQwenConfig(modern, 'c.json').llm.rope_theta).toBe(1e6);
     expect(() => readQwenConfig({ ...v5, hidden_act: 'gelu' }, 'c.json')).toThrow(/"hidden_act": "gelu" is not the SiLU/);
     expect(() => readQwenConfig({ ...v5, use_sliding_window: true }, 'c.json')).toThrow(/sliding-window/);
@@ -263,11 +308,17 @@ describe('config files', () => {
   });
 });
 
-describe('text sampling precedence: call option > the model\'s generation defaults > SDK defaults', () => {
+describe("text sampling precedence: call option > the model's generation defaults > SDK defaults", () => {
   const model = { repetitionPenalty: 1, temperature: 0.9, topK: 5, topP: 0.95 };
   it('takes each field from the first that states it; doSample never comes from the model', () => {
     expect(resolveTextSampling({}, model)).toEqual({ doSample: false, ...model });
-    expect(resolveTextSampling({ temperature: 0.5, doSample: true }, model)).toEqual({ doSample: true, repetitionPenalty: 1, temperature: 0.5, topK: 5, topP: 0.95 });
+    expect(resolveTextSampling({ temperature: 0.5, doSample: true }, model)).toEqual({
+      doSample: true,
+      repetitionPenalty: 1,
+      temperature: 0.5,
+      topK: 5,
+      topP: 0.95,
+    });
     // A manifest written before the generation section existed keeps today's defaults.
     expect(resolveTextSampling({}, undefined)).toEqual(DEFAULT_TEXT_SAMPLING);
     expect(resolveTextSampling({ repetitionPenalty: 1.3 }, undefined).repetitionPenalty).toBe(1.3);

@@ -40,9 +40,11 @@ describe('Run', () => {
   it('has one consumer: a second iteration throws RUN_CONSUMED', async () => {
     const run = ticking(1);
     for await (const _ of run);
-    await expect((async () => {
-      for await (const _ of run);
-    })()).rejects.toMatchObject({ code: 'RUN_CONSUMED' });
+    await expect(
+      (async () => {
+        for await (const _ of run);
+      })(),
+    ).rejects.toMatchObject({ code: 'RUN_CONSUMED' });
   });
 
   it('aborts the work when the consumer breaks out of the loop', async () => {
@@ -87,9 +89,11 @@ describe('Run', () => {
       throw failure;
     });
     const got: number[] = [];
-    await expect((async () => {
-      for await (const event of run) got.push(event.n);
-    })()).rejects.toBe(failure);
+    await expect(
+      (async () => {
+        for await (const event of run) got.push(event.n);
+      })(),
+    ).rejects.toBe(failure);
     await expect(run.result).rejects.toBe(failure);
     expect(got).toEqual([0]);
   });
@@ -122,16 +126,18 @@ describe('SerialQueue (model calls)', () => {
     const queue = new SerialQueue();
     const order: string[] = [];
     let running = 0;
-    const task = (name: string, fail = false) => async () => {
-      running++;
-      expect(running).toBe(1);
-      order.push(`${name}:start`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      order.push(`${name}:end`);
-      running--;
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const task =
+      (name: string, fail = false) =>
+      async () => {
+        running++;
+        expect(running).toBe(1);
+        order.push(`${name}:start`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        order.push(`${name}:end`);
+        running--;
+        if (fail) throw new Error(name);
+        return name;
+      };
     const results = await Promise.allSettled([queue.enqueue(task('a')), queue.enqueue(task('b', true)), queue.enqueue(task('c'))]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(order).toEqual(['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);

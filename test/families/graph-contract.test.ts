@@ -20,7 +20,11 @@ export function contractTypeChecks(graphs: Graphs<UniPic1Graphs>): void {
   void graphs.run('transformer', { hidden });
   // @ts-expect-error `logit` is not an output of lm_head
   void graphs.run('lm_head', { hidden }, { outputs: ['logit'] });
-  void graphs.run('llm', { inputs_embeds: hidden, attention_mask: hidden, position_ids: hidden, 'past_key_values.0.key': hidden }, { keepOnDevice: ['present.0.key'] });
+  void graphs.run(
+    'llm',
+    { inputs_embeds: hidden, attention_mask: hidden, position_ids: hidden, 'past_key_values.0.key': hidden },
+    { keepOnDevice: ['present.0.key'] },
+  );
   void (async () => {
     const out = await graphs.run('lm_head', { hidden });
     void out.logits;

@@ -16,7 +16,9 @@ import { DTYPES, graphVariantSchema, manifestSchema } from '../../src/spec/manif
  */
 export const INVERT_FAMILY = 'test-invert';
 
-export type InvertEvent = { readonly type: 'inverted'; readonly width: number; readonly height: number } | { readonly type: 'warning'; readonly code: string; readonly message: string };
+export type InvertEvent =
+  | { readonly type: 'inverted'; readonly width: number; readonly height: number }
+  | { readonly type: 'warning'; readonly code: string; readonly message: string };
 
 export interface InvertResult {
   readonly width: number;
@@ -59,11 +61,7 @@ export const invertFamily: ModelFamily<InvertAssets> = {
       async run(context, controller, options: z.output<typeof editOptions>) {
         const image = await loadImage(options.image);
         const pixels = Float32Array.from(image.data);
-        const outputs = await context.graphs.run(
-          'invert',
-          { pixels: { type: 'float32', dims: [pixels.length], data: pixels } },
-          { signal: context.signal },
-        );
+        const outputs = await context.graphs.run('invert', { pixels: { type: 'float32', dims: [pixels.length], data: pixels } }, { signal: context.signal });
         try {
           const host = await outputs.inverted.download();
           controller.emit({ type: 'inverted', width: image.width, height: image.height });

@@ -1,13 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
-import {
-  bfloat16ToFloat32,
-  bytesToFloat32,
-  float16ToFloat32,
-  float32ToBfloat16,
-  float32ToFloat16,
-} from '../../src/formats/float-conversion.js';
+import { bfloat16ToFloat32, bytesToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from '../../src/formats/float-conversion.js';
 
 /** Oracle: the IEEE 754 binary16 definition evaluated in float64 arithmetic. */
 function halfValue(bits: number): number {

@@ -70,7 +70,11 @@ describe('unpickle refuses what a weights file must not contain', () => {
     // pickle.dumps of (eval, ('1+1',)) at protocol 2: Python 2's name, __builtin__.eval.
     ['__builtin__.eval', '8002635f5f6275696c74696e5f5f0a6576616c0a71005803000000312b3171018571025271032e', /__builtin__\.eval/],
     // Hand-made protocol 4: STACK_GLOBAL builtins.eval.
-    ['builtins.eval', `8004${`8c08${Buffer.from('builtins').toString('hex')}`}${`8c04${Buffer.from('eval').toString('hex')}`}938c03312b318552942e`, /builtins\.eval/],
+    [
+      'builtins.eval',
+      `8004${`8c08${Buffer.from('builtins').toString('hex')}`}${`8c04${Buffer.from('eval').toString('hex')}`}938c03312b318552942e`,
+      /builtins\.eval/,
+    ],
   ];
   for (const [label, bytes, pattern] of refusals) {
     it(`refuses ${label} with InvalidModelError naming the global`, () => {
@@ -125,7 +129,10 @@ describe('unpickle on random input (bounded property tests)', () => {
   });
 
   it('random opcode soups (valid opcodes, random operands) fail only with InvalidModelError', () => {
-    const opcodes = [0x28, 0x29, 0x2e, 0x30, 0x31, 0x32, 0x47, 0x4a, 0x4b, 0x4d, 0x4e, 0x51, 0x52, 0x58, 0x5d, 0x61, 0x62, 0x63, 0x64, 0x65, 0x68, 0x6a, 0x6c, 0x71, 0x72, 0x73, 0x74, 0x75, 0x7d, 0x80, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x93, 0x94, 0x95];
+    const opcodes = [
+      0x28, 0x29, 0x2e, 0x30, 0x31, 0x32, 0x47, 0x4a, 0x4b, 0x4d, 0x4e, 0x51, 0x52, 0x58, 0x5d, 0x61, 0x62, 0x63, 0x64, 0x65, 0x68, 0x6a, 0x6c, 0x71, 0x72, 0x73,
+      0x74, 0x75, 0x7d, 0x80, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x93, 0x94, 0x95,
+    ];
     const piece = fc.tuple(fc.constantFrom(...opcodes), fc.uint8Array({ maxLength: 3 })).map(([opcode, tail]) => [opcode, ...tail]);
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 200 }), (pieces) => onlyInvalidModel(Uint8Array.from([0x80, 2, ...pieces.flat()]), torchPicklePolicy)),

@@ -73,7 +73,10 @@ describe('convert hf:', () => {
     ]);
 
     // Only the needed files were requested; SigLIP, README, trainer state, Qwen weights never.
-    const requested = fixture.hub.fileRequests().filter((r) => r.host === 'hub').map((r) => r.path.split(`/resolve/${commit}/`)[1]);
+    const requested = fixture.hub
+      .fileRequests()
+      .filter((r) => r.host === 'hub')
+      .map((r) => r.path.split(`/resolve/${commit}/`)[1]);
     expect(requested.sort()).toEqual(needed);
     for (const path of NOT_NEEDED.keys()) expect(requested).not.toContain(path);
     // The token went to the Hub's host with every request, and never to the CDN.
@@ -125,7 +128,10 @@ describe('convert hf:', () => {
     expect(resumed).toEqual([expect.objectContaining({ range: `bytes=${partial}-`, status: 206 })]);
     await expect(stat(incomplete)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(sha256(await readFile(join(repoFolder(cacheDir), 'snapshots', commit, 'pytorch_model.bin')))).toBe(sha256(big));
-    expectProgressInvariants(events, needed.reduce((sum, path) => sum + files.get(path)!.byteLength, 0));
+    expectProgressInvariants(
+      events,
+      needed.reduce((sum, path) => sum + files.get(path)!.byteLength, 0),
+    );
   });
 
   it('a cut in the middle of a file is resumed within the same run', async () => {
@@ -191,7 +197,7 @@ describe('convert hf:', () => {
     expect(fixture.hub.cdn.requestsFor(cdnPath).length).toBe(before + 1);
   });
 
-  it('fetches the Qwen folder\'s weights only when pytorch_model.bin lacks llm.* weights, and converts the same model', async () => {
+  it("fetches the Qwen folder's weights only when pytorch_model.bin lacks llm.* weights, and converts the same model", async () => {
     // The tiny checkpoint re-split: llm.* in Qwen2.5-1.5B-Instruct/model.safetensors, the rest in pytorch_model.bin.
     const checkpoint = await openCheckpoint(await tinyCheckpointDir());
     const llm: { name: string; dtype: 'float32'; shape: number[]; data: Uint8Array }[] = [];
@@ -236,7 +242,11 @@ describe('convert hf:', () => {
     expect(failure).toMatchObject({ details: { reason: 'offline', missing: [`${REPO}/kl16.ckpt`, `${REPO}/Qwen2.5-1.5B-Instruct/vocab.json`] } });
     expect((failure as ModelNotFoundError).message).toContain(`${REPO}/kl16.ckpt`);
 
-    const empty = await convertCheckpoint(`hf:${REPO}`, join(fixture.work, 'x'), options({ cacheDir: join(fixture.work, 'empty'), env: { HF_HUB_OFFLINE: 'true' } })).catch((error: unknown) => error);
+    const empty = await convertCheckpoint(
+      `hf:${REPO}`,
+      join(fixture.work, 'x'),
+      options({ cacheDir: join(fixture.work, 'empty'), env: { HF_HUB_OFFLINE: 'true' } }),
+    ).catch((error: unknown) => error);
     expect(empty).toMatchObject({ code: 'MODEL_NOT_FOUND', details: { reason: 'offline' } });
     expect((empty as Error).message).toContain('refs/main');
     expect(fixture.hub.allRequests().length).toBe(before);

@@ -197,7 +197,9 @@ describe('error mapping and environment', () => {
     });
     expect(hubEnvironment({}, { XDG_CACHE_HOME: '/x', HF_TOKEN_PATH: '/nonexistent' }).cacheDir).toBe('/x/huggingface/hub');
     // Options win over the environment.
-    expect(hubEnvironment({ token: 'opt', endpoint: 'http://e.test', cacheDir: '/o' }, { HF_TOKEN: 'env', HF_ENDPOINT: 'http://x', HF_HUB_CACHE: '/c' })).toMatchObject({
+    expect(
+      hubEnvironment({ token: 'opt', endpoint: 'http://e.test', cacheDir: '/o' }, { HF_TOKEN: 'env', HF_ENDPOINT: 'http://x', HF_HUB_CACHE: '/c' }),
+    ).toMatchObject({
       token: 'opt',
       endpoint: 'http://e.test',
       cacheDir: '/o',

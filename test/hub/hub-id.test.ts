@@ -17,7 +17,18 @@ describe('hf: ids', () => {
   });
 
   it('refuses what is not a repository, a revision or a plain folder', () => {
-    for (const bad of ['hf:', 'hf:name', 'hf:/name', 'hf:org/', 'hf:org/name@', 'hf:org/name/../x', 'hf:org/name/a//b', 'hf:org/name@..%2F..%2Fx', 'hf:org/name@%zz', 'hf:o rg/name']) {
+    for (const bad of [
+      'hf:',
+      'hf:name',
+      'hf:/name',
+      'hf:org/',
+      'hf:org/name@',
+      'hf:org/name/../x',
+      'hf:org/name/a//b',
+      'hf:org/name@..%2F..%2Fx',
+      'hf:org/name@%zz',
+      'hf:o rg/name',
+    ]) {
       expect(() => parseHubId(bad), bad).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
     }
   });

@@ -44,7 +44,10 @@ describe("load('hf:…') in Node", () => {
     const opened = await openNodeModel(ID, hub());
     expect(opened.manifest).toEqual(manifest);
     const resolved = await opened.resolve(every(manifest), { onProgress: (event) => events.push(event) });
-    expectProgressInvariants(events, manifest.files.reduce((sum, file) => sum + file.size, 0));
+    expectProgressInvariants(
+      events,
+      manifest.files.reduce((sum, file) => sum + file.size, 0),
+    );
     for (const file of manifest.files) {
       const delivered = resolved.get(file.path);
       expect(delivered).toMatchObject({ kind: 'path', path: snapshot(fixture.cacheDir, file.path) });
@@ -104,7 +107,7 @@ describe("load('hf:…') in Node", () => {
     expect(await readFile(join(fixture.cacheDir, `models--${REPO.replace('/', '--')}`, 'refs', 'main'), 'utf8')).toBe(next);
   });
 
-  it("a repository file that is not what the manifest lists is refused and not kept", async () => {
+  it('a repository file that is not what the manifest lists is refused and not kept', async () => {
     const tampered = new Map<string, Buffer>([...model].map(([path, bytes]) => [`onnx/${path}`, bytes] as const));
     const config = manifest.tokenizer.config;
     const original = model.get(config)!;

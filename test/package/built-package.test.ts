@@ -10,7 +10,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dist = (...parts: string[]) => join(ROOT, 'dist', ...parts);
 
 function browserFiles(): string[] {
-  return readdirSync(dist('browser')).filter((f) => f.endsWith('.js')).map((f) => dist('browser', f));
+  return readdirSync(dist('browser'))
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => dist('browser', f));
 }
 
 describe('the built package', () => {
@@ -34,14 +36,36 @@ describe('the built package', () => {
   }, 240_000);
 
   it('exports the documented API from each entry point', async () => {
-    const shared = ['UniPicError', 'InvalidOptionsError', 'AbortError', 'BackendUnavailableError', 'BackendNotInstalledError', 'UnsupportedDeviceError', 'IntegrityError', 'ModelNotFoundError', 'NumericError', 'StructureNeededError', 'Run', 'SeededRandom', 'loadImage', 'crop2square', 'expand2square', 'resizeLikePillow', 'encodePng', 'toBlob', 'WebOrtBackend', 'BACKEND_SPECIFICATION_VERSION'];
+    const shared = [
+      'UniPicError',
+      'InvalidOptionsError',
+      'AbortError',
+      'BackendUnavailableError',
+      'BackendNotInstalledError',
+      'UnsupportedDeviceError',
+      'IntegrityError',
+      'ModelNotFoundError',
+      'NumericError',
+      'StructureNeededError',
+      'Run',
+      'SeededRandom',
+      'loadImage',
+      'crop2square',
+      'expand2square',
+      'resizeLikePillow',
+      'encodePng',
+      'toBlob',
+      'WebOrtBackend',
+      'BACKEND_SPECIFICATION_VERSION',
+    ];
     const node = await import(pathToFileURL(dist('node', 'index.js')).href);
     for (const name of [...shared, 'UniPic', 'NodeOrtBackend']) expect(node[name], `unipic (node): ${name}`).toBeDefined();
     const browser = await import(pathToFileURL(dist('browser', 'index.js')).href);
     for (const name of [...shared, 'UniPic', 'CacheApiCache', 'probeBrowser', 'estimateStorage']) expect(browser[name], `unipic (browser): ${name}`).toBeDefined();
     expect(browser.NodeOrtBackend).toBeUndefined();
     const convert = await import(pathToFileURL(dist('node', 'convert.js')).href);
-    for (const name of ['convertCheckpoint', 'makeTinyCheckpoint', 'UNIPIC_1_5B', 'accountKeys', 'inspectCheckpoint']) expect(convert[name], `unipic/convert: ${name}`).toBeDefined();
+    for (const name of ['convertCheckpoint', 'makeTinyCheckpoint', 'UNIPIC_1_5B', 'accountKeys', 'inspectCheckpoint'])
+      expect(convert[name], `unipic/convert: ${name}`).toBeDefined();
     const testing = await import(pathToFileURL(dist('node', 'test.js')).href);
     expect(testing.MockBackend).toBeDefined();
     const worker = await import(pathToFileURL(dist('browser', 'worker.js')).href);

@@ -30,7 +30,27 @@ beforeAll(async () => {
 describe('the unipic CLI (built)', () => {
   it('generate writes a PNG per image and prints the paths', async () => {
     const out = join(OUT, 'gen.png');
-    const result = await cli('generate', '--model', model, '--prompt', 'a boat', '--out', out, '--size', '64', '--steps', '2', '--diffusion-steps', '5', '--seed', '3', '--num-images', '2', '--dtype', 'fp32');
+    const result = await cli(
+      'generate',
+      '--model',
+      model,
+      '--prompt',
+      'a boat',
+      '--out',
+      out,
+      '--size',
+      '64',
+      '--steps',
+      '2',
+      '--diffusion-steps',
+      '5',
+      '--seed',
+      '3',
+      '--num-images',
+      '2',
+      '--dtype',
+      'fp32',
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim().split('\n')).toEqual([join(OUT, 'gen-1.png'), join(OUT, 'gen-2.png')]);
     for (const file of ['gen-1.png', 'gen-2.png']) expect(Array.from(readFileSync(join(OUT, file)).subarray(0, 4))).toEqual([137, 80, 78, 71]);
@@ -40,13 +60,45 @@ describe('the unipic CLI (built)', () => {
   it('edit writes the edited image', async () => {
     const source = join(OUT, 'gen-1.png');
     const out = join(OUT, 'edited.png');
-    const result = await cli('edit', '--model', model, '--image', source, '--prompt', 'make it blue', '--out', out, '--size', '64', '--steps', '2', '--diffusion-steps', '5', '--dtype', 'fp32');
+    const result = await cli(
+      'edit',
+      '--model',
+      model,
+      '--image',
+      source,
+      '--prompt',
+      'make it blue',
+      '--out',
+      out,
+      '--size',
+      '64',
+      '--steps',
+      '2',
+      '--diffusion-steps',
+      '5',
+      '--dtype',
+      'fp32',
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(out)).toBe(true);
   }, 120_000);
 
   it('understand streams the answer to stdout and the stats to stderr', async () => {
-    const result = await cli('understand', '--model', model, '--image', join(OUT, 'gen-1.png'), '--prompt', 'What is this?', '--max-tokens', '4', '--size', '64', '--dtype', 'fp32');
+    const result = await cli(
+      'understand',
+      '--model',
+      model,
+      '--image',
+      join(OUT, 'gen-1.png'),
+      '--prompt',
+      'What is this?',
+      '--max-tokens',
+      '4',
+      '--size',
+      '64',
+      '--dtype',
+      'fp32',
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim().length).toBeGreaterThan(0);
     expect(result.stderr).toMatch(/\d+ tokens, [\d.]+ tok\/s/);

@@ -44,8 +44,11 @@ describe("the README's two commands", () => {
   it('without Chromium and no way to install it: one line saying what to install, exit 1', async () => {
     // UNIPIC_CHROMIUM pointing nowhere: the script never installs for a custom path.
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['tools/test-prerequisites.mjs'], { cwd: ROOT, env: { ...process.env, UNIPIC_CHROMIUM: '/nonexistent/chromium' } }, (error, _stdout, stderr) =>
-        resolve({ code: error ? (error.code as number) : 0, stderr }),
+      execFile(
+        process.execPath,
+        ['tools/test-prerequisites.mjs'],
+        { cwd: ROOT, env: { ...process.env, UNIPIC_CHROMIUM: '/nonexistent/chromium' } },
+        (error, _stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
       );
     });
     expect(run.code).toBe(1);

@@ -17,33 +17,37 @@ describe('the fused diffusion sampler reproduces the oracle', () => {
   it.each([
     ['t2i_64', 'diffusion_sampler'],
     ['t2i_64_cfg1', 'diffusion_sampler_plain'],
-  ])('%s through %s', async (run, graph) => {
-    const info = referenceIndex.runs[run];
-    const { backend, calls } = recordingBackend(new NodeOrtBackend());
-    const model = await UniPic.load(dir, { backend, device: 'cpu', dtype: 'fp32' });
-    try {
-      const result = await model.generate({
-        prompt: info.prompt,
-        size: info.settings.imageSize,
-        steps: info.settings.numIter,
-        guidance: info.settings.cfg,
-        temperature: info.settings.temperature,
-        random: new ReplayRandom(run),
-      }).result;
-      expect(calls.filter((c) => c.graph === 'diffusion_head')).toHaveLength(0);
-      expect(calls.filter((c) => c.graph === graph)).toHaveLength(4 * info.settings.numIter);
-      // The next iteration's known tokens are the sampled ones; the final latents hold them all.
-      const vae = calls.filter((c) => c.graph === 'vae_decoder').at(-1)!;
-      expect(relativeError(vae.feeds.latents.data as Float32Array, goldenFloat32(`${run}.latents`))).toBeLessThanOrEqual(1e-4);
-      const expected = goldenUint8(`${run}.pixels`);
-      let worst = 0;
-      for (let i = 0; i < 64 * 64; i++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(result.images[0].data[i * 4 + c] - expected[i * 3 + c]));
-      expect(worst).toBeLessThanOrEqual(1);
-    } finally {
-      await model.dispose();
-      await backend.dispose();
-    }
-  }, 120_000);
+  ])(
+    '%s through %s',
+    async (run, graph) => {
+      const info = referenceIndex.runs[run];
+      const { backend, calls } = recordingBackend(new NodeOrtBackend());
+      const model = await UniPic.load(dir, { backend, device: 'cpu', dtype: 'fp32' });
+      try {
+        const result = await model.generate({
+          prompt: info.prompt,
+          size: info.settings.imageSize,
+          steps: info.settings.numIter,
+          guidance: info.settings.cfg,
+          temperature: info.settings.temperature,
+          random: new ReplayRandom(run),
+        }).result;
+        expect(calls.filter((c) => c.graph === 'diffusion_head')).toHaveLength(0);
+        expect(calls.filter((c) => c.graph === graph)).toHaveLength(4 * info.settings.numIter);
+        // The next iteration's known tokens are the sampled ones; the final latents hold them all.
+        const vae = calls.filter((c) => c.graph === 'vae_decoder').at(-1)!;
+        expect(relativeError(vae.feeds.latents.data as Float32Array, goldenFloat32(`${run}.latents`))).toBeLessThanOrEqual(1e-4);
+        const expected = goldenUint8(`${run}.pixels`);
+        let worst = 0;
+        for (let i = 0; i < 64 * 64; i++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(result.images[0].data[i * 4 + c] - expected[i * 3 + c]));
+        expect(worst).toBeLessThanOrEqual(1);
+      } finally {
+        await model.dispose();
+        await backend.dispose();
+      }
+    },
+    120_000,
+  );
 
   it('falls back to per-step runs for a step count the graph was not built for', async () => {
     const { backend, calls } = recordingBackend(new NodeOrtBackend());

@@ -21,33 +21,37 @@ beforeAll(async () => {
 }, 180_000);
 
 describe('lower precisions against the float32 oracle (t2i_64 replay)', () => {
-  it.each(Object.keys(BOUNDS) as (keyof typeof BOUNDS)[])('%s stays within its documented tolerance', async (dtype) => {
-    const { backend, calls } = recordingBackend(new NodeOrtBackend());
-    const model = await UniPic.load(dir, { backend, device: 'cpu', dtype });
-    try {
-      expect(model.dtypes.llm).toBe(dtype);
-      const result = await model.generate({ prompt: 'a red fox sitting in fresh snow', size: 64, steps: 4, random: new ReplayRandom('t2i_64') }).result;
-      const z = calls.filter((c) => c.graph === 'mar_decoder').map((c, i) => relativeError(c.outputs.z.data as Float32Array, goldenFloat32(`t2i_64.iter.${i}.z`)));
-      const expected = goldenUint8('t2i_64.pixels');
-      let worst = 0;
-      let total = 0;
-      for (let i = 0; i < 64 * 64; i++) {
-        for (let c = 0; c < 3; c++) {
-          const d = Math.abs(result.images[0].data[i * 4 + c] - expected[i * 3 + c]);
-          worst = Math.max(worst, d);
-          total += d;
+  it.each(Object.keys(BOUNDS) as (keyof typeof BOUNDS)[])(
+    '%s stays within its documented tolerance',
+    async (dtype) => {
+      const { backend, calls } = recordingBackend(new NodeOrtBackend());
+      const model = await UniPic.load(dir, { backend, device: 'cpu', dtype });
+      try {
+        expect(model.dtypes.llm).toBe(dtype);
+        const result = await model.generate({ prompt: 'a red fox sitting in fresh snow', size: 64, steps: 4, random: new ReplayRandom('t2i_64') }).result;
+        const z = calls.filter((c) => c.graph === 'mar_decoder').map((c, i) => relativeError(c.outputs.z.data as Float32Array, goldenFloat32(`t2i_64.iter.${i}.z`)));
+        const expected = goldenUint8('t2i_64.pixels');
+        let worst = 0;
+        let total = 0;
+        for (let i = 0; i < 64 * 64; i++) {
+          for (let c = 0; c < 3; c++) {
+            const d = Math.abs(result.images[0].data[i * 4 + c] - expected[i * 3 + c]);
+            worst = Math.max(worst, d);
+            total += d;
+          }
         }
+        const bound = BOUNDS[dtype];
+        expect(z[0]).toBeLessThanOrEqual(bound.firstZ);
+        expect(z.at(-1)!).toBeLessThanOrEqual(bound.lastZ);
+        expect(worst).toBeLessThanOrEqual(bound.pixelsMax);
+        expect(total / (64 * 64 * 3)).toBeLessThanOrEqual(bound.pixelsMean);
+        // Lower precision must actually be in use: the float32 path matches to ~1e-6.
+        expect(z[0]).toBeGreaterThan(1e-5);
+      } finally {
+        await model.dispose();
+        await backend.dispose();
       }
-      const bound = BOUNDS[dtype];
-      expect(z[0]).toBeLessThanOrEqual(bound.firstZ);
-      expect(z.at(-1)!).toBeLessThanOrEqual(bound.lastZ);
-      expect(worst).toBeLessThanOrEqual(bound.pixelsMax);
-      expect(total / (64 * 64 * 3)).toBeLessThanOrEqual(bound.pixelsMean);
-      // Lower precision must actually be in use: the float32 path matches to ~1e-6.
-      expect(z[0]).toBeGreaterThan(1e-5);
-    } finally {
-      await model.dispose();
-      await backend.dispose();
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });

@@ -66,28 +66,32 @@ async function drain(run: AsyncIterable<ImageRunEvent> & { result: Promise<unkno
 }
 
 describe('a mask covering everything reproduces the oracle runs exactly', () => {
-  it.each(['t2i_64', 't2i_64_linear', 't2i_64_two_images'])('generate %s with an all-true grid mask', async (run) => {
-    const info = referenceIndex.runs[run];
-    const s = info.settings;
-    const { calls, value } = await recorded(
-      (model) =>
-        model.generate({
-          prompt: info.prompt,
-          image: picture(SIZE, SIZE),
-          mask: { width: 8, height: 8, data: new Array(64).fill(true) },
-          size: s.imageSize,
-          steps: s.numIter,
-          guidance: s.cfg,
-          guidanceSchedule: s.cfgSchedule,
-          temperature: s.temperature,
-          numImages: s.numImages,
-          random: new ReplayRandom(run),
-        }).result,
-    );
-    checkPrefix(run, calls);
-    checkIterations(run, calls);
-    checkFinal(run, calls, value.images);
-  }, 120_000);
+  it.each(['t2i_64', 't2i_64_linear', 't2i_64_two_images'])(
+    'generate %s with an all-true grid mask',
+    async (run) => {
+      const info = referenceIndex.runs[run];
+      const s = info.settings;
+      const { calls, value } = await recorded(
+        (model) =>
+          model.generate({
+            prompt: info.prompt,
+            image: picture(SIZE, SIZE),
+            mask: { width: 8, height: 8, data: new Array(64).fill(true) },
+            size: s.imageSize,
+            steps: s.numIter,
+            guidance: s.cfg,
+            guidanceSchedule: s.cfgSchedule,
+            temperature: s.temperature,
+            numImages: s.numImages,
+            random: new ReplayRandom(run),
+          }).result,
+      );
+      checkPrefix(run, calls);
+      checkIterations(run, calls);
+      checkFinal(run, calls, value.images);
+    },
+    120_000,
+  );
 
   it('edit_64 with an all-white mask image', async () => {
     const run = 'edit_64';
@@ -140,7 +144,10 @@ function checkKnownTokens(calls: GraphCall[], masked: Set<number>, steps: number
         expect(Array.from(got), `iteration ${step.step} row ${row} token ${p}`).toEqual(Array.from(source.subarray(p * channels, (p + 1) * channels)));
       });
       // Every unmasked token is known, so the predicted ones among the known are the schedule's count of masked ones.
-      expect(known.filter((p) => masked.has(p)), `iteration ${step.step} row ${row}: predicted so far`).toHaveLength(step.known);
+      expect(
+        known.filter((p) => masked.has(p)),
+        `iteration ${step.step} row ${row}: predicted so far`,
+      ).toHaveLength(step.known);
     }
   });
   const final = floats(calls.filter((c) => c.graph === 'vae_decoder').at(-1)!.feeds.latents);
@@ -160,7 +167,15 @@ describe('tokens outside the mask are the source’s, bit for bit, at every iter
     const columns = [0, 1];
     const masked = tokenSet(columns);
     const { calls, value, bufferSize, channels } = await recorded(async (model) => {
-      const run = model.generate({ prompt: 'a cat', image: picture(SIZE, SIZE), mask: columnMask(columns), size: SIZE, steps: 4, random: new SeededRandom(5), feather: 0 });
+      const run = model.generate({
+        prompt: 'a cat',
+        image: picture(SIZE, SIZE),
+        mask: columnMask(columns),
+        size: SIZE,
+        steps: 4,
+        random: new SeededRandom(5),
+        feather: 0,
+      });
       return { events: await drain(run), result: await run.result };
     });
     checkKnownTokens(calls, masked, 4, bufferSize, channels);
@@ -171,21 +186,36 @@ describe('tokens outside the mask are the source’s, bit for bit, at every iter
     // Composited with feather 0: the right half is the source's pixels exactly.
     const image = value.result.images[0];
     const source = picture(SIZE, SIZE).data;
-    for (let y = 0; y < SIZE; y++) for (let x = 32; x < SIZE; x++) for (let c = 0; c < 3; c++) expect(image.data[(y * SIZE + x) * 4 + c]).toBe(source[(y * SIZE + x) * 3 + c]);
+    for (let y = 0; y < SIZE; y++)
+      for (let x = 32; x < SIZE; x++) for (let c = 0; c < 3; c++) expect(image.data[(y * SIZE + x) * 4 + c]).toBe(source[(y * SIZE + x) * 3 + c]);
   }, 120_000);
 
   it('edit, two images with guidance (4 rows): one masked column, 6 iterations (schedule over 4 tokens skips empty steps)', async () => {
     const columns = [3];
     const masked = tokenSet(columns);
     const { calls, value, bufferSize, channels } = await recorded(async (model) => {
-      const run = model.edit({ prompt: 'make it blue', image: picture(SIZE, SIZE, 9), mask: columnMask(columns), size: SIZE, steps: 6, numImages: 2, seed: 11, preview: 1 });
+      const run = model.edit({
+        prompt: 'make it blue',
+        image: picture(SIZE, SIZE, 9),
+        mask: columnMask(columns),
+        size: SIZE,
+        steps: 6,
+        numImages: 2,
+        seed: 11,
+        preview: 1,
+      });
       return { events: await drain(run), result: await run.result };
     });
     checkKnownTokens(calls, masked, 6, bufferSize, channels);
     expect(stepStarts(value.events).map((e) => e.predicting)).toEqual(planSteps(masked.size, 6).map((p) => p.predicted));
     const previews = value.events.filter((e) => e.type === 'image-preview');
     expect(previews.length).toBeGreaterThan(0);
-    for (const preview of previews) if (preview.type === 'image-preview') expect(preview.images.map((i) => [i.width, i.height])).toEqual([[64, 64], [64, 64]]);
+    for (const preview of previews)
+      if (preview.type === 'image-preview')
+        expect(preview.images.map((i) => [i.width, i.height])).toEqual([
+          [64, 64],
+          [64, 64],
+        ]);
     expect(value.result.images).toHaveLength(2);
   }, 120_000);
 });
@@ -238,8 +268,8 @@ describe('a mask of nothing returns the source without running the loop', () => 
 
 describe('outpaint', () => {
   it('bottom:32 on a 64×32 image: the new rows are regenerated, the source rows kept', async () => {
-    const { calls, value, bufferSize, channels } = await recorded((model) =>
-      model.generate({ prompt: 'more sky', image: picture(64, 32), outpaint: { bottom: 32 }, size: SIZE, steps: 4, seed: 2, feather: 0 }).result,
+    const { calls, value, bufferSize, channels } = await recorded(
+      (model) => model.generate({ prompt: 'more sky', image: picture(64, 32), outpaint: { bottom: 32 }, size: SIZE, steps: 4, seed: 2, feather: 0 }).result,
     );
     const masked = new Set(Array.from({ length: 8 }, (_, i) => 8 + i));
     checkKnownTokens(calls, masked, 4, bufferSize, channels);
@@ -250,8 +280,8 @@ describe('outpaint', () => {
   }, 120_000);
 
   it('right:16 on a 48×48 image: the canvas is padded to a square, and the output cropped back to 64×48', async () => {
-    const { calls, value } = await recorded((model) =>
-      model.edit({ prompt: 'extend', image: picture(48, 48), outpaint: { right: 16 }, size: SIZE, steps: 4, seed: 4, feather: 0 }).result,
+    const { calls, value } = await recorded(
+      (model) => model.edit({ prompt: 'extend', image: picture(48, 48), outpaint: { right: 16 }, size: SIZE, steps: 4, seed: 4, feather: 0 }).result,
     );
     // Canvas 64×48 sits at y = 8 in the 64×64 square: token rows 0 and 3 reach off the canvas, column 3 is new.
     const decoders = calls.filter((c) => c.graph === 'mar_decoder');
@@ -260,7 +290,8 @@ describe('outpaint', () => {
     expect([image.width, image.height]).toEqual([64, 48]);
     const source = picture(48, 48).data;
     // Tokens rows 1–2, columns 0–2 are known: square y 16..48 → canvas y 8..40, x 0..48.
-    for (let y = 8; y < 40; y++) for (let x = 0; x < 48; x++) for (let c = 0; c < 3; c++) expect(image.data[(y * 64 + x) * 4 + c]).toBe(source[(y * 48 + x) * 3 + c]);
+    for (let y = 8; y < 40; y++)
+      for (let x = 0; x < 48; x++) for (let c = 0; c < 3; c++) expect(image.data[(y * 64 + x) * 4 + c]).toBe(source[(y * 48 + x) * 3 + c]);
   }, 120_000);
 });
 
@@ -271,13 +302,17 @@ describe('bad masks are refused with a typed error naming the problem', () => {
     ['mask-transparent', { data: new Uint8Array(8 * 8 * 4), width: 8, height: 8, channels: 4 }, /fully transparent/],
     ['mask-unreadable', new TextEncoder().encode('this is not an image'), /not a readable image/],
     ['mask-values', { width: 2, height: 2, data: [0, 1, 2, 0] }, /\[0, 1\]/],
-  ])('%s', async (problem, mask, message) => {
-    await recorded(async (model) => {
-      const error = await model.generate({ prompt: 'x', image: picture(SIZE, SIZE), mask: mask as MaskInput, size: SIZE }).result.catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'INVALID_INPUT', details: { problem } });
-      expect((error as Error).message).toMatch(message);
-    });
-  }, 120_000);
+  ])(
+    '%s',
+    async (problem, mask, message) => {
+      await recorded(async (model) => {
+        const error = await model.generate({ prompt: 'x', image: picture(SIZE, SIZE), mask: mask as MaskInput, size: SIZE }).result.catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'INVALID_INPUT', details: { problem } });
+        expect((error as Error).message).toMatch(message);
+      });
+    },
+    120_000,
+  );
 
   it('a model loaded for generate only says region generation needs the VAE encoder', async () => {
     const generateOnly = await UniPic.load(await referenceModelDir(), { device: 'cpu', dtype: 'fp32', capabilities: ['generate'] });
@@ -295,7 +330,9 @@ describe('bad masks are refused with a typed error naming the problem', () => {
       expect(() => model.generate({ prompt: 'x', mask: columnMask([0]) })).toThrow(/needs the source image/);
       expect(() => model.generate({ prompt: 'x', image: picture(SIZE, SIZE) })).toThrow(/use edit\(\)/);
       expect(() => model.edit({ prompt: 'x', image: picture(SIZE, SIZE), outpaint: {} })).toThrow(/at least one/);
-      const error = await model.edit({ prompt: 'x', image: picture(SIZE, SIZE), outpaint: { left: 10, right: 10, width: 70 }, size: SIZE }).result.catch((e: unknown) => e);
+      const error = await model
+        .edit({ prompt: 'x', image: picture(SIZE, SIZE), outpaint: { left: 10, right: 10, width: 70 }, size: SIZE })
+        .result.catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'INVALID_OPTIONS' });
     });
   }, 120_000);

@@ -15,7 +15,11 @@ export function ints(t: { data: unknown }): number[] {
   return Array.from(t.data as BigInt64Array, Number);
 }
 
-export async function replay(modelDir: string, run: string, call: (model: UniPic, random: ReplayRandom) => Promise<{ images: { data: Uint8ClampedArray; width: number; height: number }[] }>) {
+export async function replay(
+  modelDir: string,
+  run: string,
+  call: (model: UniPic, random: ReplayRandom) => Promise<{ images: { data: Uint8ClampedArray; width: number; height: number }[] }>,
+) {
   const { backend, calls } = recordingBackend(new NodeOrtBackend());
   const model = await UniPic.load(modelDir, { backend, device: 'cpu', dtype: 'fp32' });
   try {
@@ -69,4 +73,3 @@ export function checkPrefix(run: string, calls: GraphCall[]) {
   expect(relativeError(floats(prefill.feeds.inputs_embeds), goldenFloat32(`${run}.prefix_embeds`)), `${run}.prefix_embeds`).toBeLessThanOrEqual(TOLERANCE);
   expect(relativeError(floats(prefill.outputs['present.0.key']), goldenFloat32(`${run}.prefix.present.0.key`))).toBeLessThanOrEqual(TOLERANCE);
 }
-

@@ -20,25 +20,32 @@ beforeAll(async () => {
 const TEXT_TO_IMAGE = ['t2i_64', 't2i_128', 't2i_64_linear', 't2i_64_cfg1', 't2i_64_two_images'];
 
 describe('generate() reproduces the PyTorch oracle with injected orders and noise', () => {
-  it.each(TEXT_TO_IMAGE)('%s: every iteration and the final pixels', async (run) => {
-    const info = referenceIndex.runs[run];
-    const s = info.settings;
-    const { calls, result } = await replay(modelDir, run, async (model, random) =>
-      model.generate({
-        prompt: info.prompt,
-        size: s.imageSize,
-        steps: s.numIter,
-        guidance: s.cfg,
-        guidanceSchedule: s.cfgSchedule,
-        temperature: s.temperature,
-        numImages: s.numImages,
-        random,
-      }).result,
-    );
-    checkPrefix(run, calls);
-    checkIterations(run, calls);
-    checkFinal(run, calls, result.images);
-  }, 120_000);
+  it.each(TEXT_TO_IMAGE)(
+    '%s: every iteration and the final pixels',
+    async (run) => {
+      const info = referenceIndex.runs[run];
+      const s = info.settings;
+      const { calls, result } = await replay(
+        modelDir,
+        run,
+        async (model, random) =>
+          model.generate({
+            prompt: info.prompt,
+            size: s.imageSize,
+            steps: s.numIter,
+            guidance: s.cfg,
+            guidanceSchedule: s.cfgSchedule,
+            temperature: s.temperature,
+            numImages: s.numImages,
+            random,
+          }).result,
+      );
+      checkPrefix(run, calls);
+      checkIterations(run, calls);
+      checkFinal(run, calls, result.images);
+    },
+    120_000,
+  );
 });
 
 describe('sizes the converter did not precompute', () => {
@@ -73,16 +80,19 @@ describe('edit() reproduces the PyTorch oracle', () => {
     const run = 'edit_64';
     const info = referenceIndex.runs[run];
     const source = goldenUint8(`${run}.source.image`);
-    const { calls, result } = await replay(modelDir, run, async (model, random) =>
-      model.edit({
-        image: { data: source, width: 64, height: 64, channels: 3 },
-        prompt: info.prompt,
-        size: 64,
-        steps: info.settings.numIter,
-        guidance: info.settings.cfg,
-        temperature: info.settings.temperature,
-        random,
-      }).result,
+    const { calls, result } = await replay(
+      modelDir,
+      run,
+      async (model, random) =>
+        model.edit({
+          image: { data: source, width: 64, height: 64, channels: 3 },
+          prompt: info.prompt,
+          size: 64,
+          steps: info.settings.numIter,
+          guidance: info.settings.cfg,
+          temperature: info.settings.temperature,
+          random,
+        }).result,
     );
     const vaeEncoder = calls.find((c) => c.graph === 'vae_encoder')!;
     expect(relativeError(floats(vaeEncoder.feeds.pixels), goldenFloat32(`${run}.source.pixels`))).toBeLessThanOrEqual(TOLERANCE);
@@ -102,34 +112,38 @@ describe('understand() reproduces the PyTorch oracle', () => {
   it.each([
     ['greedy', 1],
     ['greedy_rp', 1.1],
-  ])('understand_64 %s: visual tokens and every greedy token', async (variant, repetitionPenalty) => {
-    const run = 'understand_64';
-    const source = goldenUint8(`${run}.source.image`);
-    const { backend, calls } = recordingBackend(new NodeOrtBackend());
-    const model = await UniPic.load(modelDir, { backend, device: 'cpu', dtype: 'fp32' });
-    try {
-      const result = await model.understand({
-        image: { data: source, width: 64, height: 64, channels: 3 },
-        size: 64,
-        maxTokens: 8,
-        repetitionPenalty,
-      }).result;
-      const encoder = calls.find((c) => c.graph === 'mar_encoder')!;
-      expect(relativeError(floats(encoder.outputs.llm_in), goldenFloat32(`${run}.source.llm_in`))).toBeLessThanOrEqual(TOLERANCE);
-      const expected = goldenInt64(`${run}.${variant}.token_ids`);
-      // The reference stops only at maxTokens here; an end token would end ours earlier.
-      expect(result.tokens).toEqual(expected.slice(0, result.tokens.length));
-      expect(result.tokens.length === expected.length || result.finishReason === 'stop').toBe(true);
-      const heads = calls.filter((c) => c.graph === 'lm_head');
-      const hidden = goldenFloat32(`${run}.${variant}.hidden`);
-      heads.forEach((head, i) => {
-        expect(relativeError(floats(head.feeds.hidden), hidden.subarray(i * 8, (i + 1) * 8)), `step ${i} hidden`).toBeLessThanOrEqual(TOLERANCE);
-      });
-    } finally {
-      await model.dispose();
-      await backend.dispose();
-    }
-  }, 120_000);
+  ])(
+    'understand_64 %s: visual tokens and every greedy token',
+    async (variant, repetitionPenalty) => {
+      const run = 'understand_64';
+      const source = goldenUint8(`${run}.source.image`);
+      const { backend, calls } = recordingBackend(new NodeOrtBackend());
+      const model = await UniPic.load(modelDir, { backend, device: 'cpu', dtype: 'fp32' });
+      try {
+        const result = await model.understand({
+          image: { data: source, width: 64, height: 64, channels: 3 },
+          size: 64,
+          maxTokens: 8,
+          repetitionPenalty,
+        }).result;
+        const encoder = calls.find((c) => c.graph === 'mar_encoder')!;
+        expect(relativeError(floats(encoder.outputs.llm_in), goldenFloat32(`${run}.source.llm_in`))).toBeLessThanOrEqual(TOLERANCE);
+        const expected = goldenInt64(`${run}.${variant}.token_ids`);
+        // The reference stops only at maxTokens here; an end token would end ours earlier.
+        expect(result.tokens).toEqual(expected.slice(0, result.tokens.length));
+        expect(result.tokens.length === expected.length || result.finishReason === 'stop').toBe(true);
+        const heads = calls.filter((c) => c.graph === 'lm_head');
+        const hidden = goldenFloat32(`${run}.${variant}.hidden`);
+        heads.forEach((head, i) => {
+          expect(relativeError(floats(head.feeds.hidden), hidden.subarray(i * 8, (i + 1) * 8)), `step ${i} hidden`).toBeLessThanOrEqual(TOLERANCE);
+        });
+      } finally {
+        await model.dispose();
+        await backend.dispose();
+      }
+    },
+    120_000,
+  );
 });
 
 describe('a model folder converted before generation defaults were stored', () => {
@@ -146,7 +160,8 @@ describe('a model folder converted before generation defaults were stored', () =
       const model = await UniPic.load(dir, { backend, device: 'cpu', dtype: 'fp32' });
       try {
         expect(model.manifest.generation).toBeUndefined();
-        const result = await model.understand({ image: { data: goldenUint8(`${run}.source.image`), width: 64, height: 64, channels: 3 }, size: 64, maxTokens: 8 }).result;
+        const result = await model.understand({ image: { data: goldenUint8(`${run}.source.image`), width: 64, height: 64, channels: 3 }, size: 64, maxTokens: 8 })
+          .result;
         const expected = goldenInt64(`${run}.greedy_rp.token_ids`);
         expect(result.tokens).toEqual(expected.slice(0, result.tokens.length));
         expect(result.tokens.length === expected.length || result.finishReason === 'stop').toBe(true);

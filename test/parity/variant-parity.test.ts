@@ -48,8 +48,11 @@ describe('a UniPic-1 variant converted from its folder alone', () => {
     const run = 'variant_t2i_64';
     const info = referenceIndex.runs[run];
     const s = info.settings;
-    const { calls, result } = await replay(modelDir, run, async (model, random) =>
-      model.generate({ prompt: info.prompt, size: s.imageSize, steps: s.numIter, guidance: s.cfg, temperature: s.temperature, random }).result,
+    const { calls, result } = await replay(
+      modelDir,
+      run,
+      async (model, random) =>
+        model.generate({ prompt: info.prompt, size: s.imageSize, steps: s.numIter, guidance: s.cfg, temperature: s.temperature, random }).result,
     );
     checkPrefix(run, calls);
     checkIterations(run, calls);
@@ -59,16 +62,19 @@ describe('a UniPic-1 variant converted from its folder alone', () => {
   it('edit: source encoding, the narrower fill, every iteration and the final pixels', async () => {
     const run = 'variant_edit_64';
     const info = referenceIndex.runs[run];
-    const { calls, result } = await replay(modelDir, run, async (model, random) =>
-      model.edit({
-        image: { data: goldenUint8(`${run}.source.image`), width: 64, height: 64, channels: 3 },
-        prompt: info.prompt,
-        size: 64,
-        steps: info.settings.numIter,
-        guidance: info.settings.cfg,
-        temperature: info.settings.temperature,
-        random,
-      }).result,
+    const { calls, result } = await replay(
+      modelDir,
+      run,
+      async (model, random) =>
+        model.edit({
+          image: { data: goldenUint8(`${run}.source.image`), width: 64, height: 64, channels: 3 },
+          prompt: info.prompt,
+          size: 64,
+          steps: info.settings.numIter,
+          guidance: info.settings.cfg,
+          temperature: info.settings.temperature,
+          random,
+        }).result,
     );
     const source = calls.find((c) => c.graph === 'mar_encoder')!;
     expect(relativeError(floats(source.outputs.x_enc), goldenFloat32(`${run}.source.x_con`))).toBeLessThanOrEqual(TOLERANCE);
@@ -116,7 +122,12 @@ describe('a UniPic-1 variant converted from its folder alone', () => {
       const kept = goldenInt64(`${run}.sampling.kept_ids`);
       const finite = [...scores.keys()].filter((i) => Number.isFinite(scores[i]));
       expect(finite).toEqual(kept);
-      expect(relativeError(Float32Array.from(kept, (i) => scores[i]), goldenFloat32(`${run}.sampling.kept_scores`))).toBeLessThanOrEqual(TOLERANCE);
+      expect(
+        relativeError(
+          Float32Array.from(kept, (i) => scores[i]),
+          goldenFloat32(`${run}.sampling.kept_scores`),
+        ),
+      ).toBeLessThanOrEqual(TOLERANCE);
       expect(kept).toContain(result.tokens[0] ?? -1);
     });
   }, 120_000);
@@ -124,7 +135,8 @@ describe('a UniPic-1 variant converted from its folder alone', () => {
   it('128 px from a model converted for 64 px only: each table is resized at its own width', async () => {
     const dir = await variantModelDir([64]);
     await withModel(dir, async (model, calls) => {
-      await model.understand({ image: { data: goldenUint8('variant_understand_64.source.image'), width: 64, height: 64, channels: 3 }, size: 128, maxTokens: 1 }).result;
+      await model.understand({ image: { data: goldenUint8('variant_understand_64.source.image'), width: 64, height: 64, channels: 3 }, size: 128, maxTokens: 1 })
+        .result;
       const encoder = calls.find((c) => c.graph === 'mar_encoder')!;
       expect(encoder.feeds.pos_embed.dims).toEqual([1, 64 + 64, 32]);
       expect(relativeError(floats(encoder.feeds.pos_embed), goldenFloat32('variant.tables.128.encoder_pos'))).toBeLessThanOrEqual(1e-6);
@@ -138,10 +150,15 @@ describe('a UniPic-1 variant converted from its folder alone', () => {
   }, 120_000);
 });
 
-describe('issue #13 as reported: the repository\'s tiny config with a narrower MAR decoder', () => {
+describe("issue #13 as reported: the repository's tiny config with a narrower MAR decoder", () => {
   it('converts and runs generate, edit and understand (the tables were read at the encoder width before)', async () => {
     const base = tinyStructure();
-    const structure = { ...base, mar: { ...base.mar, decoder_embed_dim: 16, decoder_num_heads: 2 }, diffloss: { ...base.diffloss, z_channels: 16 }, resolutions: [64] };
+    const structure = {
+      ...base,
+      mar: { ...base.mar, decoder_embed_dim: 16, decoder_num_heads: 2 },
+      diffloss: { ...base.diffloss, z_channels: 16 },
+      resolutions: [64],
+    };
     const dir = await mkdtemp(join(tmpdir(), 'unipic-narrow-'));
     try {
       await makeTinyCheckpoint(join(dir, 'checkpoint'), { structure });

@@ -78,40 +78,55 @@ if (icd.missing) {
   }, 180_000);
 
   describe('fp16 / q4f16 graphs on WebGPU with shader-f16 (lavapipe) against the float32 oracle', () => {
-    it.each(DTYPES)('generate t2i_64 on %s', async (dtype) => {
-      const run = 't2i_64';
-      await withModel(dir, dtype, async (model, calls) => {
-        const result = await model.generate({ prompt: referenceIndex.runs[run].prompt, size: 64, steps: 4, random: new ReplayRandom(run) }).result;
-        checkAgainstOracle(run, dtype, calls, result.images[0].data);
-      });
-    }, 180_000);
+    it.each(DTYPES)(
+      'generate t2i_64 on %s',
+      async (dtype) => {
+        const run = 't2i_64';
+        await withModel(dir, dtype, async (model, calls) => {
+          const result = await model.generate({ prompt: referenceIndex.runs[run].prompt, size: 64, steps: 4, random: new ReplayRandom(run) }).result;
+          checkAgainstOracle(run, dtype, calls, result.images[0].data);
+        });
+      },
+      180_000,
+    );
 
-    it.each(DTYPES)('edit edit_64 on %s', async (dtype) => {
-      const run = 'edit_64';
-      const info = referenceIndex.runs[run];
-      await withModel(dir, dtype, async (model, calls) => {
-        const result = await model.edit({
-          image: { data: goldenUint8(`${run}.source.image`), width: 64, height: 64, channels: 3 },
-          prompt: info.prompt,
-          size: 64,
-          steps: info.settings.numIter,
-          guidance: info.settings.cfg,
-          temperature: info.settings.temperature,
-          random: new ReplayRandom(run),
-        }).result;
-        checkAgainstOracle(run, dtype, calls, result.images[0].data);
-      });
-    }, 180_000);
+    it.each(DTYPES)(
+      'edit edit_64 on %s',
+      async (dtype) => {
+        const run = 'edit_64';
+        const info = referenceIndex.runs[run];
+        await withModel(dir, dtype, async (model, calls) => {
+          const result = await model.edit({
+            image: { data: goldenUint8(`${run}.source.image`), width: 64, height: 64, channels: 3 },
+            prompt: info.prompt,
+            size: 64,
+            steps: info.settings.numIter,
+            guidance: info.settings.cfg,
+            temperature: info.settings.temperature,
+            random: new ReplayRandom(run),
+          }).result;
+          checkAgainstOracle(run, dtype, calls, result.images[0].data);
+        });
+      },
+      180_000,
+    );
 
     async function understand(dtype: HalfDtype) {
       const run = 'understand_64';
       return withModel(dir, dtype, async (model, calls) => {
-        const result = await model.understand({ image: { data: goldenUint8(`${run}.source.image`), width: 64, height: 64, channels: 3 }, size: 64, maxTokens: 8, repetitionPenalty: 1 }).result;
+        const result = await model.understand({
+          image: { data: goldenUint8(`${run}.source.image`), width: 64, height: 64, channels: 3 },
+          size: 64,
+          maxTokens: 8,
+          repetitionPenalty: 1,
+        }).result;
         const encoder = calls.find((c) => c.graph === 'mar_encoder')!;
         const visual = relativeError(floats(encoder.outputs.llm_in), goldenFloat32(`${run}.source.llm_in`));
         const firstHidden = relativeError(floats(calls.find((c) => c.graph === 'lm_head')!.feeds.hidden), goldenFloat32(`${run}.greedy.hidden`).subarray(0, 8));
         const expected = goldenInt64(`${run}.greedy.token_ids`);
-        console.info(`[webgpu-f16] ${run} ${dtype}: visual ${visual.toExponential(2)}, first hidden ${firstHidden.toExponential(2)}, tokens ${result.tokens.join(',')} vs ${expected.join(',')}`);
+        console.info(
+          `[webgpu-f16] ${run} ${dtype}: visual ${visual.toExponential(2)}, first hidden ${firstHidden.toExponential(2)}, tokens ${result.tokens.join(',')} vs ${expected.join(',')}`,
+        );
         return { visual, firstHidden, tokens: result.tokens, expected };
       });
     }

@@ -32,7 +32,12 @@ if (!available) {
         expect(model.backendInfo.fp16).toBe(false);
         expect(new Set(Object.values(model.dtypes))).toEqual(new Set(['fp32']));
         expect(model.loadWarnings).toEqual([]);
-        const result = await model.understand({ image: { data: goldenUint8('understand_64.source.image'), width: 64, height: 64, channels: 3 }, size: 64, maxTokens: 2, repetitionPenalty: 1 }).result;
+        const result = await model.understand({
+          image: { data: goldenUint8('understand_64.source.image'), width: 64, height: 64, channels: 3 },
+          size: 64,
+          maxTokens: 2,
+          repetitionPenalty: 1,
+        }).result;
         expect(result.tokens).toEqual(goldenInt64('understand_64.greedy.token_ids').slice(0, 2));
       } finally {
         await model.dispose();

@@ -84,7 +84,35 @@ describe('hostile and odd images at the model level', () => {
   afterAll(async () => model.dispose());
 
   const be32 = (value: number) => [(value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, value & 255];
-  const pngBomb = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, ...be32(100000), ...be32(100000), 8, 6, 0, 0, 0, 0, 0, 0, 0]);
+  const pngBomb = new Uint8Array([
+    0x89,
+    0x50,
+    0x4e,
+    0x47,
+    0x0d,
+    0x0a,
+    0x1a,
+    0x0a,
+    0,
+    0,
+    0,
+    13,
+    0x49,
+    0x48,
+    0x44,
+    0x52,
+    ...be32(100000),
+    ...be32(100000),
+    8,
+    6,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ]);
   const png = imageFixture('rgb-64x64.png');
   const bad: [string, unknown][] = [
     ['zero bytes', new Uint8Array(0)],
@@ -175,10 +203,7 @@ describe('a prompt longer than the context', () => {
   const long = 'a very long description '.repeat(40);
 
   it('generate and edit refuse it with InvalidInputError before any graph runs', async () => {
-    for (const start of [
-      () => model.generate({ prompt: long, ...QUICK }),
-      () => model.edit({ image: imageFixture('rgb-64x64.png'), prompt: long, ...QUICK }),
-    ]) {
+    for (const start of [() => model.generate({ prompt: long, ...QUICK }), () => model.edit({ image: imageFixture('rgb-64x64.png'), prompt: long, ...QUICK })]) {
       const runsBefore = backend.runsOf('llm');
       const failure = await rejection(start().result);
       expect(failure).toBeInstanceOf(InvalidInputError);

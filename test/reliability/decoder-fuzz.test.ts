@@ -97,7 +97,7 @@ describe('the wasm decoders survive many failures', () => {
 });
 
 describe('manifest parser on hostile documents (bounded property tests)', () => {
-  it('mutations of the tiny model\'s unipic.json parse or fail with InvalidModelError', async () => {
+  it("mutations of the tiny model's unipic.json parse or fail with InvalidModelError", async () => {
     const text = await readFile(join(await tinyDir(), 'unipic.json'), 'utf8');
     const original = new TextEncoder().encode(text);
     const json = JSON.parse(text) as Record<string, unknown>;

@@ -64,7 +64,12 @@ describe('memory stays flat across many calls on the tiny model', () => {
     const after = settledMemory();
     expect(backend.liveSessions).toBe(sessions);
     const growth = { rss: (after.rss - baseline.rss) / MB, heap: (after.heap - baseline.heap) / MB, external: (after.external - baseline.external) / MB };
-    console.info(`memory growth over ${2 * CALLS} calls (MB):`, growth, 'rss samples (MB):', samples.map((rss) => Math.round(rss / MB)));
+    console.info(
+      `memory growth over ${2 * CALLS} calls (MB):`,
+      growth,
+      'rss samples (MB):',
+      samples.map((rss) => Math.round(rss / MB)),
+    );
     expect(after.rss - baseline.rss).toBeLessThan(RSS_MARGIN);
     expect(after.heap - baseline.heap).toBeLessThan(HEAP_MARGIN);
   });

@@ -22,9 +22,15 @@ async function tryBoth(folder: string) {
   const { model, backend } = await loadInstrumented(folder);
   try {
     const outcome = async (start: () => { result: Promise<unknown> }) => {
-      const first = await start().result.then(() => undefined, (error: unknown) => error as UniPicError);
+      const first = await start().result.then(
+        () => undefined,
+        (error: unknown) => error as UniPicError,
+      );
       // The same fault again: no state was cached from the failure (a failed session is retried).
-      const second = await start().result.then(() => undefined, (error: unknown) => error as UniPicError);
+      const second = await start().result.then(
+        () => undefined,
+        (error: unknown) => error as UniPicError,
+      );
       expect(second?.code).toBe(first?.code);
       expectNoLiveTensors(backend, model.config.llm.numLayers);
       return first;

@@ -132,9 +132,7 @@ describe('abort and resume', () => {
   it('an already aborted signal makes no request', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(
-      openNodeModel(fixture.baseUrl, { cacheDir: fixture.cacheDir, signal: controller.signal }),
-    ).rejects.toBeInstanceOf(AbortError);
+    await expect(openNodeModel(fixture.baseUrl, { cacheDir: fixture.cacheDir, signal: controller.signal })).rejects.toBeInstanceOf(AbortError);
     expect(fixture.server.requests).toHaveLength(0);
   });
 
@@ -143,9 +141,7 @@ describe('abort and resume', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const started = Date.now();
-    await expect(
-      openNodeModel(fixture.baseUrl, { cacheDir: fixture.cacheDir, signal: controller.signal }),
-    ).rejects.toBeInstanceOf(AbortError);
+    await expect(openNodeModel(fixture.baseUrl, { cacheDir: fixture.cacheDir, signal: controller.signal })).rejects.toBeInstanceOf(AbortError);
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 });

@@ -25,8 +25,7 @@ describe('browser Cache API cache (fake Cache, real HTTP)', () => {
   let server: TestServer;
   let baseUrl: string;
   let storage: FakeCacheStorage;
-  const open = (options: Record<string, unknown> = {}) =>
-    openBrowserModel(baseUrl, { caches: storage.asCacheStorage(), ...FAST_RETRIES, ...options });
+  const open = (options: Record<string, unknown> = {}) => openBrowserModel(baseUrl, { caches: storage.asCacheStorage(), ...FAST_RETRIES, ...options });
 
   beforeEach(async () => {
     ({ server, baseUrl } = await serveModel(model.files, model.manifestText));
@@ -39,7 +38,10 @@ describe('browser Cache API cache (fake Cache, real HTTP)', () => {
     const paths = opened.filesFor({ capabilities: ['understand'], dtype: 'fp32', sizes: [256] });
     const events: LoadProgressEvent[] = [];
     const files = await opened.resolve(paths, { onProgress: (event) => events.push(event) });
-    expectProgressInvariants(events, paths.reduce((sum, path) => sum + model.files.get(path)!.byteLength, 0));
+    expectProgressInvariants(
+      events,
+      paths.reduce((sum, path) => sum + model.files.get(path)!.byteLength, 0),
+    );
     const large = files.get(LARGE);
     expect(large.kind).toBe('url');
     if (large.kind !== 'url') return;
@@ -121,7 +123,7 @@ describe('browser Cache API cache (fake Cache, real HTTP)', () => {
     cache.entries.set(key, { ...entry, body: damaged.buffer });
     await (await open()).resolve(['tokenizer.json']);
     expect(server.requestsFor('tokenizer.json')).toHaveLength(1); // fast: trusted record
-    const files = await (await open({ verify: 'full', })).resolve(['tokenizer.json']);
+    const files = await (await open({ verify: 'full' })).resolve(['tokenizer.json']);
     expect(server.requestsFor('tokenizer.json')).toHaveLength(2);
     const file = files.get('tokenizer.json');
     if (file.kind !== 'url') throw new Error('expected a URL');

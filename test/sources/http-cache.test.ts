@@ -82,9 +82,7 @@ describe('HTTP source with the Node disk cache', () => {
     // Hashing 300 kB in 4 MiB reads reports it in one step; what matters is no request and a new record.
     expect(events.every((event) => event.phase === 'cache-read')).toBe(true);
     expect(fixture.server.requests.filter((request) => request.path.endsWith('llm.fp32.onnx.data'))).toHaveLength(1);
-    const record = JSON.parse(
-      await readFile(join(fixture.cacheDir, modelFolder, '.unipic', 'graphs', 'llm.fp32.onnx.data.verified.json'), 'utf8'),
-    );
+    const record = JSON.parse(await readFile(join(fixture.cacheDir, modelFolder, '.unipic', 'graphs', 'llm.fp32.onnx.data.verified.json'), 'utf8'));
     expect(record.sha256).toBe(sha256Hex(fixture.model.files.get('graphs/llm.fp32.onnx.data')!));
   });
 

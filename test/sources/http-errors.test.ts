@@ -14,8 +14,7 @@ describe('HTTP failures', () => {
   });
   afterEach(async () => fixture.dispose());
 
-  const open = (options: Record<string, unknown> = {}) =>
-    openNodeModel(fixture.baseUrl, { cacheDir: fixture.cacheDir, ...FAST_RETRIES, ...options });
+  const open = (options: Record<string, unknown> = {}) => openNodeModel(fixture.baseUrl, { cacheDir: fixture.cacheDir, ...FAST_RETRIES, ...options });
 
   it('404 is ModelNotFoundError at once, without retries', async () => {
     fixture.server.addFault(FILE, { kind: 'status', status: 404 });
@@ -114,10 +113,7 @@ describe('HTTP failures', () => {
   it('invalid options are refused with every offending path', async () => {
     await expect(open({ retries: -1, timeoutMs: 'soon', bogus: true })).rejects.toMatchObject({
       code: 'INVALID_OPTIONS',
-      issues: expect.arrayContaining([
-        expect.objectContaining({ path: 'retries' }),
-        expect.objectContaining({ path: 'timeoutMs' }),
-      ]),
+      issues: expect.arrayContaining([expect.objectContaining({ path: 'retries' }), expect.objectContaining({ path: 'timeoutMs' })]),
     });
   });
 });

@@ -26,7 +26,10 @@ describe('local folder', () => {
     const events: LoadProgressEvent[] = [];
     const files = await opened.resolve(paths, { onProgress: (event) => events.push(event) });
     for (const path of paths) expect(files.get(path)).toMatchObject({ kind: 'path', path: join(directory, path) });
-    expectProgressInvariants(events, paths.reduce((sum, path) => sum + model.files.get(path)!.byteLength, 0));
+    expectProgressInvariants(
+      events,
+      paths.reduce((sum, path) => sum + model.files.get(path)!.byteLength, 0),
+    );
     expect(events.every((event) => event.phase === 'cache-read')).toBe(true);
     expect(toGraphSource('llm', opened.manifest.graphs.llm!.fp32!, files)).toEqual({
       name: 'llm',
@@ -79,7 +82,10 @@ describe('file map', () => {
       expect(data.kind === 'bytes' && sha256Hex(data.bytes)).toBe(sha256Hex(model.files.get('graphs/llm.fp32.onnx.data')!));
       expect(server.requests.map((request) => request.path)).toEqual(['/model/graphs/llm.fp32.onnx.data']);
       expect(events.find((event) => event.file === 'graphs/llm.fp32.onnx.data')?.phase).toBe('download');
-      expectProgressInvariants(events, paths.reduce((sum, path) => sum + model.files.get(path)!.byteLength, 0));
+      expectProgressInvariants(
+        events,
+        paths.reduce((sum, path) => sum + model.files.get(path)!.byteLength, 0),
+      );
       // A graph in memory carries its external data under the name the graph records.
       const graph = toGraphSource('llm', opened.manifest.graphs.llm!.fp32!, files);
       expect(graph.externalData?.[0].path).toBe('llm.fp32.onnx.data');

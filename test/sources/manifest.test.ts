@@ -21,27 +21,23 @@ describe('manifest validation', () => {
     expect(parseManifest(model.manifestText, 'test').name).toBe('synthetic');
   });
 
-  it.each([
-    ['../escape.bin'],
-    ['/etc/passwd'],
-    ['graphs/../../escape.bin'],
-    ['C:/windows/escape.bin'],
-    ['graphs\\..\\escape.bin'],
-    ['./here.bin'],
-  ])('refuses the escaping file path %s with issues', (path) => {
-    const text = withManifest((manifest) => manifest.files.push({ path, size: 1, sha256: '0'.repeat(64) }));
-    const failure = (() => {
-      try {
-        parseManifest(text, 'test');
-      } catch (error) {
-        return error;
-      }
-    })();
-    expect(failure).toBeInstanceOf(InvalidModelError);
-    expect((failure as InvalidModelError).details).toMatchObject({
-      issues: [expect.objectContaining({ path: expect.stringMatching(/^files\.\d+\.path$/) })],
-    });
-  });
+  it.each([['../escape.bin'], ['/etc/passwd'], ['graphs/../../escape.bin'], ['C:/windows/escape.bin'], ['graphs\\..\\escape.bin'], ['./here.bin']])(
+    'refuses the escaping file path %s with issues',
+    (path) => {
+      const text = withManifest((manifest) => manifest.files.push({ path, size: 1, sha256: '0'.repeat(64) }));
+      const failure = (() => {
+        try {
+          parseManifest(text, 'test');
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(failure).toBeInstanceOf(InvalidModelError);
+      expect((failure as InvalidModelError).details).toMatchObject({
+        issues: [expect.objectContaining({ path: expect.stringMatching(/^files\.\d+\.path$/) })],
+      });
+    },
+  );
 
   it('names an unknown version instead of listing field errors', () => {
     const text = withManifest((manifest) => {
@@ -76,10 +72,7 @@ describe('file selection', () => {
         'tokenizer.json',
         'tokenizer_config.json',
         'tables-256.safetensors',
-        ...['embed', 'llm', 'lm_head', 'mar_encoder', 'vae_encoder'].flatMap((name) => [
-          `graphs/${name}.fp32.onnx`,
-          `graphs/${name}.fp32.onnx.data`,
-        ]),
+        ...['embed', 'llm', 'lm_head', 'mar_encoder', 'vae_encoder'].flatMap((name) => [`graphs/${name}.fp32.onnx`, `graphs/${name}.fp32.onnx.data`]),
       ].sort(),
     );
     const generate = selectFiles(manifest, { capabilities: ['generate'], dtype: 'fp32' });

@@ -48,7 +48,9 @@ describe('no model at this location', () => {
 
   it('a 404 for unipic.json: "no model at", with the status', async () => {
     const error = await failure(`${origin}/missing/`);
-    expect(error.message).toMatch(new RegExp(`^no model at ${origin}/missing/: ${origin}/missing/unipic\\.json does not exist \\(HTTP 404\\); a model folder is what \`unipic convert\` writes`));
+    expect(error.message).toMatch(
+      new RegExp(`^no model at ${origin}/missing/: ${origin}/missing/unipic\\.json does not exist \\(HTTP 404\\); a model folder is what \`unipic convert\` writes`),
+    );
   });
 
   it('an unconverted checkpoint folder: run unipic convert', async () => {

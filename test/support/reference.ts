@@ -100,7 +100,12 @@ export async function variantModelDir(resolutions?: number[]): Promise<string> {
 
 /** The oracle's tiny checkpoint converted by our converter (fp32), built once per checkout. */
 export async function referenceModelDir(resolutions?: number[], dtypes: GraphDtype[] = ['fp32'], fusedSampler = false): Promise<string> {
-  const name = ['reference-model', ...(resolutions ? [resolutions.join('-')] : []), ...(dtypes.join() === 'fp32' ? [] : dtypes), ...(fusedSampler ? ['fused'] : [])].join('-');
+  const name = [
+    'reference-model',
+    ...(resolutions ? [resolutions.join('-')] : []),
+    ...(dtypes.join() === 'fp32' ? [] : dtypes),
+    ...(fusedSampler ? ['fused'] : []),
+  ].join('-');
   const target = join(ARTIFACTS, name);
   if (existsSync(join(target, 'unipic.json'))) return target;
   const work = `${target}.${process.pid}.${Date.now()}`;

@@ -71,9 +71,7 @@ async function load(): Promise<void> {
       backendOptions: { wasmPaths: { wasm: ortWasmUrl } },
       onProgress: showLoadProgress,
     });
-    view.size.replaceChildren(
-      ...model.manifest.resolutions.map((resolution) => new Option(`${resolution.size} px`, String(resolution.size))),
-    );
+    view.size.replaceChildren(...model.manifest.resolutions.map((resolution) => new Option(`${resolution.size} px`, String(resolution.size))));
     // The smallest size: the native one for UniPic (512), and the quickest without a GPU.
     view.size.value = String(Math.min(...model.manifest.resolutions.map((resolution) => resolution.size)));
     loadNotes = choice.note ? [choice.note] : [];

@@ -19,11 +19,24 @@ registerConverter(kontextConverter);
 registerConverter(metaqueryConverter);
 
 export async function convertCommand(args: string[], signal: AbortSignal): Promise<void> {
-  const { values, positionals } = parse(args, { dtype: { type: 'string' }, resolutions: { type: 'string' }, name: { type: 'string' }, 'fused-sampler': { type: 'boolean' }, family: { type: 'string' }, report: { type: 'string' }, vlm: { type: 'string' } }, 2);
+  const { values, positionals } = parse(
+    args,
+    {
+      dtype: { type: 'string' },
+      resolutions: { type: 'string' },
+      name: { type: 'string' },
+      'fused-sampler': { type: 'boolean' },
+      family: { type: 'string' },
+      report: { type: 'string' },
+      vlm: { type: 'string' },
+    },
+    2,
+  );
   // A Skywork UniPic2-Metaquery folder (conditioner/ beside the Kontext parts): its VLM side, written
   // as metaquery.json + graphs until this family writes a unipic.json through the converter registry.
   if (values.family === 'unipic2-metaquery' || (values.family === undefined && (await detectMetaquery(positionals[0])) !== undefined)) {
-    for (const flag of ['resolutions', 'fused-sampler', 'report'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a UniPic2-Metaquery folder`);
+    for (const flag of ['resolutions', 'fused-sampler', 'report'] as const)
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a UniPic2-Metaquery folder`);
     return convertMetaqueryCommand(positionals[0], positionals[1], values.vlm, values.dtype, values.name);
   }
   if (values.vlm) throw new UsageError('--vlm applies to UniPic2-Metaquery folders (with a conditioner/ folder) only');
@@ -79,11 +92,16 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   if (values.report) {
     // The conversion report: every key and config field with what was done with it and why.
     const { keys, structure, config, warnings } = summary;
-    await writeFile(values.report, `${JSON.stringify({ keys: { ignored: keys?.ignored ?? [], required: keys?.required?.length ?? 0 }, structure, config, warnings }, null, 2)}\n`);
+    await writeFile(
+      values.report,
+      `${JSON.stringify({ keys: { ignored: keys?.ignored ?? [], required: keys?.required?.length ?? 0 }, structure, config, warnings }, null, 2)}\n`,
+    );
   }
   const total = summary.manifest.files.reduce((sum, f) => sum + f.size, 0);
   const ignored = `${summary.keys?.ignored.length ?? 0} checkpoint keys and ${summary.config?.ignored.length ?? 0} config fields knowingly ignored`;
-  process.stdout.write(`${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${ignored}${values.report ? ` (reasons in ${values.report})` : ''}\n`);
+  process.stdout.write(
+    `${summary.manifest.files.length} files, ${formatBytes(total)} in ${out} (${(summary.ms / 1000).toFixed(1)} s); ${ignored}${values.report ? ` (reasons in ${values.report})` : ''}\n`,
+  );
 }
 
 export async function makeTinyCommand(args: string[]): Promise<void> {
@@ -98,11 +116,18 @@ export async function makeTinyCommand(args: string[]): Promise<void> {
 }
 
 /** `--dtype` here is the language model's (default q4); the vision tower and conditioner stay fp32. */
-async function convertMetaqueryCommand(skyworkFolder: string, out: string, vlm: string | undefined, dtype: string | undefined, name: string | undefined): Promise<void> {
+async function convertMetaqueryCommand(
+  skyworkFolder: string,
+  out: string,
+  vlm: string | undefined,
+  dtype: string | undefined,
+  name: string | undefined,
+): Promise<void> {
   const llmDtype = (dtype ?? 'q4') as GraphDtype;
   if (!DTYPES.includes(llmDtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')} for a Metaquery folder, got "${dtype}"`);
   const result = await convertMetaqueryModel(skyworkFolder, out, { dtypes: [llmDtype], ...(vlm ? { vlm } : {}), ...(name ? { name } : {}) });
-  for (const graph of result.graphs) process.stdout.write(`${graph.graph.padEnd(16)} ${graph.dtype.padEnd(7)} ${formatBytes(graph.bytes)} (${(graph.ms / 1000).toFixed(1)} s)\n`);
+  for (const graph of result.graphs)
+    process.stdout.write(`${graph.graph.padEnd(16)} ${graph.dtype.padEnd(7)} ${formatBytes(graph.bytes)} (${(graph.ms / 1000).toFixed(1)} s)\n`);
   for (const warning of result.warnings) process.stderr.write(`note: ${warning}\n`);
   process.stdout.write(`UniPic2-Metaquery (VLM side) written to ${out} in ${(result.ms / 1000).toFixed(1)} s\n`);
 }

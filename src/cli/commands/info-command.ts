@@ -22,7 +22,8 @@ export async function infoCommand(args: string[]): Promise<void> {
       files: `${manifest.files.length} (${formatBytes(total)})`,
       config: model.config,
       // What understand uses unless a call overrides it (docs/text.md#precedence).
-      generation: (manifest as { generation?: unknown }).generation ?? 'none stored: the SDK defaults (repetition penalty 1.1, temperature 0.7, top-k 20, top-p 0.8)',
+      generation:
+        (manifest as { generation?: unknown }).generation ?? 'none stored: the SDK defaults (repetition penalty 1.1, temperature 0.7, top-k 20, top-p 0.8)',
     };
     process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
   } finally {

@@ -49,10 +49,9 @@ export async function detectConverter(path: string, family?: string): Promise<Co
     const matches = verdicts.filter((v) => v.verdict === level).map((v) => v.converter);
     if (matches.length === 1) return matches[0];
     if (matches.length > 1) {
-      throw new UnrecognizedCheckpointError(
-        `${path} could be a checkpoint of ${matches.map((m) => m.id).join(' or ')}; choose one with --family`,
-        { details: { families: matches.map((m) => m.id) } },
-      );
+      throw new UnrecognizedCheckpointError(`${path} could be a checkpoint of ${matches.map((m) => m.id).join(' or ')}; choose one with --family`, {
+        details: { families: matches.map((m) => m.id) },
+      });
     }
   }
   throw new UnrecognizedCheckpointError(`no model family recognises ${path} as its checkpoint (families: ${known.join(', ') || 'none'})`, {

@@ -24,7 +24,7 @@ export class MemoryWeights implements WeightSource {
   }
 
   has(name: string): boolean {
-    return  Object.hasOwn(this.tensors, name);
+    return Object.hasOwn(this.tensors, name);
   }
 
   shape(name: string): readonly number[] {

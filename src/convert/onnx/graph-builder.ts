@@ -123,9 +123,7 @@ export class GraphBuilder {
       name?: string;
     } = {},
   ): string[] {
-    const outputs =
-      options.outputs?.slice() ??
-      Array.from({ length: options.outputCount ?? 1 }, () => this.fresh(opType.toLowerCase()));
+    const outputs = options.outputs?.slice() ?? Array.from({ length: options.outputCount ?? 1 }, () => this.fresh(opType.toLowerCase()));
     for (const o of outputs) this.names.add(o);
     this.nodes.push({
       opType,

@@ -1,11 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { ModelNotFoundError } from '../../errors/model-not-found-error.js';
-import {
-  parseSafetensorsHeader,
-  readSafetensorsHeaderLength,
-  SAFETENSORS_PREFIX_BYTES,
-} from '../../formats/safetensors.js';
+import { parseSafetensorsHeader, readSafetensorsHeaderLength, SAFETENSORS_PREFIX_BYTES } from '../../formats/safetensors.js';
 import { contiguousStride } from '../../formats/strided-layout.js';
 import { readExactly } from './file-range.js';
 import { lookupTensor, readTensorBytes, readTensorFloat32 } from './read-tensor.js';

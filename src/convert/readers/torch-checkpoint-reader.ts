@@ -121,9 +121,7 @@ async function refuseNonZip(path: string): Promise<void> {
     const head = new Uint8Array(4);
     const { bytesRead } = await handle.read(head, 0, 4, 0);
     if (bytesRead >= 2 && head[0] === 0x80 && head[1] <= 5) {
-      throw new InvalidModelError(
-        `${path} uses the legacy (pre-1.6) torch.save format; re-save it with a recent PyTorch (torch.save(torch.load(f), f))`,
-      );
+      throw new InvalidModelError(`${path} uses the legacy (pre-1.6) torch.save format; re-save it with a recent PyTorch (torch.save(torch.load(f), f))`);
     }
     if (bytesRead < 4 || head[0] !== 0x50 || head[1] !== 0x4b) {
       throw new InvalidModelError(`${path} is not a PyTorch zip checkpoint (no zip signature)`);
@@ -140,9 +138,7 @@ function findArchiveName(archive: ZipArchive): string {
     if (match) names.push(match[1]);
   }
   if (names.length !== 1) {
-    throw new InvalidModelError(
-      `${archive.path}: expected one <folder>/data.pkl record in the zip, found ${names.length === 0 ? 'none' : names.join(', ')}`,
-    );
+    throw new InvalidModelError(`${archive.path}: expected one <folder>/data.pkl record in the zip, found ${names.length === 0 ? 'none' : names.join(', ')}`);
   }
   return names[0];
 }

@@ -83,9 +83,7 @@ export class ZipArchive {
     const extraLength = view.getUint16(28, true);
     const offset = entry.localHeaderOffset + LOCAL_HEADER_BYTES + nameLength + extraLength;
     if (offset + entry.compressedSize > this.size) {
-      throw new InvalidModelError(
-        `${this.path}: entry "${name}" needs bytes up to ${offset + entry.compressedSize} but the file has ${this.size} (truncated?)`,
-      );
+      throw new InvalidModelError(`${this.path}: entry "${name}" needs bytes up to ${offset + entry.compressedSize} but the file has ${this.size} (truncated?)`);
     }
     const localName = await readExactly(this.handle, entry.localHeaderOffset + LOCAL_HEADER_BYTES, nameLength, this.path);
     if (Buffer.from(localName).toString('utf8') !== name) {
@@ -98,9 +96,7 @@ export class ZipArchive {
   async readRange(name: string, start: number, length: number): Promise<Uint8Array> {
     const range = await this.dataRange(name);
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0 || start + length > range.length) {
-      throw new InvalidModelError(
-        `${this.path}: bytes ${start}..${start + length} are outside entry "${name}" (${range.length} bytes)`,
-      );
+      throw new InvalidModelError(`${this.path}: bytes ${start}..${start + length} are outside entry "${name}" (${range.length} bytes)`);
     }
     return readExactly(this.handle, range.offset + start, length, this.path);
   }

@@ -1,17 +1,12 @@
 import { InvalidModelError } from '../../errors/index.js';
-import type {
-  AddedTokenJson,
-  TokenizerConfigJson,
-  TokenizerJson,
-} from '../../core/text/tokenizer-json.js';
+import type { AddedTokenJson, TokenizerConfigJson, TokenizerJson } from '../../core/text/tokenizer-json.js';
 import { withImageToken } from './image-token.js';
 
 /**
  * Qwen2's pre-tokenizer split (the `PRETOKENIZE_REGEX` of `Qwen2Tokenizer`, Oniguruma syntax). It
  * differs from GPT-2's in matching digits one at a time and in keeping newlines apart from words.
  */
-export const QWEN2_SPLIT_PATTERN =
-  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+export const QWEN2_SPLIT_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 // The ByteLevel flags below only change offsets, never ids; they match Qwen's shipped file.
 const BYTE_LEVEL = { add_prefix_space: false, trim_offsets: false, use_regex: false } as const;

@@ -47,11 +47,7 @@ export async function prepareTokenizerFiles(qwenDirectory: string): Promise<Toke
   const configText = await readText(qwenDirectory, TOKENIZER_CONFIG_FILE);
   const tokenizerJson = existsSync(join(qwenDirectory, TOKENIZER_JSON_FILE))
     ? withImageToken(parseTokenizerJson(await readText(qwenDirectory, TOKENIZER_JSON_FILE)))
-    : buildTokenizerJson(
-        await readText(qwenDirectory, 'vocab.json'),
-        await readText(qwenDirectory, 'merges.txt'),
-        configText,
-      );
+    : buildTokenizerJson(await readText(qwenDirectory, 'vocab.json'), await readText(qwenDirectory, 'merges.txt'), configText);
   const imageToken = tokenizerJson.added_tokens.find((token) => token.content === IMAGE_TOKEN)!;
   let config: TokenizerConfigJson;
   try {
@@ -63,10 +59,7 @@ export async function prepareTokenizerFiles(qwenDirectory: string): Promise<Toke
 }
 
 /** Writes the two tokenizer files into `outputDirectory`; returns their names for the manifest. */
-export async function writeTokenizerFiles(
-  qwenDirectory: string,
-  outputDirectory: string,
-): Promise<{ json: string; config: string }> {
+export async function writeTokenizerFiles(qwenDirectory: string, outputDirectory: string): Promise<{ json: string; config: string }> {
   const files = await prepareTokenizerFiles(qwenDirectory);
   await writeFile(join(outputDirectory, TOKENIZER_JSON_FILE), JSON.stringify(files.tokenizerJson));
   await writeFile(join(outputDirectory, TOKENIZER_CONFIG_FILE), JSON.stringify(files.tokenizerConfig, null, 2));

@@ -12,11 +12,7 @@ export interface SafetensorsFileTensor extends SafetensorsTensorLayout {
  * then each tensor's bytes in order. Used for `tables-<size>.safetensors` and
  * `mar-constants.safetensors`.
  */
-export async function writeSafetensorsFile(
-  path: string,
-  tensors: readonly SafetensorsFileTensor[],
-  metadata: Readonly<Record<string, string>> = {},
-): Promise<void> {
+export async function writeSafetensorsFile(path: string, tensors: readonly SafetensorsFileTensor[], metadata: Readonly<Record<string, string>> = {}): Promise<void> {
   const { prefix, byteLengths } = encodeSafetensorsHeader(tensors, metadata);
   // Written beside the target and renamed when complete: no half-written file under the real name.
   const partial = `${path}.partial`;

@@ -34,9 +34,7 @@ export interface WriteTorchCheckpointOptions {
   readonly archiveName?: string;
 }
 
-const STORAGE_NAME_BY_DTYPE = new Map<TensorDtype, string>(
-  Object.entries(TORCH_STORAGE_DTYPES).map(([name, dtype]) => [dtype, name]),
-);
+const STORAGE_NAME_BY_DTYPE = new Map<TensorDtype, string>(Object.entries(TORCH_STORAGE_DTYPES).map(([name, dtype]) => [dtype, name]));
 // Python's pickler flushes SETITEMS every 1000 pairs; do the same.
 const BATCH = 1000;
 
@@ -151,7 +149,13 @@ function normalize(name: string, tensor: TorchTensorInput): NormalizedView {
     if (tensor.stride !== undefined || tensor.storageOffset !== undefined) {
       throw new InvalidModelError(`${what}: stride and storageOffset describe a view; give storage with them`);
     }
-    return { dtype: tensor.dtype, shape: tensor.shape, stride: contiguousStride(tensor.shape), storageOffset: 0, storage: { dtype: tensor.dtype, data: tensor.data } };
+    return {
+      dtype: tensor.dtype,
+      shape: tensor.shape,
+      stride: contiguousStride(tensor.shape),
+      storageOffset: 0,
+      storage: { dtype: tensor.dtype, data: tensor.data },
+    };
   }
   const storage = tensor.storage as TorchStorageInput;
   if (storage.dtype !== tensor.dtype) throw new InvalidModelError(`${what} is ${tensor.dtype} but its storage is ${storage.dtype}`);

@@ -9,10 +9,7 @@ export type CacheStorageProblem = 'not-writable' | 'full';
  * can replace it in one place.
  */
 export function cacheStorageError(problem: CacheStorageProblem, location: string, cause: unknown): InvalidModelError {
-  const advice =
-    problem === 'full'
-      ? 'free some space or choose another cacheDir'
-      : 'choose a writable cacheDir, or pass cache: false to keep files in memory';
+  const advice = problem === 'full' ? 'free some space or choose another cacheDir' : 'choose a writable cacheDir, or pass cache: false to keep files in memory';
   const what = problem === 'full' ? 'is full' : 'is not writable';
   return new InvalidModelError(`The model cache at ${location} ${what}: ${advice}`, {
     cause,

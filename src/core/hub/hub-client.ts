@@ -33,10 +33,17 @@ const revisionInfoSchema = z.object({
       rfilename: z
         .string()
         .min(1)
-        .refine((path) => !path.startsWith('/') && !path.includes('\\') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'), 'not a plain relative path'),
+        .refine(
+          (path) => !path.startsWith('/') && !path.includes('\\') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'),
+          'not a plain relative path',
+        ),
       size: z.number().int().nonnegative().optional(),
       blobId: z.string().optional(),
-      lfs: z.object({ sha256: z.string().regex(HEX64), size: z.number().int().nonnegative() }).partial().optional().nullable(),
+      lfs: z
+        .object({ sha256: z.string().regex(HEX64), size: z.number().int().nonnegative() })
+        .partial()
+        .optional()
+        .nullable(),
     }),
   ),
 });
@@ -67,12 +74,7 @@ export function hubResolveUrl(settings: Pick<HubSettings, 'endpoint'>, repo: str
  * points to and every file with its size, git blob id and LFS sha256. Transient failures are
  * retried like file transfers; refusals become `HubError`s.
  */
-export async function fetchHubSnapshot(
-  settings: HubSettings,
-  repo: string,
-  revision: string,
-  signal?: AbortSignal,
-): Promise<HubSnapshot> {
+export async function fetchHubSnapshot(settings: HubSettings, repo: string, revision: string, signal?: AbortSignal): Promise<HubSnapshot> {
   const url = `${settings.endpoint}/api/models/${hubRepoPath(repo)}/revision/${encodeURIComponent(revision)}?blobs=true`;
   const context: HubRequestContext = { repo, revision, tokenSent: settings.token !== undefined, host: hubHost(settings) };
   const what = `the file list of hf:${repo}@${revision}`;
@@ -103,13 +105,7 @@ export async function fetchHubSnapshot(
   return { repo, revision, commit: parsed.data.sha, files };
 }
 
-async function fetchText(
-  settings: HubSettings,
-  url: string,
-  what: string,
-  context: HubRequestContext,
-  signal: AbortSignal | undefined,
-): Promise<string> {
+async function fetchText(settings: HubSettings, url: string, what: string, context: HubRequestContext, signal: AbortSignal | undefined): Promise<string> {
   const budget = new RetryBudget(what, settings.network, signal);
   const headers = { ...hubHeaders(settings), accept: 'application/json' };
   for (;;) {

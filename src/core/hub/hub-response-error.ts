@@ -28,15 +28,11 @@ export function hubErrorOf(status: number, headers: Headers, context: HubRequest
     ...(hubErrorCode !== undefined ? { hubErrorCode } : {}),
     tokenSent,
   };
-  const make = (code: HubErrorCode, message: string, extra: Record<string, unknown> = {}) =>
-    new HubError(code, message, { details: { ...base, ...extra } });
+  const make = (code: HubErrorCode, message: string, extra: Record<string, unknown> = {}) => new HubError(code, message, { details: { ...base, ...extra } });
   const at = revision !== undefined ? `@${revision}` : '';
   switch (hubErrorCode) {
     case 'RepoNotFound':
-      return make(
-        'HUB_REPO_NOT_FOUND',
-        `hf:${repo}: no such repository on ${host}${tokenSent ? '' : ` (if it is private, ${TOKEN_HINT})`}`,
-      );
+      return make('HUB_REPO_NOT_FOUND', `hf:${repo}: no such repository on ${host}${tokenSent ? '' : ` (if it is private, ${TOKEN_HINT})`}`);
     case 'GatedRepo':
       return make(
         'HUB_ACCESS_DENIED',

@@ -10,8 +10,7 @@ export function readExifOrientation(tiff: Uint8Array): number | undefined {
   const littleEndian = tiff[0] === 0x49 && tiff[1] === 0x49;
   const bigEndian = tiff[0] === 0x4d && tiff[1] === 0x4d;
   if (!littleEndian && !bigEndian) return undefined;
-  const u16 = (offset: number): number =>
-    littleEndian ? tiff[offset] | (tiff[offset + 1] << 8) : (tiff[offset] << 8) | tiff[offset + 1];
+  const u16 = (offset: number): number => (littleEndian ? tiff[offset] | (tiff[offset + 1] << 8) : (tiff[offset] << 8) | tiff[offset + 1]);
   const u32 = (offset: number): number =>
     littleEndian
       ? (tiff[offset] | (tiff[offset + 1] << 8) | (tiff[offset + 2] << 16) | (tiff[offset + 3] << 24)) >>> 0

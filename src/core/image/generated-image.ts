@@ -24,7 +24,9 @@ export function makeImage(width: number, height: number, data: Uint8ClampedArray
     toBlob: () => toBlob(data, width, height),
     toImageData: () => {
       if (typeof ImageData !== 'function') {
-        throw new InvalidInputError('toImageData() needs ImageData, which browsers and workers have and Node does not; in Node use data, width and height, or toPNG()');
+        throw new InvalidInputError(
+          'toImageData() needs ImageData, which browsers and workers have and Node does not; in Node use data, width and height, or toPNG()',
+        );
       }
       // A copy: the ImageData may be handed to a canvas while `data` stays the image's own.
       return new ImageData(new Uint8ClampedArray(data), width, height);

@@ -66,7 +66,11 @@ export class SessionPool {
     if (this.disposed) throw new Error('session pool is disposed');
     const started = Date.now();
     const session = await this.backend.createSession(
-      toGraphSource(name, files.get(graphPath), dataPaths.map((p) => files.get(p))),
+      toGraphSource(
+        name,
+        files.get(graphPath),
+        dataPaths.map((p) => files.get(p)),
+      ),
       { threads: this.options.threads },
     );
     if (this.disposed) {

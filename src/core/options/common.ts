@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { RandomSource } from '../random/random-source.js';
 
-export const signalSchema = z.custom<AbortSignal>(
-  (value) => typeof value === 'object' && value !== null && 'aborted' in value && 'addEventListener' in value,
-  { message: 'expected an AbortSignal' },
-);
+export const signalSchema = z.custom<AbortSignal>((value) => typeof value === 'object' && value !== null && 'aborted' in value && 'addEventListener' in value, {
+  message: 'expected an AbortSignal',
+});
 
 /** The largest seed: seeds are 31-bit, so every seed a run reports can be passed back in. */
 export const MAX_SEED = 0x7fffffff;

@@ -79,7 +79,11 @@ export function imageRaster(pixels: DecodedPixels): MaskRaster {
   const { width, height, rgb, alpha } = pixels;
   const count = width * height;
   if (alpha?.every((a) => a === 0)) {
-    throw maskError('mask-transparent', `the ${width}×${height} mask image is fully transparent, so it marks nothing; paint the region to regenerate white (or opaque), or pass an all-black mask to keep everything`, { width, height });
+    throw maskError(
+      'mask-transparent',
+      `the ${width}×${height} mask image is fully transparent, so it marks nothing; paint the region to regenerate white (or opaque), or pass an all-black mask to keep everything`,
+      { width, height },
+    );
   }
   const masked = new Uint8Array(count);
   for (let i = 0; i < count; i++) {

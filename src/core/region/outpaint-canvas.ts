@@ -30,9 +30,12 @@ function axis(image: number, before: number | undefined, after: number | undefin
   const fits = at >= 0 && at + image <= total && (before === undefined || after === undefined || at + image + after === total);
   if (!fits) {
     const given = [`${names[0]}: ${before ?? '-'}`, `${names[1]}: ${after ?? '-'}`, `${names[2]}: ${size ?? '-'}`].join(', ');
-    throw new InvalidOptionsError(`outpaint: a ${image}-pixel ${names[2]} does not fit the canvas (${given}); margins are non-negative and must add up to the canvas ${names[2]}`, {
-      details: { issues: [{ path: 'outpaint', message: `the image does not fit the canvas ${names[2]}` }] },
-    });
+    throw new InvalidOptionsError(
+      `outpaint: a ${image}-pixel ${names[2]} does not fit the canvas (${given}); margins are non-negative and must add up to the canvas ${names[2]}`,
+      {
+        details: { issues: [{ path: 'outpaint', message: `the image does not fit the canvas ${names[2]}` }] },
+      },
+    );
   }
   return [total, at];
 }
@@ -58,17 +61,25 @@ export function resolveOutpaintCanvas(imageWidth: number, imageHeight: number, s
 export function parseOutpaintSpec(text: string): OutpaintSpec {
   const keys = new Set(['left', 'top', 'right', 'bottom', 'width', 'height']);
   const spec: Record<string, number> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([a-z]+)[:=](\d+)$/.exec(part);
     if (!match || !keys.has(match[1])) {
-      throw new InvalidOptionsError(`--outpaint: cannot read "${part}"; expected side:pixels pairs such as right:256 or left:64,top:64 (sides left, top, right, bottom; or width, height)`, {
-        details: { issues: [{ path: 'outpaint', message: `unreadable part ${part}` }] },
-      });
+      throw new InvalidOptionsError(
+        `--outpaint: cannot read "${part}"; expected side:pixels pairs such as right:256 or left:64,top:64 (sides left, top, right, bottom; or width, height)`,
+        {
+          details: { issues: [{ path: 'outpaint', message: `unreadable part ${part}` }] },
+        },
+      );
     }
     spec[match[1]] = Number(match[2]);
   }
   if (Object.keys(spec).length === 0) {
-    throw new InvalidOptionsError('--outpaint needs at least one side:pixels pair, e.g. right:256', { details: { issues: [{ path: 'outpaint', message: 'empty' }] } });
+    throw new InvalidOptionsError('--outpaint needs at least one side:pixels pair, e.g. right:256', {
+      details: { issues: [{ path: 'outpaint', message: 'empty' }] },
+    });
   }
   return spec;
 }

@@ -64,7 +64,12 @@ export function regionLayout(input: RegionLayoutInput): RegionLayout {
     const scale = size / frame.side;
     const x = Math.round(-frame.left * scale);
     const y = Math.round(-frame.top * scale);
-    crop = { x, y, width: Math.min(size - x, Math.max(1, Math.round(canvas.width * scale))), height: Math.min(size - y, Math.max(1, Math.round(canvas.height * scale))) };
+    crop = {
+      x,
+      y,
+      width: Math.min(size - x, Math.max(1, Math.round(canvas.width * scale))),
+      height: Math.min(size - y, Math.max(1, Math.round(canvas.height * scale))),
+    };
   } else {
     frame = cropFrame(image.width, image.height);
     source = resizeLikePillow(crop2square(image), size, size);

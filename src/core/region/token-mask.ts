@@ -36,7 +36,7 @@ export function expandFrame(width: number, height: number): ModelFrame {
 export const MASK_ASPECT_TOLERANCE = 0.01;
 
 export function checkMaskAspect(mask: MaskRaster, width: number, height: number): void {
-  const ratio = (mask.width / mask.height) / (width / height);
+  const ratio = mask.width / mask.height / (width / height);
   if (Math.abs(ratio - 1) > MASK_ASPECT_TOLERANCE) {
     throw maskError(
       'mask-aspect',

@@ -41,8 +41,7 @@ export function createUrlSource(baseUrl: string | URL, options: UrlSourceOptions
   const network = { ...DEFAULT_NETWORK_OPTIONS, ...options.network };
   const fetchImplementation = options.fetch ?? globalThis.fetch.bind(globalThis);
   const description = redactUrl(base);
-  const fetchFile: FetchFunction = (path, init) =>
-    fetchFollowingRedirects(fetchImplementation, new URL(encodePath(path), base).href, init, network.maxRedirects);
+  const fetchFile: FetchFunction = (path, init) => fetchFollowingRedirects(fetchImplementation, new URL(encodePath(path), base).href, init, network.maxRedirects);
   return {
     kind: 'url',
     description,

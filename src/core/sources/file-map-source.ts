@@ -76,7 +76,6 @@ async function readHeld(entry: FileEntry, value: Uint8Array | Blob, context: Loc
 function openUrl(value: string, path: string, request: OpenRequest, options: FileMapSourceOptions): Promise<OpenedFile> {
   const url = new URL(value, (globalThis as { location?: { href: string } }).location?.href).href;
   const fetchImplementation = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const fetchFile: FetchFunction = (_path, init) =>
-    fetchFollowingRedirects(fetchImplementation, url, init, options.maxRedirects ?? 10);
+  const fetchFile: FetchFunction = (_path, init) => fetchFollowingRedirects(fetchImplementation, url, init, options.maxRedirects ?? 10);
   return openWithFetch(fetchFile, path, `${path} (supplied as a URL)`, request, options.headers ?? {});
 }

@@ -83,13 +83,7 @@ async function openAttempt(
   }
 }
 
-async function* readResuming(
-  source: ModelSource,
-  entry: FileEntry,
-  options: FileStreamOptions,
-  budget: RetryBudget,
-  first: Attempt,
-): AsyncGenerator<Uint8Array> {
+async function* readResuming(source: ModelSource, entry: FileEntry, options: FileStreamOptions, budget: RetryBudget, first: Attempt): AsyncGenerator<Uint8Array> {
   let attempt = first;
   let position = first.opened.offset;
   let validator = first.opened.validator ?? options.validator;

@@ -24,10 +24,9 @@ export class FileVerifier {
 
   update(chunk: Uint8Array): void {
     if (this.count + chunk.byteLength > this.entry.size) {
-      throw new IntegrityError(
-        `${this.entry.path}: received more than the ${this.entry.size} bytes the manifest lists`,
-        { details: { path: this.entry.path, expectedSize: this.entry.size } },
-      );
+      throw new IntegrityError(`${this.entry.path}: received more than the ${this.entry.size} bytes the manifest lists`, {
+        details: { path: this.entry.path, expectedSize: this.entry.size },
+      });
     }
     this.hash.update(chunk);
     this.count += chunk.byteLength;

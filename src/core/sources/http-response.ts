@@ -13,12 +13,7 @@ const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
  * `If-Range: validator`. A 200 to a ranged request means the server restarted the file; a 206
  * that starts elsewhere, or carries another validator, cannot be trusted and asks for a restart.
  */
-export async function interpretResponse(
-  response: Response,
-  what: string,
-  offset: number,
-  validator: string | undefined,
-): Promise<HttpOutcome> {
+export async function interpretResponse(response: Response, what: string, offset: number, validator: string | undefined): Promise<HttpOutcome> {
   const status = response.status;
   if (status === 200 || status === 206) {
     const responseValidator = validatorOf(response.headers);
@@ -40,10 +35,9 @@ export async function interpretResponse(
     throw new ModelNotFoundError(`${what} does not exist (HTTP ${status})`, { details: { status } });
   }
   if (status === 401 || status === 403) {
-    throw new ModelNotFoundError(
-      `${what}: access refused (HTTP ${status}); a gated or private model needs credentials in the \`headers\` option`,
-      { details: { status } },
-    );
+    throw new ModelNotFoundError(`${what}: access refused (HTTP ${status}); a gated or private model needs credentials in the \`headers\` option`, {
+      details: { status },
+    });
   }
   if (RETRYABLE_STATUS.has(status) || (status >= 500 && status <= 599)) {
     throw new TransientSourceError(`HTTP ${status} for ${what}`, {
@@ -63,11 +57,7 @@ export function assertAnnouncedSize(path: string, announced: number | undefined,
   }
 }
 
-function withOptional(
-  file: { offset: number; body: ReadableStream<Uint8Array> },
-  validator: string | undefined,
-  size: number | undefined,
-): OpenedFile {
+function withOptional(file: { offset: number; body: ReadableStream<Uint8Array> }, validator: string | undefined, size: number | undefined): OpenedFile {
   return { ...file, ...(validator !== undefined ? { validator } : {}), ...(size !== undefined ? { size } : {}) };
 }
 

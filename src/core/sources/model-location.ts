@@ -13,11 +13,7 @@ export type ModelLocation = string | URL | ModelSource | FileMap | FetchFunction
 /** Platform hook: how a string that is not an absolute http(s) URL becomes a source. */
 export type LocalStringSource = (location: string) => ModelSource;
 
-export function sourceFromLocation(
-  location: ModelLocation,
-  options: SourceOptions,
-  fromOtherString: LocalStringSource,
-): ModelSource {
+export function sourceFromLocation(location: ModelLocation, options: SourceOptions, fromOtherString: LocalStringSource): ModelSource {
   const network = { headers: options.headers, maxRedirects: options.maxRedirects };
   const urlOptions = { network, ...(options.fetch ? { fetch: options.fetch } : {}) };
   if (typeof location === 'string') {

@@ -65,12 +65,7 @@ export interface ModelSource {
 }
 
 export function isModelSource(value: unknown): value is ModelSource {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as ModelSource).open === 'function' &&
-    typeof (value as ModelSource).isRemote === 'function'
-  );
+  return typeof value === 'object' && value !== null && typeof (value as ModelSource).open === 'function' && typeof (value as ModelSource).isRemote === 'function';
 }
 
 /** Manifest paths are `/`-separated; each segment is encoded so `#`, `?` or `%` stay literal. */

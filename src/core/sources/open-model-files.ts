@@ -26,11 +26,7 @@ export async function openModelFiles(options: OpenModelFilesOptions): Promise<Mo
   return new ModelFiles(manifest, options);
 }
 
-async function loadManifest(
-  source: ModelSource,
-  cache: ModelCache | undefined,
-  options: OpenModelFilesOptions,
-): Promise<Manifest> {
+async function loadManifest(source: ModelSource, cache: ModelCache | undefined, options: OpenModelFilesOptions): Promise<Manifest> {
   const cachedText = cache && (!options.revalidate || options.offline) ? await cache.readManifest() : undefined;
   if (cachedText !== undefined) {
     try {
@@ -41,10 +37,9 @@ async function loadManifest(
     }
   }
   if (options.offline && source.isRemote(MANIFEST_FILE)) {
-    throw new ModelNotFoundError(
-      `No cached unipic.json for ${source.description} and offline is set, so it was not contacted`,
-      { details: { path: MANIFEST_FILE, reason: 'offline' } },
-    );
+    throw new ModelNotFoundError(`No cached unipic.json for ${source.description} and offline is set, so it was not contacted`, {
+      details: { path: MANIFEST_FILE, reason: 'offline' },
+    });
   }
   const bytes = await readSmallFile(source, MANIFEST_FILE, {
     network: options.network,

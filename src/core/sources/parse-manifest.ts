@@ -30,10 +30,9 @@ export function parseManifest(text: string, where: string): Manifest {
       typeof version === 'number' && version > MANIFEST_VERSION
         ? 'it was written by a newer converter; upgrade unipic'
         : 'convert the model again with this version of unipic';
-    throw new InvalidModelError(
-      `${where}: manifest version ${JSON.stringify(version)} is not supported (this SDK reads version ${MANIFEST_VERSION}); ${advice}`,
-      { details: { version, supportedVersion: MANIFEST_VERSION } },
-    );
+    throw new InvalidModelError(`${where}: manifest version ${JSON.stringify(version)} is not supported (this SDK reads version ${MANIFEST_VERSION}); ${advice}`, {
+      details: { version, supportedVersion: MANIFEST_VERSION },
+    });
   }
   const family = familyOf(check(manifestSchema, json, where), where);
   const manifest = check(family.manifestSchema, json, where);

@@ -8,12 +8,7 @@ const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
  * another origin (model hubs redirect to CDNs with signed URLs). Browsers hide manual redirects
  * (`opaqueredirect`); there the request is sent again with the browser's own bounded following.
  */
-export async function fetchFollowingRedirects(
-  fetchImplementation: typeof fetch,
-  url: string,
-  init: RequestInit,
-  maxRedirects: number,
-): Promise<Response> {
+export async function fetchFollowingRedirects(fetchImplementation: typeof fetch, url: string, init: RequestInit, maxRedirects: number): Promise<Response> {
   let current = url;
   const headers = new Headers(init.headers);
   for (let hops = 0; ; hops++) {

@@ -7,8 +7,7 @@ function buildByteToCharacter(): string[] {
   const table = new Array<string>(256);
   let next = 256;
   for (let byte = 0; byte < 256; byte++) {
-    const printable =
-      (byte >= 0x21 && byte <= 0x7e) || (byte >= 0xa1 && byte <= 0xac) || (byte >= 0xae && byte <= 0xff);
+    const printable = (byte >= 0x21 && byte <= 0x7e) || (byte >= 0xa1 && byte <= 0xac) || (byte >= 0xae && byte <= 0xff);
     table[byte] = String.fromCharCode(printable ? byte : next++);
   }
   return table;
@@ -16,9 +15,7 @@ function buildByteToCharacter(): string[] {
 
 export const BYTE_TO_CHARACTER: readonly string[] = buildByteToCharacter();
 
-const CHARACTER_TO_BYTE: ReadonlyMap<string, number> = new Map(
-  BYTE_TO_CHARACTER.map((character, byte) => [character, byte]),
-);
+const CHARACTER_TO_BYTE: ReadonlyMap<string, number> = new Map(BYTE_TO_CHARACTER.map((character, byte) => [character, byte]));
 
 /**
  * Bytes of a byte-level vocabulary entry, or `undefined` when a character lies outside the

@@ -72,11 +72,7 @@ function imagePrompt(tokenizer: PromptTokenizer, textAfterImage: string, imageLe
  * Text-to-image prompts as `scripts/text2image.py` builds them: `"Generate an image: " + prompt`
  * with the prompt untouched (no strip, no added period), and the CFG prompt used verbatim.
  */
-export function textToImagePrompts(
-  tokenizer: PromptTokenizer,
-  prompt: string,
-  options: { unconditionalPrompt?: string } = {},
-): PromptPair {
+export function textToImagePrompts(tokenizer: PromptTokenizer, prompt: string, options: { unconditionalPrompt?: string } = {}): PromptPair {
   const unconditional = options.unconditionalPrompt ?? TEXT_TO_IMAGE_UNCONDITIONAL;
   rejectImageMarker(prompt, 'prompt');
   rejectImageMarker(unconditional, 'unconditional prompt');
@@ -90,12 +86,7 @@ export function textToImagePrompts(
  * Edit prompts as `scripts/image_edit.py` builds them: the source image inside the user turn,
  * then `"\n" + instruction.strip()` (Python's strip); the CFG prompt is stripped the same way.
  */
-export function editPrompts(
-  tokenizer: PromptTokenizer,
-  instruction: string,
-  imageLength: number,
-  options: { unconditionalPrompt?: string } = {},
-): PromptPair {
+export function editPrompts(tokenizer: PromptTokenizer, instruction: string, imageLength: number, options: { unconditionalPrompt?: string } = {}): PromptPair {
   const unconditional = options.unconditionalPrompt ?? EDIT_UNCONDITIONAL;
   rejectImageMarker(instruction, 'instruction');
   rejectImageMarker(unconditional, 'unconditional prompt');

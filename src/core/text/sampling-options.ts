@@ -29,9 +29,9 @@ export const DEFAULT_TEXT_SAMPLING: TextSamplingOptions = Object.freeze(textSamp
  * generation defaults (its generation_config.json, stored in the manifest), then to
  * `DEFAULT_TEXT_SAMPLING` (docs/text.md, "Precedence").
  */
-export const textSamplingOverridesShape = Object.fromEntries(
-  Object.entries(textSamplingShape).map(([key, schema]) => [key, schema.unwrap().optional()]),
-) as { [K in keyof typeof textSamplingShape]: z.ZodOptional<ReturnType<(typeof textSamplingShape)[K]['unwrap']>> };
+export const textSamplingOverridesShape = Object.fromEntries(Object.entries(textSamplingShape).map(([key, schema]) => [key, schema.unwrap().optional()])) as {
+  [K in keyof typeof textSamplingShape]: z.ZodOptional<ReturnType<(typeof textSamplingShape)[K]['unwrap']>>;
+};
 
 /** The generation defaults a model folder may carry (`unipic.json` → `generation`). */
 export interface ModelGenerationDefaults {
@@ -46,10 +46,7 @@ export interface ModelGenerationDefaults {
  * default: the official script passes `do_sample=False` whatever generation_config.json says, and
  * the call option stands for that argument. temperature/topK/topP only act when sampling.
  */
-export function resolveTextSampling(
-  call: Partial<TextSamplingOptions>,
-  model: ModelGenerationDefaults | undefined,
-): TextSamplingOptions {
+export function resolveTextSampling(call: Partial<TextSamplingOptions>, model: ModelGenerationDefaults | undefined): TextSamplingOptions {
   const pick = <K extends keyof ModelGenerationDefaults>(key: K) => call[key] ?? model?.[key] ?? DEFAULT_TEXT_SAMPLING[key];
   return {
     doSample: call.doSample ?? DEFAULT_TEXT_SAMPLING.doSample,

@@ -27,11 +27,7 @@ export function argmax(values: ArrayLike<number>): number {
  * Hugging Face's processing order for one row of logits: repetition penalty, then (sampling only)
  * temperature, top-k, top-p. Returns a new array; `logits` is left alone.
  */
-export function processLogits(
-  logits: Float32Array,
-  options: TextSamplingOptions,
-  seenIds: Iterable<number>,
-): Float32Array {
+export function processLogits(logits: Float32Array, options: TextSamplingOptions, seenIds: Iterable<number>): Float32Array {
   checkFinite(logits);
   const scores = new Float32Array(logits);
   applyRepetitionPenalty(scores, seenIds, options.repetitionPenalty);

@@ -14,7 +14,7 @@ export function patchify(latent: Float32Array, batch: number, channels: number, 
     for (let c = 0; c < channels; c++)
       for (let y = 0; y < height; y++)
         for (let x = 0; x < width; x++) {
-          const token = (Math.floor(y / p) * gw + Math.floor(x / p));
+          const token = Math.floor(y / p) * gw + Math.floor(x / p);
           const within = (c * p + (y % p)) * p + (x % p);
           out[(b * gh * gw + token) * per + within] = latent[((b * channels + c) * height + y) * width + x];
         }

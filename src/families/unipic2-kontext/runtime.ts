@@ -58,7 +58,11 @@ const generate: FamilyTask<KontextAssets, ParsedKontextGenerateOptions, KontextR
   optionalGraphs: ['t5_encoder'],
   options: kontextGenerateOptionsSchema,
   run: async (context, controller, options) =>
-    generateKontext({ graphs: context.graphs as unknown as KontextGraphRunner, config: context.config, tokenizers: await context.assets.tokenizers() }, controller, options),
+    generateKontext(
+      { graphs: context.graphs as unknown as KontextGraphRunner, config: context.config, tokenizers: await context.assets.tokenizers() },
+      controller,
+      options,
+    ),
 };
 
 const edit: FamilyTask<KontextAssets, ParsedKontextEditOptions, KontextRunEvent, KontextResult, KontextConfig> = {
@@ -66,7 +70,11 @@ const edit: FamilyTask<KontextAssets, ParsedKontextEditOptions, KontextRunEvent,
   optionalGraphs: ['t5_encoder'],
   options: kontextEditOptionsSchema,
   run: async (context, controller, options) =>
-    editKontext({ graphs: context.graphs as unknown as KontextGraphRunner, config: context.config, tokenizers: await context.assets.tokenizers() }, controller, options),
+    editKontext(
+      { graphs: context.graphs as unknown as KontextGraphRunner, config: context.config, tokenizers: await context.assets.tokenizers() },
+      controller,
+      options,
+    ),
 };
 
 const asKontext = (manifest: Manifest) => manifest as unknown as KontextManifest;

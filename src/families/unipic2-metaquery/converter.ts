@@ -17,7 +17,11 @@ import { join } from 'node:path';
  * Options beyond the common ones: `vlm` (the Qwen2.5-VL-7B-Instruct folder), and `dtypes[0]` as the
  * language model's precision (default q4; the vision tower and conditioner are fp32).
  */
-export async function convertMetaqueryModel(path: string, outDir: string, options: { dtypes?: readonly GraphDtype[]; name?: string; vlm?: string } = {}): Promise<ConvertResult> {
+export async function convertMetaqueryModel(
+  path: string,
+  outDir: string,
+  options: { dtypes?: readonly GraphDtype[]; name?: string; vlm?: string } = {},
+): Promise<ConvertResult> {
   const started = Date.now();
   const timings: { graph: string; ms: number }[] = [];
   const result = await convertMetaquery(path, outDir, {
@@ -57,7 +61,9 @@ export async function convertMetaqueryModel(path: string, outDir: string, option
     },
     metaqueryManifestSchema,
   );
-  const warnings = result.notConverted.length ? [`${result.notConverted.join(', ')}: the Kontext transformer, VAE and scheduler are converted by the Kontext family, not here`] : [];
+  const warnings = result.notConverted.length
+    ? [`${result.notConverted.join(', ')}: the Kontext transformer, VAE and scheduler are converted by the Kontext family, not here`]
+    : [];
   return {
     manifest,
     graphs: await Promise.all(

@@ -1,15 +1,6 @@
-
 import { PickleInput } from './pickle-input.js';
 import { OPCODES } from './pickle-opcodes.js';
-import {
-  describePickleValue,
-  PickleDict,
-  PickleList,
-  PickleObject,
-  PickleTuple,
-  type PickleKey,
-  type PickleValue,
-} from './pickle-values.js';
+import { describePickleValue, PickleDict, PickleList, PickleObject, PickleTuple, type PickleKey, type PickleValue } from './pickle-values.js';
 
 /** What the unpickler may touch besides plain data. Everything not granted here is refused. */
 export interface PicklePolicy {

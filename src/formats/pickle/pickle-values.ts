@@ -6,17 +6,7 @@
 /** Dict keys are limited to hashable scalars; a state dict only uses strings (optimizer states use ints). */
 export type PickleKey = string | number | bigint | boolean | null;
 
-export type PickleValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | PickleList
-  | PickleTuple
-  | PickleDict
-  | PickleObject;
+export type PickleValue = null | boolean | number | bigint | string | Uint8Array | PickleList | PickleTuple | PickleDict | PickleObject;
 
 export class PickleList {
   readonly items: PickleValue[] = [];

@@ -193,10 +193,9 @@ export const torchPicklePolicy: PicklePolicy = {
     const allowed = ALLOWED.get(`${module}.${name}`);
     if (!allowed) {
       const shown = `${module}.${name}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
-      throw new InvalidModelError(
-        `checkpoint pickle refers to the global "${shown}", which is not allowed in a weights file (nothing was executed)`,
-        { details: { global: shown } },
-      );
+      throw new InvalidModelError(`checkpoint pickle refers to the global "${shown}", which is not allowed in a weights file (nothing was executed)`, {
+        details: { global: shown },
+      });
     }
     return allowed;
   },

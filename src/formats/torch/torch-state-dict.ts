@@ -30,7 +30,11 @@ function children(container: Container): Array<[string, PickleValue]> {
 export function collectTorchTensors(root: PickleValue, select: readonly string[] = []): CollectedTorchTensors {
   let node = root;
   for (const [depth, key] of select.entries()) {
-    const where = select.slice(0, depth).map((part) => `["${part}"]`).join('') || 'the checkpoint';
+    const where =
+      select
+        .slice(0, depth)
+        .map((part) => `["${part}"]`)
+        .join('') || 'the checkpoint';
     if (!(node instanceof PickleDict)) {
       throw new InvalidModelError(`${where} is a ${describePickleValue(node)}, not a dict with the key "${key}"`);
     }

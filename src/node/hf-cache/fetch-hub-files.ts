@@ -35,7 +35,6 @@ export interface FetchedSnapshot {
   readonly files: readonly string[];
 }
 
-
 /**
  * Download what each request selects into the standard Hugging Face cache, reusing what is already
  * there (this tool's or Python's downloads) without any request for it. Online, each revision is
@@ -105,10 +104,9 @@ export async function fetchHubFiles(requests: readonly HubFileRequest[], options
     }
   }
   if (missing.length > 0) {
-    throw new ModelNotFoundError(
-      `Offline (HF_HUB_OFFLINE or offline: true) and the Hugging Face cache at ${environment.cacheDir} lacks: ${missing.join(', ')}`,
-      { details: { reason: 'offline', missing, cacheDir: environment.cacheDir } },
-    );
+    throw new ModelNotFoundError(`Offline (HF_HUB_OFFLINE or offline: true) and the Hugging Face cache at ${environment.cacheDir} lacks: ${missing.join(', ')}`, {
+      details: { reason: 'offline', missing, cacheDir: environment.cacheDir },
+    });
   }
   const progressEntries: FileEntry[] = planned.map(({ file, label }) => ({ path: label, size: file.size, sha256: file.sha256 ?? '' }));
   const progress = new LoadProgress(progressEntries, options.onProgress);

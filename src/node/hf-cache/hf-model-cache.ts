@@ -138,7 +138,15 @@ export class HfModelCache implements ModelCache {
     if (file.size !== entry.size || (file.sha256 !== undefined && file.sha256 !== entry.sha256)) {
       throw new IntegrityError(
         `${this.repoPath(entry.path)} in hf:${this.options.repo.repo}@${this.options.commit} is not the file unipic.json lists (size or sha256 differ)`,
-        { details: { path: entry.path, expectedSize: entry.size, actualSize: file.size, expectedSha256: entry.sha256, ...(file.sha256 ? { actualSha256: file.sha256 } : {}) } },
+        {
+          details: {
+            path: entry.path,
+            expectedSize: entry.size,
+            actualSize: file.size,
+            expectedSha256: entry.sha256,
+            ...(file.sha256 ? { actualSha256: file.sha256 } : {}),
+          },
+        },
       );
     }
     const { repo, commit } = this.options;

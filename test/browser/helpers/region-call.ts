@@ -33,9 +33,10 @@ export async function runRegion(model: RegionModel, image: Uint8Array): Promise<
   const predicting: number[] = [];
   for await (const event of run) if (event.type === 'step-start') predicting.push(event.predicting ?? -1);
   const [output] = (await run.result).images;
-  const failed = await model
-    .edit({ ...REGION_SETTINGS, image: image.slice(), mask: new TextEncoder().encode('not an image') })
-    .result.then(() => undefined, (error: { code?: string; details?: { problem?: string } }) => error);
+  const failed = await model.edit({ ...REGION_SETTINGS, image: image.slice(), mask: new TextEncoder().encode('not an image') }).result.then(
+    () => undefined,
+    (error: { code?: string; details?: { problem?: string } }) => error,
+  );
   return {
     width: output.width,
     height: output.height,

@@ -13,7 +13,9 @@ export interface KontextPageRun {
 interface KontextLike {
   readonly capabilities: readonly string[];
   readonly backendInfo: { readonly device: string };
-  generate(options: object): AsyncIterable<{ type: string; step?: number }> & { result: Promise<{ latent: { data: Float32Array }; images: { data: Uint8ClampedArray }[] }> };
+  generate(
+    options: object,
+  ): AsyncIterable<{ type: string; step?: number }> & { result: Promise<{ latent: { data: Float32Array }; images: { data: Uint8ClampedArray }[] }> };
   dispose(): Promise<void>;
 }
 
@@ -25,7 +27,13 @@ async function runKontext(modelUrl: string, device: 'wasm' | 'webgpu'): Promise<
     const steps: number[] = [];
     for await (const event of run) if (event.type === 'step-finish') steps.push(event.step as number);
     const result = await run.result;
-    return { device: model.backendInfo.device, capabilities: [...model.capabilities], latent: Array.from(result.latent.data), pixels: Array.from(result.images[0].data), steps };
+    return {
+      device: model.backendInfo.device,
+      capabilities: [...model.capabilities],
+      latent: Array.from(result.latent.data),
+      pixels: Array.from(result.images[0].data),
+      steps,
+    };
   } finally {
     await model.dispose();
   }

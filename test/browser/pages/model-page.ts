@@ -90,7 +90,11 @@ async function runInWorker(modelUrl: string, device: 'wasm' | 'webgpu', numThrea
 async function abortInWorker(modelUrl: string) {
   const worker = new Worker(WORKER_SCRIPT, { type: 'module' });
   try {
-    const model = await createWorkerModel(worker, modelUrl, loadOptions('wasm', () => undefined));
+    const model = await createWorkerModel(
+      worker,
+      modelUrl,
+      loadOptions('wasm', () => undefined),
+    );
     const ends: string[] = [];
     model.on('run-end', (info) => ends.push(info.outcome));
     const controller = new AbortController();
@@ -128,7 +132,10 @@ async function abortInWorker(modelUrl: string) {
 
 /** Region editing in the page: a Blob mask, and a bad mask's typed error. */
 async function regionInPage(modelUrl: string): Promise<RegionOutcome> {
-  const model = await UniPic.load(modelUrl, loadOptions('wasm', () => undefined, 2));
+  const model = await UniPic.load(
+    modelUrl,
+    loadOptions('wasm', () => undefined, 2),
+  );
   try {
     return await runRegion(model as unknown as Parameters<typeof runRegion>[0], await inputImage());
   } finally {
@@ -140,7 +147,11 @@ async function regionInPage(modelUrl: string): Promise<RegionOutcome> {
 async function regionInWorker(modelUrl: string): Promise<RegionOutcome> {
   const worker = new Worker(WORKER_SCRIPT, { type: 'module' });
   try {
-    const model = await createWorkerModel(worker, modelUrl, loadOptions('wasm', () => undefined, 2));
+    const model = await createWorkerModel(
+      worker,
+      modelUrl,
+      loadOptions('wasm', () => undefined, 2),
+    );
     const outcome = await runRegion(model as unknown as Parameters<typeof runRegion>[0], await inputImage());
     await model.dispose();
     return outcome;
@@ -229,4 +240,16 @@ async function clearCache(modelUrl: string): Promise<void> {
   await new CacheApiCache({ key: modelUrl }).clear();
 }
 
-Object.assign(globalThis, { regionInPage, regionInWorker, compareErrors, loadOnly, runInThread, runInWorker, abortInWorker, cacheState, clearCache, probeBrowser, pageReady: true });
+Object.assign(globalThis, {
+  regionInPage,
+  regionInWorker,
+  compareErrors,
+  loadOnly,
+  runInThread,
+  runInWorker,
+  abortInWorker,
+  cacheState,
+  clearCache,
+  probeBrowser,
+  pageReady: true,
+});

@@ -48,13 +48,7 @@ export function patternBytes(length: number, seed: number): Uint8Array {
  * Oracle for a strided view, independent of the SDK's gather: element k of the row-major
  * output is storage element offset + Σ index_axis(k) · stride_axis, copied byte by byte.
  */
-export function naiveViewBytes(
-  storage: Uint8Array,
-  dtype: TensorDtype,
-  shape: readonly number[],
-  stride: readonly number[],
-  offset: number,
-): Uint8Array {
+export function naiveViewBytes(storage: Uint8Array, dtype: TensorDtype, shape: readonly number[], stride: readonly number[], offset: number): Uint8Array {
   const itemSize = DTYPE_BYTE_SIZE[dtype];
   const count = shape.reduce((a, b) => a * b, 1);
   const out = new Uint8Array(count * itemSize);

@@ -82,12 +82,7 @@ describe('openCheckpoint on the official folder layout', () => {
       expect((await checkpoint.readFloat32('mar.mask_token')).length).toBe(4);
       expect(checkpoint.sharedStorages()).toEqual([['llm.model.embed_tokens.weight', 'llm.lm_head.weight']]);
       expect(checkpoint.llmConfig).toEqual({ model_type: 'qwen2', hidden_size: 4 });
-      expect(checkpoint.ignored).toEqual([
-        'Qwen2.5-1.5B-Instruct/tokenizer.json',
-        'siglip2-so400m-patch16-512/',
-        'README.md',
-        'training_args.bin',
-      ]);
+      expect(checkpoint.ignored).toEqual(['Qwen2.5-1.5B-Instruct/tokenizer.json', 'siglip2-so400m-patch16-512/', 'README.md', 'training_args.bin']);
       await expect(checkpoint.readBytes('nope')).rejects.toThrow(InvalidModelError);
     } finally {
       await checkpoint.close();

@@ -93,7 +93,9 @@ describe('reference checkpoints written by the PyTorch oracle', () => {
       for (const [name, want] of Object.entries(vae)) winner.set(`vae.${name}`, want);
       for (const [name, want] of Object.entries(unipic)) winner.set(name, want);
       expect([...checkpoint.tensors.keys()].sort()).toEqual([...winner.keys()].sort());
-      const overlapping = Object.keys(llm).map((name) => `llm.${name}`).filter((name) => name in unipic);
+      const overlapping = Object.keys(llm)
+        .map((name) => `llm.${name}`)
+        .filter((name) => name in unipic);
       expect(overlapping.length).toBeGreaterThan(0);
       expect(checkpoint.shadowed.map(({ name }) => name).sort()).toEqual(overlapping.sort());
       for (const [name, want] of winner) {

@@ -161,7 +161,7 @@ describe('TorchCheckpoint accepts the rebuild forms torch.save emits', () => {
 });
 
 describe('TorchCheckpoint reads state dicts carrying _metadata', () => {
-  it('accepts the BUILD that sets a state dict\'s _metadata and ignores it', async () => {
+  it("accepts the BUILD that sets a state dict's _metadata and ignores it", async () => {
     // torch.save(model.state_dict()) pickles OrderedDict.__reduce__: items via SETITEMS, then
     // BUILD with {'_metadata': OrderedDict([('', {'version': 1})])}.
     const pickle = new PickleEncoder();
@@ -252,14 +252,24 @@ describe('TorchCheckpoint refuses hostile or broken checkpoints with typed error
     await writeZip(none, [['archive/version', '3']]);
     await expect(openTorchCheckpoint(none)).rejects.toThrow(/found none/);
     const two = join(folder.path, 'two.bin');
-    await writeZip(two, [['a/data.pkl', '.'], ['b/data.pkl', '.']]);
+    await writeZip(two, [
+      ['a/data.pkl', '.'],
+      ['b/data.pkl', '.'],
+    ]);
     await expect(openTorchCheckpoint(two)).rejects.toThrow(/found a, b/);
   });
 
   it('refuses a compressed data.pkl', async () => {
     const path = join(folder.path, 'deflated.bin');
     const pickle = tensorPickle({ numel: 1, shape: [1], stride: [1] });
-    await writeZip(path, [['archive/data.pkl', pickle], ['archive/data/0', floats([1])]], { compress: ['archive/data.pkl'] });
+    await writeZip(
+      path,
+      [
+        ['archive/data.pkl', pickle],
+        ['archive/data/0', floats([1])],
+      ],
+      { compress: ['archive/data.pkl'] },
+    );
     await expect(openTorchCheckpoint(path)).rejects.toThrow(/compressed/);
   });
 

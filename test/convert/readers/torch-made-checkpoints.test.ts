@@ -13,7 +13,9 @@ const FIXTURES = join(import.meta.dirname, 'fixtures');
 const expected = JSON.parse(readFileSync(join(FIXTURES, 'torch-expected.json'), 'utf8')) as Record<string, any>;
 
 const sha256 = (bytes: Uint8Array | Float32Array): string =>
-  createHash('sha256').update(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).digest('hex');
+  createHash('sha256')
+    .update(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    .digest('hex');
 
 describe('checkpoints written by torch.save', () => {
   for (const file of ['torch-mixed.pt', 'torch-kl16-style.ckpt']) {

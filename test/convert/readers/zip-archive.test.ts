@@ -18,7 +18,10 @@ describe('ZipArchive', () => {
   it('lists entries and reads byte ranges of stored entries straight from the file', async () => {
     const path = join(folder.path, 'a.zip');
     const data = patternBytes(5000, 1);
-    await writeZip(path, [['archive/data.pkl', 'pickle'], ['archive/data/0', data]]);
+    await writeZip(path, [
+      ['archive/data.pkl', 'pickle'],
+      ['archive/data/0', data],
+    ]);
     const archive = await ZipArchive.open(path);
     try {
       expect([...archive.entries.keys()]).toEqual(['archive/data.pkl', 'archive/data/0']);
@@ -74,7 +77,10 @@ describe('ZipArchive', () => {
   it('reports entries that run past a cut in the middle of the file', async () => {
     // Keep the central directory but drop bytes of the data: offsets now point past the end.
     const path = join(folder.path, 'middle.zip');
-    await writeZip(path, [['archive/data/0', patternBytes(400, 3)], ['archive/data/1', patternBytes(400, 4)]]);
+    await writeZip(path, [
+      ['archive/data/0', patternBytes(400, 3)],
+      ['archive/data/1', patternBytes(400, 4)],
+    ]);
     const raw = new Uint8Array(await readFile(path));
     const shortened = new Uint8Array([...raw.subarray(0, 100), ...raw.subarray(500)]);
     await writeFile(path, shortened);

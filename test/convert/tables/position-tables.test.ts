@@ -49,8 +49,7 @@ function referenceResize(
       for (let c = 0; c < channels; c++) {
         let sum = 0;
         for (let sy = 0; sy < source.height; sy++)
-          for (let sx = 0; sx < source.width; sx++)
-            sum += heightMatrix[y][sy] * widthMatrix[x][sx] * values[(sy * source.width + sx) * channels + c];
+          for (let sx = 0; sx < source.width; sx++) sum += heightMatrix[y][sy] * widthMatrix[x][sx] * values[(sy * source.width + sx) * channels + c];
         out[(y * target.width + x) * channels + c] = sum;
       }
   return out;
@@ -66,24 +65,16 @@ function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe('resizeBilinear (align_corners=False)', () => {
   it('matches hand-computed PyTorch results on small cases', () => {
     // F.interpolate([[1, 2]], size=4, bilinear) = [1, 1.25, 1.75, 2] (edges clamp).
-    expect(Array.from(resizeBilinear([1, 2], { height: 1, width: 2 }, { height: 1, width: 4 }, 1))).toEqual([
-      1, 1.25, 1.75, 2,
-    ]);
+    expect(Array.from(resizeBilinear([1, 2], { height: 1, width: 2 }, { height: 1, width: 4 }, 1))).toEqual([1, 1.25, 1.75, 2]);
     // Halving averages neighbour pairs: source coordinates 0.5 and 2.5.
-    expect(Array.from(resizeBilinear([1, 3, 10, 20], { height: 4, width: 1 }, { height: 2, width: 1 }, 1))).toEqual([
-      2, 15,
-    ]);
+    expect(Array.from(resizeBilinear([1, 3, 10, 20], { height: 4, width: 1 }, { height: 2, width: 1 }, 1))).toEqual([2, 15]);
     // 2×2 → 3×3: coordinates 0, 0.5, 1 on each axis.
-    expect(
-      Array.from(resizeBilinear([1, 2, 3, 4], { height: 2, width: 2 }, { height: 3, width: 3 }, 1)),
-    ).toEqual([1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4]);
+    expect(Array.from(resizeBilinear([1, 2, 3, 4], { height: 2, width: 2 }, { height: 3, width: 3 }, 1))).toEqual([1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4]);
   });
 
   it('is the exact identity at the same size', () => {
     const values = randomValues(5 * 7 * 3, 1);
-    expect(Array.from(resizeBilinear(values, { height: 5, width: 7 }, { height: 5, width: 7 }, 3))).toEqual(
-      Array.from(values),
-    );
+    expect(Array.from(resizeBilinear(values, { height: 5, width: 7 }, { height: 5, width: 7 }, 3))).toEqual(Array.from(values));
   });
 
   it.each([
@@ -140,12 +131,8 @@ describe('position tables', () => {
       expect(tables.encoderPos.length).toBe((bufferSize + n) * encoderWidth);
       expect(tables.decoderPos.length).toBe((bufferSize + n) * decoderWidth);
       expect(tables.diffusionPos.length).toBe(n * decoderWidth);
-      expect(Array.from(tables.encoderPos.subarray(0, bufferSize * encoderWidth))).toEqual(
-        Array.from(learned.encoder.subarray(0, bufferSize * encoderWidth)),
-      );
-      expect(Array.from(tables.decoderPos.subarray(0, bufferSize * decoderWidth))).toEqual(
-        Array.from(learned.decoder.subarray(0, bufferSize * decoderWidth)),
-      );
+      expect(Array.from(tables.encoderPos.subarray(0, bufferSize * encoderWidth))).toEqual(Array.from(learned.encoder.subarray(0, bufferSize * encoderWidth)));
+      expect(Array.from(tables.decoderPos.subarray(0, bufferSize * decoderWidth))).toEqual(Array.from(learned.decoder.subarray(0, bufferSize * decoderWidth)));
       const native = { height: nativeGrid, width: nativeGrid };
       const target = { height: grid, width: grid };
       const cases: [Float32Array, ArrayLike<number>, number, number][] = [

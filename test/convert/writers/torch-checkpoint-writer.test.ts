@@ -90,7 +90,10 @@ describe('writeTorchCheckpoint → TorchCheckpoint (bit-identical round trips)',
 
   it('writes kl16.ckpt as {"model": state_dict} and many keys (SETITEMS batches, LONG_BINPUT memo)', async () => {
     const path = join(folder.path, 'kl16.ckpt');
-    const tensors = Array.from({ length: 1203 }, (_, i) => [`encoder.block.${i}.weight`, { dtype: 'float16', shape: [2], data: patternBytes(4, i) }] as [string, TorchTensorInput]);
+    const tensors = Array.from(
+      { length: 1203 },
+      (_, i) => [`encoder.block.${i}.weight`, { dtype: 'float16', shape: [2], data: patternBytes(4, i) }] as [string, TorchTensorInput],
+    );
     await writeKl16Checkpoint(path, tensors);
     // Without a selection the nesting flattens into dotted names.
     const flat = await openTorchCheckpoint(path);
@@ -123,7 +126,24 @@ describe('writeTorchCheckpoint → TorchCheckpoint (bit-identical round trips)',
 
 describe('PickleEncoder.int', () => {
   it('encodes every integer width so that the unpickler reads the same value', () => {
-    const values = [0, 1, 255, 256, 65535, 65536, -1, -256, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 40, -(2 ** 47), Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    const values = [
+      0,
+      1,
+      255,
+      256,
+      65535,
+      65536,
+      -1,
+      -256,
+      2 ** 31 - 1,
+      2 ** 31,
+      -(2 ** 31),
+      -(2 ** 31) - 1,
+      2 ** 40,
+      -(2 ** 47),
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+    ];
     const pickle = new PickleEncoder();
     pickle.mark();
     for (const value of values) pickle.int(value);

@@ -20,11 +20,47 @@ function be32(value: number): number[] {
 }
 
 // Only the header of a 100000×100000 RGBA PNG (40 GB of pixels if anyone allocated them).
-const PNG_BOMB = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, ...be32(100000), ...be32(100000), 8, 6, 0, 0, 0, 0, 0, 0, 0]);
+const PNG_BOMB = new Uint8Array([
+  0x89,
+  0x50,
+  0x4e,
+  0x47,
+  0x0d,
+  0x0a,
+  0x1a,
+  0x0a,
+  0,
+  0,
+  0,
+  13,
+  0x49,
+  0x48,
+  0x44,
+  0x52,
+  ...be32(100000),
+  ...be32(100000),
+  8,
+  6,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+]);
 // SOI, then a baseline frame header declaring 65500×65500 with 3 components.
 const JPEG_BOMB = new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, 0xff, 0xdc, 0xff, 0xdc, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
 // RIFF/WEBP with a VP8X chunk declaring a 16384×16384 canvas.
-const WEBP_BOMB = new Uint8Array([...'RIFF'].map((c) => c.charCodeAt(0)).concat([22, 0, 0, 0], [...'WEBPVP8X'].map((c) => c.charCodeAt(0)), [10, 0, 0, 0, 0x10, 0, 0, 0, 0xff, 0x3f, 0, 0xff, 0x3f, 0]));
+const WEBP_BOMB = new Uint8Array(
+  [...'RIFF']
+    .map((c) => c.charCodeAt(0))
+    .concat(
+      [22, 0, 0, 0],
+      [...'WEBPVP8X'].map((c) => c.charCodeAt(0)),
+      [10, 0, 0, 0, 0x10, 0, 0, 0, 0xff, 0x3f, 0, 0xff, 0x3f, 0],
+    ),
+);
 
 describe('decompression bombs are refused from the header, before allocating', () => {
   for (const [name, bomb, size] of [
@@ -67,7 +103,13 @@ describe('bad bytes fail with an InvalidInputError saying what was received', ()
     expect(error.message).toMatch(/PNG, JPEG and WebP are supported/);
   });
 
-  for (const file of ['sources/rgb-300x200.png', 'sources/photo-420-64x48.jpg', 'sources/photo-progressive-64x48.jpg', 'sources/lossy-40x30.webp', 'sources/lossless-40x30.webp']) {
+  for (const file of [
+    'sources/rgb-300x200.png',
+    'sources/photo-420-64x48.jpg',
+    'sources/photo-progressive-64x48.jpg',
+    'sources/lossy-40x30.webp',
+    'sources/lossless-40x30.webp',
+  ]) {
     it(`truncated copies of ${file}`, async () => {
       const whole = fixtureBytes(file);
       for (const keep of [0.9, 0.5, 0.1]) {
@@ -114,7 +156,11 @@ describe('bad bytes fail with an InvalidInputError saying what was received', ()
 
 describe('small and extreme shapes decode', () => {
   it('1×1 and 1000×1 / 1×700 PNGs', async () => {
-    for (const [file, width, height] of [['sources/rgb-1x1.png', 1, 1], ['sources/rgb-1000x1.png', 1000, 1], ['sources/rgb-1x700.png', 1, 700]] as const) {
+    for (const [file, width, height] of [
+      ['sources/rgb-1x1.png', 1, 1],
+      ['sources/rgb-1000x1.png', 1000, 1],
+      ['sources/rgb-1x700.png', 1, 700],
+    ] as const) {
       const image = await loadImage(fixtureBytes(file));
       expect([image.width, image.height]).toEqual([width, height]);
     }

@@ -48,11 +48,14 @@ describe('every input kind decodes to the same pixels', () => {
     ['file: URL string', () => pathToFileURL(fixturePath(FILE)).href],
     ['Buffer', () => readFileSync(fixturePath(FILE))],
     ['Uint8Array', () => bytes.slice()],
-    ['Uint8Array view into a larger buffer', () => {
-      const padded = new Uint8Array(bytes.length + 10);
-      padded.set(bytes, 5);
-      return padded.subarray(5, 5 + bytes.length);
-    }],
+    [
+      'Uint8Array view into a larger buffer',
+      () => {
+        const padded = new Uint8Array(bytes.length + 10);
+        padded.set(bytes, 5);
+        return padded.subarray(5, 5 + bytes.length);
+      },
+    ],
     ['ArrayBuffer', () => bytes.slice().buffer],
     ['DataView', () => new DataView(bytes.slice().buffer)],
     ['Blob', () => new Blob([bytes.slice()], { type: 'image/png' })],
@@ -94,7 +97,10 @@ describe('every input kind decodes to the same pixels', () => {
     const bitmap = { width: 40, height: 30, close: () => {} };
     let drawn: unknown;
     class FakeOffscreenCanvas {
-      constructor(readonly width: number, readonly height: number) {}
+      constructor(
+        readonly width: number,
+        readonly height: number,
+      ) {}
       getContext() {
         return {
           drawImage: (image: unknown) => (drawn = image),

@@ -43,17 +43,30 @@ describe('resampler properties', () => {
 
   it('a flat image stays flat at any size (weights sum to one in fixed point)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 90 }), fc.integer({ min: 1, max: 90 }), fc.integer({ min: 0, max: 255 }), (w, h, outW, outH, value) => {
-        const flat = { width: w, height: h, data: new Uint8Array(w * h * 3).fill(value) };
-        const resized = resizeLikePillow(flat, outW, outH);
-        expect(resized.data.every((v) => v === value)).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 90 }),
+        fc.integer({ min: 1, max: 90 }),
+        fc.integer({ min: 0, max: 255 }),
+        (w, h, outW, outH, value) => {
+          const flat = { width: w, height: h, data: new Uint8Array(w * h * 3).fill(value) };
+          const resized = resizeLikePillow(flat, outW, outH);
+          expect(resized.data.every((v) => v === value)).toBe(true);
+        },
+      ),
       { numRuns: 60 },
     );
   });
 
   it('fixed-point weights of every output sample sum to 2^22 within rounding', () => {
-    for (const [inSize, outSize] of [[300, 64], [37, 128], [1, 5], [1500, 1024], [3, 150]]) {
+    for (const [inSize, outSize] of [
+      [300, 64],
+      [37, 128],
+      [1, 5],
+      [1500, 1024],
+      [3, 150],
+    ]) {
       const axis = axisCoefficients(inSize, outSize);
       for (let out = 0; out < outSize; out++) {
         let sum = 0;

@@ -1,15 +1,7 @@
 import { decode } from 'fast-png';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import {
-  encodePng,
-  pixelsFromDecoder,
-  preprocessForEdit,
-  preprocessForUnderstanding,
-  toBlob,
-  toModelTensor,
-  type RgbImage,
-} from '../../../src/core/image/index.js';
+import { encodePng, pixelsFromDecoder, preprocessForEdit, preprocessForUnderstanding, toBlob, toModelTensor, type RgbImage } from '../../../src/core/image/index.js';
 import { fixtureBytes, index } from './fixtures.js';
 import { loadImage } from '../../../src/core/image/index.js';
 
@@ -42,7 +34,10 @@ describe('toModelTensor', () => {
 
   it('preprocessForEdit / preprocessForUnderstanding = square + Pillow resize + normalise', async () => {
     const source = await loadImage(fixtureBytes('sources/rgb-300x200.png'));
-    for (const [run, operation] of [[preprocessForEdit, 'crop2square'], [preprocessForUnderstanding, 'expand2square']] as const) {
+    for (const [run, operation] of [
+      [preprocessForEdit, 'crop2square'],
+      [preprocessForUnderstanding, 'expand2square'],
+    ] as const) {
       const fixture = index.resizes.find((entry) => entry.source === 'sources/rgb-300x200.png' && entry.operation === operation && entry.width === 64)!;
       const pillow = fixtureBytes(fixture.output);
       const tensor = run(source, 64);

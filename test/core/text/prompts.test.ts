@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../src/errors/index.js';
-import {
-  editPrompts,
-  textToImagePrompts,
-  understandingPrompt,
-  type PromptIds,
-  type PromptPair,
-} from '../../../src/core/text/prompts.js';
+import { editPrompts, textToImagePrompts, understandingPrompt, type PromptIds, type PromptPair } from '../../../src/core/text/prompts.js';
 import { padPromptBatch } from '../../../src/core/text/prompt-batch.js';
 import { pythonStrip } from '../../../src/core/text/python-strip.js';
 import { qwenTokenizer, readFixture } from './qwen-tokenizer.js';
@@ -43,23 +37,20 @@ describe('prompt builders against the official recipe in Hugging Face', () => {
     expect(new Set(cases.map((sample) => sample.kind))).toEqual(new Set(['text-to-image', 'edit', 'understand']));
   });
 
-  it.each(cases.map((sample, index) => [index, sample.kind, JSON.stringify(sample.prompt), sample] as const))(
-    'case %i: %s %s',
-    (_index, kind, _label, sample) => {
-      let rows: PromptIds[];
-      if (kind === 'text-to-image') rows = rowsOf(textToImagePrompts(tokenizer, sample.prompt));
-      else if (kind === 'edit') rows = rowsOf(editPrompts(tokenizer, sample.prompt, sample.imageLength!));
-      else rows = [understandingPrompt(tokenizer, sample.prompt, sample.imageLength!)];
-      const batch = padPromptBatch(rows, tokenizer.specialIds.imEnd);
-      expect(batch.ids).toEqual(sample.ids);
-      expect(batch.attentionMask).toEqual(sample.attentionMask);
-      rows.forEach((row, index) => {
-        checkImageRun(row, sample.ids[index]!.slice(0, row.ids.length));
-        const expectedMask = sample.ids[index]!.map((id, position) => (id === IMAGE && position < row.ids.length ? 1 : 0));
-        expect(batch.imageMask[index]).toEqual(expectedMask);
-      });
-    },
-  );
+  it.each(cases.map((sample, index) => [index, sample.kind, JSON.stringify(sample.prompt), sample] as const))('case %i: %s %s', (_index, kind, _label, sample) => {
+    let rows: PromptIds[];
+    if (kind === 'text-to-image') rows = rowsOf(textToImagePrompts(tokenizer, sample.prompt));
+    else if (kind === 'edit') rows = rowsOf(editPrompts(tokenizer, sample.prompt, sample.imageLength!));
+    else rows = [understandingPrompt(tokenizer, sample.prompt, sample.imageLength!)];
+    const batch = padPromptBatch(rows, tokenizer.specialIds.imEnd);
+    expect(batch.ids).toEqual(sample.ids);
+    expect(batch.attentionMask).toEqual(sample.attentionMask);
+    rows.forEach((row, index) => {
+      checkImageRun(row, sample.ids[index]!.slice(0, row.ids.length));
+      const expectedMask = sample.ids[index]!.map((id, position) => (id === IMAGE && position < row.ids.length ? 1 : 0));
+      expect(batch.imageMask[index]).toEqual(expectedMask);
+    });
+  });
 });
 
 describe('chat template pieces', () => {

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, NumericError } from '../../../src/errors/index.js';
-import {
-  applyRepetitionPenalty,
-  applyTemperature,
-  applyTopK,
-  applyTopP,
-} from '../../../src/core/text/logits-processors.js';
-import {
-  DEFAULT_TEXT_SAMPLING,
-  textSamplingSchema,
-  type TextSamplingOptions,
-} from '../../../src/core/text/sampling-options.js';
+import { applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP } from '../../../src/core/text/logits-processors.js';
+import { DEFAULT_TEXT_SAMPLING, textSamplingSchema, type TextSamplingOptions } from '../../../src/core/text/sampling-options.js';
 import { argmax, processLogits, sampleFromScores, selectToken, TokenSelector } from '../../../src/core/text/sampling.js';
 
 // Expected values are worked out by hand from the transformers 4.45 processor definitions

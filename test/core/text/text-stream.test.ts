@@ -7,10 +7,7 @@ import { qwenTokenizer, readFixture, type CorpusEntry, type DecodeCase } from '.
 // Oracle for the concatenated deltas: Hugging Face's decode of the whole sequence (fixtures).
 const corpus = readFixture<{ entries: CorpusEntry[] }>('corpus.json').entries;
 const decodeCases = readFixture<{ cases: DecodeCase[] }>('decode-cases.json').cases;
-const sequences = [
-  ...corpus.map((entry) => ({ ids: entry.ids, decoded: entry.decoded, decodedSkipSpecial: entry.decodedSkipSpecial })),
-  ...decodeCases,
-];
+const sequences = [...corpus.map((entry) => ({ ids: entry.ids, decoded: entry.decoded, decodedSkipSpecial: entry.decodedSkipSpecial })), ...decodeCases];
 
 function streamAll(ids: readonly number[], options: TextStreamOptions): { deltas: string[]; stream: TextStream } {
   const stream = new TextStream(qwenTokenizer(), options);

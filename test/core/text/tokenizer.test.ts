@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidModelError } from '../../../src/errors/index.js';
 import { TextTokenizer } from '../../../src/core/text/tokenizer.js';
-import {
-  END_OF_TEXT_ID,
-  IM_END_ID,
-  IM_START_ID,
-  IMAGE_TOKEN_ID,
-} from '../../../src/core/text/special-tokens.js';
+import { END_OF_TEXT_ID, IM_END_ID, IM_START_ID, IMAGE_TOKEN_ID } from '../../../src/core/text/special-tokens.js';
 import { buildTokenizerJson } from '../../../src/convert/tokenizer/build-tokenizer-json.js';
 import { qwenTokenizer, readAsset, readFixture, type CorpusEntry, type DecodeCase } from './qwen-tokenizer.js';
 
@@ -33,9 +28,7 @@ describe('TextTokenizer against Hugging Face', () => {
   it('decodes every corpus id list to the Hugging Face text, with and without special tokens', () => {
     for (const entry of corpus) {
       expect(tokenizer.decode(entry.ids), JSON.stringify(entry.text)).toBe(entry.decoded);
-      expect(tokenizer.decode(entry.ids, { skipSpecialTokens: true }), JSON.stringify(entry.text)).toBe(
-        entry.decodedSkipSpecial,
-      );
+      expect(tokenizer.decode(entry.ids, { skipSpecialTokens: true }), JSON.stringify(entry.text)).toBe(entry.decodedSkipSpecial);
     }
   });
 
@@ -49,9 +42,7 @@ describe('TextTokenizer against Hugging Face', () => {
     expect(decodeCases.length).toBeGreaterThan(50);
     for (const sample of decodeCases) {
       expect(tokenizer.decode(sample.ids), JSON.stringify(sample.ids)).toBe(sample.decoded);
-      expect(tokenizer.decode(sample.ids, { skipSpecialTokens: true }), JSON.stringify(sample.ids)).toBe(
-        sample.decodedSkipSpecial,
-      );
+      expect(tokenizer.decode(sample.ids, { skipSpecialTokens: true }), JSON.stringify(sample.ids)).toBe(sample.decodedSkipSpecial);
     }
   });
 
@@ -95,10 +86,7 @@ describe('added tokens outside ASCII', () => {
       normalized: false,
       special: false,
     }));
-    const tokenizer = TextTokenizer.fromJson(
-      { ...json, added_tokens: [...json.added_tokens, ...extra] },
-      JSON.parse(readAsset('tokenizer_config.json')),
-    );
+    const tokenizer = TextTokenizer.fromJson({ ...json, added_tokens: [...json.added_tokens, ...extra] }, JSON.parse(readAsset('tokenizer_config.json')));
     const ids = tokenizer.encode('a<é>b<猫>');
     expect(ids).toEqual([64, 151666, 65, 151667]);
     expect(tokenizer.decode(ids)).toBe('a<\ufffd>b<猫>');
@@ -119,9 +107,7 @@ describe('TextTokenizer.fromJson rejects what it cannot serve', () => {
   });
 
   it('clean_up_tokenization_spaces, which the streaming detokenizer cannot reproduce', () => {
-    expect(() => TextTokenizer.fromJson(json, { ...config, clean_up_tokenization_spaces: true })).toThrow(
-      /clean_up_tokenization_spaces/,
-    );
+    expect(() => TextTokenizer.fromJson(json, { ...config, clean_up_tokenization_spaces: true })).toThrow(/clean_up_tokenization_spaces/);
   });
 
   it('non-objects', () => {

@@ -31,7 +31,10 @@ describe('Kontext runtime is browser-safe', () => {
     // only reached in Node), shared with UniPic-1's browser build; its type-level imports match here.
     const offending = edges.filter(
       (e) =>
-        e.file !== 'src/core/image/node-access.ts' && e.specifier.startsWith('node:') || e.specifier.startsWith('onnxruntime') || e.specifier.includes('/convert/') || e.file.includes('/convert/'),
+        (e.file !== 'src/core/image/node-access.ts' && e.specifier.startsWith('node:')) ||
+        e.specifier.startsWith('onnxruntime') ||
+        e.specifier.includes('/convert/') ||
+        e.file.includes('/convert/'),
     );
     expect(offending).toEqual([]);
   });

@@ -12,7 +12,10 @@ export const TINY_CHECKPOINT = join(KONTEXT_ROOT, 'checkpoint');
 
 interface Index {
   tensors: Record<string, { file: string; shape: number[]; dtype: string }>;
-  runs: Record<string, { height: number; width: number; steps: number; guidance: number; prompt: string; negativePrompt: string; textGoldens: { negative: string; positive: string } }>;
+  runs: Record<
+    string,
+    { height: number; width: number; steps: number; guidance: number; prompt: string; negativePrompt: string; textGoldens: { negative: string; positive: string } }
+  >;
   preprocess: { cases: { input: [number, number]; output: [number, number] }[] };
 }
 export const kontextIndex = JSON.parse(readFileSync(join(KONTEXT_ROOT, 'index.json'), 'utf8')) as Index;

@@ -42,7 +42,11 @@ describe('Kontext runs through UniPic.load', () => {
   });
 
   it('validates options synchronously', () => {
-    for (const bad of [{ ...small, width: 40 }, { ...small, steps: 0 }, { ...small, extra: 1 }]) {
+    for (const bad of [
+      { ...small, width: 40 },
+      { ...small, steps: 0 },
+      { ...small, extra: 1 },
+    ]) {
       let error: unknown;
       try {
         model.generate(bad as never);

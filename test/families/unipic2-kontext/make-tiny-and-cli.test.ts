@@ -48,10 +48,44 @@ describe('make-tiny for unipic2-kontext', () => {
     const converted = await runCli(['convert', join(dir, 'ckpt'), join(dir, 'model')]);
     expect(converted.code).toBe(0);
     expect(converted.stdout).toMatch(/^transformer\s+fp32/m);
-    const generated = await runCli(['generate', '--model', join(dir, 'model'), '--prompt', 'a fox', '--width', '32', '--height', '32', '--steps', '2', '--seed', '3', '--device', 'cpu', '--out', join(dir, 'g.png')]);
+    const generated = await runCli([
+      'generate',
+      '--model',
+      join(dir, 'model'),
+      '--prompt',
+      'a fox',
+      '--width',
+      '32',
+      '--height',
+      '32',
+      '--steps',
+      '2',
+      '--seed',
+      '3',
+      '--device',
+      'cpu',
+      '--out',
+      join(dir, 'g.png'),
+    ]);
     expect(generated.code).toBe(0);
     expect(readFileSync(join(dir, 'g.png')).subarray(1, 4).toString()).toBe('PNG');
-    const edited = await runCli(['edit', '--model', join(dir, 'model'), '--image', 'test/fixtures/images/sources/rgb-300x200.png', '--longer-edge', '64', '--prompt', 'purple', '--steps', '1', '--device', 'cpu', '--out', join(dir, 'e.png')]);
+    const edited = await runCli([
+      'edit',
+      '--model',
+      join(dir, 'model'),
+      '--image',
+      'test/fixtures/images/sources/rgb-300x200.png',
+      '--longer-edge',
+      '64',
+      '--prompt',
+      'purple',
+      '--steps',
+      '1',
+      '--device',
+      'cpu',
+      '--out',
+      join(dir, 'e.png'),
+    ]);
     expect(edited.code).toBe(0);
     expect(edited.stderr).toMatch(/64×32/);
     // Four child processes (tsx start-up each): generous for a loaded machine; about 25 s when idle.

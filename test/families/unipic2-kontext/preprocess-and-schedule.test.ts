@@ -45,7 +45,7 @@ describe('Kontext tables and preprocessing vs the oracle', () => {
     }
   });
 
-  it('the timestep sinusoid frequencies are within one float32 ulp of torch\'s table', () => {
+  it("the timestep sinusoid frequencies are within one float32 ulp of torch's table", () => {
     // torch's vectorised float32 exp is not correctly rounded: entries 12 and 106 are one ulp off
     // from the correctly rounded exp used here (docs/fidelity.md); at t = 1000 that moves an angle
     // by < 3e-5 rad, inside the graph tolerance (graph-parity.test.ts checks the velocity).

@@ -21,7 +21,10 @@ beforeAll(async () => {
   checkpoint = await KontextCheckpoint.open(TINY_CHECKPOINT);
   structure = await readKontextStructure(TINY_CHECKPOINT, true);
   const keys = accountKontextKeys(structure, checkpoint.tensors);
-  weights = await CheckpointWeights.open(checkpoint, keys.required.filter((k) => k.startsWith('transformer.')));
+  weights = await CheckpointWeights.open(
+    checkpoint,
+    keys.required.filter((k) => k.startsWith('transformer.')),
+  );
 });
 
 afterAll(async () => {

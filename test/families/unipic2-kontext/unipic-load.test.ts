@@ -42,7 +42,8 @@ function replay(run: string): RandomSource {
 function pixelDifference(result: KontextResult, run: string): number {
   const expected = goldenUint8(`run.${run}.pixels`).data;
   let worst = 0;
-  for (let i = 0; i < expected.length / 3; i++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(result.images[0].data[i * 4 + c] - expected[i * 3 + c]));
+  for (let i = 0; i < expected.length / 3; i++)
+    for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(result.images[0].data[i * 4 + c] - expected[i * 3 + c]));
   return worst;
 }
 
@@ -55,11 +56,19 @@ describe('UniPic.load on a Kontext folder', () => {
 
   it('generate and edit reproduce the oracle', async () => {
     const t2i = kontextIndex.runs.t2i_h32w32;
-    const generated = (await model.generate({ prompt: t2i.prompt, steps: 3, width: 32, height: 32, random: replay('t2i_h32w32') } as never).result) as unknown as KontextResult;
+    const generated = (await model.generate({ prompt: t2i.prompt, steps: 3, width: 32, height: 32, random: replay('t2i_h32w32') } as never)
+      .result) as unknown as KontextResult;
     expect(goldenError(generated.latent.data, goldenFloat('run.t2i_h32w32.latent').data)).toBeLessThan(1e-4);
     expect(pixelDifference(generated, 't2i_h32w32')).toBeLessThanOrEqual(1);
     const edit = kontextIndex.runs.edit_h48w64;
-    const edited = (await model.edit({ image: SOURCE_IMAGE, prompt: edit.prompt, steps: 3, longerEdge: 64, sizeMultiple: 16, random: replay('edit_h48w64') } as never).result) as unknown as KontextResult;
+    const edited = (await model.edit({
+      image: SOURCE_IMAGE,
+      prompt: edit.prompt,
+      steps: 3,
+      longerEdge: 64,
+      sizeMultiple: 16,
+      random: replay('edit_h48w64'),
+    } as never).result) as unknown as KontextResult;
     expect(goldenError(edited.latent.data, goldenFloat('run.edit_h48w64.latent').data)).toBeLessThan(1e-4);
     expect(pixelDifference(edited, 'edit_h48w64')).toBeLessThanOrEqual(1);
   });

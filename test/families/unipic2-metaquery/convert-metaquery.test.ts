@@ -62,7 +62,9 @@ describe('unipic2-metaquery converter on the oracle checkpoint', () => {
       expect(() => model.understand({ image: new Uint8Array(0), maxTokens: 0 })).toThrow(/maxTokens/);
       const aborted = new AbortController();
       aborted.abort();
-      await expect(model.understand({ image: new Uint8Array(readFileSync(join(MQ_FIXTURES, 'image.png'))), signal: aborted.signal }).result).rejects.toMatchObject({ code: 'ABORTED' });
+      await expect(model.understand({ image: new Uint8Array(readFileSync(join(MQ_FIXTURES, 'image.png'))), signal: aborted.signal }).result).rejects.toMatchObject({
+        code: 'ABORTED',
+      });
     } finally {
       await model.dispose();
       await backend.dispose();

@@ -13,7 +13,12 @@ describe('Qwen2-VL image processor (fast, torchvision resize) against the oracle
     expect(edit).toBe(mqNotes['edit.min_max_pixels']);
     expect(smartResize(256, 320, 28, edit, edit)).toEqual({ height: 224, width: 280 });
     // 7/8 of every multiple-of-32 edit size (spec §4.3 step 3).
-    for (const [h, w] of [[512, 384], [1024, 1024], [384, 512], [512, 512]]) {
+    for (const [h, w] of [
+      [512, 384],
+      [1024, 1024],
+      [384, 512],
+      [512, 512],
+    ]) {
       const px = editVisionPixels(h, w);
       expect(smartResize(h, w, 28, px, px)).toEqual({ height: (h * 7) / 8, width: (w * 7) / 8 });
     }

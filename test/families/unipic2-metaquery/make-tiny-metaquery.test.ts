@@ -71,7 +71,8 @@ describe('make-tiny --family unipic2-metaquery → convert → every VLM-side pa
 
     const forUnderstanding = await encodeImage(graphs, config, image, { min: DEFAULT_MIN_PIXELS, max: DEFAULT_MAX_PIXELS });
     const ids = tokenizer.encode(expandImagePad(understandPrompt('What is this?', true), forUnderstanding.tokens));
-    const run = () => understandTokens(graphs, config, ids, forUnderstanding, { sampling: QWEN25_VL_GENERATION, maxTokens: 5, eosIds: QWEN25_VL_EOS, random: () => 0.5 });
+    const run = () =>
+      understandTokens(graphs, config, ids, forUnderstanding, { sampling: QWEN25_VL_GENERATION, maxTokens: 5, eosIds: QWEN25_VL_EOS, random: () => 0.5 });
     const first = await run();
     expect(first.tokens.length).toBeGreaterThan(0);
     expect((await run()).tokens).toEqual(first.tokens);

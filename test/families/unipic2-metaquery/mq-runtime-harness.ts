@@ -24,7 +24,10 @@ export const runtimeConfig: MqRuntimeConfig = {
 };
 
 /** The fixture checkpoint's five graphs, built in memory and run through CheckedGraphs on onnxruntime-node CPU or onnxruntime-web wasm. */
-export async function fixtureGraphs(dtype: GraphDtype = 'fp32', runtime: 'node' | 'web' = 'node'): Promise<{ graphs: MqGraphs; metaQueries: Float32Array; dispose: () => Promise<void> }> {
+export async function fixtureGraphs(
+  dtype: GraphDtype = 'fp32',
+  runtime: 'node' | 'web' = 'node',
+): Promise<{ graphs: MqGraphs; metaQueries: Float32Array; dispose: () => Promise<void> }> {
   const vlm = await openFolderWeights(join(MQ_CHECKPOINT, 'Qwen2.5-VL-7B-Instruct'));
   const cond = await openFolderWeights(join(MQ_CHECKPOINT, 'conditioner'), 'diffusion_pytorch_model.safetensors');
   const llmWeights = asSharedLlmWeights(vlm.weights);
@@ -45,7 +48,11 @@ export async function fixtureGraphs(dtype: GraphDtype = 'fp32', runtime: 'node' 
     let session = sessions.get(name);
     if (!session) {
       const graph = built[name as MqGraphName];
-      session = await backend.createSession({ name, bytes: graph.bytes, ...(graph.data.length ? { externalData: [{ path: 'graph.data', data: graph.data }] } : {}) });
+      session = await backend.createSession({
+        name,
+        bytes: graph.bytes,
+        ...(graph.data.length ? { externalData: [{ path: 'graph.data', data: graph.data }] } : {}),
+      });
       sessions.set(name, session);
     }
     return session;

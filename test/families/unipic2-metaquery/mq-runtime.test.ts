@@ -93,7 +93,12 @@ describe('Metaquery understanding on onnxruntime-web (wasm) equals the oracle to
     try {
       const encoded = await encodeImage(graphs, runtimeConfig, testImage(), { min: DEFAULT_MIN_PIXELS, max: DEFAULT_MAX_PIXELS });
       const ids = qwenTokenizer().encode(expandImagePad(understandPrompt('Describe the image in detail.', true), encoded.tokens));
-      const { tokens } = await understandTokens(graphs, runtimeConfig, ids, encoded, { sampling: QWEN25_VL_GENERATION, maxTokens: 10, eosIds: QWEN25_VL_EOS, random: () => 0.5 });
+      const { tokens } = await understandTokens(graphs, runtimeConfig, ids, encoded, {
+        sampling: QWEN25_VL_GENERATION,
+        maxTokens: 10,
+        eosIds: QWEN25_VL_EOS,
+        random: () => 0.5,
+      });
       expect(tokens).toEqual(mqInt('understand.tokens'));
     } finally {
       await dispose();

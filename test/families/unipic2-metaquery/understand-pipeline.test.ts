@@ -27,7 +27,10 @@ describe('Metaquery understand pipeline (options, streaming, image-prefix cache)
 
   const run = async (options: Record<string, unknown>) => {
     const events: TextRunEvent[] = [];
-    const result = await understandMetaquery({ graphs, config: runtimeConfig, tokenizer: qwenTokenizer(), eosIds: QWEN25_VL_EOS, cache, emit: (e) => events.push(e) }, schema.parse({ image, ...options }));
+    const result = await understandMetaquery(
+      { graphs, config: runtimeConfig, tokenizer: qwenTokenizer(), eosIds: QWEN25_VL_EOS, cache, emit: (e) => events.push(e) },
+      schema.parse({ image, ...options }),
+    );
     return { result, events };
   };
 

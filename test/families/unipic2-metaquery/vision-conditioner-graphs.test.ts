@@ -65,7 +65,11 @@ describe('Metaquery graphs against the oracle (fp32, 1e-4)', () => {
     );
     expect(scaledError(out.image_embeds.data, mqFloat('edit.vision.image_embeds'))).toBeLessThan(1e-4);
     const conditionerGraph = buildGraph(conditioner.weights, (ctx) => buildConditionerGraph(ctx, conditionerConfig));
-    const cond = await runGraph(conditionerGraph, { query_hidden: floatFeed(mqFloat('conditioner.input'), [2, conditionerConfig.numQueries, conditionerConfig.llmHiddenSize]) }, 'web');
+    const cond = await runGraph(
+      conditionerGraph,
+      { query_hidden: floatFeed(mqFloat('conditioner.input'), [2, conditionerConfig.numQueries, conditionerConfig.llmHiddenSize]) },
+      'web',
+    );
     expect(scaledError(cond.prompt_embeds.data, mqFloat('conditioner.prompt_embeds'))).toBeLessThan(1e-4);
   });
 

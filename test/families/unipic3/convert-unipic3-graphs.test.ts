@@ -39,7 +39,15 @@ async function chain(dir: string, dtype: string, blocksPerGraph = 1): Promise<Fl
     prompt_embeds: tensor('transformer.encoder_hidden_states'),
     timestep: tensor('transformer.timestep'),
   });
-  const tables = qwenRopeTables([{ height: 3, width: 4 }, { height: 2, width: 3 }, { height: 3, width: 3 }], 5, [8, 4, 4]);
+  const tables = qwenRopeTables(
+    [
+      { height: 3, width: 4 },
+      { height: 2, width: 3 },
+      { height: 3, width: 3 },
+    ],
+    5,
+    [8, 4, 4],
+  );
   const rope = {
     image_rope_cos: new ort.Tensor('float32', tables.imageCos, [27, 8]),
     image_rope_sin: new ort.Tensor('float32', tables.imageSin, [27, 8]),

@@ -50,7 +50,14 @@ describe('UniPic-3 rotary tables (vs diffusers QwenEmbedRope)', () => {
   });
 
   it('published axes 16/56/56 with text rows up to 331', () => {
-    const tables = qwenRopeTables([{ height: 5, width: 7 }, { height: 64, width: 3 }], 300, [16, 56, 56]);
+    const tables = qwenRopeTables(
+      [
+        { height: 5, width: 7 },
+        { height: 64, width: 3 },
+      ],
+      300,
+      [16, 56, 56],
+    );
     expect(tables.textOffset).toBe(32);
     expect(maxAbsDiff(tables.imageCos.subarray(0, 35 * 64), golden('transformer.rope_real.image_cos').data)).toBeLessThan(1e-6);
     expect(maxAbsDiff(tables.imageSin.subarray(0, 35 * 64), golden('transformer.rope_real.image_sin').data)).toBeLessThan(1e-6);
@@ -70,7 +77,12 @@ describe('UniPic-3 input sizing (1024² shared budget, multiples of 32)', () => 
       const inputs = Array.from({ length: flat.length / 2 }, (_, k) => ({ width: flat[2 * k], height: flat[2 * k + 1] }));
       const sizes = budgetSizes(inputs);
       expect(sizes.flatMap((s) => [s.width, s.height])).toEqual(goldenInt64(`sizing.case_${i}.vae_sizes`));
-      expect(sizes.flatMap((s) => { const v = visionSize(s); return [v.width, v.height]; })).toEqual(goldenInt64(`sizing.case_${i}.vl_sizes`));
+      expect(
+        sizes.flatMap((s) => {
+          const v = visionSize(s);
+          return [v.width, v.height];
+        }),
+      ).toEqual(goldenInt64(`sizing.case_${i}.vl_sizes`));
     }
   });
 
@@ -80,4 +92,3 @@ describe('UniPic-3 input sizing (1024² shared budget, multiples of 32)', () => 
     expect(() => budgetSizes(new Array(7).fill({ width: 64, height: 64 }))).toThrow(/1–6/);
   });
 });
-

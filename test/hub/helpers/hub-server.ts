@@ -168,7 +168,9 @@ export class HubServer {
         ...(blobs
           ? {
               size: bytes.byteLength,
-              blobId: gitSha1(isLfs(path, bytes) ? Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256(bytes)}\nsize ${bytes.byteLength}\n`) : bytes),
+              blobId: gitSha1(
+                isLfs(path, bytes) ? Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256(bytes)}\nsize ${bytes.byteLength}\n`) : bytes,
+              ),
               ...(isLfs(path, bytes) ? { lfs: { sha256: sha256(bytes), size: bytes.byteLength, pointerSize: 134 } } : {}),
             }
           : {}),
@@ -217,7 +219,10 @@ export function setCorsHeaders(response: ServerResponse): void {
   response.setHeader('access-control-allow-origin', '*');
   response.setHeader('access-control-allow-headers', 'authorization, range, if-range, accept');
   response.setHeader('access-control-allow-methods', 'GET, HEAD, OPTIONS');
-  response.setHeader('access-control-expose-headers', 'etag, content-range, content-length, x-repo-commit, x-linked-etag, x-linked-size, x-error-code, x-error-message, accept-ranges');
+  response.setHeader(
+    'access-control-expose-headers',
+    'etag, content-range, content-length, x-repo-commit, x-linked-etag, x-linked-size, x-error-code, x-error-message, accept-ranges',
+  );
   response.setHeader('cross-origin-resource-policy', 'cross-origin');
 }
 

@@ -108,8 +108,7 @@ export class TestServer {
     this.open.add(response);
     response.on('close', () => this.open.delete(response));
     const faults = this.takeFaults(path);
-    const find = <Kind extends Fault['kind']>(kind: Kind) =>
-      faults.find((fault) => fault.kind === kind) as Extract<Fault, { kind: Kind }> | undefined;
+    const find = <Kind extends Fault['kind']>(kind: Kind) => faults.find((fault) => fault.kind === kind) as Extract<Fault, { kind: Kind }> | undefined;
 
     const delay = find('delay');
     if (delay) await sleep(delay.milliseconds);

@@ -7,14 +7,7 @@ import type { GraphContext } from '../weights.js';
  * `elementwise_affine=False` form (unit scale, zero bias). Statistics stay in float32 for every
  * graph dtype: the norms are cheap and half precision would cost parity.
  */
-export function layerNorm(
-  ctx: GraphContext,
-  x: string,
-  width: number,
-  epsilon: number,
-  weightName?: string,
-  biasName?: string,
-): string {
+export function layerNorm(ctx: GraphContext, x: string, width: number, epsilon: number, weightName?: string, biasName?: string): string {
   const { builder, weights } = ctx;
   const scale = weightName
     ? builder.floatInitializer(weightName, [width], checked(weights.float32(weightName), width, weightName))

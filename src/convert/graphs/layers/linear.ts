@@ -50,12 +50,7 @@ export function linear(ctx: GraphContext, x: string, weightName: string, biasNam
       symmetric: options.symmetric,
       scaleType: halfActivations ? 'float16' : 'float32',
     });
-    const packed = builder.initializer(
-      `${weightName}.q4`,
-      'uint8',
-      [outFeatures, quantized.blocksPerRow, Q4_BLOCK_SIZE / 2],
-      quantized.packed,
-    );
+    const packed = builder.initializer(`${weightName}.q4`, 'uint8', [outFeatures, quantized.blocksPerRow, Q4_BLOCK_SIZE / 2], quantized.packed);
     const scales = halfActivations
       ? builder.initializer(`${weightName}.scales`, 'float16', [quantized.scales.length], bytesOf(scalesAsFloat16(quantized)))
       : builder.floatInitializer(`${weightName}.scales`, [quantized.scales.length], quantized.scales);

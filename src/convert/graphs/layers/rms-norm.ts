@@ -6,13 +6,7 @@ import type { GraphContext } from '../weights.js';
  * normalises in float32 too). `SimplifiedLayerNormalization` is ORT's op for it, registered in the
  * default domain; `decomposed` spells it with standard ops for runtimes that lack it.
  */
-export function rmsNorm(
-  ctx: GraphContext,
-  x: string,
-  weightName: string,
-  epsilon: number,
-  options: { decomposed?: boolean } = {},
-): string {
+export function rmsNorm(ctx: GraphContext, x: string, weightName: string, epsilon: number, options: { decomposed?: boolean } = {}): string {
   const { builder, weights } = ctx;
   const shape = weights.shape(weightName);
   if (shape.length !== 1) throw new InvalidModelError(`rms norm weight ${weightName} must be 1-D, got [${shape.join(', ')}]`);

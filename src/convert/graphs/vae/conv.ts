@@ -35,11 +35,7 @@ export function conv2d(ctx: GraphContext, x: string, prefix: string, options: Co
     const halfBias = builder.initializer(biasName, 'float16', [outChannels], bytesOf(toFloat16Array(bias)));
     return toFloat32(ctx, builder.op('Conv', [toFloat16(ctx, x), halfWeight, halfBias], attributes));
   }
-  return builder.op(
-    'Conv',
-    [x, builder.floatInitializer(weightName, shape, weight), builder.floatInitializer(biasName, [outChannels], bias)],
-    attributes,
-  );
+  return builder.op('Conv', [x, builder.floatInitializer(weightName, shape, weight), builder.floatInitializer(biasName, [outChannels], bias)], attributes);
 }
 
 /** Output channels of the convolution stored under `prefix`. */

@@ -12,7 +12,10 @@ export function linearAttentionBlock(ctx: GraphContext, x: string, prefix: strin
   const { builder } = ctx;
   const normed = groupNorm(ctx, x, `${prefix}.group_norm`, channels, groups);
   // [B, C, H, W] → [B, 1, H·W, C]: one head, positions as the sequence.
-  const tokens = builder.op('Unsqueeze', [builder.op('Transpose', [builder.op('Reshape', [normed, builder.constInt64([0, 0, -1])])], { perm: [0, 2, 1] }), builder.constInt64([1])]);
+  const tokens = builder.op('Unsqueeze', [
+    builder.op('Transpose', [builder.op('Reshape', [normed, builder.constInt64([0, 0, -1])])], { perm: [0, 2, 1] }),
+    builder.constInt64([1]),
+  ]);
   const project = (name: string): string => linear(ctx, tokens, `${prefix}.${name}.weight`, `${prefix}.${name}.bias`);
   const attended = attendHeads(builder, project('to_q'), project('to_k'), project('to_v'), channels);
   const out = linear(ctx, builder.op('Squeeze', [attended, builder.constInt64([1])]), `${prefix}.to_out.0.weight`, `${prefix}.to_out.0.bias`);

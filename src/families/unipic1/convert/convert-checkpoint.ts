@@ -101,7 +101,12 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
   const started = Date.now();
   // Option errors are reported before anything is downloaded.
   checkOptions([...new Set<GraphDtype>(options.dtypes ?? ['fp32'])], options.resolutions);
-  const { summary, snapshots } = await convertFromHub(checkpointDir, options, (folder, origin) => convertFolder(folder, outDir, options, origin), uniPic1HubCheckpoint);
+  const { summary, snapshots } = await convertFromHub(
+    checkpointDir,
+    options,
+    (folder, origin) => convertFolder(folder, outDir, options, origin),
+    uniPic1HubCheckpoint,
+  );
   return { ...summary, fetched: snapshots, ms: Date.now() - started };
 }
 
@@ -159,21 +164,25 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
     const manifest = await writeManifest(
       outDir,
       {
-      family: 'unipic1',
-      familyVersion: UNIPIC1_FAMILY_VERSION,
-      name: options.name ?? 'unipic',
-      source: `converted from ${origin ? `${origin} (${sourceFiles(checkpointDir, checkpoint)})` : sourceFiles(checkpointDir, checkpoint)}`,
-      config,
-      generation: resolved.generation,
-      tokenizer,
-      constants,
-      resolutions,
-      graphs: built.graphs,
-      files,
+        family: 'unipic1',
+        familyVersion: UNIPIC1_FAMILY_VERSION,
+        name: options.name ?? 'unipic',
+        source: `converted from ${origin ? `${origin} (${sourceFiles(checkpointDir, checkpoint)})` : sourceFiles(checkpointDir, checkpoint)}`,
+        config,
+        generation: resolved.generation,
+        tokenizer,
+        constants,
+        resolutions,
+        graphs: built.graphs,
+        files,
       },
       unipic1ManifestSchema,
     );
-    const removed = await removeStaleFiles(outDir, previousFiles, manifest.files.map((file) => file.path));
+    const removed = await removeStaleFiles(
+      outDir,
+      previousFiles,
+      manifest.files.map((file) => file.path),
+    );
     return { manifest, graphs: built.converted, keys, structure: resolved.fields, config: resolved.config, warnings, removed, ms: Date.now() - started };
   } finally {
     await checkpoint.close();
@@ -233,7 +242,13 @@ async function refuseUntiedHead(checkpoint: UniPicCheckpoint): Promise<void> {
   const embed = checkpoint.tensors.get(EMBED_KEY);
   const head = checkpoint.tensors.get(HEAD_KEY);
   if (!embed || !head) return;
-  if (head.storage.id === embed.storage.id && head.storageOffset === embed.storageOffset && head.shape.join() === embed.shape.join() && head.stride.join() === embed.stride.join()) return;
+  if (
+    head.storage.id === embed.storage.id &&
+    head.storageOffset === embed.storageOffset &&
+    head.shape.join() === embed.shape.join() &&
+    head.stride.join() === embed.stride.join()
+  )
+    return;
   const weights = await CheckpointWeights.open(checkpoint, [EMBED_KEY, HEAD_KEY]);
   try {
     const a = weights.float32(EMBED_KEY);

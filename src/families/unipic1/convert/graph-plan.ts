@@ -23,7 +23,10 @@ export interface GraphPlan {
   build(ctx: GraphContext): void | { toBytes(): Uint8Array };
 }
 
-const prefixes = (...list: string[]) => (key: string) => list.some((p) => key === p || key.startsWith(p));
+const prefixes =
+  (...list: string[]) =>
+  (key: string) =>
+    list.some((p) => key === p || key.startsWith(p));
 
 // com.microsoft MultiHeadAttention for the MAR stacks and the VAE's attention blocks: at 1024 px
 // the standard MatMul/Softmax form materialises every head's full score matrix per decoder

@@ -107,7 +107,8 @@ export function inferStructure(inputs: StructureInputs): { structure: Structure;
         })
       : undefined;
   const attnLevels = levels ? Array.from({ length: levels }, (_, l) => l).filter((l) => shapes.has(`vae.encoder.down.${l}.attn.0.norm.weight`)) : [];
-  if (attnLevels.length > 1) conflicts.push(`vae: attention blocks at encoder levels ${attnLevels.join(', ')}; unipic supports one level (LDM's attn_resolutions=(16,))`);
+  if (attnLevels.length > 1)
+    conflicts.push(`vae: attention blocks at encoder levels ${attnLevels.join(', ')}; unipic supports one level (LDM's attn_resolutions=(16,))`);
   resolve('vae', 'ch', ch);
   const mult = resolve('vae', 'ch_mult', chMult?.every((m) => m !== undefined) ? chMult : undefined) as number[] | undefined;
   resolve('vae', 'num_res_blocks', blocks);
@@ -167,7 +168,7 @@ export function inferStructure(inputs: StructureInputs): { structure: Structure;
   const llmIs1_5b = hidden === UNIPIC_1_5B.llm.hidden_size && layers === UNIPIC_1_5B.llm.num_hidden_layers;
   const noQwen = inputs.qwen === undefined;
   const llmDefault = (field: keyof Structure['llm']) =>
-    noQwen && llmIs1_5b ? { value: UNIPIC_1_5B.llm[field], why: 'no Qwen config.json; the LLM has Qwen2.5-1.5B\'s shapes' } : undefined;
+    noQwen && llmIs1_5b ? { value: UNIPIC_1_5B.llm[field], why: "no Qwen config.json; the LLM has Qwen2.5-1.5B's shapes" } : undefined;
   resolve('llm', 'hidden_size', hidden);
   resolve('llm', 'vocab_size', dim('llm.model.embed_tokens.weight', 0));
   resolve('llm', 'num_hidden_layers', layers);
@@ -177,7 +178,13 @@ export function inferStructure(inputs: StructureInputs): { structure: Structure;
   const headDim = hidden && heads ? hidden / heads : undefined;
   const kvFromShapes = kvRows !== undefined && headDim && Number.isInteger(kvRows / headDim) ? kvRows / headDim : undefined;
   if (kvRows !== undefined && headDim && kvFromShapes === undefined) conflicts.push(`llm: k_proj has ${kvRows} rows, not a multiple of the head width ${headDim}`);
-  resolve('llm', 'num_key_value_heads', kvFromShapes, llmDefault('num_key_value_heads'), `llm.model.layers.0.self_attn.k_proj.weight: [${shape('llm.model.layers.0.self_attn.k_proj.weight')?.join(', ')}]`);
+  resolve(
+    'llm',
+    'num_key_value_heads',
+    kvFromShapes,
+    llmDefault('num_key_value_heads'),
+    `llm.model.layers.0.self_attn.k_proj.weight: [${shape('llm.model.layers.0.self_attn.k_proj.weight')?.join(', ')}]`,
+  );
   for (const field of ['rope_theta', 'rms_norm_eps', 'max_position_embeddings', 'tie_word_embeddings'] as const) {
     resolve('llm', field, undefined, llmDefault(field));
   }
@@ -191,7 +198,12 @@ export function inferStructure(inputs: StructureInputs): { structure: Structure;
   }
   if (needed.length) throw structureNeeded(needed, inputs.sideConfigPath);
   const resolutions = inputs.side?.resolutions ?? [result.mar.img_size as number, 2 * (result.mar.img_size as number)];
-  fields.push({ field: 'resolutions', value: resolutions, source: inputs.side?.resolutions ? 'side-config' : 'unipic-1.5b', why: 'the native size and twice it, as UniPic-1.5B (512, 1024)' });
+  fields.push({
+    field: 'resolutions',
+    value: resolutions,
+    source: inputs.side?.resolutions ? 'side-config' : 'unipic-1.5b',
+    why: 'the native size and twice it, as UniPic-1.5B (512, 1024)',
+  });
   const parsed = structureSchema.safeParse({ ...result, resolutions });
   if (!parsed.success) {
     throw new InvalidModelError(`the checkpoint's structure is not usable: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
@@ -203,7 +215,12 @@ export function inferStructure(inputs: StructureInputs): { structure: Structure;
 }
 
 function describe(candidate: Candidate): string {
-  const where = { shapes: 'the tensor shapes say', 'qwen-config': 'the Qwen config.json says', 'side-config': 'unipic-config.json says', 'unipic-1.5b': 'UniPic-1.5B has' }[candidate.source];
+  const where = {
+    shapes: 'the tensor shapes say',
+    'qwen-config': 'the Qwen config.json says',
+    'side-config': 'unipic-config.json says',
+    'unipic-1.5b': 'UniPic-1.5B has',
+  }[candidate.source];
   return `${where} ${JSON.stringify(candidate.value)}${candidate.evidence ? ` (${candidate.evidence})` : ''}`;
 }
 

@@ -24,8 +24,7 @@ export const IGNORED_KEY_PATTERNS: ReadonlyArray<{ pattern: RegExp; why: string 
 const USED_MODULES = /^(llm\.|mar\.|proj_in\.|proj_out\.|vae\.)/;
 
 /** Why a key outside every used module is ignored. */
-export const FOREIGN_KEY_REASON =
-  'matches no module of the UniPic-1 model; the official loader (load_state_dict with strict=False) drops it too';
+export const FOREIGN_KEY_REASON = 'matches no module of the UniPic-1 model; the official loader (load_state_dict with strict=False) drops it too';
 
 type Spec = [key: string, shape: number[]];
 

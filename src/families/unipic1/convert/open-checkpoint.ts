@@ -94,12 +94,7 @@ export class UniPicCheckpoint {
     }
   }
 
-  private static assemble(
-    root: string,
-    opened: OpenedSource[],
-    ignored: string[],
-    llmConfig: Record<string, unknown> | undefined,
-  ): UniPicCheckpoint {
+  private static assemble(root: string, opened: OpenedSource[], ignored: string[], llmConfig: Record<string, unknown> | undefined): UniPicCheckpoint {
     const ordered = [...opened].sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role));
     const tensors = new Map<string, TensorDescriptor>();
     const routes = new Map<string, { source: TensorSource; name: string }>();
@@ -118,7 +113,16 @@ export class UniPicCheckpoint {
       }
       sources.push({ role, path: source.path, format: source.format, prefix, names, skipped: source.skipped });
     }
-    return new UniPicCheckpoint(root, tensors, sources, shadowed, ignored, llmConfig, routes, ordered.map(({ source }) => source));
+    return new UniPicCheckpoint(
+      root,
+      tensors,
+      sources,
+      shadowed,
+      ignored,
+      llmConfig,
+      routes,
+      ordered.map(({ source }) => source),
+    );
   }
 
   private route(name: string): { source: TensorSource; name: string } {

@@ -69,11 +69,7 @@ function tail(values: ArrayLike<number>, start: number): ArrayLike<number> {
 }
 
 /** The three tables for a `target` latent grid (`size / vae_stride` on each side). */
-export function buildPositionTables(
-  learned: LearnedPositionTables,
-  layout: PositionTableLayout,
-  target: GridShape | number,
-): PositionTables {
+export function buildPositionTables(learned: LearnedPositionTables, layout: PositionTableLayout, target: GridShape | number): PositionTables {
   const grid = typeof target === 'number' ? { height: target, width: target } : target;
   if (!Number.isInteger(layout.bufferSize) || layout.bufferSize < 0) {
     throw new InvalidOptionsError(`bufferSize must be a non-negative integer, got ${layout.bufferSize}`);

@@ -64,7 +64,9 @@ export async function resolveConfiguration(
     side = structure;
     accounts.push({
       used: Object.entries(structure).flatMap(([section, value]) =>
-        Array.isArray(value) || typeof value !== 'object' ? [{ file: STRUCTURE_FILE, field: section }] : Object.keys(value).map((field) => ({ file: STRUCTURE_FILE, field: `${section}.${field}` })),
+        Array.isArray(value) || typeof value !== 'object'
+          ? [{ file: STRUCTURE_FILE, field: section }]
+          : Object.keys(value).map((field) => ({ file: STRUCTURE_FILE, field: `${section}.${field}` })),
       ),
       ignored: [
         ...(seed === undefined ? [] : [{ file: STRUCTURE_FILE, field: 'seed', why: 'the random seed make-tiny drew the weights with; not a model property' }]),
@@ -73,7 +75,10 @@ export async function resolveConfiguration(
     });
   }
   if (inputs.structure && inputs.isFolder && existsSync(sidePath)) {
-    accounts.push({ used: [], ignored: [{ file: STRUCTURE_FILE, field: '*', why: 'ConvertOptions.structure was given and takes its place (it is checked against the shapes the same way)' }] });
+    accounts.push({
+      used: [],
+      ignored: [{ file: STRUCTURE_FILE, field: '*', why: 'ConvertOptions.structure was given and takes its place (it is checked against the shapes the same way)' }],
+    });
   }
   const { structure, fields } = inferStructure({ shapes: inputs.shapes, qwen, side, sideConfigPath: sidePath });
 
@@ -87,7 +92,9 @@ export async function resolveConfiguration(
     accounts.push(read.account);
   } else if (inputs.llmConfig) {
     generation = TRANSFORMERS_GENERATION_DEFAULTS;
-    warnings.push(`no ${LLM_FOLDER}/${GENERATION_FILE}: transformers' defaults apply, as in the official code (repetition penalty 1, temperature 1, top-k 50, top-p 1)`);
+    warnings.push(
+      `no ${LLM_FOLDER}/${GENERATION_FILE}: transformers' defaults apply, as in the official code (repetition penalty 1, temperature 1, top-k 50, top-p 1)`,
+    );
   } else {
     generation = QWEN2_5_INSTRUCT_GENERATION;
     warnings.push(`no ${LLM_FOLDER} folder: assuming Qwen2.5-1.5B-Instruct's ${GENERATION_FILE} (repetition penalty 1.1)`);

@@ -5,7 +5,10 @@ const section = <T extends z.ZodRawShape>(schema: z.ZodObject<T>) => {
   // Without the schema defaults: an absent field must stay absent, so the shapes or the Qwen
   // config decide it (a default `tie_word_embeddings: true` would contradict an untied head).
   const shape = Object.fromEntries(
-    Object.entries(schema.shape).map(([key, field]) => [key, ((field as z.ZodType) instanceof z.ZodDefault ? (field as z.ZodDefault).unwrap() : field) as z.ZodType]),
+    Object.entries(schema.shape).map(([key, field]) => [
+      key,
+      ((field as z.ZodType) instanceof z.ZodDefault ? (field as z.ZodDefault).unwrap() : field) as z.ZodType,
+    ]),
   );
   return z.object(shape).partial().strict().optional();
 };

@@ -44,7 +44,7 @@ export function spaceTimesteps(numTimesteps: number, steps: number): number[] {
 
 /** `betas_for_alpha_bar` with the squared-cosine ᾱ(t) and UniPic's clipping value. */
 export function cosineBetas(numTimesteps: number, maxBeta: number): Float64Array {
-  const alphaBar = (t: number) => Math.cos(((t + 0.008) / 1.008) * Math.PI / 2) ** 2;
+  const alphaBar = (t: number) => Math.cos((((t + 0.008) / 1.008) * Math.PI) / 2) ** 2;
   const betas = new Float64Array(numTimesteps);
   for (let i = 0; i < numTimesteps; i++) {
     betas[i] = Math.min(1 - alphaBar((i + 1) / numTimesteps) / alphaBar(i / numTimesteps), maxBeta);

@@ -18,11 +18,7 @@ import { checkContextWindow } from '../model/context-window.js';
  * prefix (its visual tokens at the `<image>` slots of every row) and its MAR features, through
  * `decoder_embed`, filling the decoder's masked slots instead of the mask token.
  */
-export async function editImage(
-  context: CallContext,
-  controller: RunController<ImageRunEvent>,
-  options: ParsedEditOptions,
-): Promise<GenerateResult> {
+export async function editImage(context: CallContext, controller: RunController<ImageRunEvent>, options: ParsedEditOptions): Promise<GenerateResult> {
   const started = Date.now();
   const { assets, config, graphs, signal } = context;
   const size = options.size ?? assets.defaultSize;

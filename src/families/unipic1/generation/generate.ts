@@ -112,11 +112,7 @@ export async function runImageLoop(
 }
 
 /** Text → image: the guidance prompt pair, the prefix cache, the MAR loop, the VAE decode. */
-export async function generateImages(
-  context: CallContext,
-  controller: RunController<ImageRunEvent>,
-  options: ParsedGenerateOptions,
-): Promise<GenerateResult> {
+export async function generateImages(context: CallContext, controller: RunController<ImageRunEvent>, options: ParsedGenerateOptions): Promise<GenerateResult> {
   const started = Date.now();
   const { assets, config } = context;
   const size = options.size ?? assets.defaultSize;
@@ -130,9 +126,12 @@ export async function generateImages(
   let region: { known: KnownRegion; plan: RegionPlan } | undefined;
   if (options.image !== undefined) {
     if (!context.graphs.has('vae_encoder')) {
-      throw new InvalidOptionsError("generate() with an image needs the vae_encoder graph, which this model did not load: load it with capabilities ['generate', 'edit']", {
-        details: { issues: [{ path: 'image', message: 'the model was loaded without vae_encoder' }] },
-      });
+      throw new InvalidOptionsError(
+        "generate() with an image needs the vae_encoder graph, which this model did not load: load it with capabilities ['generate', 'edit']",
+        {
+          details: { issues: [{ path: 'image', message: 'the model was loaded without vae_encoder' }] },
+        },
+      );
     }
     const plan = await planRegion(context, { ...options, image: options.image }, size, tables.grid);
     if (plan.layout.maskedCount === 0) return unchangedSource(context, controller, options, plan, size, started);

@@ -142,15 +142,11 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
       for (const half of unconditional ? [0, 1] : [0]) {
         for (const { row, positions } of predicted) {
           const zRow = half * g + row;
-          positions.forEach((p, i) =>
-            conditions.set(z.data.subarray((zRow * n + p) * W, (zRow * n + p + 1) * W), (half * m + row * count + i) * W),
-          );
+          positions.forEach((p, i) => conditions.set(z.data.subarray((zRow * n + p) * W, (zRow * n + p + 1) * W), (half * m + row * count + i) * W));
         }
       }
       const guidance =
-        options.guidanceSchedule === 'linear'
-          ? f(f(f(f(options.guidance - 1) * f(regenerated - step.maskLength)) / regenerated) + 1)
-          : options.guidance;
+        options.guidanceSchedule === 'linear' ? f(f(f(f(options.guidance - 1) * f(regenerated - step.maskLength)) / regenerated) + 1) : options.guidance;
       const fusedGraph = unconditional ? 'diffusion_sampler' : 'diffusion_sampler_plain';
       // The fused graph bakes the converter's respaced tables; other step counts run per step.
       const fused = graphs.has(fusedGraph) && options.diffusion.timesteps.length === config.diffusion.samplingSteps;
@@ -171,28 +167,28 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
             signal,
           })
         : await sampleTokens({
-        tables: options.diffusion,
-        tokens: m,
-        channels: C,
-        unconditional,
-        guidance,
-        temperature: options.temperature,
-        iteration: step.step,
-        noise: (size, purpose) => options.random.normal(size, purpose),
-        signal,
-        net: async (x, netRows, timestep) => {
-          const out = await graphs.run(
-            'diffusion_head',
-            {
-              x: float32([netRows, C], x),
-              t: float32([netRows], new Float32Array(netRows).fill(timestep)),
-              c: float32([netRows, W], conditions),
+            tables: options.diffusion,
+            tokens: m,
+            channels: C,
+            unconditional,
+            guidance,
+            temperature: options.temperature,
+            iteration: step.step,
+            noise: (size, purpose) => options.random.normal(size, purpose),
+            signal,
+            net: async (x, netRows, timestep) => {
+              const out = await graphs.run(
+                'diffusion_head',
+                {
+                  x: float32([netRows, C], x),
+                  t: float32([netRows], new Float32Array(netRows).fill(timestep)),
+                  c: float32([netRows, W], conditions),
+                },
+                { signal },
+              );
+              return (await takeFloat32(out.out)).data;
             },
-            { signal },
-          );
-          return (await takeFloat32(out.out)).data;
-        },
-      });
+          });
       for (const { row, positions } of predicted) {
         positions.forEach((p, i) => {
           tokens.set(sampled.subarray((row * count + i) * C, (row * count + i + 1) * C), (row * n + p) * C);

@@ -40,7 +40,10 @@ export async function planRegion(context: CallContext, request: RegionRequest, s
   });
   if (layout.cropped) {
     const side = Math.min(image.width, image.height);
-    context.warn('image-cropped', `the ${image.width}×${image.height} source (and its mask) was center-cropped to ${side}×${side}, as the official edit pipeline does`);
+    context.warn(
+      'image-cropped',
+      `the ${image.width}×${image.height} source (and its mask) was center-cropped to ${side}×${side}, as the official edit pipeline does`,
+    );
   }
   if (layout.maskedCount === 0) {
     context.warn('mask-empty', 'the mask covers no latent token, so nothing is regenerated: the source is returned without sampling');

@@ -50,12 +50,7 @@ function checkGrid(name: string, grid: GridShape): void {
  * channels]`. Same-size input is returned as an exact float64 copy, as PyTorch's weights are then
  * exactly (1, 0).
  */
-export function resizeBilinear(
-  values: ArrayLike<number>,
-  source: GridShape,
-  target: GridShape,
-  channels: number,
-): Float64Array {
+export function resizeBilinear(values: ArrayLike<number>, source: GridShape, target: GridShape, channels: number): Float64Array {
   checkGrid('source', source);
   checkGrid('target', target);
   if (!Number.isInteger(channels) || channels < 1) {

@@ -3,7 +3,7 @@
  * iteration. float64 `cos` and `floor` as numpy computes them, then the clamp.
  */
 export function nextMaskLength(step: number, numIterations: number, numTokens: number, maskedNow: number): number {
-  const ratio = Math.cos((Math.PI / 2) * (step + 1) / numIterations);
+  const ratio = Math.cos(((Math.PI / 2) * (step + 1)) / numIterations);
   const target = Math.floor(numTokens * ratio);
   return Math.max(1, Math.min(maskedNow - 1, target));
 }

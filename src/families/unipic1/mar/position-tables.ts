@@ -2,7 +2,6 @@ import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { decodeSafetensors } from '../../../formats/safetensors.js';
 import { resizeBilinear } from './bilinear-resize.js';
 
-
 /**
  * The MAR position tables for one output size: read from the converter's
  * `tables-<size>.safetensors`, or resized from the native ones at run time. One module for the

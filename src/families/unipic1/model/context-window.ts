@@ -8,8 +8,7 @@ import type { ModelConfig } from '../manifest.js';
 export function checkContextWindow(config: ModelConfig, positions: number, what: string): void {
   const limit = config.llm.maxPositionEmbeddings;
   if (positions <= limit) return;
-  throw new InvalidInputError(
-    `${what} needs ${positions} positions, more than the model's context of ${limit}; shorten the prompt`,
-    { details: { positions, limit } },
-  );
+  throw new InvalidInputError(`${what} needs ${positions} positions, more than the model's context of ${limit}; shorten the prompt`, {
+    details: { positions, limit },
+  });
 }

@@ -53,7 +53,10 @@ export class ModelAssets {
   checkSize(size: number): void {
     if (this.sizeSupport(size)) return;
     const stride = this.manifest.config.mar.vaeStride;
-    const rule = this.nativeSize === undefined ? `one of ${this.sizes.join(', ')}` : `one of ${this.sizes.join(', ')}, or a multiple of ${stride} up to ${4 * this.manifest.config.mar.nativeGrid * stride}`;
+    const rule =
+      this.nativeSize === undefined
+        ? `one of ${this.sizes.join(', ')}`
+        : `one of ${this.sizes.join(', ')}, or a multiple of ${stride} up to ${4 * this.manifest.config.mar.nativeGrid * stride}`;
     throw new InvalidOptionsError(`size ${size} is not available in this model: expected ${rule}`, {
       details: { issues: [{ path: 'size', message: `expected ${rule}` }] },
     });
@@ -78,9 +81,7 @@ export class ModelAssets {
 
   mask(): Promise<Float32Array> {
     if (!this.maskToken) {
-      this.maskToken = this.read(this.manifest.constants).then((bytes) =>
-        readMaskToken(bytes, this.manifest.config.mar.decoderWidth, this.manifest.constants),
-      );
+      this.maskToken = this.read(this.manifest.constants).then((bytes) => readMaskToken(bytes, this.manifest.config.mar.decoderWidth, this.manifest.constants));
       // A failed read (a transient I/O error) is retried by the next call.
       this.maskToken.catch(() => (this.maskToken = undefined));
     }

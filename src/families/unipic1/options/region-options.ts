@@ -11,7 +11,14 @@ export const maskInputSchema = z.custom<MaskInput>(
 const pixels = z.number().int().min(0).max(65536);
 
 export const outpaintSchema: z.ZodType<OutpaintSpec> = z
-  .object({ left: pixels.optional(), top: pixels.optional(), right: pixels.optional(), bottom: pixels.optional(), width: pixels.optional(), height: pixels.optional() })
+  .object({
+    left: pixels.optional(),
+    top: pixels.optional(),
+    right: pixels.optional(),
+    bottom: pixels.optional(),
+    width: pixels.optional(),
+    height: pixels.optional(),
+  })
   .strict()
   .refine((spec) => Object.values(spec).some((v) => v !== undefined), { message: 'give at least one of left, top, right, bottom, width, height' });
 
@@ -39,6 +46,12 @@ export interface RegionFields {
 /** Region options change nothing without a region: refuse them instead of ignoring them. */
 export function refineRegion(value: RegionFields, context: z.RefinementCtx, hasImage: boolean): void {
   const region = value.mask !== undefined || value.outpaint !== undefined;
-  if (region && !hasImage) context.addIssue({ code: 'custom', path: [value.mask !== undefined ? 'mask' : 'outpaint'], message: 'a mask or outpaint needs the source image (option image)' });
-  if (!region && hasImage) context.addIssue({ code: 'custom', path: ['image'], message: 'generate() takes an image only with a mask or outpaint (to change the whole image, use edit())' });
+  if (region && !hasImage)
+    context.addIssue({
+      code: 'custom',
+      path: [value.mask !== undefined ? 'mask' : 'outpaint'],
+      message: 'a mask or outpaint needs the source image (option image)',
+    });
+  if (!region && hasImage)
+    context.addIssue({ code: 'custom', path: ['image'], message: 'generate() takes an image only with a mask or outpaint (to change the whole image, use edit())' });
 }

@@ -28,11 +28,7 @@ const IMAGE_PREFIX_CACHE = 'understand:image-prefix';
  * causal LM with a growing cache, greedy by default. The KV of the part up to the image is kept
  * so a follow-up question on the same image skips the image's prefill.
  */
-export async function understandImage(
-  context: CallContext,
-  controller: RunController<TextRunEvent>,
-  options: ParsedUnderstandOptions,
-): Promise<UnderstandResult> {
+export async function understandImage(context: CallContext, controller: RunController<TextRunEvent>, options: ParsedUnderstandOptions): Promise<UnderstandResult> {
   const started = Date.now();
   const { graphs, config, assets, signal } = context;
   const { hiddenSize: H, numLayers } = config.llm;

@@ -59,7 +59,8 @@ export function buildClipTextGraph(ctx: GraphContext, config: ClipTextConfig, pr
   for (let i = 0; i < config.layers; i++) {
     const layer = `${model}encoder.layers.${i}.`;
     const normed = layerNorm(ctx, x, width, config.layerNormEps, `${layer}layer_norm1.weight`, `${layer}layer_norm1.bias`);
-    const project = (name: string): string => splitHeads(builder, linear(ctx, normed, `${layer}self_attn.${name}.weight`, `${layer}self_attn.${name}.bias`), heads, headDim);
+    const project = (name: string): string =>
+      splitHeads(builder, linear(ctx, normed, `${layer}self_attn.${name}.weight`, `${layer}self_attn.${name}.bias`), heads, headDim);
     const attended = attendHeads(builder, project('q_proj'), project('k_proj'), project('v_proj'), headDim, { bias: causal });
     x = builder.op('Add', [x, linear(ctx, mergeHeads(builder, attended, heads, headDim), `${layer}self_attn.out_proj.weight`, `${layer}self_attn.out_proj.bias`)]);
     const normed2 = layerNorm(ctx, x, width, config.layerNormEps, `${layer}layer_norm2.weight`, `${layer}layer_norm2.bias`);

@@ -187,4 +187,3 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
     await checkpoint.close();
   }
 }
-

@@ -110,7 +110,9 @@ export const T5_MAX_LENGTH = 512;
 export async function readKontextStructure(root: string, hasT5: boolean): Promise<KontextStructure> {
   const t = await parseConfig(join(root, 'transformer'), transformerJson);
   if (t.caption_projection_dim !== t.num_attention_heads * t.attention_head_dim) {
-    throw new InvalidModelError(`transformer/config.json: caption_projection_dim ${t.caption_projection_dim} must equal the width ${t.num_attention_heads * t.attention_head_dim}`);
+    throw new InvalidModelError(
+      `transformer/config.json: caption_projection_dim ${t.caption_projection_dim} must equal the width ${t.num_attention_heads * t.attention_head_dim}`,
+    );
   }
   const v = await parseConfig(join(root, 'vae'), vaeJson);
   const clip = (c: z.infer<typeof clipJson>): ClipTextConfig => ({
@@ -143,7 +145,10 @@ export async function readKontextStructure(root: string, hasT5: boolean): Promis
   }
   const schedulerPath = join(root, 'scheduler', 'scheduler_config.json');
   const s = schedulerJson.safeParse(await readJsonFile(schedulerPath, MAX_CONFIG_BYTES));
-  if (!s.success) throw new InvalidModelError(`${schedulerPath}: only the static-shift FlowMatch Euler schedule is supported (${s.error.issues.map((i) => i.path.join('.')).join(', ')})`);
+  if (!s.success)
+    throw new InvalidModelError(
+      `${schedulerPath}: only the static-shift FlowMatch Euler schedule is supported (${s.error.issues.map((i) => i.path.join('.')).join(', ')})`,
+    );
   return {
     transformer: {
       width: t.num_attention_heads * t.attention_head_dim,

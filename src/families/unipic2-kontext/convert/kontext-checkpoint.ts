@@ -95,7 +95,8 @@ async function openComponent(folder: string, component: Component): Promise<Tens
     const index = (await readJsonFile(indexPath, MAX_INDEX_BYTES)) as { weight_map?: Record<string, unknown> } | null;
     const named = new Set(Object.values(index?.weight_map ?? {}).filter((v): v is string => typeof v === 'string'));
     const missing = [...named].filter((file) => !names.includes(file));
-    if (missing.length) throw new InvalidModelError(`${component}/${indexes[0]} names shard files that are missing: ${missing.join(', ')}`, { details: { missing } });
+    if (missing.length)
+      throw new InvalidModelError(`${component}/${indexes[0]} names shard files that are missing: ${missing.join(', ')}`, { details: { missing } });
     const extra = shards.filter((file) => !named.has(file));
     if (extra.length) throw new InvalidModelError(`${component}/ holds shard files its index does not name: ${extra.join(', ')}`, { details: { extra } });
     return ShardedCheckpoint.open(indexPath);

@@ -191,16 +191,27 @@ export function accountKontextKeys(structure: KontextStructure, tensors: Readonl
     if (why) ignored.push({ key, why });
     else unknown.push(key);
   }
-  if (missing.length) throw new InvalidModelError(`the checkpoint lacks ${missing.length} required weights: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, { details: { missing } });
+  if (missing.length)
+    throw new InvalidModelError(`the checkpoint lacks ${missing.length} required weights: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, {
+      details: { missing },
+    });
   if (misshapen.length) {
     const first = misshapen[0];
-    throw new InvalidModelError(`${misshapen.length} weights have unexpected shapes, e.g. ${first.key}: [${first.shape.join(', ')}] instead of [${first.expected.join(', ')}]`, { details: { misshapen } });
+    throw new InvalidModelError(
+      `${misshapen.length} weights have unexpected shapes, e.g. ${first.key}: [${first.shape.join(', ')}] instead of [${first.expected.join(', ')}]`,
+      { details: { misshapen } },
+    );
   }
   if (badDtype.length) {
-    throw new InvalidModelError(`${badDtype.length} weights are not bf16/fp16/fp32, e.g. ${badDtype[0].key}: ${badDtype[0].dtype}`, { details: { notFloat: badDtype } });
+    throw new InvalidModelError(`${badDtype.length} weights are not bf16/fp16/fp32, e.g. ${badDtype[0].key}: ${badDtype[0].dtype}`, {
+      details: { notFloat: badDtype },
+    });
   }
   if (unknown.length) {
-    throw new InvalidModelError(`the checkpoint has ${unknown.length} keys this converter does not know: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}`, { details: { unknown } });
+    throw new InvalidModelError(
+      `the checkpoint has ${unknown.length} keys this converter does not know: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}`,
+      { details: { unknown } },
+    );
   }
   return { required: [...expected.keys()], ignored };
 }

@@ -150,7 +150,15 @@ function attend(ctx: GraphContext, heads: { q: string; k: string; v: string }, c
 }
 
 /** diffusers `JointTransformerBlock` (spec §2.3 step 5), with the dual attention and the context-pre-only last block. */
-function jointBlock(ctx: GraphContext, x: string, c: string, conditioning: string, config: MmditConfig, index: number, form: AttentionForm): { x: string; c: string } {
+function jointBlock(
+  ctx: GraphContext,
+  x: string,
+  c: string,
+  conditioning: string,
+  config: MmditConfig,
+  index: number,
+  form: AttentionForm,
+): { x: string; c: string } {
   const { builder } = ctx;
   const { width } = config;
   const block = `${P}transformer_blocks.${index}.`;

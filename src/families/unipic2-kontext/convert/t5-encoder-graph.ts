@@ -59,7 +59,8 @@ export function buildT5EncoderGraph(ctx: GraphContext, config: T5EncoderConfig, 
   const bucketIds = builder.op('Slice', [bucketTable, builder.constInt64([0, 0]), ends, builder.constInt64([0, 1])]);
   const biasName = `${prefix}encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight`;
   const [bucketCount, biasHeads] = weights.shape(biasName);
-  if (bucketCount !== config.buckets || biasHeads !== heads) throw new InvalidModelError(`${biasName} is [${bucketCount}, ${biasHeads}], expected [${config.buckets}, ${heads}]`);
+  if (bucketCount !== config.buckets || biasHeads !== heads)
+    throw new InvalidModelError(`${biasName} is [${bucketCount}, ${biasHeads}], expected [${config.buckets}, ${heads}]`);
   const biasRows = builder.op('Gather', [builder.floatInitializer(biasName, [bucketCount, heads], weights.float32(biasName)), bucketIds], { axis: 0 });
   const positionBias = builder.op('Unsqueeze', [builder.op('Transpose', [biasRows], { perm: [2, 0, 1] }), builder.constInt64([0])]);
 

@@ -163,7 +163,13 @@ async function writeTokenizers(dir: string): Promise<void> {
   }
   await mkdir(join(dir, 'tokenizer_3'), { recursive: true });
   await copyFile(join(bundledAsset('t5-tokenizer'), 'tokenizer.json'), join(dir, 'tokenizer_3', 'tokenizer.json'));
-  await json(join(dir, 'tokenizer_3', 'tokenizer_config.json'), { eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>', model_max_length: 512, tokenizer_class: 'T5Tokenizer' });
+  await json(join(dir, 'tokenizer_3', 'tokenizer_config.json'), {
+    eos_token: '</s>',
+    pad_token: '<pad>',
+    unk_token: '<unk>',
+    model_max_length: 512,
+    tokenizer_class: 'T5Tokenizer',
+  });
 }
 
 /**
@@ -197,7 +203,11 @@ export async function makeTinyKontextCheckpoint(dir: string, options: { seed?: n
     byComponent.set(component, list);
   }
   const t = structure.transformer;
-  const table = cropPositionTable({ width: t.width, maxSize: t.posEmbedMaxSize, baseSize: t.sampleSize / t.patchSize, interpolationScale: 1, rounding: 'bfloat16' }, t.posEmbedMaxSize, t.posEmbedMaxSize);
+  const table = cropPositionTable(
+    { width: t.width, maxSize: t.posEmbedMaxSize, baseSize: t.sampleSize / t.patchSize, interpolationScale: 1, rounding: 'bfloat16' },
+    t.posEmbedMaxSize,
+    t.posEmbedMaxSize,
+  );
   byComponent.get('transformer')!.push({ name: 'pos_embed.pos_embed', shape: [1, t.posEmbedMaxSize ** 2, t.width], data: table });
 
   for (const [component, tensors] of byComponent) {

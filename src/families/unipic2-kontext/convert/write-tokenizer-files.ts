@@ -20,7 +20,8 @@ function idOf(json: unknown, content: string, where: string): number {
 async function clip(folder: string, out: string, file: string): Promise<Entry> {
   const json = await clipTokenizerJson(folder);
   const config = (await readJsonFile(join(folder, 'tokenizer_config.json'), 1 << 24)) as { pad_token?: unknown; bos_token?: unknown; eos_token?: unknown };
-  const name = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : typeof v === 'object' && v && 'content' in v ? String((v as { content: unknown }).content) : fallback);
+  const name = (v: unknown, fallback: string): string =>
+    typeof v === 'string' ? v : typeof v === 'object' && v && 'content' in v ? String((v as { content: unknown }).content) : fallback;
   await writeFile(join(out, file), JSON.stringify(json));
   return {
     file,

@@ -17,7 +17,10 @@ function pythonRound(x: number): number {
  * thin image) is refused, as Pillow refuses it.
  */
 export function fixLongerEdgeSize(width: number, height: number, edge = 512, multiple = 32): { width: number; height: number } {
-  const size = width >= height ? { width: edge, height: pythonRound((height * (edge / width)) / multiple) * multiple } : { width: pythonRound((width * (edge / height)) / multiple) * multiple, height: edge };
+  const size =
+    width >= height
+      ? { width: edge, height: pythonRound((height * (edge / width)) / multiple) * multiple }
+      : { width: pythonRound((width * (edge / height)) / multiple) * multiple, height: edge };
   if (size.width <= 0 || size.height <= 0) {
     throw new InvalidInputError(`a ${width}×${height} image is too thin to edit: its short side would be 0 after resizing the long side to ${edge}`);
   }

@@ -73,4 +73,3 @@ export async function encodePrompts(
   }
   return { embeds, dims: [batch, rows, joint], pooled, pooledDims: [batch, pl + pg] };
 }
-

@@ -47,7 +47,8 @@ async function sample(
   const seed = options.seed ?? randomSeed();
   const random = options.random ?? new SeededRandom(seed);
   const useT5 = options.t5 && graphs.has('t5_encoder');
-  if (options.t5 && !useT5) controller.emit({ type: 'warning', code: 'no-t5', message: 'this model has no T5 encoder: running with zero T5 embeddings, which changes outputs' });
+  if (options.t5 && !useT5)
+    controller.emit({ type: 'warning', code: 'no-t5', message: 'this model has no T5 encoder: running with zero T5 embeddings, which changes outputs' });
   const guided = options.guidance > 1;
   const texts = guided ? [options.negativePrompt, options.prompt] : [options.prompt];
   const prompts = await encodePrompts(graphs, context.tokenizers, config, texts, { useT5, signal });

@@ -15,7 +15,10 @@ export function basicTokenizerPrepass(text: string): string {
     else if (isCjk(cp)) out += ` ${char} `;
     else out += char;
   }
-  return out.split(' ').filter((piece) => piece.length > 0).join(' ');
+  return out
+    .split(' ')
+    .filter((piece) => piece.length > 0)
+    .join(' ');
 }
 
 function isWhitespace(char: string): boolean {

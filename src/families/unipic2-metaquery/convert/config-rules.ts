@@ -83,9 +83,13 @@ const ROPE_RULES: Record<string, FieldRule> = {
 export function accountVlmConfig(raw: Readonly<Record<string, unknown>>): ConfigAccount {
   const parts = [accountFields('config.json', raw, TOP_RULES)];
   const object = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (object(raw.text_config)) parts.push(accountFields('config.json text_config', raw.text_config, { ...TEXT_RULES, image_token_id: use, vision_start_token_id: use, vision_end_token_id: use }));
+  if (object(raw.text_config))
+    parts.push(
+      accountFields('config.json text_config', raw.text_config, { ...TEXT_RULES, image_token_id: use, vision_start_token_id: use, vision_end_token_id: use }),
+    );
   if (object(raw.vision_config)) parts.push(accountFields('config.json vision_config', raw.vision_config, VISION_RULES));
-  for (const scope of [raw, raw.text_config]) if (object(scope) && object(scope.rope_scaling)) parts.push(accountFields('config.json rope_scaling', scope.rope_scaling, ROPE_RULES));
+  for (const scope of [raw, raw.text_config])
+    if (object(scope) && object(scope.rope_scaling)) parts.push(accountFields('config.json rope_scaling', scope.rope_scaling, ROPE_RULES));
   return mergeAccounts(...parts);
 }
 
@@ -117,7 +121,8 @@ export function accountConditionerConfig(raw: Readonly<Record<string, unknown>>)
 
 /** preprocessor_config.json: the pixel budget is used; everything else must be what the TS processor does. */
 export function accountPreprocessorConfig(raw: Readonly<Record<string, unknown>>): ConfigAccount {
-  const fixed = (value: unknown, what: string) => neutral([value], `${what}, as unipic's processor does`, `differs from Qwen2-VL's processor, which unipic implements`);
+  const fixed = (value: unknown, what: string) =>
+    neutral([value], `${what}, as unipic's processor does`, `differs from Qwen2-VL's processor, which unipic implements`);
   return accountFields('preprocessor_config.json', raw, {
     min_pixels: use,
     max_pixels: use,

@@ -61,7 +61,10 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
   for (const d of [llmDtype, dtype]) if (!DTYPES.includes(d)) throw new InvalidOptionsError(`"${d}" is not one of ${DTYPES.join(', ')}`);
   const vlmFolder = options.vlm ?? join(skyworkFolder, VLM_FOLDER);
   const condFolder = join(skyworkFolder, 'conditioner');
-  for (const [what, folder] of [['Qwen2.5-VL (--vlm)', vlmFolder], ['conditioner', condFolder]]) {
+  for (const [what, folder] of [
+    ['Qwen2.5-VL (--vlm)', vlmFolder],
+    ['conditioner', condFolder],
+  ]) {
     if (!existsSync(join(folder, 'config.json'))) throw new InvalidModelError(`the ${what} folder ${folder} has no config.json`);
   }
   const vlmRaw = await readJson(join(vlmFolder, 'config.json'));
@@ -69,7 +72,8 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
   const accounts = [accountVlmConfig(vlmRaw), accountConditionerConfig(condRaw)];
   const vlm = parseVlmConfig(vlmRaw);
   const conditioner = parseConditionerConfig(condRaw);
-  if (conditioner.llmHiddenSize !== vlm.llm.hiddenSize) throw new InvalidModelError(`conditioner llm_hidden_size ${conditioner.llmHiddenSize} ≠ Qwen2.5-VL hidden size ${vlm.llm.hiddenSize}`);
+  if (conditioner.llmHiddenSize !== vlm.llm.hiddenSize)
+    throw new InvalidModelError(`conditioner llm_hidden_size ${conditioner.llmHiddenSize} ≠ Qwen2.5-VL hidden size ${vlm.llm.hiddenSize}`);
   if (vlm.vision.outHiddenSize !== vlm.llm.hiddenSize) throw new InvalidModelError('vision out_hidden_size must equal the language model hidden size');
   const processor = await readProcessor(vlmFolder, accounts);
   const generation = existsSync(join(vlmFolder, 'generation_config.json')) ? await readJson(join(vlmFolder, 'generation_config.json')) : {};
@@ -107,10 +111,19 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
     const queries = condWeights.weights.float32(plan.metaQueries);
     const shape = [conditioner.numQueries, conditioner.llmHiddenSize];
     if (queries.length !== shape[0] * shape[1]) throw new InvalidModelError(`meta_queries holds ${queries.length} values, expected ${shape.join('×')}`);
-    await writeFile(join(outDir, 'meta_queries.safetensors'), encodeSafetensors([{ name: 'meta_queries', dtype: 'float32', shape, data: new Uint8Array(queries.buffer, queries.byteOffset, queries.byteLength) }]));
+    await writeFile(
+      join(outDir, 'meta_queries.safetensors'),
+      encodeSafetensors([{ name: 'meta_queries', dtype: 'float32', shape, data: new Uint8Array(queries.buffer, queries.byteOffset, queries.byteLength) }]),
+    );
     const tokenizer = await writeTokenizerFiles(vlmFolder, outDir);
 
-    const config: MqRuntimeConfig = { llm: vlm.llm, mropeSection: vlm.mropeSection, vision: vlm.vision, imageTokenId: vlm.imageTokenId, numQueries: conditioner.numQueries };
+    const config: MqRuntimeConfig = {
+      llm: vlm.llm,
+      mropeSection: vlm.mropeSection,
+      vision: vlm.vision,
+      imageTokenId: vlm.imageTokenId,
+      numQueries: conditioner.numQueries,
+    };
     const notConverted = ['transformer', 'vae', 'scheduler'].filter((d) => existsSync(join(skyworkFolder, d)));
     const description = {
       family: 'unipic2-metaquery',
@@ -152,10 +165,12 @@ async function readProcessor(folder: string, accounts: ConfigAccount[]): Promise
   const raw = await readJson(path);
   accounts.push(accountPreprocessorConfig(raw));
   const size = (raw.size ?? {}) as { shortest_edge?: unknown; longest_edge?: unknown };
-  const pick = (value: unknown, fallback: unknown, otherwise: number): number => (typeof value === 'number' ? value : typeof fallback === 'number' ? fallback : otherwise);
+  const pick = (value: unknown, fallback: unknown, otherwise: number): number =>
+    typeof value === 'number' ? value : typeof fallback === 'number' ? fallback : otherwise;
   const minPixels = pick(raw.min_pixels, size.shortest_edge, 3136);
   const maxPixels = pick(raw.max_pixels, size.longest_edge, 12845056);
-  if (!(minPixels > 0 && minPixels <= maxPixels)) throw new InvalidModelError(`preprocessor_config.json: min_pixels ${minPixels} / max_pixels ${maxPixels} are not a valid budget`);
+  if (!(minPixels > 0 && minPixels <= maxPixels))
+    throw new InvalidModelError(`preprocessor_config.json: min_pixels ${minPixels} / max_pixels ${maxPixels} are not a valid budget`);
   return { minPixels, maxPixels };
 }
 

@@ -9,7 +9,11 @@ import { METAQUERY_CONFIG_FILE } from './convert-metaquery.js';
  * (e.g. `new NodeOrtBackend()`); the backend stays the caller's to dispose. Until the family
  * registry routes `UniPic.load()` to this family, this is how such a folder is opened.
  */
-export async function openMetaqueryFolder(dir: string, backend: Backend, options: { device?: 'cpu' | 'cuda' | 'webgpu' | 'auto'; threads?: number } = {}): Promise<MetaqueryModel> {
+export async function openMetaqueryFolder(
+  dir: string,
+  backend: Backend,
+  options: { device?: 'cpu' | 'cuda' | 'webgpu' | 'auto'; threads?: number } = {},
+): Promise<MetaqueryModel> {
   await backend.init({ device: options.device ?? 'cpu' });
   const description = JSON.parse(await readFile(join(dir, METAQUERY_CONFIG_FILE), 'utf8')) as unknown;
   return MetaqueryModel.open(

@@ -39,10 +39,13 @@ export function parseVlmConfig(raw: Record<string, unknown>): VlmConfig {
   const text = (isObject(raw.text_config) ? { ...raw, ...raw.text_config } : raw) as Record<string, unknown>;
   const vision = raw.vision_config;
   if (!isObject(vision)) throw new InvalidModelError('Qwen2.5-VL config.json has no vision_config');
-  if (raw.model_type !== undefined && raw.model_type !== 'qwen2_5_vl') throw new InvalidModelError(`config.json model_type ${String(raw.model_type)} is not qwen2_5_vl`);
+  if (raw.model_type !== undefined && raw.model_type !== 'qwen2_5_vl')
+    throw new InvalidModelError(`config.json model_type ${String(raw.model_type)} is not qwen2_5_vl`);
   if (text.use_sliding_window === true) throw new InvalidModelError('Qwen2.5-VL config.json: use_sliding_window is not supported');
-  if (text.hidden_act !== undefined && text.hidden_act !== 'silu') throw new InvalidModelError(`Qwen2.5-VL text hidden_act ${String(text.hidden_act)} is not supported`);
-  if (vision.hidden_act !== undefined && vision.hidden_act !== 'silu') throw new InvalidModelError(`Qwen2.5-VL vision hidden_act ${String(vision.hidden_act)} is not supported`);
+  if (text.hidden_act !== undefined && text.hidden_act !== 'silu')
+    throw new InvalidModelError(`Qwen2.5-VL text hidden_act ${String(text.hidden_act)} is not supported`);
+  if (vision.hidden_act !== undefined && vision.hidden_act !== 'silu')
+    throw new InvalidModelError(`Qwen2.5-VL vision hidden_act ${String(vision.hidden_act)} is not supported`);
   const scaling = (isObject(text.rope_scaling) ? text.rope_scaling : isObject(raw.rope_scaling) ? raw.rope_scaling : {}) as Record<string, unknown>;
   const ropeType = scaling.rope_type ?? scaling.type ?? 'default';
   if (ropeType !== 'mrope' && ropeType !== 'default') throw new InvalidModelError(`Qwen2.5-VL rope type ${String(ropeType)} is not supported`);
@@ -50,7 +53,8 @@ export function parseVlmConfig(raw: Record<string, unknown>): VlmConfig {
   const numHeads = int(text, 'num_attention_heads');
   const headDim = hiddenSize / numHeads;
   const mropeSection = Array.isArray(scaling.mrope_section) ? scaling.mrope_section.map(Number) : [headDim / 2, 0, 0];
-  if (mropeSection.reduce((a, b) => a + b, 0) !== headDim / 2) throw new InvalidModelError(`mrope_section ${mropeSection.join(',')} does not sum to head_dim/2 = ${headDim / 2}`);
+  if (mropeSection.reduce((a, b) => a + b, 0) !== headDim / 2)
+    throw new InvalidModelError(`mrope_section ${mropeSection.join(',')} does not sum to head_dim/2 = ${headDim / 2}`);
   const visionHidden = int(vision, 'hidden_size');
   const visionHeads = int(vision, 'num_heads');
   return {

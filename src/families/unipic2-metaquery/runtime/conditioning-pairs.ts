@@ -27,7 +27,12 @@ export interface ConditioningModel {
 }
 
 /** Text-to-image (§4.2): "Generate an image: " + prompt, and the same for the negative prompt. */
-export async function generateConditioning(model: ConditioningModel, prompt: string, negativePrompt = GENERATE_NEGATIVE_PROMPT, signal?: AbortSignal): Promise<ConditioningPair> {
+export async function generateConditioning(
+  model: ConditioningModel,
+  prompt: string,
+  negativePrompt = GENERATE_NEGATIVE_PROMPT,
+  signal?: AbortSignal,
+): Promise<ConditioningPair> {
   const row = (text: string) => encodeConditioning(model.graphs, model.config, model.tokenizer.encode(generatePrompt(text)), model.metaQueries, { signal });
   return { positive: await row(prompt), negative: await row(negativePrompt) };
 }
@@ -36,9 +41,18 @@ export async function generateConditioning(model: ConditioningModel, prompt: str
  * Editing (§4.3): `image` is the edit-size image (after the pipeline's fix_longer_edge, sides
  * multiples of 32); the VLM sees it at 7/8 (min = max pixels by the 28/32 rule), once for both rows.
  */
-export async function editConditioning(model: ConditioningModel, image: RgbImage, instruction: string, negativePrompt = EDIT_NEGATIVE_PROMPT, signal?: AbortSignal): Promise<ConditioningPair> {
+export async function editConditioning(
+  model: ConditioningModel,
+  image: RgbImage,
+  instruction: string,
+  negativePrompt = EDIT_NEGATIVE_PROMPT,
+  signal?: AbortSignal,
+): Promise<ConditioningPair> {
   const encoded = await encodeImage(model.graphs, model.config, image, editPixels(image.height, image.width), signal);
   const row = (text: string) =>
-    encodeConditioning(model.graphs, model.config, model.tokenizer.encode(expandImagePad(editPrompt(text), encoded.tokens)), model.metaQueries, { imageEmbeds: encoded.embeds, signal });
+    encodeConditioning(model.graphs, model.config, model.tokenizer.encode(expandImagePad(editPrompt(text), encoded.tokens)), model.metaQueries, {
+      imageEmbeds: encoded.embeds,
+      signal,
+    });
   return { positive: await row(instruction), negative: await row(negativePrompt) };
 }

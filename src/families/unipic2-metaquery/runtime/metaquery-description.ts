@@ -38,7 +38,9 @@ export type MetaqueryDescription = z.output<typeof metaqueryDescriptionSchema>;
 export function parseMetaqueryDescription(json: unknown): MetaqueryDescription {
   const parsed = metaqueryDescriptionSchema.safeParse(json);
   if (!parsed.success) {
-    throw new InvalidModelError(`metaquery.json is not a UniPic2-Metaquery description: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new InvalidModelError(
+      `metaquery.json is not a UniPic2-Metaquery description: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

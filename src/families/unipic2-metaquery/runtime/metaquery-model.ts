@@ -61,7 +61,10 @@ export class MetaqueryModel {
   /** Opens a converted folder's description, tokenizer and meta-queries; the backend must be initialised. */
   static async open(descriptionJson: unknown, files: MetaqueryFiles, backend: Backend, options: { readonly threads?: number } = {}): Promise<MetaqueryModel> {
     const description = parseMetaqueryDescription(descriptionJson);
-    const tokenizer = TextTokenizer.fromJson(JSON.parse(await files.readText(description.tokenizer.json)), JSON.parse(await files.readText(description.tokenizer.config)));
+    const tokenizer = TextTokenizer.fromJson(
+      JSON.parse(await files.readText(description.tokenizer.json)),
+      JSON.parse(await files.readText(description.tokenizer.config)),
+    );
     const table = decodeSafetensors(await files.readBytes(description.tables.metaQueries), description.tables.metaQueries).tensors.get('meta_queries');
     const { numQueries, llm } = description.config;
     if (table?.dtype !== 'float32' || table.bytes.length !== numQueries * llm.hiddenSize * 4) {
@@ -79,7 +82,10 @@ export class MetaqueryModel {
   understand(options: MetaqueryUnderstandInput): Run<TextRunEvent, UnderstandResult> {
     const parsed = validate(this.understandSchema, options, 'understand');
     return this.start(parsed.signal, (controller) =>
-      understandMetaquery({ graphs: this.graphs, config: this.config, tokenizer: this.tokenizer, eosIds: this.description.eosIds, cache: this.cache, emit: (e) => controller.emit(e) }, { ...parsed, signal: controller.signal }),
+      understandMetaquery(
+        { graphs: this.graphs, config: this.config, tokenizer: this.tokenizer, eosIds: this.description.eosIds, cache: this.cache, emit: (e) => controller.emit(e) },
+        { ...parsed, signal: controller.signal },
+      ),
     );
   }
 

@@ -12,9 +12,22 @@ export interface MqGraphs {
 
 /** The numbers the runtime needs (the converter writes them into the manifest). */
 export interface MqRuntimeConfig {
-  readonly llm: { readonly hiddenSize: number; readonly numLayers: number; readonly numKeyValueHeads: number; readonly headDim: number; readonly ropeTheta: number; readonly maxPositionEmbeddings: number };
+  readonly llm: {
+    readonly hiddenSize: number;
+    readonly numLayers: number;
+    readonly numKeyValueHeads: number;
+    readonly headDim: number;
+    readonly ropeTheta: number;
+    readonly maxPositionEmbeddings: number;
+  };
   readonly mropeSection: readonly number[];
-  readonly vision: { readonly headDim: number; readonly patchSize: number; readonly spatialMergeSize: number; readonly windowSize: number; readonly temporalPatchSize: number };
+  readonly vision: {
+    readonly headDim: number;
+    readonly patchSize: number;
+    readonly spatialMergeSize: number;
+    readonly windowSize: number;
+    readonly temporalPatchSize: number;
+  };
   readonly imageTokenId: number;
   readonly numQueries: number;
 }

@@ -57,7 +57,12 @@ export async function understandTokens(
   const H = config.llm.hiddenSize;
   const half = config.llm.headDim / 2;
   const frequencies = inverseFrequencies(config.llm.headDim, config.llm.ropeTheta);
-  const { positions, delta } = mropePositions(ids, config.imageTokenId, image ? { gridH: image.gridH, gridW: image.gridW } : undefined, config.vision.spatialMergeSize);
+  const { positions, delta } = mropePositions(
+    ids,
+    config.imageTokenId,
+    image ? { gridH: image.gridH, gridW: image.gridW } : undefined,
+    config.vision.spatialMergeSize,
+  );
 
   const allAngles = mropeAngles(positions, config.mropeSection, frequencies);
   const keep = presentNames(config.llm.numLayers);

@@ -78,7 +78,11 @@ export async function understandMetaquery(context: MetaqueryUnderstandContext, o
     eosIds: context.eosIds,
     random: () => random.uniform(),
     signal,
-    ...(hit ? { prefix: { length: hit.length, past: hit.past } } : splitAt > 0 ? { cacheUpTo: { splitAt, onPrefix: (past) => context.cache.store(key, rgb.data, image, splitAt, past) } } : {}),
+    ...(hit
+      ? { prefix: { length: hit.length, past: hit.past } }
+      : splitAt > 0
+        ? { cacheUpTo: { splitAt, onPrefix: (past) => context.cache.store(key, rgb.data, image, splitAt, past) } }
+        : {}),
     onToken: (id) => {
       if (!firstTokenAt) {
         firstTokenAt = Date.now();

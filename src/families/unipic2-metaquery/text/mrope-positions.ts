@@ -5,7 +5,12 @@
  * it resumes at max + 1. Returns `[3, S]` (t, h, w rows) and `delta` = next position − S, the offset
  * decode steps add to their index.
  */
-export function mropePositions(ids: ArrayLike<number>, imageTokenId: number, grid?: { gridH: number; gridW: number }, mergeSize = 2): { positions: Int32Array[]; delta: number } {
+export function mropePositions(
+  ids: ArrayLike<number>,
+  imageTokenId: number,
+  grid?: { gridH: number; gridW: number },
+  mergeSize = 2,
+): { positions: Int32Array[]; delta: number } {
   const length = ids.length;
   const rows = [new Int32Array(length), new Int32Array(length), new Int32Array(length)];
   let next = 0;

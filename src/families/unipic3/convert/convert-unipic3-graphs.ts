@@ -59,16 +59,18 @@ export async function convertUnipic3Graphs(checkpointDir: string, outDir: string
     const account = accountKeys(transformerDir, transformer.tensors, qwenTransformerKeySpecs(transformerConfig));
     const weights = await CheckpointWeights.open({ root: transformerDir, tensors: transformer.tensors }, account.used);
     try {
-      files.push(...await writeGraph(outDir, 'transformer_in', dtype, weights, (ctx) => buildQwenTransformerInputGraph(ctx, transformerConfig)));
+      files.push(...(await writeGraph(outDir, 'transformer_in', dtype, weights, (ctx) => buildQwenTransformerInputGraph(ctx, transformerConfig))));
       if (placement === 'external') {
         files.push(...(await writeGraph(outDir, 'transformer_modulation', dtype, weights, (ctx) => buildQwenTransformerModulationGraph(ctx, transformerConfig))));
       }
       for (let first = 0; first < transformerConfig.numLayers; first += perGraph) {
         const count = Math.min(perGraph, transformerConfig.numLayers - first);
         const name = `transformer_blocks_${first}_${first + count - 1}`;
-        files.push(...await writeGraph(outDir, name, dtype, weights, (ctx) => buildQwenTransformerBlocksGraph(ctx, transformerConfig, first, count, 'standard', placement)));
+        files.push(
+          ...(await writeGraph(outDir, name, dtype, weights, (ctx) => buildQwenTransformerBlocksGraph(ctx, transformerConfig, first, count, 'standard', placement))),
+        );
       }
-      files.push(...await writeGraph(outDir, 'transformer_out', dtype, weights, (ctx) => buildQwenTransformerOutputGraph(ctx, transformerConfig)));
+      files.push(...(await writeGraph(outDir, 'transformer_out', dtype, weights, (ctx) => buildQwenTransformerOutputGraph(ctx, transformerConfig))));
     } finally {
       weights.close();
     }
@@ -85,8 +87,8 @@ export async function convertUnipic3Graphs(checkpointDir: string, outDir: string
     const weights = await CheckpointWeights.open({ root: vaeDir, tensors: vae.tensors }, account.used);
     try {
       const sliced = new FrameSliceWeights(weights);
-      files.push(...await writeGraph(outDir, 'vae_encoder', 'fp32', sliced, (ctx) => buildQwenVaeEncoderGraph(ctx, vaeConfig, 'fused')));
-      files.push(...await writeGraph(outDir, 'vae_decoder', 'fp32', sliced, (ctx) => buildQwenVaeDecoderGraph(ctx, vaeConfig, 'fused')));
+      files.push(...(await writeGraph(outDir, 'vae_encoder', 'fp32', sliced, (ctx) => buildQwenVaeEncoderGraph(ctx, vaeConfig, 'fused'))));
+      files.push(...(await writeGraph(outDir, 'vae_decoder', 'fp32', sliced, (ctx) => buildQwenVaeDecoderGraph(ctx, vaeConfig, 'fused'))));
     } finally {
       weights.close();
     }

@@ -35,7 +35,14 @@ function randomHeadWeights(seed: number): MemoryWeights {
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   let next = seed;
   const add = (name: string, shape: number[], scale: number, offset = 0) => {
-    tensors[name] = { shape, data: randomArray(shape.reduce((a, b) => a * b, 1), next++, scale).map((v) => v + offset) };
+    tensors[name] = {
+      shape,
+      data: randomArray(
+        shape.reduce((a, b) => a * b, 1),
+        next++,
+        scale,
+      ).map((v) => v + offset),
+    };
   };
   const dense = (name: string, out: number, inFeatures: number) => {
     add(`${name}.weight`, [out, inFeatures], 1 / Math.sqrt(inFeatures));

@@ -22,7 +22,18 @@ const STEPS = 100;
 
 const config: Pick<ModelConfig, 'diffusion' | 'mar'> = {
   diffusion: { width: WIDTH, depth: DEPTH, numTimesteps: 1000, samplingSteps: STEPS, maxBeta: 0.2, schedule: 'cosine' },
-  mar: { encoderWidth: W, decoderWidth: W, encoderDepth: 2, decoderDepth: 2, encoderHeads: 4, decoderHeads: 4, bufferSize: 64, tokenDim: C, nativeGrid: 4, vaeStride: 16 },
+  mar: {
+    encoderWidth: W,
+    decoderWidth: W,
+    encoderDepth: 2,
+    decoderDepth: 2,
+    encoderHeads: 4,
+    decoderHeads: 4,
+    bufferSize: 64,
+    tokenDim: C,
+    nativeGrid: 4,
+    vaeStride: 16,
+  },
 };
 const tables = respacedCosineTables({ numTimesteps: 1000, steps: STEPS, maxBeta: 0.2 });
 
@@ -35,7 +46,14 @@ function headWeights(seed: number): MemoryWeights {
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   let next = seed;
   const add = (name: string, shape: number[], scale: number, offset = 0) => {
-    tensors[name] = { shape, data: randomArray(shape.reduce((a, b) => a * b, 1), next++, scale).map((v) => v + offset) };
+    tensors[name] = {
+      shape,
+      data: randomArray(
+        shape.reduce((a, b) => a * b, 1),
+        next++,
+        scale,
+      ).map((v) => v + offset),
+    };
   };
   const dense = (name: string, out: number, inFeatures: number, scale = 1) => {
     add(`${name}.weight`, [out, inFeatures], scale / Math.sqrt(inFeatures));
@@ -137,7 +155,11 @@ async function runPerStep(sample: SamplerCase): Promise<Float32Array> {
     iteration: 0,
     noise: noiseFor,
     net: async (x, rows, timestep) => {
-      const out = await runGraph(head, { x: floatFeed(x, [rows, C]), t: floatFeed(new Float32Array(rows).fill(timestep), [rows]), c: floatFeed(sample.conditions, [rows, W]) });
+      const out = await runGraph(head, {
+        x: floatFeed(x, [rows, C]),
+        t: floatFeed(new Float32Array(rows).fill(timestep), [rows]),
+        c: floatFeed(sample.conditions, [rows, W]),
+      });
       return out.out.data;
     },
   });

@@ -21,11 +21,12 @@ export function simpleMlpAdaLnReference(
     const weight = w(`${name}.weight`);
     const bias = w(`${name}.bias`);
     const y = new Float64Array(rows * out);
-    for (let r = 0; r < rows; r++) for (let o = 0; o < out; o++) {
-      let sum = bias[o];
-      for (let i = 0; i < inFeatures; i++) sum += input[r * inFeatures + i] * weight[o * inFeatures + i];
-      y[r * out + o] = sum;
-    }
+    for (let r = 0; r < rows; r++)
+      for (let o = 0; o < out; o++) {
+        let sum = bias[o];
+        for (let i = 0; i < inFeatures; i++) sum += input[r * inFeatures + i] * weight[o * inFeatures + i];
+        y[r * out + o] = sum;
+      }
     return y;
   };
   const silu = (v: Float64Array) => v.map((a) => a / (1 + Math.exp(-a)));
@@ -77,5 +78,8 @@ export function simpleMlpAdaLnReference(
   const modulation = dense(y, `${net}.final_layer.adaLN_modulation.1`);
   const [shift, scale] = [0, 1].map((p) => piece(modulation, 2, p));
   const normed = norm(h, width);
-  return dense(normed.map((v, i) => v * (1 + scale[i]) + shift[i]), `${net}.final_layer.linear`);
+  return dense(
+    normed.map((v, i) => v * (1 + scale[i]) + shift[i]),
+    `${net}.final_layer.linear`,
+  );
 }

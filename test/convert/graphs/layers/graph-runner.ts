@@ -2,7 +2,7 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { GraphBuilder } from '../../../../src/convert/onnx/graph-builder.js';
 import { MemoryWeightSink } from '../../../../src/convert/onnx/weight-sink.js';
-import { type GraphContext, type GraphDtype, type WeightSource } from '../../../../src/convert/graphs/weights.js';
+import type { GraphContext, GraphDtype, WeightSource } from '../../../../src/convert/graphs/weights.js';
 
 /** Test helpers shared by the layer, llm and diffusion graph tests. */
 

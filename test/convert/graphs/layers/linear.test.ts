@@ -7,7 +7,14 @@ import { dequantizeQ4 } from '../../quantize/q4-reference.js';
 import { floatFeed, makeContext, maxNormalizedError, maxRelativeError, randomArray, runGraph, type Runtime } from './graph-runner.js';
 
 /** float64 reference: y[r, o] = Σ_i x[r, i]·W[o, i] + b[o]. */
-function linearReference(x: ArrayLike<number>, rows: number, weight: ArrayLike<number>, bias: ArrayLike<number> | undefined, out: number, inFeatures: number): Float64Array {
+function linearReference(
+  x: ArrayLike<number>,
+  rows: number,
+  weight: ArrayLike<number>,
+  bias: ArrayLike<number> | undefined,
+  out: number,
+  inFeatures: number,
+): Float64Array {
   const y = new Float64Array(rows * out);
   for (let r = 0; r < rows; r++) {
     for (let o = 0; o < out; o++) {

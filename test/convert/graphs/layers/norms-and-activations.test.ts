@@ -78,7 +78,12 @@ describe('activations', () => {
   });
   it('SiLU', async () => {
     const y = await runUnary((ctx, input) => silu(ctx.builder, input), 'web');
-    expect(maxRelativeError(y, Array.from(x, (v) => v / (1 + Math.exp(-v))))).toBeLessThan(TOLERANCE);
+    expect(
+      maxRelativeError(
+        y,
+        Array.from(x, (v) => v / (1 + Math.exp(-v))),
+      ),
+    ).toBeLessThan(TOLERANCE);
   });
 });
 

@@ -92,11 +92,12 @@ describe('lm_head graph', () => {
 
   function logitsReference(weight: ArrayLike<number>): Float64Array {
     const out = new Float64Array(2 * VOCAB);
-    for (let b = 0; b < 2; b++) for (let v = 0; v < VOCAB; v++) {
-      let sum = 0;
-      for (let i = 0; i < hidden; i++) sum += x[b * hidden + i] * weight[v * hidden + i];
-      out[b * VOCAB + v] = sum;
-    }
+    for (let b = 0; b < 2; b++)
+      for (let v = 0; v < VOCAB; v++) {
+        let sum = 0;
+        for (let i = 0; i < hidden; i++) sum += x[b * hidden + i] * weight[v * hidden + i];
+        out[b * VOCAB + v] = sum;
+      }
     return out;
   }
 

@@ -14,7 +14,11 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   expect(error, `${what}: max relative error ${error}`).toBeLessThan(tolerance);
 }
 
-async function compare(llm: LlmConfig, call: LlmCall, options: { runtime?: Runtime; dtype?: GraphDtype; tolerance?: number; decomposedNorm?: boolean; seed?: number } = {}) {
+async function compare(
+  llm: LlmConfig,
+  call: LlmCall,
+  options: { runtime?: Runtime; dtype?: GraphDtype; tolerance?: number; decomposedNorm?: boolean; seed?: number } = {},
+) {
   const weights = randomLlmWeights(llm, options.seed ?? 100);
   const graph = buildLlm(weights, llm, options.dtype ?? 'fp32', { decomposedNorm: options.decomposedNorm });
   const out = await runLlm(graph, llm, call, options.runtime);
@@ -70,7 +74,10 @@ function marIteration(llm: LlmConfig, seed = 2): LlmCall {
 }
 
 describe('llm graph (fp32, ort-node CPU) against the float64 Qwen2 oracle', () => {
-  for (const [name, llm] of [['tiny', TINY_LLM], ['wide (KVH 2, D 16)', WIDE_LLM]] as const) {
+  for (const [name, llm] of [
+    ['tiny', TINY_LLM],
+    ['wide (KVH 2, D 16)', WIDE_LLM],
+  ] as const) {
     it(`${name}: prefill with a right-padded row (P = 0, empty past)`, async () => {
       await compare(llm, paddedPrefill(llm));
     });
@@ -100,16 +107,30 @@ describe('llm graph (fp32, ort-node CPU) against the float64 Qwen2 oracle', () =
     const H = llm.hiddenSize;
     const embeds = randomArray(T * H, 8);
     const full = await runLlm(graph, llm, {
-      batch: 1, length: T, inputsEmbeds: embeds, attentionMask: new Array(T).fill(1),
-      positionIds: [0, 1, 2, 3, 4, 5], pastLength: 0, past: emptyPast(llm),
+      batch: 1,
+      length: T,
+      inputsEmbeds: embeds,
+      attentionMask: new Array(T).fill(1),
+      positionIds: [0, 1, 2, 3, 4, 5],
+      pastLength: 0,
+      past: emptyPast(llm),
     });
     const first = await runLlm(graph, llm, {
-      batch: 1, length: T - 1, inputsEmbeds: embeds.subarray(0, (T - 1) * H), attentionMask: new Array(T - 1).fill(1),
-      positionIds: [0, 1, 2, 3, 4], pastLength: 0, past: emptyPast(llm),
+      batch: 1,
+      length: T - 1,
+      inputsEmbeds: embeds.subarray(0, (T - 1) * H),
+      attentionMask: new Array(T - 1).fill(1),
+      positionIds: [0, 1, 2, 3, 4],
+      pastLength: 0,
+      past: emptyPast(llm),
     });
     const step = await runLlm(graph, llm, {
-      batch: 1, length: 1, inputsEmbeds: embeds.subarray((T - 1) * H), attentionMask: new Array(T).fill(1),
-      positionIds: [5], pastLength: T - 1,
+      batch: 1,
+      length: 1,
+      inputsEmbeds: embeds.subarray((T - 1) * H),
+      attentionMask: new Array(T).fill(1),
+      positionIds: [5],
+      pastLength: T - 1,
       past: Array.from({ length: llm.numLayers }, (_, i) => ({ key: first[`present.${i}.key`].data, value: first[`present.${i}.value`].data })),
     });
     // Same float32 ops in a different grouping: agreement far inside 1e-5.
@@ -134,13 +155,23 @@ describe('llm graph (fp32, ort-node CPU) against the float64 Qwen2 oracle', () =
     const block = randomArray(2 * L * H, 11);
     const prefixMask = [1, 1, 1, 1, 1, /* row 1 */ 1, 1, 0, 0, 0];
     const first = await runLlm(graph, llm, {
-      batch: 2, length: P, inputsEmbeds: prefix, attentionMask: prefixMask,
-      positionIds: [0, 1, 2, 3, 4, 0, 1, 2, 3, 4], pastLength: 0, past: emptyPast(llm),
+      batch: 2,
+      length: P,
+      inputsEmbeds: prefix,
+      attentionMask: prefixMask,
+      positionIds: [0, 1, 2, 3, 4, 0, 1, 2, 3, 4],
+      pastLength: 0,
+      past: emptyPast(llm),
     });
     const blockPositions = [5, 6, 7, /* row 1 */ 2, 3, 4];
     const blockMask = [...prefixMask.slice(0, P), 1, 1, 1, ...prefixMask.slice(P), 1, 1, 1];
     const reuse = await runLlm(graph, llm, {
-      batch: 2, length: L, inputsEmbeds: block, attentionMask: blockMask, positionIds: blockPositions, pastLength: P,
+      batch: 2,
+      length: L,
+      inputsEmbeds: block,
+      attentionMask: blockMask,
+      positionIds: blockPositions,
+      pastLength: P,
       past: Array.from({ length: llm.numLayers }, (_, i) => ({ key: first[`present.${i}.key`].data, value: first[`present.${i}.value`].data })),
     });
     const joined = new Float32Array(2 * (P + L) * H);
@@ -149,8 +180,13 @@ describe('llm graph (fp32, ort-node CPU) against the float64 Qwen2 oracle', () =
       joined.set(block.subarray(b * L * H, (b + 1) * L * H), (b * (P + L) + P) * H);
     }
     const whole = await runLlm(graph, llm, {
-      batch: 2, length: P + L, inputsEmbeds: joined, attentionMask: blockMask,
-      positionIds: [0, 1, 2, 3, 4, 5, 6, 7, /* row 1 */ 0, 1, 2, 3, 4, 2, 3, 4], pastLength: 0, past: emptyPast(llm),
+      batch: 2,
+      length: P + L,
+      inputsEmbeds: joined,
+      attentionMask: blockMask,
+      positionIds: [0, 1, 2, 3, 4, 5, 6, 7, /* row 1 */ 0, 1, 2, 3, 4, 2, 3, 4],
+      pastLength: 0,
+      past: emptyPast(llm),
     });
     for (let b = 0; b < 2; b++) {
       expectClose(

@@ -70,7 +70,14 @@ function weightNames(layers: number): string[] {
   const names = ['llm.model.norm.weight'];
   for (let i = 0; i < layers; i++) {
     const p = `llm.model.layers.${i}`;
-    names.push(`${p}.input_layernorm.weight`, `${p}.post_attention_layernorm.weight`, `${p}.mlp.gate_proj.weight`, `${p}.mlp.up_proj.weight`, `${p}.mlp.down_proj.weight`, `${p}.self_attn.o_proj.weight`);
+    names.push(
+      `${p}.input_layernorm.weight`,
+      `${p}.post_attention_layernorm.weight`,
+      `${p}.mlp.gate_proj.weight`,
+      `${p}.mlp.up_proj.weight`,
+      `${p}.mlp.down_proj.weight`,
+      `${p}.self_attn.o_proj.weight`,
+    );
     for (const proj of ['q', 'k', 'v']) names.push(`${p}.self_attn.${proj}_proj.weight`, `${p}.self_attn.${proj}_proj.bias`);
   }
   return names;

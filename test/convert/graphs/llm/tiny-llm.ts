@@ -32,7 +32,11 @@ export function randomLlmWeights(llm: LlmConfig, seed: number, options: { vocab?
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   let next = seed;
   const add = (name: string, shape: number[], scale: number, offset = 0) => {
-    const data = randomArray(shape.reduce((a, b) => a * b, 1), next++, scale).map((v) => v + offset);
+    const data = randomArray(
+      shape.reduce((a, b) => a * b, 1),
+      next++,
+      scale,
+    ).map((v) => v + offset);
     tensors[name] = { shape, data };
   };
   const { hiddenSize: H, numHeads: NH, numKeyValueHeads: KVH, headDim: D, intermediateSize: I } = llm;

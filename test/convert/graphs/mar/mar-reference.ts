@@ -66,7 +66,12 @@ function rows(x: ArrayLike<number>, width: number, start: number, end: number): 
 }
 
 /** One batch row: latents `[K, tokenDim]`, positions `[F+K, W]` → x_enc `[F+K, W]`, llm_in `[K+F, H]`. */
-export function marEncoderReference(w: Weights, dims: MarDims, latents: ArrayLike<number>, positions: ArrayLike<number>): { encoded: Float64Array; llmInput: Float64Array } {
+export function marEncoderReference(
+  w: Weights,
+  dims: MarDims,
+  latents: ArrayLike<number>,
+  positions: ArrayLike<number>,
+): { encoded: Float64Array; llmInput: Float64Array } {
   const { encoderWidth: width, bufferSize: F } = dims;
   const known = latents.length / dims.tokenDim;
   const length = F + known;

@@ -45,7 +45,11 @@ export function tinyMarTensors(dims: MarDims = TINY_MAR_DIMS, seed = 100): Tenso
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   let next = seed;
   const put = (name: string, shape: number[], scale: number, offset = 0): void => {
-    const data = randomArray(shape.reduce((a, b) => a * b, 1), next++, scale);
+    const data = randomArray(
+      shape.reduce((a, b) => a * b, 1),
+      next++,
+      scale,
+    );
     if (offset) for (let i = 0; i < data.length; i++) data[i] += offset;
     tensors[name] = { shape, data };
   };

@@ -45,7 +45,11 @@ export interface WeightSpec {
 }
 
 function generate(spec: WeightSpec): Float32Array {
-  const data = randomArray(spec.shape.reduce((a, b) => a * b, 1), spec.seed, spec.scale);
+  const data = randomArray(
+    spec.shape.reduce((a, b) => a * b, 1),
+    spec.seed,
+    spec.scale,
+  );
   if (spec.offset) for (let i = 0; i < data.length; i++) data[i] += spec.offset;
   return data;
 }

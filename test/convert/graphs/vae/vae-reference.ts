@@ -113,8 +113,7 @@ function nearestDouble(x: Image): Image {
   const data = new Float64Array(x.channels * height * width);
   for (let c = 0; c < x.channels; c++)
     for (let y = 0; y < height; y++)
-      for (let xx = 0; xx < width; xx++)
-        data[(c * height + y) * width + xx] = x.data[(c * x.height + (y >> 1)) * x.width + (xx >> 1)];
+      for (let xx = 0; xx < width; xx++) data[(c * height + y) * width + xx] = x.data[(c * x.height + (y >> 1)) * x.width + (xx >> 1)];
   return { channels: x.channels, height, width, data };
 }
 
@@ -136,8 +135,7 @@ export function vaeEncoderReference(w: WeightSource, config: VaeGraphConfig, pix
   const moments = conv(w, h, 'vae.quant_conv');
   const plane = moments.height * moments.width;
   const out = new Float64Array(plane * config.embedDim);
-  for (let p = 0; p < plane; p++)
-    for (let c = 0; c < config.embedDim; c++) out[p * config.embedDim + c] = moments.data[c * plane + p] * config.scale;
+  for (let p = 0; p < plane; p++) for (let c = 0; c < config.embedDim; c++) out[p * config.embedDim + c] = moments.data[c * plane + p] * config.scale;
   return out;
 }
 

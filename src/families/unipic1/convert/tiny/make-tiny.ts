@@ -45,7 +45,11 @@ export async function makeTinyCheckpoint(directory: string, options: MakeTinyOpt
   // Tied head saved as torch does: the same storage under a second name.
   const embed = unipic.find(([key]) => key === 'llm.model.embed_tokens.weight')![1];
   const storage = { dtype: 'float32' as const, data: embed.data! };
-  unipic.splice(unipic.findIndex(([key]) => key === 'llm.model.embed_tokens.weight'), 1, ['llm.model.embed_tokens.weight', { dtype: 'float32', shape: embed.shape, storage }]);
+  unipic.splice(
+    unipic.findIndex(([key]) => key === 'llm.model.embed_tokens.weight'),
+    1,
+    ['llm.model.embed_tokens.weight', { dtype: 'float32', shape: embed.shape, storage }],
+  );
   unipic.push(['llm.lm_head.weight', { dtype: 'float32', shape: embed.shape, storage }]);
   await writeTorchCheckpoint(join(directory, 'pytorch_model.bin'), unipic);
   await writeKl16Checkpoint(join(directory, 'kl16.ckpt'), vae);
@@ -74,7 +78,17 @@ export async function makeTinyCheckpoint(directory: string, options: MakeTinyOpt
   await writeFile(
     join(qwen, 'generation_config.json'),
     JSON.stringify(
-      { bos_token_id: 151643, do_sample: true, eos_token_id: [151645, 151643], pad_token_id: 151643, repetition_penalty: 1.1, temperature: 0.7, top_k: 20, top_p: 0.8, transformers_version: '4.45.2' },
+      {
+        bos_token_id: 151643,
+        do_sample: true,
+        eos_token_id: [151645, 151643],
+        pad_token_id: 151643,
+        repetition_penalty: 1.1,
+        temperature: 0.7,
+        top_k: 20,
+        top_p: 0.8,
+        transformers_version: '4.45.2',
+      },
       null,
       2,
     ),

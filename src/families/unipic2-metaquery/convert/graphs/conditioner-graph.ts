@@ -22,14 +22,26 @@ export function buildConditionerGraph(ctx: GraphContext, config: ConditionerConf
     const p = `connector.layers.${i}`;
     const normed = layerNorm(ctx, x, width, config.layerNormEps, `${p}.layer_norm1.weight`, `${p}.layer_norm1.bias`);
     const split = (name: string): string =>
-      builder.op('Transpose', [builder.op('Reshape', [linear(ctx, normed, `${p}.self_attn.${name}.weight`, `${p}.self_attn.${name}.bias`, lin), builder.constInt64([0, 0, config.numHeads, headDim])])], {
-        perm: [0, 2, 1, 3],
-      });
+      builder.op(
+        'Transpose',
+        [
+          builder.op('Reshape', [
+            linear(ctx, normed, `${p}.self_attn.${name}.weight`, `${p}.self_attn.${name}.bias`, lin),
+            builder.constInt64([0, 0, config.numHeads, headDim]),
+          ]),
+        ],
+        {
+          perm: [0, 2, 1, 3],
+        },
+      );
     const q = split('q_proj');
     const kT = builder.op('Transpose', [split('k_proj')], { perm: [0, 1, 3, 2] });
     const v = split('v_proj');
     const weights = builder.op('Softmax', [builder.op('Mul', [builder.op('MatMul', [q, kT]), builder.constFloat([1 / Math.sqrt(headDim)], [])])], { axis: -1 });
-    const context = builder.op('Reshape', [builder.op('Transpose', [builder.op('MatMul', [weights, v])], { perm: [0, 2, 1, 3] }), builder.constInt64([0, 0, width])]);
+    const context = builder.op('Reshape', [
+      builder.op('Transpose', [builder.op('MatMul', [weights, v])], { perm: [0, 2, 1, 3] }),
+      builder.constInt64([0, 0, width]),
+    ]);
     x = builder.op('Add', [x, linear(ctx, context, `${p}.self_attn.out_proj.weight`, `${p}.self_attn.out_proj.bias`, lin)]);
     const mlpIn = layerNorm(ctx, x, width, config.layerNormEps, `${p}.layer_norm2.weight`, `${p}.layer_norm2.bias`);
     const inner = geluTanh(builder, linear(ctx, mlpIn, `${p}.mlp.fc1.weight`, `${p}.mlp.fc1.bias`, lin));

@@ -65,7 +65,13 @@ export function buildVisionGraph(ctx: GraphContext, config: VisionConfig, option
 
   // Merger: RMSNorm, 2×2 merge units (4 consecutive window-ordered patches) → Linear, exact GELU, Linear.
   const merged = builder.op('Reshape', [rmsNorm(ctx, hidden, 'visual.merger.ln_q.weight', config.rmsNormEps), builder.constInt64([-1, width * merge])]);
-  const projected = linear(ctx, geluErf(builder, linear(ctx, merged, 'visual.merger.mlp.0.weight', 'visual.merger.mlp.0.bias', lin)), 'visual.merger.mlp.2.weight', 'visual.merger.mlp.2.bias', lin);
+  const projected = linear(
+    ctx,
+    geluErf(builder, linear(ctx, merged, 'visual.merger.mlp.0.weight', 'visual.merger.mlp.0.bias', lin)),
+    'visual.merger.mlp.2.weight',
+    'visual.merger.mlp.2.bias',
+    lin,
+  );
   if (options.intermediates) builder.output(projected, 'merger', 'float32', ['merged', config.outHiddenSize]);
   builder.output(builder.op('Gather', [projected, mergedOrder], { axis: 0 }), 'image_embeds', 'float32', ['merged', config.outHiddenSize]);
 }
@@ -87,13 +93,19 @@ function attention(
   const { heads, headDim, width, windowing } = shape;
   // Fused qkv [N, 3·W] → [1, N, 3, H, D]; q, k get rotate-half RoPE in float32 (per token, so before
   // any regrouping).
-  const qkv = builder.op('Reshape', [linear(ctx, x, `${prefix}.attn.qkv.weight`, `${prefix}.attn.qkv.bias`, shape.lin), builder.constInt64([1, -1, 3, heads, headDim])]);
+  const qkv = builder.op('Reshape', [
+    linear(ctx, x, `${prefix}.attn.qkv.weight`, `${prefix}.attn.qkv.bias`, shape.lin),
+    builder.constInt64([1, -1, 3, heads, headDim]),
+  ]);
   const [q, k, v] = builder.node('Split', [qkv, builder.constInt64([1, 1, 1])], { attributes: { axis: 2 }, outputCount: 3 });
   const squeeze = (t: string): string => builder.op('Squeeze', [t, builder.constInt64([2])]);
   // [1, N, H, D] → [B, L, H, D]: the whole image as one row, or the windows as rows of `slots`.
   const group = (t: string): string =>
     windowing
-      ? builder.op('Reshape', [builder.op('Gather', [builder.op('Squeeze', [t, builder.constInt64([0])]), windowing.windowSlots], { axis: 0 }), builder.constInt64([-1, windowing.slots, heads, headDim])])
+      ? builder.op('Reshape', [
+          builder.op('Gather', [builder.op('Squeeze', [t, builder.constInt64([0])]), windowing.windowSlots], { axis: 0 }),
+          builder.constInt64([-1, windowing.slots, heads, headDim]),
+        ])
       : t;
   const headsFirst = { perm: [0, 2, 1, 3] };
   const query = builder.op('Transpose', [group(applyRotary(ctx, squeeze(q), shape.rotary, headDim))], headsFirst);

@@ -67,7 +67,17 @@ export const TINY_CONDITIONER_CONFIG = {
   pooled_projection_dim: 24,
 };
 
-const GENERATION_CONFIG = { bos_token_id: 151643, pad_token_id: 151643, do_sample: true, eos_token_id: [151645, 151643], repetition_penalty: 1.05, temperature: 0.1, top_p: 0.001, top_k: 1, transformers_version: '4.41.2' };
+const GENERATION_CONFIG = {
+  bos_token_id: 151643,
+  pad_token_id: 151643,
+  do_sample: true,
+  eos_token_id: [151645, 151643],
+  repetition_penalty: 1.05,
+  temperature: 0.1,
+  top_p: 0.001,
+  top_k: 1,
+  transformers_version: '4.41.2',
+};
 const PREPROCESSOR_CONFIG = {
   min_pixels: 3136,
   max_pixels: 12845056,
@@ -100,7 +110,10 @@ export async function makeTinyMetaquery(directory: string, options: { seed?: num
   const v = c.vision_config;
   const H = c.hidden_size;
   const kv = (H / c.num_attention_heads) * c.num_key_value_heads;
-  const llm: [string, Shape][] = [['model.embed_tokens.weight', [c.vocab_size, H]], ['model.norm.weight', [H]]];
+  const llm: [string, Shape][] = [
+    ['model.embed_tokens.weight', [c.vocab_size, H]],
+    ['model.norm.weight', [H]],
+  ];
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const p = `model.layers.${l}`;
     llm.push(
@@ -138,7 +151,13 @@ export async function makeTinyMetaquery(directory: string, options: { seed?: num
     );
   }
   const M = W * 4;
-  vision.push(['visual.merger.ln_q.weight', [W]], ['visual.merger.mlp.0.weight', [M, M]], ['visual.merger.mlp.0.bias', [M]], ['visual.merger.mlp.2.weight', [v.out_hidden_size, M]], ['visual.merger.mlp.2.bias', [v.out_hidden_size]]);
+  vision.push(
+    ['visual.merger.ln_q.weight', [W]],
+    ['visual.merger.mlp.0.weight', [M, M]],
+    ['visual.merger.mlp.0.bias', [M]],
+    ['visual.merger.mlp.2.weight', [v.out_hidden_size, M]],
+    ['visual.merger.mlp.2.bias', [v.out_hidden_size]],
+  );
   const shards: [string, [string, Shape][]][] = [
     ['model-00001-of-00002.safetensors', llm],
     ['model-00002-of-00002.safetensors', [...vision, ['lm_head.weight', [c.vocab_size, H]]]],
@@ -146,7 +165,11 @@ export async function makeTinyMetaquery(directory: string, options: { seed?: num
   const weightMap: Record<string, string> = {};
   let totalSize = 0;
   for (const [file, tensors] of shards) {
-    await writeSafetensorsFile(join(vlmDir, file), tensors.map(([name, shape]) => bf16Tensor(name, shape, random)), { format: 'pt' });
+    await writeSafetensorsFile(
+      join(vlmDir, file),
+      tensors.map(([name, shape]) => bf16Tensor(name, shape, random)),
+      { format: 'pt' },
+    );
     for (const [name, shape] of tensors) {
       weightMap[name] = file;
       totalSize += 2 * shape.reduce((a, b) => a * b, 1);
@@ -180,7 +203,11 @@ export async function makeTinyMetaquery(directory: string, options: { seed?: num
     for (const n of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) cond.push([`${p}.self_attn.${n}.weight`, [cw, cw]], [`${p}.self_attn.${n}.bias`, [cw]]);
     cond.push([`${p}.mlp.fc1.weight`, [ci, cw]], [`${p}.mlp.fc1.bias`, [ci]], [`${p}.mlp.fc2.weight`, [cw, ci]], [`${p}.mlp.fc2.bias`, [cw]]);
   }
-  await writeSafetensorsFile(join(condDir, 'diffusion_pytorch_model.safetensors'), cond.map(([name, shape]) => bf16Tensor(name, shape, random)), { format: 'pt' });
+  await writeSafetensorsFile(
+    join(condDir, 'diffusion_pytorch_model.safetensors'),
+    cond.map(([name, shape]) => bf16Tensor(name, shape, random)),
+    { format: 'pt' },
+  );
   await writeJson(join(condDir, 'config.json'), TINY_CONDITIONER_CONFIG);
 }
 

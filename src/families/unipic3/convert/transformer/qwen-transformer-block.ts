@@ -78,14 +78,22 @@ export function qwenTransformerBlock(
 
   const a = `${prefix}.attn`;
   const rope = (x: string, table: StreamTables): string => applyInterleavedRope(ctx, x, table.cos, table.sin, config.heads, config.headDim);
-  const query = builder.op('Concat', [
-    rope(heads(ctx, textIn, `${a}.add_q_proj`, config, `${a}.norm_added_q`), tables.text),
-    rope(heads(ctx, imageIn, `${a}.to_q`, config, `${a}.norm_q`), tables.image),
-  ], { axis: 1 });
-  const key = builder.op('Concat', [
-    rope(heads(ctx, textIn, `${a}.add_k_proj`, config, `${a}.norm_added_k`), tables.text),
-    rope(heads(ctx, imageIn, `${a}.to_k`, config, `${a}.norm_k`), tables.image),
-  ], { axis: 1 });
+  const query = builder.op(
+    'Concat',
+    [
+      rope(heads(ctx, textIn, `${a}.add_q_proj`, config, `${a}.norm_added_q`), tables.text),
+      rope(heads(ctx, imageIn, `${a}.to_q`, config, `${a}.norm_q`), tables.image),
+    ],
+    { axis: 1 },
+  );
+  const key = builder.op(
+    'Concat',
+    [
+      rope(heads(ctx, textIn, `${a}.add_k_proj`, config, `${a}.norm_added_k`), tables.text),
+      rope(heads(ctx, imageIn, `${a}.to_k`, config, `${a}.norm_k`), tables.image),
+    ],
+    { axis: 1 },
+  );
   const value = builder.op('Concat', [heads(ctx, textIn, `${a}.add_v_proj`, config), heads(ctx, imageIn, `${a}.to_v`, config)], { axis: 1 });
   const joint = jointAttention(ctx, query, key, value, config, attention); // [B, S, D]
 
@@ -101,7 +109,10 @@ export function qwenTransformerBlock(
     const hidden = geluTanh(builder, linear(ctx, x, `${prefix}.${name}.net.0.proj.weight`, `${prefix}.${name}.net.0.proj.bias`));
     return linear(ctx, hidden, `${prefix}.${name}.net.2.weight`, `${prefix}.${name}.net.2.bias`);
   };
-  imageState = builder.op('Add', [imageState, builder.op('Mul', [imageMod.gate2, mlp(modulate(ctx, imageState, width, imageMod.shift2, imageMod.scale2), 'img_mlp')])]);
+  imageState = builder.op('Add', [
+    imageState,
+    builder.op('Mul', [imageMod.gate2, mlp(modulate(ctx, imageState, width, imageMod.shift2, imageMod.scale2), 'img_mlp')]),
+  ]);
   textState = builder.op('Add', [textState, builder.op('Mul', [textMod.gate2, mlp(modulate(ctx, textState, width, textMod.shift2, textMod.scale2), 'txt_mlp')])]);
   if (ctx.dtype === 'fp16' || ctx.dtype === 'q4f16') {
     const clip = (x: string): string => builder.op('Clip', [x, builder.constFloat([-65504], []), builder.constFloat([65504], [])]);

@@ -23,11 +23,22 @@ const METADATA = new Set(['_class_name', '_diffusers_version', '_name_or_path', 
  */
 export function qwenTransformerConfigFromJson(json: Record<string, unknown>): QwenTransformerConfig {
   for (const flag of ['guidance_embeds', 'zero_cond_t', 'use_additional_t_cond', 'use_layer3d_rope']) {
-    if (json[flag] !== undefined && json[flag] !== false) throw new InvalidModelError(`transformer/config.json: ${flag} = ${JSON.stringify(json[flag])} is not supported by UniPic-3`);
+    if (json[flag] !== undefined && json[flag] !== false)
+      throw new InvalidModelError(`transformer/config.json: ${flag} = ${JSON.stringify(json[flag])} is not supported by UniPic-3`);
   }
   const known = new Set([
-    'patch_size', 'in_channels', 'out_channels', 'num_layers', 'attention_head_dim', 'num_attention_heads',
-    'joint_attention_dim', 'axes_dims_rope', 'guidance_embeds', 'zero_cond_t', 'use_additional_t_cond', 'use_layer3d_rope',
+    'patch_size',
+    'in_channels',
+    'out_channels',
+    'num_layers',
+    'attention_head_dim',
+    'num_attention_heads',
+    'joint_attention_dim',
+    'axes_dims_rope',
+    'guidance_embeds',
+    'zero_cond_t',
+    'use_additional_t_cond',
+    'use_layer3d_rope',
   ]);
   for (const key of Object.keys(json)) {
     if (!known.has(key) && !METADATA.has(key)) throw new InvalidModelError(`transformer/config.json: unknown field "${key}"`);
@@ -43,7 +54,9 @@ export function qwenTransformerConfigFromJson(json: Record<string, unknown>): Qw
     throw new InvalidModelError('transformer/config.json: axes_dims_rope must be three even integers');
   }
   if ((axes as number[]).reduce((a, b) => a + b, 0) !== headDim) {
-    throw new InvalidModelError(`transformer/config.json: axes_dims_rope sums to ${(axes as number[]).reduce((a, b) => a + b, 0)}, not attention_head_dim ${headDim}`);
+    throw new InvalidModelError(
+      `transformer/config.json: axes_dims_rope sums to ${(axes as number[]).reduce((a, b) => a + b, 0)}, not attention_head_dim ${headDim}`,
+    );
   }
   return {
     patchSize: int('patch_size', 2),

@@ -21,10 +21,7 @@ export function buildQwenVaeDecoderGraph(ctx: GraphContext, config: QwenVaeConfi
   const latents = builder.input('latents', 'float32', ['batch', zDim, 'latent_height', 'latent_width']);
   const shape = [1, zDim, 1, 1];
   const reciprocal = config.latentsStd.map((std) => Math.fround(1 / Math.fround(std)));
-  const unnormalized = builder.op('Add', [
-    builder.op('Div', [latents, builder.constFloat(reciprocal, shape)]),
-    builder.constFloat(config.latentsMean, shape),
-  ]);
+  const unnormalized = builder.op('Add', [builder.op('Div', [latents, builder.constFloat(reciprocal, shape)]), builder.constFloat(config.latentsMean, shape)]);
   let h = conv2d(ctx, unnormalized, 'post_quant_conv');
   expectChannels('post_quant_conv', convOutputChannels(ctx, 'post_quant_conv'), zDim);
   h = conv2d(ctx, h, 'decoder.conv_in');

@@ -42,9 +42,6 @@ export function buildQwenVaeEncoderGraph(ctx: GraphContext, config: QwenVaeConfi
   h = conv2d(ctx, h, 'quant_conv');
   const mean = builder.op('Slice', [h, builder.constInt64([0]), builder.constInt64([zDim]), builder.constInt64([1])]);
   const shape = [1, zDim, 1, 1];
-  const normalized = builder.op('Div', [
-    builder.op('Sub', [mean, builder.constFloat(config.latentsMean, shape)]),
-    builder.constFloat(config.latentsStd, shape),
-  ]);
+  const normalized = builder.op('Div', [builder.op('Sub', [mean, builder.constFloat(config.latentsMean, shape)]), builder.constFloat(config.latentsStd, shape)]);
   builder.output(normalized, 'latents', 'float32', ['batch', zDim, `height/${factor}`, `width/${factor}`]);
 }

@@ -82,7 +82,12 @@ function attachBody(builder: GraphBuilder, body: GraphBuilder): Uint8Array {
  * Loop body: `(iteration, condition, x)` → `(condition, x_next)`. The respaced index is
  * k = first_step − iteration; the head runs on (x or [x; x], S_k, c).
  */
-function buildLoopBody(ctx: GraphContext & { builder: LoopBodyBuilder }, config: Pick<ModelConfig, 'diffusion' | 'mar'>, tables: DiffusionTables, options: FusedSamplerOptions): void {
+function buildLoopBody(
+  ctx: GraphContext & { builder: LoopBodyBuilder },
+  config: Pick<ModelConfig, 'diffusion' | 'mar'>,
+  tables: DiffusionTables,
+  options: FusedSamplerOptions,
+): void {
   const body = ctx.builder;
   const channels = config.mar.tokenDim;
   const iteration = body.input('iteration', 'int64', []);
@@ -103,8 +108,7 @@ function buildLoopBody(ctx: GraphContext & { builder: LoopBodyBuilder }, config:
   const out = body.headOutput;
   if (!out) throw new InvalidModelError('the diffusion head declared no output');
 
-  const split = (tensor: string, axis: number, parts: number) =>
-    body.node('Split', [tensor], { attributes: { axis, num_outputs: parts }, outputCount: parts });
+  const split = (tensor: string, axis: number, parts: number) => body.node('Split', [tensor], { attributes: { axis, num_outputs: parts }, outputCount: parts });
   const [conditional, unconditional] = options.guided ? split(out, 0, 2) : [out, undefined];
   const [conditionalEps, variance] = split(conditional, 1, 2);
   let eps = conditionalEps;

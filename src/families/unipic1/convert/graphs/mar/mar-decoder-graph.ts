@@ -54,9 +54,5 @@ function batchedRowIndices(builder: GraphBuilder, slots: string): string {
   const rows = builder.op('Unsqueeze', [builder.op('Range', [zero, batch, one]), builder.constInt64([1])]);
   const rowGrid = builder.op('Expand', [rows, shape]);
   const lastAxis = builder.constInt64([-1]);
-  return builder.op(
-    'Concat',
-    [builder.op('Unsqueeze', [rowGrid, lastAxis]), builder.op('Unsqueeze', [slots, lastAxis])],
-    { axis: -1 },
-  );
+  return builder.op('Concat', [builder.op('Unsqueeze', [rowGrid, lastAxis]), builder.op('Unsqueeze', [slots, lastAxis])], { axis: -1 });
 }

@@ -34,19 +34,11 @@ export function selfAttention(
 }
 
 /** `[B, S, heads·headDim]` q, k, v → `[B, S, heads·headDim]`, with explicit score tensors. */
-function standardAttention(
-  ctx: GraphContext,
-  query: string,
-  key: string,
-  value: string,
-  heads: number,
-  headDim: number,
-): string {
+function standardAttention(ctx: GraphContext, query: string, key: string, value: string, heads: number, headDim: number): string {
   const { builder } = ctx;
   // 0 in a Reshape target copies the input's dim, so batch and sequence stay symbolic.
   const splitHeads = builder.constInt64([0, 0, heads, headDim]);
-  const perHead = (tensor: string, perm: number[]): string =>
-    builder.op('Transpose', [builder.op('Reshape', [tensor, splitHeads])], { perm });
+  const perHead = (tensor: string, perm: number[]): string => builder.op('Transpose', [builder.op('Reshape', [tensor, splitHeads])], { perm });
   // Scaling q before the product, as timm's unfused path does; it touches S·d values, not S².
   const scaledQuery = builder.op('Mul', [perHead(query, [0, 2, 1, 3]), builder.constFloat([headDim ** -0.5], [])]);
   const keyTransposed = perHead(key, [0, 2, 3, 1]);

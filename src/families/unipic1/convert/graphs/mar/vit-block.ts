@@ -9,14 +9,7 @@ import { selfAttention } from './self-attention.js';
  * timm 0.9.12 `Block` (LayerScale and drop-path are identity at inference):
  * `x + attn(norm1(x))`, then `+ fc2(gelu(fc1(norm2(·))))`, with exact-erf GELU.
  */
-export function vitBlock(
-  ctx: GraphContext,
-  x: string,
-  prefix: string,
-  heads: number,
-  width: number,
-  attention: AttentionImplementation = 'standard',
-): string {
+export function vitBlock(ctx: GraphContext, x: string, prefix: string, heads: number, width: number, attention: AttentionImplementation = 'standard'): string {
   const { builder } = ctx;
   const normed = layerNorm(ctx, x, width, MAR_LAYER_NORM_EPSILON, `${prefix}.norm1.weight`, `${prefix}.norm1.bias`);
   const afterAttention = builder.op('Add', [x, selfAttention(ctx, normed, `${prefix}.attn`, heads, width, attention)]);
