@@ -19,7 +19,7 @@ import { buildMmditGraph, type MmditConfig } from '../src/families/unipic2-konte
 import { expectedShapes } from '../src/families/unipic2-kontext/convert/kontext-keys.js';
 import type { KontextStructure } from '../src/families/unipic2-kontext/convert/diffusers-configs.js';
 import { encodeSafetensors } from '../src/formats/safetensors-encoder.js';
-import { cropPositionTable } from '../src/families/unipic2-kontext/position-embedding.js';
+import { cropPositionTable } from '../src/core/diffusion/position-embedding.js';
 import { fillUniform, hashString } from './lib/fast-random.js';
 
 const { values } = parseArgs({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { flowMatchConfigSchema, sd3TransformerConfigSchema, sd3VaeConfigSchema } from '../../core/diffusion/sd3-diffusion-config.js';
 
 /**
  * Structure of a converted UniPic2-SD3.5M-Kontext model, as the manifest records it: what the
@@ -7,33 +8,8 @@ import { z } from 'zod';
  */
 export const kontextConfigSchema = z
   .object({
-    transformer: z
-      .object({
-        width: z.number().int().positive(),
-        patchSize: z.number().int().positive(),
-        inChannels: z.number().int().positive(),
-        outChannels: z.number().int().positive(),
-        jointAttentionDim: z.number().int().positive(),
-        pooledProjectionDim: z.number().int().positive(),
-        positionTable: z
-          .object({
-            maxSize: z.number().int().positive(),
-            baseSize: z.number().int().positive(),
-            interpolationScale: z.number().positive(),
-            rounding: z.enum(['bfloat16', 'float32']),
-          })
-          .strict(),
-      })
-      .strict(),
-    vae: z
-      .object({
-        latentChannels: z.number().int().positive(),
-        scalingFactor: z.number().positive(),
-        shiftFactor: z.number(),
-        /** Pixels per latent cell (2^(levels−1)). */
-        stride: z.number().int().positive(),
-      })
-      .strict(),
+    transformer: sd3TransformerConfigSchema,
+    vae: sd3VaeConfigSchema,
     text: z
       .object({
         clipLength: z.number().int().positive(),
@@ -43,7 +19,7 @@ export const kontextConfigSchema = z
         t5Width: z.number().int().positive(),
       })
       .strict(),
-    scheduler: z.object({ numTrainTimesteps: z.number().int().positive(), shift: z.number().positive() }).strict(),
+    scheduler: flowMatchConfigSchema,
   })
   .strict();
 export type KontextConfig = z.infer<typeof kontextConfigSchema>;

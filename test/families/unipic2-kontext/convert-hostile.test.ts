@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UniPicError } from '../../../src/errors/unipic-error.js';
 import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
-import { cropPositionTable } from '../../../src/families/unipic2-kontext/position-embedding.js';
+import { cropPositionTable } from '../../../src/core/diffusion/position-embedding.js';
 import { isKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/kontext-checkpoint.js';
 import { encodeSafetensors } from '../../../src/formats/safetensors-encoder.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyGuidance, eulerStep, flowMatchSchedule } from '../../../src/families/unipic2-kontext/flow-match-scheduler.js';
+import { applyGuidance, eulerStep, flowMatchSchedule } from '../../../src/core/diffusion/flow-match-scheduler.js';
 
 describe('FlowMatch Euler schedule (shift 3, static)', () => {
   it('reproduces the 50-step sigma table of spec §2.1, double shift of the last sigma included', () => {

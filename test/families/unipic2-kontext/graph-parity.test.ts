@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { convertKontextCheckpoint, type KontextConvertSummary } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
-import { cropPositionTable } from '../../../src/families/unipic2-kontext/position-embedding.js';
-import { patchify, unpatchify } from '../../../src/families/unipic2-kontext/patchify.js';
+import { cropPositionTable } from '../../../src/core/diffusion/position-embedding.js';
+import { patchify, unpatchify } from '../../../src/core/diffusion/patchify.js';
 import { float32Tensor, freshDir, goldenError, goldenFloat, goldenInt64, int64Tensor, runGraphFile, TINY_CHECKPOINT } from './kontext-fixtures.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cropPositionTable, roundToBfloat16 } from '../../../src/families/unipic2-kontext/position-embedding.js';
+import { cropPositionTable, roundToBfloat16 } from '../../../src/core/diffusion/position-embedding.js';
 
 const config = { width: 16, maxSize: 24, baseSize: 16, interpolationScale: 1, rounding: 'float32' as const };
 

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { loadImage } from '../../../src/core/image/load-image.js';
 import { resizeLikePillow } from '../../../src/core/image/pillow-resize.js';
 import { timestepFrequencies } from '../../../src/convert/graphs/diffusion/timestep-embedding.js';
-import { flowMatchSchedule } from '../../../src/families/unipic2-kontext/flow-match-scheduler.js';
-import { fixLongerEdgeSize } from '../../../src/families/unipic2-kontext/pipeline/edit-image.js';
-import { cropPositionTable } from '../../../src/families/unipic2-kontext/position-embedding.js';
+import { flowMatchSchedule } from '../../../src/core/diffusion/flow-match-scheduler.js';
+import { fixLongerEdgeSize } from '../../../src/core/diffusion/edit-image.js';
+import { cropPositionTable } from '../../../src/core/diffusion/position-embedding.js';
 import { goldenFloat, goldenFloat64, goldenUint8, kontextIndex } from './kontext-fixtures.js';
 
 const SOURCE_IMAGE = fileURLToPath(new URL('../../fixtures/images/sources/rgb-300x200.png', import.meta.url));

@@ -4,8 +4,8 @@ import { readKontextStructure, type KontextStructure } from '../../../src/famili
 import { KontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/kontext-checkpoint.js';
 import { accountKontextKeys } from '../../../src/families/unipic2-kontext/convert/kontext-keys.js';
 import { buildMmditGraph } from '../../../src/families/unipic2-kontext/convert/mmdit-graph.js';
-import { patchify } from '../../../src/families/unipic2-kontext/patchify.js';
-import { cropPositionTable } from '../../../src/families/unipic2-kontext/position-embedding.js';
+import { patchify } from '../../../src/core/diffusion/patchify.js';
+import { cropPositionTable } from '../../../src/core/diffusion/position-embedding.js';
 import { floatFeed, makeContext, runGraph } from '../../convert/graphs/layers/graph-runner.js';
 import { goldenError, goldenFloat, TINY_CHECKPOINT } from './kontext-fixtures.js';
 

@@ -1,6 +1,6 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { WeightSource } from '../../../convert/graphs/weights.js';
-import { positionAxes } from '../position-embedding.js';
+import { positionAxes } from '../../../core/diffusion/position-embedding.js';
 import type { KontextStructure } from './diffusers-configs.js';
 
 const KEY = 'transformer.pos_embed.pos_embed';

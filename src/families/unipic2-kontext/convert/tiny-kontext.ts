@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { SeededRandom } from '../../../core/random/random-source.js';
 import { float32ToBfloat16 } from '../../../formats/float-conversion.js';
 import { encodeSafetensors } from '../../../formats/safetensors-encoder.js';
-import { cropPositionTable } from '../position-embedding.js';
+import { cropPositionTable } from '../../../core/diffusion/position-embedding.js';
 import { readKontextStructure } from './diffusers-configs.js';
 import { expectedShapes } from './kontext-keys.js';
 

@@ -1,3 +1,4 @@
+import type { PromptEmbeddings } from '../../../core/diffusion/prompt-embeddings.js';
 import { int64, takeFloat32 } from '../../../core/tensor.js';
 import type { KontextConfig } from '../kontext-config.js';
 import type { ClipPromptTokenizer, T5PromptTokenizer } from '../text/kontext-tokenizers.js';
@@ -9,14 +10,7 @@ export interface KontextTokenizers {
   readonly t5?: T5PromptTokenizer;
 }
 
-export interface PromptEmbeddings {
-  /** `[B, 77 + T, joint]`: CLIP-L ‖ CLIP-G hidden states zero-padded to the joint width, then T5 rows. */
-  readonly embeds: Float32Array;
-  readonly dims: readonly [number, number, number];
-  /** `[B, pooledL + pooledG]`. */
-  readonly pooled: Float32Array;
-  readonly pooledDims: readonly [number, number];
-}
+export type { PromptEmbeddings };
 
 /**
  * SD3's `encode_prompt` for a batch of texts (spec §2.4): each CLIP's penultimate hidden states

@@ -1,7 +1,7 @@
-import { makeImage, type GeneratedImage } from '../../../core/image/generated-image.js';
-import { float32, takeFloat32 } from '../../../core/tensor.js';
-import type { KontextConfig } from '../kontext-config.js';
-import type { KontextGraphRunner } from './kontext-graph-runner.js';
+import { makeImage, type GeneratedImage } from '../image/generated-image.js';
+import { float32, takeFloat32 } from '../tensor.js';
+import type { Sd3DiffusionConfig } from './sd3-diffusion-config.js';
+import type { DiffusionGraphRunner } from './diffusion-graph-runner.js';
 
 const f = Math.fround;
 
@@ -40,8 +40,8 @@ export function postprocess(decoded: Float32Array, dims: readonly number[]): Gen
 
 /** Scaled latent `[1, C, h, w]` → `z/scale + shift` → `vae_decoder` → images (spec §2.2). */
 export async function decodeLatent(
-  graphs: KontextGraphRunner,
-  config: KontextConfig,
+  graphs: DiffusionGraphRunner,
+  config: Sd3DiffusionConfig,
   latent: Float32Array,
   dims: readonly number[],
   signal?: AbortSignal,
@@ -58,8 +58,8 @@ export async function decodeLatent(
  * the posterior mean, or `mean + exp(logvar/2)·eps` (logvar clamped to [−30, 20]) when `eps` is given.
  */
 export async function encodeReference(
-  graphs: KontextGraphRunner,
-  config: KontextConfig,
+  graphs: DiffusionGraphRunner,
+  config: Sd3DiffusionConfig,
   pixels: Float32Array,
   dims: readonly number[],
   eps: ((count: number) => Float32Array) | undefined,

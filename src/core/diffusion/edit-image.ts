@@ -1,6 +1,6 @@
-import { InvalidInputError } from '../../../errors/invalid-input-error.js';
-import { resizeLikePillow } from '../../../core/image/pillow-resize.js';
-import type { RgbImage } from '../../../core/image/rgb-image.js';
+import { InvalidInputError } from '../../errors/invalid-input-error.js';
+import { resizeLikePillow } from '../image/pillow-resize.js';
+import type { RgbImage } from '../image/rgb-image.js';
 
 /** Python's `round` (half to even) for the size rule below. */
 function pythonRound(x: number): number {

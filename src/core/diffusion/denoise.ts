@@ -1,11 +1,11 @@
-import { throwIfAborted } from '../../../errors/abort-error.js';
-import { float32, takeFloat32 } from '../../../core/tensor.js';
-import { applyGuidance, eulerStep, type FlowMatchSchedule } from '../flow-match-scheduler.js';
-import type { KontextConfig } from '../kontext-config.js';
-import { cropPositionTable } from '../position-embedding.js';
-import { patchify, unpatchify } from '../patchify.js';
-import type { PromptEmbeddings } from './encode-prompts.js';
-import type { KontextGraphRunner } from './kontext-graph-runner.js';
+import { throwIfAborted } from '../../errors/abort-error.js';
+import { float32, takeFloat32 } from '../tensor.js';
+import { applyGuidance, eulerStep, type FlowMatchSchedule } from './flow-match-scheduler.js';
+import type { Sd3DiffusionConfig } from './sd3-diffusion-config.js';
+import { cropPositionTable } from './position-embedding.js';
+import { patchify, unpatchify } from './patchify.js';
+import type { PromptEmbeddings } from './prompt-embeddings.js';
+import type { DiffusionGraphRunner } from './diffusion-graph-runner.js';
 
 export interface DenoiseInput {
   /** Start latent `[1, C, h, w]`, updated in place to the final latent. */
@@ -36,7 +36,7 @@ function repeatRows(rows: Float32Array, times: number): Float32Array {
  * reference tokens (edit) ahead of the target tokens with the same position rows; then
  * `u + g·(c − u)` and the Euler step, in float32.
  */
-export async function denoise(graphs: KontextGraphRunner, config: KontextConfig, input: DenoiseInput): Promise<void> {
+export async function denoise(graphs: DiffusionGraphRunner, config: Sd3DiffusionConfig, input: DenoiseInput): Promise<void> {
   const t = config.transformer;
   const p = t.patchSize;
   const C = t.inChannels;
