@@ -4,7 +4,7 @@ export { Run, type RunController } from './core/run/run.js';
 export type { UniPicEvents } from './core/model/model-events.js';
 export type { LoadOptions } from './core/model/load-options.js';
 export type { GenerateOptions } from './families/unipic1/options/generate-options.js';
-export type { GenerateResult } from './families/unipic1/generation/generate.js';
+export type { ImageResult, GenerateResult } from './families/unipic1/generation/image-result.js';
 export type { ImageRunEvent, ImageTimings, PreviewImage } from './core/generation/events.js';
 export type { GeneratedImage } from './core/image/generated-image.js';
 export { SeededRandom, type RandomSource, type NoisePurpose } from './core/random/random-source.js';

@@ -4,7 +4,7 @@ import { DisposedError } from '../errors/disposed-error.js';
 import { UniPicError } from '../errors/unipic-error.js';
 import type { GeneratedImage } from '../core/image/generated-image.js';
 import type { ImageRunEvent } from '../core/generation/events.js';
-import type { GenerateResult } from '../families/unipic1/generation/generate.js';
+import type { ImageResult } from '../families/unipic1/generation/image-result.js';
 import { loadOptionsSchema, type LoadOptions } from '../core/model/load-options.js';
 import type { UniPicEvents } from '../core/model/model-events.js';
 import type { EditOptions } from '../families/unipic1/options/edit-options.js';
@@ -71,11 +71,11 @@ export class WorkerModel extends EventEmitter<UniPicEvents> {
     return this.active.size;
   }
 
-  generate(options: GenerateOptions): Run<ImageRunEvent, GenerateResult> {
+  generate(options: GenerateOptions): Run<ImageRunEvent, ImageResult> {
     return this.call('generate', options);
   }
 
-  edit(options: EditOptions): Run<ImageRunEvent, GenerateResult> {
+  edit(options: EditOptions): Run<ImageRunEvent, ImageResult> {
     return this.call('edit', options);
   }
 

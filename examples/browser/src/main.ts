@@ -1,4 +1,4 @@
-import { probeBrowser, UniPicError, type GenerateResult, type ImageRunEvent, type LoadProgressEvent, type Run } from 'unipic';
+import { probeBrowser, UniPicError, type ImageResult, type ImageRunEvent, type LoadProgressEvent, type Run } from 'unipic';
 import { createWorkerModel, type WorkerModel } from 'unipic/worker';
 // onnxruntime-web's WebAssembly binary, emitted by Vite as a hashed asset. The worker fetches it
 // from this URL (the `wasmPaths` setting), so nothing depends on where the bundler put ORT's code.
@@ -99,7 +99,7 @@ function imageSettings() {
   };
 }
 
-async function followImageRun(run: Run<ImageRunEvent, GenerateResult>): Promise<void> {
+async function followImageRun(run: Run<ImageRunEvent, ImageResult>): Promise<void> {
   current = run;
   setBusy(true);
   view.runProgress.value = 0;

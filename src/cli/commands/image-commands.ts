@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
-import type { GenerateResult } from '../../families/unipic1/generation/generate.js';
+import type { ImageResult } from '../../families/unipic1/generation/image-result.js';
 import type { ImageRunEvent } from '../../core/generation/events.js';
 import type { Run } from '../../core/run/run.js';
 import { parseOutpaintSpec } from '../../core/region/outpaint-canvas.js';
@@ -87,7 +87,7 @@ function outputPath(out: string, index: number, count: number): string {
   return `${out.slice(0, out.length - extname(out).length)}-${index + 1}${extension}`;
 }
 
-async function drive(run: Run<ImageRunEvent, GenerateResult>, out: string, signal: AbortSignal): Promise<void> {
+async function drive(run: Run<ImageRunEvent, ImageResult>, out: string, signal: AbortSignal): Promise<void> {
   const bar = createProgressBar('sample');
   signal.addEventListener('abort', () => run.abort(signal.reason), { once: true });
   try {

@@ -20,7 +20,9 @@ const INLINE_LIMIT = 1024;
 
 /**
  * Builds an ONNX graph op by op (the onnxruntime-genai model-builder way, not tracing). Node
- * outputs get unique names from the op type; weights stream to a sink as they are added.
+ * outputs get unique names from the op type; weights stream to a sink as they are added. Nodes
+ * are named by path, `/<graph>/<scope path>/<OpType>` (see `scoped`), so a profile or an ORT error
+ * points at the layer that made the node.
  */
 export class GraphBuilder {
   private readonly nodes: onnx.INodeProto[] = [];
@@ -32,11 +34,47 @@ export class GraphBuilder {
   private readonly initializerNames = new Set<string>();
   private counter = 0;
   private readonly constantCache = new Map<string, string>();
+  private readonly scopes: string[] = [];
+  private readonly nodeNames = new Set<string>();
 
   constructor(
     readonly graphName: string,
     private readonly sink?: WeightSink,
   ) {}
+
+  /**
+   * Run `build` with `segment` (one path segment, or several joined by `/`) appended to the scope
+   * path that default node names carry; the scope is restored even if `build` throws.
+   */
+  scoped<T>(segment: string, build: () => T): T {
+    const added = segment.split('/').filter((part) => part.length > 0);
+    this.scopes.push(...added);
+    try {
+      return build();
+    } finally {
+      this.scopes.length -= added.length;
+    }
+  }
+
+  /**
+   * Run `build` scoped by a checkpoint tensor name (`llm.model.layers.3.self_attn.q_proj.weight`
+   * → `llm/model/layers.3/self_attn/q_proj`). Segments the current scope already ends with are
+   * not repeated, so a helper scoped by its weight inside a layer scope names one path.
+   */
+  scopedByWeight<T>(weightName: string, build: () => T): T {
+    const path = weightPath(weightName);
+    let shared = Math.min(this.scopes.length, path.length);
+    while (shared > 0 && !endsWith(this.scopes, path.slice(0, shared))) shared--;
+    return this.scoped(path.slice(shared).join('/'), build);
+  }
+
+  /** The current default name for a node of `opType`, unique within this graph. */
+  private nodeName(opType: string): string {
+    const base = `/${[this.graphName, ...this.scopes, opType].join('/')}`;
+    let name = base;
+    for (let n = 1; this.nodeNames.has(name); n++) name = `${base}_${n}`;
+    return name;
+  }
 
   /** A fresh, unique tensor name. */
   fresh(hint: string): string {
@@ -125,11 +163,13 @@ export class GraphBuilder {
   ): string[] {
     const outputs = options.outputs?.slice() ?? Array.from({ length: options.outputCount ?? 1 }, () => this.fresh(opType.toLowerCase()));
     for (const o of outputs) this.names.add(o);
+    const name = options.name ?? this.nodeName(opType);
+    this.nodeNames.add(name);
     this.nodes.push({
       opType,
       input: inputs.slice(),
       output: outputs,
-      name: options.name ?? this.fresh(`${opType}_node`),
+      name,
       domain: options.domain ?? '',
       attribute: Object.entries(options.attributes ?? {}).map(([key, value]) => attribute(key, value)),
     });
@@ -160,6 +200,27 @@ export class GraphBuilder {
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
   }
+}
+
+/**
+ * Path segments of a checkpoint tensor name: dots split segments, a numeric segment stays joined
+ * to the one before (`layers.3`), and a trailing `weight`/`bias` is dropped (it names the tensor,
+ * not the module).
+ */
+export function weightPath(weightName: string): string[] {
+  const parts = weightName.split('.');
+  if (parts.length > 1 && (parts[parts.length - 1] === 'weight' || parts[parts.length - 1] === 'bias')) parts.pop();
+  const path: string[] = [];
+  for (const part of parts) {
+    if (/^\d+$/.test(part) && path.length > 0) path[path.length - 1] += `.${part}`;
+    else path.push(part);
+  }
+  return path;
+}
+
+function endsWith(stack: readonly string[], tail: readonly string[]): boolean {
+  const offset = stack.length - tail.length;
+  return offset >= 0 && tail.every((part, i) => stack[offset + i] === part);
 }
 
 function valueInfo(name: string, type: ElementType, shape: readonly Dim[]): onnx.IValueInfoProto {

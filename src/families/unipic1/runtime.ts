@@ -10,7 +10,8 @@ import type { Capability, Manifest } from '../../spec/manifest.js';
 import type { TextRunEvent, UnderstandResult } from '../../core/understanding/events.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { editImage } from './generation/edit.js';
-import { generateImages, type GenerateResult } from './generation/generate.js';
+import { generateImages } from './generation/generate.js';
+import type { ImageResult } from './generation/image-result.js';
 import { CAPABILITY_GRAPHS, OPTIONAL_CAPABILITY_GRAPHS, UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type ModelConfig, type UniPic1Manifest } from './manifest.js';
 import type { UniPic1Graphs } from './graphs.js';
 import { ModelAssets } from './model/model-assets.js';
@@ -24,7 +25,7 @@ const checkSize = (options: { size?: number }, assets: ModelAssets) => {
   if (options.size !== undefined) assets.checkSize(options.size);
 };
 
-const generate: FamilyTask<ModelAssets, ParsedGenerateOptions, ImageRunEvent, GenerateResult, ModelConfig, UniPic1Graphs> = {
+const generate: FamilyTask<ModelAssets, ParsedGenerateOptions, ImageRunEvent, ImageResult, ModelConfig, UniPic1Graphs> = {
   graphs: CAPABILITY_GRAPHS.generate,
   optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS.generate,
   options: generateOptionsSchema,
@@ -32,7 +33,7 @@ const generate: FamilyTask<ModelAssets, ParsedGenerateOptions, ImageRunEvent, Ge
   run: (context, controller, options) => generateImages(context as never, controller, options),
 };
 
-const edit: FamilyTask<ModelAssets, ParsedEditOptions, ImageRunEvent, GenerateResult, ModelConfig, UniPic1Graphs> = {
+const edit: FamilyTask<ModelAssets, ParsedEditOptions, ImageRunEvent, ImageResult, ModelConfig, UniPic1Graphs> = {
   graphs: CAPABILITY_GRAPHS.edit,
   optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS.edit,
   options: editOptionsSchema,
@@ -87,7 +88,7 @@ export const unipic1Family: ModelFamily<ModelAssets> = {
 
 /** The option, event and result types of UniPic-1's tasks (the built-in `UniPic` class's). */
 export interface UniPic1Tasks extends TaskTypes {
-  generate: { options: GenerateOptions; event: ImageRunEvent; result: GenerateResult };
-  edit: { options: EditOptions; event: ImageRunEvent; result: GenerateResult };
+  generate: { options: GenerateOptions; event: ImageRunEvent; result: ImageResult };
+  edit: { options: EditOptions; event: ImageRunEvent; result: ImageResult };
   understand: { options: UnderstandOptions; event: TextRunEvent; result: UnderstandResult };
 }

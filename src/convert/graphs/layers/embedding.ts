@@ -15,6 +15,10 @@ export interface EmbeddingOptions {
  * GatherBlockQuantized (float32 or float16 scales); looked-up rows are widened inside the graph.
  */
 export function embeddingLookup(ctx: GraphContext, ids: string, weightName: string, options: EmbeddingOptions = {}): string {
+  return ctx.builder.scopedByWeight(weightName, () => scopedEmbeddingLookup(ctx, ids, weightName, options));
+}
+
+function scopedEmbeddingLookup(ctx: GraphContext, ids: string, weightName: string, options: EmbeddingOptions): string {
   const { builder, weights } = ctx;
   const [vocab, width] = weights.shape(weightName);
   const table = weights.float32(weightName);

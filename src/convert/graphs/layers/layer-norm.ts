@@ -8,6 +8,12 @@ import type { GraphContext } from '../weights.js';
  * graph dtype: the norms are cheap and half precision would cost parity.
  */
 export function layerNorm(ctx: GraphContext, x: string, width: number, epsilon: number, weightName?: string, biasName?: string): string {
+  const named = weightName ?? biasName;
+  if (!named) return scopedLayerNorm(ctx, x, width, epsilon);
+  return ctx.builder.scopedByWeight(named, () => scopedLayerNorm(ctx, x, width, epsilon, weightName, biasName));
+}
+
+function scopedLayerNorm(ctx: GraphContext, x: string, width: number, epsilon: number, weightName?: string, biasName?: string): string {
   const { builder, weights } = ctx;
   const scale = weightName
     ? builder.floatInitializer(weightName, [width], checked(weights.float32(weightName), width, weightName))

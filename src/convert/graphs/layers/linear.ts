@@ -27,6 +27,10 @@ export interface LinearOptions {
  * track element types. The bias is added in float32 after the product.
  */
 export function linear(ctx: GraphContext, x: string, weightName: string, biasName?: string, options: LinearOptions = {}): string {
+  return ctx.builder.scopedByWeight(weightName, () => scopedLinear(ctx, x, weightName, biasName, options));
+}
+
+function scopedLinear(ctx: GraphContext, x: string, weightName: string, biasName: string | undefined, options: LinearOptions): string {
   const { builder, weights } = ctx;
   const shape = weights.shape(weightName);
   if (shape.length !== 2) throw new InvalidModelError(`linear weight ${weightName} must be 2-D, got [${shape.join(', ')}]`);

@@ -7,6 +7,10 @@ import type { GraphContext } from '../weights.js';
  * default domain; `decomposed` spells it with standard ops for runtimes that lack it.
  */
 export function rmsNorm(ctx: GraphContext, x: string, weightName: string, epsilon: number, options: { decomposed?: boolean } = {}): string {
+  return ctx.builder.scopedByWeight(weightName, () => scopedRmsNorm(ctx, x, weightName, epsilon, options));
+}
+
+function scopedRmsNorm(ctx: GraphContext, x: string, weightName: string, epsilon: number, options: { decomposed?: boolean }): string {
   const { builder, weights } = ctx;
   const shape = weights.shape(weightName);
   if (shape.length !== 1) throw new InvalidModelError(`rms norm weight ${weightName} must be 1-D, got [${shape.join(', ')}]`);

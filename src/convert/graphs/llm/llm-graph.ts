@@ -56,7 +56,9 @@ export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConf
   const allowed = attentionAllowed(ctx, attentionMask, inputsEmbeds);
   let hidden = inputsEmbeds;
   for (let i = 0; i < llm.numLayers; i++) {
-    const layer = decoderLayer(ctx, llm, i, hidden, { rotary, allowed, pastKey: past[i].key, pastValue: past[i].value }, options);
+    const layer = builder.scopedByWeight(`llm.model.layers.${i}`, () =>
+      decoderLayer(ctx, llm, i, hidden, { rotary, allowed, pastKey: past[i].key, pastValue: past[i].value }, options),
+    );
     hidden = layer.hidden;
     contractOutput(builder, spec, layer.presentKey, 'present.{i}.key', sizes, i);
     contractOutput(builder, spec, layer.presentValue, 'present.{i}.value', sizes, i);

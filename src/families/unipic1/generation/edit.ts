@@ -8,7 +8,8 @@ import { padPromptBatch } from '../../../core/text/prompt-batch.js';
 import { editPrompts } from '../../../core/text/prompts.js';
 import { float32, takeFloat32 } from '../../../core/tensor.js';
 import type { ImageRunEvent } from '../../../core/generation/events.js';
-import { guidanceRows, runImageLoop, unchangedSource, type GenerateResult } from './generate.js';
+import { guidanceRows, runImageLoop, unchangedSource } from './generate.js';
+import type { ImageResult } from './image-result.js';
 import { planRegion, type RegionPlan } from './region-call.js';
 import { encodeSourceImage } from './source-image.js';
 import { checkContextWindow } from '../model/context-window.js';
@@ -18,7 +19,7 @@ import { checkContextWindow } from '../model/context-window.js';
  * prefix (its visual tokens at the `<image>` slots of every row) and its MAR features, through
  * `decoder_embed`, filling the decoder's masked slots instead of the mask token.
  */
-export async function editImage(context: CallContext, controller: RunController<ImageRunEvent>, options: ParsedEditOptions): Promise<GenerateResult> {
+export async function editImage(context: CallContext, controller: RunController<ImageRunEvent>, options: ParsedEditOptions): Promise<ImageResult> {
   const started = Date.now();
   const { assets, config, graphs, signal } = context;
   const size = options.size ?? assets.defaultSize;

@@ -16,14 +16,7 @@ import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
 import type { KnownRegion } from './known-region.js';
 import { planRegion, type RegionPlan } from './region-call.js';
 import { encodeLatents } from './source-image.js';
-
-export interface GenerateResult {
-  readonly images: GeneratedImage[];
-  /** The seed used (given or drawn), to repeat the run; absent when a `random` source was given. */
-  readonly seed?: number;
-  readonly timings: ImageTimings;
-  readonly warnings: readonly { code: string; message: string }[];
-}
+import type { ImageResult } from './image-result.js';
 
 /** Rows of a guidance batch: G conditional rows, then G unconditional ones (the official batch order for classifier-free guidance). */
 export function guidanceRows<T>(conditional: T, unconditional: T, images: number, guidance: number): T[] {
@@ -44,7 +37,7 @@ export async function runImageLoop(
     /** Region editing: the known tokens, and how decoded images become outputs (composite, crop). */
     region?: { known: KnownRegion; plan: RegionPlan };
   },
-): Promise<GenerateResult> {
+): Promise<ImageResult> {
   const { graphs, config, assets, signal } = context;
   const seed = options.random ? undefined : (options.seed ?? randomSeed());
   const random = options.random ?? new SeededRandom(seed as number);
@@ -112,7 +105,7 @@ export async function runImageLoop(
 }
 
 /** Text → image: the guidance prompt pair, the prefix cache, the MAR loop, the VAE decode. */
-export async function generateImages(context: CallContext, controller: RunController<ImageRunEvent>, options: ParsedGenerateOptions): Promise<GenerateResult> {
+export async function generateImages(context: CallContext, controller: RunController<ImageRunEvent>, options: ParsedGenerateOptions): Promise<ImageResult> {
   const started = Date.now();
   const { assets, config } = context;
   const size = options.size ?? assets.defaultSize;
@@ -161,7 +154,7 @@ export async function unchangedSource(
   plan: RegionPlan,
   size: number,
   started: number,
-): Promise<GenerateResult> {
+): Promise<ImageResult> {
   const seed = options.random ? undefined : (options.seed ?? randomSeed());
   const decodeStarted = Date.now();
   let images: GeneratedImage[];
