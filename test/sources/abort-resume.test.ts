@@ -102,7 +102,18 @@ describe('abort and resume', () => {
   });
 
   it('a connection cut mid-file is resumed at the byte reached', async () => {
-    fixture.server.addFault(LARGE, { kind: 'close-after', bytes: 120_000, times: 1 });
+    // The cut waits until the client has put bytes of this transfer on disk (bytes still in flight
+    // at a cut are lost, so on a loaded machine a plain delay could leave nothing to resume from).
+    const beforeClose = async () => {
+      for (let i = 0; i < 500; i++) {
+        const partial = await modelFolder()
+          .then((folder) => join(folder, '.unipic', `${LARGE}.partial`))
+          .catch(() => undefined);
+        if (partial && (await stat(partial).catch(() => undefined))?.size) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    fixture.server.addFault(LARGE, { kind: 'close-after', bytes: 120_000, times: 1, beforeClose });
     const model = await openNodeModel(fixture.baseUrl, { cacheDir: fixture.cacheDir, ...FAST_RETRIES });
     const events: LoadProgressEvent[] = [];
     const file = (await model.resolve([LARGE], { onProgress: (event) => events.push(event) })).get(LARGE);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 export type Fault = (
   | { readonly kind: 'status'; readonly status: number; readonly headers?: Record<string, string> }
   /** Send the headers and this many body bytes, then destroy the socket. */
-  | { readonly kind: 'close-after'; readonly bytes: number }
+  | { readonly kind: 'close-after'; readonly bytes: number; readonly beforeClose?: () => Promise<void> }
   /** Send the headers and this many body bytes, then send nothing more (keep the socket open). */
   | { readonly kind: 'stall-after'; readonly bytes: number }
   /** Wait before answering. */
@@ -151,7 +151,9 @@ export class TestServer {
       if (this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
     }
     if (cut) {
-      await sleep(5);
+      // A test may wait for a state (the client's partial file on disk) rather than a time.
+      if (cut.beforeClose) await cut.beforeClose();
+      else await sleep(5);
       response.destroy();
       return;
     }
