@@ -2,16 +2,15 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheFileContext, ModelCache } from '../core/cache/model-cache.js';
 import type { OpenFileStream } from '../core/sources/file-stream.js';
+import { verifyFileInPlace } from './verify-file-in-place.js';
 import { FileVerifier } from '../core/sources/file-verifier.js';
 import type { HashFactory } from '../core/sources/incremental-hash.js';
 import type { ResolvedFile } from '../core/sources/resolved-file.js';
-import { IntegrityError } from '../errors/integrity-error.js';
 import type { FileEntry } from '../spec/manifest.js';
 import { cacheWrite } from './cache-fs-error.js';
 import { BOOKKEEPING_FOLDER, cachedFilePaths, modelCacheDirectory, type CachedFilePaths } from './disk-cache-layout.js';
 import { downloadIntoCache } from './disk-download.js';
 import { createNodeSha256 } from './node-sha256.js';
-import { readFileChunks } from './read-file-chunks.js';
 import { recordMatches, writeRecord } from './verification-record.js';
 
 export interface DiskCacheOptions {
@@ -71,19 +70,7 @@ export class DiskCache implements ModelCache {
       context.onBytes('cache-read', entry.size);
       return hit;
     }
-    const verifier = new FileVerifier(entry, this.createHash);
-    await readFileChunks(
-      paths.file,
-      (chunk) => {
-        verifier.update(chunk);
-        context.onBytes('cache-read', verifier.bytes);
-      },
-      context.signal ? { signal: context.signal } : {},
-    );
-    try {
-      verifier.assertComplete();
-    } catch (error) {
-      if (!(error instanceof IntegrityError)) throw error;
+    if (!(await verifyFileInPlace(paths.file, new FileVerifier(entry, this.createHash), context.onBytes, context.signal))) {
       await this.discard(paths);
       return undefined;
     }

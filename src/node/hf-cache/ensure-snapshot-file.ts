@@ -3,11 +3,10 @@ import { blobIdOf, type HubRepoFile } from '../../core/hub/hub-files.js';
 import type { ModelSource } from '../../core/sources/model-source.js';
 import { openFileStream } from '../../core/sources/file-stream.js';
 import type { NetworkOptions } from '../../core/sources/network-options.js';
-import { IntegrityError } from '../../errors/integrity-error.js';
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { ModelNotFoundError } from '../../errors/model-not-found-error.js';
 import type { FileEntry } from '../../spec/manifest.js';
-import { readFileChunks } from '../read-file-chunks.js';
+import { verifyFileInPlace } from '../verify-file-in-place.js';
 import type { BlobVerifications } from './blob-verification.js';
 import { downloadBlob } from './hf-blob-download.js';
 import type { HfRepoCache } from './hf-repo-cache.js';
@@ -83,21 +82,7 @@ async function verifyInPlace(path: string, file: HubRepoFile, label: string, blo
     context.onBytes('cache-read', file.size);
     return true;
   }
-  const verifier = hubFileVerifier(file, label);
-  await readFileChunks(
-    path,
-    (chunk) => {
-      verifier.update(chunk);
-      context.onBytes('cache-read', verifier.bytes);
-    },
-    context.signal ? { signal: context.signal } : {},
-  );
-  try {
-    verifier.assertComplete();
-  } catch (error) {
-    if (error instanceof IntegrityError) return false;
-    throw error;
-  }
+  if (!(await verifyFileInPlace(path, hubFileVerifier(file, label), context.onBytes, context.signal))) return false;
   await context.verifications.record(path, blobId);
   return true;
 }

@@ -14,7 +14,7 @@ import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import type { FileEntry } from '../../spec/manifest.js';
 import { cacheWrite } from '../cache-fs-error.js';
 import { createNodeSha256 } from '../node-sha256.js';
-import { readFileChunks } from '../read-file-chunks.js';
+import { verifyFileInPlace } from '../verify-file-in-place.js';
 import type { BlobVerifications } from './blob-verification.js';
 import { downloadBlob } from './hf-blob-download.js';
 import type { HfRepoCache } from './hf-repo-cache.js';
@@ -113,19 +113,7 @@ export class HfModelCache implements ModelCache {
       context.onBytes('cache-read', entry.size);
       return hit;
     }
-    const verifier = new FileVerifier(entry, createNodeSha256);
-    await readFileChunks(
-      path,
-      (chunk) => {
-        verifier.update(chunk);
-        context.onBytes('cache-read', verifier.bytes);
-      },
-      context.signal ? { signal: context.signal } : {},
-    );
-    try {
-      verifier.assertComplete();
-    } catch (error) {
-      if (!(error instanceof IntegrityError)) throw error;
+    if (!(await verifyFileInPlace(path, new FileVerifier(entry, createNodeSha256), context.onBytes, context.signal))) {
       await this.delete(entry.path);
       return undefined;
     }
