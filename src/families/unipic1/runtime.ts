@@ -25,29 +25,24 @@ const checkSize = (options: { size?: number }, assets: ModelAssets) => {
   if (options.size !== undefined) assets.checkSize(options.size);
 };
 
-const generate: FamilyTask<ModelAssets, ParsedGenerateOptions, ImageRunEvent, ImageResult, ModelConfig, UniPic1Graphs> = {
-  graphs: CAPABILITY_GRAPHS.generate,
-  optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS.generate,
-  options: generateOptionsSchema,
-  check: checkSize,
-  run: (context, controller, options) => generateImages(context as never, controller, options),
-};
+/** A UniPic-1 task: its graphs by capability, its option schema, the size check, its pipeline. */
+function task<Parsed extends { size?: number }, Event extends { type: string }, Result>(
+  capability: Capability,
+  options: FamilyTask<ModelAssets, Parsed>['options'],
+  pipeline: (context: never, controller: Parameters<FamilyTask<ModelAssets, Parsed, Event>['run']>[1], options: Parsed) => Promise<Result>,
+): FamilyTask<ModelAssets, Parsed, Event, Result, ModelConfig, UniPic1Graphs> {
+  return {
+    graphs: CAPABILITY_GRAPHS[capability],
+    optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS[capability],
+    options,
+    check: checkSize,
+    run: (context, controller, parsed) => pipeline(context as never, controller, parsed),
+  };
+}
 
-const edit: FamilyTask<ModelAssets, ParsedEditOptions, ImageRunEvent, ImageResult, ModelConfig, UniPic1Graphs> = {
-  graphs: CAPABILITY_GRAPHS.edit,
-  optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS.edit,
-  options: editOptionsSchema,
-  check: checkSize,
-  run: (context, controller, options) => editImage(context as never, controller, options),
-};
-
-const understand: FamilyTask<ModelAssets, ParsedUnderstandOptions, TextRunEvent, UnderstandResult, ModelConfig, UniPic1Graphs> = {
-  graphs: CAPABILITY_GRAPHS.understand,
-  optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS.understand,
-  options: understandOptionsSchema,
-  check: checkSize,
-  run: (context, controller, options) => understandImage(context as never, controller, options),
-};
+const generate = task<ParsedGenerateOptions, ImageRunEvent, ImageResult>('generate', generateOptionsSchema, generateImages);
+const edit = task<ParsedEditOptions, ImageRunEvent, ImageResult>('edit', editOptionsSchema, editImage);
+const understand = task<ParsedUnderstandOptions, TextRunEvent, UnderstandResult>('understand', understandOptionsSchema, understandImage);
 
 const asUniPic1 = (manifest: Manifest) => manifest as UniPic1Manifest;
 
