@@ -37,7 +37,7 @@ const options = (extra: Partial<ConvertOptions> & { cacheDir?: string; env?: Nod
 
 /** Only the download half (what convert fetches), for tests about transfers and the cache. */
 const fetchOnly = (cacheDir: string, extra: Partial<FetchHubFilesOptions> = {}, revision = 'main') =>
-  fetchHubFiles(uniPic1HubCheckpoint.requests({ repo: REPO, revision, subfolder: '' }, false), {
+  fetchHubFiles(uniPic1HubCheckpoint.requests({ repo: REPO, revision, subfolder: '' }, false, {}), {
     hub: { endpoint: fixture.endpoint, token: fixture.hub.token, cacheDir },
     network: FAST_NETWORK,
     environment: { UNIPIC_CACHE_DIR: join(fixture.work, 'unipic-cache') },

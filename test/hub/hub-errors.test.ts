@@ -18,7 +18,7 @@ const OPEN_REPO = 'someone/open-unipic';
 
 const fetchFrom = async (repo: string, extra: Partial<FetchHubFilesOptions> & { revision?: string; cacheName?: string } = {}) => {
   const { revision = 'main', cacheName = 'cache', ...rest } = extra;
-  const failure = await fetchHubFiles(uniPic1HubCheckpoint.requests({ repo, revision, subfolder: '' }, false), {
+  const failure = await fetchHubFiles(uniPic1HubCheckpoint.requests({ repo, revision, subfolder: '' }, false, {}), {
     hub: { endpoint: fixture.endpoint, token: fixture.hub.token, cacheDir: join(fixture.work, cacheName) },
     network: FAST_NETWORK,
     environment: { UNIPIC_CACHE_DIR: join(fixture.work, 'unipic-cache') },
@@ -145,7 +145,7 @@ describe('Hub refusals become typed errors', () => {
 describe('several repositories in one fetch (a family that reads a second repository)', () => {
   it('fetches each at its own commit into its own snapshot, with one progress total', async () => {
     const both = [
-      ...uniPic1HubCheckpoint.requests({ repo: REPO, revision: 'main', subfolder: '' }, false),
+      ...uniPic1HubCheckpoint.requests({ repo: REPO, revision: 'main', subfolder: '' }, false, {}),
       { repo: 'someone/readme-only', revision: 'main', select: () => ['README.md'] },
     ];
     const events: { file: string; total: number; loaded: number }[] = [];
