@@ -115,7 +115,9 @@ describe('convert hf:', () => {
     expect(failure).toBeInstanceOf(ModelNotFoundError);
     const incomplete = join(repoFolder(cacheDir), 'blobs', `${sha256(big)}.incomplete`);
     const partial = (await stat(incomplete)).size;
-    expect(partial).toBeGreaterThanOrEqual(2_000_000);
+    // The server closes after 2 MB; a reset connection may drop bytes still in flight, so only
+    // "some, not all" is a state this test can rely on.
+    expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(big.byteLength);
     // Nothing is published under the blob's name or in the snapshot before it is verified.
     await expect(stat(join(repoFolder(cacheDir), 'blobs', sha256(big)))).rejects.toMatchObject({ code: 'ENOENT' });
