@@ -135,6 +135,10 @@ describe('Hub refusals become typed errors', () => {
     try {
       const failure = await fetchFrom(OPEN_REPO, { hub: { endpoint: fixture.endpoint, cacheDir: mountPoint } });
       expect(failure).toMatchObject({ code: 'INVALID_MODEL', details: { reason: 'cache-full' } });
+      // What fitted is kept as the .incomplete, for a run with more space to resume; no blob is published.
+      const big = sha256(files.get('pytorch_model.bin')!);
+      const blobs = await readdir(join(mountPoint, 'models--someone--open-unipic', 'blobs'));
+      expect(blobs.filter((name) => name.startsWith(big))).toEqual([`${big}.incomplete`]);
     } finally {
       execFileSync('umount', [mountPoint]);
       await rm(mountPoint, { recursive: true, force: true });
