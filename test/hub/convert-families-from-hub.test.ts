@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { convertCommand } from '../../src/cli/commands/convert-commands.js';
 import { convertModel } from '../../src/convert/index.js';
 import { HubError, InvalidModelError } from '../../src/errors/index.js';
 import { convertKontextCheckpoint } from '../../src/families/unipic2-kontext/convert/convert-kontext.js';
@@ -51,10 +53,15 @@ beforeAll(async () => {
 afterAll(async () => fixture.dispose());
 
 describe('convert hf: for UniPic2-SD3.5M-Kontext', () => {
-  it('recognises the diffusers repository, fetches only its sub-folders and converts what the local folder converts', async () => {
-    const folder = join(fixture.work, 'kontext-checkpoint');
+  let folder: string;
+  let checkpoint: Map<string, Buffer>;
+  beforeAll(async () => {
+    folder = join(fixture.work, 'kontext-checkpoint');
     await makeTinyKontextCheckpoint(folder, { seed: 5 });
-    const checkpoint = await readFolder(folder);
+    checkpoint = await readFolder(folder);
+  });
+
+  it('recognises the diffusers repository, fetches only its sub-folders and converts what the local folder converts', async () => {
     const extras = new Map<string, Buffer>([
       ['README.md', Buffer.from('# UniPic2 Kontext (test copy)\n')],
       // A precision variant and a pickle copy the converter must neither fetch nor see.
@@ -74,9 +81,26 @@ describe('convert hf: for UniPic2-SD3.5M-Kontext', () => {
     expect(requested(KONTEXT)).toEqual(onePathPerBlob(without(checkpoint, (path) => path === 'model_index.json')));
   });
 
+  it('the CLI: `unipic convert hf:<repo> <out>` with HF_ENDPOINT / HF_HUB_CACHE, the family recognised', async () => {
+    const commit = fixture.hub.publish('someone/kontext-cli', checkpoint);
+    vi.stubEnv('HF_ENDPOINT', fixture.endpoint);
+    vi.stubEnv('HF_HUB_CACHE', join(fixture.work, 'kontext-cli-cache'));
+    vi.stubEnv('UNIPIC_CACHE_DIR', join(fixture.work, 'kontext-cli-unipic'));
+    const out = join(fixture.work, 'kontext-cli-out');
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await convertCommand(['hf:someone/kontext-cli', out], new AbortController().signal);
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    const manifest = JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8'));
+    expect(manifest).toMatchObject({ family: 'unipic2-kontext', source: `converted from hf:someone/kontext-cli@${commit}` });
+  });
+
   it('a repository missing a component is refused before any file is downloaded', async () => {
-    const folder = join(fixture.work, 'kontext-checkpoint');
-    const checkpoint = await readFolder(folder);
     fixture.hub.publish(
       'someone/kontext-no-vae-weights',
       without(checkpoint, (path) => path.startsWith('vae/diffusion_pytorch_model')),
