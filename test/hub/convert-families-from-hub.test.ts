@@ -79,6 +79,12 @@ describe('convert hf: for UniPic2-SD3.5M-Kontext', () => {
     // Everything make-tiny wrote except model_index.json (the converter reads the sub-folders);
     // tokenizer_2's vocabulary is byte-identical to tokenizer's, so its blob is fetched once.
     expect(requested(KONTEXT)).toEqual(onePathPerBlob(without(checkpoint, (path) => path === 'model_index.json')));
+
+    // Offline (HF_HUB_OFFLINE) the cached ref and listing recognise the family again: no request at all.
+    const before = fixture.hub.requests.length;
+    const again = await convertModel(`hf:${KONTEXT}`, join(fixture.work, 'kontext-offline'), options('kontext-cache', { offline: true }));
+    expect(fixture.hub.requests.length).toBe(before);
+    expect(hashes(again.manifest)).toEqual(hashes(local.manifest));
   });
 
   it('the CLI: `unipic convert hf:<repo> <out>` with HF_ENDPOINT / HF_HUB_CACHE, the family recognised', async () => {
