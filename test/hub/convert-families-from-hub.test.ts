@@ -104,6 +104,14 @@ describe('convert hf: for UniPic2-SD3.5M-Kontext', () => {
     }
     const manifest = JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8'));
     expect(manifest).toMatchObject({ family: 'unipic2-kontext', source: `converted from hf:someone/kontext-cli@${commit}` });
+
+    // --vlm is MetaQuery's: on a Kontext repository it is refused, not ignored.
+    vi.stubEnv('HF_ENDPOINT', fixture.endpoint);
+    vi.stubEnv('HF_HUB_CACHE', join(fixture.work, 'kontext-cli-cache'));
+    const refused = await convertCommand(['hf:someone/kontext-cli', join(fixture.work, 'kontext-cli-vlm'), '--vlm', `hf:${QWEN_VL}`], new AbortController().signal)
+      .catch((error: unknown) => error)
+      .finally(() => vi.unstubAllEnvs());
+    expect(refused).toMatchObject({ code: 'HUB_ENTRY_NOT_FOUND', details: { missing: ['conditioner/config.json'] } });
   });
 
   it('a repository missing a component is refused before any file is downloaded', async () => {

@@ -54,10 +54,13 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   let summary;
   try {
     // The family is detected from the checkpoint (UniPic-1's official folder) unless --family names it.
+    // --vlm only means something to MetaQuery: with an hf: id it names the family, so another
+    // family's repository fails on the missing conditioner instead of ignoring the flag.
+    const family = values.family ?? (values.vlm ? 'unipic2-metaquery' : undefined);
     summary = await convertModel(checkpoint, out, {
       ...(dtypes ? { dtypes } : {}),
       ...(values.vlm ? { vlm: values.vlm } : {}),
-      ...(values.family ? { family: values.family } : {}),
+      ...(family ? { family } : {}),
       ...(resolutions ? { resolutions } : {}),
       ...(values.name ? { name: values.name } : {}),
       ...(values['fused-sampler'] ? { fusedSampler: true } : {}),
