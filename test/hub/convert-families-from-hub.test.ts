@@ -9,7 +9,7 @@ import { makeTinyKontextCheckpoint } from '../../src/families/unipic2-kontext/co
 import { VLM_FOLDER } from '../../src/families/unipic2-metaquery/convert/convert-metaquery.js';
 import { makeTinyMetaquery } from '../../src/families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
 import { convertMetaqueryModel } from '../../src/families/unipic2-metaquery/converter.js';
-import { FAST_NETWORK, startHub, type HubFixture } from './helpers/hub-fixture.js';
+import { FAST_NETWORK, startHub, writePythonStyleCache, type HubFixture } from './helpers/hub-fixture.js';
 import { readFolder } from './helpers/hub-server.js';
 
 // `convertModel('hf:…')` for the UniPic-2 families against the local Hub (127.0.0.1) serving their
@@ -18,6 +18,13 @@ import { readFolder } from './helpers/hub-server.js';
 const KONTEXT = 'Skywork/UniPic2-SD3.5M-Kontext-2B';
 const METAQUERY = 'Skywork/UniPic2-Metaquery-9B';
 const QWEN_VL = 'Qwen/Qwen2.5-VL-7B-Instruct';
+
+/** Files a published repository may hold that the Kontext converter must neither fetch nor see. */
+const EXTRAS = new Map<string, Buffer>([
+  ['README.md', Buffer.from('# UniPic2 Kontext (test copy)\n')],
+  ['transformer/diffusion_pytorch_model.fp16.safetensors', Buffer.alloc(200_000, 3)],
+  ['text_encoder/pytorch_model.bin', Buffer.alloc(100_000, 4)],
+]);
 
 let fixture: HubFixture;
 const options = (cache: string, extra: Record<string, unknown> = {}) => ({
@@ -62,13 +69,7 @@ describe('convert hf: for UniPic2-SD3.5M-Kontext', () => {
   });
 
   it('recognises the diffusers repository, fetches only its sub-folders and converts what the local folder converts', async () => {
-    const extras = new Map<string, Buffer>([
-      ['README.md', Buffer.from('# UniPic2 Kontext (test copy)\n')],
-      // A precision variant and a pickle copy the converter must neither fetch nor see.
-      ['transformer/diffusion_pytorch_model.fp16.safetensors', Buffer.alloc(200_000, 3)],
-      ['text_encoder/pytorch_model.bin', Buffer.alloc(100_000, 4)],
-    ]);
-    const commit = fixture.hub.publish(KONTEXT, new Map([...checkpoint, ...extras]));
+    const commit = fixture.hub.publish(KONTEXT, new Map([...checkpoint, ...EXTRAS]));
     const local = await convertKontextCheckpoint(folder, join(fixture.work, 'kontext-local'), { dtypes: ['fp32'] });
 
     const result = await convertModel(`hf:${KONTEXT}`, join(fixture.work, 'kontext-out'), options('kontext-cache'));
@@ -85,6 +86,21 @@ describe('convert hf: for UniPic2-SD3.5M-Kontext', () => {
     const again = await convertModel(`hf:${KONTEXT}`, join(fixture.work, 'kontext-offline'), options('kontext-cache', { offline: true }));
     expect(fixture.hub.requests.length).toBe(before);
     expect(hashes(again.manifest)).toEqual(hashes(local.manifest));
+  });
+
+  it('a cache Python filled with the whole repository (variants, pickles) converts from exactly the selected files', async () => {
+    const commit = fixture.hub.publish('someone/kontext-python', new Map([...checkpoint, ...EXTRAS]));
+    const cacheDir = join(fixture.work, 'kontext-python-cache');
+    await writePythonStyleCache(cacheDir, 'someone/kontext-python', commit, new Map([...checkpoint, ...EXTRAS]));
+    // The converter, pointed at the snapshot folder itself, refuses the variant (or the pickle).
+    const snapshot = join(cacheDir, 'models--someone--kontext-python', 'snapshots', commit);
+    await expect(convertKontextCheckpoint(snapshot, join(fixture.work, 'kontext-python-direct'))).rejects.toThrow(/more than one set of weights|pickle/);
+    const result = await convertModel('hf:someone/kontext-python', join(fixture.work, 'kontext-python-out'), {
+      ...options('kontext-python-cache'),
+      offline: true,
+    });
+    expect(result.manifest.source).toBe(`converted from hf:someone/kontext-python@${commit}`);
+    expect(requested('someone/kontext-python')).toEqual([]);
   });
 
   it('the CLI: `unipic convert hf:<repo> <out>` with HF_ENDPOINT / HF_HUB_CACHE, the family recognised', async () => {

@@ -8,6 +8,7 @@ import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { fetchHubFiles, type FetchedSnapshot, type FetchHubFilesOptions } from '../../node/hf-cache/fetch-hub-files.js';
 import type { HubFileRequest, HubRepoFile } from '../../core/hub/hub-files.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
+import { snapshotViews } from './snapshot-view.js';
 
 /** Where a checkpoint lies on the Hub: a repository, its revision, a folder in it. */
 export interface HubCheckpointLocation {
@@ -75,10 +76,10 @@ export function hubFetchOptions(options: HubConvertOptions): FetchHubFilesOption
 }
 
 /**
- * Converts the fetched checkpoint: `folder` is the first request's snapshot (with the id's folder
- * inside it), `origin` what the manifest's `source` records (every fetched repository pinned to its
- * commit); a family that fetched more repositories (MetaQuery's Qwen2.5-VL) finds their snapshot
- * folders in `snapshots`.
+ * Converts the fetched checkpoint: `folder` is a view of the first request's snapshot holding only
+ * the selected files (snapshot-view.ts; with the id's folder inside it), `origin` what the
+ * manifest's `source` records (every fetched repository pinned to its commit); a family that
+ * fetched more repositories (MetaQuery's Qwen2.5-VL) finds their views in `snapshots`.
  */
 export type ConvertFolder<Summary> = (folder: string, origin: string, snapshots: readonly FetchedSnapshot[]) => Promise<Summary>;
 
@@ -105,14 +106,19 @@ export async function convertFromHub<Summary>(
   const revision = target.revision ?? options.hub?.revision ?? 'main';
   const location = { repo: target.repo, revision, subfolder: target.subfolder };
   let snapshots = await fetchHubFiles(family.requests(location, false, familyOptions), fetchOptions);
-  const convert = () => {
-    const [main, ...others] = snapshots;
-    const folder = target.subfolder ? join(main.directory, ...target.subfolder.split('/')) : main.directory;
-    const origin = [
-      formatHubId({ repo: main.repo, revision: main.commit, subfolder: target.subfolder }),
-      ...others.map((other) => formatHubId({ repo: other.repo, revision: other.commit })),
-    ].join(' with ');
-    return convertFolder(folder, origin, snapshots);
+  const convert = async () => {
+    const views = await snapshotViews(snapshots);
+    try {
+      const [main, ...others] = views.snapshots;
+      const folder = target.subfolder ? join(main.directory, ...target.subfolder.split('/')) : main.directory;
+      const origin = [
+        formatHubId({ repo: main.repo, revision: main.commit, subfolder: target.subfolder }),
+        ...others.map((other) => formatHubId({ repo: other.repo, revision: other.commit })),
+      ].join(' with ');
+      return await convertFolder(folder, origin, views.snapshots);
+    } finally {
+      await views.dispose();
+    }
   };
   try {
     return { summary: await convert(), snapshots };
