@@ -103,6 +103,16 @@ describe('Hub refusals become typed errors', () => {
     expect((await readdir(corruptBlobs)).filter((name) => name.startsWith(sha256(big)))).toEqual([]);
   });
 
+  it('a file the listing names but the CDN no longer has is HUB_ENTRY_NOT_FOUND naming it, no blob kept', async () => {
+    const big = files.get('pytorch_model.bin')!;
+    fixture.hub.cdn.addFault(`lfs/${sha256(big)}`, { kind: 'status', status: 404, times: 1 });
+    const failure = await fetchFrom(OPEN_REPO, { cacheName: 'vanished' });
+    expect(failure).toMatchObject({ code: 'HUB_ENTRY_NOT_FOUND', details: { missing: ['pytorch_model.bin'], status: 404 } });
+    expect((failure as Error).message).toContain('pytorch_model.bin');
+    const blobs = join(fixture.work, 'vanished', 'models--someone--open-unipic', 'blobs');
+    expect((await readdir(blobs).catch(() => [])).filter((name) => name.startsWith(sha256(big)))).toEqual([]);
+  });
+
   it('a listing with a path escaping the repository is refused before anything is written', async () => {
     fixture.hub.publish('someone/hostile', new Map([...files, ['../../outside.bin', Buffer.from('x')]]));
     const failure = await fetchFrom('someone/hostile', { cacheName: 'hostile' });
