@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { convertCommand } from '../../src/cli/commands/convert-commands.js';
 import { convertModel } from '../../src/convert/index.js';
-import { HubError, InvalidModelError } from '../../src/errors/index.js';
+import { HubError, InvalidModelError, UnrecognizedCheckpointError } from '../../src/errors/index.js';
 import { convertKontextCheckpoint } from '../../src/families/unipic2-kontext/convert/convert-kontext.js';
 import { makeTinyKontextCheckpoint } from '../../src/families/unipic2-kontext/convert/tiny-kontext.js';
 import { VLM_FOLDER } from '../../src/families/unipic2-metaquery/convert/convert-metaquery.js';
@@ -158,6 +158,8 @@ describe('convert hf: for UniPic2-MetaQuery (Skywork repository + Qwen2.5-VL rep
   let skywork: Map<string, Buffer>;
   let vlm: Map<string, Buffer>;
   let local: Map<string, string>;
+  let skyworkCommit: string;
+  let qwenCommit: string;
 
   beforeAll(async () => {
     folder = join(fixture.work, 'mq-checkpoint');
@@ -167,11 +169,11 @@ describe('convert hf: for UniPic2-MetaQuery (Skywork repository + Qwen2.5-VL rep
     skywork.set('README.md', Buffer.from('# UniPic2 MetaQuery (test copy)\n'));
     vlm = new Map([...files].filter(([path]) => path.startsWith(`${VLM_FOLDER}/`)).map(([path, bytes]) => [path.slice(VLM_FOLDER.length + 1), bytes]));
     local = hashes((await convertMetaqueryModel(folder, join(fixture.work, 'mq-local'), { dtypes: ['fp32'] })).manifest);
+    skyworkCommit = fixture.hub.publish(METAQUERY, skywork);
+    qwenCommit = fixture.hub.publish(QWEN_VL, vlm);
   });
 
   it('without --vlm, takes Qwen2.5-VL from Qwen/Qwen2.5-VL-7B-Instruct when the Skywork repository lacks it; both commits are recorded', async () => {
-    const skyworkCommit = fixture.hub.publish(METAQUERY, skywork);
-    const qwenCommit = fixture.hub.publish(QWEN_VL, vlm);
     const result = await convertModel(`hf:${METAQUERY}`, join(fixture.work, 'mq-out'), options('mq-cache'));
     expect(result.family).toBe('unipic2-metaquery');
     expect(hashes(result.manifest)).toEqual(local);
@@ -201,6 +203,17 @@ describe('convert hf: for UniPic2-MetaQuery (Skywork repository + Qwen2.5-VL rep
     ]);
   });
 
+  it('--vlm <local folder> fetches the Skywork side only', async () => {
+    const before = requested(QWEN_VL).length;
+    const result = await convertModel(`hf:${METAQUERY}`, join(fixture.work, 'mq-local-vlm-out'), {
+      ...options('mq-local-vlm-cache'),
+      vlm: join(folder, VLM_FOLDER),
+    });
+    expect(hashes(result.manifest)).toEqual(local);
+    expect(result.fetched?.map((snapshot) => snapshot.repo)).toEqual([METAQUERY]);
+    expect(requested(QWEN_VL).length).toBe(before);
+  });
+
   it('a Skywork repository that carries Qwen2.5-VL-7B-Instruct/ needs no second repository', async () => {
     const files = await readFolder(folder);
     fixture.hub.publish('someone/mq-bundled', files);
@@ -209,5 +222,26 @@ describe('convert hf: for UniPic2-MetaQuery (Skywork repository + Qwen2.5-VL rep
     expect(hashes(result.manifest)).toEqual(local);
     expect(result.fetched?.map((snapshot) => snapshot.repo)).toEqual(['someone/mq-bundled']);
     expect(requested(QWEN_VL).length).toBe(before);
+  });
+});
+
+describe('recognising the family of an hf: repository', () => {
+  it('a repository no family recognises, or two recognise, is an UnrecognizedCheckpointError naming them', async () => {
+    fixture.hub.publish('someone/readme-only', new Map([['README.md', Buffer.from('nothing')]]));
+    const none = await convertModel('hf:someone/readme-only', join(fixture.work, 'none-out'), options('none-cache')).catch((error: unknown) => error);
+    expect(none).toBeInstanceOf(UnrecognizedCheckpointError);
+    expect(none).toMatchObject({ details: { families: expect.arrayContaining(['unipic1', 'unipic2-kontext', 'unipic2-metaquery']) } });
+
+    const both = new Map<string, Buffer>([
+      ['kl16.ckpt', Buffer.alloc(10)],
+      ['pytorch_model.bin', Buffer.alloc(10)],
+      ['conditioner/config.json', Buffer.from('{}')],
+    ]);
+    fixture.hub.publish('someone/ambiguous', both);
+    const ambiguous = await convertModel('hf:someone/ambiguous', join(fixture.work, 'ambiguous-out'), options('ambiguous-cache')).catch((error: unknown) => error);
+    expect(ambiguous).toBeInstanceOf(UnrecognizedCheckpointError);
+    expect(ambiguous).toMatchObject({ details: { families: ['unipic1', 'unipic2-metaquery'] } });
+    expect((ambiguous as Error).message).toContain('--family');
+    expect(requested('someone/ambiguous')).toEqual([]);
   });
 });
