@@ -11,6 +11,7 @@ import type { UniPicModel } from '../../../src/core/model/unipic-model.js';
 import { freshDir, TINY_CHECKPOINT } from './kontext-fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
+const SOURCE_IMAGE = join(ROOT, 'test/fixtures/images/sources/rgb-300x200.png');
 
 function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -37,6 +38,13 @@ describe('make-tiny for unipic2-kontext', () => {
       const result = await model.generate({ prompt: 'a cat!', width: 48, height: 32, steps: 2, seed: 1 }).result;
       expect([result.images[0].width, result.images[0].height]).toEqual([48, 32]);
       expect(result.latent.data.every(Number.isFinite)).toBe(true);
+      // The family's default sizes (script defaults: 384×512; editing: longer edge 512) fit its position table.
+      const byDefault = await model.generate({ prompt: 'a cat!', steps: 1, seed: 1 }).result;
+      expect([byDefault.images[0].width, byDefault.images[0].height]).toEqual([384, 512]);
+      expect(byDefault.latent.data.every(Number.isFinite)).toBe(true);
+      const edited = await model.edit({ image: SOURCE_IMAGE, prompt: 'purple', steps: 1, seed: 1 }).result;
+      expect([edited.images[0].width, edited.images[0].height]).toEqual([512, 352]);
+      expect(edited.latent.data.every(Number.isFinite)).toBe(true);
     } finally {
       await model.dispose();
     }
