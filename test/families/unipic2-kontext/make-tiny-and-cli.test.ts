@@ -98,4 +98,17 @@ describe('make-tiny for unipic2-kontext', () => {
     expect(edited.stderr).toMatch(/64×32/);
     // Four child processes (tsx start-up each): generous for a loaded machine; about 25 s when idle.
   }, 240_000);
+
+  it('unipic demo --family unipic2-kontext builds, converts and generates, and says where the model is', async () => {
+    const dir = join(freshDir('demo'), 'demo');
+    const run = await runCli(['demo', '--family', 'unipic2-kontext', '--dir', dir, '--out', join(dir, 'demo.png')]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(join(dir, 'demo.png'));
+    expect(readFileSync(join(dir, 'demo.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(JSON.parse(readFileSync(join(dir, 'model', 'unipic.json'), 'utf8')).family).toBe('unipic2-kontext');
+    expect(run.stderr).toContain(`the converted tiny model is in ${join(dir, 'model')}`);
+    const wrong = await runCli(['demo', '--family', 'unipic3', '--dir', dir]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/--family must be unipic1 or unipic2-kontext, got "unipic3"/);
+  }, 240_000);
 });
