@@ -94,7 +94,8 @@ export const TINY_KONTEXT_CONFIGS = {
   },
 } as const;
 
-const MODEL_INDEX = {
+/** `model_index.json` of the published folder (make-tiny and the full-size benchmark write it). */
+export const MODEL_INDEX = {
   _class_name: 'StableDiffusion3KontextPipeline',
   scheduler: ['diffusers', 'FlowMatchEulerDiscreteScheduler'],
   text_encoder: ['transformers', 'CLIPTextModelWithProjection'],
@@ -107,7 +108,8 @@ const MODEL_INDEX = {
   vae: ['diffusers', 'AutoencoderKL'],
 };
 
-const WEIGHT_FILE: Record<string, string> = {
+/** Weight file of each single-file component in the published layout (T5 is sharded). */
+export const WEIGHT_FILE: Record<string, string> = {
   transformer: 'diffusion_pytorch_model.safetensors',
   vae: 'diffusion_pytorch_model.safetensors',
   text_encoder: 'model.safetensors',
@@ -143,7 +145,8 @@ async function json(path: string, value: unknown): Promise<void> {
   await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-async function writeTokenizers(dir: string): Promise<void> {
+/** The three tokenizer folders as the published checkpoint has them, from the bundled assets. */
+export async function writeTokenizers(dir: string): Promise<void> {
   const clip = bundledAsset('clip-tokenizer');
   const special = (content: string, normalized: boolean) => ({ content, lstrip: false, normalized, rstrip: false, single_word: false, special: true });
   for (const [folder, pad] of [
