@@ -58,12 +58,7 @@ def budget(images: list[Image.Image]) -> list[Image.Image]:
     return out
 
 
-def main() -> None:
-    import PIL
-    import transformers
-
-    assert PIL.__version__ == "12.3.0" and transformers.__version__ == "4.55.0", (PIL.__version__, transformers.__version__)
-    torch.set_num_threads(1)
+def load_text_encoder():
     with tempfile.TemporaryDirectory() as folder:
         # The fixture leaves out vocab.json / merges.txt (tests copy them from assets/); so does this.
         shutil.copytree(VLM, folder, dirs_exist_ok=True)
@@ -71,6 +66,34 @@ def main() -> None:
             shutil.copy(os.path.join(TOKENIZER, f), os.path.join(folder, f))
         processor = Qwen2_5_VLProcessor.from_pretrained(folder)
         model = Qwen2_5_VLForConditionalGeneration.from_pretrained(folder, torch_dtype=torch.float32, attn_implementation="eager").eval()
+    return processor, model
+
+
+def vl_copies(sized: list[Image.Image]) -> list[Image.Image]:
+    """L726: the VL copy at round(w·28/32) × round(h·28/32), PIL default bicubic."""
+    return [im.resize((round(im.width * 28 / 32), round(im.height * 28 / 32)), Image.BICUBIC) for im in sized]
+
+
+def encode_prompt(processor, model, text: str, vl: list[Image.Image]) -> dict:
+    """The official _get_qwen_prompt_embeds (L273–311): template, processor (do_resize=False), hidden[-1][64:]."""
+    messages = [{"role": "system", "content": SYSTEM},
+                {"role": "user", "content": [{"type": "image"} for _ in vl] + [{"type": "text", "text": text}]}]
+    rendered = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    batch = processor(text=[rendered], images=vl, padding=True, return_tensors="pt", do_resize=False)
+    assert batch.input_ids[0, DROP].item() == model.config.vision_start_token_id, "the 64-token drop must end at the first image"
+    with torch.no_grad():
+        out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, pixel_values=batch.pixel_values,
+                    image_grid_thw=batch.image_grid_thw, output_hidden_states=True)
+    return {"text": rendered, "batch": batch, "hidden": out.hidden_states[-1][0], "embeds": out.hidden_states[-1][0, DROP:]}
+
+
+def main() -> None:
+    import PIL
+    import transformers
+
+    assert PIL.__version__ == "12.3.0" and transformers.__version__ == "4.55.0", (PIL.__version__, transformers.__version__)
+    torch.set_num_threads(1)
+    processor, model = load_text_encoder()
 
     goldens: dict[str, torch.Tensor] = {}
     notes: dict[str, object] = {"instruction": INSTRUCTION, "system": SYSTEM, "drop": DROP}
@@ -81,7 +104,7 @@ def main() -> None:
     inputs = [pattern(w, h, k) for k, (w, h) in enumerate(SIZES)]
     sized = budget(inputs)
     # L726: the VL copy at round(w·28/32) × round(h·28/32), PIL default bicubic; processor do_resize=False (L284).
-    vl = [im.resize((round(im.width * 28 / 32), round(im.height * 28 / 32)), Image.BICUBIC) for im in sized]
+    vl = vl_copies(sized)
     for k in range(len(inputs)):
         put(f"input_{k}", torch.from_numpy(np.asarray(inputs[k]).copy()))
         # The resized copies as sha256 of their RGB bytes (≈ 2 MB as tensors).
@@ -89,18 +112,12 @@ def main() -> None:
         notes[f"vl_{k}"] = {"width": vl[k].width, "height": vl[k].height, "sha256": hashlib.sha256(vl[k].tobytes()).hexdigest()}
 
     for tag, text in (("cond", INSTRUCTION), ("uncond", " ")):
-        messages = [{"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": [{"type": "image"} for _ in vl] + [{"type": "text", "text": text}]}]
-        rendered = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        encoded = encode_prompt(processor, model, text, vl)
+        rendered, batch = encoded["text"], encoded["batch"]
         notes[f"{tag}.text"] = rendered
-        batch = processor(text=[rendered], images=vl, padding=True, return_tensors="pt", do_resize=False)
         ids = batch.input_ids
-        assert ids[0, DROP].item() == model.config.vision_start_token_id, "the 64-token drop must end at the first image"
         position_ids, deltas = model.model.get_rope_index(ids, batch.image_grid_thw, None, batch.attention_mask)
-        with torch.no_grad():
-            out = model(input_ids=ids, attention_mask=batch.attention_mask, pixel_values=batch.pixel_values,
-                        image_grid_thw=batch.image_grid_thw, output_hidden_states=True)
-        hidden = out.hidden_states[-1][0]
+        hidden = encoded["hidden"]
         # hidden_states[-1] is the final-norm output (spec §5.3); checked, not assumed.
         with torch.no_grad():
             plain = model.model(input_ids=ids, attention_mask=batch.attention_mask, pixel_values=batch.pixel_values,
