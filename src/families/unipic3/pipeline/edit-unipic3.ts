@@ -47,7 +47,12 @@ export async function editUnipic3(context: Unipic3EditContext, controller: RunCo
   const { signal } = input;
   const started = performance.now();
   const prepared = prepareImages(input.images);
-  const vision = await encodeVisionImages(graphs, config.textEncoder, prepared.map((p) => p.vl), signal);
+  const vision = await encodeVisionImages(
+    graphs,
+    config.textEncoder,
+    prepared.map((p) => p.vl),
+    signal,
+  );
   const cond = await encodeUnipic3Prompt(graphs, config.textEncoder, context.encode, input.prompt, vision, signal);
   const uncond = input.guidance > 1 ? await encodeUnipic3Prompt(graphs, config.textEncoder, context.encode, UNCONDITIONAL_PROMPT, vision, signal) : undefined;
 
