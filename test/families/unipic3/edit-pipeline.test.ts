@@ -8,6 +8,7 @@ import { convertModel } from '../../../src/convert/index.js';
 import type { NoisePurpose, RandomSource } from '../../../src/core/random/random-source.js';
 import { UniPic } from '../../../src/index.node.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
+import { MockBackend } from '../../../src/testing/mock-backend.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const EDIT = join(FIXTURES, 'unipic3', 'edit');
@@ -117,4 +118,34 @@ describe('UniPic-3 edit end to end against the oracle (tiny modules, two inputs,
     expect(draws).toEqual([{ kind: 'initial-latent' }, { kind: 'sampler-noise', step: 0 }, { kind: 'sampler-noise', step: 1 }]);
     compare('distilled', result);
   }, 300_000);
+
+  it('options are checked at the boundary: image xor images, 1–6 images, sides multiples of 16', async () => {
+    const model = (await UniPic.load(out, { backend: new NodeOrtBackend(), device: 'cpu' })) as unknown as EditModel;
+    try {
+      const base = { prompt: 'x', width: 64, height: 48 };
+      for (const bad of [
+        { ...base, image: input(0), images: [input(1)] },
+        { ...base },
+        { ...base, images: Array.from({ length: 7 }, () => input(0)) },
+        { ...base, image: input(0), width: 72 },
+        { ...base, image: input(0), guidance: 0.5 },
+      ]) {
+        expect(() => model.edit(bad)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+      }
+    } finally {
+      await model.dispose();
+    }
+  }, 60_000);
+
+  it('refuses, before reading any graph, a device that cannot hold the transformer (fake 64 kB limit), with the numbers', async () => {
+    const small = new MockBackend({ limits: { deviceMemoryBytes: 64_000 } });
+    await expect(UniPic.load(out, { backend: small, device: 'cpu' })).rejects.toThrow(
+      expect.objectContaining({ code: 'RESOURCE_LIMIT', message: expect.stringMatching(/needs about .* GB .* but cpu here has 0\.0 GB: load with dtype 'q4'/) }),
+    );
+    expect(small.sessionsCreated).toHaveLength(0);
+    const large = new MockBackend({ limits: { deviceMemoryBytes: 1e9 } });
+    const model = (await UniPic.load(out, { backend: large, device: 'cpu' })) as unknown as EditModel;
+    expect(model.capabilities).toEqual(['edit']);
+    await model.dispose();
+  }, 60_000);
 });
