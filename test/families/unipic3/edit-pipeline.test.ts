@@ -70,7 +70,7 @@ describe('UniPic-3 edit end to end against the oracle (tiny modules, two inputs,
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
     manifest.config.sampler = sampler;
     writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
-    const model = (await UniPic.load(out, { backend: new NodeOrtBackend(), device: 'cpu' })) as unknown as EditModel;
+    const model = (await UniPic.load(out, { backend: new NodeOrtBackend(), device: 'cpu', family: 'unipic3' })) as unknown as EditModel;
     try {
       expect(model.capabilities).toEqual(['edit']);
       expect(() => model.generate({ prompt: 'x' })).toThrow();
