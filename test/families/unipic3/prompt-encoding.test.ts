@@ -19,7 +19,7 @@ import { CheckedGraphs } from '../../../src/core/model/graphs.js';
 import { mropePositions } from '../../../src/core/qwen-vl/mrope-positions.js';
 import { TextTokenizer } from '../../../src/core/text/tokenizer.js';
 import { budgetSizes, visionSize } from '../../../src/families/unipic3/latents/input-sizing.js';
-import { DROPPED_PREFIX_TOKENS, UNCONDITIONAL_PROMPT, unipic3Prompt } from '../../../src/families/unipic3/text/edit-prompt.js';
+import { checkDroppedPrefix, DROPPED_PREFIX_TOKENS, UNCONDITIONAL_PROMPT, unipic3Prompt } from '../../../src/families/unipic3/text/edit-prompt.js';
 import { encodeUnipic3Prompt, encodeVisionImages, type TextEncoderConfig, type TextEncoderGraphs } from '../../../src/families/unipic3/text/encode-prompt.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
 import type { BackendSession } from '../../../src/spec/backend.js';
@@ -102,6 +102,12 @@ describe('UniPic-3 prompt side against transformers (two images, tiny Qwen2.5-VL
       expect(collapsed).toBe(notes[`${tag}.text`]);
       expect(tokenizer.encode(unipic3Prompt(text, tokens))).toEqual(ints(`${tag}.input_ids`));
     }
+  });
+
+  it('the fixed 64-token drop is checked: a tokenizer that splits the system block differently is refused', () => {
+    const ids = ints('cond.input_ids');
+    expect(() => checkDroppedPrefix(ids, vlm.visionStartTokenId)).not.toThrow();
+    expect(() => checkDroppedPrefix([0, ...ids], vlm.visionStartTokenId)).toThrow(expect.objectContaining({ code: 'INVALID_MODEL' }));
   });
 
   it('M-RoPE t/h/w positions for the two-image prompt (input_ids passed)', () => {
