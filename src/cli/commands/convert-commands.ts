@@ -30,6 +30,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       family: { type: 'string' },
       report: { type: 'string' },
       vlm: { type: 'string' },
+      'text-encoder': { type: 'string' },
     },
     2,
   );
@@ -57,6 +58,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       ...(resolutions ? { resolutions } : {}),
       ...(values.name ? { name: values.name } : {}),
       ...(values['fused-sampler'] ? { fusedSampler: true } : {}),
+      ...(values['text-encoder'] ? { textEncoder: values['text-encoder'] } : {}),
       signal,
       onDownloadProgress: (event) =>
         download?.update(event.loaded, event.total, `${event.phase} ${event.file} ${formatBytes(event.fileLoaded)}/${formatBytes(event.fileTotal)}`),
