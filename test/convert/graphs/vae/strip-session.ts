@@ -16,7 +16,7 @@ export async function sessionGraphs(graph: BuiltGraph): Promise<{ graphs: Graphs
       runs++;
       const inputs: Record<string, ort.Tensor> = {};
       for (const [name, feed] of Object.entries(feeds as Record<string, HostTensor>)) inputs[name] = new ort.Tensor(feed.type as 'float32', feed.data as Float32Array, feed.dims);
-      const out = await session.run(inputs, options?.outputs ? [...options.outputs] : undefined);
+      const out = options?.outputs ? await session.run(inputs, [...options.outputs]) : await session.run(inputs);
       return Object.fromEntries(
         Object.entries(out).map(([name, t]) => {
           const host: HostTensor = { type: 'float32', dims: t.dims, data: t.data as Float32Array };
