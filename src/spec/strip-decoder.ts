@@ -40,7 +40,8 @@ export const stripDecoderSchema = z
       if (stage.kind === 'head') return;
       if (stage.input >= k) issues.addIssue({ code: 'custom', path: ['stages', k, 'input'], message: 'must name an earlier stage' });
       if (stage.kind === 'conv') {
-        if (stage.channels % plan.groups !== 0) issues.addIssue({ code: 'custom', path: ['stages', k, 'channels'], message: `not divisible into ${plan.groups} groups` });
+        if (stage.channels % plan.groups !== 0)
+          issues.addIssue({ code: 'custom', path: ['stages', k, 'channels'], message: `not divisible into ${plan.groups} groups` });
         if ((stage.skip === undefined) !== (stage.skipChannels === undefined) || (stage.skip !== undefined && stage.skip >= k)) {
           issues.addIssue({ code: 'custom', path: ['stages', k, 'skip'], message: 'skip needs skipChannels and must name an earlier stage' });
         }

@@ -59,7 +59,8 @@ export async function decodeInStrips(
     throwIfAborted(options.signal);
     const stage = stages[k] as Exclude<StripStage, { kind: 'head' }>;
     const input = planes[stage.input]!;
-    if (input.channels !== stage.channels) throw new InvalidModelError(`strip stage ${k} expects ${stage.channels} channels, stage ${stage.input} made ${input.channels}`);
+    if (input.channels !== stage.channels)
+      throw new InvalidModelError(`strip stage ${k} expects ${stage.channels} channels, stage ${stage.input} made ${input.channels}`);
     const scale = stage.kind === 'upsample' ? 2 : 1;
     const height = input.height * scale;
     const width = input.width * scale;

@@ -8,7 +8,13 @@ import { VAE_GROUP_NORM_EPSILON } from './group-norm.js';
 
 /** A stage as a family describes it: checkpoint prefixes instead of channel counts. */
 export type StripStageBuild =
-  | { readonly kind: 'conv'; readonly norm: string; readonly conv: string; readonly input: number; readonly skip?: { readonly from: number; readonly shortcut?: string } }
+  | {
+      readonly kind: 'conv';
+      readonly norm: string;
+      readonly conv: string;
+      readonly input: number;
+      readonly skip?: { readonly from: number; readonly shortcut?: string };
+    }
   | { readonly kind: 'upsample'; readonly conv: string; readonly input: number };
 
 export interface StripDecoderBuild {
@@ -114,7 +120,13 @@ export class StripTail {
     const changes = this.ctx.weights.shape(`${prefix}.conv1.weight`)[1] !== convOutputChannels(this.ctx, `${prefix}.conv2`);
     if (changes && !this.ctx.weights.has(`${prefix}.${shortcutName}.weight`)) throw new InvalidModelError(`${prefix} changes channels but has no ${shortcutName}`);
     const h = this.push({ kind: 'conv', norm: `${prefix}.norm1`, conv: `${prefix}.conv1`, input: x });
-    this.push({ kind: 'conv', norm: `${prefix}.norm2`, conv: `${prefix}.conv2`, input: h, skip: { from: x, shortcut: changes ? `${prefix}.${shortcutName}` : undefined } });
+    this.push({
+      kind: 'conv',
+      norm: `${prefix}.norm2`,
+      conv: `${prefix}.conv2`,
+      input: h,
+      skip: { from: x, shortcut: changes ? `${prefix}.${shortcutName}` : undefined },
+    });
     return this;
   }
 

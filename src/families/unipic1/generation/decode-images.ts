@@ -11,9 +11,16 @@ export type { GeneratedImage } from '../../../core/image/generated-image.js';
 export { makeImage };
 
 /**
+ * Output side from which the strip decoder is used: at 512 px the one-shot decoder's activations
+ * already take ~0.9 GB, at 1024 px ~3.3 GB (docs/performance.md, "Strip VAE decode"); below, the
+ * one-shot run is small and one run is simpler to trace.
+ */
+export const STRIP_DECODE_FROM_SIDE = 512;
+
+/**
  * VAE-decode `images` latent grids (`[G, grid², 16]`, scaled tokens) to RGBA images: image by
- * image through the strip decoder when the model has one (`strips`, the manifest's plan), else in
- * one `vae_decoder` run.
+ * image through the strip decoder when the model has one (`strips`, the manifest's plan) and the
+ * output is at least `stripFromSide` pixels wide, else in one `vae_decoder` run.
  */
 export async function decodeLatents(
   graphs: Graphs,
@@ -23,9 +30,10 @@ export async function decodeLatents(
   grid: number,
   signal?: AbortSignal,
   strips?: StripDecoderPlan,
+  stripFromSide = STRIP_DECODE_FROM_SIDE,
 ): Promise<GeneratedImage[]> {
   const channels = config.mar.tokenDim;
-  if (strips && (graphs as unknown as AnyGraphs).has(STRIP_DECODER_GRAPH)) {
+  if (strips && grid * config.mar.vaeStride >= stripFromSide && (graphs as unknown as AnyGraphs).has(STRIP_DECODER_GRAPH)) {
     const out: GeneratedImage[] = [];
     const size = grid * grid * channels;
     for (let g = 0; g < images; g++) {

@@ -166,7 +166,17 @@ export async function unchangedSource(
     const grid = Math.round(Math.sqrt(plan.layout.tokens.length));
     const tokens = new Float32Array(latents.length * options.numImages);
     for (let g = 0; g < options.numImages; g++) tokens.set(latents, g * latents.length);
-    images = plan.finish(await decodeLatents(context.graphs, context.config, tokens, options.numImages, grid, context.signal, (context.assets as { manifest?: { stripDecoder?: StripDecoderPlan } }).manifest?.stripDecoder));
+    images = plan.finish(
+      await decodeLatents(
+        context.graphs,
+        context.config,
+        tokens,
+        options.numImages,
+        grid,
+        context.signal,
+        (context.assets as { manifest?: { stripDecoder?: StripDecoderPlan } }).manifest?.stripDecoder,
+      ),
+    );
   }
   const done = Date.now();
   const timings: ImageTimings = { prefixMs: decodeStarted - started, samplingMs: 0, decodeMs: done - decodeStarted, totalMs: done - started };
