@@ -57,6 +57,11 @@ export interface ModelFamily<Assets extends FamilyAssets = FamilyAssets> {
   assetFiles(manifest: Manifest, tasks: readonly Capability[], sizes?: readonly number[]): string[];
   /** The per-model assets, reading the resolved files with `read`. */
   createAssets(manifest: Manifest, read: (path: string) => Promise<Uint8Array>): Assets;
+  /**
+   * Graphs whose sessions give their working memory back after each run (`keepWorkingMemory:
+   * false`): large activations, few runs per call, so the kept peaks of several sessions would add up.
+   */
+  readonly transientGraphs?: readonly string[];
   /** Run the small per-call graphs once so a GPU compiles their kernels (`load({ warmup })`). */
   warmUp?(graphs: Graphs, manifest: Manifest, loaded: readonly string[], onProgress: LoadProgressCallback | undefined, signal?: AbortSignal): Promise<void>;
 }

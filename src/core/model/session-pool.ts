@@ -38,7 +38,7 @@ export class SessionPool {
     private readonly manifest: Manifest,
     private readonly dtypes: Partial<Record<GraphName, Dtype>>,
     private readonly files: () => Promise<ResolvedFiles>,
-    private readonly options: { threads?: number; onCreate?: (name: GraphName, ms: number) => void } = {},
+    private readonly options: { threads?: number; transient?: readonly GraphName[]; onCreate?: (name: GraphName, ms: number) => void } = {},
   ) {}
 
   get created(): GraphName[] {
@@ -71,7 +71,7 @@ export class SessionPool {
         files.get(graphPath),
         dataPaths.map((p) => files.get(p)),
       ),
-      { threads: this.options.threads },
+      { threads: this.options.threads, ...(this.options.transient?.includes(name) ? { keepWorkingMemory: false } : {}) },
     );
     if (this.disposed) {
       await session.dispose();
