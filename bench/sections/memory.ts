@@ -85,10 +85,12 @@ export async function memorySection(context: BenchContext): Promise<SectionResul
   // (2 rows × 16 heads × 4160² floats = 2.2 GB) against com.microsoft MultiHeadAttention.
   const attentionRows: { variant: string; peak: number; ms: number }[] = [];
   const marFolder = only ? '' : await prepareMarDecoderGraphs(context);
-  for (const [variant, file] of (only ? [] : [
-    ['standard attention (SDK today)', 'mar_decoder.onnx'],
-    ['MultiHeadAttention (fused)', 'mar_decoder.fused.onnx'],
-  ] as const)) {
+  for (const [variant, file] of only
+    ? []
+    : ([
+        ['standard attention (SDK today)', 'mar_decoder.onnx'],
+        ['MultiHeadAttention (fused)', 'mar_decoder.fused.onnx'],
+      ] as const)) {
     context.log(`memory: mar_decoder at ${size} px, ${variant}`);
     const probe = runProbe({
       model: '',
