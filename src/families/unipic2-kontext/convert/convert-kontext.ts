@@ -16,7 +16,8 @@ import { KontextCheckpoint } from './kontext-checkpoint.js';
 import { accountKontextKeys, type KontextKeyAccount } from './kontext-keys.js';
 import { buildMmditGraph } from './mmdit-graph.js';
 import { detectPositionTableRounding } from './position-table-check.js';
-import { buildSd3VaeDecoderGraph, buildSd3VaeEncoderGraph } from './sd3-vae-graphs.js';
+import { buildSd3VaeDecoderGraph, buildSd3VaeDecoderStripGraph, buildSd3VaeEncoderGraph } from './sd3-vae-graphs.js';
+import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { buildT5EncoderGraph } from './t5-encoder-graph.js';
 import { writeKontextTokenizers } from './write-tokenizer-files.js';
 
@@ -43,7 +44,7 @@ interface Plan {
   build(ctx: GraphContext): void;
 }
 
-function plans(s: KontextStructure): Plan[] {
+function plans(s: KontextStructure, onStripPlan: (plan: StripDecoderPlan) => void): Plan[] {
   const list: Plan[] = [
     { name: 'clip_l', prefix: 'text_encoder.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipL, 'text_encoder.') },
     { name: 'clip_g', prefix: 'text_encoder_2.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipG, 'text_encoder_2.') },
@@ -56,6 +57,8 @@ function plans(s: KontextStructure): Plan[] {
     { name: 'transformer', prefix: 'transformer.', quantizable: true, build: (ctx) => buildMmditGraph(ctx, s.transformer) },
     { name: 'vae_encoder', prefix: 'vae.', quantizable: false, build: (ctx) => buildSd3VaeEncoderGraph(ctx, s.vae) },
     { name: 'vae_decoder', prefix: 'vae.', quantizable: false, build: (ctx) => buildSd3VaeDecoderGraph(ctx, s.vae) },
+    // The decoder again as strip stages: large images decode in a fraction of the memory, same result.
+    { name: 'vae_decoder_strips', prefix: 'vae.', quantizable: false, build: (ctx) => onStripPlan(buildSd3VaeDecoderStripGraph(ctx, s.vae)) },
   );
   return list;
 }
@@ -119,7 +122,10 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
       await mkdir(outDir, { recursive: true });
       const built: KontextConvertSummary['graphs'][number][] = [];
       const graphs: KontextManifest['graphs'] = {};
-      const list = plans(structure);
+      let stripDecoder: StripDecoderPlan | undefined;
+      const list = plans(structure, (plan) => {
+        stripDecoder = plan;
+      });
       let done = 0;
       for (const plan of list) {
         const subset = weights.subset(keys.required.filter((k) => k.startsWith(plan.prefix)));
@@ -174,6 +180,7 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
         config,
         tokenizers,
         graphs,
+        ...(stripDecoder ? { stripDecoder } : {}),
         files,
       });
       const temporary = join(outDir, 'unipic.json.partial');

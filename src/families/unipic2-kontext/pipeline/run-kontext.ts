@@ -1,3 +1,4 @@
+import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { checkSampleSize, editReference, sampleImages } from '../../../core/diffusion/sample-images.js';
 import type { RunController } from '../../../core/run/run.js';
 import type { KontextConfig } from '../kontext-config.js';
@@ -10,6 +11,8 @@ export interface KontextContext {
   readonly graphs: KontextGraphRunner;
   readonly config: KontextConfig;
   readonly tokenizers: KontextTokenizers;
+  /** The strip decoder's plan when the model has it (decodes from 512 px). */
+  readonly stripDecoder?: StripDecoderPlan;
 }
 
 /** SD3's text side (CLIP-L, CLIP-G, T5 — or zeros without T5, with a warning). */
