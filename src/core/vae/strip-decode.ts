@@ -4,7 +4,7 @@ import type { HostTensor } from '../../spec/backend.js';
 import { stripNames, type StripDecoderPlan, type StripStage } from '../../spec/strip-decoder.js';
 import type { Graphs } from '../model/graphs.js';
 import { float32, takeFloat32 } from '../tensor.js';
-import { groupStatistics, type GroupStatistics } from './group-statistics.js';
+import { GroupMoments, groupStatistics, type GroupStatistics } from './group-statistics.js';
 import { TensorPool } from './tensor-pool.js';
 
 /** A `[C, H, W]` image tensor held in JS between stages. */
@@ -49,7 +49,10 @@ export async function decodeInStrips(
     const all: Record<string, HostTensor> = {};
     dummies.forEach((dummy, j) => j !== k && Object.assign(all, dummy));
     const y = stripNames(k).y;
-    const out = await graphs.run(plan.graph, { ...all, ...feeds }, { outputs: [y], signal: options.signal });
+    // Intermediate strips skip the checked runner's NaN scan (a pass per strip): a NaN reaches the
+    // group statistics (checked below) or the last stage's output, which is scanned.
+    const last = k === stages.length - 1;
+    const out = await graphs.run(plan.graph, { ...all, ...feeds }, { outputs: [y], keepOnDevice: last ? [] : [y], signal: options.signal });
     return takeFloat32(out[y]);
   };
 
@@ -67,13 +70,18 @@ export async function decodeInStrips(
     let rows = options.stripRows ?? Math.max(1, Math.floor((options.stripElements ?? DEFAULT_STRIP_ELEMENTS) / (input.channels * width)));
     if (scale === 2) rows = Math.max(2, rows - (rows % 2));
     let output: Plane | undefined;
+    let moments: GroupMoments | undefined;
     for (let top = 0; top < height; top += rows) {
       const bottom = Math.min(height, top + rows);
       const feeds = stripFeeds(plan, stage, k, input, planes, top, bottom);
       const strip = await run(k, feeds);
       output ??= { channels: strip.dims[1], height, width, data: pool.take(strip.dims[1] * height * width) };
+      moments ??= new GroupMoments(output.channels, plan.groups);
       copyRows(strip.data, bottom - top, output, top);
+      // Statistics of the strip while it is in cache, for the GroupNorm of a later stage.
+      moments.add(strip.data, bottom - top, width);
     }
+    if (output && moments && output.channels % plan.groups === 0) output.stats = moments.finish(plan.epsilon, k);
     planes.push(output);
     for (let j = 0; j < k; j++) {
       if (lastUse[j] === k && planes[j]) {
@@ -106,7 +114,7 @@ function stripFeeds(
     // Output rows [top, bottom) read upsampled rows [top−1, bottom+1): input rows [top/2−1, bottom/2+1).
     return { [names.x]: rowsWithHalo(input, top / 2 - 1, bottom / 2 + 1) };
   }
-  input.stats ??= groupStatistics(input.data, input.channels, plan.groups, plan.epsilon);
+  input.stats ??= groupStatistics(input.data, input.channels, plan.groups, plan.epsilon, k);
   const first = top - 1;
   const last = bottom + 1;
   const mask = new Float32Array(last - first);
