@@ -48,4 +48,17 @@ describe('strip VAE decoder (UniPic-1 KL-16)', () => {
     expect(error).toBeLessThan(1e-5);
     expect(runs).toBe(stages);
   });
+
+  it('reports a NaN as a NumericError, not a black image', async () => {
+    const strips = makeContext(weights);
+    const plan = stripDecoderSchema.parse(buildVaeDecoderStripGraph(strips.ctx, config, { attention: 'fused' }));
+    const { graphs, release } = await sessionGraphs(strips.finish());
+    try {
+      const latents = randomArray(2 * 2 * E, 5, 1);
+      latents[3] = Number.NaN;
+      await expect(decodeInStrips(graphs, plan, float32([1, 2, 2, E], latents), { stripRows: 2 })).rejects.toMatchObject({ code: 'NUMERIC' });
+    } finally {
+      await release();
+    }
+  });
 });
