@@ -27,13 +27,16 @@ export function fixLongerEdgeSize(width: number, height: number, edge = 512, mul
   return size;
 }
 
-/** The reference image resized as the script does (Pillow bicubic), as `[1, 3, H, W]` in [−1, 1]. */
-export function referencePixels(image: RgbImage, edge: number, multiple: number): { pixels: Float32Array; width: number; height: number } {
+/**
+ * The reference image resized as the script does (Pillow bicubic): `sized` (what a VLM-conditioned
+ * family also shows its VLM) and `pixels`, `[1, 3, H, W]` in [−1, 1].
+ */
+export function referencePixels(image: RgbImage, edge: number, multiple: number): { pixels: Float32Array; sized: RgbImage; width: number; height: number } {
   const size = fixLongerEdgeSize(image.width, image.height, edge, multiple);
   const resized = resizeLikePillow(image, size.width, size.height);
   const plane = size.width * size.height;
   const pixels = new Float32Array(3 * plane);
   // ToTensor (÷255 in float32), then ·2 − 1.
   for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) pixels[c * plane + i] = Math.fround(Math.fround(resized.data[i * 3 + c] / 255) * 2 - 1);
-  return { pixels, width: size.width, height: size.height };
+  return { pixels, sized: resized, width: size.width, height: size.height };
 }

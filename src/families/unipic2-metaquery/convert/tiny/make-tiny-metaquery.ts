@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundledTokenizerDir } from '../../../../convert/bundled-assets.js';
+import { writeTinySd3Diffusion } from '../../../../convert/sd3-diffusion/tiny-diffusion.js';
 import { writeSafetensorsFile, type SafetensorsFileTensor } from '../../../../convert/writers/safetensors-file-writer.js';
 import { QWEN25_VL_CHAT_TEMPLATE } from '../../text/qwen25-vl-chat-template.js';
 import { VLM_FOLDER } from '../convert-metaquery.js';
@@ -96,8 +97,9 @@ type Shape = readonly number[];
  * `unipic make-tiny <dir> --family unipic2-metaquery`: a seeded random checkpoint of this family in
  * its published layouts — `conditioner/` (config.json + diffusion_pytorch_model.safetensors, bf16)
  * and `Qwen2.5-VL-7B-Instruct/` (flat config.json, generation/preprocessor configs, the real
- * tokenizer with the Qwen2.5-VL chat template, two bf16 shards + index). The Kontext transformer,
- * VAE and scheduler belong to the Kontext family and are not written here.
+ * tokenizer with the Qwen2.5-VL chat template, two bf16 shards + index), and the tiny SD3.5M-Kontext
+ * `transformer/`, `vae/` (bf16) and `scheduler/` of spec §7.1, whose text stream takes the
+ * conditioner's widths (joint 32, pooled 24).
  */
 export async function makeTinyMetaquery(directory: string, options: { seed?: number } = {}): Promise<void> {
   const random = mulberry32(options.seed ?? 0);
@@ -209,6 +211,7 @@ export async function makeTinyMetaquery(directory: string, options: { seed?: num
     { format: 'pt' },
   );
   await writeJson(join(condDir, 'config.json'), TINY_CONDITIONER_CONFIG);
+  await writeTinySd3Diffusion(directory, (options.seed ?? 0) + 20261206);
 }
 
 /** Weights ~ U(±1/√fan_in); norms ~ 1 ± 0.1; biases ± 0.1; embeddings and queries ± 1 — O(1) activations. */
