@@ -10,8 +10,6 @@ export type MetaqueryGenerateOptions = z.input<typeof metaqueryGenerateOptionsSc
 export type ParsedMetaqueryGenerateOptions = z.output<typeof metaqueryGenerateOptionsSchema>;
 
 /** `edit`: the shared sampler and edit-source options; the negative prompt defaults to the editing script's. */
-export const metaqueryEditOptionsSchema = z
-  .object({ ...sampleOptionsShape, negativePrompt: z.string().default(EDIT_NEGATIVE_PROMPT), ...editSourceShape })
-  .strict();
+export const metaqueryEditOptionsSchema = z.object({ ...sampleOptionsShape, negativePrompt: z.string().default(EDIT_NEGATIVE_PROMPT), ...editSourceShape }).strict();
 export type MetaqueryEditOptions = z.input<typeof metaqueryEditOptionsSchema>;
 export type ParsedMetaqueryEditOptions = z.output<typeof metaqueryEditOptionsSchema>;
