@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertModel, registerConverter } from '../../../src/convert/index.js';
 import type { DiffusionRunEvent } from '../../../src/core/diffusion/diffusion-events.js';
 import type { UniPicModel } from '../../../src/core/model/unipic-model.js';
-import type { NoisePurpose, RandomSource } from '../../../src/core/random/random-source.js';
 import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
 import { metaqueryConverter } from '../../../src/families/unipic2-metaquery/converter.js';
 import type { MetaqueryTasks } from '../../../src/families/unipic2-metaquery/runtime.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
 import { UniPic } from '../../../src/index.node.js';
+import { replayDraws } from '../diffusion-replay.js';
 import { fixtureCheckpoint } from './graph-harness.js';
 import { MQ_FIXTURES, scaledError } from './goldens.js';
 
@@ -34,22 +34,7 @@ function golden(name: string): Uint8Array {
 }
 const goldenFloat = (name: string) => new Float32Array(golden(name).buffer);
 
-function replay(run: string): RandomSource {
-  return {
-    normal: (count: number, purpose: NoisePurpose) => {
-      if (purpose.kind !== 'initial-latent') throw new Error(`unexpected draw ${purpose.kind}`);
-      const data = goldenFloat(`run.${run}.noise`);
-      expect(data.length).toBe(count);
-      return data;
-    },
-    order: () => {
-      throw new Error('no orders in a flow-matching run');
-    },
-    uniform: () => {
-      throw new Error('no uniform draws in a flow-matching run');
-    },
-  };
-}
+const replay = (run: string) => replayDraws((purpose) => (purpose.kind === 'initial-latent' ? goldenFloat(`run.${run}.noise`) : undefined));
 
 function maxPixelDifference(rgba: Uint8ClampedArray, rgb: Uint8Array): number {
   expect(rgba.length / 4).toBe(rgb.length / 3);
