@@ -29,6 +29,32 @@ describe('unipic make-tiny --family unipic2-metaquery / convert on a Metaquery f
     // Two CLI processes (tsx start-up, make-tiny, a whole conversion) on a shared 2-core machine.
   }, 240_000);
 
+  it('generate on the converted folder takes the sampler options; --no-t5 does not apply', async () => {
+    const png = join(dir, 'cat.png');
+    const generated = await cli(
+      'generate',
+      '--model',
+      join(dir, 'out'),
+      '--prompt',
+      'a cat',
+      '--width',
+      '32',
+      '--height',
+      '32',
+      '--steps',
+      '1',
+      '--seed',
+      '1',
+      '--out',
+      png,
+    );
+    expect(generated.stderr).toMatch(/seed 1, 32×32/);
+    expect(generated.code).toBe(0);
+    expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+    const refused = await cli('generate', '--model', join(dir, 'out'), '--prompt', 'a cat', '--no-t5', '--out', png);
+    expect(refused.stderr).toMatch(/--no-t5 does not apply to UniPic2-Metaquery/);
+  }, 240_000);
+
   it('refuses options that do not apply and unknown families', async () => {
     expect((await cli('convert', join(dir, 'ckpt'), join(dir, 'x'), '--fused-sampler')).stderr).toMatch(/does not apply/);
     expect((await cli('make-tiny', join(dir, 'y'), '--family', 'nope')).code).toBe(2);
