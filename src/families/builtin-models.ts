@@ -3,6 +3,8 @@ import type { LoadOptions } from '../core/model/load-options.js';
 import type { KontextConfig } from './unipic2-kontext/kontext-config.js';
 import type { KontextManifest } from './unipic2-kontext/kontext-manifest.js';
 import type { KontextTasks } from './unipic2-kontext/runtime.js';
+import type { MetaqueryManifest } from './unipic2-metaquery/manifest.js';
+import type { MetaqueryTasks } from './unipic2-metaquery/runtime.js';
 
 /**
  * The model type each built-in family loads as. `UniPic1Model` is the entry point's own `UniPic`
@@ -11,6 +13,7 @@ import type { KontextTasks } from './unipic2-kontext/runtime.js';
 export interface BuiltInFamilyModels<UniPic1Model> {
   unipic1: UniPic1Model;
   'unipic2-kontext': UniPicModel<KontextTasks, KontextConfig, KontextManifest>;
+  'unipic2-metaquery': UniPicModel<MetaqueryTasks, MetaqueryManifest['config'], MetaqueryManifest>;
 }
 
 export type BuiltInFamily = keyof BuiltInFamilyModels<unknown>;

@@ -55,7 +55,7 @@ describe('unipic2-metaquery generate and edit vs the oracle', () => {
     out = join(checkpoint, 'model');
     const result = await convertModel(checkpoint, out, { dtypes: ['fp32'] });
     expect(result.family).toBe('unipic2-metaquery');
-    model = (await UniPic.load(out, { device: 'cpu', dtype: 'fp32', threads: 1 })) as unknown as UniPicModel<MetaqueryTasks>;
+    model = await UniPic.load(out, { family: 'unipic2-metaquery', device: 'cpu', dtype: 'fp32', threads: 1 });
   });
   afterAll(async () => {
     await model?.dispose();
