@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { FamilyAssets, FamilyTask, ModelFamily } from '../../core/family/model-family.js';
+import type { CallContext } from '../../core/model/model-context.js';
 import { randomSchema, seedSchema, signalSchema } from '../../core/options/common.js';
 import { imageInputSchema } from '../../core/options/image-input.js';
 import { DEFAULT_QUESTION } from '../../core/text/prompts.js';
@@ -122,12 +123,18 @@ const understand: FamilyTask<MetaqueryAssets, ParsedOptions, TextRunEvent, Under
 
 type MqConfig = MetaqueryManifest['config'];
 
-async function diffusionContext(context: { graphs: unknown; config: MqConfig; assets: MetaqueryAssets }): Promise<MetaqueryDiffusionContext> {
+async function diffusionContext(context: CallContext<MetaqueryAssets, MqConfig>): Promise<MetaqueryDiffusionContext> {
+  const { assets } = context;
   return {
-    graphs: context.graphs as MetaqueryDiffusionContext['graphs'],
+    graphs: context.graphs as unknown as MetaqueryDiffusionContext['graphs'],
     config: context.config,
-    tokenizer: await context.assets.tokenizer(),
-    metaQueries: await context.assets.metaQueries(),
+    tokenizer: await assets.tokenizer(),
+    metaQueries: await assets.metaQueries(),
+    doneWith: async (graphs) => {
+      // The image-prefix KV cache belongs to the llm session's outputs: freed with it.
+      if (context.lowMemory && graphs.includes('llm')) assets.cache.dispose();
+      await context.doneWith(graphs as never);
+    },
   };
 }
 

@@ -121,6 +121,28 @@ describe('unipic2-metaquery generate and edit vs the oracle', () => {
     expect(maxPixelDifference(result.images[0].data, golden('run.edit.pixels'))).toBeLessThanOrEqual(1);
   });
 
+  it('lowMemory frees the VLM side and the VAE encoder once used; results unchanged', async () => {
+    const low = await UniPic.load(out, { family: 'unipic2-metaquery', device: 'cpu', dtype: 'fp32', threads: 1, lowMemory: true });
+    const released: string[] = [];
+    const created: string[] = [];
+    low.on('session-release', ({ graph }) => released.push(graph));
+    low.on('session-create', ({ graph }) => created.push(graph));
+    try {
+      const info = runs.edit;
+      const image = new Uint8Array(readFileSync(join(MQ_FIXTURES, 'image.png')));
+      const options = { image, prompt: 'make the sky purple', negativePrompt: 'blurry, low quality', longerEdge: info.imageSize!, steps: info.steps };
+      const edited = await low.edit({ ...options, random: replay('edit') }).result;
+      expect(scaledError(edited.latent.data, goldenFloat('run.edit.latent'))).toBeLessThan(1e-4);
+      expect([...released].sort()).toEqual(['conditioner', 'embed', 'llm', 'vae_encoder', 'vision']);
+      const generated = await low.generate({ prompt: 'a red cube on a wooden table', steps: 3, width: 48, height: 64, random: replay('t2i') }).result;
+      expect(scaledError(generated.latent.data, goldenFloat('run.t2i.latent'))).toBeLessThan(1e-4);
+      expect(created.filter((g) => g === 'llm')).toHaveLength(2);
+      expect(created.filter((g) => g === 'transformer')).toHaveLength(1);
+    } finally {
+      await low.dispose();
+    }
+  });
+
   it('validates once at the boundary and honours abort', async () => {
     expect(() => model.generate({ prompt: 'x', width: 40 })).toThrow(/multiple of 16/);
     expect(() => model.generate({ prompt: 'x', t5: false } as never)).toThrow();

@@ -20,7 +20,12 @@ export interface MetaqueryDiffusionContext {
   readonly tokenizer: TextTokenizer;
   /** `[Q, H]` from meta_queries.safetensors. */
   readonly metaQueries: Float32Array;
+  /** The call is done with these graphs (freed on a `lowMemory` model; see `CallContext.doneWith`). */
+  readonly doneWith?: (graphs: readonly string[]) => Promise<void>;
 }
+
+/** The text side, needed once per call before sampling: a `lowMemory` model frees it (7B: most of the memory). */
+const TEXT_SIDE = ['vision', 'embed', 'llm', 'conditioner'];
 
 function samplerContext(context: MetaqueryDiffusionContext) {
   const { transformer, vae, scheduler } = context.config;
@@ -44,12 +49,17 @@ function stackRows(rows: readonly Conditioning[], queries: number): PromptEmbedd
 /** One VLM + conditioner pass per text (CFG rows run alone, unpadded — spec §4.3b). */
 function promptEncoder(context: MetaqueryDiffusionContext, template: (text: string) => string, signal: AbortSignal, imageEmbeds?: Float32Array): EncodePrompts {
   return async (texts) => {
-    const rows: Conditioning[] = [];
-    for (const text of texts) {
-      const ids = context.tokenizer.encode(template(text));
-      rows.push(await encodeConditioning(context.graphs, context.config, ids, context.metaQueries, { signal, ...(imageEmbeds ? { imageEmbeds } : {}) }));
+    // Freed whether encoding finished or was aborted: the next call creates them again either way.
+    try {
+      const rows: Conditioning[] = [];
+      for (const text of texts) {
+        const ids = context.tokenizer.encode(template(text));
+        rows.push(await encodeConditioning(context.graphs, context.config, ids, context.metaQueries, { signal, ...(imageEmbeds ? { imageEmbeds } : {}) }));
+      }
+      return stackRows(rows, context.config.numQueries);
+    } finally {
+      await context.doneWith?.(TEXT_SIDE);
     }
-    return stackRows(rows, context.config.numQueries);
   };
 }
 
@@ -80,5 +90,12 @@ export async function editMetaquery(
   const source = await editReference(sampler, options, signal);
   const image = await encodeImage(context.graphs, context.config, source.sized, editPixels(source.height, source.width), signal);
   const template = (text: string) => expandImagePad(editPrompt(text), image.tokens);
-  return sampleImages(sampler, controller, options, source, promptEncoder(context, template, signal, image.embeds), source.encode);
+  const encodeReference = async (random: Parameters<typeof source.encode>[0]) => {
+    try {
+      return await source.encode(random);
+    } finally {
+      await context.doneWith?.(['vae_encoder']);
+    }
+  };
+  return sampleImages(sampler, controller, options, source, promptEncoder(context, template, signal, image.embeds), encodeReference);
 }
