@@ -56,6 +56,8 @@ export function checkSampleSize(config: Sd3DiffusionConfig, width: number, heigh
 /** The edit's source: the loaded image, its `fix_longer_edge` size, and its reference-latent encoder. */
 export interface EditReference {
   readonly image: RgbImage;
+  /** The image at the edit size (after `fix_longer_edge`). */
+  readonly sized: RgbImage;
   readonly width: number;
   readonly height: number;
   readonly encode: (random: RandomSource) => Promise<Float32Array>;
@@ -75,7 +77,7 @@ export async function editReference(
     const ref = await encodeReference(context.graphs, context.config, source.pixels, [1, 3, source.height, source.width], eps, signal);
     return ref.latent;
   };
-  return { image, width: source.width, height: source.height, encode };
+  return { image, sized: source.sized, width: source.width, height: source.height, encode };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeTinySd3Diffusion } from '../../../../convert/sd3-diffusion/tiny-diffusion.js';
 import { bf16Tensor, mulberry32, TINY_QWEN25_VL_CONFIG, writeJson, writeTinyQwen25Vl } from '../../../../convert/graphs/qwen-vl/tiny-qwen25-vl.js';
 import { writeSafetensorsFile } from '../../../../convert/writers/safetensors-file-writer.js';
 
@@ -21,8 +22,9 @@ export const TINY_CONDITIONER_CONFIG = {
  * `unipic make-tiny <dir> --family unipic2-metaquery`: a seeded random checkpoint of this family in
  * its published layouts — `conditioner/` (config.json + diffusion_pytorch_model.safetensors, bf16)
  * and `Qwen2.5-VL-7B-Instruct/` (flat config.json, generation/preprocessor configs, the real
- * tokenizer with the Qwen2.5-VL chat template, two bf16 shards + index). The Kontext transformer,
- * VAE and scheduler belong to the Kontext family and are not written here.
+ * tokenizer with the Qwen2.5-VL chat template, two bf16 shards + index), and the tiny SD3.5M-Kontext
+ * `transformer/`, `vae/` (bf16) and `scheduler/` of spec §7.1, whose text stream takes the
+ * conditioner's widths (joint 32, pooled 24).
  */
 export async function makeTinyMetaquery(directory: string, options: { seed?: number } = {}): Promise<void> {
   const random = mulberry32(options.seed ?? 0);
@@ -57,4 +59,5 @@ export async function makeTinyMetaquery(directory: string, options: { seed?: num
     { format: 'pt' },
   );
   await writeJson(join(condDir, 'config.json'), TINY_CONDITIONER_CONFIG);
+  await writeTinySd3Diffusion(directory, (options.seed ?? 0) + 20261206);
 }
