@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { bundledTokenizerDir } from '../../../../convert/bundled-assets.js';
 import { writeSafetensorsFile, type SafetensorsFileTensor } from '../../../../convert/writers/safetensors-file-writer.js';
 import { QWEN25_VL_CHAT_TEMPLATE } from '../../text/qwen25-vl-chat-template.js';
+import { conditionerTensorShapes, vlmTensorShapes, type ShapedTensor, type TensorShape } from '../checkpoint-shapes.js';
 import { VLM_FOLDER } from '../convert-metaquery.js';
 
 /**
@@ -90,8 +91,6 @@ const PREPROCESSOR_CONFIG = {
   processor_class: 'Qwen2_5_VLProcessor',
 };
 
-type Shape = readonly number[];
-
 /**
  * `unipic make-tiny <dir> --family unipic2-metaquery`: a seeded random checkpoint of this family in
  * its published layouts — `conditioner/` (config.json + diffusion_pytorch_model.safetensors, bf16)
@@ -106,61 +105,10 @@ export async function makeTinyMetaquery(directory: string, options: { seed?: num
   await mkdir(vlmDir, { recursive: true });
   await mkdir(condDir, { recursive: true });
 
-  const c = TINY_VLM_CONFIG;
-  const v = c.vision_config;
-  const H = c.hidden_size;
-  const kv = (H / c.num_attention_heads) * c.num_key_value_heads;
-  const llm: [string, Shape][] = [
-    ['model.embed_tokens.weight', [c.vocab_size, H]],
-    ['model.norm.weight', [H]],
-  ];
-  for (let l = 0; l < c.num_hidden_layers; l++) {
-    const p = `model.layers.${l}`;
-    llm.push(
-      [`${p}.input_layernorm.weight`, [H]],
-      [`${p}.post_attention_layernorm.weight`, [H]],
-      [`${p}.self_attn.q_proj.weight`, [H, H]],
-      [`${p}.self_attn.q_proj.bias`, [H]],
-      [`${p}.self_attn.k_proj.weight`, [kv, H]],
-      [`${p}.self_attn.k_proj.bias`, [kv]],
-      [`${p}.self_attn.v_proj.weight`, [kv, H]],
-      [`${p}.self_attn.v_proj.bias`, [kv]],
-      [`${p}.self_attn.o_proj.weight`, [H, H]],
-      [`${p}.mlp.gate_proj.weight`, [c.intermediate_size, H]],
-      [`${p}.mlp.up_proj.weight`, [c.intermediate_size, H]],
-      [`${p}.mlp.down_proj.weight`, [H, c.intermediate_size]],
-    );
-  }
-  const W = v.hidden_size;
-  const vision: [string, Shape][] = [['visual.patch_embed.proj.weight', [W, 3, v.temporal_patch_size, v.patch_size, v.patch_size]]];
-  for (let b = 0; b < v.depth; b++) {
-    const p = `visual.blocks.${b}`;
-    vision.push(
-      [`${p}.norm1.weight`, [W]],
-      [`${p}.norm2.weight`, [W]],
-      [`${p}.attn.qkv.weight`, [3 * W, W]],
-      [`${p}.attn.qkv.bias`, [3 * W]],
-      [`${p}.attn.proj.weight`, [W, W]],
-      [`${p}.attn.proj.bias`, [W]],
-      [`${p}.mlp.gate_proj.weight`, [v.intermediate_size, W]],
-      [`${p}.mlp.gate_proj.bias`, [v.intermediate_size]],
-      [`${p}.mlp.up_proj.weight`, [v.intermediate_size, W]],
-      [`${p}.mlp.up_proj.bias`, [v.intermediate_size]],
-      [`${p}.mlp.down_proj.weight`, [W, v.intermediate_size]],
-      [`${p}.mlp.down_proj.bias`, [W]],
-    );
-  }
-  const M = W * 4;
-  vision.push(
-    ['visual.merger.ln_q.weight', [W]],
-    ['visual.merger.mlp.0.weight', [M, M]],
-    ['visual.merger.mlp.0.bias', [M]],
-    ['visual.merger.mlp.2.weight', [v.out_hidden_size, M]],
-    ['visual.merger.mlp.2.bias', [v.out_hidden_size]],
-  );
-  const shards: [string, [string, Shape][]][] = [
+  const { llm, vision, lmHead } = vlmTensorShapes(TINY_VLM_CONFIG);
+  const shards: [string, ShapedTensor[]][] = [
     ['model-00001-of-00002.safetensors', llm],
-    ['model-00002-of-00002.safetensors', [...vision, ['lm_head.weight', [c.vocab_size, H]]]],
+    ['model-00002-of-00002.safetensors', [...vision, lmHead]],
   ];
   const weightMap: Record<string, string> = {};
   let totalSize = 0;
@@ -185,24 +133,7 @@ export async function makeTinyMetaquery(directory: string, options: { seed?: num
   const tokenizerConfig = JSON.parse(await readFile(join(tokenizerDir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
   await writeJson(join(vlmDir, 'tokenizer_config.json'), { ...tokenizerConfig, chat_template: QWEN25_VL_CHAT_TEMPLATE, model_max_length: 131072 });
 
-  const cc = TINY_CONDITIONER_CONFIG;
-  const cw = cc.connector_config.hidden_size;
-  const ci = cc.connector_config.intermediate_size;
-  const cond: [string, Shape][] = [
-    ['meta_queries', [cc.num_queries, cc.llm_hidden_size]],
-    ['projector_1.weight', [cw, cc.llm_hidden_size]],
-    ['projector_1.bias', [cw]],
-    ['projector_2.weight', [cc.pooled_projection_dim, cw]],
-    ['projector_2.bias', [cc.pooled_projection_dim]],
-    ['projector_3.weight', [cc.joint_attention_dim, cw]],
-    ['projector_3.bias', [cc.joint_attention_dim]],
-  ];
-  for (let l = 0; l < cc.connector_config.num_hidden_layers; l++) {
-    const p = `connector.layers.${l}`;
-    for (const n of ['layer_norm1', 'layer_norm2']) cond.push([`${p}.${n}.weight`, [cw]], [`${p}.${n}.bias`, [cw]]);
-    for (const n of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) cond.push([`${p}.self_attn.${n}.weight`, [cw, cw]], [`${p}.self_attn.${n}.bias`, [cw]]);
-    cond.push([`${p}.mlp.fc1.weight`, [ci, cw]], [`${p}.mlp.fc1.bias`, [ci]], [`${p}.mlp.fc2.weight`, [cw, ci]], [`${p}.mlp.fc2.bias`, [cw]]);
-  }
+  const cond = conditionerTensorShapes(TINY_CONDITIONER_CONFIG);
   await writeSafetensorsFile(
     join(condDir, 'diffusion_pytorch_model.safetensors'),
     cond.map(([name, shape]) => bf16Tensor(name, shape, random)),
@@ -212,7 +143,7 @@ export async function makeTinyMetaquery(directory: string, options: { seed?: num
 }
 
 /** Weights ~ U(±1/√fan_in); norms ~ 1 ± 0.1; biases ± 0.1; embeddings and queries ± 1 — O(1) activations. */
-function bf16Tensor(name: string, shape: Shape, random: () => number): SafetensorsFileTensor {
+function bf16Tensor(name: string, shape: TensorShape, random: () => number): SafetensorsFileTensor {
   const count = shape.reduce((a, b) => a * b, 1);
   const isNorm = /norm|ln_q/.test(name) && name.endsWith('weight');
   const scale = name.endsWith('bias') ? 0.1 : isNorm ? 0.1 : /embed_tokens|meta_queries|lm_head/.test(name) ? 1 : 1 / Math.sqrt(count / shape[0]);

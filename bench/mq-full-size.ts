@@ -1,0 +1,66 @@
+/**
+ * UniPic2-Metaquery full-size proof (issue 16): a random checkpoint with the published shapes, its
+ * q4 conversion on this machine, then one vision call and a few decode steps on the result.
+ *
+ *   npx tsx bench/mq-full-size.ts make <checkpoint-dir>
+ *   /usr/bin/time -v node --import tsx bench/mq-full-size.ts convert <checkpoint-dir> <out-dir> [--dtype q4]
+ *   node --import tsx bench/mq-full-size.ts check <out-dir> [--steps 8]
+ *
+ * Each prints a JSON report with wall time and the process's peak RSS. Numbers are in
+ * docs/performance.md. The folders are tens of gigabytes: write them under /tmp and delete them after.
+ */
+import { parseArgs } from 'node:util';
+import type { GraphDtype } from '../src/convert/graphs/weights.js';
+import { convertMetaqueryModel } from '../src/families/unipic2-metaquery/converter.js';
+import { runMqFullSizeCheck } from './lib/mq-full-size-check.js';
+import { writeMqFullSizeCheckpoint } from './mq-full-size-checkpoint.js';
+
+/** Peak resident set size of this process so far (the kernel's high-water mark). */
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
+
+async function convert(checkpoint: string, out: string, dtype: GraphDtype): Promise<void> {
+  const started = Date.now();
+  const result = await convertMetaqueryModel(checkpoint, out, { dtypes: [dtype] });
+  const sizes = new Map(result.manifest.files.map((file) => [file.path, file.size]));
+  const graphBytes = Object.fromEntries(
+    Object.entries(result.manifest.graphs).flatMap(([graph, variants]) =>
+      Object.entries(variants ?? {}).map(([d, v]) => [`${graph}.${d}`, [v.file, ...v.externalData].reduce((sum, p) => sum + (sizes.get(p) ?? 0), 0)]),
+    ),
+  );
+  console.log(
+    JSON.stringify(
+      {
+        seconds: (Date.now() - started) / 1000,
+        peakRssBytes: peakRss(),
+        totalBytes: result.manifest.files.reduce((sum, file) => sum + file.size, 0),
+        graphBytes,
+        buildSeconds: Object.fromEntries(result.graphs.map((g) => [`${g.graph}.${g.dtype}`, g.ms / 1000])),
+        warnings: result.warnings,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { dtype: { type: 'string' }, steps: { type: 'string' } } });
+  const [command, ...paths] = positionals;
+  if (command === 'make' && paths.length === 1) {
+    const stats = await writeMqFullSizeCheckpoint(paths[0]);
+    console.log(JSON.stringify({ ...stats, gib: stats.bytes / 2 ** 30, peakRssBytes: peakRss() }));
+    return;
+  }
+  if (command === 'convert' && paths.length === 2) return convert(paths[0], paths[1], (values.dtype ?? 'q4') as GraphDtype);
+  if (command === 'check' && paths.length === 1) {
+    const report = await runMqFullSizeCheck(paths[0], Number(values.steps ?? 8));
+    console.log(JSON.stringify({ ...report, peakRssBytes: peakRss() }, null, 2));
+    return;
+  }
+  throw new Error('usage: mq-full-size.ts make <checkpoint-dir> | convert <checkpoint-dir> <out-dir> [--dtype q4] | check <out-dir> [--steps 8]');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
