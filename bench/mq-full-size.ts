@@ -5,14 +5,16 @@
  *   npx tsx bench/mq-full-size.ts make <checkpoint-dir>
  *   /usr/bin/time -v node --import tsx bench/mq-full-size.ts convert <checkpoint-dir> <out-dir> [--dtype q4]
  *   node --import tsx bench/mq-full-size.ts check <out-dir> [--steps 8]
+ *   node --expose-gc --import tsx bench/mq-full-size.ts memory <out-dir> understand|generate|edit
  *
- * Each prints a JSON report with wall time and the process's peak RSS. Numbers are in
+ * `memory` runs one task per process (peak RSS is per process). Each prints a JSON report with wall time and the process's peak RSS. Numbers are in
  * docs/performance.md. The folders are tens of gigabytes: write them under /tmp and delete them after.
  */
 import { parseArgs } from 'node:util';
 import type { GraphDtype } from '../src/convert/graphs/weights.js';
 import { convertMetaqueryModel } from '../src/families/unipic2-metaquery/converter.js';
 import { runMqFullSizeCheck } from './lib/mq-full-size-check.js';
+import { measureMqMemory, type MqMemoryTask } from './lib/mq-memory.js';
 import { writeMqFullSizeCheckpoint } from './mq-full-size-checkpoint.js';
 
 /** Peak resident set size of this process so far (the kernel's high-water mark). */
@@ -57,7 +59,13 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ...report, peakRssBytes: peakRss() }, null, 2));
     return;
   }
-  throw new Error('usage: mq-full-size.ts make <checkpoint-dir> | convert <checkpoint-dir> <out-dir> [--dtype q4] | check <out-dir> [--steps 8]');
+  if (command === 'memory' && paths.length === 2 && ['understand', 'generate', 'edit'].includes(paths[1])) {
+    console.log(JSON.stringify(await measureMqMemory(paths[0], paths[1] as MqMemoryTask), null, 2));
+    return;
+  }
+  throw new Error(
+    'usage: mq-full-size.ts make <checkpoint-dir> | convert <checkpoint-dir> <out-dir> [--dtype q4] | check <out-dir> [--steps 8] | memory <out-dir> understand|generate|edit',
+  );
 }
 
 main().catch((error) => {
