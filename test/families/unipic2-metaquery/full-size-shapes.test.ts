@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { METAQUERY_CONDITIONER_CONFIG, QWEN25_VL_7B_CONFIG } from '../../../bench/mq-full-size-checkpoint.js';
 import { conditionerTensorShapes, vlmTensorShapes, type ShapedTensor } from '../../../src/families/unipic2-metaquery/convert/checkpoint-shapes.js';
 import { parseConditionerConfig } from '../../../src/families/unipic2-metaquery/convert/conditioner-config.js';
-import { accountConditionerConfig, accountVlmConfig } from '../../../src/families/unipic2-metaquery/convert/config-rules.js';
+import { accountVlmConfig } from '../../../src/convert/graphs/qwen-vl/vlm-config-rules.js';
+import { accountConditionerConfig } from '../../../src/families/unipic2-metaquery/convert/config-rules.js';
 import { planMetaqueryKeys } from '../../../src/families/unipic2-metaquery/convert/key-plan.js';
-import { parseVlmConfig } from '../../../src/families/unipic2-metaquery/convert/vlm-config.js';
+import { parseVlmConfig } from '../../../src/convert/graphs/qwen-vl/vlm-config.js';
 
 const parameters = (tensors: readonly ShapedTensor[]) => tensors.reduce((sum, [, shape]) => sum + shape.reduce((a, b) => a * b, 1), 0);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { convertMetaquery, METAQUERY_CONFIG_FILE, VLM_FOLDER } from '../../../src/families/unipic2-metaquery/convert/convert-metaquery.js';
-import { openFolderWeights } from '../../../src/families/unipic2-metaquery/convert/open-weights.js';
+import { openFolderWeights } from '../../../src/convert/graphs/qwen-vl/folder-weights.js';
 import { makeTinyMetaquery, TINY_VLM_CONFIG } from '../../../src/families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
 
 /**
