@@ -2,9 +2,11 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSafetensorsFile } from '../src/convert/writers/safetensors-file-writer.js';
-import { conditionerTensorShapes, vlmTensorShapes, type ShapedTensor, type TensorShape } from '../src/families/unipic2-metaquery/convert/checkpoint-shapes.js';
+import { type ShapedTensor, type TensorShape, vlmTensorShapes } from '../src/convert/graphs/qwen-vl/qwen25-vl-shapes.js';
+import { TINY_QWEN25_VL_CONFIG } from '../src/convert/graphs/qwen-vl/tiny-qwen25-vl.js';
+import { conditionerTensorShapes } from '../src/families/unipic2-metaquery/convert/checkpoint-shapes.js';
 import { VLM_FOLDER } from '../src/families/unipic2-metaquery/convert/convert-metaquery.js';
-import { makeTinyMetaquery, TINY_CONDITIONER_CONFIG, TINY_VLM_CONFIG } from '../src/families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
+import { makeTinyMetaquery, TINY_CONDITIONER_CONFIG } from '../src/families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
 
 /**
  * A random UniPic2-Metaquery checkpoint with the published shapes (Qwen2.5-VL-7B-Instruct:
@@ -20,14 +22,14 @@ import { makeTinyMetaquery, TINY_CONDITIONER_CONFIG, TINY_VLM_CONFIG } from '../
 
 /** Qwen2.5-VL-7B-Instruct's config.json (the tiny one's fields at their published values). */
 export const QWEN25_VL_7B_CONFIG = {
-  ...TINY_VLM_CONFIG,
+  ...TINY_QWEN25_VL_CONFIG,
   hidden_size: 3584,
   intermediate_size: 18944,
   num_attention_heads: 28,
   num_hidden_layers: 28,
   num_key_value_heads: 4,
   vision_config: {
-    ...TINY_VLM_CONFIG.vision_config,
+    ...TINY_QWEN25_VL_CONFIG.vision_config,
     depth: 32,
     hidden_size: 1280,
     intermediate_size: 3420,

@@ -41,7 +41,12 @@ export interface BackendInfo {
   /** Devices this adapter could use on this machine, in its priority order. */
   readonly availableDevices: readonly Device[];
   readonly fp16: boolean;
-  readonly limits: { readonly maxBufferBytes?: number; readonly maxFileBytes?: number };
+  readonly limits: {
+    readonly maxBufferBytes?: number;
+    readonly maxFileBytes?: number;
+    /** Memory the device holds, when the adapter can tell (families that need most of a GPU check it before loading). */
+    readonly deviceMemoryBytes?: number;
+  };
 }
 
 /** What the adapter gets to build a session: a path (Node) or bytes, plus external data. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { METAQUERY_CONDITIONER_CONFIG, QWEN25_VL_7B_CONFIG } from '../../../bench/mq-full-size-checkpoint.js';
-import { conditionerTensorShapes, vlmTensorShapes, type ShapedTensor } from '../../../src/families/unipic2-metaquery/convert/checkpoint-shapes.js';
+import { type ShapedTensor, vlmTensorShapes } from '../../../src/convert/graphs/qwen-vl/qwen25-vl-shapes.js';
+import { conditionerTensorShapes } from '../../../src/families/unipic2-metaquery/convert/checkpoint-shapes.js';
 import { parseConditionerConfig } from '../../../src/families/unipic2-metaquery/convert/conditioner-config.js';
 import { accountVlmConfig } from '../../../src/convert/graphs/qwen-vl/vlm-config-rules.js';
 import { accountConditionerConfig } from '../../../src/families/unipic2-metaquery/convert/config-rules.js';

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { convertMetaquery, METAQUERY_CONFIG_FILE, VLM_FOLDER } from '../../../src/families/unipic2-metaquery/convert/convert-metaquery.js';
 import { openFolderWeights } from '../../../src/convert/graphs/qwen-vl/folder-weights.js';
-import { makeTinyMetaquery, TINY_VLM_CONFIG } from '../../../src/families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
+import { TINY_QWEN25_VL_CONFIG as TINY_VLM_CONFIG } from '../../../src/convert/graphs/qwen-vl/tiny-qwen25-vl.js';
+import { makeTinyMetaquery } from '../../../src/families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
 
 /**
  * Qwen2.5-VL-7B does not tie its head (`tie_word_embeddings: false`): the `lm_head` graph must

@@ -1,30 +1,10 @@
+import type { ShapedTensor } from '../../../convert/graphs/qwen-vl/qwen25-vl-shapes.js';
+
 /**
- * The tensors of a published Metaquery checkpoint, by name and shape, from its two configs: the
- * Qwen2.5-VL folder's `config.json` and the Skywork `conditioner/config.json`. make-tiny writes them
- * at tiny sizes; bench/mq-full-size.ts streams them at the real ones.
+ * The tensors of the Skywork `conditioner/` by name and shape, from its `config.json`: make-tiny
+ * writes them at tiny sizes, bench/mq-full-size.ts streams them at the real ones (the Qwen2.5-VL
+ * side: src/convert/graphs/qwen-vl/qwen25-vl-shapes.ts).
  */
-
-export type TensorShape = readonly number[];
-export type ShapedTensor = readonly [name: string, shape: TensorShape];
-
-/** The `config.json` fields the checkpoint's shapes follow from. */
-export interface VlmShapeConfig {
-  readonly hidden_size: number;
-  readonly intermediate_size: number;
-  readonly num_attention_heads: number;
-  readonly num_hidden_layers: number;
-  readonly num_key_value_heads: number;
-  readonly vocab_size: number;
-  readonly vision_config: {
-    readonly depth: number;
-    readonly hidden_size: number;
-    readonly intermediate_size: number;
-    readonly out_hidden_size: number;
-    readonly patch_size: number;
-    readonly temporal_patch_size: number;
-    readonly spatial_merge_size: number;
-  };
-}
 
 export interface ConditionerShapeConfig {
   readonly connector_config: { readonly hidden_size: number; readonly intermediate_size: number; readonly num_hidden_layers: number };
@@ -32,62 +12,6 @@ export interface ConditionerShapeConfig {
   readonly llm_hidden_size: number;
   readonly num_queries: number;
   readonly pooled_projection_dim: number;
-}
-
-/** `model.*` (language model), `visual.*` (vision tower and merger) and the untied `lm_head.weight`. */
-export function vlmTensorShapes(c: VlmShapeConfig): { llm: ShapedTensor[]; vision: ShapedTensor[]; lmHead: ShapedTensor } {
-  const H = c.hidden_size;
-  const kv = (H / c.num_attention_heads) * c.num_key_value_heads;
-  const llm: ShapedTensor[] = [
-    ['model.embed_tokens.weight', [c.vocab_size, H]],
-    ['model.norm.weight', [H]],
-  ];
-  for (let l = 0; l < c.num_hidden_layers; l++) {
-    const p = `model.layers.${l}`;
-    llm.push(
-      [`${p}.input_layernorm.weight`, [H]],
-      [`${p}.post_attention_layernorm.weight`, [H]],
-      [`${p}.self_attn.q_proj.weight`, [H, H]],
-      [`${p}.self_attn.q_proj.bias`, [H]],
-      [`${p}.self_attn.k_proj.weight`, [kv, H]],
-      [`${p}.self_attn.k_proj.bias`, [kv]],
-      [`${p}.self_attn.v_proj.weight`, [kv, H]],
-      [`${p}.self_attn.v_proj.bias`, [kv]],
-      [`${p}.self_attn.o_proj.weight`, [H, H]],
-      [`${p}.mlp.gate_proj.weight`, [c.intermediate_size, H]],
-      [`${p}.mlp.up_proj.weight`, [c.intermediate_size, H]],
-      [`${p}.mlp.down_proj.weight`, [H, c.intermediate_size]],
-    );
-  }
-  const v = c.vision_config;
-  const W = v.hidden_size;
-  const vision: ShapedTensor[] = [['visual.patch_embed.proj.weight', [W, 3, v.temporal_patch_size, v.patch_size, v.patch_size]]];
-  for (let b = 0; b < v.depth; b++) {
-    const p = `visual.blocks.${b}`;
-    vision.push(
-      [`${p}.norm1.weight`, [W]],
-      [`${p}.norm2.weight`, [W]],
-      [`${p}.attn.qkv.weight`, [3 * W, W]],
-      [`${p}.attn.qkv.bias`, [3 * W]],
-      [`${p}.attn.proj.weight`, [W, W]],
-      [`${p}.attn.proj.bias`, [W]],
-      [`${p}.mlp.gate_proj.weight`, [v.intermediate_size, W]],
-      [`${p}.mlp.gate_proj.bias`, [v.intermediate_size]],
-      [`${p}.mlp.up_proj.weight`, [v.intermediate_size, W]],
-      [`${p}.mlp.up_proj.bias`, [v.intermediate_size]],
-      [`${p}.mlp.down_proj.weight`, [W, v.intermediate_size]],
-      [`${p}.mlp.down_proj.bias`, [W]],
-    );
-  }
-  const M = W * v.spatial_merge_size ** 2;
-  vision.push(
-    ['visual.merger.ln_q.weight', [W]],
-    ['visual.merger.mlp.0.weight', [M, M]],
-    ['visual.merger.mlp.0.bias', [M]],
-    ['visual.merger.mlp.2.weight', [v.out_hidden_size, M]],
-    ['visual.merger.mlp.2.bias', [v.out_hidden_size]],
-  );
-  return { llm, vision, lmHead: ['lm_head.weight', [c.vocab_size, H]] };
 }
 
 /** `conditioner/diffusion_pytorch_model.safetensors`: meta-queries, three projectors, the connector layers. */
