@@ -123,7 +123,8 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
       vision: await build('vision', dtype, withFlatPatchEmbed(vlmWeights.weights.subset(plan.vision)), (ctx) => buildVisionGraph(ctx, vlm.vision)),
       embed: await build('embed', llmDtype, llmWeights, (ctx) => buildEmbedGraph(ctx, vlm)),
       llm: await build('llm', llmDtype, llmWeights, (ctx) => buildLlmGraph(ctx, vlm, { rotary: 'angles' })),
-      lm_head: await build('lm_head', llmDtype, llmWeights, (ctx) => buildLmHeadGraph(ctx, vlm)),
+      // The 7B's head is its own lm_head.weight (tie_word_embeddings false); tied checkpoints reuse the embedding.
+      lm_head: await build('lm_head', llmDtype, llmWeights, (ctx) => buildLmHeadGraph(ctx, vlm, { tied: vlm.tieWordEmbeddings })),
       conditioner: await build('conditioner', dtype, condWeights.weights.subset(plan.conditioner), (ctx) => buildConditionerGraph(ctx, conditioner)),
     };
     if (diffusion) {
