@@ -60,6 +60,7 @@ export async function convertMetaqueryModel(
       sampling: { ...generationDefaults(description.generation), eosIds: [...result.eosIds] },
       tokenizer: description.tokenizer,
       tables: description.tables,
+      ...(result.stripDecoder ? { stripDecoder: result.stripDecoder } : {}),
     },
     metaqueryManifestSchema,
   );

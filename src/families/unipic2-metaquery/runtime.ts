@@ -130,6 +130,7 @@ async function diffusionContext(context: CallContext<MetaqueryAssets, MqConfig>)
     config: context.config,
     tokenizer: await assets.tokenizer(),
     metaQueries: await assets.metaQueries(),
+    ...(context.graphs.has('vae_decoder_strips') && assets.manifest.stripDecoder ? { stripDecoder: assets.manifest.stripDecoder } : {}),
     doneWith: async (graphs) => {
       // The image-prefix KV cache belongs to the llm session's outputs: freed with it.
       if (context.lowMemory && graphs.includes('llm')) assets.cache.dispose();
@@ -142,12 +143,14 @@ const TEXT_SIDE = ['embed', 'llm', 'conditioner'] as const;
 
 const generate: FamilyTask<MetaqueryAssets, ParsedMetaqueryGenerateOptions, DiffusionRunEvent, DiffusionResult, MqConfig> = {
   graphs: [...TEXT_SIDE, 'transformer', 'vae_decoder'],
+  optionalGraphs: ['vae_decoder_strips'],
   options: metaqueryGenerateOptionsSchema,
   run: async (context, controller, options) => generateMetaquery(await diffusionContext(context), controller, options),
 };
 
 const edit: FamilyTask<MetaqueryAssets, ParsedMetaqueryEditOptions, DiffusionRunEvent, DiffusionResult, MqConfig> = {
   graphs: ['vision', ...TEXT_SIDE, 'transformer', 'vae_encoder', 'vae_decoder'],
+  optionalGraphs: ['vae_decoder_strips'],
   options: metaqueryEditOptionsSchema,
   run: async (context, controller, options) => editMetaquery(await diffusionContext(context), controller, options),
 };

@@ -1,3 +1,4 @@
+import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -55,6 +56,8 @@ export interface MetaqueryConversion {
   readonly configAccount: ConfigAccount;
   /** End-of-text ids for understanding (generation_config.json, else Qwen2.5-VL's). */
   readonly eosIds: readonly number[];
+  /** The strip VAE decoder's plan, when `vae_decoder_strips` was built. */
+  readonly stripDecoder?: StripDecoderPlan;
 }
 
 /**
@@ -127,8 +130,12 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
       lm_head: await build('lm_head', llmDtype, llmWeights, (ctx) => buildLmHeadGraph(ctx, vlm, { tied: vlm.tieWordEmbeddings })),
       conditioner: await build('conditioner', dtype, condWeights.weights.subset(plan.conditioner), (ctx) => buildConditionerGraph(ctx, conditioner)),
     };
+    let stripDecoder: StripDecoderPlan | undefined;
     if (diffusion) {
-      for (const part of sd3DiffusionGraphPlans(diffusion.structure)) {
+      const plans = sd3DiffusionGraphPlans(diffusion.structure, (plan) => {
+        stripDecoder = plan;
+      });
+      for (const part of plans) {
         const weights = diffusion.weights.subset(diffusion.keys.required.filter((k) => k.startsWith(part.prefix)));
         graphs[part.name] = await build(part.name, part.quantizable ? dtype : 'fp32', weights, (ctx) => part.build(ctx));
       }
@@ -164,7 +171,7 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
       ...(diffusion ? { ignoredKeys: diffusion.keys.ignored } : {}),
     };
     await writeFile(join(outDir, METAQUERY_CONFIG_FILE), `${JSON.stringify(description, null, 2)}\n`);
-    return { config, graphs, warnings, configAccount, eosIds, ...(diffusion ? { diffusionKeys: diffusion.keys } : {}) };
+    return { config, graphs, warnings, configAccount, eosIds, ...(diffusion ? { diffusionKeys: diffusion.keys } : {}), ...(stripDecoder ? { stripDecoder } : {}) };
   } finally {
     await vlmWeights?.close();
     await condWeights?.close();
