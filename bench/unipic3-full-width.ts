@@ -81,6 +81,8 @@ async function make(): Promise<{ bytes: number; ms: number }> {
 const made = await make();
 console.log(JSON.stringify({ phase: 'make', layers, gb: made.bytes / GB, ms: made.ms, peakRssGB: peakRss() / GB }));
 const started = Date.now();
+// convertUnipic3Graphs writes into an existing folder (convertUnipic3 makes it; so must we).
+mkdirSync(join(directory, 'out'), { recursive: true });
 const summary = await convertUnipic3Graphs(join(directory, 'checkpoint'), join(directory, 'out'), {
   dtype: 'q4',
   blocksPerGraph: layers,
