@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundledTokenizerDir } from '../../src/convert/bundled-assets.js';
 import type { WeightSource } from '../../src/convert/graphs/weights.js';
@@ -89,4 +89,24 @@ async function qwenVocabulary(size: number): Promise<{ tokens: string[]; types: 
   }
   const merges = (await readFile(join(dir, 'merges.txt'), 'utf8')).split('\n').filter((line) => line.length > 0 && !line.startsWith('#version'));
   return { tokens, types, merges };
+}
+
+/**
+ * The GGUF at `path`, written once: a stamp beside it records the structure and type it was built
+ * from, and a later run with the same stamp reuses it. Returns the bytes of tensor data.
+ */
+export async function ensureQwen2Gguf(path: string, structure: Structure, weights: WeightSource, matrixType: GgmlType, log: (line: string) => void): Promise<number> {
+  const stampPath = `${path}.stamp.json`;
+  const stamp = JSON.stringify({ format: 1, llm: structure.llm, matrixType });
+  try {
+    const saved = JSON.parse(await readFile(stampPath, 'utf8')) as { stamp: string; dataBytes: number };
+    if (saved.stamp === stamp) return saved.dataBytes;
+  } catch {
+    // No stamp yet: write the file.
+  }
+  const started = Date.now();
+  const dataBytes = await writeQwen2Gguf(path, structure, weights, matrixType);
+  await writeFile(stampPath, JSON.stringify({ stamp, dataBytes }));
+  log(`  wrote ${matrixType} GGUF (${(dataBytes / 1e9).toFixed(2)} GB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return dataBytes;
 }
