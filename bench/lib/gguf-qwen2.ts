@@ -95,7 +95,13 @@ async function qwenVocabulary(size: number): Promise<{ tokens: string[]; types: 
  * The GGUF at `path`, written once: a stamp beside it records the structure and type it was built
  * from, and a later run with the same stamp reuses it. Returns the bytes of tensor data.
  */
-export async function ensureQwen2Gguf(path: string, structure: Structure, weights: WeightSource, matrixType: GgmlType, log: (line: string) => void): Promise<number> {
+export async function ensureQwen2Gguf(
+  path: string,
+  structure: Structure,
+  weights: WeightSource,
+  matrixType: GgmlType,
+  log: (line: string) => void,
+): Promise<number> {
   const stampPath = `${path}.stamp.json`;
   const stamp = JSON.stringify({ format: 1, llm: structure.llm, matrixType });
   try {

@@ -52,11 +52,7 @@ export function inPlaceAttention(slots: string): AttentionImplementation {
     const slotScores = builder.op('Mul', [builder.op('MatMul', [groupedQuery, builder.op('Unsqueeze', [inputs.pastKey, headAxis])]), scale]);
     const newColumns = builder.op('Transpose', [builder.op('Unsqueeze', [newKey, headAxis])], { perm: [0, 1, 2, 4, 3] });
     const newScores = builder.op('Mul', [builder.op('MatMul', [groupedQuery, newColumns]), scale]);
-    const scores = builder.op(
-      'Concat',
-      [builder.op('Where', [slots, slotScores, lowest]), builder.op('Where', [inputs.allowed, newScores, lowest])],
-      { axis: -1 },
-    );
+    const scores = builder.op('Concat', [builder.op('Where', [slots, slotScores, lowest]), builder.op('Where', [inputs.allowed, newScores, lowest])], { axis: -1 });
     const weights = builder.op('Softmax', [scores], { axis: -1 });
     const sizes = builder.op('Concat', [builder.op('Shape', [slotScores], { start: -1 }), builder.op('Shape', [newScores], { start: -1 })], { axis: 0 });
     const [slotWeights, newWeights] = builder.node('Split', [weights, sizes], { attributes: { axis: -1 }, outputCount: 2 });

@@ -33,15 +33,20 @@ async function compareSequence(llm: LlmConfig, lengths: readonly number[], runti
   let done = 0;
   for (const [step, length] of lengths.entries()) {
     const embeds = randomArray(length * llm.hiddenSize, 40 + step);
-    const expected = await runLlm(concat, llm, {
-      batch: 1,
-      length,
-      inputsEmbeds: embeds,
-      attentionMask: new Array(done + length).fill(1),
-      positionIds: Array.from({ length }, (_, i) => done + i),
-      pastLength: done,
-      past,
-    }, runtime);
+    const expected = await runLlm(
+      concat,
+      llm,
+      {
+        batch: 1,
+        length,
+        inputsEmbeds: embeds,
+        attentionMask: new Array(done + length).fill(1),
+        positionIds: Array.from({ length }, (_, i) => done + i),
+        pastLength: done,
+        past,
+      },
+      runtime,
+    );
     past = Array.from({ length: llm.numLayers }, (_, i) => ({ key: expected[`present.${i}.key`].data, value: expected[`present.${i}.value`].data }));
 
     const feeds = cache.stepInputs(float32([1, length, llm.hiddenSize], embeds), length);
