@@ -1,4 +1,5 @@
 import { throwIfAborted } from '../../errors/abort-error.js';
+import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { UniPicError } from '../../errors/unipic-error.js';
 import { CAPABILITIES, type Capability, type Dtype, type GraphName } from '../../spec/manifest.js';
@@ -68,6 +69,11 @@ export async function loadModel<T extends LoadedModel>(Model: ModelClass<T>, sou
   let family;
   try {
     family = familyOf(manifest, opened.description);
+    if (parsed.family !== undefined && parsed.family !== family.id) {
+      throw new InvalidModelError(`${opened.description} holds a ${family.id} model, not the ${parsed.family} that the family option asks for`, {
+        details: { expected: parsed.family, family: family.id },
+      });
+    }
   } catch (error) {
     opened.release?.();
     throw error;

@@ -25,6 +25,11 @@ export const loadOptionsSchema = z
         }),
       ])
       .optional(),
+    /**
+     * The family the caller expects (`unipic1`, `unipic2-kontext`, …): types the loaded model as that
+     * family's and refuses a folder of another family before anything else is read.
+     */
+    family: z.string().min(1).optional(),
     /** Which capabilities to prepare (their files are fetched at load). Default: all the model has. */
     capabilities: z.array(z.enum(CAPABILITIES)).min(1).optional(),
     /** Create every session during load instead of on first use. */

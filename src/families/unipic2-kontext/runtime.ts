@@ -98,7 +98,7 @@ export const kontextFamily: ModelFamily<KontextAssets> = {
   createAssets: (manifest, read) => new KontextAssets(asKontext(manifest), read),
 };
 
-/** The option, event and result types of the family's tasks (for `UniPic.load(…) as UniPicModel<KontextTasks>`). */
+/** The option, event and result types of the family's tasks (`UniPic.load(dir, { family: 'unipic2-kontext' })` types the model with them). */
 export interface KontextTasks extends TaskTypes {
   generate: { options: KontextGenerateOptions; event: KontextRunEvent; result: KontextResult };
   edit: { options: KontextEditOptions; event: KontextRunEvent; result: KontextResult };

@@ -6,8 +6,6 @@ import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/
 import { isKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/kontext-checkpoint.js';
 import { makeTinyKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/tiny-kontext.js';
 import { UniPic } from '../../../src/index.node.js';
-import type { KontextTasks } from '../../../src/families/unipic2-kontext/runtime.js';
-import type { UniPicModel } from '../../../src/core/model/unipic-model.js';
 import { freshDir, TINY_CHECKPOINT } from './kontext-fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -32,7 +30,7 @@ describe('make-tiny for unipic2-kontext', () => {
     const out = freshDir('tiny-model');
     const summary = await convertKontextCheckpoint(dir, out, { dtypes: ['fp32'] });
     expect(summary.manifest.config.transformer.positionTable.rounding).toBe('bfloat16');
-    const model = (await UniPic.load(out, { device: 'cpu', dtype: 'fp32', threads: 1 })) as unknown as UniPicModel<KontextTasks>;
+    const model = await UniPic.load(out, { family: 'unipic2-kontext', device: 'cpu', dtype: 'fp32', threads: 1 });
     try {
       const result = await model.generate({ prompt: 'a cat!', width: 48, height: 32, steps: 2, seed: 1 }).result;
       expect([result.images[0].width, result.images[0].height]).toEqual([48, 32]);
