@@ -178,6 +178,7 @@ export class OurDecoder {
         if (counting) graphMs[name] += performance.now() - started;
         return out;
       },
+      release: (name) => checked.release(name),
     };
     return { graphs, graphMs, startCounting: () => (counting = true) };
   }

@@ -59,7 +59,12 @@ const generate: FamilyTask<KontextAssets, ParsedKontextGenerateOptions, KontextR
   options: kontextGenerateOptionsSchema,
   run: async (context, controller, options) =>
     generateKontext(
-      { graphs: context.graphs as unknown as KontextGraphRunner, config: context.config, tokenizers: await context.assets.tokenizers() },
+      {
+        graphs: context.graphs as unknown as KontextGraphRunner,
+        config: context.config,
+        tokenizers: await context.assets.tokenizers(),
+        doneWith: context.doneWith,
+      },
       controller,
       options,
     ),
@@ -71,7 +76,12 @@ const edit: FamilyTask<KontextAssets, ParsedKontextEditOptions, KontextRunEvent,
   options: kontextEditOptionsSchema,
   run: async (context, controller, options) =>
     editKontext(
-      { graphs: context.graphs as unknown as KontextGraphRunner, config: context.config, tokenizers: await context.assets.tokenizers() },
+      {
+        graphs: context.graphs as unknown as KontextGraphRunner,
+        config: context.config,
+        tokenizers: await context.assets.tokenizers(),
+        doneWith: context.doneWith,
+      },
       controller,
       options,
     ),
