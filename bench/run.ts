@@ -5,7 +5,7 @@
  * to bench/results/partial.{json,md} after a quick or partial one.
  *
  *   npm run bench                         all sections (first run also builds the models, cached)
- *   npm run bench -- --only decode,head   some sections: decode, mar, head, memory, load, paper
+ *   npm run bench -- --only decode,head   some sections: decode, mar, head, memory, vae, load, paper
  *   npm run bench -- --quick              smoke run: fewer tokens, repeats and steps
  *   npm run bench -- --repeats 5          repeats per measurement (default 3)
  */
@@ -21,12 +21,14 @@ import { loadSection } from './sections/load.js';
 import { marIterationSection } from './sections/mar-iteration.js';
 import { memorySection } from './sections/memory.js';
 import { paperEstimateSection } from './sections/paper-estimate.js';
+import { stripVaeSection } from './sections/strip-vae.js';
 
 const SECTIONS: Record<string, (context: BenchContext) => Promise<SectionResult>> = {
   decode: decodeSection,
   mar: marIterationSection,
   head: diffusionHeadSection,
   memory: memorySection,
+  vae: stripVaeSection,
   load: loadSection,
   paper: paperEstimateSection,
 };

@@ -41,7 +41,12 @@ export interface BackendInfo {
   /** Devices this adapter could use on this machine, in its priority order. */
   readonly availableDevices: readonly Device[];
   readonly fp16: boolean;
-  readonly limits: { readonly maxBufferBytes?: number; readonly maxFileBytes?: number };
+  readonly limits: {
+    readonly maxBufferBytes?: number;
+    readonly maxFileBytes?: number;
+    /** Memory the device holds, when the adapter can tell (families that need most of a GPU check it before loading). */
+    readonly deviceMemoryBytes?: number;
+  };
 }
 
 /** What the adapter gets to build a session: a path (Node) or bytes, plus external data. */
@@ -57,6 +62,12 @@ export interface GraphSource {
 export interface SessionOptions {
   /** Threads for CPU/wasm execution; adapter default when absent. */
   readonly threads?: number;
+  /**
+   * `false`: give a run's working memory back when the run ends instead of keeping it for the
+   * session's next run (ORT's CPU memory arena). For graphs with large activations run once in a
+   * while, whose kept peaks would add up across sessions. Adapters without such an arena ignore it.
+   */
+  readonly keepWorkingMemory?: boolean;
   /** Adapter-specific knobs, validated by the adapter itself. */
   readonly extra?: Readonly<Record<string, unknown>>;
 }

@@ -17,12 +17,15 @@ import { accountKontextKeys, type KontextKeyAccount } from './kontext-keys.js';
 import { sd3DiffusionConfig, sd3DiffusionGraphPlans } from '../../../convert/sd3-diffusion/diffusion-graphs.js';
 import { POSITION_TABLE_KEY } from '../../../convert/sd3-diffusion/diffusion-shapes.js';
 import { detectPositionTableRounding } from '../../../convert/sd3-diffusion/position-table-check.js';
+import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { buildT5EncoderGraph } from './t5-encoder-graph.js';
 import { writeKontextTokenizers } from './write-tokenizer-files.js';
 
 export interface KontextConvertOptions {
   readonly dtypes?: readonly GraphDtype[];
   readonly name?: string;
+  /** The checkpoint as the manifest's `source` names it (the registry's pinned `hf:` ids); default: the weight file count. */
+  readonly source?: string;
   readonly onProgress?: (event: { stage: 'build' | 'tokenizer' | 'hash'; item: string; done: number; total: number }) => void;
   readonly signal?: AbortSignal;
 }
@@ -43,7 +46,7 @@ interface Plan {
   build(ctx: GraphContext): void;
 }
 
-function plans(s: KontextStructure): Plan[] {
+function plans(s: KontextStructure, onStripPlan: (plan: StripDecoderPlan) => void): Plan[] {
   const list: Plan[] = [
     { name: 'clip_l', prefix: 'text_encoder.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipL, 'text_encoder.') },
     { name: 'clip_g', prefix: 'text_encoder_2.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipG, 'text_encoder_2.') },
@@ -52,7 +55,7 @@ function plans(s: KontextStructure): Plan[] {
     const t5 = s.t5;
     list.push({ name: 't5_encoder', prefix: 'text_encoder_3.', quantizable: true, build: (ctx) => buildT5EncoderGraph(ctx, t5, 'text_encoder_3.') });
   }
-  list.push(...sd3DiffusionGraphPlans(s));
+  list.push(...sd3DiffusionGraphPlans(s, onStripPlan));
   return list;
 }
 
@@ -103,7 +106,10 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
       await mkdir(outDir, { recursive: true });
       const built: KontextConvertSummary['graphs'][number][] = [];
       const graphs: KontextManifest['graphs'] = {};
-      const list = plans(structure);
+      let stripDecoder: StripDecoderPlan | undefined;
+      const list = plans(structure, (plan) => {
+        stripDecoder = plan;
+      });
       let done = 0;
       for (const plan of list) {
         const subset = weights.subset(keys.required.filter((k) => k.startsWith(plan.prefix)));
@@ -154,10 +160,11 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
         family: KONTEXT_FAMILY,
         familyVersion: 1,
         name: options.name ?? 'unipic2-kontext',
-        source: `converted from ${checkpoint.files.length} weight files of a diffusers folder`,
+        source: `converted from ${options.source ?? `${checkpoint.files.length} weight files of a diffusers folder`}`,
         config,
         tokenizers,
         graphs,
+        ...(stripDecoder ? { stripDecoder } : {}),
         files,
       });
       const temporary = join(outDir, 'unipic.json.partial');
