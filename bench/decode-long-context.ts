@@ -22,7 +22,9 @@ import { OurDecoder, decodeTimings } from './lib/decode-runners.js';
 import { formatMs, median } from './lib/stats.js';
 import { SyntheticWeights } from './lib/synthetic-weights.js';
 
-const { values: args } = parseArgs({ options: { layers: { type: 'string', default: '2' }, repeats: { type: 'string', default: '3' }, tokens: { type: 'string', default: '6' } } });
+const { values: args } = parseArgs({
+  options: { layers: { type: 'string', default: '2' }, repeats: { type: 'string', default: '3' }, tokens: { type: 'string', default: '6' } },
+});
 const layers = Number(args.layers);
 const repeats = Number(args.repeats);
 const tokens = Number(args.tokens);
@@ -78,7 +80,9 @@ try {
     console.log(`| ${id} | ${formatMs(short)} | ${formatMs(long)} | ${(long / short).toFixed(2)}× | ${formatMs((long - short) / layers)} |`);
   }
   const same = [SHORT, LONG].every((past) => ids.get(`copying@${past}`) === ids.get(`in-place@${past}`));
-  console.log(`\n${layers} of 28 layers, full widths, q4 accuracy level 4, median of ${repeats} alternated runs, ${tokens} tokens each; same greedy tokens: ${same ? 'yes' : 'NO'}`);
+  console.log(
+    `\n${layers} of 28 layers, full widths, q4 accuracy level 4, median of ${repeats} alternated runs, ${tokens} tokens each; same greedy tokens: ${same ? 'yes' : 'NO'}`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
