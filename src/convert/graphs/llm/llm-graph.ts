@@ -1,4 +1,4 @@
-import { LLM_GRAPHS } from '../../../spec/llm-graphs.js';
+import { LLM_ANGLES_GRAPHS, LLM_GRAPHS } from '../../../spec/llm-graphs.js';
 import { LLM_IN_PLACE_GRAPHS } from '../../../spec/llm-in-place-graph.js';
 import { contractInput, contractOutput } from '../../onnx/contract-io.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
@@ -55,7 +55,7 @@ export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConf
   // Qwen2-VL-style callers feed the rotary angles themselves (multimodal RoPE); UniPic-1 feeds positions.
   const rotaryInput =
     options.rotary === 'angles'
-      ? builder.input('rotary_angles', 'float32', ['batch', 'sequence', llm.headDim / 2])
+      ? contractInput(builder, LLM_ANGLES_GRAPHS.llm, 'rotary_angles', { half_head_dim: llm.headDim / 2 })
       : contractInput(builder, spec, 'position_ids', sizes);
   const past = Array.from({ length: llm.numLayers }, (_, i) => ({
     key: contractInput(builder, spec, 'past_key_values.{i}.key', sizes, i),
