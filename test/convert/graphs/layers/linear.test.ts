@@ -104,7 +104,7 @@ describe('linear', () => {
     ctx.builder.output(linear(ctx, ctx.builder.input('x', 'float32', [1, inFeatures]), 'w.weight'), 'y', 'float32', [1, out]);
     const graph = finish();
     const decoded = onnx.ModelProto.decode(graph.bytes).graph!;
-    expect(decoded.node!.filter((node) => node.opType.startsWith('MatMul')).map((node) => node.opType)).toEqual([op]);
+    expect(decoded.node!.filter((node) => (node.opType ?? '').startsWith('MatMul')).map((node) => node.opType)).toEqual([op]);
     const types = { 1: 'float32', 10: 'float16', 2: 'uint8' } as Record<number, string>;
     const weightTensor = decoded.initializer!.find((tensor) => tensor.name!.startsWith('w.weight'))!;
     expect(types[weightTensor.dataType!]).toBe(storedAs);
