@@ -15,7 +15,7 @@ import * as ort from 'onnxruntime-node';
 import { MemoryWeights } from '../src/convert/graphs/weights.js';
 import { GraphBuilder } from '../src/convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../src/convert/onnx/weight-sink.js';
-import { buildMmditGraph, type MmditConfig } from '../src/families/unipic2-kontext/convert/mmdit-graph.js';
+import { buildMmditGraph, type MmditConfig } from '../src/convert/graphs/mmdit/mmdit-graph.js';
 import { expectedShapes } from '../src/families/unipic2-kontext/convert/kontext-keys.js';
 import type { KontextStructure } from '../src/families/unipic2-kontext/convert/diffusers-configs.js';
 import { encodeSafetensors } from '../src/formats/safetensors-encoder.js';

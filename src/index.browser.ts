@@ -2,15 +2,22 @@
  * unipic for browsers and workers: `UniPic.load(url)` caches files in the Cache API and runs on
  * onnxruntime-web (WebGPU → wasm).
  */
+import { loadModel } from './core/model/load-model.js';
 import { UniPicModel } from './core/model/unipic-model.js';
+import type { BuiltInLoad } from './families/builtin-models.js';
 import type { ModelConfig, UniPic1Manifest } from './families/unipic1/manifest.js';
 import type { UniPic1Tasks } from './families/unipic1/runtime.js';
 import { registerBuiltInFamilies } from './families/builtin.js';
 import { browserPlatform } from './platform/browser-platform.js';
 
-/** A loaded model; `UniPic.load(source)` reads the family from its manifest (built in: UniPic-1). */
+/** A loaded model; `UniPic.load(source)` reads the family from its manifest (built in: UniPic-1, UniPic2 Kontext, MetaQuery). */
 export class UniPic extends UniPicModel<UniPic1Tasks, ModelConfig, UniPic1Manifest> {
   static override platform = browserPlatform;
+  /**
+   * Load a converted model folder (`unipic.json` + graphs) from a path, URL, file map or ModelSource.
+   * Pass `family` to type the model as that family's (`UniPic.load(dir, { family: 'unipic2-kontext' })`).
+   */
+  static override load: BuiltInLoad<UniPic> = (source: unknown, options = {}) => loadModel(UniPic, source, options) as never;
   static {
     registerBuiltInFamilies();
   }

@@ -2,7 +2,9 @@
  * unipic for Node: `UniPic.load()` reads model folders, URLs (disk-cached), file maps or fetch
  * functions and runs on onnxruntime-node (CUDA → WebGPU → CPU).
  */
+import { loadModel } from './core/model/load-model.js';
 import { UniPicModel } from './core/model/unipic-model.js';
+import type { BuiltInLoad } from './families/builtin-models.js';
 import type { ModelConfig, UniPic1Manifest } from './families/unipic1/manifest.js';
 import type { UniPic1Tasks } from './families/unipic1/runtime.js';
 import { registerBuiltInFamilies } from './families/builtin.js';
@@ -10,9 +12,14 @@ import { setHostFileAccess } from './core/image/host-files.js';
 import { nodeFileAccess } from './platform/node-file-access.js';
 import { nodePlatform } from './platform/node-platform.js';
 
-/** A loaded model; `UniPic.load(source)` reads the family from its manifest (built in: UniPic-1). */
+/** A loaded model; `UniPic.load(source)` reads the family from its manifest (built in: UniPic-1, UniPic2 Kontext, MetaQuery). */
 export class UniPic extends UniPicModel<UniPic1Tasks, ModelConfig, UniPic1Manifest> {
   static override platform = nodePlatform;
+  /**
+   * Load a converted model folder (`unipic.json` + graphs) from a path, URL, file map or ModelSource.
+   * Pass `family` to type the model as that family's (`UniPic.load(dir, { family: 'unipic2-kontext' })`).
+   */
+  static override load: BuiltInLoad<UniPic> = (source: unknown, options = {}) => loadModel(UniPic, source, options) as never;
   static {
     registerBuiltInFamilies();
     setHostFileAccess(nodeFileAccess);

@@ -70,6 +70,7 @@ export class OurDecoder {
         if (counting) graphMs[name] += performance.now() - started;
         return out;
       },
+      release: (name) => checked.release(name),
     };
     const { hiddenSize: H, numLayers, numKeyValueHeads, headDim } = this.config.llm;
     const names = presentNames(numLayers);

@@ -44,13 +44,15 @@ const REGION = `  --mask <file>          regenerate only the white area of this 
 export const COMMAND_HELP: Record<string, string> = {
   demo: `unipic demo [options] — build the repo's tiny random UniPic, convert it, generate an image
 
+  --family <id>          unipic1 (default) or unipic2-kontext (UniPic2-SD3.5M-Kontext)
   --dir <dir>            where the checkpoint and the converted model go; default .cache/demo
+                         (.cache/demo-<family> for another family)
   --out <file.png>       default demo.png
   --prompt "..."         default "a lighthouse at dawn"`,
   'make-tiny': `unipic make-tiny <dir> [options] — write a tiny random checkpoint in the official layout
 
   --seed <n>             weights' seed; default the structure's (1234); ${range('seed')}
-  --family <id>          unipic1 (default) or unipic2-metaquery (its VLM side: Qwen2.5-VL + conditioner)`,
+  --family <id>          unipic1 (default), unipic2-kontext or unipic2-metaquery (its VLM side: Qwen2.5-VL + conditioner)`,
   convert: `unipic convert <checkpoint-dir> <out-dir> [options] — official checkpoint → model folder
 
   --dtype <list>         comma-separated: fp32, fp16, q4, q4f16; default fp32

@@ -9,7 +9,8 @@ import { understandCommand } from './commands/understand-command.js';
 
 const HELP = `unipic — Skywork UniPic on ONNX Runtime
 
-  unipic demo [--out demo.png] [--prompt "..."] [--dir .cache/demo]   tiny model: build, convert, generate
+  unipic demo [--out demo.png] [--prompt "..."] [--dir .cache/demo] [--family unipic1|unipic2-kontext]
+                                                       tiny model: build, convert, generate
   unipic make-tiny <dir> [--seed N] [--family unipic1|unipic2-kontext|unipic2-metaquery]
                                                        random tiny checkpoint, official layout
   unipic convert <checkpoint-dir> <out-dir> [--dtype fp32,q4] [--resolutions 512,1024] [--name N]

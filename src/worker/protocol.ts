@@ -65,7 +65,7 @@ export type WorkerResponse = Tagged &
     | { readonly kind: 'result'; readonly id: number; readonly result: unknown }
     | { readonly kind: 'error'; readonly id: number; readonly error: SerializedUniPicError }
     | { readonly kind: 'disposed'; readonly id: number }
-    /** The model emitter's events (`warning`, `session-create`, `run-start`, `run-end`), re-emitted on the page. */
+    /** The model emitter's events (`warning`, `session-create`, `session-release`, `run-start`, `run-end`), re-emitted on the page. */
     | { readonly kind: 'model-event'; readonly name: ModelEventName; readonly args: readonly unknown[] }
   );
 

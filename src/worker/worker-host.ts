@@ -35,7 +35,7 @@ export interface HostedModel extends ModelDescription {
 
 export type HostedModelLoader = (source: unknown, options: LoadOptions) => Promise<HostedModel>;
 
-const FORWARDED_MODEL_EVENTS: readonly (keyof UniPicEvents)[] = ['warning', 'session-create', 'run-start', 'run-end'];
+const FORWARDED_MODEL_EVENTS: readonly (keyof UniPicEvents)[] = ['warning', 'session-create', 'session-release', 'run-start', 'run-end'];
 
 /**
  * Serve one model over a message endpoint (the worker's global scope, or a MessagePort): load it

@@ -26,6 +26,12 @@ export interface Graphs<Contract extends GraphContract = GraphContract> {
     feeds: GraphFeeds<Contract[Name]>,
     options?: GraphRunOptions<OutputName<Contract[Name]>>,
   ): Promise<GraphOutputs<Contract[Name]>>;
+  /**
+   * Free the graph's session now; the next `run` of it creates the session again (lazily, as on
+   * first use). For graphs a call needs only at its start (text encoders, a VLM): see the
+   * `lowMemory` load option and `CallContext.doneWith`.
+   */
+  release(name: keyof Contract & string): Promise<void>;
 }
 
 /**
@@ -40,12 +46,21 @@ export class CheckedGraphs<Contract extends GraphContract = GraphContract> imple
 
   private readonly available: ReadonlySet<GraphName> | undefined;
 
-  /** `available`: the graphs the model has; absent means every graph asked for (tests). */
+  /**
+   * `available`: the graphs the model has; absent means every graph asked for (tests).
+   * `release`: frees a graph's session (the model's session pool); absent, sessions come from the
+   * caller, who owns them, and `release` does nothing.
+   */
   constructor(
     private readonly session: (name: GraphName) => Promise<BackendSession>,
     available?: readonly GraphName[],
+    private readonly releaseSession?: (name: GraphName) => Promise<void>,
   ) {
     this.available = available ? new Set(available) : undefined;
+  }
+
+  async release(name: keyof Contract & string): Promise<void> {
+    await this.releaseSession?.(name);
   }
 
   has(name: keyof Contract & string): boolean {

@@ -1,4 +1,5 @@
 import { throwIfAborted } from '../../errors/abort-error.js';
+import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { UniPicError } from '../../errors/unipic-error.js';
 import { CAPABILITIES, type Capability, type Dtype, type GraphName } from '../../spec/manifest.js';
@@ -45,6 +46,8 @@ export interface ModelParts {
   readonly dtypes: Partial<Record<GraphName, Dtype>>;
   readonly capabilities: readonly Capability[];
   readonly pool: SessionPool;
+  /** `load({ lowMemory })`: free the graphs a call is done with (`CallContext.doneWith`). */
+  readonly lowMemory: boolean;
   /** The family that reads the manifest, and its per-model assets. */
   readonly family: ModelFamily;
   readonly assets: FamilyAssets;
@@ -68,6 +71,11 @@ export async function loadModel<T extends LoadedModel>(Model: ModelClass<T>, sou
   let family;
   try {
     family = familyOf(manifest, opened.description);
+    if (parsed.family !== undefined && parsed.family !== family.id) {
+      throw new InvalidModelError(`${opened.description} holds a ${family.id} model, not the ${parsed.family} that the family option asks for`, {
+        details: { expected: parsed.family, family: family.id },
+      });
+    }
   } catch (error) {
     opened.release?.();
     throw error;
@@ -110,10 +118,11 @@ export async function loadModel<T extends LoadedModel>(Model: ModelClass<T>, sou
     pool = new SessionPool(backend, manifest, dtypes, async () => resolved, {
       threads: parsed.threads,
       onCreate: (graph, ms) => model?.emit('session-create', { graph, ms }),
+      onRelease: (graph) => model?.emit('session-release', { graph }),
     });
     const assets = family.createAssets(manifest, (path) => platform.readFile(resolved.get(path)));
     resolvedFiles = resolved;
-    const created = new Model({ opened, backend, ownsBackend, info, dtypes, capabilities, pool, family, assets, files: resolved });
+    const created = new Model({ opened, backend, ownsBackend, info, dtypes, capabilities, pool, lowMemory: parsed.lowMemory, family, assets, files: resolved });
     model = created;
     if (parsed.eager || parsed.warmup) await created.createSessions(needed, parsed.onProgress, signal);
     if (parsed.warmup) await family.warmUp?.(created.checkedGraphs, manifest, needed, parsed.onProgress, signal);

@@ -25,6 +25,11 @@ export const loadOptionsSchema = z
         }),
       ])
       .optional(),
+    /**
+     * The family the caller expects (`unipic1`, `unipic2-kontext`, …): types the loaded model as that
+     * family's and refuses a folder of another family before anything else is read.
+     */
+    family: z.string().min(1).optional(),
     /** Which capabilities to prepare (their files are fetched at load). Default: all the model has. */
     capabilities: z.array(z.enum(CAPABILITIES)).min(1).optional(),
     /** Create every session during load instead of on first use. */
@@ -34,6 +39,12 @@ export const loadOptionsSchema = z
      * diffusion_head) once, so a GPU compiles their kernels before the first call.
      */
     warmup: z.boolean().default(false),
+    /**
+     * Free the graphs a call needs only at its start (text encoders, a VLM: the family decides) as
+     * soon as the call is done with them; the next call creates them again. Lower peak memory,
+     * slower calls (one session creation per freed graph per call). Outputs are unchanged.
+     */
+    lowMemory: z.boolean().default(false),
     onProgress: z.custom<LoadProgressCallback>((v) => typeof v === 'function', { message: 'expected a function' }).optional(),
     signal: signalSchema.optional(),
     /** Where files come from: cache, offline, network retries/timeouts, verification (docs/loading.md). */

@@ -15,4 +15,12 @@ export interface CallContext<Assets = unknown, Config = unknown, Contract extend
   warn(code: string, message: string): void;
   /** Every warning this call raised so far. */
   readonly warnings: readonly { code: string; message: string }[];
+  /** The model was loaded with `lowMemory`: graphs passed to `doneWith` are freed. */
+  readonly lowMemory: boolean;
+  /**
+   * The call no longer needs these graphs (e.g. text encoders once the prompt is encoded). With
+   * `lowMemory` their sessions are freed now and created again by the next call that runs them;
+   * otherwise nothing happens. Graphs the model lacks or never created are skipped.
+   */
+  doneWith(graphs: readonly (keyof Contract & string)[]): Promise<void>;
 }

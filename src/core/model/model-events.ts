@@ -6,6 +6,8 @@ export interface UniPicEvents {
   warning: [warning: { code: string; message: string }];
   /** A graph's session was created (lazily on first use, or eagerly at load). */
   'session-create': [info: { graph: GraphName; ms: number }];
+  /** A graph's session was freed before `dispose` (a `lowMemory` model, after a call was done with it). */
+  'session-release': [info: { graph: GraphName }];
   /** A call started running (after waiting in the queue). */
   'run-start': [info: { capability: Capability; id: number }];
   /** A call ended: `outcome` says how. */

@@ -38,7 +38,11 @@ export class SessionPool {
     private readonly manifest: Manifest,
     private readonly dtypes: Partial<Record<GraphName, Dtype>>,
     private readonly files: () => Promise<ResolvedFiles>,
-    private readonly options: { threads?: number; onCreate?: (name: GraphName, ms: number) => void } = {},
+    private readonly options: {
+      threads?: number;
+      onCreate?: (name: GraphName, ms: number) => void;
+      onRelease?: (name: GraphName) => void;
+    } = {},
   ) {}
 
   get created(): GraphName[] {
@@ -79,6 +83,21 @@ export class SessionPool {
     }
     this.options.onCreate?.(name, Date.now() - started);
     return session;
+  }
+
+  /**
+   * Free one graph's session now (waiting for a creation in progress); the next `get` creates it
+   * again. Nothing happens for a graph never created. Callers must not release a graph that has a
+   * run in flight: the model's call queue guarantees that for pipelines.
+   */
+  async release(name: GraphName): Promise<void> {
+    const pending = this.sessions.get(name);
+    if (!pending) return;
+    this.sessions.delete(name);
+    const session = await pending.catch(() => undefined);
+    if (!session) return;
+    await session.dispose();
+    this.options.onRelease?.(name);
   }
 
   async dispose(): Promise<void> {

@@ -78,7 +78,11 @@ export class UniPicModel<
     this.capabilities = parts.capabilities;
     this.backendInfo = parts.info;
     this.dtypes = parts.dtypes;
-    this.graphs = new CheckedGraphs((name) => parts.pool.get(name), Object.keys(parts.dtypes) as GraphName[]);
+    this.graphs = new CheckedGraphs(
+      (name) => parts.pool.get(name),
+      Object.keys(parts.dtypes) as GraphName[],
+      (name) => parts.pool.release(name),
+    );
   }
 
   /** Load a converted model folder (`unipic.json` + graphs) from a path, URL, file map or ModelSource. */
@@ -169,6 +173,10 @@ export class UniPicModel<
             assets: this.parts.assets,
             signal: controller.signal,
             warnings,
+            lowMemory: this.parts.lowMemory,
+            doneWith: async (graphs) => {
+              if (this.parts.lowMemory) for (const graph of graphs) await this.graphs.release(graph);
+            },
             warn: (code, message) => {
               warnings.push({ code, message });
               controller.emit({ type: 'warning', code, message } as unknown as Event);

@@ -59,7 +59,12 @@ const generate: FamilyTask<KontextAssets, ParsedKontextGenerateOptions, KontextR
   options: kontextGenerateOptionsSchema,
   run: async (context, controller, options) =>
     generateKontext(
-      { graphs: context.graphs as unknown as KontextGraphRunner, config: context.config, tokenizers: await context.assets.tokenizers() },
+      {
+        graphs: context.graphs as unknown as KontextGraphRunner,
+        config: context.config,
+        tokenizers: await context.assets.tokenizers(),
+        doneWith: context.doneWith,
+      },
       controller,
       options,
     ),
@@ -71,7 +76,12 @@ const edit: FamilyTask<KontextAssets, ParsedKontextEditOptions, KontextRunEvent,
   options: kontextEditOptionsSchema,
   run: async (context, controller, options) =>
     editKontext(
-      { graphs: context.graphs as unknown as KontextGraphRunner, config: context.config, tokenizers: await context.assets.tokenizers() },
+      {
+        graphs: context.graphs as unknown as KontextGraphRunner,
+        config: context.config,
+        tokenizers: await context.assets.tokenizers(),
+        doneWith: context.doneWith,
+      },
       controller,
       options,
     ),
@@ -98,7 +108,7 @@ export const kontextFamily: ModelFamily<KontextAssets> = {
   createAssets: (manifest, read) => new KontextAssets(asKontext(manifest), read),
 };
 
-/** The option, event and result types of the family's tasks (for `UniPic.load(…) as UniPicModel<KontextTasks>`). */
+/** The option, event and result types of the family's tasks (`UniPic.load(dir, { family: 'unipic2-kontext' })` types the model with them). */
 export interface KontextTasks extends TaskTypes {
   generate: { options: KontextGenerateOptions; event: KontextRunEvent; result: KontextResult };
   edit: { options: KontextEditOptions; event: KontextRunEvent; result: KontextResult };

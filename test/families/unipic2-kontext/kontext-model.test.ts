@@ -12,7 +12,7 @@ import { freshDir, TINY_CHECKPOINT } from './kontext-fixtures.js';
 
 let out: string;
 let model: UniPicModel<KontextTasks>;
-const open = async (dtype: Dtype = 'fp32') => (await UniPic.load(out, { device: 'cpu', dtype, threads: 1 })) as unknown as UniPicModel<KontextTasks>;
+const open = async (dtype: Dtype = 'fp32') => await UniPic.load(out, { family: 'unipic2-kontext', device: 'cpu', dtype, threads: 1 });
 const small = { prompt: 'a red fox', width: 32, height: 32, steps: 2 } as const;
 
 beforeAll(async () => {

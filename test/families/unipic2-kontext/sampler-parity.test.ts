@@ -18,7 +18,7 @@ let model: UniPicModel<KontextTasks>;
 beforeAll(async () => {
   const out = freshDir('sampler');
   await convertKontextCheckpoint(TINY_CHECKPOINT, out, { dtypes: ['fp32'] });
-  model = (await UniPic.load(out, { device: 'cpu', dtype: 'fp32', threads: 1 })) as unknown as UniPicModel<KontextTasks>;
+  model = await UniPic.load(out, { family: 'unipic2-kontext', device: 'cpu', dtype: 'fp32', threads: 1 });
 });
 
 afterAll(async () => {

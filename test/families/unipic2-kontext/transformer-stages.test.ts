@@ -3,7 +3,7 @@ import { CheckpointWeights } from '../../../src/convert/sync-weights.js';
 import { readKontextStructure, type KontextStructure } from '../../../src/families/unipic2-kontext/convert/diffusers-configs.js';
 import { KontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/kontext-checkpoint.js';
 import { accountKontextKeys } from '../../../src/families/unipic2-kontext/convert/kontext-keys.js';
-import { buildMmditGraph } from '../../../src/families/unipic2-kontext/convert/mmdit-graph.js';
+import { buildMmditGraph } from '../../../src/convert/graphs/mmdit/mmdit-graph.js';
 import { patchify } from '../../../src/core/diffusion/patchify.js';
 import { cropPositionTable } from '../../../src/core/diffusion/position-embedding.js';
 import { floatFeed, makeContext, runGraph } from '../../convert/graphs/layers/graph-runner.js';

@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../../src/convert/onnx/graph-builder.js';
 import { MemoryWeightSink } from '../../../src/convert/onnx/weight-sink.js';
 import type { GraphContext, GraphDtype, WeightSource } from '../../../src/convert/graphs/weights.js';
 import { parseConditionerConfig } from '../../../src/families/unipic2-metaquery/convert/conditioner-config.js';
-import { parseVlmConfig } from '../../../src/families/unipic2-metaquery/convert/vlm-config.js';
+import { parseVlmConfig } from '../../../src/convert/graphs/qwen-vl/vlm-config.js';
 import { runGraph, type BuiltGraph, type Feed } from '../../convert/graphs/layers/graph-runner.js';
 import { MQ_CHECKPOINT } from './goldens.js';
 

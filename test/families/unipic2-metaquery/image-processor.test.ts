@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { pixelPatches } from '../../../src/families/unipic2-metaquery/vision/pixel-patches.js';
-import { editVisionPixels, smartResize } from '../../../src/families/unipic2-metaquery/vision/smart-resize.js';
-import { torchBicubicResize } from '../../../src/families/unipic2-metaquery/vision/torch-bicubic-resize.js';
+import { pixelPatches } from '../../../src/core/qwen-vl/pixel-patches.js';
+import { editVisionPixels, smartResize } from '../../../src/core/qwen-vl/smart-resize.js';
+import { torchBicubicResize } from '../../../src/core/qwen-vl/torch-bicubic-resize.js';
 import { mqBytes, mqFloat, mqInt, mqNotes, mqShape, testImage } from './goldens.js';
 
 describe('Qwen2-VL image processor (fast, torchvision resize) against the oracle', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { inverseFrequencies } from '../../../src/convert/graphs/llm/rotary-embedding.js';
-import { mropeAngles, mropePositions } from '../../../src/families/unipic2-metaquery/text/mrope-positions.js';
-import { visionRotaryAngles } from '../../../src/families/unipic2-metaquery/vision/vision-rotary.js';
-import { windowLayout } from '../../../src/families/unipic2-metaquery/vision/window-index.js';
+import { mropeAngles, mropePositions } from '../../../src/core/qwen-vl/mrope-positions.js';
+import { visionRotaryAngles } from '../../../src/core/qwen-vl/vision-rotary.js';
+import { windowLayout } from '../../../src/core/qwen-vl/window-index.js';
 import { mqFloat, mqInt } from './goldens.js';
 
 describe('Qwen2.5-VL positions against the oracle', () => {

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConditionerGraph } from '../../../src/families/unipic2-metaquery/convert/graphs/conditioner-graph.js';
-import { buildVisionGraph, withFlatPatchEmbed } from '../../../src/families/unipic2-metaquery/convert/graphs/vision-graph.js';
-import { openFolderWeights, type FolderWeights } from '../../../src/families/unipic2-metaquery/convert/open-weights.js';
-import { visionInputs } from '../../../src/families/unipic2-metaquery/vision/vision-inputs.js';
-import { pixelPatches } from '../../../src/families/unipic2-metaquery/vision/pixel-patches.js';
-import { torchBicubicResize } from '../../../src/families/unipic2-metaquery/vision/torch-bicubic-resize.js';
+import { buildVisionGraph, withFlatPatchEmbed } from '../../../src/convert/graphs/qwen-vl/vision-graph.js';
+import { openFolderWeights, type FolderWeights } from '../../../src/convert/graphs/qwen-vl/folder-weights.js';
+import { visionInputs } from '../../../src/core/qwen-vl/vision-inputs.js';
+import { pixelPatches } from '../../../src/core/qwen-vl/pixel-patches.js';
+import { torchBicubicResize } from '../../../src/core/qwen-vl/torch-bicubic-resize.js';
 import { buildGraph, conditionerConfig, floatFeed, int64Feed, runGraph, vlmConfig } from './graph-harness.js';
 import { MQ_CHECKPOINT, mqFloat, mqInt, mqShape, scaledError, testImage } from './goldens.js';
 

@@ -14,9 +14,9 @@ import { buildClipTextGraph } from './clip-text-graph.js';
 import { readKontextStructure, type KontextStructure } from './diffusers-configs.js';
 import { KontextCheckpoint } from './kontext-checkpoint.js';
 import { accountKontextKeys, type KontextKeyAccount } from './kontext-keys.js';
-import { buildMmditGraph } from './mmdit-graph.js';
-import { detectPositionTableRounding } from './position-table-check.js';
-import { buildSd3VaeDecoderGraph, buildSd3VaeEncoderGraph } from './sd3-vae-graphs.js';
+import { sd3DiffusionConfig, sd3DiffusionGraphPlans } from '../../../convert/sd3-diffusion/diffusion-graphs.js';
+import { POSITION_TABLE_KEY } from '../../../convert/sd3-diffusion/diffusion-shapes.js';
+import { detectPositionTableRounding } from '../../../convert/sd3-diffusion/position-table-check.js';
 import { buildT5EncoderGraph } from './t5-encoder-graph.js';
 import { writeKontextTokenizers } from './write-tokenizer-files.js';
 
@@ -52,33 +52,17 @@ function plans(s: KontextStructure): Plan[] {
     const t5 = s.t5;
     list.push({ name: 't5_encoder', prefix: 'text_encoder_3.', quantizable: true, build: (ctx) => buildT5EncoderGraph(ctx, t5, 'text_encoder_3.') });
   }
-  list.push(
-    { name: 'transformer', prefix: 'transformer.', quantizable: true, build: (ctx) => buildMmditGraph(ctx, s.transformer) },
-    { name: 'vae_encoder', prefix: 'vae.', quantizable: false, build: (ctx) => buildSd3VaeEncoderGraph(ctx, s.vae) },
-    { name: 'vae_decoder', prefix: 'vae.', quantizable: false, build: (ctx) => buildSd3VaeDecoderGraph(ctx, s.vae) },
-  );
+  list.push(...sd3DiffusionGraphPlans(s));
   return list;
 }
 
 /** The manifest's config section from the checkpoint structure. */
 export function kontextConfig(s: KontextStructure, rounding: 'bfloat16' | 'float32'): KontextConfig {
   const t = s.transformer;
+  const { transformer, vae, scheduler } = sd3DiffusionConfig(s, rounding);
   return {
-    transformer: {
-      width: t.width,
-      patchSize: t.patchSize,
-      inChannels: t.inChannels,
-      outChannels: t.outChannels,
-      jointAttentionDim: t.jointAttentionDim,
-      pooledProjectionDim: t.pooledProjectionDim,
-      positionTable: { maxSize: t.posEmbedMaxSize, baseSize: t.sampleSize / t.patchSize, interpolationScale: 1, rounding },
-    },
-    vae: {
-      latentChannels: s.vae.latentChannels,
-      scalingFactor: s.vae.scalingFactor,
-      shiftFactor: s.vae.shiftFactor,
-      stride: 2 ** (s.vae.blockOutChannels.length - 1),
-    },
+    transformer,
+    vae,
     text: {
       clipLength: Math.min(s.clipL.maxPositions, s.clipG.maxPositions),
       t5Length: 256,
@@ -86,7 +70,7 @@ export function kontextConfig(s: KontextStructure, rounding: 'bfloat16' | 'float
       clipGWidth: s.clipG.hiddenSize,
       t5Width: s.t5?.dModel ?? t.jointAttentionDim,
     },
-    scheduler: s.scheduler,
+    scheduler,
   };
 }
 
@@ -111,10 +95,10 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
     const structure = await readKontextStructure(checkpointDir, hasT5);
     const keys = accountKontextKeys(structure, checkpoint.tensors);
     const needed = [...keys.required];
-    if (checkpoint.tensors.has('transformer.pos_embed.pos_embed')) needed.push('transformer.pos_embed.pos_embed');
+    if (checkpoint.tensors.has(POSITION_TABLE_KEY)) needed.push(POSITION_TABLE_KEY);
     const weights = await CheckpointWeights.open(checkpoint, needed);
     try {
-      const rounding = detectPositionTableRounding(weights, structure, warnings);
+      const rounding = detectPositionTableRounding(weights, structure.transformer, warnings);
       const config = kontextConfig(structure, rounding);
       await mkdir(outDir, { recursive: true });
       const built: KontextConvertSummary['graphs'][number][] = [];

@@ -9,7 +9,12 @@ import { cropPositionTable } from '../../../core/diffusion/position-embedding.js
 import { readKontextStructure } from './diffusers-configs.js';
 import { expectedShapes } from './kontext-keys.js';
 
-/** The tiny configs of spec §7.1 (the oracle's), in the published config.json forms. */
+/**
+ * The tiny configs of spec §7.1 (the oracle's), in the published config.json forms, except
+ * `pos_embed_max_size`: 32 instead of the oracle's 24, so the position table covers 512 px
+ * (32 patches × 2 × VAE 8) and the family's defaults (384×512 generation, 512 longer edge for
+ * editing) run on the make-tiny model; the oracle fixture keeps 24 (sizes up to 384 px).
+ */
 export const TINY_KONTEXT_CONFIGS = {
   transformer: {
     _class_name: 'SD3Transformer2DKontextModel',
@@ -23,7 +28,7 @@ export const TINY_KONTEXT_CONFIGS = {
     caption_projection_dim: 32,
     pooled_projection_dim: 24,
     out_channels: 16,
-    pos_embed_max_size: 24,
+    pos_embed_max_size: 32,
     dual_attention_layers: [0, 1],
     qk_norm: 'rms_norm',
   },
@@ -89,7 +94,8 @@ export const TINY_KONTEXT_CONFIGS = {
   },
 } as const;
 
-const MODEL_INDEX = {
+/** `model_index.json` of the published folder (make-tiny and the full-size benchmark write it). */
+export const MODEL_INDEX = {
   _class_name: 'StableDiffusion3KontextPipeline',
   scheduler: ['diffusers', 'FlowMatchEulerDiscreteScheduler'],
   text_encoder: ['transformers', 'CLIPTextModelWithProjection'],
@@ -102,7 +108,8 @@ const MODEL_INDEX = {
   vae: ['diffusers', 'AutoencoderKL'],
 };
 
-const WEIGHT_FILE: Record<string, string> = {
+/** Weight file of each single-file component in the published layout (T5 is sharded). */
+export const WEIGHT_FILE: Record<string, string> = {
   transformer: 'diffusion_pytorch_model.safetensors',
   vae: 'diffusion_pytorch_model.safetensors',
   text_encoder: 'model.safetensors',
@@ -138,7 +145,8 @@ async function json(path: string, value: unknown): Promise<void> {
   await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-async function writeTokenizers(dir: string): Promise<void> {
+/** The three tokenizer folders as the published checkpoint has them, from the bundled assets. */
+export async function writeTokenizers(dir: string): Promise<void> {
   const clip = bundledAsset('clip-tokenizer');
   const special = (content: string, normalized: boolean) => ({ content, lstrip: false, normalized, rstrip: false, single_word: false, special: true });
   for (const [folder, pad] of [

@@ -1,6 +1,6 @@
 import { checkSampleSize, editReference, sampleImages } from '../../../core/diffusion/sample-images.js';
 import type { RunController } from '../../../core/run/run.js';
-import type { KontextConfig } from '../kontext-config.js';
+import type { KontextConfig, KontextGraphName } from '../kontext-config.js';
 import { encodePrompts, type KontextTokenizers } from './encode-prompts.js';
 import type { KontextResult, KontextRunEvent } from './kontext-events.js';
 import type { KontextGraphRunner } from './kontext-graph-runner.js';
@@ -10,15 +10,25 @@ export interface KontextContext {
   readonly graphs: KontextGraphRunner;
   readonly config: KontextConfig;
   readonly tokenizers: KontextTokenizers;
+  /** The call is done with these graphs (freed on a `lowMemory` model; see `CallContext.doneWith`). */
+  readonly doneWith?: (graphs: readonly KontextGraphName[]) => Promise<void>;
 }
+
+/** Needed once per call, before sampling: a `lowMemory` model frees them after use. */
+const TEXT_ENCODERS: readonly KontextGraphName[] = ['clip_l', 'clip_g', 't5_encoder'];
 
 /** SD3's text side (CLIP-L, CLIP-G, T5 — or zeros without T5, with a warning). */
 function promptEncoder(context: KontextContext, controller: RunController<KontextRunEvent>, options: ParsedKontextGenerateOptions | ParsedKontextEditOptions) {
   const useT5 = options.t5 && context.graphs.has('t5_encoder');
-  return (texts: readonly string[]) => {
+  return async (texts: readonly string[]) => {
     if (options.t5 && !useT5)
       controller.emit({ type: 'warning', code: 'no-t5', message: 'this model has no T5 encoder: running with zero T5 embeddings, which changes outputs' });
-    return encodePrompts(context.graphs, context.tokenizers, context.config, texts, { useT5, signal: controller.signal });
+    // Freed whether encoding finished or was aborted: the next call creates them again either way.
+    try {
+      return await encodePrompts(context.graphs, context.tokenizers, context.config, texts, { useT5, signal: controller.signal });
+    } finally {
+      await context.doneWith?.(TEXT_ENCODERS);
+    }
   };
 }
 
@@ -31,5 +41,12 @@ export function generateKontext(context: KontextContext, controller: RunControll
 /** Image + instruction → image as the official editing script (spec §3.3). */
 export async function editKontext(context: KontextContext, controller: RunController<KontextRunEvent>, options: ParsedKontextEditOptions): Promise<KontextResult> {
   const source = await editReference(context, options, controller.signal);
-  return sampleImages(context, controller, options, source, promptEncoder(context, controller, options), source.encode);
+  const encodeReference = async (random: Parameters<typeof source.encode>[0]) => {
+    try {
+      return await source.encode(random);
+    } finally {
+      await context.doneWith?.(['vae_encoder']);
+    }
+  };
+  return sampleImages(context, controller, options, source, promptEncoder(context, controller, options), encodeReference);
 }

@@ -13,13 +13,14 @@ import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
 import { writeTokenizerFiles } from '../../../convert/tokenizer/tokenizer-files.js';
 import type { MqGraphName, MqRuntimeConfig } from '../runtime/mq-graphs.js';
 import { parseConditionerConfig } from './conditioner-config.js';
-import { accountConditionerConfig, accountGenerationConfig, accountPreprocessorConfig, accountVlmConfig } from './config-rules.js';
+import { accountPreprocessorConfig, accountVlmConfig } from '../../../convert/graphs/qwen-vl/vlm-config-rules.js';
+import { accountConditionerConfig, accountGenerationConfig } from './config-rules.js';
 import { mergeAccounts, type ConfigAccount } from '../../../convert/config-account.js';
 import { buildConditionerGraph } from './graphs/conditioner-graph.js';
-import { buildVisionGraph, withFlatPatchEmbed } from './graphs/vision-graph.js';
+import { buildVisionGraph, withFlatPatchEmbed } from '../../../convert/graphs/qwen-vl/vision-graph.js';
 import { planMetaqueryKeys } from './key-plan.js';
-import { asSharedLlmWeights, openFolderWeights } from './open-weights.js';
-import { parseVlmConfig } from './vlm-config.js';
+import { asSharedLlmWeights, openFolderWeights } from '../../../convert/graphs/qwen-vl/folder-weights.js';
+import { parseVlmConfig } from '../../../convert/graphs/qwen-vl/vlm-config.js';
 
 export const VLM_FOLDER = 'Qwen2.5-VL-7B-Instruct';
 export const METAQUERY_CONFIG_FILE = 'metaquery.json';

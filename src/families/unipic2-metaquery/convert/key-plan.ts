@@ -1,6 +1,6 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { ConditionerConfig } from './conditioner-config.js';
-import type { VlmConfig } from './vlm-config.js';
+import type { VlmConfig } from '../../../convert/graphs/qwen-vl/vlm-config.js';
 
 /** Which graph each checkpoint key feeds; every key of both folders lands in exactly one. */
 export interface MetaqueryKeyPlan {

@@ -1,9 +1,9 @@
 import type { RgbImage } from '../../../core/image/rgb-image.js';
 import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
-import { pixelPatches } from '../vision/pixel-patches.js';
-import { editVisionPixels, smartResize } from '../vision/smart-resize.js';
-import { torchBicubicResize } from '../vision/torch-bicubic-resize.js';
-import { visionInputs } from '../vision/vision-inputs.js';
+import { pixelPatches } from '../../../core/qwen-vl/pixel-patches.js';
+import { editVisionPixels, smartResize } from '../../../core/qwen-vl/smart-resize.js';
+import { torchBicubicResize } from '../../../core/qwen-vl/torch-bicubic-resize.js';
+import { visionInputs } from '../../../core/qwen-vl/vision-inputs.js';
 import type { MqGraphs, MqRuntimeConfig } from './mq-graphs.js';
 
 /** Qwen2-VL processor defaults (preprocessor_config.json of Qwen2.5-VL-7B-Instruct). */

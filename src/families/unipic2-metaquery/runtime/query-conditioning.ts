@@ -1,7 +1,7 @@
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import { inverseFrequencies } from '../../../core/math/rotary-frequencies.js';
 import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
-import { mropeAngles } from '../text/mrope-positions.js';
+import { mropeAngles } from '../../../core/qwen-vl/mrope-positions.js';
 import { emptyCache, type MqGraphs, type MqRuntimeConfig } from './mq-graphs.js';
 
 export interface Conditioning {

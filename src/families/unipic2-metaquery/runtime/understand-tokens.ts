@@ -5,7 +5,7 @@ import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
 import type { TextSamplingOptions, UniformRandom } from '../../../core/text/index.js';
 import { selectToken } from '../../../core/text/sampling.js';
 import type { DeviceTensor, HostTensor } from '../../../spec/backend.js';
-import { mropeAngles, mropePositions } from '../text/mrope-positions.js';
+import { mropeAngles, mropePositions } from '../../../core/qwen-vl/mrope-positions.js';
 import type { EncodedImage } from './encode-image.js';
 import { scatterImage } from './query-conditioning.js';
 import { emptyCache, type MqGraphs, type MqRuntimeConfig } from './mq-graphs.js';

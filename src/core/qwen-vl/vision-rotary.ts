@@ -1,4 +1,4 @@
-import { inverseFrequencies } from '../../../core/math/rotary-frequencies.js';
+import { inverseFrequencies } from '../math/rotary-frequencies.js';
 
 /**
  * Qwen2.5-VL 2-D rotary angles `[N, headDim/2]` for one image (spec §2.5 step 2): patches enumerated in

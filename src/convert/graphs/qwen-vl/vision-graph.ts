@@ -1,10 +1,10 @@
-import { InvalidModelError } from '../../../../errors/invalid-model-error.js';
-import { geluErf, silu } from '../../../../convert/graphs/layers/activations.js';
-import { linear, type LinearOptions } from '../../../../convert/graphs/layers/linear.js';
-import { rmsNorm } from '../../../../convert/graphs/layers/rms-norm.js';
-import { applyRotary, rotaryTablesFromAngles, type RotaryTables } from '../../../../convert/graphs/llm/rotary-embedding.js';
-import type { GraphContext, WeightSource } from '../../../../convert/graphs/weights.js';
-import type { VisionConfig } from '../vlm-config.js';
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
+import { geluErf, silu } from '../layers/activations.js';
+import { linear, type LinearOptions } from '../layers/linear.js';
+import { rmsNorm } from '../layers/rms-norm.js';
+import { applyRotary, rotaryTablesFromAngles, type RotaryTables } from '../llm/rotary-embedding.js';
+import type { GraphContext, WeightSource } from '../weights.js';
+import type { VisionConfig } from './vlm-config.js';
 
 export const PATCH_EMBED_WEIGHT = 'visual.patch_embed.proj.weight';
 const FLOAT32_LOWEST = -3.4028234663852886e38;

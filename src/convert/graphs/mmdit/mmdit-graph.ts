@@ -1,13 +1,13 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
-import { geluTanh, silu } from '../../../convert/graphs/layers/activations.js';
-import { attendHeads, mergeHeads, splitHeads } from '../../../convert/graphs/layers/attention.js';
-import { layerNorm } from '../../../convert/graphs/layers/layer-norm.js';
-import { linear } from '../../../convert/graphs/layers/linear.js';
-import { rmsNorm } from '../../../convert/graphs/layers/rms-norm.js';
-import { timestepEmbedding } from '../../../convert/graphs/diffusion/timestep-embedding.js';
-import type { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
-import type { GraphContext } from '../../../convert/graphs/weights.js';
-import { withShapes } from './reshaped-weights.js';
+import { geluTanh, silu } from '../layers/activations.js';
+import { attendHeads, mergeHeads, splitHeads } from '../layers/attention.js';
+import { layerNorm } from '../layers/layer-norm.js';
+import { linear } from '../layers/linear.js';
+import { rmsNorm } from '../layers/rms-norm.js';
+import { timestepEmbedding } from '../diffusion/timestep-embedding.js';
+import type { GraphBuilder } from '../../onnx/graph-builder.js';
+import type { GraphContext } from '../weights.js';
+import { withShapes } from '../reshaped-weights.js';
 
 export interface MmditConfig {
   readonly width: number;

@@ -1,11 +1,11 @@
-import { silu } from '../../../convert/graphs/layers/activations.js';
-import { expectChannels } from '../../../convert/graphs/vae/channel-check.js';
-import { conv2d, convOutputChannels } from '../../../convert/graphs/vae/conv.js';
-import { groupNorm } from '../../../convert/graphs/vae/group-norm.js';
-import { linearAttentionBlock } from '../../../convert/graphs/vae/linear-attention-block.js';
-import { resnetBlock } from '../../../convert/graphs/vae/resnet-block.js';
-import { downsample, upsample } from '../../../convert/graphs/vae/resample.js';
-import type { GraphContext } from '../../../convert/graphs/weights.js';
+import { silu } from '../layers/activations.js';
+import { expectChannels } from '../vae/channel-check.js';
+import { conv2d, convOutputChannels } from '../vae/conv.js';
+import { groupNorm } from '../vae/group-norm.js';
+import { linearAttentionBlock } from '../vae/linear-attention-block.js';
+import { resnetBlock } from '../vae/resnet-block.js';
+import { downsample, upsample } from '../vae/resample.js';
+import type { GraphContext } from '../weights.js';
 
 /** diffusers `AutoencoderKL` structure (SD3 VAE, spec §2.2), from `vae/config.json`. */
 export interface Sd3VaeConfig {

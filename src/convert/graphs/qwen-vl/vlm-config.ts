@@ -1,5 +1,5 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
-import type { LlmConfig } from '../../../convert/graphs/llm/llm-graph.js';
+import type { LlmConfig } from '../llm/llm-graph.js';
 
 /** Qwen2.5-VL vision tower numbers (config.json `vision_config`). */
 export interface VisionConfig {

@@ -1,4 +1,4 @@
-import type { RgbImage } from '../../../core/image/rgb-image.js';
+import type { RgbImage } from '../image/rgb-image.js';
 
 /**
  * torch's uint8 antialiased bicubic resize (`F.interpolate(mode='bicubic', antialias=True)` on a

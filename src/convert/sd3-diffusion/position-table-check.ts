@@ -1,9 +1,8 @@
-import { InvalidModelError } from '../../../errors/invalid-model-error.js';
-import type { WeightSource } from '../../../convert/graphs/weights.js';
-import { positionAxes } from '../../../core/diffusion/position-embedding.js';
-import type { KontextStructure } from './diffusers-configs.js';
-
-const KEY = 'transformer.pos_embed.pos_embed';
+import { positionAxes } from '../../core/diffusion/position-embedding.js';
+import { InvalidModelError } from '../../errors/invalid-model-error.js';
+import type { WeightSource } from '../graphs/weights.js';
+import type { MmditStructure } from './diffusion-configs.js';
+import { POSITION_TABLE_KEY as KEY } from './diffusion-shapes.js';
 
 /**
  * Which rounding of the sin-cos table the checkpoint holds (spec §2.3.1 correction): the published
@@ -11,8 +10,8 @@ const KEY = 'transformer.pos_embed.pos_embed';
  * float32 is the plain one. The runtime recomputes whichever matches the stored tensor exactly; a
  * table that matches neither is refused, since the transformer would then see other positions.
  */
-export function detectPositionTableRounding(weights: WeightSource, structure: KontextStructure, warnings: string[]): 'bfloat16' | 'float32' {
-  const t = structure.transformer;
+export function detectPositionTableRounding(weights: WeightSource, transformer: MmditStructure, warnings: string[]): 'bfloat16' | 'float32' {
+  const t = transformer;
   const base = { width: t.width, maxSize: t.posEmbedMaxSize, baseSize: t.sampleSize / t.patchSize, interpolationScale: 1 };
   if (!weights.has(KEY)) {
     warnings.push(`${KEY} is absent: assuming the float32 sin-cos table`);

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
-import type { WeightSource } from '../../../convert/graphs/weights.js';
-import { ShardedCheckpoint } from '../../../convert/readers/sharded-checkpoint-reader.js';
-import { SafetensorsFile } from '../../../convert/readers/safetensors-file-reader.js';
-import type { TensorDescriptor } from '../../../convert/readers/tensor-descriptor.js';
-import { CheckpointWeights } from '../../../convert/sync-weights.js';
+import type { WeightSource } from '../weights.js';
+import { ShardedCheckpoint } from '../../readers/sharded-checkpoint-reader.js';
+import { SafetensorsFile } from '../../readers/safetensors-file-reader.js';
+import type { TensorDescriptor } from '../../readers/tensor-descriptor.js';
+import { CheckpointWeights } from '../../sync-weights.js';
 
 /** A folder's safetensors weights, read one tensor at a time on demand (never the whole model). */
 export interface FolderWeights {

@@ -1,4 +1,4 @@
-import type { RgbImage } from '../../../core/image/rgb-image.js';
+import type { RgbImage } from '../image/rgb-image.js';
 
 /** Qwen2-VL image statistics (CLIP's), from preprocessor_config.json. */
 export interface PatchOptions {

@@ -1,0 +1,292 @@
+/**
+ * Full-size Kontext converter proof (issue 15): a random checkpoint with UniPic2-SD3.5M-Kontext-2B's
+ * exact shapes in its published diffusers layout (transformer 2.24 B, T5-XXL 4.76 B in two shards
+ * with an index, both CLIPs, the SD3 VAE; bfloat16 safetensors as published), its conversion on
+ * this machine, and one transformer call plus one T5 call on the result.
+ *
+ *   npx tsx bench/full-size-kontext.ts make <checkpoint-dir> [--tiny]
+ *   node --import tsx bench/full-size-kontext.ts convert <checkpoint-dir> <out-dir> [--dtype q4]
+ *   node --import tsx bench/full-size-kontext.ts check <out-dir> [--dtype q4] [--size 256]
+ *
+ * Heavy (16 GB of checkpoint, minutes of both cores): run each under `flock /work/wt/_heavy.lock`
+ * on the shared machine, write under /tmp and delete afterwards. `convert` prints elapsed time and
+ * peak RSS after each graph and a JSON summary; `check` session-creation and call times, output
+ * shapes and finiteness. Results are in docs/performance.md.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import type { GraphDtype } from '../src/convert/graphs/weights.js';
+import { writeSafetensorsFile, type SafetensorsFileTensor } from '../src/convert/writers/safetensors-file-writer.js';
+import { cropPositionTable } from '../src/core/diffusion/position-embedding.js';
+import { convertKontextCheckpoint } from '../src/families/unipic2-kontext/convert/convert-kontext.js';
+import { readKontextStructure } from '../src/families/unipic2-kontext/convert/diffusers-configs.js';
+import { expectedShapes } from '../src/families/unipic2-kontext/convert/kontext-keys.js';
+import { MODEL_INDEX, TINY_KONTEXT_CONFIGS, WEIGHT_FILE, writeTokenizers } from '../src/families/unipic2-kontext/convert/tiny-kontext.js';
+import { float32ToBfloat16 } from '../src/formats/float-conversion.js';
+
+const GIB = 1024 ** 3;
+const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
+
+/** The published configs (Skywork/UniPic2-SD3.5M-Kontext-2B: SD3.5 Medium's shapes), the fields the converter reads. */
+const FULL_CONFIGS = {
+  transformer: {
+    _class_name: 'SD3Transformer2DKontextModel',
+    sample_size: 128,
+    patch_size: 2,
+    in_channels: 16,
+    num_layers: 24,
+    attention_head_dim: 64,
+    num_attention_heads: 24,
+    joint_attention_dim: 4096,
+    caption_projection_dim: 1536,
+    pooled_projection_dim: 2048,
+    out_channels: 16,
+    pos_embed_max_size: 384,
+    dual_attention_layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    qk_norm: 'rms_norm',
+  },
+  vae: {
+    _class_name: 'AutoencoderKL',
+    in_channels: 3,
+    out_channels: 3,
+    down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D'],
+    up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'],
+    block_out_channels: [128, 256, 512, 512],
+    layers_per_block: 2,
+    latent_channels: 16,
+    norm_num_groups: 32,
+    act_fn: 'silu',
+    scaling_factor: 1.5305,
+    shift_factor: 0.0609,
+    use_quant_conv: false,
+    use_post_quant_conv: false,
+    mid_block_add_attention: true,
+  },
+  text_encoder: {
+    architectures: ['CLIPTextModelWithProjection'],
+    hidden_size: 768,
+    intermediate_size: 3072,
+    num_hidden_layers: 12,
+    num_attention_heads: 12,
+    projection_dim: 768,
+    vocab_size: 49408,
+    max_position_embeddings: 77,
+    hidden_act: 'quick_gelu',
+    layer_norm_eps: 1e-5,
+    bos_token_id: 0,
+    eos_token_id: 2,
+    pad_token_id: 1,
+  },
+  text_encoder_2: {
+    architectures: ['CLIPTextModelWithProjection'],
+    hidden_size: 1280,
+    intermediate_size: 5120,
+    num_hidden_layers: 32,
+    num_attention_heads: 20,
+    projection_dim: 1280,
+    vocab_size: 49408,
+    max_position_embeddings: 77,
+    hidden_act: 'gelu',
+    layer_norm_eps: 1e-5,
+    bos_token_id: 0,
+    eos_token_id: 2,
+    pad_token_id: 1,
+  },
+  text_encoder_3: {
+    architectures: ['T5EncoderModel'],
+    d_model: 4096,
+    d_ff: 10240,
+    d_kv: 64,
+    num_heads: 64,
+    num_layers: 24,
+    feed_forward_proj: 'gated-gelu',
+    relative_attention_num_buckets: 32,
+    relative_attention_max_distance: 128,
+    vocab_size: 32128,
+    layer_norm_epsilon: 1e-6,
+  },
+} as const;
+
+async function json(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Seeded uniform values with make-tiny's scales (fan-in scaled matrices, gains near 1, small biases). */
+function randomBf16(key: string, shape: readonly number[]): Uint8Array {
+  const count = shape.reduce((a, b) => a * b, 1);
+  const last = key.split('.').pop();
+  const gain = last === 'weight' && shape.length === 1;
+  const table = /embedding|shared\.weight|relative_attention_bias/.test(key);
+  const fanIn = shape.length >= 2 ? shape.slice(1).reduce((a, b) => a * b, 1) : 1;
+  const scale = table ? 0.5 : gain ? 0.1 : last === 'bias' ? 0.1 : 1 / Math.sqrt(fanIn);
+  let state = 0x9e3779b9;
+  for (let i = 0; i < key.length; i++) state = Math.imul(state ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  const values = new Float32Array(count);
+  // xorshift32 → uniform in [−√3, √3)·scale (unit variance before scaling).
+  for (let i = 0; i < count; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    values[i] = (gain ? 1 : 0) + scale * (((state >>> 0) / 2 ** 32) * 2 - 1) * Math.sqrt(3);
+  }
+  const half = float32ToBfloat16(values);
+  return new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
+}
+
+/** `tiny`: the same chain on make-tiny's configs, to try the script in seconds. */
+async function make(dir: string, tiny: boolean): Promise<void> {
+  const started = Date.now();
+  for (const [component, config] of Object.entries(tiny ? TINY_KONTEXT_CONFIGS : FULL_CONFIGS)) await json(join(dir, component, 'config.json'), config);
+  await json(join(dir, 'scheduler', 'scheduler_config.json'), { _class_name: 'FlowMatchEulerDiscreteScheduler', num_train_timesteps: 1000, shift: 3.0 });
+  await json(join(dir, 'model_index.json'), MODEL_INDEX);
+  await writeTokenizers(dir);
+  const structure = await readKontextStructure(dir, true);
+  const byComponent = new Map<string, SafetensorsFileTensor[]>();
+  const params = new Map<string, number>();
+  for (const [key, shape] of expectedShapes(structure, { clipL: 49408, clipG: 49408, t5: 32128 })) {
+    const [component, ...rest] = key.split('.');
+    const list = byComponent.get(component) ?? [];
+    list.push({ name: rest.join('.'), dtype: 'bfloat16', shape, data: () => randomBf16(key, shape) });
+    byComponent.set(component, list);
+    params.set(component, (params.get(component) ?? 0) + shape.reduce((a, b) => a * b, 1));
+  }
+  const t = structure.transformer;
+  byComponent.get('transformer')!.push({
+    name: 'pos_embed.pos_embed',
+    dtype: 'bfloat16',
+    shape: [1, t.posEmbedMaxSize ** 2, t.width],
+    data: () => {
+      const table = cropPositionTable(
+        { width: t.width, maxSize: t.posEmbedMaxSize, baseSize: t.sampleSize / t.patchSize, interpolationScale: 1, rounding: 'bfloat16' },
+        t.posEmbedMaxSize,
+        t.posEmbedMaxSize,
+      );
+      const half = float32ToBfloat16(table);
+      return new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
+    },
+  });
+  for (const [component, tensors] of byComponent) {
+    const componentStarted = Date.now();
+    if (component !== 'text_encoder_3') {
+      await writeSafetensorsFile(join(dir, component, WEIGHT_FILE[component]), tensors, { format: 'pt' });
+    } else {
+      const half = Math.ceil(tensors.length / 2);
+      const weightMap: Record<string, string> = {};
+      for (const [i, shard] of [tensors.slice(0, half), tensors.slice(half)].entries()) {
+        const file = `model-0000${i + 1}-of-00002.safetensors`;
+        await writeSafetensorsFile(join(dir, component, file), shard, { format: 'pt' });
+        for (const tensor of shard) weightMap[tensor.name] = file;
+      }
+      const totalSize = tensors.reduce((sum, tensor) => sum + tensor.shape.reduce((a, b) => a * b, 1) * 2, 0);
+      await json(join(dir, component, 'model.safetensors.index.json'), { metadata: { total_size: totalSize }, weight_map: weightMap });
+    }
+    console.log(
+      `${component}: ${((params.get(component) ?? 0) / 1e9).toFixed(3)} B parameters, ${((Date.now() - componentStarted) / 1000).toFixed(0)} s, peak ${gib(peakRss())}`,
+    );
+  }
+  console.log(JSON.stringify({ params: Object.fromEntries(params), seconds: (Date.now() - started) / 1000, peakRssBytes: peakRss() }));
+}
+
+async function convert(checkpoint: string, out: string, dtypes: GraphDtype[]): Promise<void> {
+  const started = Date.now();
+  let stepStarted = started;
+  let label = 'open';
+  const steps: { step: string; seconds: number; peakRssBytes: number }[] = [];
+  const endStep = () => {
+    const now = Date.now();
+    steps.push({ step: label, seconds: (now - stepStarted) / 1000, peakRssBytes: peakRss() });
+    console.log(`[${((now - started) / 1000).toFixed(1).padStart(7)} s] rss ${gib(process.memoryUsage().rss)} peak ${gib(peakRss())}  done: ${label}`);
+    stepStarted = now;
+  };
+  const summary = await convertKontextCheckpoint(checkpoint, out, {
+    dtypes,
+    onProgress: (event) => {
+      const next = event.stage === 'hash' ? 'hash' : `${event.stage} ${event.item}`;
+      if (next === label) return;
+      endStep();
+      label = next;
+    },
+  });
+  endStep();
+  const sizes = new Map(summary.manifest.files.map((file) => [file.path, file.size]));
+  const graphBytes: Record<string, number> = {};
+  for (const [graph, variants] of Object.entries(summary.manifest.graphs)) {
+    for (const [dtype, variant] of Object.entries(variants ?? {})) {
+      if (variant) graphBytes[`${graph}.${dtype}`] = [variant.file, ...variant.externalData].reduce((sum, path) => sum + (sizes.get(path) ?? 0), 0);
+    }
+  }
+  console.log(JSON.stringify({ seconds: (Date.now() - started) / 1000, peakRssBytes: peakRss(), graphBytes, warnings: summary.warnings, steps }, null, 2));
+}
+
+interface Manifest {
+  graphs: Record<string, Record<string, { file: string }>>;
+  config: {
+    transformer: {
+      width: number;
+      jointAttentionDim: number;
+      pooledProjectionDim: number;
+      positionTable: { maxSize: number; baseSize: number; interpolationScale: number; rounding: 'bfloat16' | 'float32' };
+    };
+  };
+}
+
+/** One call of a graph: session creation, the call, output shapes and finiteness. */
+async function timeGraph(path: string, feeds: Record<string, ort.Tensor>) {
+  const created = performance.now();
+  const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 2 });
+  const createMs = Math.round(performance.now() - created);
+  try {
+    const ran = performance.now();
+    const out = await session.run(feeds);
+    const runMs = Math.round(performance.now() - ran);
+    const outputs = Object.fromEntries(
+      Object.entries(out).map(([name, tensor]) => [name, { dims: tensor.dims, finite: (tensor.data as Float32Array).every(Number.isFinite) }]),
+    );
+    return { createMs, runMs, outputs, peakRssBytes: peakRss() };
+  } finally {
+    await session.release();
+  }
+}
+
+async function check(out: string, dtype: GraphDtype, size: number): Promise<void> {
+  const manifest = JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8')) as Manifest;
+  const t = manifest.config.transformer;
+  const grid = size / 16;
+  const n = grid * grid;
+  const joint = manifest.config.transformer.jointAttentionDim;
+  const pooled = manifest.config.transformer.pooledProjectionDim;
+  const uniform = (count: number, seed: number) => Float32Array.from({ length: count }, (_, i) => Math.sin(i * 12.9898 + seed * 78.233));
+  const positions = cropPositionTable({ width: t.width, ...t.positionTable }, grid, grid);
+  const transformer = await timeGraph(join(out, manifest.graphs.transformer[dtype].file), {
+    hidden_states: new ort.Tensor('float32', uniform(n * 64, 1), [1, n, 64]),
+    ref_hidden_states: new ort.Tensor('float32', new Float32Array(0), [1, 0, 64]),
+    pos_embed: new ort.Tensor('float32', positions, [1, n, t.width]),
+    encoder_hidden_states: new ort.Tensor('float32', uniform(333 * joint, 2), [1, 333, joint]),
+    pooled_projections: new ort.Tensor('float32', uniform(pooled, 3), [1, pooled]),
+    timestep: new ort.Tensor('float32', new Float32Array([500]), [1]),
+  });
+  console.log(JSON.stringify({ transformer }));
+  const ids = BigInt64Array.from({ length: 256 }, (_, i) => BigInt(i < 12 ? 100 + i * 37 : i === 12 ? 1 : 0));
+  const t5 = await timeGraph(join(out, manifest.graphs.t5_encoder[dtype].file), { input_ids: new ort.Tensor('int64', ids, [1, 256]) });
+  console.log(JSON.stringify({ dtype, size, tokens: { image: n, text: 333 }, transformer, t5, peakRssBytes: peakRss() }, null, 2));
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { dtype: { type: 'string' }, size: { type: 'string' }, tiny: { type: 'boolean' } } });
+  const [command, ...paths] = positionals;
+  if (command === 'make' && paths.length === 1) return make(paths[0], values.tiny ?? false);
+  if (command === 'convert' && paths.length === 2) return convert(paths[0], paths[1], (values.dtype ?? 'q4').split(',') as GraphDtype[]);
+  if (command === 'check' && paths.length === 1) return check(paths[0], (values.dtype ?? 'q4') as GraphDtype, Number(values.size ?? 256));
+  throw new Error(
+    'usage: full-size-kontext.ts make <checkpoint-dir> [--tiny] | convert <checkpoint-dir> <out-dir> [--dtype q4] | check <out-dir> [--dtype q4] [--size 256]',
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
