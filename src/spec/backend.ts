@@ -41,7 +41,11 @@ export interface BackendInfo {
   /** Devices this adapter could use on this machine, in its priority order. */
   readonly availableDevices: readonly Device[];
   readonly fp16: boolean;
-  readonly limits: { readonly maxBufferBytes?: number; readonly maxFileBytes?: number };
+  /**
+   * `maxFileBytes`: the largest single file; `maxBufferBytes`: the largest device buffer;
+   * `maxGraphBytes`: the most one graph's files may hold together (wasm: its 4 GiB address space).
+   */
+  readonly limits: { readonly maxBufferBytes?: number; readonly maxFileBytes?: number; readonly maxGraphBytes?: number };
 }
 
 /** What the adapter gets to build a session: a path (Node) or bytes, plus external data. */
