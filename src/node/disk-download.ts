@@ -1,5 +1,4 @@
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CacheFileContext } from '../core/cache/model-cache.js';
 import type { OpenFileStream } from '../core/sources/file-stream.js';
@@ -9,7 +8,7 @@ import { IntegrityError } from '../errors/integrity-error.js';
 import type { FileEntry } from '../spec/manifest.js';
 import { cacheWrite } from './cache-fs-error.js';
 import type { CachedFilePaths } from './disk-cache-layout.js';
-import { readFileChunks } from './read-file-chunks.js';
+import { hashLeftover, writeStreamToPartial } from './partial-download.js';
 import { writeRecord } from './verification-record.js';
 
 /**
@@ -40,15 +39,11 @@ export async function downloadIntoCache(
 
 async function download(paths: CachedFilePaths, entry: FileEntry, openStream: OpenFileStream, context: CacheFileContext, createHash: HashFactory): Promise<void> {
   const verifier = new FileVerifier(entry, createHash);
-  const feed = (chunk: Uint8Array) => {
-    verifier.update(chunk);
-    context.onBytes('download', verifier.bytes);
-  };
-  const signalOption = context.signal ? { signal: context.signal } : {};
+  const onBytes = (loaded: number) => context.onBytes('download', loaded);
   const leftover = await usableLeftover(paths, entry);
   if (leftover?.size === entry.size) {
     // Complete but never renamed (the process ended between the last byte and the rename).
-    await readFileChunks(paths.partial, feed, signalOption);
+    await hashLeftover(paths.partial, entry.size, verifier, onBytes, context.signal);
     try {
       verifier.assertComplete();
       return await commit(paths, entry);
@@ -58,40 +53,14 @@ async function download(paths: CachedFilePaths, entry: FileEntry, openStream: Op
       verifier.reset();
     }
   }
-  let resumeFrom = leftover !== undefined && leftover.size < entry.size ? leftover : undefined;
-  if (resumeFrom) {
-    // Hash the bytes already here before any request, so no connection idles (and times out)
-    // while gigabytes are read back from disk.
-    const read = await readFileChunks(paths.partial, feed, { length: resumeFrom.size, ...signalOption });
-    if (read !== resumeFrom.size) {
-      verifier.reset();
-      resumeFrom = undefined;
-    }
-  }
-  const stream = await openStream(resumeFrom?.size ?? 0, resumeFrom?.validator);
-  const resuming = resumeFrom !== undefined && stream.startOffset === resumeFrom.size;
-  if (!resuming) verifier.reset();
-  let handle: FileHandle;
-  try {
-    await cacheWrite(paths.partialInfo, () =>
+  let have = leftover !== undefined && leftover.size < entry.size ? leftover.size : 0;
+  if (have > 0) have = await hashLeftover(paths.partial, have, verifier, onBytes, context.signal);
+  const stream = await openStream(have, have > 0 ? leftover?.validator : undefined);
+  await writeStreamToPartial(paths.partial, have, stream, verifier, onBytes, () =>
+    cacheWrite(paths.partialInfo, () =>
       stream.validator === undefined ? rm(paths.partialInfo, { force: true }) : writeFile(paths.partialInfo, JSON.stringify({ validator: stream.validator })),
-    );
-    handle = await cacheWrite(paths.partial, () => open(paths.partial, resuming ? 'a' : 'w'));
-  } catch (error) {
-    await stream.cancel();
-    throw error;
-  }
-  try {
-    for await (const chunk of stream.chunks) {
-      verifier.update(chunk);
-      await cacheWrite(paths.partial, () => writeAll(handle, chunk));
-      context.onBytes('download', verifier.bytes);
-    }
-    // The rename below must not publish a file whose blocks are still only in the page cache.
-    await cacheWrite(paths.partial, () => handle.datasync());
-  } finally {
-    await handle.close();
-  }
+    ),
+  );
   verifier.assertComplete();
   await commit(paths, entry);
 }
@@ -119,12 +88,4 @@ async function commit(paths: CachedFilePaths, entry: FileEntry): Promise<void> {
 async function discardPartial(paths: CachedFilePaths): Promise<void> {
   await rm(paths.partial, { force: true }).catch(() => undefined);
   await rm(paths.partialInfo, { force: true }).catch(() => undefined);
-}
-
-async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < chunk.byteLength) {
-    const { bytesWritten } = await handle.write(chunk, written, chunk.byteLength - written);
-    written += bytesWritten;
-  }
 }

@@ -6,7 +6,7 @@ import { uniPic1HubCheckpoint } from '../../src/families/unipic1/convert/hub-fil
 import { openCheckpoint } from '../../src/families/unipic1/convert/open-checkpoint.js';
 import { writeTorchCheckpoint } from '../../src/convert/writers/torch-checkpoint-writer.js';
 import { encodeSafetensors } from '../../src/formats/safetensors-encoder.js';
-import { ModelNotFoundError } from '../../src/errors/index.js';
+import { IntegrityError, ModelNotFoundError } from '../../src/errors/index.js';
 import { fetchHubFiles, type FetchHubFilesOptions } from '../../src/node/hf-cache/fetch-hub-files.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';
 import { expectProgressInvariants } from '../sources/helpers/fixture.js';
@@ -37,7 +37,7 @@ const options = (extra: Partial<ConvertOptions> & { cacheDir?: string; env?: Nod
 
 /** Only the download half (what convert fetches), for tests about transfers and the cache. */
 const fetchOnly = (cacheDir: string, extra: Partial<FetchHubFilesOptions> = {}, revision = 'main') =>
-  fetchHubFiles(uniPic1HubCheckpoint.requests({ repo: REPO, revision, subfolder: '' }, false), {
+  fetchHubFiles(uniPic1HubCheckpoint.requests({ repo: REPO, revision, subfolder: '' }, false, {}), {
     hub: { endpoint: fixture.endpoint, token: fixture.hub.token, cacheDir },
     network: FAST_NETWORK,
     environment: { UNIPIC_CACHE_DIR: join(fixture.work, 'unipic-cache') },
@@ -115,7 +115,9 @@ describe('convert hf:', () => {
     expect(failure).toBeInstanceOf(ModelNotFoundError);
     const incomplete = join(repoFolder(cacheDir), 'blobs', `${sha256(big)}.incomplete`);
     const partial = (await stat(incomplete)).size;
-    expect(partial).toBeGreaterThanOrEqual(2_000_000);
+    // The server closes after 2 MB; a reset connection may drop bytes still in flight, so only
+    // "some, not all" is a state this test can rely on.
+    expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(big.byteLength);
     // Nothing is published under the blob's name or in the snapshot before it is verified.
     await expect(stat(join(repoFolder(cacheDir), 'blobs', sha256(big)))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -145,6 +147,37 @@ describe('convert hf:', () => {
     expect(transfers).toHaveLength(2);
     expect(transfers[1].range).toMatch(/^bytes=\d+-$/);
     expect(sha256(await readFile(join(repoFolder(cacheDir), 'snapshots', commit, 'kl16.ckpt')))).toBe(sha256(vae));
+  });
+
+  it('a conversion cut mid-download writes nothing, a wrong hash is refused before any output, and the next run resumes', async () => {
+    const cacheDir = join(fixture.work, 'convert-resume-cache');
+    const big = files.get('pytorch_model.bin')!;
+    const cdnPath = `lfs/${sha256(big)}`;
+    const out = join(fixture.work, 'convert-resume-out');
+    const incomplete = join(repoFolder(cacheDir), 'blobs', `${sha256(big)}.incomplete`);
+
+    fixture.hub.cdn.addFault(cdnPath, { kind: 'close-after', bytes: 1_500_000, times: 1 });
+    const cut = await convertCheckpoint(`hf:${REPO}`, out, options({ cacheDir, network: { ...FAST_NETWORK, retries: 0 } })).catch((error: unknown) => error);
+    expect(cut).toBeInstanceOf(ModelNotFoundError);
+    await expect(stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
+    const kept = (await stat(incomplete)).size;
+    expect(kept).toBeGreaterThan(0);
+
+    // The rest of the file arrives with other bytes: the hash check fails before the converter runs.
+    fixture.hub.cdn.addFault(cdnPath, { kind: 'corrupt', times: 1 });
+    const corrupt = await convertCheckpoint(`hf:${REPO}`, out, options({ cacheDir })).catch((error: unknown) => error);
+    expect(corrupt).toBeInstanceOf(IntegrityError);
+    await expect(stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(incomplete)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // Cut again, then a clean run resumes from the kept bytes and converts the same model.
+    fixture.hub.cdn.addFault(cdnPath, { kind: 'close-after', bytes: 1_500_000, times: 1 });
+    await convertCheckpoint(`hf:${REPO}`, out, options({ cacheDir, network: { ...FAST_NETWORK, retries: 0 } })).catch(() => undefined);
+    const partial = (await stat(incomplete)).size;
+    const before = fixture.hub.cdn.requestsFor(cdnPath).length;
+    const summary = await convertCheckpoint(`hf:${REPO}`, out, options({ cacheDir }));
+    expect(fixture.hub.cdn.requestsFor(cdnPath).slice(before)).toEqual([expect.objectContaining({ range: `bytes=${partial}-`, status: 206 })]);
+    expect(filesOf(summary.manifest)).toEqual(reference);
   });
 
   it('uses a cache Python filled without any file request, and pinned or offline without any request at all', async () => {

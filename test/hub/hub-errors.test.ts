@@ -18,7 +18,7 @@ const OPEN_REPO = 'someone/open-unipic';
 
 const fetchFrom = async (repo: string, extra: Partial<FetchHubFilesOptions> & { revision?: string; cacheName?: string } = {}) => {
   const { revision = 'main', cacheName = 'cache', ...rest } = extra;
-  const failure = await fetchHubFiles(uniPic1HubCheckpoint.requests({ repo, revision, subfolder: '' }, false), {
+  const failure = await fetchHubFiles(uniPic1HubCheckpoint.requests({ repo, revision, subfolder: '' }, false, {}), {
     hub: { endpoint: fixture.endpoint, token: fixture.hub.token, cacheDir: join(fixture.work, cacheName) },
     network: FAST_NETWORK,
     environment: { UNIPIC_CACHE_DIR: join(fixture.work, 'unipic-cache') },
@@ -103,6 +103,16 @@ describe('Hub refusals become typed errors', () => {
     expect((await readdir(corruptBlobs)).filter((name) => name.startsWith(sha256(big)))).toEqual([]);
   });
 
+  it('a file the listing names but the CDN no longer has is HUB_ENTRY_NOT_FOUND naming it, no blob kept', async () => {
+    const big = files.get('pytorch_model.bin')!;
+    fixture.hub.cdn.addFault(`lfs/${sha256(big)}`, { kind: 'status', status: 404, times: 1 });
+    const failure = await fetchFrom(OPEN_REPO, { cacheName: 'vanished' });
+    expect(failure).toMatchObject({ code: 'HUB_ENTRY_NOT_FOUND', details: { missing: ['pytorch_model.bin'], status: 404 } });
+    expect((failure as Error).message).toContain('pytorch_model.bin');
+    const blobs = join(fixture.work, 'vanished', 'models--someone--open-unipic', 'blobs');
+    expect((await readdir(blobs).catch(() => [])).filter((name) => name.startsWith(sha256(big)))).toEqual([]);
+  });
+
   it('a listing with a path escaping the repository is refused before anything is written', async () => {
     fixture.hub.publish('someone/hostile', new Map([...files, ['../../outside.bin', Buffer.from('x')]]));
     const failure = await fetchFrom('someone/hostile', { cacheName: 'hostile' });
@@ -135,6 +145,10 @@ describe('Hub refusals become typed errors', () => {
     try {
       const failure = await fetchFrom(OPEN_REPO, { hub: { endpoint: fixture.endpoint, cacheDir: mountPoint } });
       expect(failure).toMatchObject({ code: 'INVALID_MODEL', details: { reason: 'cache-full' } });
+      // What fitted is kept as the .incomplete, for a run with more space to resume; no blob is published.
+      const big = sha256(files.get('pytorch_model.bin')!);
+      const blobs = await readdir(join(mountPoint, 'models--someone--open-unipic', 'blobs'));
+      expect(blobs.filter((name) => name.startsWith(big))).toEqual([`${big}.incomplete`]);
     } finally {
       execFileSync('umount', [mountPoint]);
       await rm(mountPoint, { recursive: true, force: true });
@@ -145,7 +159,7 @@ describe('Hub refusals become typed errors', () => {
 describe('several repositories in one fetch (a family that reads a second repository)', () => {
   it('fetches each at its own commit into its own snapshot, with one progress total', async () => {
     const both = [
-      ...uniPic1HubCheckpoint.requests({ repo: REPO, revision: 'main', subfolder: '' }, false),
+      ...uniPic1HubCheckpoint.requests({ repo: REPO, revision: 'main', subfolder: '' }, false, {}),
       { repo: 'someone/readme-only', revision: 'main', select: () => ['README.md'] },
     ];
     const events: { file: string; total: number; loaded: number }[] = [];

@@ -1,4 +1,5 @@
 import { convertModel, registerConverter } from '../../convert/family/converter-registry.js';
+import { isHubId } from '../../core/hub/hub-id.js';
 import { unipic1Converter } from '../../families/unipic1/converter.js';
 import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
@@ -34,25 +35,32 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   );
   // A Skywork UniPic2-Metaquery folder (conditioner/ beside the Kontext parts): its VLM side, written
   // as metaquery.json + graphs until this family writes a unipic.json through the converter registry.
-  if (values.family === 'unipic2-metaquery' || (values.family === undefined && (await detectMetaquery(positionals[0])) !== undefined)) {
+  // An hf: id goes through the registry, which fetches what the family needs (MetaQuery: --vlm too).
+  const fromHub = isHubId(positionals[0]);
+  if (!fromHub && (values.family === 'unipic2-metaquery' || (values.family === undefined && (await detectMetaquery(positionals[0])) !== undefined))) {
     for (const flag of ['resolutions', 'fused-sampler', 'report'] as const)
       if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a UniPic2-Metaquery folder`);
     return convertMetaqueryCommand(positionals[0], positionals[1], values.vlm, values.dtype, values.name);
   }
-  if (values.vlm) throw new UsageError('--vlm applies to UniPic2-Metaquery folders (with a conditioner/ folder) only');
-  const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => d.trim()) as GraphDtype[];
-  for (const dtype of dtypes) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
+  if (values.vlm && !fromHub) throw new UsageError('--vlm applies to UniPic2-Metaquery checkpoints (with a conditioner/ folder) only');
+  // Without --dtype each family writes its default (fp32; MetaQuery's language model q4).
+  const dtypes = values.dtype?.split(',').map((d) => d.trim()) as GraphDtype[] | undefined;
+  for (const dtype of dtypes ?? []) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions', RANGES.resolutions) as number);
   const [checkpoint, out] = positionals;
   // An hf: checkpoint is fetched first (bytes, per file and in total), then converted.
-  const download = checkpoint.startsWith('hf:') ? createProgressBar('download') : undefined;
+  const download = fromHub ? createProgressBar('download') : undefined;
   let bar: ReturnType<typeof createProgressBar> | undefined;
   let summary;
   try {
     // The family is detected from the checkpoint (UniPic-1's official folder) unless --family names it.
+    // --vlm only means something to MetaQuery: with an hf: id it names the family, so another
+    // family's repository fails on the missing conditioner instead of ignoring the flag.
+    const family = values.family ?? (values.vlm ? 'unipic2-metaquery' : undefined);
     summary = await convertModel(checkpoint, out, {
-      dtypes,
-      ...(values.family ? { family: values.family } : {}),
+      ...(dtypes ? { dtypes } : {}),
+      ...(values.vlm ? { vlm: values.vlm } : {}),
+      ...(family ? { family } : {}),
       ...(resolutions ? { resolutions } : {}),
       ...(values.name ? { name: values.name } : {}),
       ...(values['fused-sampler'] ? { fusedSampler: true } : {}),

@@ -1,4 +1,5 @@
 import type { Dtype, Manifest } from '../../spec/manifest.js';
+import type { HubCheckpointFamily } from '../hub/convert-from-hub.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
 import type { GraphDtype } from '../graphs/weights.js';
 
@@ -11,6 +12,11 @@ export interface CommonConvertOptions {
   readonly signal?: AbortSignal;
   /** Byte progress of an `hf:` checkpoint's downloads (families whose converter takes Hub ids). */
   readonly onDownloadProgress?: LoadProgressCallback;
+  /**
+   * What the manifest's `source` names as the checkpoint; set by the registry for an `hf:` id to
+   * every repository fetched, pinned to its commit (`hf:org/name@<commit> with hf:…`).
+   */
+  readonly source?: string;
 }
 
 export interface ConvertedGraphInfo {
@@ -51,7 +57,13 @@ export interface ConverterFamily {
    * `possible` (weights it could read, nothing that names it), or `undefined` (not its).
    */
   detect(path: string): Promise<'certain' | 'possible' | undefined>;
-  /** Whether `convert` also takes `hf:org/name[@revision][/folder]` ids (it fetches what it needs). */
+  /**
+   * How the family takes `hf:org/name[@revision][/folder]` ids: its repository recognised from the
+   * listing, the files to fetch. The registry fetches them (convert-from-hub.ts) and converts the
+   * snapshot folder, unless `acceptsHubIds` says `convert` fetches by itself.
+   */
+  readonly hub?: HubCheckpointFamily;
+  /** Whether `convert` takes `hf:` ids itself (UniPic-1, which checks its options before fetching). */
   readonly acceptsHubIds?: boolean;
   convert(path: string, outDir: string, options: CommonConvertOptions & Readonly<Record<string, unknown>>): Promise<ConvertResult>;
 }

@@ -1,5 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { isHubId } from '../../core/hub/hub-id.js';
+import { isHubId, parseHubId } from '../../core/hub/hub-id.js';
+import { listHubRepo } from '../../node/hf-cache/fetch-hub-files.js';
+import { convertFromHub, hubFetchOptions, type HubConvertOptions } from '../hub/convert-from-hub.js';
 import { ModelNotFoundError } from '../../errors/model-not-found-error.js';
 import { UnrecognizedCheckpointError } from '../../errors/unrecognized-checkpoint-error.js';
 import type { CommonConvertOptions, ConverterFamily, ConvertResult } from './converter-family.js';
@@ -20,31 +22,43 @@ export function registeredConverters(): string[] {
  * finds it `possible`. None, or several equally sure, is an UnrecognizedCheckpointError naming them
  * (pass `family` to choose); a missing path is a ModelNotFoundError.
  */
-export async function detectConverter(path: string, family?: string): Promise<ConverterFamily> {
+export async function detectConverter(path: string, family?: string, hubOptions: HubConvertOptions = {}): Promise<ConverterFamily> {
   const known = registeredConverters();
   if (family !== undefined) {
     const chosen = converters.get(family);
     if (!chosen) throw new UnrecognizedCheckpointError(`no converter for family "${family}" (known: ${known.join(', ')})`, { details: { families: known } });
     return chosen;
   }
-  if (isHubId(path)) {
-    // Nothing is on disk to look at yet: the families that fetch from the Hub decide, and with
-    // several of them the caller names one (each family's converter fetches only its own files).
-    const hubFamilies = [...converters.values()].filter((c) => c.acceptsHubIds);
-    if (hubFamilies.length === 1) return hubFamilies[0];
-    throw new UnrecognizedCheckpointError(
-      hubFamilies.length === 0
-        ? `no model family converts from the Hub (families: ${known.join(', ') || 'none'})`
-        : `${path}: choose the model family with --family (${hubFamilies.map((c) => c.id).join(', ')})`,
-      { details: { families: hubFamilies.map((c) => c.id) } },
-    );
-  }
+  if (isHubId(path)) return detectHubConverter(path, hubOptions);
   try {
     await stat(path);
   } catch (cause) {
     throw new ModelNotFoundError(`checkpoint path ${path} does not exist`, { cause });
   }
-  const verdicts = await Promise.all([...converters.values()].map(async (converter) => ({ converter, verdict: await converter.detect(path) })));
+  return pickConverter(path, await Promise.all([...converters.values()].map(async (converter) => ({ converter, verdict: await converter.detect(path) }))));
+}
+
+/**
+ * An `hf:` id: nothing is on disk to look at yet, so each family that converts from the Hub judges
+ * the repository's listing (one request, or the cached listing offline).
+ */
+async function detectHubConverter(id: string, options: HubConvertOptions): Promise<ConverterFamily> {
+  const hubFamilies = [...converters.values()].filter((converter) => converter.hub);
+  if (hubFamilies.length === 0) {
+    throw new UnrecognizedCheckpointError(`no model family converts from the Hub (families: ${registeredConverters().join(', ') || 'none'})`, {
+      details: { families: [] },
+    });
+  }
+  const target = parseHubId(id);
+  const files = await listHubRepo(target.repo, target.revision ?? options.hub?.revision ?? 'main', hubFetchOptions(options));
+  return pickConverter(
+    id,
+    hubFamilies.map((converter) => ({ converter, verdict: converter.hub?.detect(files, target.subfolder) })),
+  );
+}
+
+function pickConverter(path: string, verdicts: readonly { converter: ConverterFamily; verdict: 'certain' | 'possible' | undefined }[]): ConverterFamily {
+  const known = registeredConverters();
   for (const level of ['certain', 'possible'] as const) {
     const matches = verdicts.filter((v) => v.verdict === level).map((v) => v.converter);
     if (matches.length === 1) return matches[0];
@@ -63,9 +77,23 @@ export async function detectConverter(path: string, family?: string): Promise<Co
 export async function convertModel(
   path: string,
   outDir: string,
-  options: CommonConvertOptions & { readonly family?: string } & Readonly<Record<string, unknown>> = {},
+  options: CommonConvertOptions & HubConvertOptions & { readonly family?: string } & Readonly<Record<string, unknown>> = {},
 ): Promise<ConvertResult & { readonly family: string }> {
   const { family, ...rest } = options;
-  const converter = await detectConverter(path, family);
-  return { ...(await converter.convert(path, outDir, rest)), family: converter.id };
+  const converter = await detectConverter(path, family, rest);
+  const hub = converter.hub;
+  if (!isHubId(path) || converter.acceptsHubIds) return { ...(await converter.convert(path, outDir, rest)), family: converter.id };
+  if (!hub)
+    throw new UnrecognizedCheckpointError(`the ${converter.id} converter does not take Hub ids; download ${path} and convert the folder`, {
+      details: { families: [] },
+    });
+  const started = Date.now();
+  const { summary, snapshots } = await convertFromHub(
+    path,
+    rest,
+    (folder, origin, fetched) => converter.convert(folder, outDir, { ...rest, source: origin, ...hub.convertOptions?.(fetched, rest) }),
+    hub,
+    rest,
+  );
+  return { ...summary, fetched: snapshots, ms: Date.now() - started, family: converter.id };
 }

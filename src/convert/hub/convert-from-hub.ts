@@ -5,9 +5,10 @@ import { hubOptionsSchema, type HubOptions } from '../../core/hub/hub-options.js
 import { networkOptionsSchema, type NetworkOptions } from '../../core/sources/network-options.js';
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
-import { fetchHubFiles, type FetchedSnapshot } from '../../node/hf-cache/fetch-hub-files.js';
-import type { HubFileRequest } from '../../core/hub/hub-files.js';
+import { fetchHubFiles, type FetchedSnapshot, type FetchHubFilesOptions } from '../../node/hf-cache/fetch-hub-files.js';
+import type { HubFileRequest, HubRepoFile } from '../../core/hub/hub-files.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
+import { snapshotViews } from './snapshot-view.js';
 
 /** Where a checkpoint lies on the Hub: a repository, its revision, a folder in it. */
 export interface HubCheckpointLocation {
@@ -17,14 +18,21 @@ export interface HubCheckpointLocation {
 }
 
 /**
- * How a family's converter takes its checkpoint from the Hub: the repositories and files to fetch
- * (one request per repository; MetaQuery adds Qwen2.5-VL's), and whether a failed conversion asks
- * for more files (`needsWider`), which the driver then fetches (`widened: true`) and retries, once.
+ * How a family's converter takes its checkpoint from the Hub: whether a repository's listing looks
+ * like its checkpoint, the repositories and files to fetch (one request per repository; MetaQuery
+ * adds Qwen2.5-VL's), the converter options that point at the fetched folders, and whether a failed
+ * conversion asks for more files (`needsWider`), which the driver then fetches (`widened: true`)
+ * and retries, once.
  */
 export interface HubCheckpointFamily {
-  requests(location: HubCheckpointLocation, widened: boolean): HubFileRequest[];
+  /** How sure the family is, from the listing alone, that the folder `subfolder` holds its checkpoint. */
+  detect(files: readonly HubRepoFile[], subfolder: string): 'certain' | 'possible' | undefined;
+  /** `options`: the conversion's own (e.g. MetaQuery's `vlm`, which may name a second repository). */
+  requests(location: HubCheckpointLocation, widened: boolean, options: Readonly<Record<string, unknown>>): HubFileRequest[];
+  /** Options for the folder conversion that name the other fetched folders (MetaQuery: `vlm`). */
+  convertOptions?(snapshots: readonly FetchedSnapshot[], options: Readonly<Record<string, unknown>>): Record<string, unknown>;
   /** Whether this conversion failure could be cured by the wider file list. */
-  needsWider(error: unknown): boolean;
+  needsWider?(error: unknown): boolean;
 }
 
 /** Options of a conversion whose checkpoint is an `hf:` id (beside the ordinary convert options). */
@@ -49,10 +57,29 @@ const hubConvertOptionsSchema = z.object({
   network: networkOptionsSchema.partial().optional(),
 });
 
+/** The download options of a Hub conversion, validated (zod) before any request. */
+export function hubFetchOptions(options: HubConvertOptions): FetchHubFilesOptions {
+  const parsed = hubConvertOptionsSchema.safeParse({ hub: options.hub, offline: options.offline, network: options.network });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+    throw new InvalidOptionsError(`invalid convert options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { details: { issues } });
+  }
+  return {
+    ...(options.hub ? { hub: options.hub } : {}),
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    ...(options.network ? { network: options.network } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.environment ? { environment: options.environment } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
+  };
+}
+
 /**
- * Converts the fetched checkpoint: `folder` is the first request's snapshot (with the id's folder
- * inside it), `origin` what the manifest's `source` records; a family that fetched more
- * repositories (MetaQuery's Qwen2.5-VL) finds their snapshot folders in `snapshots`.
+ * Converts the fetched checkpoint: `folder` is a view of the first request's snapshot holding only
+ * the selected files (snapshot-view.ts; with the id's folder inside it), `origin` what the
+ * manifest's `source` records (every fetched repository pinned to its commit); a family that
+ * fetched more repositories (MetaQuery's Qwen2.5-VL) finds their views in `snapshots`.
  */
 export type ConvertFolder<Summary> = (folder: string, origin: string, snapshots: readonly FetchedSnapshot[]) => Promise<Summary>;
 
@@ -72,37 +99,36 @@ export async function convertFromHub<Summary>(
   options: HubConvertOptions,
   convertFolder: ConvertFolder<Summary>,
   family: HubCheckpointFamily,
+  familyOptions: Readonly<Record<string, unknown>> = {},
 ): Promise<HubConversion<Summary>> {
-  const parsed = hubConvertOptionsSchema.safeParse({ hub: options.hub, offline: options.offline, network: options.network });
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-    throw new InvalidOptionsError(`invalid convert options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { details: { issues } });
-  }
+  const fetchOptions = hubFetchOptions(options);
   const target = parseHubId(id);
   const revision = target.revision ?? options.hub?.revision ?? 'main';
   const location = { repo: target.repo, revision, subfolder: target.subfolder };
-  const fetchOptions = {
-    ...(options.hub ? { hub: options.hub } : {}),
-    ...(options.offline !== undefined ? { offline: options.offline } : {}),
-    ...(options.network ? { network: options.network } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-    ...(options.environment ? { environment: options.environment } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
-  };
-  let snapshots = await fetchHubFiles(family.requests(location, false), fetchOptions);
-  const convert = () => {
-    const [main] = snapshots;
-    const folder = target.subfolder ? join(main.directory, ...target.subfolder.split('/')) : main.directory;
-    return convertFolder(folder, formatHubId({ repo: main.repo, revision: main.commit, subfolder: target.subfolder }), snapshots);
+  let snapshots = await fetchHubFiles(family.requests(location, false, familyOptions), fetchOptions);
+  const convert = async () => {
+    const views = await snapshotViews(snapshots);
+    try {
+      const [main, ...others] = views.snapshots;
+      const folder = target.subfolder ? join(main.directory, ...target.subfolder.split('/')) : main.directory;
+      const origin = [
+        formatHubId({ repo: main.repo, revision: main.commit, subfolder: target.subfolder }),
+        ...others.map((other) => formatHubId({ repo: other.repo, revision: other.commit })),
+      ].join(' with ');
+      return await convertFolder(folder, origin, views.snapshots);
+    } finally {
+      await views.dispose();
+    }
   };
   try {
     return { summary: await convert(), snapshots };
   } catch (error) {
-    if (!(error instanceof InvalidModelError) || !family.needsWider(error)) throw error;
+    if (!(error instanceof InvalidModelError) || !family.needsWider?.(error)) throw error;
     const narrow = snapshots.reduce((sum, snapshot) => sum + snapshot.files.length, 0);
-    // Pinned to the commit already used, so both passes read one state of the repository.
-    const wider = await fetchHubFiles(family.requests({ ...location, revision: snapshots[0].commit }, true), fetchOptions);
+    // Each repository pinned to the commit already used, so both passes read one state of it.
+    const commits = new Map(snapshots.map((snapshot) => [snapshot.repo, snapshot.commit]));
+    const requests = family.requests(location, true, familyOptions).map((request) => ({ ...request, revision: commits.get(request.repo) ?? request.revision }));
+    const wider = await fetchHubFiles(requests, fetchOptions);
     if (wider.reduce((sum, snapshot) => sum + snapshot.files.length, 0) === narrow) throw error;
     snapshots = wider;
     return { summary: await convert(), snapshots };

@@ -36,4 +36,9 @@ export interface HubFileRequest {
   readonly repo: string;
   readonly revision: string;
   select(files: readonly HubRepoFile[], snapshot: { repo: string; commit: string }): string[];
+  /**
+   * Whether this repository is needed at all, given what the earlier requests selected (MetaQuery
+   * reads Qwen2.5-VL's repository only when the Skywork one lacks its folder); default: always.
+   */
+  when?(earlier: readonly { readonly repo: string; readonly files: readonly string[] }[]): boolean;
 }

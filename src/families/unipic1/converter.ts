@@ -4,11 +4,13 @@
  */
 import type { ConverterFamily } from '../../convert/family/converter-family.js';
 import { convertCheckpoint, type ConvertOptions } from './convert/convert-checkpoint.js';
+import { uniPic1HubCheckpoint } from './convert/hub-files.js';
 import { detectUniPicCheckpoint } from './convert/open-checkpoint.js';
 
 export const unipic1Converter: ConverterFamily = {
   id: 'unipic1',
   detect: detectUniPicCheckpoint,
+  hub: uniPic1HubCheckpoint,
   acceptsHubIds: true,
   convert: (path, outDir, options) => convertCheckpoint(path, outDir, options as ConvertOptions),
 };

@@ -5,11 +5,13 @@
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import type { ConverterFamily } from '../../convert/family/converter-family.js';
 import { convertKontextCheckpoint, type KontextConvertOptions } from './convert/convert-kontext.js';
+import { kontextHubCheckpoint } from './convert/hub-files.js';
 import { isKontextCheckpoint } from './convert/kontext-checkpoint.js';
 
 export const kontextConverter: ConverterFamily = {
   id: 'unipic2-kontext',
   detect: async (path) => ((await isKontextCheckpoint(path).catch(() => false)) ? 'certain' : undefined),
+  hub: kontextHubCheckpoint,
   convert: (path, outDir, options) => {
     const foreign = ['resolutions', 'fusedSampler', 'structure'].filter((name) => options[name] !== undefined);
     if (foreign.length) {

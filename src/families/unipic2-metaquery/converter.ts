@@ -9,6 +9,7 @@ import { fileEntry, writeManifest } from '../../convert/model-folder-writer.js';
 import type { Dtype } from '../../spec/manifest.js';
 import { convertMetaquery, detectMetaquery, METAQUERY_CONFIG_FILE } from './convert/convert-metaquery.js';
 import { METAQUERY_FAMILY, METAQUERY_FAMILY_VERSION, METAQUERY_GRAPHS, metaqueryManifestSchema, type MetaqueryManifest } from './manifest.js';
+import { metaqueryHubCheckpoint } from './convert/hub-files.js';
 import { generationDefaults } from './runtime/understand-options.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { join } from 'node:path';
 export async function convertMetaqueryModel(
   path: string,
   outDir: string,
-  options: { dtypes?: readonly GraphDtype[]; name?: string; vlm?: string } = {},
+  options: { dtypes?: readonly GraphDtype[]; name?: string; vlm?: string; source?: string } = {},
 ): Promise<ConvertResult> {
   const started = Date.now();
   const timings: { graph: string; ms: number }[] = [];
@@ -50,7 +51,7 @@ export async function convertMetaqueryModel(
       family: METAQUERY_FAMILY,
       familyVersion: METAQUERY_FAMILY_VERSION,
       name: options.name ?? 'unipic2-metaquery',
-      source: path,
+      source: options.source ?? path,
       graphs,
       files,
       config: result.config as MetaqueryManifest['config'],
@@ -82,5 +83,7 @@ export async function convertMetaqueryModel(
 export const metaqueryConverter: ConverterFamily = {
   id: METAQUERY_FAMILY,
   detect: detectMetaquery,
-  convert: (path, outDir, options) => convertMetaqueryModel(path, outDir, options as { dtypes?: readonly GraphDtype[]; name?: string; vlm?: string }),
+  hub: metaqueryHubCheckpoint,
+  convert: (path, outDir, options) =>
+    convertMetaqueryModel(path, outDir, options as { dtypes?: readonly GraphDtype[]; name?: string; vlm?: string; source?: string }),
 };

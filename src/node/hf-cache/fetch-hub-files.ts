@@ -1,6 +1,5 @@
-import { fetchHubSnapshot } from '../../core/hub/hub-client.js';
 import type { HubFileRequest, HubRepoFile } from '../../core/hub/hub-files.js';
-import { formatHubId, isCommitHash } from '../../core/hub/hub-id.js';
+import { formatHubId } from '../../core/hub/hub-id.js';
 import { createHubSource } from '../../core/hub/hub-source.js';
 import { LoadProgress } from '../../core/sources/load-progress.js';
 import { throwIfAborted } from '../../errors/abort-error.js';
@@ -11,7 +10,7 @@ import type { LoadProgressCallback } from '../../spec/progress.js';
 import { BlobVerifications } from './blob-verification.js';
 import { ensureSnapshotFile, type SnapshotFilePlan } from './ensure-snapshot-file.js';
 import { HfRepoCache } from './hf-repo-cache.js';
-import { listingRecordPath, readListingRecord, writeListingRecord } from './listing-record.js';
+import { repoListing } from './repo-listing.js';
 import { nodeHubSettings, type NodeHubInputs } from './hub-settings.js';
 
 export interface FetchHubFilesOptions extends NodeHubInputs {
@@ -37,11 +36,9 @@ export interface FetchedSnapshot {
 
 /**
  * Download what each request selects into the standard Hugging Face cache, reusing what is already
- * there (this tool's or Python's downloads) without any request for it. Online, each revision is
- * resolved to its commit with one listing request (which also gives sizes and hashes, and is kept
- * as a record for offline use); offline, `refs/<revision>` and that record (else the snapshot
- * folder) stand in for it, and anything missing is named in one `ModelNotFoundError`
- * (`details.reason: 'offline'`, `details.missing`).
+ * there (this tool's or Python's downloads) without any request for it. Each revision is resolved
+ * to its commit by its listing (repo-listing.ts); offline, anything missing is named in one
+ * `ModelNotFoundError` (`details.reason: 'offline'`, `details.missing`).
  */
 export async function fetchHubFiles(requests: readonly HubFileRequest[], options: FetchHubFilesOptions = {}): Promise<FetchedSnapshot[]> {
   const { settings, environment } = nodeHubSettings(options);
@@ -51,36 +48,18 @@ export async function fetchHubFiles(requests: readonly HubFileRequest[], options
   const planned: SnapshotFilePlan[] = [];
   const missing: string[] = [];
   const refsToWrite: { cache: HfRepoCache; revision: string; commit: string }[] = [];
+  const listingContext = { settings, environment, offline, signal };
   for (const request of requests) {
     throwIfAborted(signal);
+    if (request.when && !request.when(snapshots)) continue;
     const cache = new HfRepoCache(environment.cacheDir, request.repo);
-    let commit: string;
-    let files: readonly HubRepoFile[];
-    if (offline) {
-      const cached = await cache.readRef(request.revision);
-      if (cached === undefined) {
-        missing.push(`${formatHubId({ repo: request.repo, revision: request.revision })} (no refs/${request.revision} in ${cache.directory})`);
-        continue;
-      }
-      commit = cached;
-      const record = listingRecordPath(environment.unipicCacheDir, settings.endpoint, request.repo, commit);
-      files = (await readListingRecord(record)) ?? (await cache.listSnapshot(commit));
-    } else {
-      // A commit's listing never changes: a recorded one saves the request.
-      const recorded = isCommitHash(request.revision)
-        ? await readListingRecord(listingRecordPath(environment.unipicCacheDir, settings.endpoint, request.repo, request.revision))
-        : undefined;
-      if (recorded) {
-        commit = request.revision;
-        files = recorded;
-      } else {
-        const snapshot = await fetchHubSnapshot(settings, request.repo, request.revision, signal);
-        commit = snapshot.commit;
-        files = snapshot.files;
-        refsToWrite.push({ cache, revision: request.revision, commit });
-        await writeListingRecord(listingRecordPath(environment.unipicCacheDir, settings.endpoint, request.repo, commit), files);
-      }
+    const listing = await repoListing(cache, request.repo, request.revision, listingContext);
+    if (listing === undefined) {
+      missing.push(`${formatHubId({ repo: request.repo, revision: request.revision })} (no refs/${request.revision} in ${cache.directory})`);
+      continue;
     }
+    const { commit, files } = listing;
+    if (listing.resolved) refsToWrite.push({ cache, revision: request.revision, commit });
     let selected: string[];
     try {
       selected = request.select(files, { repo: request.repo, commit });
@@ -103,11 +82,7 @@ export async function fetchHubFiles(requests: readonly HubFileRequest[], options
       if ((await cache.snapshotSize(commit, file.path)) !== file.size) missing.push(label);
     }
   }
-  if (missing.length > 0) {
-    throw new ModelNotFoundError(`Offline (HF_HUB_OFFLINE or offline: true) and the Hugging Face cache at ${environment.cacheDir} lacks: ${missing.join(', ')}`, {
-      details: { reason: 'offline', missing, cacheDir: environment.cacheDir },
-    });
-  }
+  if (missing.length > 0) throw offlineMissing(environment.cacheDir, missing);
   const progressEntries: FileEntry[] = planned.map(({ file, label }) => ({ path: label, size: file.size, sha256: file.sha256 ?? '' }));
   const progress = new LoadProgress(progressEntries, options.onProgress);
   const verifications = new BlobVerifications(environment.unipicCacheDir);
@@ -125,4 +100,23 @@ export async function fetchHubFiles(requests: readonly HubFileRequest[], options
   }
   for (const { cache, revision, commit } of refsToWrite) await cache.writeRef(revision, commit);
   return snapshots;
+}
+
+/**
+ * The files of `repo` at `revision` (for recognising which family's checkpoint a repository holds):
+ * the listing request `fetchHubFiles` would make, or offline the cached ref and listing.
+ */
+export async function listHubRepo(repo: string, revision: string, options: FetchHubFilesOptions = {}): Promise<readonly HubRepoFile[]> {
+  const { settings, environment } = nodeHubSettings(options);
+  const offline = options.offline === true || environment.offline;
+  const cache = new HfRepoCache(environment.cacheDir, repo);
+  const listing = await repoListing(cache, repo, revision, { settings, environment, offline, signal: options.signal });
+  if (listing === undefined) throw offlineMissing(environment.cacheDir, [`${formatHubId({ repo, revision })} (no refs/${revision} in ${cache.directory})`]);
+  return listing.files;
+}
+
+function offlineMissing(cacheDir: string, missing: readonly string[]): ModelNotFoundError {
+  return new ModelNotFoundError(`Offline (HF_HUB_OFFLINE or offline: true) and the Hugging Face cache at ${cacheDir} lacks: ${missing.join(', ')}`, {
+    details: { reason: 'offline', missing: [...missing], cacheDir },
+  });
 }

@@ -3,14 +3,9 @@ import { FileVerifier } from '../../core/sources/file-verifier.js';
 import type { HubRepoFile } from '../../core/hub/hub-files.js';
 import { IntegrityError } from '../../errors/integrity-error.js';
 import { createNodeSha256 } from '../node-sha256.js';
+import type { StreamVerifier } from '../partial-download.js';
 
-/** Counts and checks a file's bytes as they stream past (FileVerifier's shape). */
-export interface StreamVerifier {
-  readonly bytes: number;
-  update(chunk: Uint8Array): void;
-  reset(): void;
-  assertComplete(): void;
-}
+export type { StreamVerifier };
 
 /**
  * The check the Hub's listing allows: the LFS sha256 when the file is in LFS, else the git blob

@@ -59,6 +59,15 @@ export function selectUniPic1Files(
 
 /** UniPic-1's hook for `convertFromHub`: one repository; the Qwen weights only if the converter asks. */
 export const uniPic1HubCheckpoint: HubCheckpointFamily = {
+  // The VAE file is UniPic-1's own; root weights without it could be another model's.
+  detect: (files, subfolder) => {
+    const prefix = subfolder ? `${subfolder}/` : '';
+    const root = files.map((file) => file.path).filter((path) => path.startsWith(prefix) && !path.slice(prefix.length).includes('/'));
+    const names = new Set(root.map((path) => path.slice(prefix.length)));
+    const weights = [...names].some((name) => isCheckpointWeightFile(name) && name !== VAE_FILE);
+    if (!weights) return undefined;
+    return names.has(VAE_FILE) ? 'certain' : 'possible';
+  },
   requests: (location, widened) => [
     {
       repo: location.repo,

@@ -23,6 +23,8 @@ import { writeKontextTokenizers } from './write-tokenizer-files.js';
 export interface KontextConvertOptions {
   readonly dtypes?: readonly GraphDtype[];
   readonly name?: string;
+  /** The checkpoint as the manifest's `source` names it (the registry's pinned `hf:` ids); default: the weight file count. */
+  readonly source?: string;
   readonly onProgress?: (event: { stage: 'build' | 'tokenizer' | 'hash'; item: string; done: number; total: number }) => void;
   readonly signal?: AbortSignal;
 }
@@ -154,7 +156,7 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
         family: KONTEXT_FAMILY,
         familyVersion: 1,
         name: options.name ?? 'unipic2-kontext',
-        source: `converted from ${checkpoint.files.length} weight files of a diffusers folder`,
+        source: `converted from ${options.source ?? `${checkpoint.files.length} weight files of a diffusers folder`}`,
         config,
         tokenizers,
         graphs,
