@@ -63,6 +63,8 @@ export const COMMAND_HELP: Record<string, string> = {
   --family <id>          the checkpoint's family when detection cannot tell
   --vlm <dir>            UniPic2-Metaquery: the Qwen2.5-VL-7B-Instruct folder (default <checkpoint-dir>/Qwen2.5-VL-7B-Instruct);
                          --dtype then sets the language model's precision (default q4)
+  --text-encoder <dir>   UniPic-3: the Qwen2.5-VL text encoder folder (Qwen/Qwen-Image-Edit's text_encoder/;
+                         default <checkpoint-dir>/text_encoder); use --dtype q4 for the 20 B transformer
 
 Converting into a folder that holds an earlier conversion replaces it and removes that
 conversion's files the new unipic.json no longer lists (other files are left alone).`,

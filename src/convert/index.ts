@@ -3,10 +3,12 @@ import { registerConverter } from './family/converter-registry.js';
 import { unipic1Converter } from '../families/unipic1/converter.js';
 import { kontextConverter } from '../families/unipic2-kontext/converter.js';
 import { metaqueryConverter } from '../families/unipic2-metaquery/converter.js';
+import { unipic3Converter } from '../families/unipic3/converter.js';
 
 registerConverter(unipic1Converter);
 registerConverter(kontextConverter);
 registerConverter(metaqueryConverter);
+registerConverter(unipic3Converter);
 
 export { convertModel, detectConverter, registerConverter, registeredConverters } from './family/converter-registry.js';
 export type { ConverterFamily, ConvertResult, CommonConvertOptions, ConvertedGraphInfo } from './family/converter-family.js';

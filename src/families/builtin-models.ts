@@ -3,6 +3,8 @@ import type { LoadOptions } from '../core/model/load-options.js';
 import type { KontextConfig } from './unipic2-kontext/kontext-config.js';
 import type { KontextManifest } from './unipic2-kontext/kontext-manifest.js';
 import type { KontextTasks } from './unipic2-kontext/runtime.js';
+import type { Unipic3Manifest } from './unipic3/manifest.js';
+import type { Unipic3Tasks } from './unipic3/runtime.js';
 
 /**
  * The model type each built-in family loads as. `UniPic1Model` is the entry point's own `UniPic`
@@ -11,6 +13,7 @@ import type { KontextTasks } from './unipic2-kontext/runtime.js';
 export interface BuiltInFamilyModels<UniPic1Model> {
   unipic1: UniPic1Model;
   'unipic2-kontext': UniPicModel<KontextTasks, KontextConfig, KontextManifest>;
+  unipic3: UniPicModel<Unipic3Tasks, Unipic3Manifest['config'], Unipic3Manifest>;
 }
 
 export type BuiltInFamily = keyof BuiltInFamilyModels<unknown>;

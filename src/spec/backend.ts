@@ -41,11 +41,16 @@ export interface BackendInfo {
   /** Devices this adapter could use on this machine, in its priority order. */
   readonly availableDevices: readonly Device[];
   readonly fp16: boolean;
-  /**
-   * `maxFileBytes`: the largest single file; `maxBufferBytes`: the largest device buffer;
-   * `maxGraphBytes`: the most one graph's files may hold together (wasm: its 4 GiB address space).
-   */
-  readonly limits: { readonly maxBufferBytes?: number; readonly maxFileBytes?: number; readonly maxGraphBytes?: number };
+  readonly limits: {
+    /** The largest device buffer. */
+    readonly maxBufferBytes?: number;
+    /** The largest single file. */
+    readonly maxFileBytes?: number;
+    /** The most one graph's files may hold together (wasm: its 4 GiB address space). */
+    readonly maxGraphBytes?: number;
+    /** Memory the device holds, when the adapter can tell (families that need most of a GPU check it before loading). */
+    readonly deviceMemoryBytes?: number;
+  };
 }
 
 /** What the adapter gets to build a session: a path (Node) or bytes, plus external data. */

@@ -11,6 +11,7 @@ import { numberOption, parse, UsageError } from '../arguments.js';
 import { RANGES } from '../command-help.js';
 import { createProgressBar, formatBytes } from '../progress-bar.js';
 import { makeTinyKontextCheckpoint } from '../../families/unipic2-kontext/convert/tiny-kontext.js';
+import { makeTinyUnipic3 } from '../../families/unipic3/convert/tiny/make-tiny-unipic3.js';
 import { kontextConverter } from '../../families/unipic2-kontext/converter.js';
 
 const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
@@ -30,6 +31,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       family: { type: 'string' },
       report: { type: 'string' },
       vlm: { type: 'string' },
+      'text-encoder': { type: 'string' },
     },
     2,
   );
@@ -64,6 +66,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       ...(resolutions ? { resolutions } : {}),
       ...(values.name ? { name: values.name } : {}),
       ...(values['fused-sampler'] ? { fusedSampler: true } : {}),
+      ...(values['text-encoder'] ? { textEncoder: values['text-encoder'] } : {}),
       signal,
       onDownloadProgress: (event) =>
         download?.update(event.loaded, event.total, `${event.phase} ${event.file} ${formatBytes(event.fileLoaded)}/${formatBytes(event.fileTotal)}`),
@@ -118,8 +121,9 @@ export async function makeTinyCommand(args: string[]): Promise<void> {
   const family = values.family ?? 'unipic1';
   if (family === 'unipic2-metaquery') await makeTinyMetaquery(positionals[0], seed === undefined ? {} : { seed });
   else if (family === 'unipic2-kontext') await makeTinyKontextCheckpoint(positionals[0], seed === undefined ? {} : { seed });
+  else if (family === 'unipic3') await makeTinyUnipic3(positionals[0], seed === undefined ? {} : { seed });
   else if (family === 'unipic1') await makeTinyCheckpoint(positionals[0], seed === undefined ? {} : { seed });
-  else throw new UsageError(`--family must be unipic1, unipic2-kontext or unipic2-metaquery, got "${family}"`);
+  else throw new UsageError(`--family must be unipic1, unipic2-kontext, unipic2-metaquery or unipic3, got "${family}"`);
   process.stdout.write(`${positionals[0]}\n`);
 }
 

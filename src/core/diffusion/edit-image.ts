@@ -30,10 +30,13 @@ export function fixLongerEdgeSize(width: number, height: number, edge = 512, mul
 /** The reference image resized as the script does (Pillow bicubic), as `[1, 3, H, W]` in [−1, 1]. */
 export function referencePixels(image: RgbImage, edge: number, multiple: number): { pixels: Float32Array; width: number; height: number } {
   const size = fixLongerEdgeSize(image.width, image.height, edge, multiple);
-  const resized = resizeLikePillow(image, size.width, size.height);
-  const plane = size.width * size.height;
+  return { pixels: signedPixels(resizeLikePillow(image, size.width, size.height)), width: size.width, height: size.height };
+}
+
+/** An image as `[3, H, W]` in [−1, 1]: ToTensor / `VaeImageProcessor` (÷255 in float32), then ·2 − 1. */
+export function signedPixels(image: RgbImage): Float32Array {
+  const plane = image.width * image.height;
   const pixels = new Float32Array(3 * plane);
-  // ToTensor (÷255 in float32), then ·2 − 1.
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) pixels[c * plane + i] = Math.fround(Math.fround(resized.data[i * 3 + c] / 255) * 2 - 1);
-  return { pixels, width: size.width, height: size.height };
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) pixels[c * plane + i] = Math.fround(Math.fround(image.data[i * 3 + c] / 255) * 2 - 1);
+  return pixels;
 }

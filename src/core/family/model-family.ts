@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { GraphContract } from '../../spec/graph-contract.js';
+import type { BackendInfo } from '../../spec/backend.js';
 import type { Capability, Manifest } from '../../spec/manifest.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
 import type { Graphs } from '../model/graphs.js';
@@ -27,6 +28,8 @@ export interface FamilyTask<
   readonly graphs: readonly string[];
   /** Graphs the task uses when the folder has them (faster paths), loaded with it. */
   readonly optionalGraphs?: readonly string[];
+  /** Required graphs the manifest itself names (a variable number of transformer groups), beside `graphs`. */
+  manifestGraphs?(manifest: Manifest): readonly string[];
   /** The call's options; its defaults are the family's. `signal` (optional) aborts the call. */
   readonly options: z.ZodType<Parsed>;
   /** Checks that need the loaded model (an output size it has tables for), before queueing. */
@@ -57,6 +60,11 @@ export interface ModelFamily<Assets extends FamilyAssets = FamilyAssets> {
   assetFiles(manifest: Manifest, tasks: readonly Capability[], sizes?: readonly number[]): string[];
   /** The per-model assets, reading the resolved files with `read`. */
   createAssets(manifest: Manifest, read: (path: string) => Promise<Uint8Array>): Assets;
+  /**
+   * Refuses, before any file is read, a device that cannot hold what `tasks` need at the chosen
+   * dtypes (a typed error with the numbers and what to do instead).
+   */
+  checkDevice?(manifest: Manifest, dtypes: Readonly<Record<string, string>>, info: BackendInfo, tasks: readonly Capability[]): void;
   /** Run the small per-call graphs once so a GPU compiles their kernels (`load({ warmup })`). */
   warmUp?(graphs: Graphs, manifest: Manifest, loaded: readonly string[], onProgress: LoadProgressCallback | undefined, signal?: AbortSignal): Promise<void>;
 }

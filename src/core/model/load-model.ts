@@ -81,7 +81,8 @@ export async function loadModel<T extends LoadedModel>(Model: ModelClass<T>, sou
     throw error;
   }
   const offered = CAPABILITIES.filter((task) => family.tasks[task]);
-  const present = offered.filter((task) => family.tasks[task]?.graphs.every((g) => manifest.graphs[g]));
+  const required = (task: Capability) => [...(family.tasks[task]?.graphs ?? []), ...(family.tasks[task]?.manifestGraphs?.(manifest) ?? [])];
+  const present = offered.filter((task) => required(task).every((g) => manifest.graphs[g]));
   const capabilities: readonly Capability[] = parsed.capabilities ?? present;
   const missing = capabilities.filter((c) => !present.includes(c));
   if (missing.length) {
@@ -105,13 +106,14 @@ export async function loadModel<T extends LoadedModel>(Model: ModelClass<T>, sou
       ...new Set(
         capabilities.flatMap((c) => {
           const task = family.tasks[c];
-          return [...(task?.graphs ?? []), ...(task?.optionalGraphs ?? []).filter((g) => manifest.graphs[g])];
+          return [...required(c), ...(task?.optionalGraphs ?? []).filter((g) => manifest.graphs[g])];
         }),
       ),
     ];
     const dtypes = Object.fromEntries(needed.map((g) => [g, choice.byGraph[g]])) as Partial<Record<GraphName, Dtype>>;
     const files = [...needed.flatMap((g) => graphFiles(manifest, g, dtypes[g] as Dtype)), ...family.assetFiles(manifest, capabilities)];
     checkFileLimits(manifest, dtypes, info);
+    family.checkDevice?.(manifest, dtypes as Record<string, string>, info, capabilities);
     const resolved = await opened.resolve(files);
     throwIfAborted(signal);
     let model: T | undefined;

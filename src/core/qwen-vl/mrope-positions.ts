@@ -1,22 +1,31 @@
+/** An image's vision grid in patches (`grid_thw[1:]`); the LLM sees `gridH/merge × gridW/merge` tokens. */
+export interface VisionGrid {
+  readonly gridH: number;
+  readonly gridW: number;
+}
+
 /**
- * Multimodal rotary positions (Qwen2.5-VL `get_rope_index`, spec §2.5) for a prompt with at most
- * one image: text tokens count up on all three rows; the image block of `gridH/2 × gridW/2` tokens
- * gets t = 0, h = row, w = column, each offset by the position where the block starts; text after
- * it resumes at max + 1. Returns `[3, S]` (t, h, w rows) and `delta` = next position − S, the offset
- * decode steps add to their index.
+ * Multimodal rotary positions (Qwen2.5-VL `get_rope_index`, spec §2.5): text tokens count up on all
+ * three rows; the k-th run of image tokens (the k-th grid of `grids`, a single grid for a one-image
+ * prompt) gets t = 0, h = row, w = column, each offset by the position where the block starts; text
+ * after it resumes at max + 1. Returns `[3, S]` (t, h, w rows) and `delta` = next position − S, the
+ * offset decode steps add to their index. Refuses grids left over (fewer image blocks than grids).
  */
 export function mropePositions(
   ids: ArrayLike<number>,
   imageTokenId: number,
-  grid?: { gridH: number; gridW: number },
+  grids?: VisionGrid | readonly VisionGrid[],
   mergeSize = 2,
 ): { positions: Int32Array[]; delta: number } {
   const length = ids.length;
   const rows = [new Int32Array(length), new Int32Array(length), new Int32Array(length)];
+  const queue = grids === undefined ? [] : 'gridH' in grids ? [grids] : [...grids];
+  let image = 0;
   let next = 0;
   let i = 0;
   while (i < length) {
-    if (ids[i] === imageTokenId && grid) {
+    if (ids[i] === imageTokenId && image < queue.length) {
+      const grid = queue[image++];
       const h = grid.gridH / mergeSize;
       const w = grid.gridW / mergeSize;
       let last = next;
@@ -35,6 +44,7 @@ export function mropePositions(
     rows[0][i] = rows[1][i] = rows[2][i] = next++;
     i++;
   }
+  if (image !== queue.length) throw new RangeError(`the prompt has ${image} image blocks, ${queue.length} grids were given`);
   return { positions: rows, delta: next - length };
 }
 

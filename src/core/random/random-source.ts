@@ -10,7 +10,9 @@ export type NoisePurpose =
   /** Flow-matching families: the starting latent of a sampler run (`[1, C, h, w]`). */
   | { readonly kind: 'initial-latent' }
   /** Flow-matching families: the draw of a VAE posterior sample (edit reference, when sampled). */
-  | { readonly kind: 'posterior-sample' };
+  | { readonly kind: 'posterior-sample' }
+  /** Flow-matching families: the fresh Gaussian a re-noising sampler draws at step `step` (`[1, C, h, w]`). */
+  | { readonly kind: 'sampler-noise'; readonly step: number };
 
 /**
  * Randomness of a run. The default is seeded; parity tests inject the orders and Gaussian noise

@@ -14,7 +14,7 @@ import type { MqGraphName, MqGraphs } from '../../../src/families/unipic2-metaqu
 import { encodeConditioning } from '../../../src/families/unipic2-metaquery/runtime/query-conditioning.js';
 import { QWEN25_VL_EOS, QWEN25_VL_GENERATION, understandTokens } from '../../../src/families/unipic2-metaquery/runtime/understand-tokens.js';
 import { editPrompt, expandImagePad, generatePrompt, understandPrompt } from '../../../src/families/unipic2-metaquery/text/chat-templates.js';
-import { QWEN25_VL_CHAT_TEMPLATE, QWEN25_VL_SYSTEM_CLAUSE } from '../../../src/families/unipic2-metaquery/text/qwen25-vl-chat-template.js';
+import { QWEN25_VL_CHAT_TEMPLATE, QWEN25_VL_SYSTEM_CLAUSE } from '../../../src/core/qwen-vl/qwen25-vl-chat-template.js';
 import { qwenTokenizer } from '../../core/text/qwen-tokenizer.js';
 import { testImage } from './goldens.js';
 

@@ -1,9 +1,9 @@
 import type { RgbImage } from '../../../core/image/rgb-image.js';
-import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
+import { takeFloat32 } from '../../../core/tensor.js';
 import { pixelPatches } from '../../../core/qwen-vl/pixel-patches.js';
 import { editVisionPixels, smartResize } from '../../../core/qwen-vl/smart-resize.js';
 import { torchBicubicResize } from '../../../core/qwen-vl/torch-bicubic-resize.js';
-import { visionInputs } from '../../../core/qwen-vl/vision-inputs.js';
+import { visionFeeds } from '../../../core/qwen-vl/vision-feeds.js';
 import type { MqGraphs, MqRuntimeConfig } from './mq-graphs.js';
 
 /** Qwen2-VL processor defaults (preprocessor_config.json of Qwen2.5-VL-7B-Instruct). */
@@ -33,24 +33,10 @@ export async function encodeImage(
   const factor = config.vision.patchSize * config.vision.spatialMergeSize;
   const size = smartResize(image.height, image.width, factor, pixels.min, pixels.max);
   const resized = size.width === image.width && size.height === image.height ? image : torchBicubicResize(image, size.width, size.height);
-  const patches = pixelPatches(resized);
-  const [, gridH, gridW] = patches.gridThw;
-  const inputs = visionInputs(gridH, gridW, config.vision);
-  const out = await graphs.run(
-    'vision',
-    {
-      pixel_values: float32([patches.rows, patches.rowWidth], patches.data),
-      patch_order: int64([patches.rows], inputs.patchOrder),
-      rotary_angles: float32([patches.rows, config.vision.headDim / 2], inputs.rotaryAngles),
-      window_slots: int64([inputs.windowSlots.length], inputs.windowSlots),
-      window_key_valid: int64([inputs.windows, inputs.slotsPerWindow], inputs.windowKeyValid),
-      window_unslots: int64([patches.rows], inputs.windowUnslots),
-      merged_order: int64([inputs.mergedOrder.length], inputs.mergedOrder),
-    },
-    { signal, outputs: ['image_embeds'] },
-  );
+  const vision = visionFeeds(pixelPatches(resized), config.vision);
+  const out = await graphs.run('vision', vision.feeds, { signal, outputs: ['image_embeds'] });
   const embeds = await takeFloat32(out.image_embeds);
-  return { embeds: embeds.data, tokens: inputs.mergedOrder.length, gridH, gridW };
+  return { embeds: embeds.data, tokens: vision.tokens, gridH: vision.gridH, gridW: vision.gridW };
 }
 
 /** The editing path's vision pixel budget for an edit of `height × width` (§4.3 step 3). */

@@ -2,6 +2,7 @@ import { throwIfAborted } from '../../../errors/abort-error.js';
 import { inverseFrequencies } from '../../../core/math/rotary-frequencies.js';
 import { float32, int64, takeFloat32 } from '../../../core/tensor.js';
 import { mropeAngles } from '../../../core/qwen-vl/mrope-positions.js';
+import { scatterImage } from '../../../core/qwen-vl/scatter-image.js';
 import { emptyCache, type MqGraphs, type MqRuntimeConfig } from './mq-graphs.js';
 
 export interface Conditioning {
@@ -58,16 +59,4 @@ export async function encodeConditioning(
   const promptEmbeds = (await takeFloat32(cond.prompt_embeds)).data;
   const pooledPromptEmbeds = (await takeFloat32(cond.pooled_prompt_embeds)).data;
   return { promptEmbeds, pooledPromptEmbeds, queryHidden };
-}
-
-/** Writes `image` rows into the rows of `embeds` whose id is the image token, in order. */
-export function scatterImage(embeds: Float32Array, ids: readonly number[], imageTokenId: number, image: Float32Array, H: number): void {
-  let row = 0;
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i] !== imageTokenId) continue;
-    if ((row + 1) * H > image.length) throw new RangeError(`the prompt has more image tokens than the image's ${image.length / H}`);
-    embeds.set(image.subarray(row * H, (row + 1) * H), i * H);
-    row++;
-  }
-  if (row * H !== image.length) throw new RangeError(`the prompt has ${row} image tokens, the image ${image.length / H}`);
 }

@@ -7,7 +7,7 @@ import { selectToken } from '../../../core/text/sampling.js';
 import type { DeviceTensor, HostTensor } from '../../../spec/backend.js';
 import { mropeAngles, mropePositions } from '../../../core/qwen-vl/mrope-positions.js';
 import type { EncodedImage } from './encode-image.js';
-import { scatterImage } from './query-conditioning.js';
+import { scatterImage } from '../../../core/qwen-vl/scatter-image.js';
 import { emptyCache, type MqGraphs, type MqRuntimeConfig } from './mq-graphs.js';
 
 /**
