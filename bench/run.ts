@@ -5,7 +5,8 @@
  * to bench/results/partial.{json,md} after a quick or partial one.
  *
  *   npm run bench                         all sections (first run also builds the models, cached)
- *   npm run bench -- --only decode,head   some sections: decode, mar, head, memory, load, paper
+ *   npm run bench -- --only decode,head   some sections: decode, mar, head, memory, vae, load, paper, mq-decode
+ *                                         (mq-decode needs UNIPIC_MQ_MODEL: a converted full-size Metaquery q4 folder)
  *   npm run bench -- --quick              smoke run: fewer tokens, repeats and steps
  *   npm run bench -- --repeats 5          repeats per measurement (default 3)
  */
@@ -20,13 +21,17 @@ import { diffusionHeadSection } from './sections/diffusion-head.js';
 import { loadSection } from './sections/load.js';
 import { marIterationSection } from './sections/mar-iteration.js';
 import { memorySection } from './sections/memory.js';
+import { mqDecodeSection } from './sections/mq-decode.js';
 import { paperEstimateSection } from './sections/paper-estimate.js';
+import { stripVaeSection } from './sections/strip-vae.js';
 
 const SECTIONS: Record<string, (context: BenchContext) => Promise<SectionResult>> = {
   decode: decodeSection,
   mar: marIterationSection,
   head: diffusionHeadSection,
   memory: memorySection,
+  vae: stripVaeSection,
+  'mq-decode': mqDecodeSection,
   load: loadSection,
   paper: paperEstimateSection,
 };
@@ -34,7 +39,14 @@ const SECTIONS: Record<string, (context: BenchContext) => Promise<SectionResult>
 const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArguments(argv: readonly string[]) {
-  const options = { only: Object.keys(SECTIONS), quick: false, repeats: 3, cacheDir: join(here, '.cache'), python: undefined as string | undefined };
+  // mq-decode needs a full-size conversion made beforehand: run it by name only.
+  const options = {
+    only: Object.keys(SECTIONS).filter((name) => name !== 'mq-decode'),
+    quick: false,
+    repeats: 3,
+    cacheDir: join(here, '.cache'),
+    python: undefined as string | undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {

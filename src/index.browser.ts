@@ -38,3 +38,7 @@ export {
 export type { KontextTasks } from './families/unipic2-kontext/runtime.js';
 export type { KontextRunEvent, KontextResult, KontextTimings } from './families/unipic2-kontext/pipeline/kontext-events.js';
 export type { KontextGenerateOptions, KontextEditOptions } from './families/unipic2-kontext/pipeline/kontext-options.js';
+
+// UniPic2-Metaquery: understand, generate and edit on one model.
+export type { MetaqueryTasks } from './families/unipic2-metaquery/runtime.js';
+export type { MetaqueryGenerateOptions, MetaqueryEditOptions } from './families/unipic2-metaquery/runtime/sample-options.js';

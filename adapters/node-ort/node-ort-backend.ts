@@ -70,6 +70,7 @@ export class NodeOrtBackend extends OrtBackend<NodeOrtDevice> {
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+      ...(options.keepWorkingMemory === false ? { enableCpuMemArena: false } : {}),
       ...extra,
       // The binding turns each key into a session config entry. The SDK runs several sessions in
       // turn (embed → llm → lm_head per token; four MAR graphs per iteration), and ORT's default

@@ -7,17 +7,20 @@
 import { readFileSync } from 'node:fs';
 import { UniPic } from '../../src/index.node.js';
 import { SessionOptionsBackend } from './session-options-backend.js';
+import { decodeOnce, type VaeDecodeRequest } from './vae-decoder-probe.js';
 
 interface ProbeRequest {
   readonly model: string;
   readonly dtype: 'fp32' | 'q4';
-  readonly task: 'generate' | 'understand' | 'load' | 'mar-decoder';
+  readonly task: 'generate' | 'understand' | 'load' | 'mar-decoder' | 'vae-decoder';
   readonly size: number;
   readonly eager?: boolean;
   /** false: ORT's CPU memory arena off for every session (allocations go back after each run). */
   readonly arena?: boolean;
   /** mar-decoder: the graph file, and the MAR/LLM widths it was built with. */
   readonly graph?: { path: string; width: number; hidden: number; buffers: number; grid: number };
+  /** vae-decoder: one decode of a full-width VAE decoder, one-shot or in strips. */
+  readonly vae?: VaeDecodeRequest;
 }
 
 function rssNow(): number {
@@ -60,6 +63,11 @@ async function main(): Promise<void> {
   if (request.task === 'mar-decoder') {
     const phases = await marDecoderProbe(request.graph!);
     console.log(JSON.stringify({ baseline: 0, afterLoad: 0, peak: peakRss(), phases, iterations: 1 }));
+    return;
+  }
+  if (request.task === 'vae-decoder') {
+    const { loadMs, taskMs } = await decodeOnce(request.vae!);
+    console.log(JSON.stringify({ baseline: 0, afterLoad: 0, peak: peakRss(), phases: { loadMs, taskMs }, iterations: 1 }));
     return;
   }
   const phases: Record<string, number> = {};

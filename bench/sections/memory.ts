@@ -53,12 +53,16 @@ export async function memorySection(context: BenchContext): Promise<SectionResul
   const size = context.quick ? 512 : 1024;
   const rows: { task: string; dtype: 'fp32' | 'q4'; arena: boolean; probe: ProbeResult; missingBytes: number; fullPeak: number }[] = [];
   const checks = new Set<string>();
-  const cases = [
+  const allCases = [
     ...(['generate', 'understand'] as const).flatMap((task) => (['fp32', 'q4'] as const).map((dtype) => ({ task, dtype, arena: true }))),
     // ORT keeps each session's arena at its peak after a run, so the peaks of the MAR decoder,
     // the VAE decoder... add up; without the arena each run's memory goes back when it ends.
     { task: 'generate' as const, dtype: 'q4' as const, arena: false },
   ];
+  // UNIPIC_BENCH_MEMORY=generate:q4,understand:q4,generate:q4:off measures only those cases (and
+  // skips the attention table): a partial run for a change that touches one path.
+  const only = process.env.UNIPIC_BENCH_MEMORY?.split(',');
+  const cases = only ? allCases.filter((c) => only.includes(`${c.task}:${c.dtype}${c.arena ? '' : ':off'}`)) : allCases;
   for (const { task, dtype, arena } of cases) {
     {
       context.log(`memory: ${task} ${size} px, ${dtype}${arena ? '' : ', arena off'}`);
@@ -80,11 +84,13 @@ export async function memorySection(context: BenchContext): Promise<SectionResul
   // The MAR decoder alone at the first 1024 px iteration: the score tensor of standard attention
   // (2 rows × 16 heads × 4160² floats = 2.2 GB) against com.microsoft MultiHeadAttention.
   const attentionRows: { variant: string; peak: number; ms: number }[] = [];
-  const marFolder = await prepareMarDecoderGraphs(context);
-  for (const [variant, file] of [
-    ['standard attention (SDK today)', 'mar_decoder.onnx'],
-    ['MultiHeadAttention (fused)', 'mar_decoder.fused.onnx'],
-  ] as const) {
+  const marFolder = only ? '' : await prepareMarDecoderGraphs(context);
+  for (const [variant, file] of only
+    ? []
+    : ([
+        ['standard attention (SDK today)', 'mar_decoder.onnx'],
+        ['MultiHeadAttention (fused)', 'mar_decoder.fused.onnx'],
+      ] as const)) {
     context.log(`memory: mar_decoder at ${size} px, ${variant}`);
     const probe = runProbe({
       model: '',
@@ -115,6 +121,15 @@ export async function memorySection(context: BenchContext): Promise<SectionResul
     ]),
   );
   const find = (task: string, dtype: string, arena = true) => rows.find((r) => r.task === task && r.dtype === dtype && r.arena === arena)!;
+  if (only) {
+    return {
+      title: `Memory: peak RSS at ${size} px (cases ${only.join(', ')})`,
+      table,
+      notes: ['partial run (UNIPIC_BENCH_MEMORY); full model (est.) as in the full section', ...checks],
+      summary: `memory at ${size} px (full-model estimates): ${rows.map((r) => `${r.task} ${r.dtype}${r.arena ? '' : ' arena off'} ${formatBytes(r.fullPeak)} in ${formatMs(r.probe.phases.taskMs)}`).join('; ')}`,
+      data: { rows, size },
+    };
+  }
   const generateQ4 = find('generate', 'q4');
   const generateQ4NoArena = find('generate', 'q4', false);
   return {

@@ -52,7 +52,7 @@ export const COMMAND_HELP: Record<string, string> = {
   'make-tiny': `unipic make-tiny <dir> [options] — write a tiny random checkpoint in the official layout
 
   --seed <n>             weights' seed; default the structure's (1234); ${range('seed')}
-  --family <id>          unipic1 (default), unipic2-kontext or unipic2-metaquery (its VLM side: Qwen2.5-VL + conditioner)`,
+  --family <id>          unipic1 (default), unipic2-kontext or unipic2-metaquery (Qwen2.5-VL, conditioner, transformer, VAE)`,
   convert: `unipic convert <checkpoint-dir> <out-dir> [options] — official checkpoint → model folder
 
   --dtype <list>         comma-separated: fp32, fp16, q4, q4f16; default fp32

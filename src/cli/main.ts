@@ -25,8 +25,9 @@ const HELP = `unipic — Skywork UniPic on ONNX Runtime
   region editing (edit, or generate with --image): --mask mask.png (white = regenerate) and/or
                   --outpaint right:256 (sides left/top/right/bottom, or width/height), [--mask-threshold
                   --mask-dilation --feather --no-composite]
-    UniPic2-SD3.5M-Kontext models (detected from the folder): --width --height (generate),
-                  --longer-edge (edit), --steps --guidance --negative-prompt --seed --no-t5 --dtype
+    UniPic2-SD3.5M-Kontext and -Metaquery models (detected from the folder): --width --height
+                  (generate), --longer-edge (edit), --steps --guidance --negative-prompt --seed --dtype,
+                  --no-t5 (Kontext)
   unipic understand --model <m> --image in.png [--prompt "..."] [--max-tokens N --size
                   --sample [--temperature --seed]]   (greedy unless --sample)
 

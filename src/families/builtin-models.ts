@@ -3,6 +3,8 @@ import type { LoadOptions } from '../core/model/load-options.js';
 import type { KontextConfig } from './unipic2-kontext/kontext-config.js';
 import type { KontextManifest } from './unipic2-kontext/kontext-manifest.js';
 import type { KontextTasks } from './unipic2-kontext/runtime.js';
+import type { MetaqueryManifest } from './unipic2-metaquery/manifest.js';
+import type { MetaqueryTasks } from './unipic2-metaquery/runtime.js';
 import type { Unipic3Manifest } from './unipic3/manifest.js';
 import type { Unipic3Tasks } from './unipic3/runtime.js';
 
@@ -13,6 +15,7 @@ import type { Unipic3Tasks } from './unipic3/runtime.js';
 export interface BuiltInFamilyModels<UniPic1Model> {
   unipic1: UniPic1Model;
   'unipic2-kontext': UniPicModel<KontextTasks, KontextConfig, KontextManifest>;
+  'unipic2-metaquery': UniPicModel<MetaqueryTasks, MetaqueryManifest['config'], MetaqueryManifest>;
   unipic3: UniPicModel<Unipic3Tasks, Unipic3Manifest['config'], Unipic3Manifest>;
 }
 

@@ -66,6 +66,12 @@ export interface GraphSource {
 export interface SessionOptions {
   /** Threads for CPU/wasm execution; adapter default when absent. */
   readonly threads?: number;
+  /**
+   * `false`: give a run's working memory back when the run ends instead of keeping it for the
+   * session's next run (ORT's CPU memory arena). For graphs with large activations run once in a
+   * while, whose kept peaks would add up across sessions. Adapters without such an arena ignore it.
+   */
+  readonly keepWorkingMemory?: boolean;
   /** Adapter-specific knobs, validated by the adapter itself. */
   readonly extra?: Readonly<Record<string, unknown>>;
 }

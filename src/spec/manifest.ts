@@ -1,3 +1,4 @@
+import { stripDecoderSchema } from './strip-decoder.js';
 import { z } from 'zod';
 
 /** Version of the `unipic.json` layout this SDK reads. Bump on any incompatible change. */
@@ -86,6 +87,8 @@ export const manifestSchema = z
     /** graph name → dtype → files. */
     graphs: z.record(z.string(), z.partialRecord(z.enum(DTYPES), graphVariantSchema)),
     files: z.array(fileEntrySchema),
+    /** How to run the `vae_decoder_strips` graph, when the folder has one (docs/model-format.md, "Strip VAE decoder"). */
+    stripDecoder: stripDecoderSchema.optional(),
   })
   .loose();
 export type Manifest = z.infer<typeof manifestSchema>;

@@ -4,6 +4,7 @@ import { InvalidOptionsError } from '../../src/errors/index.js';
 import { MockBackend } from '../../src/testing/index.js';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { tinyModelDir } from '../support/tiny-model.js';
+import type { GraphSource, SessionOptions } from '../../src/spec/backend.js';
 
 describe('UniPic.load', () => {
   it('reports cache-read, session-create and warmup progress, each phase monotonic and complete', async () => {
@@ -78,7 +79,7 @@ describe('UniPic.load', () => {
   it('disposes every session it created, and leaves a caller-owned backend usable', async () => {
     const backend = new NodeOrtBackend();
     const model = await UniPic.load(await tinyModelDir(), { backend, device: 'cpu', dtype: 'fp32', eager: true });
-    expect(backend.liveSessions).toBe(9);
+    expect(backend.liveSessions).toBe(10); // every graph of the three capabilities, the optional strip decoder included
     await model.dispose();
     expect(backend.liveSessions).toBe(0);
     const again = await UniPic.load(await tinyModelDir(), { backend, device: 'cpu', dtype: 'fp32', capabilities: ['understand'], eager: true });
@@ -91,5 +92,24 @@ describe('UniPic.load', () => {
     const backend = new MockBackend({ graphs: { embed: () => ({}), llm: () => ({}) } });
     await expect(UniPic.load(await tinyModelDir(), { backend, eager: true })).rejects.toMatchObject({ code: 'INVALID_MODEL' });
     expect(backend.liveSessions).toBe(0);
+  });
+
+  it('asks the backend to give back the working memory of the large, rarely run graphs only', async () => {
+    const options = new Map<string, SessionOptions>();
+    const backend = new (class extends NodeOrtBackend {
+      override createSession(graph: GraphSource, sessionOptions?: SessionOptions) {
+        options.set(graph.name, sessionOptions ?? {});
+        return super.createSession(graph, sessionOptions);
+      }
+    })();
+    const model = await UniPic.load(await tinyModelDir(), { backend, device: 'cpu', dtype: 'fp32', eager: true });
+    try {
+      const transient = [...options].filter(([, o]) => o.keepWorkingMemory === false).map(([name]) => name);
+      expect(transient.sort()).toEqual(['mar_decoder', 'mar_encoder', 'vae_decoder', 'vae_encoder']);
+      expect(options.get('llm')?.keepWorkingMemory).toBeUndefined();
+    } finally {
+      await model.dispose();
+      await backend.dispose();
+    }
   });
 });

@@ -182,8 +182,9 @@ describe('convert hf: for UniPic2-MetaQuery (Skywork repository + Qwen2.5-VL rep
       [METAQUERY, skyworkCommit],
       [QWEN_VL, qwenCommit],
     ]);
-    // Skywork: the conditioner only (the Kontext parts are the Kontext family's); Qwen: all of it.
-    expect(requested(METAQUERY)).toEqual([...skywork.keys()].filter((path) => path.startsWith('conditioner/')).sort());
+    // Skywork: the conditioner and the sampler's transformer, VAE and scheduler (no README); Qwen: all of it.
+    expect(requested(METAQUERY)).toEqual([...skywork.keys()].filter((path) => /^(conditioner|transformer|vae|scheduler)\//.test(path)).sort());
+    expect(Object.keys(result.manifest.graphs)).toContain('transformer');
     // chat_template.json is not read: the template is taken from tokenizer_config.json.
     expect(requested(QWEN_VL)).toEqual([...vlm.keys()].filter((path) => path !== 'chat_template.json').sort());
   });

@@ -35,8 +35,8 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
     },
     2,
   );
-  // A Skywork UniPic2-Metaquery folder (conditioner/ beside the Kontext parts): its VLM side, written
-  // as metaquery.json + graphs until this family writes a unipic.json through the converter registry.
+  // A Skywork UniPic2-Metaquery folder (conditioner/ beside the transformer, VAE and scheduler):
+  // converted with the family's own flags (--vlm; --dtype is the language model's precision).
   // An hf: id goes through the registry, which fetches what the family needs (MetaQuery: --vlm too).
   const fromHub = isHubId(positionals[0]);
   if (!fromHub && (values.family === 'unipic2-metaquery' || (values.family === undefined && (await detectMetaquery(positionals[0])) !== undefined))) {

@@ -9,7 +9,7 @@ import { RANGES } from '../command-help.js';
 import { createProgressBar } from '../progress-bar.js';
 import { choice, loadOptions } from './load-options.js';
 import { loadWithProgress } from './load-model.js';
-import { isKontextModelFolder, kontextImageCommand } from './kontext-commands.js';
+import { kontextImageCommand, samplerFamilyOf } from './kontext-commands.js';
 
 const SAMPLING = {
   model: { type: 'string' },
@@ -110,7 +110,8 @@ async function drive(run: Run<ImageRunEvent, ImageResult>, out: string, signal: 
 
 export async function generateCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values } = parse(args, { ...SAMPLING, image: { type: 'string' } });
-  if (values.model && isKontextModelFolder(values.model)) return kontextImageCommand('generate', values, signal);
+  const sampler = values.model ? samplerFamilyOf(values.model) : undefined;
+  if (sampler) return kontextImageCommand('generate', values, signal, sampler);
   refuseKontextOnly(values);
   // Every option is checked before the model loads: a typo costs no load.
   const options = samplingOptions(values);
@@ -127,7 +128,8 @@ export async function generateCommand(args: string[], signal: AbortSignal): Prom
 
 export async function editCommand(args: string[], signal: AbortSignal): Promise<void> {
   const { values } = parse(args, { ...SAMPLING, image: { type: 'string' } });
-  if (values.model && isKontextModelFolder(values.model)) return kontextImageCommand('edit', values, signal);
+  const sampler = values.model ? samplerFamilyOf(values.model) : undefined;
+  if (sampler) return kontextImageCommand('edit', values, signal, sampler);
   refuseKontextOnly(values);
   const options = samplingOptions(values);
   const region = regionOptions(values);

@@ -8,23 +8,33 @@ import { loadOptions } from './load-options.js';
 import { loadWithProgress } from './load-model.js';
 import { createProgressBar } from '../progress-bar.js';
 
-/** Whether a local model folder holds a converted UniPic2-SD3.5M-Kontext model. */
-export function isKontextModelFolder(path: string): boolean {
+/** The families whose generate/edit run the shared SD3 sampler (and take these commands' options). */
+const SAMPLER_FAMILIES: Readonly<Record<string, string>> = { 'unipic2-kontext': 'UniPic2-SD3.5M-Kontext', 'unipic2-metaquery': 'UniPic2-Metaquery' };
+
+/** The family id when a local model folder holds a converted model of a family on the SD3 sampler. */
+export function samplerFamilyOf(path: string): string | undefined {
   const manifest = join(path, 'unipic.json');
-  if (!existsSync(manifest)) return false;
+  if (!existsSync(manifest)) return undefined;
   try {
-    return (JSON.parse(readFileSync(manifest, 'utf8')) as { family?: unknown }).family === 'unipic2-kontext';
+    const family = (JSON.parse(readFileSync(manifest, 'utf8')) as { family?: unknown }).family;
+    return typeof family === 'string' && family in SAMPLER_FAMILIES ? family : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 /**
- * `unipic generate|edit` on a converted Kontext folder: loaded like any model (`UniPic.load` picks
- * the family from unipic.json), with this family's options instead of UniPic-1's.
+ * `unipic generate|edit` on a converted UniPic2-Kontext or -Metaquery folder: loaded like any model
+ * (`UniPic.load` picks the family from unipic.json), with the sampler's options instead of UniPic-1's.
  */
-export async function kontextImageCommand(kind: 'generate' | 'edit', values: Record<string, string | boolean | undefined>, signal: AbortSignal): Promise<void> {
+export async function kontextImageCommand(
+  kind: 'generate' | 'edit',
+  values: Record<string, string | boolean | undefined>,
+  signal: AbortSignal,
+  family = 'unipic2-kontext',
+): Promise<void> {
   const option = (name: string) => values[name] as string | undefined;
+  const name = SAMPLER_FAMILIES[family] ?? family;
   for (const unsupported of [
     'size',
     'guidance-schedule',
@@ -38,8 +48,10 @@ export async function kontextImageCommand(kind: 'generate' | 'edit', values: Rec
     'feather',
     'no-composite',
     ...(kind === 'generate' ? ['image'] : []),
+    // Metaquery has no T5: its text stream is the VLM + conditioner's.
+    ...(family === 'unipic2-metaquery' ? ['no-t5'] : []),
   ]) {
-    if (option(unsupported) !== undefined) throw new UsageError(`--${unsupported} does not apply to UniPic2-SD3.5M-Kontext models`);
+    if (values[unsupported] !== undefined) throw new UsageError(`--${unsupported} does not apply to ${name} models`);
   }
   const model = await loadWithProgress(required(option('model'), 'model'), loadOptions(values));
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -1,10 +1,11 @@
 import type { Sd3DiffusionConfig } from '../../core/diffusion/sd3-diffusion-config.js';
 import { buildMmditGraph } from '../graphs/mmdit/mmdit-graph.js';
-import { buildSd3VaeDecoderGraph, buildSd3VaeEncoderGraph } from '../graphs/sd3-vae/sd3-vae-graphs.js';
+import { buildSd3VaeDecoderGraph, buildSd3VaeDecoderStripGraph, buildSd3VaeEncoderGraph } from '../graphs/sd3-vae/sd3-vae-graphs.js';
+import type { StripDecoderPlan } from '../../spec/strip-decoder.js';
 import type { GraphContext } from '../graphs/weights.js';
 import type { Sd3DiffusionStructure } from './diffusion-configs.js';
 
-export type Sd3DiffusionGraphName = 'transformer' | 'vae_encoder' | 'vae_decoder';
+export type Sd3DiffusionGraphName = 'transformer' | 'vae_encoder' | 'vae_decoder' | 'vae_decoder_strips';
 
 export interface Sd3DiffusionGraphPlan {
   readonly name: Sd3DiffusionGraphName;
@@ -15,12 +16,17 @@ export interface Sd3DiffusionGraphPlan {
   build(ctx: GraphContext): void;
 }
 
-/** The three diffusion graphs every family on the SD3.5M-Kontext sampler converts. */
-export function sd3DiffusionGraphPlans(s: Sd3DiffusionStructure): Sd3DiffusionGraphPlan[] {
+/**
+ * The diffusion graphs every family on the SD3.5M-Kontext sampler converts: the denoiser, the VAE
+ * halves, and the decoder again as strip stages (large images decode in a fraction of the memory,
+ * same result; `onStripPlan` receives its manifest plan).
+ */
+export function sd3DiffusionGraphPlans(s: Sd3DiffusionStructure, onStripPlan: (plan: StripDecoderPlan) => void): Sd3DiffusionGraphPlan[] {
   return [
     { name: 'transformer', prefix: 'transformer.', quantizable: true, build: (ctx) => buildMmditGraph(ctx, s.transformer) },
     { name: 'vae_encoder', prefix: 'vae.', quantizable: false, build: (ctx) => buildSd3VaeEncoderGraph(ctx, s.vae) },
     { name: 'vae_decoder', prefix: 'vae.', quantizable: false, build: (ctx) => buildSd3VaeDecoderGraph(ctx, s.vae) },
+    { name: 'vae_decoder_strips', prefix: 'vae.', quantizable: false, build: (ctx) => onStripPlan(buildSd3VaeDecoderStripGraph(ctx, s.vae)) },
   ];
 }
 

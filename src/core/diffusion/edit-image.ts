@@ -27,10 +27,14 @@ export function fixLongerEdgeSize(width: number, height: number, edge = 512, mul
   return size;
 }
 
-/** The reference image resized as the script does (Pillow bicubic), as `[1, 3, H, W]` in [−1, 1]. */
-export function referencePixels(image: RgbImage, edge: number, multiple: number): { pixels: Float32Array; width: number; height: number } {
+/**
+ * The reference image resized as the script does (Pillow bicubic): `sized` (what a VLM-conditioned
+ * family also shows its VLM) and `pixels`, `[1, 3, H, W]` in [−1, 1].
+ */
+export function referencePixels(image: RgbImage, edge: number, multiple: number): { pixels: Float32Array; sized: RgbImage; width: number; height: number } {
   const size = fixLongerEdgeSize(image.width, image.height, edge, multiple);
-  return { pixels: signedPixels(resizeLikePillow(image, size.width, size.height)), width: size.width, height: size.height };
+  const sized = resizeLikePillow(image, size.width, size.height);
+  return { pixels: signedPixels(sized), sized, width: size.width, height: size.height };
 }
 
 /** An image as `[3, H, W]` in [−1, 1]: ToTensor / `VaeImageProcessor` (÷255 in float32), then ·2 − 1. */

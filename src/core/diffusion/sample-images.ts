@@ -1,3 +1,4 @@
+import type { StripDecoderPlan } from '../../spec/strip-decoder.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { type ImageInput, loadImage } from '../image/load-image.js';
 import type { RgbImage } from '../image/rgb-image.js';
@@ -15,6 +16,8 @@ import { decodeLatent, encodeReference } from './vae-pixels.js';
 export interface DiffusionContext {
   readonly graphs: DiffusionGraphRunner;
   readonly config: Sd3DiffusionConfig;
+  /** The model's strip decoder (manifest `stripDecoder`), used from 512 px when present. */
+  readonly stripDecoder?: StripDecoderPlan;
 }
 
 /** The sampler's options, as every family's generate/edit schema parses them. */
@@ -53,6 +56,8 @@ export function checkSampleSize(config: Sd3DiffusionConfig, width: number, heigh
 /** The edit's source: the loaded image, its `fix_longer_edge` size, and its reference-latent encoder. */
 export interface EditReference {
   readonly image: RgbImage;
+  /** The image at the edit size (after `fix_longer_edge`). */
+  readonly sized: RgbImage;
   readonly width: number;
   readonly height: number;
   readonly encode: (random: RandomSource) => Promise<Float32Array>;
@@ -72,7 +77,7 @@ export async function editReference(
     const ref = await encodeReference(context.graphs, context.config, source.pixels, [1, 3, source.height, source.width], eps, signal);
     return ref.latent;
   };
-  return { image, width: source.width, height: source.height, encode };
+  return { image, sized: source.sized, width: source.width, height: source.height, encode };
 }
 
 /**
@@ -118,14 +123,14 @@ export async function sampleImages(
       if (options.preview && ((step + 1) % options.preview === 0 || step === steps - 1)) {
         const sigma = schedule.sigmas[step];
         const clean = Float32Array.from(latent, (x, i) => Math.fround(x - Math.fround(sigma * velocity[i])));
-        const { images } = await decodeLatent(graphs, config, clean, dims, signal);
+        const { images } = await decodeLatent(graphs, config, clean, dims, signal, context.stripDecoder);
         controller.emit({ type: 'image-preview', step, images });
       }
       controller.emit({ type: 'step-finish', step, steps, elapsedMs: Date.now() - started });
     },
   });
   const decodeStarted = Date.now();
-  const { images } = await decodeLatent(graphs, config, latent, dims, signal);
+  const { images } = await decodeLatent(graphs, config, latent, dims, signal, context.stripDecoder);
   const timings = { encodeMs, samplingMs: decodeStarted - samplingStarted, decodeMs: Date.now() - decodeStarted, totalMs: Date.now() - started };
   controller.emit({ type: 'finish', timings });
   return { images, seed, width: size.width, height: size.height, latent: { dims, data: latent }, timings };

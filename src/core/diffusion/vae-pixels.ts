@@ -2,6 +2,9 @@ import { makeImage, type GeneratedImage } from '../image/generated-image.js';
 import { float32, takeFloat32 } from '../tensor.js';
 import type { Sd3DiffusionConfig } from './sd3-diffusion-config.js';
 import type { DiffusionGraphRunner } from './diffusion-graph-runner.js';
+import type { Graphs } from '../model/graphs.js';
+import { decodeInStrips } from '../vae/strip-decode.js';
+import type { StripDecoderPlan } from '../../spec/strip-decoder.js';
 
 const f = Math.fround;
 
@@ -38,18 +41,30 @@ export function postprocess(decoded: Float32Array, dims: readonly number[]): Gen
   return images;
 }
 
-/** Scaled latent `[1, C, h, w]` → `z/scale + shift` → `vae_decoder` → images (spec §2.2). */
+/** Output side from which the strip decoder is used (as for UniPic-1: docs/performance.md, "Strip VAE decode"). */
+export const STRIP_DECODE_FROM_SIDE = 512;
+
+/**
+ * Scaled latent `[1, C, h, w]` → `z/scale + shift` → `vae_decoder` → images (spec §2.2); through
+ * the strip decoder (`strips`) when the model has one and the image is `stripFromSide` px or more.
+ */
 export async function decodeLatent(
   graphs: DiffusionGraphRunner,
   config: Sd3DiffusionConfig,
   latent: Float32Array,
   dims: readonly number[],
   signal?: AbortSignal,
+  strips?: StripDecoderPlan,
+  stripFromSide = STRIP_DECODE_FROM_SIDE,
 ): Promise<{ images: GeneratedImage[]; decoded: Float32Array }> {
   const scale = f(config.vae.scalingFactor);
   const shift = f(config.vae.shiftFactor);
   const input = Float32Array.from(latent, (z) => f(f(z / scale) + shift));
-  const out = await takeFloat32((await graphs.run('vae_decoder', { latents: float32(dims, input) }, { signal })).pixels);
+  const side = Math.max(dims[2], dims[3]) * config.vae.stride;
+  const out =
+    strips && dims[0] === 1 && side >= stripFromSide
+      ? await decodeInStrips(graphs as unknown as Graphs, strips, float32(dims, input), { signal })
+      : await takeFloat32((await graphs.run('vae_decoder', { latents: float32(dims, input) }, { signal })).pixels);
   return { images: postprocess(out.data, out.dims), decoded: out.data };
 }
 

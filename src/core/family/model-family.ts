@@ -65,6 +65,11 @@ export interface ModelFamily<Assets extends FamilyAssets = FamilyAssets> {
    * dtypes (a typed error with the numbers and what to do instead).
    */
   checkDevice?(manifest: Manifest, dtypes: Readonly<Record<string, string>>, info: BackendInfo, tasks: readonly Capability[]): void;
+  /**
+   * Graphs whose sessions give their working memory back after each run (`keepWorkingMemory:
+   * false`): large activations, few runs per call, so the kept peaks of several sessions would add up.
+   */
+  readonly transientGraphs?: readonly string[];
   /** Run the small per-call graphs once so a GPU compiles their kernels (`load({ warmup })`). */
   warmUp?(graphs: Graphs, manifest: Manifest, loaded: readonly string[], onProgress: LoadProgressCallback | undefined, signal?: AbortSignal): Promise<void>;
 }

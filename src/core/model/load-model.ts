@@ -119,6 +119,7 @@ export async function loadModel<T extends LoadedModel>(Model: ModelClass<T>, sou
     let model: T | undefined;
     pool = new SessionPool(backend, manifest, dtypes, async () => resolved, {
       threads: parsed.threads,
+      transient: family.transientGraphs,
       onCreate: (graph, ms) => model?.emit('session-create', { graph, ms }),
       onRelease: (graph) => model?.emit('session-release', { graph }),
     });

@@ -40,6 +40,7 @@ export class SessionPool {
     private readonly files: () => Promise<ResolvedFiles>,
     private readonly options: {
       threads?: number;
+      transient?: readonly GraphName[];
       onCreate?: (name: GraphName, ms: number) => void;
       onRelease?: (name: GraphName) => void;
     } = {},
@@ -75,7 +76,7 @@ export class SessionPool {
         files.get(graphPath),
         dataPaths.map((p) => files.get(p)),
       ),
-      { threads: this.options.threads },
+      { threads: this.options.threads, ...(this.options.transient?.includes(name) ? { keepWorkingMemory: false } : {}) },
     );
     if (this.disposed) {
       await session.dispose();

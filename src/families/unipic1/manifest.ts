@@ -16,6 +16,7 @@ export const GRAPH_NAMES = [
   'diffusion_head',
   'vae_encoder',
   'vae_decoder',
+  'vae_decoder_strips',
   'diffusion_sampler',
   'diffusion_sampler_plain',
 ] as const;
@@ -104,12 +105,13 @@ export type UniPic1Manifest = z.infer<typeof unipic1ManifestSchema>;
 
 /**
  * Graphs a capability uses when the folder has them (`unipic convert --fused-sampler`): the whole
- * 100-step diffusion sampler in one graph, guided and unguided, instead of 100 `diffusion_head` runs.
+ * 100-step diffusion sampler in one graph, guided and unguided, instead of 100 `diffusion_head` runs;
+ * the strip VAE decoder (`vae_decoder_strips`), which decodes in a fraction of the one-shot memory.
  */
 export const OPTIONAL_CAPABILITY_GRAPHS: Record<Capability, readonly UniPic1GraphName[]> = {
-  generate: ['diffusion_sampler', 'diffusion_sampler_plain'],
+  generate: ['diffusion_sampler', 'diffusion_sampler_plain', 'vae_decoder_strips'],
   understand: [],
-  edit: ['diffusion_sampler', 'diffusion_sampler_plain'],
+  edit: ['diffusion_sampler', 'diffusion_sampler_plain', 'vae_decoder_strips'],
 };
 
 export const CAPABILITY_GRAPHS: Record<Capability, readonly UniPic1GraphName[]> = {

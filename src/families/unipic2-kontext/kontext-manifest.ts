@@ -1,3 +1,4 @@
+import { stripDecoderSchema } from '../../spec/strip-decoder.js';
 import { z } from 'zod';
 import { DTYPES, fileEntrySchema, graphVariantSchema, MANIFEST_VERSION, relativePath } from '../../spec/manifest.js';
 import { KONTEXT_FAMILY, KONTEXT_GRAPHS, kontextConfigSchema } from './kontext-config.js';
@@ -27,6 +28,7 @@ export const kontextManifestSchema = z
     tokenizers: z.object({ clipL: tokenizerEntry, clipG: tokenizerEntry, t5: tokenizerEntry.optional() }).strict(),
     graphs: z.partialRecord(z.enum(KONTEXT_GRAPHS), z.partialRecord(z.enum(DTYPES), graphVariantSchema)),
     files: z.array(fileEntrySchema),
+    stripDecoder: stripDecoderSchema.optional(),
   })
   .strict();
 export type KontextManifest = z.infer<typeof kontextManifestSchema>;

@@ -1,3 +1,4 @@
+import type { StripDecoderPlan } from '../../spec/strip-decoder.js';
 /**
  * UniPic2-SD3.5M-Kontext as the runtime sees it (browser-safe; the converter half is converter.ts):
  * `generate` and `edit` with their graphs, option schemas and pipelines, the manifest schema and the
@@ -27,7 +28,7 @@ import { ClipPromptTokenizer, T5PromptTokenizer } from './text/kontext-tokenizer
 export class KontextAssets implements FamilyAssets {
   private loaded: Promise<KontextTokenizers> | undefined;
   constructor(
-    private readonly manifest: KontextManifest,
+    readonly manifest: KontextManifest,
     private readonly read: (path: string) => Promise<Uint8Array>,
   ) {}
 
@@ -53,9 +54,14 @@ export class KontextAssets implements FamilyAssets {
 
 const TEXT_GRAPHS = ['clip_l', 'clip_g'] as const;
 
+/** The manifest's strip decoder plan when its graph was loaded for this call. */
+function stripDecoder(context: { graphs: { has(name: string): boolean }; assets: KontextAssets }): StripDecoderPlan | undefined {
+  return context.graphs.has('vae_decoder_strips') ? context.assets.manifest.stripDecoder : undefined;
+}
+
 const generate: FamilyTask<KontextAssets, ParsedKontextGenerateOptions, KontextRunEvent, KontextResult, KontextConfig> = {
   graphs: [...TEXT_GRAPHS, 'transformer', 'vae_decoder'],
-  optionalGraphs: ['t5_encoder'],
+  optionalGraphs: ['t5_encoder', 'vae_decoder_strips'],
   options: kontextGenerateOptionsSchema,
   run: async (context, controller, options) =>
     generateKontext(
@@ -63,6 +69,7 @@ const generate: FamilyTask<KontextAssets, ParsedKontextGenerateOptions, KontextR
         graphs: context.graphs as unknown as KontextGraphRunner,
         config: context.config,
         tokenizers: await context.assets.tokenizers(),
+        stripDecoder: stripDecoder(context),
         doneWith: context.doneWith,
       },
       controller,
@@ -72,7 +79,7 @@ const generate: FamilyTask<KontextAssets, ParsedKontextGenerateOptions, KontextR
 
 const edit: FamilyTask<KontextAssets, ParsedKontextEditOptions, KontextRunEvent, KontextResult, KontextConfig> = {
   graphs: [...TEXT_GRAPHS, 'transformer', 'vae_encoder', 'vae_decoder'],
-  optionalGraphs: ['t5_encoder'],
+  optionalGraphs: ['t5_encoder', 'vae_decoder_strips'],
   options: kontextEditOptionsSchema,
   run: async (context, controller, options) =>
     editKontext(
@@ -80,6 +87,7 @@ const edit: FamilyTask<KontextAssets, ParsedKontextEditOptions, KontextRunEvent,
         graphs: context.graphs as unknown as KontextGraphRunner,
         config: context.config,
         tokenizers: await context.assets.tokenizers(),
+        stripDecoder: stripDecoder(context),
         doneWith: context.doneWith,
       },
       controller,

@@ -1,6 +1,6 @@
 /**
  * UniPic2-Metaquery's converter entry (Node only): recognises a Skywork Metaquery folder and converts
- * its VLM side (convert/convert-metaquery.ts), then writes `unipic.json` naming this family.
+ * it (convert/convert-metaquery.ts), then writes `unipic.json` naming this family.
  * Registered by `unipic/convert` and the CLI; the runtime half is runtime.ts.
  */
 import type { ConverterFamily, ConvertResult } from '../../convert/family/converter-family.js';
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 
 /**
  * Options beyond the common ones: `vlm` (the Qwen2.5-VL-7B-Instruct folder), and `dtypes[0]` as the
- * language model's precision (default q4; the vision tower and conditioner are fp32).
+ * language model's precision (default q4; the vision tower, conditioner, transformer and VAE are fp32).
  */
 export async function convertMetaqueryModel(
   path: string,
@@ -40,6 +40,7 @@ export async function convertMetaqueryModel(
   const paths = new Set<string>([METAQUERY_CONFIG_FILE, description.tokenizer.json, description.tokenizer.config, description.tables.metaQueries]);
   for (const name of METAQUERY_GRAPHS) {
     const graph = result.graphs[name];
+    if (!graph) continue;
     graphs[name] = { [graph.dtype as Dtype]: { file: graph.file, externalData: graph.externalData } };
     paths.add(graph.file);
     for (const data of graph.externalData) paths.add(data);
@@ -59,23 +60,22 @@ export async function convertMetaqueryModel(
       sampling: { ...generationDefaults(description.generation), eosIds: [...result.eosIds] },
       tokenizer: description.tokenizer,
       tables: description.tables,
+      ...(result.stripDecoder ? { stripDecoder: result.stripDecoder } : {}),
     },
     metaqueryManifestSchema,
   );
-  const warnings = result.notConverted.length
-    ? [`${result.notConverted.join(', ')}: the Kontext transformer, VAE and scheduler are converted by the Kontext family, not here`]
-    : [];
   return {
     manifest,
     graphs: await Promise.all(
       timings.map(async ({ graph, ms }) => {
-        const variant = result.graphs[graph as (typeof METAQUERY_GRAPHS)[number]];
+        const variant = result.graphs[graph as (typeof METAQUERY_GRAPHS)[number]]!;
         return { graph, dtype: variant.dtype as Dtype, bytes: (await fileEntry(outDir, variant.file)).size, ms };
       }),
     ),
-    warnings,
-    // Every checkpoint key is used (key-plan.ts refuses others); config fields: metaquery.json configAccount.
-    keys: { ignored: [] },
+    warnings: result.warnings,
+    // Every VLM and conditioner key is used (key-plan.ts refuses others); diffusion keys: diffusion-part.ts;
+    // config fields: metaquery.json configAccount.
+    keys: { ignored: [...(result.diffusionKeys?.ignored ?? [])] },
     ms: Date.now() - started,
   };
 }

@@ -1,11 +1,23 @@
 import { z } from 'zod';
+import { stripDecoderSchema } from '../../spec/strip-decoder.js';
+import { flowMatchConfigSchema, sd3TransformerConfigSchema, sd3VaeConfigSchema } from '../../core/diffusion/sd3-diffusion-config.js';
 import { DTYPES, graphVariantSchema, manifestSchema } from '../../spec/manifest.js';
 import { metaqueryDescriptionSchema } from './runtime/metaquery-description.js';
 
 /** The family id in `unipic.json`. */
 export const METAQUERY_FAMILY = 'unipic2-metaquery';
 export const METAQUERY_FAMILY_VERSION = 1;
-export const METAQUERY_GRAPHS = ['vision', 'embed', 'llm', 'lm_head', 'conditioner'] as const;
+export const METAQUERY_GRAPHS = ['vision', 'embed', 'llm', 'lm_head', 'conditioner', 'transformer', 'vae_encoder', 'vae_decoder', 'vae_decoder_strips'] as const;
+
+/**
+ * The runtime numbers: the VLM's, and the SD3.5M-Kontext sampler's (`transformer`, `vae`,
+ * `scheduler`, as UniPic2-Kontext records them) when the folder has the diffusion graphs.
+ */
+export const metaqueryConfigSchema = metaqueryDescriptionSchema.shape.config.extend({
+  transformer: sd3TransformerConfigSchema.optional(),
+  vae: sd3VaeConfigSchema.optional(),
+  scheduler: flowMatchConfigSchema.optional(),
+});
 
 /** Understanding defaults (the checkpoint's generation_config.json) and its end-of-text ids. */
 export const metaquerySamplingSchema = z
@@ -21,18 +33,21 @@ export const metaquerySamplingSchema = z
 
 /**
  * UniPic2-Metaquery's `unipic.json` (docs/model-format.md): the family-neutral fields plus `config`
- * (runtime numbers), `processor` (pixel budget), `sampling`, `tokenizer`, `tables` (meta-queries).
+ * (runtime numbers, the sampler's included), `processor` (pixel budget), `sampling`, `tokenizer`,
+ * `tables` (meta-queries).
  */
 export const metaqueryManifestSchema = manifestSchema
   .extend({
     family: z.literal(METAQUERY_FAMILY),
     familyVersion: z.literal(METAQUERY_FAMILY_VERSION),
     graphs: z.partialRecord(z.enum(METAQUERY_GRAPHS), z.partialRecord(z.enum(DTYPES), graphVariantSchema)),
-    config: metaqueryDescriptionSchema.shape.config,
+    config: metaqueryConfigSchema,
     processor: metaqueryDescriptionSchema.shape.processor,
     sampling: metaquerySamplingSchema,
     tokenizer: metaqueryDescriptionSchema.shape.tokenizer,
     tables: metaqueryDescriptionSchema.shape.tables,
+    /** The strip VAE decoder's stages (`vae_decoder_strips`), used from 512 px. */
+    stripDecoder: stripDecoderSchema.optional(),
   })
   .strict();
 

@@ -1,10 +1,12 @@
 /**
  * UniPic2-Metaquery as the runtime sees it (the ModelFamily registered in src/families/builtin.ts):
- * `understand` today — generate and edit arrive with the Kontext transformer, VAE and sampler.
+ * `understand`, and `generate` / `edit` (the VLM + conditioner's text stream into the shared
+ * SD3.5M-Kontext sampler) when the folder has the transformer and VAE graphs.
  * Browser-safe: nothing here imports the converter (converter.ts is the Node-only half).
  */
 import { z } from 'zod';
 import type { FamilyAssets, FamilyTask, ModelFamily } from '../../core/family/model-family.js';
+import type { CallContext } from '../../core/model/model-context.js';
 import { randomSchema, seedSchema, signalSchema } from '../../core/options/common.js';
 import { imageInputSchema } from '../../core/options/image-input.js';
 import { DEFAULT_QUESTION } from '../../core/text/prompts.js';
@@ -14,7 +16,18 @@ import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { decodeSafetensors } from '../../formats/safetensors.js';
 import type { Manifest } from '../../spec/manifest.js';
 import { METAQUERY_FAMILY, METAQUERY_FAMILY_VERSION, metaqueryManifestSchema, type MetaqueryManifest } from './manifest.js';
+import type { DiffusionResult, DiffusionRunEvent } from '../../core/diffusion/diffusion-events.js';
+import type { TaskTypes } from '../../core/model/unipic-model.js';
 import type { MqGraphs } from './runtime/mq-graphs.js';
+import { editMetaquery, generateMetaquery, type MetaqueryDiffusionContext } from './runtime/run-diffusion.js';
+import {
+  metaqueryEditOptionsSchema,
+  metaqueryGenerateOptionsSchema,
+  type MetaqueryEditOptions,
+  type MetaqueryGenerateOptions,
+  type ParsedMetaqueryEditOptions,
+  type ParsedMetaqueryGenerateOptions,
+} from './runtime/sample-options.js';
 import { ImagePrefixCache, understandMetaquery } from './runtime/understand.js';
 
 const asMetaquery = (manifest: Manifest) => manifest as MetaqueryManifest;
@@ -108,11 +121,45 @@ const understand: FamilyTask<MetaqueryAssets, ParsedOptions, TextRunEvent, Under
   },
 };
 
+type MqConfig = MetaqueryManifest['config'];
+
+async function diffusionContext(context: CallContext<MetaqueryAssets, MqConfig>): Promise<MetaqueryDiffusionContext> {
+  const { assets } = context;
+  return {
+    graphs: context.graphs as unknown as MetaqueryDiffusionContext['graphs'],
+    config: context.config,
+    tokenizer: await assets.tokenizer(),
+    metaQueries: await assets.metaQueries(),
+    ...(context.graphs.has('vae_decoder_strips') && assets.manifest.stripDecoder ? { stripDecoder: assets.manifest.stripDecoder } : {}),
+    doneWith: async (graphs) => {
+      // The image-prefix KV cache belongs to the llm session's outputs: freed with it.
+      if (context.lowMemory && graphs.includes('llm')) assets.cache.dispose();
+      await context.doneWith(graphs as never);
+    },
+  };
+}
+
+const TEXT_SIDE = ['embed', 'llm', 'conditioner'] as const;
+
+const generate: FamilyTask<MetaqueryAssets, ParsedMetaqueryGenerateOptions, DiffusionRunEvent, DiffusionResult, MqConfig> = {
+  graphs: [...TEXT_SIDE, 'transformer', 'vae_decoder'],
+  optionalGraphs: ['vae_decoder_strips'],
+  options: metaqueryGenerateOptionsSchema,
+  run: async (context, controller, options) => generateMetaquery(await diffusionContext(context), controller, options),
+};
+
+const edit: FamilyTask<MetaqueryAssets, ParsedMetaqueryEditOptions, DiffusionRunEvent, DiffusionResult, MqConfig> = {
+  graphs: ['vision', ...TEXT_SIDE, 'transformer', 'vae_encoder', 'vae_decoder'],
+  optionalGraphs: ['vae_decoder_strips'],
+  options: metaqueryEditOptionsSchema,
+  run: async (context, controller, options) => editMetaquery(await diffusionContext(context), controller, options),
+};
+
 export const metaqueryFamily: ModelFamily<MetaqueryAssets> = {
   id: METAQUERY_FAMILY,
   versions: [METAQUERY_FAMILY_VERSION],
   manifestSchema: metaqueryManifestSchema as never,
-  tasks: { understand },
+  tasks: { understand, generate, edit },
   referencedFiles(manifest) {
     const { tokenizer, tables } = asMetaquery(manifest);
     return [
@@ -127,3 +174,10 @@ export const metaqueryFamily: ModelFamily<MetaqueryAssets> = {
   },
   createAssets: (manifest, read) => new MetaqueryAssets(asMetaquery(manifest), read),
 };
+
+/** The option, event and result types of the family's tasks (for `UniPic.load(…) as UniPicModel<MetaqueryTasks>`). */
+export interface MetaqueryTasks extends TaskTypes {
+  generate: { options: MetaqueryGenerateOptions; event: DiffusionRunEvent; result: DiffusionResult };
+  edit: { options: MetaqueryEditOptions; event: DiffusionRunEvent; result: DiffusionResult };
+  understand: { options: z.input<typeof metaqueryUnderstandOptionsSchema>; event: TextRunEvent; result: UnderstandResult };
+}

@@ -24,7 +24,15 @@ describe('Kontext graphs vs the PyTorch oracle (fp32)', () => {
   it('accounts for every key and finds the bf16 position table', () => {
     expect(summary.keys.ignored.map((k) => k.key)).toContain('transformer.pos_embed.pos_embed');
     expect(summary.manifest.config.transformer.positionTable.rounding).toBe('bfloat16');
-    expect(Object.keys(summary.manifest.graphs).sort()).toEqual(['clip_g', 'clip_l', 't5_encoder', 'transformer', 'vae_decoder', 'vae_encoder']);
+    expect(Object.keys(summary.manifest.graphs).sort()).toEqual([
+      'clip_g',
+      'clip_l',
+      't5_encoder',
+      'transformer',
+      'vae_decoder',
+      'vae_decoder_strips',
+      'vae_encoder',
+    ]);
   });
 
   for (const key of ['t2i_prompt', 'empty', 'edit_negative', 'long']) {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NoisePurpose, RandomSource } from '../../../src/core/random/random-source.js';
+import type { RandomSource } from '../../../src/core/random/random-source.js';
+import { replayDraws } from '../diffusion-replay.js';
 import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
 import { UniPic } from '../../../src/index.node.js';
 import type { KontextTasks } from '../../../src/families/unipic2-kontext/runtime.js';
@@ -26,21 +27,10 @@ afterAll(async () => {
 });
 
 function replay(run: string, eps?: string): RandomSource {
-  return {
-    normal: (count: number, purpose: NoisePurpose) => {
-      const name = purpose.kind === 'initial-latent' ? `run.${run}.noise` : purpose.kind === 'posterior-sample' && eps ? eps : undefined;
-      if (!name) throw new Error(`unexpected draw ${purpose.kind}`);
-      const data = goldenFloat(name).data;
-      expect(data.length).toBe(count);
-      return data;
-    },
-    order: () => {
-      throw new Error('no orders in a flow-matching run');
-    },
-    uniform: () => {
-      throw new Error('no uniform draws in a flow-matching run');
-    },
-  };
+  return replayDraws((purpose) => {
+    const name = purpose.kind === 'initial-latent' ? `run.${run}.noise` : purpose.kind === 'posterior-sample' && eps ? eps : undefined;
+    return name ? goldenFloat(name).data : undefined;
+  });
 }
 
 function maxPixelDifference(rgba: Uint8ClampedArray, rgb: Uint8Array): number {

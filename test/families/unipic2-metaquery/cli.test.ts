@@ -19,13 +19,41 @@ describe('unipic make-tiny --family unipic2-metaquery / convert on a Metaquery f
   const dir = mkdtempSync(join(tmpdir(), 'mq-cli-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('make-tiny then convert (VLM folder given with --vlm) writes the five graphs', async () => {
+  it('make-tiny then convert (VLM folder given with --vlm) writes the eight graphs', async () => {
     expect((await cli('make-tiny', join(dir, 'ckpt'), '--family', 'unipic2-metaquery', '--seed', '2')).code).toBe(0);
     const converted = await cli('convert', join(dir, 'ckpt'), join(dir, 'out'), '--vlm', join(dir, 'ckpt', 'Qwen2.5-VL-7B-Instruct'), '--dtype', 'fp32');
     expect(converted.code).toBe(0);
     const described = JSON.parse(readFileSync(join(dir, 'out', 'metaquery.json'), 'utf8'));
-    for (const graph of ['vision', 'embed', 'llm', 'lm_head', 'conditioner']) expect(existsSync(join(dir, 'out', described.graphs[graph].file))).toBe(true);
-  });
+    for (const graph of ['vision', 'embed', 'llm', 'lm_head', 'conditioner', 'transformer', 'vae_encoder', 'vae_decoder'])
+      expect(existsSync(join(dir, 'out', described.graphs[graph].file))).toBe(true);
+    // Two CLI processes (tsx start-up, make-tiny, a whole conversion) on a shared 2-core machine.
+  }, 240_000);
+
+  it('generate on the converted folder takes the sampler options; --no-t5 does not apply', async () => {
+    const png = join(dir, 'cat.png');
+    const generated = await cli(
+      'generate',
+      '--model',
+      join(dir, 'out'),
+      '--prompt',
+      'a cat',
+      '--width',
+      '32',
+      '--height',
+      '32',
+      '--steps',
+      '1',
+      '--seed',
+      '1',
+      '--out',
+      png,
+    );
+    expect(generated.stderr).toMatch(/seed 1, 32×32/);
+    expect(generated.code).toBe(0);
+    expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+    const refused = await cli('generate', '--model', join(dir, 'out'), '--prompt', 'a cat', '--no-t5', '--out', png);
+    expect(refused.stderr).toMatch(/--no-t5 does not apply to UniPic2-Metaquery/);
+  }, 240_000);
 
   it('refuses options that do not apply and unknown families', async () => {
     expect((await cli('convert', join(dir, 'ckpt'), join(dir, 'x'), '--fused-sampler')).stderr).toMatch(/does not apply/);

@@ -16,7 +16,13 @@ import { QWEN25_VL_EOS, QWEN25_VL_GENERATION, understandTokens } from '../../../
 import { editPrompt, expandImagePad, generatePrompt, understandPrompt } from '../../../src/families/unipic2-metaquery/text/chat-templates.js';
 import { QWEN25_VL_CHAT_TEMPLATE, QWEN25_VL_SYSTEM_CLAUSE } from '../../../src/core/qwen-vl/qwen25-vl-chat-template.js';
 import { qwenTokenizer } from '../../core/text/qwen-tokenizer.js';
-import { testImage } from './goldens.js';
+import { MQ_FIXTURES, testImage } from './goldens.js';
+import { convertMetaqueryModel } from '../../../src/families/unipic2-metaquery/converter.js';
+import type { MetaqueryTasks } from '../../../src/families/unipic2-metaquery/runtime.js';
+import type { UniPicModel } from '../../../src/core/model/unipic-model.js';
+import { UniPic } from '../../../src/index.node.js';
+
+const testImagePng = () => new Uint8Array(readFileSync(join(MQ_FIXTURES, 'image.png')));
 
 describe('make-tiny --family unipic2-metaquery → convert → every VLM-side path', () => {
   let dir: string;
@@ -76,5 +82,38 @@ describe('make-tiny --family unipic2-metaquery → convert → every VLM-side pa
     const first = await run();
     expect(first.tokens.length).toBeGreaterThan(0);
     expect((await run()).tokens).toEqual(first.tokens);
+  });
+});
+
+describe('make-tiny --family unipic2-metaquery → convert → UniPic.load → generate and edit', () => {
+  let dir: string;
+  let model: UniPicModel<MetaqueryTasks>;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mq-tiny-diffusion-'));
+    await makeTinyMetaquery(join(dir, 'ckpt'), { seed: 2 });
+    await convertMetaqueryModel(join(dir, 'ckpt'), join(dir, 'model'), { dtypes: ['fp32'] });
+    model = (await UniPic.load(join(dir, 'model'), { device: 'cpu', threads: 1 })) as unknown as UniPicModel<MetaqueryTasks>;
+  });
+  afterAll(async () => {
+    await model?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes transformer/, vae/, scheduler/ in the diffusers layout with the conditioner’s widths', () => {
+    const transformer = JSON.parse(readFileSync(join(dir, 'ckpt', 'transformer', 'config.json'), 'utf8'));
+    expect([transformer.joint_attention_dim, transformer.pooled_projection_dim]).toEqual([32, 24]);
+    expect(JSON.parse(readFileSync(join(dir, 'ckpt', 'scheduler', 'scheduler_config.json'), 'utf8')).shift).toBe(3);
+    expect([...model.capabilities].sort()).toEqual(['edit', 'generate', 'understand']);
+  });
+
+  it('generate and edit run and are deterministic for a seed', async () => {
+    const generate = () => model.generate({ prompt: 'a cat', width: 32, height: 48, steps: 2, seed: 5 }).result;
+    const [a, b] = [await generate(), await generate()];
+    expect([a.width, a.height, a.images[0].data.length]).toEqual([32, 48, 32 * 48 * 4]);
+    expect(Array.from(a.latent.data)).toEqual(Array.from(b.latent.data));
+    expect(a.latent.data.every(Number.isFinite)).toBe(true);
+    const edited = await model.edit({ image: testImagePng(), prompt: 'make it blue', longerEdge: 64, steps: 2, seed: 5 }).result;
+    expect([edited.width, edited.height]).toEqual([64, 64]);
+    expect(edited.latent.data.every(Number.isFinite)).toBe(true);
   });
 });

@@ -4,6 +4,7 @@ import { attendHeads, mergeHeads, splitHeads } from '../layers/attention.js';
 import { layerNorm } from '../layers/layer-norm.js';
 import { linear } from '../layers/linear.js';
 import { rmsNorm } from '../layers/rms-norm.js';
+import { chunkLastAxis } from '../layers/split-chunks.js';
 import { timestepEmbedding } from '../diffusion/timestep-embedding.js';
 import type { GraphBuilder } from '../../onnx/graph-builder.js';
 import type { GraphContext } from '../weights.js';
@@ -103,7 +104,8 @@ function modulation(ctx: GraphContext, conditioning: string, name: string, count
   const rows = ctx.weights.shape(`${name}.weight`)[0];
   if (rows !== count * width) throw new InvalidModelError(`${name}.weight has ${rows} rows, expected ${count} × ${width}`);
   const emb = builder.op('Unsqueeze', [linear(ctx, conditioning, `${name}.weight`, `${name}.bias`), builder.constInt64([1])]);
-  return builder.node('Split', [emb, builder.constInt64(new Array<number>(count).fill(width))], { attributes: { axis: -1 }, outputCount: count });
+  // Not one 9-way Split for the dual blocks: onnxruntime-web's WebGPU Split is wrong past 7 outputs.
+  return chunkLastAxis(builder, emb, count, width);
 }
 
 /** `x·(1 + scale) + shift`. */

@@ -2,6 +2,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundledTokenizerDir } from '../../bundled-assets.js';
 import { type SafetensorsFileTensor, writeSafetensorsFile } from '../../writers/safetensors-file-writer.js';
+import { type ShapedTensor, vlmTensorShapes } from './qwen25-vl-shapes.js';
 
 /**
  * Tiny Qwen2.5-VL numbers (spec §7.2 shapes; untied lm_head like the 7B). Every constant that is not
@@ -105,61 +106,10 @@ export interface TinyQwen25VlConfig {
  */
 export async function writeTinyQwen25Vl(vlmDir: string, config: TinyQwen25VlConfig, chatTemplate: string, random: () => number): Promise<void> {
   await mkdir(vlmDir, { recursive: true });
-  const c = config;
-  const v = c.vision_config;
-  const H = c.hidden_size;
-  const kv = (H / c.num_attention_heads) * c.num_key_value_heads;
-  const llm: [string, Shape][] = [
-    ['model.embed_tokens.weight', [c.vocab_size, H]],
-    ['model.norm.weight', [H]],
-  ];
-  for (let l = 0; l < c.num_hidden_layers; l++) {
-    const p = `model.layers.${l}`;
-    llm.push(
-      [`${p}.input_layernorm.weight`, [H]],
-      [`${p}.post_attention_layernorm.weight`, [H]],
-      [`${p}.self_attn.q_proj.weight`, [H, H]],
-      [`${p}.self_attn.q_proj.bias`, [H]],
-      [`${p}.self_attn.k_proj.weight`, [kv, H]],
-      [`${p}.self_attn.k_proj.bias`, [kv]],
-      [`${p}.self_attn.v_proj.weight`, [kv, H]],
-      [`${p}.self_attn.v_proj.bias`, [kv]],
-      [`${p}.self_attn.o_proj.weight`, [H, H]],
-      [`${p}.mlp.gate_proj.weight`, [c.intermediate_size, H]],
-      [`${p}.mlp.up_proj.weight`, [c.intermediate_size, H]],
-      [`${p}.mlp.down_proj.weight`, [H, c.intermediate_size]],
-    );
-  }
-  const W = v.hidden_size;
-  const vision: [string, Shape][] = [['visual.patch_embed.proj.weight', [W, 3, v.temporal_patch_size, v.patch_size, v.patch_size]]];
-  for (let b = 0; b < v.depth; b++) {
-    const p = `visual.blocks.${b}`;
-    vision.push(
-      [`${p}.norm1.weight`, [W]],
-      [`${p}.norm2.weight`, [W]],
-      [`${p}.attn.qkv.weight`, [3 * W, W]],
-      [`${p}.attn.qkv.bias`, [3 * W]],
-      [`${p}.attn.proj.weight`, [W, W]],
-      [`${p}.attn.proj.bias`, [W]],
-      [`${p}.mlp.gate_proj.weight`, [v.intermediate_size, W]],
-      [`${p}.mlp.gate_proj.bias`, [v.intermediate_size]],
-      [`${p}.mlp.up_proj.weight`, [v.intermediate_size, W]],
-      [`${p}.mlp.up_proj.bias`, [v.intermediate_size]],
-      [`${p}.mlp.down_proj.weight`, [W, v.intermediate_size]],
-      [`${p}.mlp.down_proj.bias`, [W]],
-    );
-  }
-  const M = W * 4;
-  vision.push(
-    ['visual.merger.ln_q.weight', [W]],
-    ['visual.merger.mlp.0.weight', [M, M]],
-    ['visual.merger.mlp.0.bias', [M]],
-    ['visual.merger.mlp.2.weight', [v.out_hidden_size, M]],
-    ['visual.merger.mlp.2.bias', [v.out_hidden_size]],
-  );
-  const shards: [string, [string, Shape][]][] = [
+  const { llm, vision, lmHead } = vlmTensorShapes(config);
+  const shards: [string, ShapedTensor[]][] = [
     ['model-00001-of-00002.safetensors', llm],
-    ['model-00002-of-00002.safetensors', [...vision, ['lm_head.weight', [c.vocab_size, H]]]],
+    ['model-00002-of-00002.safetensors', [...vision, lmHead]],
   ];
   const weightMap: Record<string, string> = {};
   let totalSize = 0;

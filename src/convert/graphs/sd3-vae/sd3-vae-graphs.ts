@@ -1,3 +1,5 @@
+import { buildStripDecoderGraph, StripTail } from '../vae/strip-decoder-graph.js';
+import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { silu } from '../layers/activations.js';
 import { expectChannels } from '../vae/channel-check.js';
 import { conv2d, convOutputChannels } from '../vae/conv.js';
@@ -66,22 +68,50 @@ export function buildSd3VaeDecoderGraph(ctx: GraphContext, config: Sd3VaeConfig)
   const { builder } = ctx;
   const levels = config.blockOutChannels.length;
   const stride = 2 ** (levels - 1);
-  const reversed = [...config.blockOutChannels].reverse();
   const latents = builder.input('latents', 'float32', ['batch', config.latentChannels, 'grid_height', 'grid_width']);
+  const { output, channels } = decoderHead(ctx, latents, config, levels - 1);
+  const h = conv2d(ctx, silu(builder, groupNorm(ctx, output, `${V}decoder.conv_norm_out`, channels, config.groups)), `${V}decoder.conv_out`);
+  expectChannels(`${V}decoder.conv_out`, convOutputChannels(ctx, `${V}decoder.conv_out`), 3);
+  builder.output(h, 'pixels', 'float32', ['batch', 3, `grid_height*${stride}`, `grid_width*${stride}`]);
+}
+
+/**
+ * `vae_decoder_strips` (docs/model-format.md, "Strip VAE decoder"): the same decoder with the two
+ * finest up blocks (and the upsampler into them) and the output norm/conv as strip stages.
+ */
+export function buildSd3VaeDecoderStripGraph(ctx: GraphContext, config: Sd3VaeConfig): StripDecoderPlan {
+  const levels = config.blockOutChannels.length;
+  const last = Math.max(0, levels - 3);
+  const tail = new StripTail(ctx);
+  if (last < levels - 1) tail.upsample(`${V}decoder.up_blocks.${last}.upsamplers.0.conv`);
+  for (let level = last + 1; level < levels; level++) {
+    for (let i = 0; i <= config.layersPerBlock; i++) tail.resnet(`${V}decoder.up_blocks.${level}.resnets.${i}`, SHORTCUT);
+    if (level !== levels - 1) tail.upsample(`${V}decoder.up_blocks.${level}.upsamplers.0.conv`);
+  }
+  tail.out(`${V}decoder.conv_norm_out`, `${V}decoder.conv_out`);
+  return buildStripDecoderGraph(ctx, {
+    latent: { shape: [1, config.latentChannels, 'grid_height', 'grid_width'], dummy: [1, config.latentChannels, 1, 1] },
+    head: (latents) => decoderHead(ctx, latents, config, last),
+    stages: tail.stages,
+    groups: config.groups,
+  });
+}
+
+/** `latents` → the features after up block `lastLevel`'s resnets (its upsampler left to the caller). */
+function decoderHead(ctx: GraphContext, latents: string, config: Sd3VaeConfig, lastLevel: number): { output: string; channels: number } {
+  const reversed = [...config.blockOutChannels].reverse();
   let h = config.usePostQuantConv ? conv2d(ctx, latents, `${V}post_quant_conv`) : latents;
   h = conv2d(ctx, h, `${V}decoder.conv_in`);
   let channels = convOutputChannels(ctx, `${V}decoder.conv_in`);
   expectChannels(`${V}decoder.conv_in`, channels, reversed[0]);
   h = midBlock(ctx, h, `${V}decoder.mid_block`, channels, config);
-  for (let level = 0; level < levels; level++) {
+  for (let level = 0; level <= lastLevel; level++) {
     const prefix = `${V}decoder.up_blocks.${level}`;
     for (let i = 0; i <= config.layersPerBlock; i++) {
       ({ output: h, channels } = resnetBlock(ctx, h, `${prefix}.resnets.${i}`, channels, config.groups, SHORTCUT));
       expectChannels(`${prefix}.resnets.${i}`, channels, reversed[level]);
     }
-    if (level !== levels - 1) h = upsample(ctx, h, `${prefix}.upsamplers.0`);
+    if (level < lastLevel) h = upsample(ctx, h, `${prefix}.upsamplers.0`);
   }
-  h = conv2d(ctx, silu(builder, groupNorm(ctx, h, `${V}decoder.conv_norm_out`, channels, config.groups)), `${V}decoder.conv_out`);
-  expectChannels(`${V}decoder.conv_out`, convOutputChannels(ctx, `${V}decoder.conv_out`), 3);
-  builder.output(h, 'pixels', 'float32', ['batch', 3, `grid_height*${stride}`, `grid_width*${stride}`]);
+  return { output: h, channels };
 }

@@ -12,6 +12,7 @@ import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
 import { DTYPES, type Dtype } from '../../../spec/manifest.js';
 import { UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type UniPic1GraphName as GraphName, type UniPic1Manifest as Manifest } from '../manifest.js';
 import { graphPlans, type GraphPlan } from './graph-plan.js';
+import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import type { GraphDtype, WeightSource } from '../../../convert/graphs/weights.js';
 import { accountKeys, refuseUnusable, type KeyAccount } from './key-map.js';
 import { fileEntry, writeManifest } from '../../../convert/model-folder-writer.js';
@@ -135,9 +136,13 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
     let built: Awaited<ReturnType<typeof buildGraphs>>;
     let resolutions: Manifest['resolutions'];
     let constants: string;
+    let stripDecoder: StripDecoderPlan | undefined;
     try {
       await mkdir(outDir, { recursive: true });
-      built = await buildGraphs(graphPlans(structure, config, { fusedSampler: options.fusedSampler }), weights, keys.required, dtypes, outDir, options);
+      const onStripPlan = (plan: StripDecoderPlan) => {
+        stripDecoder = plan;
+      };
+      built = await buildGraphs(graphPlans(structure, config, { fusedSampler: options.fusedSampler, onStripPlan }), weights, keys.required, dtypes, outDir, options);
       options.onProgress?.({ stage: 'tables', item: 'position tables', done: built.done, total: built.done });
       const tableWeights = weights.subset(TABLE_KEYS);
       resolutions = await writeResolutionTables(outDir, tableWeights, config.mar, sizes);
@@ -174,6 +179,7 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
         constants,
         resolutions,
         graphs: built.graphs,
+        ...(stripDecoder ? { stripDecoder } : {}),
         files,
       },
       unipic1ManifestSchema,

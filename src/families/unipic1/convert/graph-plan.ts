@@ -7,7 +7,8 @@ import { buildLmHeadGraph } from '../../../convert/graphs/llm/lm-head-graph.js';
 import { buildDecoderEmbedGraph } from './graphs/mar/decoder-embed-graph.js';
 import { buildMarDecoderGraph } from './graphs/mar/mar-decoder-graph.js';
 import { buildMarEncoderGraph } from './graphs/mar/mar-encoder-graph.js';
-import { buildVaeDecoderGraph } from './graphs/vae/vae-decoder-graph.js';
+import { buildVaeDecoderGraph, buildVaeDecoderStripGraph } from './graphs/vae/vae-decoder-graph.js';
+import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { buildVaeEncoderGraph } from './graphs/vae/vae-encoder-graph.js';
 import { vaeConfigFromJson } from './graphs/vae/vae-config.js';
 import type { GraphContext } from '../../../convert/graphs/weights.js';
@@ -42,7 +43,13 @@ const FUSED = { attention: 'fused' } as const;
 const LLM_Q4 = { accuracyLevel: 4 } as const;
 
 /** Every graph of docs/model-format.md, with the weights it needs and how to build it. */
-export function graphPlans(structure: Structure, config: ModelConfig, options: { fusedSampler?: boolean } = {}): GraphPlan[] {
+export interface GraphPlanOptions {
+  readonly fusedSampler?: boolean;
+  /** Receives the strip decoder's plan for the manifest when `vae_decoder_strips` is built. */
+  readonly onStripPlan?: (plan: StripDecoderPlan) => void;
+}
+
+export function graphPlans(structure: Structure, config: ModelConfig, options: GraphPlanOptions = {}): GraphPlan[] {
   const vae = vaeConfigFromJson(structure.vae);
   const head = prefixes('mar.diffloss.net.');
   const fused: GraphPlan[] = options.fusedSampler
@@ -76,6 +83,14 @@ export function graphPlans(structure: Structure, config: ModelConfig, options: {
     { name: 'diffusion_head', keys: prefixes('mar.diffloss.net.'), quantizable: true, build: (ctx) => buildDiffusionHeadGraph(ctx, config) },
     { name: 'vae_encoder', keys: prefixes('vae.encoder.', 'vae.quant_conv.'), quantizable: false, build: (ctx) => buildVaeEncoderGraph(ctx, vae, FUSED) },
     { name: 'vae_decoder', keys: prefixes('vae.decoder.', 'vae.post_quant_conv.'), quantizable: false, build: (ctx) => buildVaeDecoderGraph(ctx, vae, FUSED) },
+    // The same decoder as strip stages: 1024 px decodes in a fraction of the one-shot graph's
+    // activation memory, same result (docs/performance.md, "Strip VAE decode").
+    {
+      name: 'vae_decoder_strips',
+      keys: prefixes('vae.decoder.', 'vae.post_quant_conv.'),
+      quantizable: false,
+      build: (ctx) => options.onStripPlan?.(buildVaeDecoderStripGraph(ctx, vae, FUSED)),
+    },
     ...fused,
   ];
 }

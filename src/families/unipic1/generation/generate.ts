@@ -17,6 +17,7 @@ import type { KnownRegion } from './known-region.js';
 import { planRegion, type RegionPlan } from './region-call.js';
 import { encodeLatents } from './source-image.js';
 import type { ImageResult } from './image-result.js';
+import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 
 /** Rows of a guidance batch: G conditional rows, then G unconditional ones (the official batch order for classifier-free guidance). */
 export function guidanceRows<T>(conditional: T, unconditional: T, images: number, guidance: number): T[] {
@@ -81,7 +82,7 @@ export async function runImageLoop(
         });
         const every = options.preview;
         if (every && (info.iteration + 1) % every === 0 && info.iteration + 1 < info.iterations) {
-          const decoded = await decodeLatents(graphs, config, current, options.numImages, tables.grid, signal);
+          const decoded = await decodeLatents(graphs, config, current, options.numImages, tables.grid, signal, assets.manifest.stripDecoder);
           const images = input.region ? input.region.plan.finish(decoded) : decoded;
           controller.emit({ type: 'image-preview', iteration: info.iteration, images });
         }
@@ -91,7 +92,7 @@ export async function runImageLoop(
     prefix.dispose();
   }
   const decodeStarted = Date.now();
-  const decoded = await decodeLatents(graphs, config, tokens, options.numImages, tables.grid, signal);
+  const decoded = await decodeLatents(graphs, config, tokens, options.numImages, tables.grid, signal, assets.manifest.stripDecoder);
   const images = input.region ? input.region.plan.finish(decoded) : decoded;
   const done = Date.now();
   const timings: ImageTimings = {
@@ -165,7 +166,17 @@ export async function unchangedSource(
     const grid = Math.round(Math.sqrt(plan.layout.tokens.length));
     const tokens = new Float32Array(latents.length * options.numImages);
     for (let g = 0; g < options.numImages; g++) tokens.set(latents, g * latents.length);
-    images = plan.finish(await decodeLatents(context.graphs, context.config, tokens, options.numImages, grid, context.signal));
+    images = plan.finish(
+      await decodeLatents(
+        context.graphs,
+        context.config,
+        tokens,
+        options.numImages,
+        grid,
+        context.signal,
+        (context.assets as { manifest?: { stripDecoder?: StripDecoderPlan } }).manifest?.stripDecoder,
+      ),
+    );
   }
   const done = Date.now();
   const timings: ImageTimings = { prefixMs: decodeStarted - started, samplingMs: 0, decodeMs: done - decodeStarted, totalMs: done - started };

@@ -17,6 +17,7 @@ import { accountKontextKeys, type KontextKeyAccount } from './kontext-keys.js';
 import { sd3DiffusionConfig, sd3DiffusionGraphPlans } from '../../../convert/sd3-diffusion/diffusion-graphs.js';
 import { POSITION_TABLE_KEY } from '../../../convert/sd3-diffusion/diffusion-shapes.js';
 import { detectPositionTableRounding } from '../../../convert/sd3-diffusion/position-table-check.js';
+import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { buildT5EncoderGraph } from './t5-encoder-graph.js';
 import { writeKontextTokenizers } from './write-tokenizer-files.js';
 
@@ -45,7 +46,7 @@ interface Plan {
   build(ctx: GraphContext): void;
 }
 
-function plans(s: KontextStructure): Plan[] {
+function plans(s: KontextStructure, onStripPlan: (plan: StripDecoderPlan) => void): Plan[] {
   const list: Plan[] = [
     { name: 'clip_l', prefix: 'text_encoder.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipL, 'text_encoder.') },
     { name: 'clip_g', prefix: 'text_encoder_2.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipG, 'text_encoder_2.') },
@@ -54,7 +55,7 @@ function plans(s: KontextStructure): Plan[] {
     const t5 = s.t5;
     list.push({ name: 't5_encoder', prefix: 'text_encoder_3.', quantizable: true, build: (ctx) => buildT5EncoderGraph(ctx, t5, 'text_encoder_3.') });
   }
-  list.push(...sd3DiffusionGraphPlans(s));
+  list.push(...sd3DiffusionGraphPlans(s, onStripPlan));
   return list;
 }
 
@@ -105,7 +106,10 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
       await mkdir(outDir, { recursive: true });
       const built: KontextConvertSummary['graphs'][number][] = [];
       const graphs: KontextManifest['graphs'] = {};
-      const list = plans(structure);
+      let stripDecoder: StripDecoderPlan | undefined;
+      const list = plans(structure, (plan) => {
+        stripDecoder = plan;
+      });
       let done = 0;
       for (const plan of list) {
         const subset = weights.subset(keys.required.filter((k) => k.startsWith(plan.prefix)));
@@ -160,6 +164,7 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
         config,
         tokenizers,
         graphs,
+        ...(stripDecoder ? { stripDecoder } : {}),
         files,
       });
       const temporary = join(outDir, 'unipic.json.partial');

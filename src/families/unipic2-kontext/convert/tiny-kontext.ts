@@ -3,9 +3,14 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SeededRandom } from '../../../core/random/random-source.js';
-import { float32ToBfloat16 } from '../../../formats/float-conversion.js';
-import { encodeSafetensors } from '../../../formats/safetensors-encoder.js';
-import { cropPositionTable } from '../../../core/diffusion/position-embedding.js';
+import {
+  bf16SafetensorsFile as bf16File,
+  publishedPositionTable,
+  TINY_SCHEDULER_CONFIG,
+  TINY_SD3_DIFFUSION_CONFIGS,
+  tinyWeight,
+  writeJsonFile as json,
+} from '../../../convert/sd3-diffusion/tiny-diffusion.js';
 import { readKontextStructure } from './diffusers-configs.js';
 import { expectedShapes } from './kontext-keys.js';
 
@@ -16,39 +21,7 @@ import { expectedShapes } from './kontext-keys.js';
  * editing) run on the make-tiny model; the oracle fixture keeps 24 (sizes up to 384 px).
  */
 export const TINY_KONTEXT_CONFIGS = {
-  transformer: {
-    _class_name: 'SD3Transformer2DKontextModel',
-    sample_size: 32,
-    patch_size: 2,
-    in_channels: 16,
-    num_layers: 3,
-    attention_head_dim: 8,
-    num_attention_heads: 4,
-    joint_attention_dim: 32,
-    caption_projection_dim: 32,
-    pooled_projection_dim: 24,
-    out_channels: 16,
-    pos_embed_max_size: 32,
-    dual_attention_layers: [0, 1],
-    qk_norm: 'rms_norm',
-  },
-  vae: {
-    _class_name: 'AutoencoderKL',
-    in_channels: 3,
-    out_channels: 3,
-    down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D'],
-    up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'],
-    block_out_channels: [8, 8, 16, 16],
-    layers_per_block: 1,
-    latent_channels: 16,
-    norm_num_groups: 4,
-    act_fn: 'silu',
-    scaling_factor: 1.5305,
-    shift_factor: 0.0609,
-    use_quant_conv: false,
-    use_post_quant_conv: false,
-    mid_block_add_attention: true,
-  },
+  ...TINY_SD3_DIFFUSION_CONFIGS,
   text_encoder: {
     architectures: ['CLIPTextModelWithProjection'],
     hidden_size: 8,
@@ -130,21 +103,6 @@ export function bundledAsset(folder: 'clip-tokenizer' | 't5-tokenizer'): string 
 
 type Tensor = { name: string; shape: readonly number[]; data: Float32Array };
 
-function bf16File(tensors: readonly Tensor[]): Uint8Array {
-  return encodeSafetensors(
-    tensors.map((t) => {
-      const half = float32ToBfloat16(t.data);
-      return { name: t.name, dtype: 'bfloat16' as const, shape: t.shape, data: new Uint8Array(half.buffer, half.byteOffset, half.byteLength) };
-    }),
-    { format: 'pt' },
-  );
-}
-
-async function json(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-
 /** The three tokenizer folders as the published checkpoint has them, from the bundled assets. */
 export async function writeTokenizers(dir: string): Promise<void> {
   const clip = bundledAsset('clip-tokenizer');
@@ -188,7 +146,7 @@ export async function writeTokenizers(dir: string): Promise<void> {
  */
 export async function makeTinyKontextCheckpoint(dir: string, options: { seed?: number } = {}): Promise<void> {
   for (const [component, config] of Object.entries(TINY_KONTEXT_CONFIGS)) await json(join(dir, component, 'config.json'), config);
-  await json(join(dir, 'scheduler', 'scheduler_config.json'), { _class_name: 'FlowMatchEulerDiscreteScheduler', num_train_timesteps: 1000, shift: 3.0 });
+  await json(join(dir, 'scheduler', 'scheduler_config.json'), TINY_SCHEDULER_CONFIG);
   await json(join(dir, 'model_index.json'), MODEL_INDEX);
   await writeTokenizers(dir);
 
@@ -197,26 +155,13 @@ export async function makeTinyKontextCheckpoint(dir: string, options: { seed?: n
   const random = new SeededRandom(options.seed ?? 20261206);
   const byComponent = new Map<string, Tensor[]>();
   for (const [key, shape] of shapes) {
-    const count = shape.reduce((a, b) => a * b, 1);
-    const noise = random.normal(count, { kind: 'initial-latent' });
-    const last = key.split('.').pop();
-    const gain = last === 'weight' && shape.length === 1;
-    const table = /embedding|shared\.weight|relative_attention_bias/.test(key);
-    const fanIn = shape.length >= 2 ? shape.slice(1).reduce((a, b) => a * b, 1) : 1;
-    const scale = table ? 0.5 : gain ? 0.1 : last === 'bias' ? 0.1 : 1 / Math.sqrt(fanIn);
-    const data = Float32Array.from(noise, (v) => (gain ? 1 : 0) + scale * v);
+    const data = tinyWeight(key, shape, random);
     const [component, ...rest] = key.split('.');
     const list = byComponent.get(component) ?? [];
     list.push({ name: rest.join('.'), shape, data });
     byComponent.set(component, list);
   }
-  const t = structure.transformer;
-  const table = cropPositionTable(
-    { width: t.width, maxSize: t.posEmbedMaxSize, baseSize: t.sampleSize / t.patchSize, interpolationScale: 1, rounding: 'bfloat16' },
-    t.posEmbedMaxSize,
-    t.posEmbedMaxSize,
-  );
-  byComponent.get('transformer')!.push({ name: 'pos_embed.pos_embed', shape: [1, t.posEmbedMaxSize ** 2, t.width], data: table });
+  byComponent.get('transformer')!.push(publishedPositionTable(structure.transformer));
 
   for (const [component, tensors] of byComponent) {
     if (component !== 'text_encoder_3') {

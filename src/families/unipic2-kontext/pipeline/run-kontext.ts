@@ -1,3 +1,4 @@
+import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { checkSampleSize, editReference, sampleImages } from '../../../core/diffusion/sample-images.js';
 import type { RunController } from '../../../core/run/run.js';
 import type { KontextConfig, KontextGraphName } from '../kontext-config.js';
@@ -10,6 +11,8 @@ export interface KontextContext {
   readonly graphs: KontextGraphRunner;
   readonly config: KontextConfig;
   readonly tokenizers: KontextTokenizers;
+  /** The strip decoder's plan when the model has it (decodes from 512 px). */
+  readonly stripDecoder?: StripDecoderPlan;
   /** The call is done with these graphs (freed on a `lowMemory` model; see `CallContext.doneWith`). */
   readonly doneWith?: (graphs: readonly KontextGraphName[]) => Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,11 @@ import { mergeAccounts, type ConfigAccount } from '../../../convert/config-accou
 import { buildConditionerGraph } from './graphs/conditioner-graph.js';
 import { buildVisionGraph, withFlatPatchEmbed } from '../../../convert/graphs/qwen-vl/vision-graph.js';
 import { planMetaqueryKeys } from './key-plan.js';
+import type { KeyAccount } from '../../../convert/expected-shapes.js';
+import { sd3DiffusionConfig, sd3DiffusionGraphPlans, type Sd3DiffusionGraphName } from '../../../convert/sd3-diffusion/diffusion-graphs.js';
+import { detectPositionTableRounding } from '../../../convert/sd3-diffusion/position-table-check.js';
+import type { Sd3DiffusionConfig } from '../../../core/diffusion/sd3-diffusion-config.js';
+import { openDiffusionPart } from './diffusion-part.js';
 import { asSharedLlmWeights, openFolderWeights } from '../../../convert/graphs/qwen-vl/folder-weights.js';
 import { parseVlmConfig } from '../../../convert/graphs/qwen-vl/vlm-config.js';
 
@@ -31,30 +37,37 @@ export interface ConvertMetaqueryOptions {
   readonly vlm?: string;
   /** Precision of the language-model graphs (embed, llm, lm_head); default q4 (spec §6.1). */
   readonly llmDtype?: GraphDtype;
-  /** Precision of the vision tower and the conditioner; default fp32. */
+  /** Precision of the vision tower, the conditioner and the Kontext transformer; default fp32 (the VAE is always fp32). */
   readonly dtype?: GraphDtype;
-  readonly onGraph?: (event: { graph: MqGraphName; file: string; ms: number }) => void;
+  readonly onGraph?: (event: { graph: MqConvertedGraph; file: string; ms: number }) => void;
 }
 
+export type MqConvertedGraph = MqGraphName | Sd3DiffusionGraphName;
+type ConvertedGraph = { file: string; dtype: GraphDtype; externalData: string[] };
+
 export interface MetaqueryConversion {
-  readonly config: MqRuntimeConfig;
-  readonly graphs: Record<MqGraphName, { file: string; dtype: GraphDtype; externalData: string[] }>;
-  /** Skywork sub-folders this converter leaves to others (the Kontext transformer, VAE, scheduler). */
-  readonly notConverted: readonly string[];
+  /** The runtime numbers; with `transformer`/`vae`/`scheduler` when the diffusion part was converted. */
+  readonly config: MqRuntimeConfig & Partial<Sd3DiffusionConfig>;
+  readonly graphs: Record<MqGraphName, ConvertedGraph> & Partial<Record<Sd3DiffusionGraphName, ConvertedGraph>>;
+  /** The diffusion keys: required ones and those knowingly ignored (the VLM and conditioner use every key). */
+  readonly diffusionKeys?: KeyAccount;
+  readonly warnings: readonly string[];
   /** What was done with every field of every config file read. */
   readonly configAccount: ConfigAccount;
   /** End-of-text ids for understanding (generation_config.json, else Qwen2.5-VL's). */
   readonly eosIds: readonly number[];
+  /** The strip VAE decoder's plan, when `vae_decoder_strips` was built. */
+  readonly stripDecoder?: StripDecoderPlan;
 }
 
 /**
- * UniPic2-Metaquery's VLM side (spec §4): the Skywork folder's `conditioner/` and the Qwen2.5-VL
- * folder → `vision`, `embed`, `llm`, `lm_head`, `conditioner` graphs, `meta_queries.safetensors`, the
- * tokenizer and `metaquery.json` (the runtime numbers, processor and generation defaults). Tensors
- * are read one at a time and every initializer streams to its data file as it is built, so the 7B
- * converts with about one float32 tensor (≤ 2.2 GB, the embedding) in memory at a time. The
- * Kontext transformer, VAE and scheduler (`transformer/`, `vae/`, `scheduler/`) are the Kontext
- * family's and are reported in `notConverted`.
+ * UniPic2-Metaquery (spec §4): the Skywork folder's `conditioner/` and the Qwen2.5-VL folder →
+ * `vision`, `embed`, `llm`, `lm_head`, `conditioner` graphs, `meta_queries.safetensors`, the
+ * tokenizer and `metaquery.json` (the runtime numbers, processor and generation defaults); its
+ * `transformer/`, `vae/`, `scheduler/` → the shared SD3.5M-Kontext `transformer`, `vae_encoder`,
+ * `vae_decoder` graphs and the sampler's config (without them: understand only, with a warning).
+ * Tensors are read one at a time and every initializer streams to its data file as it is built, so
+ * the 7B converts with about one float32 tensor (≤ 2.2 GB, the embedding) in memory at a time.
  */
 export async function convertMetaquery(skyworkFolder: string, outDir: string, options: ConvertMetaqueryOptions = {}): Promise<MetaqueryConversion> {
   const llmDtype = options.llmDtype ?? 'q4';
@@ -82,13 +95,20 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
   const configAccount = mergeAccounts(...accounts);
   const eosIds = eosList(generation.eos_token_id);
 
-  await mkdir(outDir, { recursive: true });
-  const vlmWeights = await openFolderWeights(vlmFolder);
-  const condWeights = await openFolderWeights(condFolder, 'diffusion_pytorch_model.safetensors');
+  // Every check on the diffusion part (configs, widths, keys, shapes, dtypes) runs before anything is written.
+  const warnings: string[] = [];
+  const diffusion = await openDiffusionPart(skyworkFolder, conditioner);
+  if (!diffusion) warnings.push('no transformer/, vae/, scheduler/: converted for understand only (generate and edit need them)');
+  let vlmWeights: Awaited<ReturnType<typeof openFolderWeights>> | undefined;
+  let condWeights: Awaited<ReturnType<typeof openFolderWeights>> | undefined;
   try {
+    const rounding = diffusion && detectPositionTableRounding(diffusion.weights, diffusion.structure.transformer, warnings);
+    await mkdir(outDir, { recursive: true });
+    vlmWeights = await openFolderWeights(vlmFolder);
+    condWeights = await openFolderWeights(condFolder, 'diffusion_pytorch_model.safetensors');
     const plan = planMetaqueryKeys(vlmWeights.names, condWeights.names, vlm, conditioner);
     const llmWeights = asSharedLlmWeights(vlmWeights.weights.subset([...plan.llm, ...plan.lmHead]));
-    const build = async (graph: MqGraphName, graphDtype: GraphDtype, weights: WeightSource, body: (ctx: GraphContext) => void) => {
+    const build = async (graph: MqConvertedGraph, graphDtype: GraphDtype, weights: WeightSource, body: (ctx: GraphContext) => void) => {
       const started = Date.now();
       const file = `${graph}.${graphDtype}.onnx`;
       const sink = new FileWeightSink(outDir, file);
@@ -102,13 +122,24 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
       options.onGraph?.({ graph, file, ms: Date.now() - started });
       return { file, dtype: graphDtype, externalData: [...sink.files] };
     };
-    const graphs = {
+    const graphs: MetaqueryConversion['graphs'] = {
       vision: await build('vision', dtype, withFlatPatchEmbed(vlmWeights.weights.subset(plan.vision)), (ctx) => buildVisionGraph(ctx, vlm.vision)),
       embed: await build('embed', llmDtype, llmWeights, (ctx) => buildEmbedGraph(ctx, vlm)),
       llm: await build('llm', llmDtype, llmWeights, (ctx) => buildLlmGraph(ctx, vlm, { rotary: 'angles' })),
-      lm_head: await build('lm_head', llmDtype, llmWeights, (ctx) => buildLmHeadGraph(ctx, vlm)),
+      // The 7B's head is its own lm_head.weight (tie_word_embeddings false); tied checkpoints reuse the embedding.
+      lm_head: await build('lm_head', llmDtype, llmWeights, (ctx) => buildLmHeadGraph(ctx, vlm, { tied: vlm.tieWordEmbeddings })),
       conditioner: await build('conditioner', dtype, condWeights.weights.subset(plan.conditioner), (ctx) => buildConditionerGraph(ctx, conditioner)),
     };
+    let stripDecoder: StripDecoderPlan | undefined;
+    if (diffusion) {
+      const plans = sd3DiffusionGraphPlans(diffusion.structure, (plan) => {
+        stripDecoder = plan;
+      });
+      for (const part of plans) {
+        const weights = diffusion.weights.subset(diffusion.keys.required.filter((k) => k.startsWith(part.prefix)));
+        graphs[part.name] = await build(part.name, part.quantizable ? dtype : 'fp32', weights, (ctx) => part.build(ctx));
+      }
+    }
     const queries = condWeights.weights.float32(plan.metaQueries);
     const shape = [conditioner.numQueries, conditioner.llmHiddenSize];
     if (queries.length !== shape[0] * shape[1]) throw new InvalidModelError(`meta_queries holds ${queries.length} values, expected ${shape.join('×')}`);
@@ -118,14 +149,14 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
     );
     const tokenizer = await writeTokenizerFiles(vlmFolder, outDir);
 
-    const config: MqRuntimeConfig = {
+    const config: MetaqueryConversion['config'] = {
       llm: vlm.llm,
       mropeSection: vlm.mropeSection,
       vision: vlm.vision,
       imageTokenId: vlm.imageTokenId,
       numQueries: conditioner.numQueries,
+      ...(diffusion && rounding ? sd3DiffusionConfig(diffusion.structure, rounding) : {}),
     };
-    const notConverted = ['transformer', 'vae', 'scheduler'].filter((d) => existsSync(join(skyworkFolder, d)));
     const description = {
       family: 'unipic2-metaquery',
       config,
@@ -136,14 +167,15 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
       graphs,
       tables: { metaQueries: 'meta_queries.safetensors' },
       tokenizer,
-      notConverted,
       configAccount,
+      ...(diffusion ? { ignoredKeys: diffusion.keys.ignored } : {}),
     };
     await writeFile(join(outDir, METAQUERY_CONFIG_FILE), `${JSON.stringify(description, null, 2)}\n`);
-    return { config, graphs, notConverted, configAccount, eosIds };
+    return { config, graphs, warnings, configAccount, eosIds, ...(diffusion ? { diffusionKeys: diffusion.keys } : {}), ...(stripDecoder ? { stripDecoder } : {}) };
   } finally {
-    await vlmWeights.close();
-    await condWeights.close();
+    await vlmWeights?.close();
+    await condWeights?.close();
+    await diffusion?.close();
   }
 }
 

@@ -10,11 +10,21 @@ export const DEFAULT_VLM_REPO = 'Qwen/Qwen2.5-VL-7B-Instruct';
 
 type Where = { repo: string; commit: string; subfolder: string };
 
-/** Skywork's side: `conditioner/` (config and safetensors weights). */
+const WEIGHTS = 'diffusion_pytorch_model.safetensors';
+
+/**
+ * Skywork's side: `conditioner/` (config and safetensors weights) and, when the repository has them,
+ * the sampler's `transformer/`, `vae/` (config and weights) and `scheduler/scheduler_config.json`
+ * (generate and edit; the converter refuses a partial set, as locally).
+ */
 export function selectConditionerFiles(files: readonly HubRepoFile[], where: Where): string[] {
   const listing = new HubFolderListing(files, where);
   listing.refuseMissing(listing.has('conditioner/config.json') ? [] : ['conditioner/config.json'], 'the MetaQuery conditioner');
-  return listing.inRepository(['conditioner/config.json', ...listing.safetensorsWeights('conditioner', 'diffusion_pytorch_model.safetensors')]);
+  const diffusion = ['transformer', 'vae'].flatMap((folder) =>
+    listing.has(`${folder}/config.json`) ? [`${folder}/config.json`, ...listing.safetensorsWeights(folder, WEIGHTS)] : [],
+  );
+  const scheduler = listing.has('scheduler/scheduler_config.json') ? ['scheduler/scheduler_config.json'] : [];
+  return listing.inRepository(['conditioner/config.json', ...listing.safetensorsWeights('conditioner', WEIGHTS), ...diffusion, ...scheduler]);
 }
 
 /**
@@ -40,7 +50,8 @@ function vlmLocation(vlm: unknown): { repo: string; revision: string; subfolder:
 }
 
 /**
- * MetaQuery's hook for `convertFromHub`: the Skywork repository's `conditioner/` and Qwen2.5-VL,
+ * MetaQuery's hook for `convertFromHub`: the Skywork repository's `conditioner/` (and its
+ * `transformer/`, `vae/`, `scheduler/`) and Qwen2.5-VL,
  * taken from `--vlm` (an `hf:` id or a local folder) or, without it, from the Skywork repository's
  * `Qwen2.5-VL-7B-Instruct/` when it has one, else from `Qwen/Qwen2.5-VL-7B-Instruct`.
  */

@@ -24,7 +24,10 @@ export interface MetaqueryFiles {
   readBytes(path: string): Promise<Uint8Array>;
 }
 
-/** What this family offers today: `generate`/`edit` need the Kontext transformer, VAE and sampler. */
+/**
+ * What this standalone class runs: `understand`, plus the sampler's text conditioning. `generate`
+ * and `edit` are the registered family's (runtime.ts, through `UniPic.load`), which runs the sampler.
+ */
 export const METAQUERY_CAPABILITIES = ['understand'] as const;
 
 /**

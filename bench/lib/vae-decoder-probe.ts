@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
+import { CheckedGraphs } from '../../src/core/model/graphs.js';
+import { float32, takeFloat32 } from '../../src/core/tensor.js';
+import { decodeInStrips } from '../../src/core/vae/strip-decode.js';
+import { stripDecoderSchema } from '../../src/spec/strip-decoder.js';
+
+/** What the strip-VAE section asks of one decode. */
+export interface VaeDecodeRequest {
+  /** Folder with `vae_decoder.onnx`, `vae_decoder_strips.onnx`, `strips-plan.json` and the weights. */
+  readonly folder: string;
+  readonly mode: 'one-shot' | 'strips';
+  /** Latent grid side (64 for 1024 px). */
+  readonly grid: number;
+  readonly channels: number;
+  /** ORT's CPU arena (default on). */
+  readonly arena?: boolean;
+}
+
+/** Seeded latents in [−1, 1] (the scaled latents' range), `[1, grid, grid, channels]`. */
+export function benchLatents(grid: number, channels: number): Float32Array {
+  const data = new Float32Array(grid * grid * channels);
+  let state = 12345;
+  for (let i = 0; i < data.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    data[i] = state / 2 ** 31 - 1;
+  }
+  return data;
+}
+
+/** One VAE decode through the SDK's node-ort backend and checked runner, one-shot or in strips. */
+export async function decodeOnce(request: VaeDecodeRequest): Promise<{ pixels: Float32Array; loadMs: number; taskMs: number }> {
+  const backend = new NodeOrtBackend();
+  await backend.init({ device: 'cpu' });
+  try {
+    const strips = request.mode === 'strips';
+    const started = performance.now();
+    const session = await backend.createSession(
+      { name: strips ? 'vae_decoder_strips' : 'vae_decoder', path: join(request.folder, strips ? 'vae_decoder_strips.onnx' : 'vae_decoder.onnx') },
+      request.arena === false ? { extra: { enableCpuMemArena: false } } : {},
+    );
+    const loadMs = performance.now() - started;
+    const graphs = new CheckedGraphs(async () => session);
+    const latent = float32([1, request.grid, request.grid, request.channels], benchLatents(request.grid, request.channels));
+    const run = performance.now();
+    let pixels: Float32Array;
+    if (strips) {
+      const plan = stripDecoderSchema.parse(JSON.parse(readFileSync(join(request.folder, 'strips-plan.json'), 'utf8')));
+      pixels = (await decodeInStrips(graphs, plan, latent)).data;
+    } else {
+      pixels = (await takeFloat32((await graphs.run('vae_decoder', { latents: latent })).pixels)).data;
+    }
+    return { pixels, loadMs, taskMs: performance.now() - run };
+  } finally {
+    await backend.dispose();
+  }
+}

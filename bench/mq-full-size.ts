@@ -1,0 +1,89 @@
+/**
+ * UniPic2-Metaquery full-size proof (issue 16): a random checkpoint with the published shapes, its
+ * q4 conversion on this machine, then one vision call and a few decode steps on the result.
+ *
+ *   npx tsx bench/mq-full-size.ts make <checkpoint-dir>
+ *   /usr/bin/time -v node --import tsx bench/mq-full-size.ts convert <checkpoint-dir> <out-dir> [--dtype q4]
+ *   node --import tsx bench/mq-full-size.ts check <out-dir> [--steps 8]
+ *   node --expose-gc --import tsx bench/mq-full-size.ts memory <out-dir> understand|generate|edit
+ *
+ * `memory` runs one task per process (peak RSS is per process). Each prints a JSON report with wall time and the process's peak RSS. Numbers are in
+ * docs/performance.md. The folders are tens of gigabytes: write them under /tmp and delete them after.
+ */
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { GraphDtype } from '../src/convert/graphs/weights.js';
+import { convertMetaqueryModel } from '../src/families/unipic2-metaquery/converter.js';
+import { runMqFullSizeCheck } from './lib/mq-full-size-check.js';
+import { measureMqMemory, type MqMemoryTask } from './lib/mq-memory.js';
+import { writeMqFullSizeCheckpoint } from './mq-full-size-checkpoint.js';
+
+/**
+ * Refuse to start without room for the output: on a shared disk a full-size run that stops with
+ * ENOSPC near its end (the first attempt here did, at the last graph) wastes its whole time.
+ */
+async function requireFreeSpace(path: string, bytes: number): Promise<void> {
+  const stats = await statfs(path);
+  const free = stats.bavail * stats.bsize;
+  if (free < bytes) throw new Error(`${path}: ${(free / 1e9).toFixed(1)} GB free, this step writes about ${(bytes / 1e9).toFixed(1)} GB`);
+}
+
+/** Peak resident set size of this process so far (the kernel's high-water mark). */
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
+
+async function convert(checkpoint: string, out: string, dtype: GraphDtype): Promise<void> {
+  // q4 language model (≈ 4.9 GB with embed and head) + fp32 vision tower and conditioner (≈ 6.3 GB).
+  await requireFreeSpace(dirname(out), 11.5e9);
+  const started = Date.now();
+  const result = await convertMetaqueryModel(checkpoint, out, { dtypes: [dtype] });
+  const sizes = new Map(result.manifest.files.map((file) => [file.path, file.size]));
+  const graphBytes = Object.fromEntries(
+    Object.entries(result.manifest.graphs).flatMap(([graph, variants]) =>
+      Object.entries(variants ?? {}).map(([d, v]) => [`${graph}.${d}`, [v.file, ...v.externalData].reduce((sum, p) => sum + (sizes.get(p) ?? 0), 0)]),
+    ),
+  );
+  console.log(
+    JSON.stringify(
+      {
+        seconds: (Date.now() - started) / 1000,
+        peakRssBytes: peakRss(),
+        totalBytes: result.manifest.files.reduce((sum, file) => sum + file.size, 0),
+        graphBytes,
+        buildSeconds: Object.fromEntries(result.graphs.map((g) => [`${g.graph}.${g.dtype}`, g.ms / 1000])),
+        warnings: result.warnings,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { dtype: { type: 'string' }, steps: { type: 'string' } } });
+  const [command, ...paths] = positionals;
+  if (command === 'make' && paths.length === 1) {
+    await requireFreeSpace(dirname(paths[0]), 18.5e9);
+    const stats = await writeMqFullSizeCheckpoint(paths[0]);
+    console.log(JSON.stringify({ ...stats, gib: stats.bytes / 2 ** 30, peakRssBytes: peakRss() }));
+    return;
+  }
+  if (command === 'convert' && paths.length === 2) return convert(paths[0], paths[1], (values.dtype ?? 'q4') as GraphDtype);
+  if (command === 'check' && paths.length === 1) {
+    const report = await runMqFullSizeCheck(paths[0], Number(values.steps ?? 8));
+    console.log(JSON.stringify({ ...report, peakRssBytes: peakRss() }, null, 2));
+    return;
+  }
+  if (command === 'memory' && paths.length === 2 && ['understand', 'generate', 'edit'].includes(paths[1])) {
+    console.log(JSON.stringify(await measureMqMemory(paths[0], paths[1] as MqMemoryTask), null, 2));
+    return;
+  }
+  throw new Error(
+    'usage: mq-full-size.ts make <checkpoint-dir> | convert <checkpoint-dir> <out-dir> [--dtype q4] | check <out-dir> [--steps 8] | memory <out-dir> understand|generate|edit',
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

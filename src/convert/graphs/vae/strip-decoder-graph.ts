@@ -1,0 +1,149 @@
+import { InvalidModelError } from '../../../errors/invalid-model-error.js';
+import { STRIP_DECODER_GRAPH, stripNames, type StripDecoderPlan, type StripStage } from '../../../spec/strip-decoder.js';
+import type { Dim } from '../../onnx/graph-builder.js';
+import { silu } from '../layers/activations.js';
+import type { GraphContext } from '../weights.js';
+import { conv2d, convOutputChannels } from './conv.js';
+import { VAE_GROUP_NORM_EPSILON } from './group-norm.js';
+
+/** A stage as a family describes it: checkpoint prefixes instead of channel counts. */
+export type StripStageBuild =
+  | {
+      readonly kind: 'conv';
+      readonly norm: string;
+      readonly conv: string;
+      readonly input: number;
+      readonly skip?: { readonly from: number; readonly shortcut?: string };
+    }
+  | { readonly kind: 'upsample'; readonly conv: string; readonly input: number };
+
+export interface StripDecoderBuild {
+  /** The head's latent input: its shape and the dims of a minimal dummy of it. */
+  readonly latent: { readonly shape: readonly Dim[]; readonly dummy: readonly number[] };
+  /** Builds the low-resolution part on the latent; returns its output and channel count. */
+  readonly head: (latents: string) => { output: string; channels: number };
+  readonly stages: readonly StripStageBuild[];
+  readonly groups: number;
+}
+
+/**
+ * The `vae_decoder_strips` graph (docs/model-format.md, "Strip VAE decoder"): the decoder's head as
+ * stage 0, then one independent sub-graph per GroupNorm-to-conv stage of the high-resolution tail,
+ * which the runtime (`src/core/vae/strip-decode.ts`) runs strip by strip with halo rows and the
+ * whole image's GroupNorm statistics. Every stage has its own inputs so the weights stay constant
+ * initializers (ORT pre-packs them). Returns the manifest's plan.
+ */
+export function buildStripDecoderGraph(ctx: GraphContext, build: StripDecoderBuild): StripDecoderPlan {
+  const { builder } = ctx;
+  const head = build.head(builder.input(stripNames(0).x, 'float32', build.latent.shape));
+  builder.output(head.output, stripNames(0).y, 'float32', ['batch', head.channels, 'rows', 'width']);
+  const channels: number[] = [head.channels];
+  const stages: StripStage[] = [{ kind: 'head', dummy: [...build.latent.dummy] }];
+  build.stages.forEach((stage, index) => {
+    const k = index + 1;
+    if (stage.input >= k) throw new InvalidModelError(`strip stage ${k} reads stage ${stage.input}, which comes later`);
+    const inChannels = channels[stage.input];
+    const names = stripNames(k);
+    const x = builder.input(names.x, 'float32', [1, inChannels, 'rows', 'width']);
+    let y: string;
+    if (stage.kind === 'upsample') {
+      y = builder.scoped(`stage${k}`, () => upsampleStrip(ctx, x, stage.conv));
+      stages.push({ kind: 'upsample', input: stage.input, channels: inChannels });
+    } else {
+      y = builder.scoped(`stage${k}`, () => convStrip(ctx, k, x, stage.norm, stage.conv, inChannels, build.groups));
+      if (stage.skip) {
+        const skipChannels = channels[stage.skip.from];
+        const skip = builder.input(names.skip, 'float32', [1, skipChannels, 'rows', 'width']);
+        const shortcut = stage.skip.shortcut ? conv2d(ctx, skip, stage.skip.shortcut) : skip;
+        y = builder.op('Add', [shortcut, y]);
+        stages.push({ kind: 'conv', input: stage.input, channels: inChannels, skip: stage.skip.from, skipChannels });
+      } else {
+        stages.push({ kind: 'conv', input: stage.input, channels: inChannels });
+      }
+    }
+    const outChannels = convOutputChannels(ctx, stage.conv);
+    builder.output(y, names.y, 'float32', [1, outChannels, 'rows', 'width']);
+    channels.push(outChannels);
+  });
+  return { graph: STRIP_DECODER_GRAPH, groups: build.groups, epsilon: VAE_GROUP_NORM_EPSILON, stages };
+}
+
+/**
+ * GroupNorm with given statistics → affine → SiLU → zero the rows outside the image (`mask`: the
+ * conv's zero padding applies to its input, after the activation) → 3×3 conv without row padding:
+ * `rows + 2` input rows give `rows` output rows.
+ */
+function convStrip(ctx: GraphContext, k: number, x: string, norm: string, conv: string, channels: number, groups: number): string {
+  const { builder, weights } = ctx;
+  const names = stripNames(k);
+  if (channels % groups !== 0) throw new InvalidModelError(`${norm}: ${channels} channels do not split into ${groups} groups`);
+  const perGroup = (name: string) => builder.op('Reshape', [builder.input(name, 'float32', [groups]), builder.constInt64([1, groups, 1])]);
+  const mean = perGroup(names.mean);
+  const rstd = perGroup(names.rstd);
+  const mask = builder.op('Reshape', [builder.input(names.mask, 'float32', ['rows_with_halo']), builder.constInt64([1, 1, -1, 1])]);
+  const grouped = builder.op('Reshape', [x, builder.constInt64([0, groups, -1])]);
+  const normalised = builder.op('Reshape', [builder.op('Mul', [builder.op('Sub', [grouped, mean]), rstd]), builder.op('Shape', [x])]);
+  const read = (name: string) => {
+    const data = weights.float32(name);
+    if (data.length !== channels) throw new InvalidModelError(`${name} has ${data.length} values, expected ${channels}`);
+    return builder.floatInitializer(name, [1, channels, 1, 1], data);
+  };
+  const affine = builder.op('Add', [builder.op('Mul', [normalised, read(`${norm}.weight`)]), read(`${norm}.bias`)]);
+  return conv2d(ctx, builder.op('Mul', [silu(builder, affine), mask]), conv, { pads: [0, 1, 0, 1] });
+}
+
+/** Nearest ×2 of `rows + 2` input rows, the outer upsampled row on each side dropped, 3×3 conv: `2·rows` output rows. */
+function upsampleStrip(ctx: GraphContext, x: string, conv: string): string {
+  const { builder } = ctx;
+  const doubled = builder.op('Resize', [x, '', builder.constFloat([1, 1, 2, 2])], {
+    mode: 'nearest',
+    coordinate_transformation_mode: 'asymmetric',
+    nearest_mode: 'floor',
+  });
+  const inner = builder.op('Slice', [doubled, builder.constInt64([1]), builder.constInt64([-1]), builder.constInt64([2])]);
+  return conv2d(ctx, inner, conv, { pads: [0, 1, 0, 1] });
+}
+
+/**
+ * Collects the tail's stages in decoder order (stage 0 is the head): ResnetBlocks as two `conv`
+ * stages (the second adds the block input), upsamplers, and the output norm + conv.
+ */
+export class StripTail {
+  readonly stages: StripStageBuild[] = [];
+  private last = 0;
+
+  constructor(private readonly ctx: GraphContext) {}
+
+  /** A ResnetBlock (`norm1, conv1, norm2, conv2` and, when the channels change, the 1×1 `shortcutName`). */
+  resnet(prefix: string, shortcutName: string): this {
+    const x = this.last;
+    const changes = this.ctx.weights.shape(`${prefix}.conv1.weight`)[1] !== convOutputChannels(this.ctx, `${prefix}.conv2`);
+    if (changes && !this.ctx.weights.has(`${prefix}.${shortcutName}.weight`)) throw new InvalidModelError(`${prefix} changes channels but has no ${shortcutName}`);
+    const h = this.push({ kind: 'conv', norm: `${prefix}.norm1`, conv: `${prefix}.conv1`, input: x });
+    this.push({
+      kind: 'conv',
+      norm: `${prefix}.norm2`,
+      conv: `${prefix}.conv2`,
+      input: h,
+      skip: { from: x, shortcut: changes ? `${prefix}.${shortcutName}` : undefined },
+    });
+    return this;
+  }
+
+  upsample(conv: string): this {
+    this.push({ kind: 'upsample', conv, input: this.last });
+    return this;
+  }
+
+  /** The output GroupNorm → SiLU → conv. */
+  out(norm: string, conv: string): this {
+    this.push({ kind: 'conv', norm, conv, input: this.last });
+    return this;
+  }
+
+  private push(stage: StripStageBuild): number {
+    this.stages.push(stage);
+    this.last = this.stages.length;
+    return this.last;
+  }
+}

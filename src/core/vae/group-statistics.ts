@@ -1,0 +1,75 @@
+import { NumericError } from '../../errors/numeric-error.js';
+
+/** Per-group mean and 1/√(variance + ε) of a `[C, H, W]` tensor, as float32 feeds. */
+export interface GroupStatistics {
+  readonly mean: Float32Array;
+  readonly rstd: Float32Array;
+}
+
+/**
+ * torch GroupNorm's statistics (biased variance) of a `[C, H, W]` tensor built strip by strip:
+ * each strip `[C, rows, W]` adds, per group, its count, mean and sum of squared deviations about
+ * that mean (two passes over the strip while it is in cache), merged in float64 with Chan et al.'s
+ * pairwise update, so a large mean never cancels the variance.
+ */
+export class GroupMoments {
+  private readonly count: Float64Array;
+  private readonly mean: Float64Array;
+  private readonly m2: Float64Array;
+
+  constructor(
+    private readonly channels: number,
+    private readonly groups: number,
+  ) {
+    this.count = new Float64Array(groups);
+    this.mean = new Float64Array(groups);
+    this.m2 = new Float64Array(groups);
+  }
+
+  add(strip: Float32Array, rows: number, width: number): void {
+    if (this.channels % this.groups !== 0) return;
+    const size = (this.channels / this.groups) * rows * width;
+    for (let g = 0; g < this.groups; g++) {
+      const start = g * size;
+      const end = start + size;
+      let sum = 0;
+      for (let i = start; i < end; i++) sum += strip[i];
+      const m = sum / size;
+      let squares = 0;
+      for (let i = start; i < end; i++) {
+        const d = strip[i] - m;
+        squares += d * d;
+      }
+      const n = this.count[g];
+      const total = n + size;
+      const delta = m - this.mean[g];
+      this.mean[g] += (delta * size) / total;
+      this.m2[g] += squares + (delta * delta * n * size) / total;
+      this.count[g] = total;
+    }
+  }
+
+  /** Mean and 1/√(var + ε) per group; a NaN or infinity is reported as the stage's (`stage`). */
+  finish(epsilon: number, stage: number): GroupStatistics {
+    const mean = new Float32Array(this.groups);
+    const rstd = new Float32Array(this.groups);
+    for (let g = 0; g < this.groups; g++) {
+      mean[g] = this.mean[g];
+      rstd[g] = 1 / Math.sqrt(this.m2[g] / this.count[g] + epsilon);
+      if (!Number.isFinite(mean[g]) || !Number.isFinite(rstd[g])) {
+        throw new NumericError(`strip decoder stage ${stage} produced a non-finite value (group ${g} statistics)`, {
+          details: { graph: 'vae_decoder_strips', output: `s${stage}_y`, index: g },
+        });
+      }
+    }
+    return { mean, rstd };
+  }
+}
+
+/** The same statistics of a whole `[C, H, W]` tensor at once (the head's output). */
+export function groupStatistics(data: Float32Array, channels: number, groups: number, epsilon: number, stage: number): GroupStatistics {
+  if (channels % groups !== 0) throw new RangeError(`${channels} channels do not split into ${groups} groups`);
+  const moments = new GroupMoments(channels, groups);
+  moments.add(data, 1, data.length / channels);
+  return moments.finish(epsilon, stage);
+}

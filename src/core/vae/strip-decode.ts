@@ -1,0 +1,167 @@
+import { throwIfAborted } from '../../errors/abort-error.js';
+import { InvalidModelError } from '../../errors/invalid-model-error.js';
+import type { HostTensor } from '../../spec/backend.js';
+import { stripNames, type StripDecoderPlan, type StripStage } from '../../spec/strip-decoder.js';
+import type { Graphs } from '../model/graphs.js';
+import { float32, takeFloat32 } from '../tensor.js';
+import { GroupMoments, groupStatistics, type GroupStatistics } from './group-statistics.js';
+import { TensorPool } from './tensor-pool.js';
+
+/** A `[C, H, W]` image tensor held in JS between stages. */
+interface Plane {
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly data: Float32Array;
+  stats?: GroupStatistics;
+}
+
+export interface StripDecodeOptions {
+  /** Output elements per strip run (default 2²³: 32 MB strips, ~3% of halo rows recomputed at 1024 px). */
+  readonly stripElements?: number;
+  /** Output rows per strip, overriding `stripElements` (tests). */
+  readonly stripRows?: number;
+  readonly signal?: AbortSignal;
+}
+
+const DEFAULT_STRIP_ELEMENTS = 1 << 23;
+
+/**
+ * Decodes one latent (batch 1) with a strip decoder (docs/model-format.md, "Strip VAE decoder"):
+ * the head over the whole latent, then every tail stage strip by strip, each strip fed its halo
+ * rows (zero rows and a zero mask outside the image, as the convolution's zero padding) and the
+ * GroupNorm statistics of the whole input tensor, computed here in float64 before the stage. The
+ * result equals the one-shot decoder up to float32 rounding; only the stage's input, its skip and
+ * its output are held at full resolution, never the one-shot graph's many live activations.
+ */
+export async function decodeInStrips(
+  graphs: Graphs,
+  plan: StripDecoderPlan,
+  latent: HostTensor,
+  options: StripDecodeOptions = {},
+): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  const { stages } = plan;
+  const dummies = stages.map((stage, k) => dummyFeeds(plan, stage, k));
+  const lastUse = stages.map((_, k) => Math.max(k, ...stages.map((s, j) => (s.kind !== 'head' && (s.input === k || (s.kind === 'conv' && s.skip === k)) ? j : -1))));
+  const pool = new TensorPool();
+  const planes: (Plane | undefined)[] = [];
+  const run = async (k: number, feeds: Record<string, HostTensor>) => {
+    const all: Record<string, HostTensor> = {};
+    dummies.forEach((dummy, j) => j !== k && Object.assign(all, dummy));
+    const y = stripNames(k).y;
+    // Intermediate strips skip the checked runner's NaN scan (a pass per strip): a NaN reaches the
+    // group statistics (checked below) or the last stage's output, which is scanned.
+    const last = k === stages.length - 1;
+    const out = await graphs.run(plan.graph, { ...all, ...feeds }, { outputs: [y], keepOnDevice: last ? [] : [y], signal: options.signal });
+    return takeFloat32(out[y]);
+  };
+
+  const head = await run(0, { [stripNames(0).x]: latent });
+  planes.push(toPlane(head.data, head.dims));
+  for (let k = 1; k < stages.length; k++) {
+    throwIfAborted(options.signal);
+    const stage = stages[k] as Exclude<StripStage, { kind: 'head' }>;
+    const input = planes[stage.input]!;
+    if (input.channels !== stage.channels)
+      throw new InvalidModelError(`strip stage ${k} expects ${stage.channels} channels, stage ${stage.input} made ${input.channels}`);
+    const scale = stage.kind === 'upsample' ? 2 : 1;
+    const height = input.height * scale;
+    const width = input.width * scale;
+    let rows = options.stripRows ?? Math.max(1, Math.floor((options.stripElements ?? DEFAULT_STRIP_ELEMENTS) / (input.channels * width)));
+    if (scale === 2) rows = Math.max(2, rows - (rows % 2));
+    let output: Plane | undefined;
+    let moments: GroupMoments | undefined;
+    for (let top = 0; top < height; top += rows) {
+      const bottom = Math.min(height, top + rows);
+      const feeds = stripFeeds(plan, stage, k, input, planes, top, bottom);
+      const strip = await run(k, feeds);
+      output ??= { channels: strip.dims[1], height, width, data: pool.take(strip.dims[1] * height * width) };
+      moments ??= new GroupMoments(output.channels, plan.groups);
+      copyRows(strip.data, bottom - top, output, top);
+      // Statistics of the strip while it is in cache, for the GroupNorm of a later stage.
+      moments.add(strip.data, bottom - top, width);
+    }
+    if (output && moments && output.channels % plan.groups === 0) output.stats = moments.finish(plan.epsilon, k);
+    planes.push(output);
+    for (let j = 0; j < k; j++) {
+      if (lastUse[j] === k && planes[j]) {
+        pool.give(planes[j]!.data);
+        planes[j] = undefined;
+      }
+    }
+  }
+  const result = planes[stages.length - 1]!;
+  return { data: result.data, dims: [1, result.channels, result.height, result.width] };
+}
+
+function toPlane(data: Float32Array, dims: readonly number[]): Plane {
+  if (dims.length !== 4 || dims[0] !== 1) throw new InvalidModelError(`strip decoder head gave [${dims.join(', ')}], expected [1, C, H, W]`);
+  return { channels: dims[1], height: dims[2], width: dims[3], data };
+}
+
+/** The feeds of one strip of output rows `[top, bottom)` of stage `k`. */
+function stripFeeds(
+  plan: StripDecoderPlan,
+  stage: Exclude<StripStage, { kind: 'head' }>,
+  k: number,
+  input: Plane,
+  planes: readonly (Plane | undefined)[],
+  top: number,
+  bottom: number,
+): Record<string, HostTensor> {
+  const names = stripNames(k);
+  if (stage.kind === 'upsample') {
+    // Output rows [top, bottom) read upsampled rows [top−1, bottom+1): input rows [top/2−1, bottom/2+1).
+    return { [names.x]: rowsWithHalo(input, top / 2 - 1, bottom / 2 + 1) };
+  }
+  input.stats ??= groupStatistics(input.data, input.channels, plan.groups, plan.epsilon, k);
+  const first = top - 1;
+  const last = bottom + 1;
+  const mask = new Float32Array(last - first);
+  for (let r = first; r < last; r++) mask[r - first] = r >= 0 && r < input.height ? 1 : 0;
+  const feeds: Record<string, HostTensor> = {
+    [names.x]: rowsWithHalo(input, first, last),
+    [names.mean]: float32([plan.groups], input.stats.mean),
+    [names.rstd]: float32([plan.groups], input.stats.rstd),
+    [names.mask]: float32([mask.length], mask),
+  };
+  if (stage.skip !== undefined) feeds[names.skip] = rowsWithHalo(planes[stage.skip]!, top, bottom);
+  return feeds;
+}
+
+/** Rows `[first, last)` of a plane as `[1, C, rows, W]`, zero outside the image. */
+function rowsWithHalo(plane: Plane, first: number, last: number): HostTensor {
+  const { channels, height, width, data } = plane;
+  const rows = last - first;
+  const out = new Float32Array(channels * rows * width);
+  const from = Math.max(0, first);
+  const to = Math.min(height, last);
+  if (to > from) {
+    for (let c = 0; c < channels; c++) {
+      out.set(data.subarray((c * height + from) * width, (c * height + to) * width), (c * rows + (from - first)) * width);
+    }
+  }
+  return float32([1, channels, rows, width], out);
+}
+
+function copyRows(strip: Float32Array, rows: number, plane: Plane, top: number): void {
+  const { channels, height, width, data } = plane;
+  if (strip.length !== channels * rows * width) throw new InvalidModelError(`strip of ${strip.length} values, expected ${channels}×${rows}×${width}`);
+  for (let c = 0; c < channels; c++) data.set(strip.subarray(c * rows * width, (c + 1) * rows * width), (c * height + top) * width);
+}
+
+/** Minimal inputs for stage `k` while another stage runs: three rows of width one. */
+function dummyFeeds(plan: StripDecoderPlan, stage: StripStage, k: number): Record<string, HostTensor> {
+  const names = stripNames(k);
+  if (stage.kind === 'head') return { [names.x]: float32(stage.dummy, new Float32Array(stage.dummy.reduce((a, b) => a * b, 1))) };
+  const x = { [names.x]: float32([1, stage.channels, 3, 1], new Float32Array(stage.channels * 3)) };
+  if (stage.kind === 'upsample') return x;
+  const feeds: Record<string, HostTensor> = {
+    ...x,
+    [names.mean]: float32([plan.groups], new Float32Array(plan.groups)),
+    [names.rstd]: float32([plan.groups], new Float32Array(plan.groups).fill(1)),
+    [names.mask]: float32([3], new Float32Array(3)),
+  };
+  if (stage.skip !== undefined) feeds[names.skip] = float32([1, stage.skipChannels!, 1, 1], new Float32Array(stage.skipChannels!));
+  return feeds;
+}
