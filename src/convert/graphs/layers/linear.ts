@@ -35,7 +35,11 @@ function scopedLinear(ctx: GraphContext, x: string, weightName: string, biasName
   const shape = weights.shape(weightName);
   if (shape.length !== 2) throw new InvalidModelError(`linear weight ${weightName} must be 2-D, got [${shape.join(', ')}]`);
   const [outFeatures, inFeatures] = shape;
-  const storage = storageFor(ctx.dtype, options.quantize ?? true, options.keepFloat32 ?? false);
+  // A weight of at most one q4 block of values gains nothing from 4 bits (every row pads to a
+  // 16-byte block), and onnxruntime 1.30's WebGPU MatMulNBits computes exactly such weights wrong
+  // when N·K = 32 over several rows (relative error ≈ 0.9; docs/fidelity.md): keep them unquantised.
+  const quantize = (options.quantize ?? true) && outFeatures * inFeatures > Q4_BLOCK_SIZE;
+  const storage = storageFor(ctx.dtype, quantize, options.keepFloat32 ?? false);
   const weight = weights.float32(weightName);
   let product: string;
 
