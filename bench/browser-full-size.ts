@@ -15,10 +15,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureBuiltPackage } from '../test/browser/helpers/built-package.js';
-import { bundlePage, ORT_WEB_DIST, pageHtml } from '../test/browser/helpers/bundle-page.js';
-import { launchChromium } from '../test/browser/helpers/chromium.js';
-import { startStaticServer } from '../test/browser/helpers/static-server.js';
+import { ensureBuiltPackage } from '../test/browser/support/built-package.js';
+import { bundlePage, ORT_WEB_DIST, pageHtml } from '../test/browser/support/bundle-page.js';
+import { launchChromium } from '../test/browser/support/chromium.js';
+import { startStaticServer } from '../test/browser/support/static-server.js';
 import type { StepRequest, StepState } from './browser/full-size-page.js';
 
 interface Step extends Omit<StepRequest, 'modelUrl'> {

@@ -17,7 +17,7 @@ import { buildLmHeadGraph } from '../src/convert/graphs/llm/lm-head-graph.js';
 import type { GraphContext } from '../src/convert/graphs/weights.js';
 import { GraphBuilder } from '../src/convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../src/convert/onnx/weight-sink.js';
-import { UNIPIC_1_5B, toModelConfig } from '../src/families/unipic1/convert/structure.js';
+import { UNIPIC_1_5B, toModelConfig } from '../src/families/unipic1/convert/checkpoint-config.js';
 import { OurDecoder, decodeTimings } from './lib/decode-runners.js';
 import { formatMs, median } from './lib/stats.js';
 import { SyntheticWeights } from './lib/synthetic-weights.js';

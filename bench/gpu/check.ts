@@ -1,3 +1,4 @@
+import type { Dtype } from '../../src/spec/manifest.js';
 /**
  * The GPU check (issue 21 part 3), bundled by bench/gpu/pack.mjs and started by bench/gpu/run.sh:
  * writes a synthetic checkpoint with UniPic-1.5B's widths (the bench's streamed writer), converts
@@ -21,10 +22,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
-import type { GraphDtype } from '../../src/convert/graphs/weights.js';
 import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
-import { UNIPIC_1_5B, type Structure } from '../../src/families/unipic1/convert/structure.js';
-import { tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
+import { UNIPIC_1_5B, type CheckpointConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
+import { tinyCheckpointConfig } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { UniPic } from '../../src/index.node.js';
 import { writeFullSizeCheckpoint } from '../full-size-checkpoint.js';
 
@@ -47,7 +47,7 @@ const { values } = parseArgs({
 if (!values.work) throw new Error('--work DIR is required (where the weights and graphs are written)');
 const work = resolve(values.work);
 const device = values.device as 'cuda' | 'webgpu' | 'cpu';
-const dtypes = values.dtypes!.split(',') as GraphDtype[];
+const dtypes = values.dtypes!.split(',') as Dtype[];
 const positive = (text: string | undefined, name: string) => {
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -55,8 +55,8 @@ const positive = (text: string | undefined, name: string) => {
   return n;
 };
 
-function structure(): Structure {
-  const base = values.tiny ? tinyStructure() : UNIPIC_1_5B;
+function structure(): CheckpointConfig {
+  const base = values.tiny ? tinyCheckpointConfig() : UNIPIC_1_5B;
   const llmLayers = positive(values['llm-layers'], 'llm-layers');
   const marDepth = positive(values['mar-depth'], 'mar-depth');
   const headDepth = positive(values['head-depth'], 'head-depth');

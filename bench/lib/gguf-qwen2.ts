@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundledTokenizerDir } from '../../src/convert/bundled-assets.js';
 import type { WeightSource } from '../../src/convert/graphs/weights.js';
-import type { Structure } from '../../src/families/unipic1/convert/structure.js';
+import type { CheckpointConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import { writeGguf, type GgmlType, type GgufTensor, type GgufValue } from './gguf-writer.js';
 
 /** GGUF `general.file_type` (llama_ftype) per weight type. */
@@ -19,7 +19,7 @@ const TOKEN = { normal: 1, control: 3, userDefined: 4 } as const;
  * tokenizer padded to the embedding's rows, as convert_hf_to_gguf pads it; the benchmark feeds token
  * ids, never text.
  */
-export async function writeQwen2Gguf(path: string, structure: Structure, weights: WeightSource, matrixType: GgmlType): Promise<number> {
+export async function writeQwen2Gguf(path: string, structure: CheckpointConfig, weights: WeightSource, matrixType: GgmlType): Promise<number> {
   const llm = structure.llm;
   const tensor = (name: string, key: string, type: GgmlType = matrixType): GgufTensor => {
     const shape = weights.shape(key);
@@ -97,7 +97,7 @@ async function qwenVocabulary(size: number): Promise<{ tokens: string[]; types: 
  */
 export async function ensureQwen2Gguf(
   path: string,
-  structure: Structure,
+  structure: CheckpointConfig,
   weights: WeightSource,
   matrixType: GgmlType,
   log: (line: string) => void,

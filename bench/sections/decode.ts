@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { UNIPIC_1_5B, toModelConfig } from '../../src/families/unipic1/convert/structure.js';
+import { UNIPIC_1_5B, toModelConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import { prepareDecodeModels, type OurDecodeVariant } from '../lib/decode-models.js';
 import { OurDecoder, TransformersDecoder, decodeTimings, type DecodeTrace } from '../lib/decode-runners.js';
 import { ensureQwen2Gguf } from '../lib/gguf-qwen2.js';

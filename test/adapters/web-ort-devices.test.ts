@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as onnxruntimeWeb from 'onnxruntime-web';
 import { WebOrtBackend, type DeviceFallbackWarning } from '../../adapters/web-ort/index.js';
 import { UniPicError, type BackendUnavailableError, type InvalidOptionsError } from '../../src/errors/index.js';
-import { writeContractFixture } from './contract-fixture.js';
+import { writeContractFixture } from './support/contract-fixture.js';
 
 async function rejection(promise: Promise<unknown>): Promise<UniPicError> {
   const error = await promise.then(

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { UniPic } from '../../src/index.node.js';
-import type { GraphCall } from './recording-backend.js';
-import { recordingBackend } from './recording-backend.js';
-import { ReplayRandom } from './replay-random.js';
-import { floats } from './run-checks.js';
+import type { GraphCall } from './support/recording-backend.js';
+import { recordingBackend } from './support/recording-backend.js';
+import { ReplayRandom } from './support/replay-random.js';
+import { floats } from './support/run-checks.js';
 import { findLavapipeIcd } from '../support/lavapipe.js';
 import { goldenFloat32, goldenInt64, goldenUint8, referenceIndex, referenceModelDir, relativeError } from '../support/reference.js';
 

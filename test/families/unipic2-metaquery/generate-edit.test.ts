@@ -10,9 +10,9 @@ import { metaqueryConverter } from '../../../src/families/unipic2-metaquery/conv
 import type { MetaqueryTasks } from '../../../src/families/unipic2-metaquery/runtime.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
 import { UniPic } from '../../../src/index.node.js';
-import { replayDraws } from '../diffusion-replay.js';
-import { fixtureCheckpoint } from './graph-harness.js';
-import { MQ_FIXTURES, scaledError } from './goldens.js';
+import { replayDraws } from '../support/diffusion-replay.js';
+import { fixtureCheckpoint } from './support/graph-harness.js';
+import { MQ_FIXTURES, scaledError } from './support/goldens.js';
 
 /**
  * generate and edit end to end on the oracle checkpoint (VLM + conditioner from

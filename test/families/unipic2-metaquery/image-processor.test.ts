@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pixelPatches } from '../../../src/core/qwen-vl/pixel-patches.js';
 import { editVisionPixels, smartResize } from '../../../src/core/qwen-vl/smart-resize.js';
 import { torchBicubicResize } from '../../../src/core/qwen-vl/torch-bicubic-resize.js';
-import { mqBytes, mqFloat, mqInt, mqNotes, mqShape, testImage } from './goldens.js';
+import { mqBytes, mqFloat, mqInt, mqNotes, mqShape, testImage } from './support/goldens.js';
 
 describe('Qwen2-VL image processor (fast, torchvision resize) against the oracle', () => {
   const image = testImage();

@@ -5,9 +5,9 @@ import type { MqGraphs } from '../../../src/families/unipic2-metaquery/runtime/m
 import { encodeConditioning } from '../../../src/families/unipic2-metaquery/runtime/query-conditioning.js';
 import { EDIT_NEGATIVE_PROMPT, editConditioning, generateConditioning } from '../../../src/families/unipic2-metaquery/runtime/conditioning-pairs.js';
 import { QWEN25_VL_EOS, QWEN25_VL_GENERATION, understandTokens } from '../../../src/families/unipic2-metaquery/runtime/understand-tokens.js';
-import { qwenTokenizer } from '../../core/text/qwen-tokenizer.js';
-import { mqFloat, mqInt, mqNotes, scaledError, testImage } from './goldens.js';
-import { fixtureGraphs, runtimeConfig } from './mq-runtime-harness.js';
+import { qwenTokenizer } from '../../core/text/support/qwen-tokenizer.js';
+import { mqFloat, mqInt, mqNotes, scaledError, testImage } from './support/goldens.js';
+import { fixtureGraphs, runtimeConfig } from './support/mq-runtime-harness.js';
 
 describe('Metaquery runtime paths against the oracle (fp32 graphs on onnxruntime-node)', () => {
   let graphs: MqGraphs;

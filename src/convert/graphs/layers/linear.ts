@@ -1,7 +1,8 @@
+import type { Dtype } from '../../../spec/manifest.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { toFloat16Array } from '../../quantize/float16.js';
 import { quantizeQ4, scalesAsFloat16, Q4_BLOCK_SIZE } from '../../quantize/q4-blocks.js';
-import type { GraphContext, GraphDtype } from '../weights.js';
+import type { GraphContext } from '../weights.js';
 
 export interface LinearOptions {
   /**
@@ -83,7 +84,7 @@ function scopedLinear(ctx: GraphContext, x: string, weightName: string, biasName
 
 type Storage = 'float32' | 'float16' | 'q4' | 'q4f16';
 
-function storageFor(dtype: GraphDtype, quantize: boolean, keepFloat32: boolean): Storage {
+function storageFor(dtype: Dtype, quantize: boolean, keepFloat32: boolean): Storage {
   if (keepFloat32) return dtype === 'q4' || dtype === 'q4f16' ? (quantize ? 'q4' : 'float32') : 'float32';
   switch (dtype) {
     case 'fp32':

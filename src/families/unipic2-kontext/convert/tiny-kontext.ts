@@ -11,7 +11,7 @@ import {
   tinyWeight,
   writeJsonFile as json,
 } from '../../../convert/sd3-diffusion/tiny-diffusion.js';
-import { readKontextStructure } from './diffusers-configs.js';
+import { readKontextCheckpointConfig } from './diffusers-configs.js';
 import { expectedShapes } from './kontext-keys.js';
 
 /**
@@ -150,7 +150,7 @@ export async function makeTinyKontextCheckpoint(dir: string, options: { seed?: n
   await json(join(dir, 'model_index.json'), MODEL_INDEX);
   await writeTokenizers(dir);
 
-  const structure = await readKontextStructure(dir, true);
+  const structure = await readKontextCheckpointConfig(dir, true);
   const shapes = expectedShapes(structure, { clipL: 49408, clipG: 49408, t5: 32128 });
   const random = new SeededRandom(options.seed ?? 20261206);
   const byComponent = new Map<string, Tensor[]>();

@@ -1,11 +1,12 @@
+import type { Dtype } from '../../../../src/spec/manifest.js';
 import { describe, expect, it } from 'vitest';
 import { linear } from '../../../../src/convert/graphs/layers/linear.js';
-import { MemoryWeights, type GraphDtype } from '../../../../src/convert/graphs/weights.js';
+import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
 import { quantizeQ4 } from '../../../../src/convert/quantize/q4-blocks.js';
 import { roundToFloat16 } from '../../../../src/convert/quantize/float16.js';
 import { onnx } from '../../../../src/convert/onnx/proto.js';
-import { dequantizeQ4 } from '../../quantize/q4-reference.js';
-import { floatFeed, makeContext, maxNormalizedError, maxRelativeError, randomArray, runGraph, type Runtime } from './graph-runner.js';
+import { dequantizeQ4 } from '../../quantize/support/q4-reference.js';
+import { floatFeed, makeContext, maxNormalizedError, maxRelativeError, randomArray, runGraph, type Runtime } from './support/graph-runner.js';
 
 /** float64 reference: y[r, o] = Σ_i x[r, i]·W[o, i] + b[o]. */
 function linearReference(
@@ -33,7 +34,7 @@ const weight = randomArray(OUT * IN, 11, 0.5);
 const bias = randomArray(OUT, 12, 0.5);
 const x = randomArray(2 * 3 * IN, 13);
 
-async function run(dtype: GraphDtype, withBias: boolean, options: { symmetric?: boolean; runtime?: Runtime } = {}) {
+async function run(dtype: Dtype, withBias: boolean, options: { symmetric?: boolean; runtime?: Runtime } = {}) {
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = { 'w.weight': { shape: [OUT, IN], data: weight } };
   if (withBias) tensors['w.bias'] = { shape: [OUT], data: bias };
   const { ctx, finish } = makeContext(new MemoryWeights(tensors), dtype);

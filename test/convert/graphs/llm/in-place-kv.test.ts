@@ -3,9 +3,9 @@ import { InPlaceKvCache } from '../../../../src/core/in-place-kv-cache.js';
 import { float32 } from '../../../../src/core/tensor.js';
 import type { LlmConfig } from '../../../../src/convert/graphs/llm/llm-graph.js';
 import type { DeviceTensor, HostTensor } from '../../../../src/spec/backend.js';
-import { floatFeed, int64Feed, maxRelativeError, randomArray, runGraph, type Feed, type Output, type Runtime } from '../layers/graph-runner.js';
-import { buildLlm, emptyPast, runLlm } from './llm-graph-runner.js';
-import { WIDE_LLM, randomLlmWeights } from './tiny-llm.js';
+import { floatFeed, int64Feed, maxRelativeError, randomArray, runGraph, type Feed, type Output, type Runtime } from '../layers/support/graph-runner.js';
+import { buildLlm, emptyPast, runLlm } from './support/llm-graph-runner.js';
+import { WIDE_LLM, randomLlmWeights } from './support/tiny-llm.js';
 
 // Same arithmetic as the concat graph; only the summation split (cache slots, then new positions) differs.
 const TOLERANCE = 1e-5;

@@ -5,8 +5,8 @@ import { UNIPIC_VAE_CONFIG, vaeConfigFromJson } from '../../../../src/families/u
 import { MemoryWeights, type WeightSource } from '../../../../src/convert/graphs/weights.js';
 import { InvalidModelError } from '../../../../src/errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../../../src/errors/invalid-options-error.js';
-import { floatFeed, makeContext, runGraph } from '../layers/graph-runner.js';
-import { LazyRandomWeights, TINY_VAE_CONFIG, vaeWeightSpecs } from './tiny-vae-weights.js';
+import { floatFeed, makeContext, runGraph } from '../layers/support/graph-runner.js';
+import { LazyRandomWeights, TINY_VAE_CONFIG, vaeWeightSpecs } from './support/tiny-vae-weights.js';
 
 /** Records which keys a builder reads, to prove every checkpoint tensor is used exactly where expected. */
 class RecordingWeights implements WeightSource {
