@@ -23,7 +23,7 @@ function clipShapes(out: ExpectedShapes, prefix: string, c: ClipTextConfig, voca
   out.set(`${prefix}text_projection.weight`, [c.projectionDim, D]);
 }
 
-/** Every tensor the graphs need, with its shape, from the configs (spec §2.2–2.4, §3.4). */
+/** Every tensor the graphs need, with its shape, from the configs (standard diffusers / transformers state-dict names). */
 export function expectedShapes(s: KontextCheckpointConfig, vocab: { clipL: number; clipG: number; t5: number }): ExpectedShapes {
   const out: ExpectedShapes = new Map();
   sd3DiffusionShapes(out, s);

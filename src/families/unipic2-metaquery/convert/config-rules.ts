@@ -28,7 +28,7 @@ export function accountConditionerConfig(raw: Readonly<Record<string, unknown>>)
     num_attention_heads: use,
     layer_norm_eps: use,
     hidden_act: use,
-    _attn_implementation: ignore('selects an attention kernel (flash/sdpa/eager), not different maths (spec §4.3b)'),
+    _attn_implementation: ignore('selects an attention kernel (flash/sdpa/eager), not different maths'),
     attention_dropout: ignore('dropout is inactive at inference'),
   });
   return mergeAccounts(top, inner);

@@ -36,7 +36,7 @@ const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 export interface ConvertMetaqueryOptions {
   /** The Qwen2.5-VL-7B-Instruct folder; default `<skyworkFolder>/Qwen2.5-VL-7B-Instruct`. */
   readonly vlm?: string;
-  /** Precision of the language-model graphs (embed, llm, lm_head); default q4 (spec §6.1). */
+  /** Precision of the language-model graphs (embed, llm, lm_head); default q4 (the 7 B-parameter LLM dominates the download). */
   readonly llmDtype?: Dtype;
   /** Precision of the vision tower, the conditioner and the Kontext transformer; default fp32 (the VAE is always fp32). */
   readonly dtype?: Dtype;
@@ -62,7 +62,7 @@ export interface MetaqueryConversion {
 }
 
 /**
- * UniPic2-Metaquery (spec §4): the Skywork folder's `conditioner/` and the Qwen2.5-VL folder →
+ * UniPic2-Metaquery: the Skywork folder's `conditioner/` and the Qwen2.5-VL folder →
  * `vision`, `embed`, `llm`, `lm_head`, `conditioner` graphs, `meta_queries.safetensors`, the
  * tokenizer and `metaquery.json` (the runtime numbers, processor and generation defaults); its
  * `transformer/`, `vae/`, `scheduler/` → the shared SD3.5M-Kontext `transformer`, `vae_encoder`,
