@@ -166,7 +166,7 @@ async function runPerStep(sample: SamplerCase): Promise<Float32Array> {
   });
 }
 
-/** Float64 oracle: the spec §2.7 sampler written out with the float64 head reference. */
+/** Float64 oracle: the UniPic-1 per-token DDPM sampler (`p_sample_loop` of the official `gaussian_diffusion.py`) written out with the float64 head reference. */
 function float64Sampler(sample: SamplerCase): Float64Array {
   let x = Float64Array.from(noiseFor(M * C, { kind: 'diffusion-start', iteration: 0 }));
   for (let k = STEPS - 1; k >= 0; k--) {
