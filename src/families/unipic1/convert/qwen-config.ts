@@ -1,9 +1,9 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
-import { accountFields, type ConfigAccount, type FieldRule } from '../../../convert/config-account.js';
+import { useField, ignoreField, accountFields, type ConfigAccount, type FieldRule } from '../../../convert/config-account.js';
 import type { CheckpointConfig } from './checkpoint-config.js';
 
-const USE: FieldRule = { kind: 'use' };
-const ignore = (why: string): FieldRule => ({ kind: 'ignore', why });
+const USE = useField;
+const ignore = ignoreField;
 
 /**
  * Every field of a Qwen2 `config.json` (transformers 4.43–5.x schemas) and what the converter does
