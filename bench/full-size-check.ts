@@ -1,8 +1,8 @@
+import type { Dtype } from '../src/spec/manifest.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NodeOrtBackend } from '../adapters/node-ort/index.js';
 import { UniPic } from '../src/index.node.js';
-import type { GraphDtype } from '../src/convert/graphs/weights.js';
 import type { BackendSession, HostTensor } from '../src/spec/backend.js';
 import type { UniPic1Manifest as Manifest } from '../src/families/unipic1/manifest.js';
 
@@ -25,12 +25,12 @@ export interface RunTiming {
 }
 
 export interface FullSizeCheckReport {
-  readonly dtype: GraphDtype;
+  readonly dtype: Dtype;
   /** `UniPic.load` for generate with every session created up front (manifest, files, six graphs), then disposed. */
   readonly loadGenerateEagerMs: number;
   readonly llm: RunTiming & { readonly hiddenShape: readonly number[]; readonly presentShape: readonly number[]; readonly finite: boolean };
   readonly diffusionHead: RunTiming & { readonly outShape: readonly number[]; readonly finite: boolean };
-  readonly comparedWith?: GraphDtype;
+  readonly comparedWith?: Dtype;
   /** ‖a − b‖ / ‖b‖ against the `compare` dtype (b), per output. */
   readonly relativeError?: { readonly lastHiddenState: number; readonly present0Key: number; readonly diffusionOut: number };
 }
@@ -40,7 +40,7 @@ interface Outputs {
   head: RunTiming & { out: HostTensor };
 }
 
-export async function runFullSizeCheck(modelDir: string, dtype: GraphDtype, compare?: GraphDtype): Promise<FullSizeCheckReport> {
+export async function runFullSizeCheck(modelDir: string, dtype: Dtype, compare?: Dtype): Promise<FullSizeCheckReport> {
   const loadStarted = performance.now();
   const model = await UniPic.load(modelDir, { dtype, device: 'cpu', capabilities: ['generate'], eager: true });
   const loadGenerateEagerMs = Math.round(performance.now() - loadStarted);
@@ -73,7 +73,7 @@ export async function runFullSizeCheck(modelDir: string, dtype: GraphDtype, comp
   }
 }
 
-async function makeFeeds(backend: NodeOrtBackend, modelDir: string, manifest: Manifest, dtype: GraphDtype) {
+async function makeFeeds(backend: NodeOrtBackend, modelDir: string, manifest: Manifest, dtype: Dtype) {
   const { llm, mar } = manifest.config;
   const embed = await openGraph(backend, modelDir, manifest, 'embed', dtype);
   const ids = BigInt64Array.from(TOKENS, BigInt);
@@ -103,7 +103,7 @@ async function runGraphs(
   backend: NodeOrtBackend,
   modelDir: string,
   manifest: Manifest,
-  dtype: GraphDtype,
+  dtype: Dtype,
   feeds: Awaited<ReturnType<typeof makeFeeds>>,
 ): Promise<Outputs> {
   const llm = await timedRuns(backend, modelDir, manifest, 'llm', dtype, feeds.llmFeeds, ['last_hidden_state', 'present.0.key']);
@@ -114,7 +114,7 @@ async function runGraphs(
   };
 }
 
-async function openGraph(backend: NodeOrtBackend, modelDir: string, manifest: Manifest, graph: 'embed' | 'llm' | 'diffusion_head', dtype: GraphDtype) {
+async function openGraph(backend: NodeOrtBackend, modelDir: string, manifest: Manifest, graph: 'embed' | 'llm' | 'diffusion_head', dtype: Dtype) {
   const variant = manifest.graphs[graph]?.[dtype];
   if (!variant) throw new Error(`${modelDir} has no ${graph} graph for ${dtype}`);
   const started = performance.now();
@@ -128,7 +128,7 @@ async function timedRuns(
   modelDir: string,
   manifest: Manifest,
   graph: 'llm' | 'diffusion_head',
-  dtype: GraphDtype,
+  dtype: Dtype,
   feeds: Record<string, HostTensor>,
   keep: readonly string[],
 ): Promise<RunTiming & { outputs: Record<string, HostTensor> }> {

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import yazl from 'yazl';
 import { bundledTokenizerDir } from '../src/convert/bundled-assets.js';
 import { requiredTensors } from '../src/families/unipic1/convert/key-map.js';
-import type { Structure } from '../src/families/unipic1/convert/structure.js';
+import type { CheckpointConfig } from '../src/families/unipic1/convert/checkpoint-config.js';
 import { PickleEncoder } from '../src/convert/writers/pickle-encoder.js';
 
 /**
@@ -44,7 +44,7 @@ export interface FullSizeCheckpointStats {
   readonly ms: number;
 }
 
-export async function writeFullSizeCheckpoint(directory: string, structure: Structure, seed = 1234): Promise<FullSizeCheckpointStats> {
+export async function writeFullSizeCheckpoint(directory: string, structure: CheckpointConfig, seed = 1234): Promise<FullSizeCheckpointStats> {
   const started = Date.now();
   await mkdir(directory, { recursive: true });
   const unipic: [string, readonly number[]][] = [];

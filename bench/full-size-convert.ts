@@ -1,3 +1,4 @@
+import type { Dtype } from '../src/spec/manifest.js';
 /**
  * Full-size converter proof (issue 3): a random checkpoint with UniPic-1.5B's exact shapes, its
  * conversion on this machine, and one LLM step plus one diffusion-head call on the result.
@@ -13,8 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { convertCheckpoint } from '../src/families/unipic1/convert/convert-checkpoint.js';
-import type { GraphDtype } from '../src/convert/graphs/weights.js';
-import { UNIPIC_1_5B } from '../src/families/unipic1/convert/structure.js';
+import { UNIPIC_1_5B } from '../src/families/unipic1/convert/checkpoint-config.js';
 import { runFullSizeCheck } from './full-size-check.js';
 import { writeFullSizeCheckpoint } from './full-size-checkpoint.js';
 
@@ -28,7 +28,7 @@ async function make(directory: string): Promise<void> {
   console.log(JSON.stringify({ ...stats, gib: stats.bytes / GIB, peakRssBytes: peakRss() }));
 }
 
-async function convert(checkpoint: string, out: string, dtypes: GraphDtype[]): Promise<void> {
+async function convert(checkpoint: string, out: string, dtypes: Dtype[]): Promise<void> {
   const started = Date.now();
   let stepStarted = started;
   let lastLabel = 'open';
@@ -77,9 +77,9 @@ async function main(): Promise<void> {
   });
   const [command, ...paths] = positionals;
   if (command === 'make' && paths.length === 1) return make(paths[0]);
-  if (command === 'convert' && paths.length === 2) return convert(paths[0], paths[1], (values.dtype ?? 'fp32,q4').split(',') as GraphDtype[]);
+  if (command === 'convert' && paths.length === 2) return convert(paths[0], paths[1], (values.dtype ?? 'fp32,q4').split(',') as Dtype[]);
   if (command === 'check' && paths.length === 1) {
-    const report = await runFullSizeCheck(paths[0], (values.dtype ?? 'q4') as GraphDtype, values.compare as GraphDtype | undefined);
+    const report = await runFullSizeCheck(paths[0], (values.dtype ?? 'q4') as Dtype, values.compare as Dtype | undefined);
     console.log(JSON.stringify({ ...report, peakRssBytes: peakRss() }, null, 2));
     return;
   }

@@ -1,3 +1,4 @@
+import type { Dtype } from '../src/spec/manifest.js';
 /**
  * Full-size Kontext converter proof (issue 15): a random checkpoint with UniPic2-SD3.5M-Kontext-2B's
  * exact shapes in its published diffusers layout (transformer 2.24 B, T5-XXL 4.76 B in two shards
@@ -17,11 +18,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import type { GraphDtype } from '../src/convert/graphs/weights.js';
 import { writeSafetensorsFile, type SafetensorsFileTensor } from '../src/convert/writers/safetensors-file-writer.js';
 import { cropPositionTable } from '../src/core/diffusion/position-embedding.js';
 import { convertKontextCheckpoint } from '../src/families/unipic2-kontext/convert/convert-kontext.js';
-import { readKontextStructure } from '../src/families/unipic2-kontext/convert/diffusers-configs.js';
+import { readKontextCheckpointConfig } from '../src/families/unipic2-kontext/convert/diffusers-configs.js';
 import { expectedShapes } from '../src/families/unipic2-kontext/convert/kontext-keys.js';
 import { MODEL_INDEX, TINY_KONTEXT_CONFIGS, WEIGHT_FILE, writeTokenizers } from '../src/families/unipic2-kontext/convert/tiny-kontext.js';
 import { float32ToBfloat16 } from '../src/formats/float-conversion.js';
@@ -144,7 +144,7 @@ async function make(dir: string, tiny: boolean): Promise<void> {
   await json(join(dir, 'scheduler', 'scheduler_config.json'), { _class_name: 'FlowMatchEulerDiscreteScheduler', num_train_timesteps: 1000, shift: 3.0 });
   await json(join(dir, 'model_index.json'), MODEL_INDEX);
   await writeTokenizers(dir);
-  const structure = await readKontextStructure(dir, true);
+  const structure = await readKontextCheckpointConfig(dir, true);
   const byComponent = new Map<string, SafetensorsFileTensor[]>();
   const params = new Map<string, number>();
   for (const [key, shape] of expectedShapes(structure, { clipL: 49408, clipG: 49408, t5: 32128 })) {
@@ -191,7 +191,7 @@ async function make(dir: string, tiny: boolean): Promise<void> {
   console.log(JSON.stringify({ params: Object.fromEntries(params), seconds: (Date.now() - started) / 1000, peakRssBytes: peakRss() }));
 }
 
-async function convert(checkpoint: string, out: string, dtypes: GraphDtype[]): Promise<void> {
+async function convert(checkpoint: string, out: string, dtypes: Dtype[]): Promise<void> {
   const started = Date.now();
   let stepStarted = started;
   let label = 'open';
@@ -252,7 +252,7 @@ async function timeGraph(path: string, feeds: Record<string, ort.Tensor>) {
   }
 }
 
-async function check(out: string, dtype: GraphDtype, size: number): Promise<void> {
+async function check(out: string, dtype: Dtype, size: number): Promise<void> {
   const manifest = JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8')) as Manifest;
   const t = manifest.config.transformer;
   const grid = size / 16;
@@ -279,8 +279,8 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { dtype: { type: 'string' }, size: { type: 'string' }, tiny: { type: 'boolean' } } });
   const [command, ...paths] = positionals;
   if (command === 'make' && paths.length === 1) return make(paths[0], values.tiny ?? false);
-  if (command === 'convert' && paths.length === 2) return convert(paths[0], paths[1], (values.dtype ?? 'q4').split(',') as GraphDtype[]);
-  if (command === 'check' && paths.length === 1) return check(paths[0], (values.dtype ?? 'q4') as GraphDtype, Number(values.size ?? 256));
+  if (command === 'convert' && paths.length === 2) return convert(paths[0], paths[1], (values.dtype ?? 'q4').split(',') as Dtype[]);
+  if (command === 'check' && paths.length === 1) return check(paths[0], (values.dtype ?? 'q4') as Dtype, Number(values.size ?? 256));
   throw new Error(
     'usage: full-size-kontext.ts make <checkpoint-dir> [--tiny] | convert <checkpoint-dir> <out-dir> [--dtype q4] | check <out-dir> [--dtype q4] [--size 256]',
   );

@@ -17,7 +17,7 @@ import { GraphBuilder } from '../src/convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../src/convert/onnx/weight-sink.js';
 import { buildMmditGraph, type MmditConfig } from '../src/convert/graphs/mmdit/mmdit-graph.js';
 import { expectedShapes } from '../src/families/unipic2-kontext/convert/kontext-keys.js';
-import type { KontextStructure } from '../src/families/unipic2-kontext/convert/diffusers-configs.js';
+import type { KontextCheckpointConfig } from '../src/families/unipic2-kontext/convert/diffusers-configs.js';
 import { encodeSafetensors } from '../src/formats/safetensors-encoder.js';
 import { cropPositionTable } from '../src/core/diffusion/position-embedding.js';
 import { fillUniform, hashString } from './lib/fast-random.js';
@@ -64,7 +64,7 @@ const structure = {
   clipL: { hiddenSize: 8, intermediateSize: 8, layers: 1, heads: 1, maxPositions: 1, projectionDim: 8, activation: 'gelu', layerNormEps: 1e-5, eosTokenId: 2 },
   clipG: { hiddenSize: 8, intermediateSize: 8, layers: 1, heads: 1, maxPositions: 1, projectionDim: 8, activation: 'gelu', layerNormEps: 1e-5, eosTokenId: 2 },
   scheduler: { numTrainTimesteps: 1000, shift: 3 },
-} satisfies KontextStructure;
+} satisfies KontextCheckpointConfig;
 const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
 for (const [key, shape] of expectedShapes(structure, { clipL: 1, clipG: 1, t5: 1 })) {
   if (!key.startsWith('transformer.')) continue;

@@ -9,8 +9,8 @@ import { VLM_FOLDER } from '../src/families/unipic2-metaquery/convert/convert-me
 import { makeTinyMetaquery, TINY_CONDITIONER_CONFIG } from '../src/families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
 
 /**
- * A random UniPic2-Metaquery checkpoint with the published shapes (Qwen2.5-VL-7B-Instruct:
- * spec §2.5; conditioner: §2.6), in the published layout: `Qwen2.5-VL-7B-Instruct/` with five bf16
+ * A random UniPic2-Metaquery checkpoint with the published shapes (Qwen2.5-VL-7B-Instruct's
+ * config.json; the conditioner stub's numbers), in the published layout: `Qwen2.5-VL-7B-Instruct/` with five bf16
  * shards + `model.safetensors.index.json`, and `conditioner/diffusion_pytorch_model.safetensors`.
  * Each tensor is generated when the writer reaches it, so memory holds one tensor (the largest is
  * the 1.09 GB bf16 embedding), never the 18 GB model. The Kontext transformer, VAE and scheduler
@@ -40,7 +40,7 @@ export const QWEN25_VL_7B_CONFIG = {
   rope_scaling: { type: 'mrope', mrope_section: [16, 24, 24] },
 };
 
-/** The Metaquery conditioner's config (the conversion stub's numbers, spec §2.6). */
+/** The Metaquery conditioner's config (the numbers of the official conversion stub, `stable_diffusion_3_conditioner.py`). */
 export const METAQUERY_CONDITIONER_CONFIG = {
   ...TINY_CONDITIONER_CONFIG,
   connector_config: { _attn_implementation: 'flash_attention_2', hidden_size: 1536, intermediate_size: 8960, num_attention_heads: 24, num_hidden_layers: 24 },

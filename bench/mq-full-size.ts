@@ -1,3 +1,4 @@
+import type { Dtype } from '../src/spec/manifest.js';
 /**
  * UniPic2-Metaquery full-size proof (issue 16): a random checkpoint with the published shapes, its
  * q4 conversion on this machine, then one vision call and a few decode steps on the result.
@@ -13,7 +14,6 @@
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { GraphDtype } from '../src/convert/graphs/weights.js';
 import { convertMetaqueryModel } from '../src/families/unipic2-metaquery/converter.js';
 import { runMqFullSizeCheck } from './lib/mq-full-size-check.js';
 import { measureMqMemory, type MqMemoryTask } from './lib/mq-memory.js';
@@ -32,7 +32,7 @@ async function requireFreeSpace(path: string, bytes: number): Promise<void> {
 /** Peak resident set size of this process so far (the kernel's high-water mark). */
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
-async function convert(checkpoint: string, out: string, dtype: GraphDtype): Promise<void> {
+async function convert(checkpoint: string, out: string, dtype: Dtype): Promise<void> {
   // q4 language model (≈ 4.9 GB with embed and head) + fp32 vision tower and conditioner (≈ 6.3 GB).
   await requireFreeSpace(dirname(out), 11.5e9);
   const started = Date.now();
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ...stats, gib: stats.bytes / 2 ** 30, peakRssBytes: peakRss() }));
     return;
   }
-  if (command === 'convert' && paths.length === 2) return convert(paths[0], paths[1], (values.dtype ?? 'q4') as GraphDtype);
+  if (command === 'convert' && paths.length === 2) return convert(paths[0], paths[1], (values.dtype ?? 'q4') as Dtype);
   if (command === 'check' && paths.length === 1) {
     const report = await runMqFullSizeCheck(paths[0], Number(values.steps ?? 8));
     console.log(JSON.stringify({ ...report, peakRssBytes: peakRss() }, null, 2));

@@ -30,6 +30,7 @@ interface WebGpuDeviceView {
 
 // Browsers refuse (or cannot fetch into) single buffers past 2 GiB, so no model file may be larger.
 const MAX_BROWSER_FILE_BYTES = 2 ** 31 - 1;
+const WASM_ADDRESS_SPACE_BYTES = 2 ** 32;
 
 /**
  * The browser backend on onnxruntime-web: WebGPU or WebAssembly. Models and external data load
@@ -106,7 +107,10 @@ export class WebOrtBackend extends OrtBackend<WebOrtDevice> {
     failed: readonly DeviceAttempt[],
     autoOrder: readonly WebOrtDevice[],
   ): Promise<DeviceReport<WebOrtDevice>> {
-    const limits: { maxFileBytes: number; maxBufferBytes?: number } = { maxFileBytes: MAX_BROWSER_FILE_BYTES };
+    const limits: { maxFileBytes: number; maxBufferBytes?: number; maxGraphBytes?: number } = { maxFileBytes: MAX_BROWSER_FILE_BYTES };
+    // ORT's wasm heap holds every weight of a session: a graph larger than wasm32's whole address
+    // space can never be created there (it would end in a wasm abort after the download).
+    if (device === 'wasm') limits.maxGraphBytes = WASM_ADDRESS_SPACE_BYTES;
     let fp16 = false;
     if (device === 'webgpu') {
       const gpu = await this.webgpuDevice();

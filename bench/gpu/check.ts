@@ -1,3 +1,4 @@
+import type { Dtype } from '../../src/spec/manifest.js';
 /**
  * The GPU check (issue 21 part 3), bundled by bench/gpu/pack.mjs and started by bench/gpu/run.sh:
  * writes a synthetic checkpoint with UniPic-1.5B's widths (the bench's streamed writer), converts
@@ -7,19 +8,23 @@
  *   node check.mjs --work DIR [--device cuda|webgpu|cpu] [--dtypes q4f16,fp16]
  *                  [--llm-layers N] [--mar-depth N] [--head-depth N] [--tiny] [--steps N] [--tokens N]
  *
+ * Then the PyTorch baseline (torch_baseline.py: the oracle's modules, eager, `--torch-dtypes`, on
+ * `cuda` when the device is cuda/webgpu and torch sees a GPU, else `cpu`) adds one row per dtype to
+ * the same table. `--torch-dtypes none` skips it; `--python` (or UNIPIC_PYTHON) picks the interpreter.
+ *
  * `--llm-layers/--mar-depth/--head-depth` shrink depths (widths stay full) so a CPU can stand in;
  * `--tiny` uses the tiny test structure (a smoke run of the whole pipeline in seconds).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
-import type { GraphDtype } from '../../src/convert/graphs/weights.js';
 import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
-import { UNIPIC_1_5B, type Structure } from '../../src/families/unipic1/convert/structure.js';
-import { tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
+import { UNIPIC_1_5B, type CheckpointConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
+import { tinyCheckpointConfig } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { UniPic } from '../../src/index.node.js';
 import { writeFullSizeCheckpoint } from '../full-size-checkpoint.js';
 
@@ -35,12 +40,14 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '64' },
     tokens: { type: 'string', default: '32' },
     'keep-weights': { type: 'boolean', default: false },
+    'torch-dtypes': { type: 'string', default: 'bf16,fp16' },
+    python: { type: 'string' },
   },
 });
 if (!values.work) throw new Error('--work DIR is required (where the weights and graphs are written)');
 const work = resolve(values.work);
 const device = values.device as 'cuda' | 'webgpu' | 'cpu';
-const dtypes = values.dtypes!.split(',') as GraphDtype[];
+const dtypes = values.dtypes!.split(',') as Dtype[];
 const positive = (text: string | undefined, name: string) => {
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -48,8 +55,8 @@ const positive = (text: string | undefined, name: string) => {
   return n;
 };
 
-function structure(): Structure {
-  const base = values.tiny ? tinyStructure() : UNIPIC_1_5B;
+function structure(): CheckpointConfig {
+  const base = values.tiny ? tinyCheckpointConfig() : UNIPIC_1_5B;
   const llmLayers = positive(values['llm-layers'], 'llm-layers');
   const marDepth = positive(values['mar-depth'], 'mar-depth');
   const headDepth = positive(values['head-depth'], 'head-depth');
@@ -141,7 +148,74 @@ for (const dtype of dtypes) {
     await backend.dispose();
   }
 }
+rows.push(...(await torchRows()));
 const peakMiB = memory.stop();
+
+/** Where torch_baseline.py and the oracle's package are: beside the bundle, or in the repository. */
+function torchBaseline(): { script: string; pythonPath?: string } {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const packed = join(here, 'python', 'torch_baseline.py');
+  if (existsSync(packed)) return { script: packed };
+  return { script: join(here, 'torch_baseline.py'), pythonPath: resolve(here, '..', '..', 'tools', 'reference') };
+}
+
+/** Runs the PyTorch baseline once per dtype in its own process, cut so the table still prints in time. */
+async function torchRows(): Promise<string[][]> {
+  const torchDtypes = values['torch-dtypes'] === 'none' ? [] : values['torch-dtypes']!.split(',');
+  if (torchDtypes.length === 0) return [];
+  const structureFile = join(work, 'structure.json');
+  await writeFile(structureFile, JSON.stringify(shape));
+  const python = values.python ?? process.env.UNIPIC_PYTHON ?? 'python3';
+  const { script, pythonPath } = torchBaseline();
+  const budgetMs = Number(process.env.UNIPIC_CHECK_TIMEOUT ?? 600) * 1000;
+  const torchDevice = device === 'cpu' ? 'cpu' : 'cuda';
+  const out: string[][] = [];
+  for (const dtype of torchDtypes) {
+    const leftMs = budgetMs - (Date.now() - started) - 15_000;
+    const args = [script, '--structure', structureFile, '--device', torchDevice, '--dtype', dtype, '--steps', String(steps), '--tokens', String(maxTokens)];
+    log(`PyTorch baseline ${dtype} on ${torchDevice} (${python}, ${Math.round(leftMs / 1000)} s left)`);
+    const result = leftMs > 10_000 ? await runPython(python, args, pythonPath, leftMs) : { error: 'no time left' };
+    const label = `torch ${dtype} eager`;
+    if ('error' in result) {
+      out.push([label, torchDevice, `failed: ${result.error}`, '', '', '', '', '', '']);
+      continue;
+    }
+    const cell = (part: unknown, pick: (v: number[]) => number) =>
+      Array.isArray(part) ? pick(part as number[]).toFixed(0) : typeof part === 'object' && part ? `failed: ${(part as { error: string }).error}` : 'n/a';
+    out.push([
+      label,
+      `${result.device}${result.gpu ? ` (${result.gpu})` : ''}`,
+      Number(result.loadMs).toFixed(0),
+      typeof result.decodeTokensPerSecond === 'number' ? result.decodeTokensPerSecond.toFixed(1) : cell(result.decodeTokensPerSecond, () => 0),
+      String(maxTokens),
+      cell(result.iteration512, ([sampler]) => sampler),
+      cell(result.iteration1024, ([sampler]) => sampler),
+      cell(result.iteration1024, ([, decode]) => decode),
+      cell(result.image512, ([sampler, decode]) => sampler + decode),
+    ]);
+  }
+  return out;
+}
+
+function runPython(python: string, args: string[], pythonPath: string | undefined, timeoutMs: number): Promise<Record<string, unknown> | { error: string }> {
+  return new Promise((resolvePromise) => {
+    const env = { ...process.env, ...(pythonPath ? { PYTHONPATH: [pythonPath, process.env.PYTHONPATH].filter(Boolean).join(':') } : {}) };
+    const child = spawn(python, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolvePromise({ error: `${python} did not start (${error.message})` });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith('torch-baseline '));
+      if (line) resolvePromise(JSON.parse(line.slice('torch-baseline '.length)));
+      else resolvePromise({ error: signal ? 'cut at the time limit' : `exit ${code}` });
+    });
+  });
+}
 
 const header = [
   'dtype',

@@ -4,7 +4,8 @@
 //   run.sh            the runner (bash): unpacks, picks a Node, runs the check, prints the table
 //   payload.tar.xz    node (this running binary), check.mjs (the check and the SDK, one esbuild
 //                     bundle), node_modules/onnxruntime-{node,common} (linux-x64 native library,
-//                     with the CUDA/TensorRT provider libraries when installed), the Qwen tokenizer
+//                     with the CUDA/TensorRT provider libraries when installed), the Qwen tokenizer,
+//                     python/ (torch_baseline.py and the oracle's unipic_reference package)
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,6 +52,12 @@ cpSync(join(ortRoot, native), join(ortOut, native), { recursive: true });
 const commonRoot = packageRoot(createRequire(join(ortRoot, 'package.json')).resolve('onnxruntime-common'), 'onnxruntime-common');
 for (const entry of ['package.json', 'dist']) cpSync(join(commonRoot, entry), join(stage, 'node_modules', 'onnxruntime-common', entry), { recursive: true });
 cpSync(join(root, 'assets', 'qwen2.5-tokenizer'), join(stage, 'assets', 'qwen2.5-tokenizer'), { recursive: true });
+// The PyTorch baseline: its script and the oracle's modules (Python source only).
+cpSync(join(here, 'torch_baseline.py'), join(stage, 'python', 'torch_baseline.py'));
+cpSync(join(root, 'tools', 'reference', 'unipic_reference'), join(stage, 'python', 'unipic_reference'), {
+  recursive: true,
+  filter: (source) => !source.includes('__pycache__'),
+});
 copyFileSync(process.execPath, join(stage, 'node'));
 writeFileSync(
   join(stage, 'VERSIONS'),

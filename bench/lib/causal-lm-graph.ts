@@ -1,9 +1,10 @@
+import type { Dtype } from '../../src/spec/manifest.js';
 import { GraphBuilder, type Dim, type ElementType } from '../../src/convert/onnx/graph-builder.js';
 import type { WeightSink } from '../../src/convert/onnx/weight-sink.js';
 import { linear, type LinearOptions } from '../../src/convert/graphs/layers/linear.js';
 import { buildLlmGraph, type LlmGraphOptions } from '../../src/convert/graphs/llm/llm-graph.js';
 import { EMBED_WEIGHT } from '../../src/convert/graphs/llm/embed-graph.js';
-import type { GraphContext, GraphDtype, WeightSource } from '../../src/convert/graphs/weights.js';
+import type { GraphContext, WeightSource } from '../../src/convert/graphs/weights.js';
 import type { ModelConfig } from '../../src/families/unipic1/manifest.js';
 
 const LM_HEAD_ALIAS = 'lm_head.weight';
@@ -19,7 +20,7 @@ const LM_HEAD_ALIAS = 'lm_head.weight';
 export function buildCausalLmGraph(
   weights: WeightSource,
   config: Pick<ModelConfig, 'llm'>,
-  dtype: GraphDtype,
+  dtype: Dtype,
   sink: WeightSink,
   options: { body?: LlmGraphOptions; head?: LinearOptions } = {},
 ): Uint8Array {

@@ -1,3 +1,4 @@
+import type { Dtype } from '../../src/spec/manifest.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -5,10 +6,10 @@ import { buildEmbedGraph } from '../../src/convert/graphs/llm/embed-graph.js';
 import { buildLlmGraph, type LlmGraphOptions } from '../../src/convert/graphs/llm/llm-graph.js';
 import { buildLmHeadGraph } from '../../src/convert/graphs/llm/lm-head-graph.js';
 import type { LinearOptions } from '../../src/convert/graphs/layers/linear.js';
-import type { GraphContext, GraphDtype } from '../../src/convert/graphs/weights.js';
+import type { GraphContext } from '../../src/convert/graphs/weights.js';
 import { GraphBuilder } from '../../src/convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../src/convert/onnx/weight-sink.js';
-import { toModelConfig, type Structure } from '../../src/families/unipic1/convert/structure.js';
+import { toModelConfig, type CheckpointConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import { buildCausalLmGraph } from './causal-lm-graph.js';
 import { DedupWeightSink } from './dedup-weight-sink.js';
 import { withAccuracyLevel } from './onnx-patch.js';
@@ -18,7 +19,7 @@ import { SyntheticWeights } from './synthetic-weights.js';
 /** One of our LLM decode configurations: the graphs the SDK's understanding loop runs. */
 export interface OurDecodeVariant {
   readonly id: string;
-  readonly dtype: GraphDtype;
+  readonly dtype: Dtype;
   readonly description: string;
   readonly body?: LlmGraphOptions;
   readonly head?: LinearOptions;
@@ -54,7 +55,7 @@ const FORMAT_VERSION = 3;
  */
 export async function prepareDecodeModels(
   root: string,
-  structure: Structure,
+  structure: CheckpointConfig,
   variants: readonly OurDecodeVariant[],
   log: (line: string) => void,
 ): Promise<DecodeModelFolder> {
@@ -143,12 +144,12 @@ export async function folderBytes(dir: string, files: readonly string[]): Promis
   return total;
 }
 
-function embedBytes(structure: Structure, dtype: 'fp32'): number {
+function embedBytes(structure: CheckpointConfig, dtype: 'fp32'): number {
   void dtype;
   return structure.llm.vocab_size * structure.llm.hidden_size * 4;
 }
 
-function transformersConfig(structure: Structure) {
+function transformersConfig(structure: CheckpointConfig) {
   const llm = structure.llm;
   return {
     architectures: ['Qwen2ForCausalLM'],

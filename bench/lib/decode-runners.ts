@@ -7,6 +7,7 @@ import { float32, int64, takeFloat32 } from '../../src/core/tensor.js';
 import { TokenSelector } from '../../src/core/text/sampling.js';
 import { textSamplingSchema } from '../../src/core/text/sampling-options.js';
 import { disposeAll, presentNames, presentsAsPast } from '../../src/core/kv-cache.js';
+import { InPlaceKvCache } from '../../src/core/in-place-kv-cache.js';
 import type { BackendSession, DeviceTensor } from '../../src/spec/backend.js';
 import type { ModelConfig, UniPic1GraphName as GraphName } from '../../src/families/unipic1/manifest.js';
 import type { OurDecodeFiles } from './decode-models.js';
@@ -36,9 +37,16 @@ export class OurDecoder {
     private readonly backend: NodeOrtBackend,
     private readonly sessions: Map<GraphName, BackendSession>,
     private readonly config: ModelConfig,
+    private readonly inPlace: boolean,
   ) {}
 
-  static async open(onnxDir: string, files: OurDecodeFiles, config: ModelConfig, settings: { threads?: number; spinning?: boolean } = {}): Promise<OurDecoder> {
+  /** `inPlace`: the files are the `kvCache: 'in-place'` llm graph, driven through InPlaceKvCache. */
+  static async open(
+    onnxDir: string,
+    files: OurDecodeFiles,
+    config: ModelConfig,
+    settings: { threads?: number; spinning?: boolean; inPlace?: boolean } = {},
+  ): Promise<OurDecoder> {
     const backend = new NodeOrtBackend();
     await backend.init({ device: 'cpu' });
     const sessions = new Map<GraphName, BackendSession>();
@@ -50,7 +58,7 @@ export class OurDecoder {
     ] as const) {
       sessions.set(name, await backend.createSession({ name, path: join(onnxDir, file) }, { threads: settings.threads, extra }));
     }
-    return new OurDecoder(backend, sessions, config);
+    return new OurDecoder(backend, sessions, config, settings.inPlace ?? false);
   }
 
   /**
@@ -59,19 +67,8 @@ export class OurDecoder {
    * 1024 px image puts ~4180 positions in the cache, without minutes of CPU prefill.
    */
   async generate(promptIds: readonly number[], newTokens: number, syntheticPast = 0): Promise<DecodeTrace> {
-    const checked = new CheckedGraphs<UniPic1Graphs>(async (name) => this.sessions.get(name as GraphName)!);
-    const graphMs: Record<string, number> = { embed: 0, llm: 0, lm_head: 0 };
-    let counting = false;
-    const graphs: Graphs<UniPic1Graphs> = {
-      has: (name) => checked.has(name),
-      run: async (name, feeds, options) => {
-        const started = performance.now();
-        const out = await checked.run(name, feeds, options);
-        if (counting) graphMs[name] += performance.now() - started;
-        return out;
-      },
-      release: (name) => checked.release(name),
-    };
+    if (this.inPlace) return this.generateInPlace(promptIds, newTokens, syntheticPast);
+    const { graphs, graphMs, startCounting } = this.timedGraphs();
     const { hiddenSize: H, numLayers, numKeyValueHeads, headDim } = this.config.llm;
     const names = presentNames(numLayers);
     const started = performance.now();
@@ -109,7 +106,7 @@ export class OurDecoder {
         const logits = await graphs.run('lm_head', { hidden: float32([1, H], last.slice()) });
         ids.push(selector.select((await takeFloat32(logits.logits)).data));
         tokenTimes.push(performance.now());
-        counting = true;
+        startCounting();
         if (ids.length >= newTokens) break;
         const embeds = (await embedTokens(graphs, [[ids[ids.length - 1]]])).data;
         const previous = past;
@@ -122,6 +119,68 @@ export class OurDecoder {
       disposeAll(past);
     }
     return { ids, started, tokenTimes, graphMs };
+  }
+
+  /** The same loop over the in-place cache: the buffers are fed whole, only new keys/values come back. */
+  private async generateInPlace(promptIds: readonly number[], newTokens: number, syntheticPast: number): Promise<DecodeTrace> {
+    const { graphs, graphMs, startCounting } = this.timedGraphs();
+    const { hiddenSize: H, numLayers, numKeyValueHeads, headDim } = this.config.llm;
+    const started = performance.now();
+    const cache = new InPlaceKvCache(this.config.llm, 1);
+    cache.reserve(syntheticPast + promptIds.length + newTokens);
+    if (syntheticPast > 0) {
+      const synthetic: Record<string, DeviceTensor> = {};
+      for (let i = 0; i < numLayers; i++) {
+        for (const [j, part] of (['key', 'value'] as const).entries()) {
+          const values = new Float32Array(numKeyValueHeads * syntheticPast * headDim);
+          for (let k = 0; k < values.length; k++) values[k] = Math.sin(k * 0.37 + 2 * i + j);
+          const host = float32([1, numKeyValueHeads, syntheticPast, headDim], values);
+          synthetic[`new_key_values.${i}.${part}`] = { ...host, location: 'cpu', download: async () => host, dispose: () => undefined };
+        }
+      }
+      await cache.append(synthetic, syntheticPast);
+    }
+    const step = async (embeds: Float32Array, length: number) => {
+      const out = (await graphs.run('llm', cache.stepInputs(float32([1, length, H], embeds), length))) as unknown as Record<string, DeviceTensor>;
+      const hidden = await takeFloat32(out.last_hidden_state);
+      await cache.append(out, length);
+      return hidden.data;
+    };
+    let hidden = await step((await embedTokens(graphs, [promptIds])).data, promptIds.length);
+    const selector = new TokenSelector(GREEDY);
+    const ids: number[] = [];
+    const tokenTimes: number[] = [];
+    try {
+      for (;;) {
+        if (ids.length === 0) this.prefillHidden = hidden.slice();
+        const logits = await graphs.run('lm_head', { hidden: float32([1, H], hidden.slice(hidden.length - H)) });
+        ids.push(selector.select((await takeFloat32(logits.logits)).data));
+        tokenTimes.push(performance.now());
+        startCounting();
+        if (ids.length >= newTokens) break;
+        hidden = await step((await embedTokens(graphs, [[ids[ids.length - 1]]])).data, 1);
+      }
+    } finally {
+      cache.clear();
+    }
+    return { ids, started, tokenTimes, graphMs };
+  }
+
+  private timedGraphs(): { graphs: Graphs<UniPic1Graphs>; graphMs: Record<string, number>; startCounting: () => void } {
+    const checked = new CheckedGraphs<UniPic1Graphs>(async (name) => this.sessions.get(name as GraphName)!);
+    const graphMs: Record<string, number> = { embed: 0, llm: 0, lm_head: 0 };
+    let counting = false;
+    const graphs: Graphs<UniPic1Graphs> = {
+      has: (name) => checked.has(name),
+      run: async (name, feeds, options) => {
+        const started = performance.now();
+        const out = await checked.run(name, feeds, options);
+        if (counting) graphMs[name] += performance.now() - started;
+        return out;
+      },
+      release: (name) => checked.release(name),
+    };
+    return { graphs, graphMs, startCounting: () => (counting = true) };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { planSteps } from '../../src/families/unipic1/mar/mask-schedule.js';
-import type { Structure } from '../../src/families/unipic1/convert/structure.js';
+import type { CheckpointConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
 
 export interface FlopBreakdown {
   readonly marEncoder: number;
@@ -19,7 +19,7 @@ export interface FlopBreakdown {
  * the LLM; norms, activations and softmax are left out (a few % at these widths).
  */
 export function generationFlops(
-  structure: Structure,
+  structure: CheckpointConfig,
   options: { size: number; iterations: number; rows: number; prefix: number; bytesPerWeight: number },
 ): FlopBreakdown {
   const { size, iterations, rows, prefix } = options;
@@ -71,7 +71,7 @@ export function generationFlops(
 }
 
 /** The KL-16 decoder's convolutions and mid attention at a latent grid of `grid`². */
-function vaeDecoderFlops(structure: Structure, grid: number): number {
+function vaeDecoderFlops(structure: CheckpointConfig, grid: number): number {
   const vae = structure.vae;
   const conv = (inChannels: number, outChannels: number, side: number, kernel = 3) => 2 * kernel * kernel * inChannels * outChannels * side * side;
   const resnet = (inChannels: number, outChannels: number, side: number) =>

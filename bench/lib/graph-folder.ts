@@ -1,7 +1,8 @@
+import type { Dtype } from '../../src/spec/manifest.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { GraphContext, GraphDtype, WeightSource } from '../../src/convert/graphs/weights.js';
+import type { GraphContext, WeightSource } from '../../src/convert/graphs/weights.js';
 import { GraphBuilder } from '../../src/convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../src/convert/onnx/weight-sink.js';
 import { DedupWeightSink } from './dedup-weight-sink.js';
@@ -10,7 +11,7 @@ import { CONVERTER_SOURCES, sourceFingerprint } from './source-fingerprint.js';
 /** One graph to build: a file name and how to fill the builder (return bytes to override toBytes). */
 export interface GraphRecipe {
   readonly file: string;
-  readonly dtype: GraphDtype;
+  readonly dtype: Dtype;
   build(ctx: GraphContext): Uint8Array | void;
 }
 

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
-import { STRUCTURE_FILE } from '../../src/families/unipic1/convert/resolve-structure.js';
-import { UNIPIC_1_5B, type Structure } from '../../src/families/unipic1/convert/structure.js';
+import { STRUCTURE_FILE } from '../../src/families/unipic1/convert/resolve-checkpoint-config.js';
+import { UNIPIC_1_5B, type CheckpointConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import { float32Bytes, writeSafetensorsFile } from './safetensors-file.js';
 import { CONVERTER_SOURCES, sourceFingerprint } from './source-fingerprint.js';
 import { SyntheticWeights } from './synthetic-weights.js';
@@ -13,7 +13,7 @@ import { SyntheticWeights } from './synthetic-weights.js';
  * and the full VAE: activation shapes at 1024 px are those of the real model, weights are a
  * fraction. Peak memory is extrapolated to full depth by the weight bytes the depth leaves out.
  */
-export const MEMORY_STRUCTURE: Structure = {
+export const MEMORY_STRUCTURE: CheckpointConfig = {
   ...UNIPIC_1_5B,
   llm: { ...UNIPIC_1_5B.llm, num_hidden_layers: 1 },
   mar: { ...UNIPIC_1_5B.mar, encoder_depth: 1, decoder_depth: 1 },

@@ -1,7 +1,7 @@
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
 import type { WeightSource } from '../../src/convert/graphs/weights.js';
 import { requiredTensors } from '../../src/families/unipic1/convert/key-map.js';
-import type { Structure } from '../../src/families/unipic1/convert/structure.js';
+import type { CheckpointConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import { fillUniform, hashString } from './fast-random.js';
 
 /**
@@ -17,7 +17,7 @@ export class SyntheticWeights implements WeightSource {
   private readonly shapes: Map<string, number[]>;
 
   constructor(
-    structure: Structure,
+    structure: CheckpointConfig,
     private readonly seed = 1234,
   ) {
     this.shapes = requiredTensors(structure);

@@ -1,7 +1,7 @@
 import { graphPlans } from '../../src/families/unipic1/convert/graph-plan.js';
 import { requiredTensors } from '../../src/families/unipic1/convert/key-map.js';
 import { Q4_BLOCK_SIZE } from '../../src/convert/quantize/q4-blocks.js';
-import { toModelConfig, type Structure } from '../../src/families/unipic1/convert/structure.js';
+import { toModelConfig, type CheckpointConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import type { UniPic1GraphName as GraphName } from '../../src/families/unipic1/manifest.js';
 
 /** Weights kept float in q4 graphs: not projections, or projections too small for 4-bit blocks. */
@@ -16,7 +16,7 @@ const EMBED = 'llm.model.embed_tokens.weight';
  * every VAE weight float32. Used to extrapolate memory measured on a shallower model to full depth;
  * the memory section checks it against the files the converter wrote.
  */
-export function graphWeightBytes(structure: Structure, graph: GraphName, dtype: 'fp32' | 'q4'): number {
+export function graphWeightBytes(structure: CheckpointConfig, graph: GraphName, dtype: 'fp32' | 'q4'): number {
   const plan = graphPlans(structure, toModelConfig(structure)).find((p) => p.name === graph);
   if (!plan) throw new Error(`no graph ${graph}`);
   let total = 0;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { buildDiffusionHeadGraph } from '../../src/families/unipic1/convert/graphs/diffusion/diffusion-head-graph.js';
 import { buildFusedSamplerGraph } from '../../src/families/unipic1/convert/graphs/diffusion/fused-sampler-graph.js';
-import { UNIPIC_1_5B, toModelConfig } from '../../src/families/unipic1/convert/structure.js';
+import { UNIPIC_1_5B, toModelConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import { sampleTokens } from '../../src/families/unipic1/diffusion/sampler.js';
 import { respacedCosineTables } from '../../src/families/unipic1/diffusion/schedule.js';
 import type { NoisePurpose } from '../../src/core/random/random-source.js';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/structure.js';
+import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import { GRAPH_NAMES, type UniPic1Manifest as Manifest } from '../../src/families/unipic1/manifest.js';
 import { prepareMemoryModel } from '../lib/memory-model.js';
 import type { BenchContext, SectionResult } from '../lib/section.js';

@@ -5,7 +5,7 @@ import { buildFusedSamplerGraph } from '../../src/families/unipic1/convert/graph
 import { buildLlmGraph } from '../../src/convert/graphs/llm/llm-graph.js';
 import { buildMarDecoderGraph } from '../../src/families/unipic1/convert/graphs/mar/mar-decoder-graph.js';
 import { buildMarEncoderGraph } from '../../src/families/unipic1/convert/graphs/mar/mar-encoder-graph.js';
-import { UNIPIC_1_5B, toModelConfig, type Structure } from '../../src/families/unipic1/convert/structure.js';
+import { UNIPIC_1_5B, toModelConfig, type CheckpointConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import { respacedCosineTables } from '../../src/families/unipic1/diffusion/schedule.js';
 import { prepareGraphFolder } from '../lib/graph-folder.js';
 import { marIterationState, writeOracleInputs } from '../lib/mar-iteration-inputs.js';
@@ -38,7 +38,7 @@ export async function marIterationSection(context: BenchContext): Promise<Sectio
   // condition embeddings and final layer) make the full-depth extrapolation an upper bound.
   const depths = { mar: 1, llm: 1, head: 1 };
   const full = { mar: UNIPIC_1_5B.mar.encoder_depth, llm: UNIPIC_1_5B.llm.num_hidden_layers, head: UNIPIC_1_5B.diffloss.depth };
-  const structure: Structure = {
+  const structure: CheckpointConfig = {
     ...UNIPIC_1_5B,
     llm: { ...UNIPIC_1_5B.llm, num_hidden_layers: depths.llm },
     mar: { ...UNIPIC_1_5B.mar, encoder_depth: depths.mar, decoder_depth: depths.mar },
@@ -205,7 +205,7 @@ function medianOfTimings(timings: IterationTimings[]): IterationTimings {
 /** Writes the oracle's weights and inputs and starts it (or says why not). */
 async function startOracle(
   context: BenchContext,
-  structure: Structure,
+  structure: CheckpointConfig,
   weights: SyntheticWeights,
   state: ReturnType<typeof marIterationState>,
   config: ReturnType<typeof toModelConfig>,

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/structure.js';
+import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import { CAPABILITY_GRAPHS, type UniPic1GraphName as GraphName, type UniPic1Manifest as Manifest } from '../../src/families/unipic1/manifest.js';
 import { MEMORY_STRUCTURE, prepareMemoryModel } from '../lib/memory-model.js';
 import type { BenchContext, SectionResult } from '../lib/section.js';
@@ -9,7 +9,7 @@ import { formatBytes, formatMs } from '../lib/stats.js';
 import { formatTable } from '../lib/table.js';
 import { graphWeightBytes } from '../lib/weight-bytes.js';
 import { buildMarDecoderGraph } from '../../src/families/unipic1/convert/graphs/mar/mar-decoder-graph.js';
-import { toModelConfig } from '../../src/families/unipic1/convert/structure.js';
+import { toModelConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import { prepareGraphFolder } from '../lib/graph-folder.js';
 import { SyntheticWeights } from '../lib/synthetic-weights.js';
 

@@ -1,4 +1,4 @@
-import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/structure.js';
+import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/checkpoint-config.js';
 import { generationFlops } from '../lib/flop-count.js';
 import type { BenchContext, SectionResult } from '../lib/section.js';
 import { formatTable } from '../lib/table.js';

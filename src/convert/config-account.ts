@@ -18,6 +18,11 @@ export type FieldRule =
   | { readonly kind: 'ignore'; readonly why: string }
   | { readonly kind: 'neutral'; readonly neutral: readonly unknown[]; readonly why: string; readonly refusal: string };
 
+/** Rule constructors, so every config reader spells its rules the same way. */
+export const useField: FieldRule = { kind: 'use' };
+export const ignoreField = (why: string): FieldRule => ({ kind: 'ignore', why });
+export const neutralField = (values: readonly unknown[], why: string, refusal: string): FieldRule => ({ kind: 'neutral', neutral: values, why, refusal });
+
 /**
  * Sorts every field of `json` by `rules`; a field with no rule, or a `neutral` one with another
  * value, is refused (InvalidModelError naming every such field), never dropped quietly.

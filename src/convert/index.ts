@@ -23,12 +23,20 @@ export {
   type ConvertedGraph,
 } from '../families/unipic1/convert/convert-checkpoint.js';
 export { sideConfigSchema } from '../families/unipic1/convert/side-config.js';
-export type { StructureField, StructureSource } from '../families/unipic1/convert/infer-structure.js';
+export type { StructureField, CheckpointConfigSource } from '../families/unipic1/convert/infer-checkpoint-config.js';
+/** @deprecated Renamed `CheckpointConfigSource`. */
+export type { CheckpointConfigSource as StructureSource } from '../families/unipic1/convert/infer-checkpoint-config.js';
 export type { ConfigAccount } from './config-account.js';
-export { makeTinyCheckpoint, tinyStructure, type MakeTinyOptions } from '../families/unipic1/convert/tiny/make-tiny.js';
-export { UNIPIC_1_5B, structureSchema, toModelConfig, type Structure } from '../families/unipic1/convert/structure.js';
+export { makeTinyCheckpoint, tinyCheckpointConfig, type MakeTinyOptions } from '../families/unipic1/convert/tiny/make-tiny.js';
+/** @deprecated Renamed `tinyCheckpointConfig`. */
+export { tinyCheckpointConfig as tinyStructure } from '../families/unipic1/convert/tiny/make-tiny.js';
+export { UNIPIC_1_5B, checkpointConfigSchema, toModelConfig, type CheckpointConfig } from '../families/unipic1/convert/checkpoint-config.js';
+/** @deprecated Renamed `CheckpointConfig` (the structural numbers of a checkpoint's config). */
+export type { CheckpointConfig as Structure } from '../families/unipic1/convert/checkpoint-config.js';
+/** @deprecated Renamed `checkpointConfigSchema`. */
+export { checkpointConfigSchema as structureSchema } from '../families/unipic1/convert/checkpoint-config.js';
 export { accountKeys, requiredKeys, IGNORED_KEY_PATTERNS, type KeyAccount } from '../families/unipic1/convert/key-map.js';
-export type { GraphDtype } from './graphs/weights.js';
+export type { Dtype } from '../spec/manifest.js';
 export { convertKontextCheckpoint, type KontextConvertOptions, type KontextConvertSummary } from '../families/unipic2-kontext/convert/convert-kontext.js';
 export { makeTinyKontextCheckpoint } from '../families/unipic2-kontext/convert/tiny-kontext.js';
 export { isKontextCheckpoint } from '../families/unipic2-kontext/convert/kontext-checkpoint.js';

@@ -1,8 +1,11 @@
 import { UniPicError } from './unipic-error.js';
 
 export interface ResourceLimitDetails {
-  /** Which limit: `maxFileBytes` (largest single file the runtime can take) or `maxBufferBytes`. */
-  readonly limit: 'maxFileBytes' | 'maxBufferBytes';
+  /**
+   * Which limit: `maxFileBytes` (largest single file the runtime can take), `maxBufferBytes`, or
+   * `maxGraphBytes` (one graph's files together; `file` is then the graph's model file).
+   */
+  readonly limit: 'maxFileBytes' | 'maxBufferBytes' | 'maxGraphBytes';
   readonly limitBytes: number;
   readonly file: string;
   readonly bytes: number;

@@ -42,8 +42,12 @@ export interface BackendInfo {
   readonly availableDevices: readonly Device[];
   readonly fp16: boolean;
   readonly limits: {
+    /** The largest device buffer. */
     readonly maxBufferBytes?: number;
+    /** The largest single file. */
     readonly maxFileBytes?: number;
+    /** The most one graph's files may hold together (wasm: its 4 GiB address space). */
+    readonly maxGraphBytes?: number;
     /** Memory the device holds, when the adapter can tell (families that need most of a GPU check it before loading). */
     readonly deviceMemoryBytes?: number;
   };

@@ -32,3 +32,21 @@ export const LLM_GRAPHS = defineGraphs({
     outputs: { logits: { type: 'float32', shape: ['batch', 'vocab'] } },
   },
 });
+
+/**
+ * The same decoder body fed host-computed rotary angles instead of positions (`rotary: 'angles'`):
+ * one graph then serves 1-D positions and Qwen2.5-VL's multimodal (t/h/w) ones. `half_head_dim` is
+ * the config's head dim / 2.
+ */
+export const LLM_ANGLES_GRAPHS = defineGraphs({
+  llm: {
+    inputs: {
+      inputs_embeds: LLM_GRAPHS.llm.inputs.inputs_embeds,
+      attention_mask: LLM_GRAPHS.llm.inputs.attention_mask,
+      rotary_angles: { type: 'float32', shape: ['batch', 'sequence', 'half_head_dim'] },
+      'past_key_values.{i}.key': LLM_GRAPHS.llm.inputs['past_key_values.{i}.key'],
+      'past_key_values.{i}.value': LLM_GRAPHS.llm.inputs['past_key_values.{i}.value'],
+    },
+    outputs: LLM_GRAPHS.llm.outputs,
+  },
+});

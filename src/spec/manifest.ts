@@ -4,6 +4,11 @@ import { z } from 'zod';
 /** Version of the `unipic.json` layout this SDK reads. Bump on any incompatible change. */
 export const MANIFEST_VERSION = 1 as const;
 
+/**
+ * Precision of a built graph. Boundaries stay float32 for every choice; `fp16` stores weights and
+ * computes matrix products in half precision; `q4` stores linear weights as 4-bit blocks with
+ * float32 scales; `q4f16` does the same with half-precision activations and scales.
+ */
 export const DTYPES = ['fp32', 'fp16', 'q4', 'q4f16'] as const;
 export type Dtype = (typeof DTYPES)[number];
 

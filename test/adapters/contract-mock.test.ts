@@ -1,6 +1,6 @@
 import { MockBackend } from '../../src/testing/index.js';
-import { describeBackendContract } from './contract.js';
-import { CONTRACT_GRAPH, contractMockGraph } from './contract-fixture.js';
+import { describeBackendContract } from './support/contract.js';
+import { CONTRACT_GRAPH, contractMockGraph } from './support/contract-fixture.js';
 
 describeBackendContract({
   label: 'mock',

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
-import { describeBackendContract } from './contract.js';
+import { describeBackendContract } from './support/contract.js';
 
 // onnxruntime-node's WebGPU EP (Dawn) needs a Vulkan adapter. On machines without a GPU the
 // SwiftShader ICD shipped by Debian's chromium package is one (see docs/devices.md); this file

@@ -1,5 +1,5 @@
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
-import { describeBackendContract } from './contract.js';
+import { describeBackendContract } from './support/contract.js';
 
 describeBackendContract({
   label: 'node-ort on CPU',

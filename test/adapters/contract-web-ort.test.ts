@@ -1,5 +1,5 @@
 import { WebOrtBackend } from '../../adapters/web-ort/index.js';
-import { describeBackendContract } from './contract.js';
+import { describeBackendContract } from './support/contract.js';
 
 describeBackendContract({
   label: 'web-ort on wasm (Node)',

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as onnxruntimeNode from 'onnxruntime-node';
 import { NodeOrtBackend, type DeviceFallbackWarning } from '../../adapters/node-ort/index.js';
 import { UniPicError, type BackendUnavailableError, type InvalidOptionsError } from '../../src/errors/index.js';
-import { writeContractFixture } from './contract-fixture.js';
+import { writeContractFixture } from './support/contract-fixture.js';
 
 // The CUDA provider is a separate download (onnxruntime-node's install script); without it the
 // cuda EP cannot load, which is the state of machines installed with ONNXRUNTIME_NODE_INSTALL=skip.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { UniPicError } from '../../src/errors/index.js';
 import type { HostTensor } from '../../src/spec/backend.js';
-import { createFakeOrt } from './fake-ort-runtime.js';
+import { createFakeOrt } from './support/fake-ort-runtime.js';
 
 const source = { name: 'fake', bytes: new Uint8Array([1]) };
 const x = (...values: number[]): HostTensor => ({ type: 'float32', dims: [values.length], data: Float32Array.from(values) });

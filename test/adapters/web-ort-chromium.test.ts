@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundlePage, ORT_WEB_DIST, pageHtml } from '../browser/helpers/bundle-page.js';
-import { launchChromium, type BrowserSession } from '../browser/helpers/chromium.js';
-import { startStaticServer, type StaticServer } from '../browser/helpers/static-server.js';
-import { reportWebgpu, webgpuUnavailable } from '../browser/helpers/webgpu-status.js';
+import { bundlePage, ORT_WEB_DIST, pageHtml } from '../browser/support/bundle-page.js';
+import { launchChromium, type BrowserSession } from '../browser/support/chromium.js';
+import { startStaticServer, type StaticServer } from '../browser/support/static-server.js';
+import { reportWebgpu, webgpuUnavailable } from '../browser/support/webgpu-status.js';
 import type { ScenarioResult as Scenario } from './browser/web-ort-contract-page.js';
-import { contractExpected, contractFeeds, writeContractFixture, type ContractFixture } from './contract-fixture.js';
+import { contractExpected, contractFeeds, writeContractFixture, type ContractFixture } from './support/contract-fixture.js';
 
 /**
  * The web-ort adapter in a real browser (Debian Chromium, SwiftShader WebGPU): what Node cannot

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as onnxruntimeWeb from 'onnxruntime-web';
 import { WebOrtBackend, type DeviceFallbackWarning } from '../../adapters/web-ort/index.js';
 import { UniPicError, type BackendUnavailableError, type InvalidOptionsError } from '../../src/errors/index.js';
-import { writeContractFixture } from './contract-fixture.js';
+import { writeContractFixture } from './support/contract-fixture.js';
 
 async function rejection(promise: Promise<unknown>): Promise<UniPicError> {
   const error = await promise.then(
@@ -22,6 +22,7 @@ describe('web-ort device resolution (Node: wasm only)', () => {
     expect(info.availableDevices).toEqual(['wasm']);
     expect(info.fp16).toBe(false);
     expect(info.limits.maxFileBytes).toBe(2 ** 31 - 1);
+    expect(info.limits.maxGraphBytes).toBe(2 ** 32);
     expect(warnings).toHaveLength(1);
     expect(warnings[0].attempts).toEqual([{ device: 'webgpu', error: expect.stringContaining('navigator.gpu') }]);
     // The Node default keeps wasm single-threaded (no worker threads holding the process).

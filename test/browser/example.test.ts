@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { tinyModelDir } from '../support/tiny-model.js';
-import { ensureBuiltPackage } from './helpers/built-package.js';
-import { REPOSITORY_ROOT } from './helpers/bundle-page.js';
-import { launchChromium, type BrowserSession } from './helpers/chromium.js';
-import { PIXEL_MAX_DIFFERENCE, PIXEL_MEAN_DIFFERENCE } from './helpers/compare-outcomes.js';
-import { buildExample, EXAMPLE, installExample, startPreview, type PreviewServer } from './helpers/example-app.js';
-import { nodeReference } from './helpers/model-site.js';
-import { CALL_SETTINGS, INPUT_IMAGE_FIXTURE, pixelDifference, type CallOutcomes } from './helpers/reference-calls.js';
+import { ensureBuiltPackage } from './support/built-package.js';
+import { REPOSITORY_ROOT } from './support/bundle-page.js';
+import { launchChromium, type BrowserSession } from './support/chromium.js';
+import { PIXEL_MAX_DIFFERENCE, PIXEL_MEAN_DIFFERENCE } from './support/compare-outcomes.js';
+import { buildExample, EXAMPLE, installExample, startPreview, type PreviewServer } from './support/example-app.js';
+import { nodeReference } from './support/model-site.js';
+import { CALL_SETTINGS, INPUT_IMAGE_FIXTURE, pixelDifference, type CallOutcomes } from './support/reference-calls.js';
 
 const ARTIFACTS = join(REPOSITORY_ROOT, 'test', '.artifacts');
 /** Kept after the run: what the example looked like when it finished (CI can upload it). */

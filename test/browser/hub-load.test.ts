@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHub, type HubFixture } from '../hub/helpers/hub-fixture.js';
-import { readFolder } from '../hub/helpers/hub-server.js';
+import { startHub, type HubFixture } from '../hub/support/hub-fixture.js';
+import { readFolder } from '../hub/support/hub-server.js';
 import { tinyModelDir } from '../support/tiny-model.js';
-import { ensureBuiltPackage } from './helpers/built-package.js';
-import { bundlePage, ORT_WEB_DIST, pageHtml } from './helpers/bundle-page.js';
-import { launchChromium, type BrowserSession } from './helpers/chromium.js';
-import { startStaticServer, type StaticServer } from './helpers/static-server.js';
+import { ensureBuiltPackage } from './support/built-package.js';
+import { bundlePage, ORT_WEB_DIST, pageHtml } from './support/bundle-page.js';
+import { launchChromium, type BrowserSession } from './support/chromium.js';
+import { startStaticServer, type StaticServer } from './support/static-server.js';
 import type { HubLoad } from './pages/hub-page.js';
 
 // The built package in Chromium loads `hf:` models from a local Hub on another origin (CORS, the

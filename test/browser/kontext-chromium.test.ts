@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertKontextCheckpoint } from '../../src/families/unipic2-kontext/convert/convert-kontext.js';
 import { UniPic } from '../../src/index.node.js';
 import type { KontextResult } from '../../src/families/unipic2-kontext/pipeline/kontext-events.js';
-import { freshDir, TINY_CHECKPOINT } from '../families/unipic2-kontext/kontext-fixtures.js';
+import { freshDir, TINY_CHECKPOINT } from '../families/unipic2-kontext/support/kontext-fixtures.js';
 import type { KontextPageRun } from './pages/kontext-page.js';
-import { ensureBuiltPackage } from './helpers/built-package.js';
-import { bundlePage, ORT_WEB_DIST, pageHtml } from './helpers/bundle-page.js';
-import { launchChromium, type BrowserSession } from './helpers/chromium.js';
-import { startStaticServer, type StaticServer } from './helpers/static-server.js';
-import { reportWebgpu, webgpuUnavailable } from './helpers/webgpu-status.js';
+import { ensureBuiltPackage } from './support/built-package.js';
+import { bundlePage, ORT_WEB_DIST, pageHtml } from './support/bundle-page.js';
+import { launchChromium, type BrowserSession } from './support/chromium.js';
+import { startStaticServer, type StaticServer } from './support/static-server.js';
+import { reportWebgpu, webgpuUnavailable } from './support/webgpu-status.js';
 
 /**
  * The built package in Chromium, on wasm and on WebGPU (SwiftShader here): the tiny Kontext model,

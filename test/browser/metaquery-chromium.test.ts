@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertModel, registerConverter } from '../../src/convert/index.js';
 import { metaqueryConverter } from '../../src/families/unipic2-metaquery/converter.js';
 import { UniPic } from '../../src/index.node.js';
-import { fixtureCheckpoint } from '../families/unipic2-metaquery/graph-harness.js';
-import { MQ_FIXTURES, mqInt, mqNotes } from '../families/unipic2-metaquery/goldens.js';
+import { fixtureCheckpoint } from '../families/unipic2-metaquery/support/graph-harness.js';
+import { MQ_FIXTURES, mqInt, mqNotes } from '../families/unipic2-metaquery/support/goldens.js';
 import type { MetaqueryPageCall, MetaqueryPageRun } from './pages/metaquery-page.js';
-import { ensureBuiltPackage } from './helpers/built-package.js';
-import { bundlePage, ORT_WEB_DIST, pageHtml } from './helpers/bundle-page.js';
-import { launchChromium, type BrowserSession } from './helpers/chromium.js';
-import { startStaticServer, type StaticServer } from './helpers/static-server.js';
-import { reportWebgpu, webgpuUnavailable } from './helpers/webgpu-status.js';
+import { ensureBuiltPackage } from './support/built-package.js';
+import { bundlePage, ORT_WEB_DIST, pageHtml } from './support/bundle-page.js';
+import { launchChromium, type BrowserSession } from './support/chromium.js';
+import { startStaticServer, type StaticServer } from './support/static-server.js';
+import { reportWebgpu, webgpuUnavailable } from './support/webgpu-status.js';
 
 /**
  * The built package in Chromium: the tiny UniPic2-Metaquery model (the oracle's checkpoint,

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImage } from '../../src/core/image/load-image.js';
 import { UniPic } from '../../src/index.node.js';
 import { tinyModelDir } from '../support/tiny-model.js';
-import { PIXEL_MAX_DIFFERENCE, PIXEL_MEAN_DIFFERENCE } from './helpers/compare-outcomes.js';
-import { callPage, startModelSite, type ModelSite } from './helpers/model-site.js';
-import { INPUT_IMAGE_FIXTURE, pixelDifference } from './helpers/reference-calls.js';
-import { runRegion, type RegionOutcome } from './helpers/region-call.js';
+import { PIXEL_MAX_DIFFERENCE, PIXEL_MEAN_DIFFERENCE } from './support/compare-outcomes.js';
+import { callPage, startModelSite, type ModelSite } from './support/model-site.js';
+import { INPUT_IMAGE_FIXTURE, pixelDifference } from './support/reference-calls.js';
+import { runRegion, type RegionOutcome } from './support/region-call.js';
 
 const INPUT = new Uint8Array(readFileSync(fileURLToPath(new URL(`../fixtures/images/sources/${INPUT_IMAGE_FIXTURE}`, import.meta.url))));
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callPage, MODEL_PATH, nodeReference, startModelSite, type ModelSite } from './helpers/model-site.js';
-import { expectSameOutcomes } from './helpers/compare-outcomes.js';
-import type { CallOutcomes } from './helpers/reference-calls.js';
+import { callPage, MODEL_PATH, nodeReference, startModelSite, type ModelSite } from './support/model-site.js';
+import { expectSameOutcomes } from './support/compare-outcomes.js';
+import type { CallOutcomes } from './support/reference-calls.js';
 import type { PageRun } from './pages/model-page.js';
 
 /** Pages are cross-origin isolated, so ORT can use threads; two exercise its pthread workers. */

@@ -1,3 +1,3 @@
-import { describeWebgpuCalls } from './helpers/webgpu-suite.js';
+import { describeWebgpuCalls } from './support/webgpu-suite.js';
 
 describeWebgpuCalls('worker');

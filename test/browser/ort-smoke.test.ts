@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { GraphBuilder } from '../../src/convert/onnx/graph-builder.js';
 import { MemoryWeightSink } from '../../src/convert/onnx/weight-sink.js';
-import { bundlePage, ORT_WEB_DIST, pageHtml } from './helpers/bundle-page.js';
-import { launchChromium, type BrowserSession } from './helpers/chromium.js';
-import { startStaticServer, type StaticServer } from './helpers/static-server.js';
-import { reportWebgpu, webgpuUnavailable } from './helpers/webgpu-status.js';
+import { bundlePage, ORT_WEB_DIST, pageHtml } from './support/bundle-page.js';
+import { launchChromium, type BrowserSession } from './support/chromium.js';
+import { startStaticServer, type StaticServer } from './support/static-server.js';
+import { reportWebgpu, webgpuUnavailable } from './support/webgpu-status.js';
 
 // x [1, 300] · W [300, 2] + b: W is 2400 bytes, so it lands in external data (fetched by URL).
 const INPUTS = 300;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import type { BrowserCapabilities } from '../../src/browser/probe-browser.js';
-import { bundlePage, pageHtml } from './helpers/bundle-page.js';
-import { CHROMIUM_ARGS, launchChromium, type BrowserSession } from './helpers/chromium.js';
-import { startStaticServer, type StaticServer } from './helpers/static-server.js';
+import { bundlePage, pageHtml } from './support/bundle-page.js';
+import { CHROMIUM_ARGS, launchChromium, type BrowserSession } from './support/chromium.js';
+import { startStaticServer, type StaticServer } from './support/static-server.js';
 
 const codes = (capabilities: BrowserCapabilities) => capabilities.warnings.map((warning) => warning.code);
 

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/convert/onnx/graph-builder.js';
 import { chunkLastAxis } from '../../src/convert/graphs/layers/split-chunks.js';
 import type { GraphFeed } from './pages/graph-page.js';
-import { bundlePage, ORT_WEB_DIST, pageHtml } from './helpers/bundle-page.js';
-import { launchChromium, type BrowserSession } from './helpers/chromium.js';
-import { startStaticServer, type StaticServer } from './helpers/static-server.js';
-import { reportWebgpu, webgpuUnavailable } from './helpers/webgpu-status.js';
+import { bundlePage, ORT_WEB_DIST, pageHtml } from './support/bundle-page.js';
+import { launchChromium, type BrowserSession } from './support/chromium.js';
+import { startStaticServer, type StaticServer } from './support/static-server.js';
+import { reportWebgpu, webgpuUnavailable } from './support/webgpu-status.js';
 
 /**
  * onnxruntime-web 1.30's WebGPU (JSEP) Split gives wrong values with 8 or more outputs (one shader

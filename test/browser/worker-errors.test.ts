@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callPage, startModelSite, type ModelSite } from './helpers/model-site.js';
+import { callPage, startModelSite, type ModelSite } from './support/model-site.js';
 
 interface ErrorReport {
   readonly name?: string;

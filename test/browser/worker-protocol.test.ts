@@ -5,7 +5,7 @@ import type { LoadProgressEvent } from '../../src/spec/progress.js';
 import { createWorkerModel, type WorkerModel } from '../../src/worker/worker-client.js';
 import { serveModel } from '../../src/worker/worker-host.js';
 import { PROTOCOL_TAG, type MessageEndpoint } from '../../src/worker/protocol.js';
-import { FakeModel } from './helpers/fake-model.js';
+import { FakeModel } from './support/fake-model.js';
 import type { UniPicModel } from '../../src/core/model/unipic-model.js';
 
 /**

@@ -46,6 +46,18 @@ describe('files larger than the runtime can load', () => {
     expect(UniPicError.fromJSON(JSON.parse(JSON.stringify(limitError)))).toBeInstanceOf(ResourceLimitError);
   });
 
+  it('a graph whose files together pass the wasm address space (each file under 2 GiB) is refused as maxGraphBytes', async () => {
+    // Full-size llm.fp32 is 5.2 GB in three files under 2 GiB: each file passes, the graph cannot fit.
+    const backend = new MockBackend({ devices: ['wasm'], limits: { maxFileBytes: 4 * 1024 ** 3, maxGraphBytes: 2 * 1024 ** 3 } });
+    const error = await UniPic.load(dir, { backend, dtype: 'fp32', capabilities: ['generate'] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResourceLimitError);
+    const details = (error as ResourceLimitError).details;
+    expect(details).toMatchObject({ limit: 'maxGraphBytes', limitBytes: 2 * 1024 ** 3, graph: 'llm', dtype: 'fp32', device: 'wasm' });
+    expect(details.bytes).toBeGreaterThanOrEqual(3 * 1024 ** 3);
+    expect((error as Error).message).toMatch(/llm \(fp32\).*at most 2\.00 GiB.*q4/);
+    expect(backend.sessionsCreated).toHaveLength(0);
+  });
+
   it('without a file limit (node-ort) the same manifest gets past the check (and fails on the missing files instead)', async () => {
     const backend = new MockBackend({ devices: ['cpu'] });
     const error = await UniPic.load(dir, { backend, dtype: 'fp32', capabilities: ['generate'] }).catch((e: unknown) => e);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unipic1ManifestSchema as manifestSchema } from '../../src/families/unipic1/manifest.js';
 import { GRAPH_NAMES } from '../../src/families/unipic1/manifest.js';
-import { temporaryFolder } from '../convert/readers/checkpoint-test-helpers.js';
+import { temporaryFolder } from '../convert/readers/support/checkpoint-test-helpers.js';
 import { tinyCheckpointDir } from '../support/tiny-model.js';
 
 // `unipic convert` as a user runs it: a child process through `npx tsx src/cli/main.ts`, judged

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestSchema } from '../../src/spec/manifest.js';
-import { REPO, startHub, tinyRepoFiles, type HubFixture } from '../hub/helpers/hub-fixture.js';
+import { REPO, startHub, tinyRepoFiles, type HubFixture } from '../hub/support/hub-fixture.js';
 
 // `unipic convert hf:…` as a user runs it, against the local Hub, configured only through the
 // environment (HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_OFFLINE); the token must appear in no output.

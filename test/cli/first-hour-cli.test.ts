@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { temporaryFolder } from '../convert/readers/checkpoint-test-helpers.js';
+import { temporaryFolder } from '../convert/readers/support/checkpoint-test-helpers.js';
 import { tinyCheckpointDir, tinyModelDir } from '../support/tiny-model.js';
 
 // What a new user meets in the CLI (issue #14): help per command, range errors, the demo saying

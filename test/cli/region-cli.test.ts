@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePng } from '../../src/core/image/encode-png.js';
 import { loadImage } from '../../src/core/image/load-image.js';
-import { temporaryFolder } from '../convert/readers/checkpoint-test-helpers.js';
+import { temporaryFolder } from '../convert/readers/support/checkpoint-test-helpers.js';
 import { referenceModelDir } from '../support/reference.js';
 
 // Region flags of `unipic edit` / `unipic generate` as a user runs them (child process through tsx).

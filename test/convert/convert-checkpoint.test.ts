@@ -6,7 +6,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { convertCheckpoint, type ConvertProgressEvent } from '../../src/families/unipic1/convert/convert-checkpoint.js';
 import { openCheckpoint } from '../../src/families/unipic1/convert/open-checkpoint.js';
 import { openTorchCheckpoint } from '../../src/convert/readers/torch-checkpoint-reader.js';
-import { tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
+import { tinyCheckpointConfig } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { writeTorchCheckpoint, type TorchTensorInput } from '../../src/convert/writers/torch-checkpoint-writer.js';
 import { AbortError } from '../../src/errors/abort-error.js';
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
@@ -14,7 +14,7 @@ import { encodeSafetensors } from '../../src/formats/safetensors-encoder.js';
 import { unipic1ManifestSchema as manifestSchema } from '../../src/families/unipic1/manifest.js';
 import { GRAPH_NAMES } from '../../src/families/unipic1/manifest.js';
 import { tinyCheckpointDir } from '../support/tiny-model.js';
-import { temporaryFolder } from './readers/checkpoint-test-helpers.js';
+import { temporaryFolder } from './readers/support/checkpoint-test-helpers.js';
 
 let tiny: string;
 let folder: { path: string; remove: () => Promise<void> };
@@ -131,7 +131,7 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
     await checkpoint.close();
     const file = join(folder.path, 'unified.safetensors');
     await writeFile(file, encodeSafetensors(tensors));
-    const summary = await convertCheckpoint(file, join(folder.path, 'model'), { structure: tinyStructure(), resolutions: [64] });
+    const summary = await convertCheckpoint(file, join(folder.path, 'model'), { structure: tinyCheckpointConfig(), resolutions: [64] });
     expect(summary.manifest.source).toBe('converted from unified.safetensors');
     expect(summary.warnings).toEqual([
       expect.stringMatching(/assuming Qwen2\.5-1\.5B-Instruct's generation_config\.json/),

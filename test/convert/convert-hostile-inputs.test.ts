@@ -13,7 +13,7 @@ import { ModelNotFoundError } from '../../src/errors/model-not-found-error.js';
 import type { UniPicError } from '../../src/errors/unipic-error.js';
 import { encodeSafetensors } from '../../src/formats/safetensors-encoder.js';
 import { tinyCheckpointDir } from '../support/tiny-model.js';
-import { temporaryFolder, writeZip } from './readers/checkpoint-test-helpers.js';
+import { temporaryFolder, writeZip } from './readers/support/checkpoint-test-helpers.js';
 
 // Hostile and broken checkpoints go through the whole converter (not just the readers, which
 // test/convert/readers covers byte by byte): each must end in a typed UniPicError that names the

@@ -7,7 +7,7 @@ import { CheckpointWeights } from '../../src/convert/sync-weights.js';
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
 import { encodeSafetensors } from '../../src/formats/safetensors-encoder.js';
 import { tinyCheckpointDir } from '../support/tiny-model.js';
-import { patternBytes, temporaryFolder } from './readers/checkpoint-test-helpers.js';
+import { patternBytes, temporaryFolder } from './readers/support/checkpoint-test-helpers.js';
 
 // CheckpointWeights reads tensors synchronously, straight from the file ranges the readers located.
 // Oracles: torch's own sha256 of each tensor widened to float32 (fixtures written by torch.save

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { accountKeys, IGNORED_KEY_PATTERNS, refuseUnusable, requiredTensors } from '../../src/families/unipic1/convert/key-map.js';
-import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/structure.js';
-import { tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
+import { UNIPIC_1_5B } from '../../src/families/unipic1/convert/checkpoint-config.js';
+import { tinyCheckpointConfig } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
 
 const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -42,7 +42,7 @@ describe('requiredTensors matches the published sizes of the parts', () => {
 });
 
 describe('accountKeys', () => {
-  const structure = tinyStructure();
+  const structure = tinyCheckpointConfig();
   const required = requiredTensors(structure);
 
   it('sorts every present key into required, ignored (with the reason) or unknown (refused)', () => {
@@ -89,7 +89,7 @@ describe('accountKeys', () => {
 });
 
 describe('refuseUnusable', () => {
-  const structure = tinyStructure();
+  const structure = tinyCheckpointConfig();
   const required = requiredTensors(structure);
 
   it('passes a complete float checkpoint and refuses missing, then misshapen, then non-float keys', () => {

@@ -7,9 +7,9 @@ import { inspectCheckpoint } from '../../src/families/unipic1/convert/convert-ch
 import { readGenerationConfig } from '../../src/families/unipic1/convert/generation-config.js';
 import { readQwenConfig } from '../../src/families/unipic1/convert/qwen-config.js';
 import { openCheckpoint } from '../../src/families/unipic1/convert/open-checkpoint.js';
-import { makeTinyCheckpoint, tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
-import { UNIPIC_1_5B, type Structure } from '../../src/families/unipic1/convert/structure.js';
-import { inferStructure } from '../../src/families/unipic1/convert/infer-structure.js';
+import { makeTinyCheckpoint, tinyCheckpointConfig } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
+import { UNIPIC_1_5B, type CheckpointConfig } from '../../src/families/unipic1/convert/checkpoint-config.js';
+import { inferCheckpointConfig } from '../../src/families/unipic1/convert/infer-checkpoint-config.js';
 import { requiredTensors } from '../../src/families/unipic1/convert/key-map.js';
 import { openTorchCheckpoint } from '../../src/convert/readers/torch-checkpoint-reader.js';
 import { writeTorchCheckpoint, type TorchTensorInput } from '../../src/convert/writers/torch-checkpoint-writer.js';
@@ -18,7 +18,7 @@ import { InvalidModelError } from '../../src/errors/invalid-model-error.js';
 import { StructureNeededError } from '../../src/errors/structure-needed-error.js';
 import { REFERENCE_ROOT } from '../support/reference.js';
 import { tinyCheckpointDir } from '../support/tiny-model.js';
-import { temporaryFolder } from './readers/checkpoint-test-helpers.js';
+import { temporaryFolder } from './readers/support/checkpoint-test-helpers.js';
 
 const VARIANT_CONFIG = fileURLToPath(new URL('../../tools/reference/unipic_reference/data/variant-config.json', import.meta.url));
 const QWEN = 'Qwen2.5-1.5B-Instruct';
@@ -116,14 +116,14 @@ describe('structure inference', () => {
     shapes.set('mar.class_emb.weight', [1000, 1280]);
     const { llm } = UNIPIC_1_5B;
     const qwen = { ...llm };
-    expect(inferStructure({ shapes, qwen, sideConfigPath: 'x/unipic-config.json' }).structure).toEqual(UNIPIC_1_5B);
+    expect(inferCheckpointConfig({ shapes, qwen, sideConfigPath: 'x/unipic-config.json' }).structure).toEqual(UNIPIC_1_5B);
     // Without any Qwen config too (the LLM has Qwen2.5-1.5B's shapes).
-    const { structure, fields } = inferStructure({ shapes, sideConfigPath: 'x/unipic-config.json' });
+    const { structure, fields } = inferCheckpointConfig({ shapes, sideConfigPath: 'x/unipic-config.json' });
     expect({ ...structure, llm: { ...structure.llm, bos_token_id: llm.bos_token_id, eos_token_id: llm.eos_token_id } }).toEqual(UNIPIC_1_5B);
     expect(fields.find((f) => f.field === 'mar.encoder_num_heads')).toMatchObject({ source: 'unipic-1.5b', why: expect.stringMatching(/UniPic-1\.5B's shapes/) });
     // One block more and the encoder's head count is no longer assumed.
     shapes.set('mar.encoder_blocks.20.norm1.weight', [1280]);
-    expect(() => inferStructure({ shapes, qwen, sideConfigPath: 'x/unipic-config.json' })).toThrow(StructureNeededError);
+    expect(() => inferCheckpointConfig({ shapes, qwen, sideConfigPath: 'x/unipic-config.json' })).toThrow(StructureNeededError);
   });
 
   it('recovers the oracle variant exactly from its shapes, Qwen config and three side-config numbers', async () => {
@@ -139,8 +139,8 @@ describe('structure inference', () => {
   });
 
   it('infers widths, depths, buffer size, grid, MLP ratio and the VAE channel multipliers of another shape', async () => {
-    const base = tinyStructure();
-    const custom: Structure = {
+    const base = tinyCheckpointConfig();
+    const custom: CheckpointConfig = {
       ...base,
       mar: {
         ...base.mar,
@@ -185,7 +185,7 @@ describe('structure inference', () => {
     // Writing what it asked for is enough.
     await writeFile(join(dir, 'unipic-config.json'), JSON.stringify({ mar: { encoder_num_heads: 4, decoder_num_heads: 4 }, vae: { norm_num_groups: 4 } }));
     expect(withoutMeta((await inspectCheckpoint(dir)).structure as unknown as Record<string, unknown>)).toEqual(
-      withoutMeta(tinyStructure() as unknown as Record<string, unknown>),
+      withoutMeta(tinyCheckpointConfig() as unknown as Record<string, unknown>),
     );
   });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { respacedCosineTables, spaceTimesteps } from '../../src/families/unipic1/diffusion/schedule.js';
 import { planSteps } from '../../src/families/unipic1/mar/mask-schedule.js';
 
-// Oracle: the spec's Appendix A and §5.5 tables (computed from the official numpy code).
+// Oracle: the 100-step respaced timesteps and the per-step MAR token counts, computed from the official
+// numpy code (`gaussian_diffusion.py` respacing, the MAR mask schedule).
 const APPENDIX_A = `0 10 20 30 40 50 61 71 81 91 101 111 121 131 141 151 161 172 182 192 202 212 222 232 242
 252 262 272 283 293 303 313 323 333 343 353 363 373 383 394 404 414 424 434 444 454 464
 474 484 494 505 515 525 535 545 555 565 575 585 595 605 616 626 636 646 656 666 676 686

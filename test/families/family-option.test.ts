@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import type { KontextEditOptions, KontextGenerateOptions, KontextResult } from '../../src/index.node.js';
 import { InvalidModelError, UniPic, registerFamily } from '../../src/index.node.js';
-import { INVERT_FAMILY, invertFamily, writeInvertModel } from './invert-family.js';
+import { INVERT_FAMILY, invertFamily, writeInvertModel } from './support/invert-family.js';
 
 let folder: string;
 

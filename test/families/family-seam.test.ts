@@ -7,7 +7,7 @@ import type { UniPicModel } from '../../src/core/model/unipic-model.js';
 import { AbortError, InvalidModelError, UnsupportedTaskError, UniPic, registerFamily } from '../../src/index.node.js';
 import { MockBackend } from '../../src/testing/index.js';
 import { tinyModelDir } from '../support/tiny-model.js';
-import { INVERT_FAMILY, invertFamily, writeInvertModel, type InvertTasks } from './invert-family.js';
+import { INVERT_FAMILY, invertFamily, writeInvertModel, type InvertTasks } from './support/invert-family.js';
 
 let folder: string;
 const image = { data: new Uint8Array([0, 10, 20, 255, 128, 7]), width: 2, height: 1, channels: 3 as const };

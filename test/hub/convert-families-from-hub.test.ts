@@ -9,8 +9,8 @@ import { makeTinyKontextCheckpoint } from '../../src/families/unipic2-kontext/co
 import { VLM_FOLDER } from '../../src/families/unipic2-metaquery/convert/convert-metaquery.js';
 import { makeTinyMetaquery } from '../../src/families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
 import { convertMetaqueryModel } from '../../src/families/unipic2-metaquery/converter.js';
-import { FAST_NETWORK, startHub, writePythonStyleCache, type HubFixture } from './helpers/hub-fixture.js';
-import { readFolder } from './helpers/hub-server.js';
+import { FAST_NETWORK, startHub, writePythonStyleCache, type HubFixture } from './support/hub-fixture.js';
+import { readFolder } from './support/hub-server.js';
 
 // `convertModel('hf:…')` for the UniPic-2 families against the local Hub (127.0.0.1) serving their
 // make-tiny checkpoints: the family is recognised from the listing, only the files its converter

@@ -9,10 +9,10 @@ import { encodeSafetensors } from '../../src/formats/safetensors-encoder.js';
 import { IntegrityError, ModelNotFoundError } from '../../src/errors/index.js';
 import { fetchHubFiles, type FetchHubFilesOptions } from '../../src/node/hf-cache/fetch-hub-files.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';
-import { expectProgressInvariants } from '../sources/helpers/fixture.js';
+import { expectProgressInvariants } from '../sources/support/fixture.js';
 import { tinyCheckpointDir } from '../support/tiny-model.js';
-import { errorText, FAST_NETWORK, NOT_NEEDED, REPO, startHub, tinyRepoFiles, writePythonStyleCache, type HubFixture } from './helpers/hub-fixture.js';
-import { gitSha1, isLfs, sha256 } from './helpers/hub-server.js';
+import { errorText, FAST_NETWORK, NOT_NEEDED, REPO, startHub, tinyRepoFiles, writePythonStyleCache, type HubFixture } from './support/hub-fixture.js';
+import { gitSha1, isLfs, sha256 } from './support/hub-server.js';
 
 // `convertCheckpoint('hf:…')` against a local Hub on 127.0.0.1 serving the tiny UniPic-1 in the
 // official layout (make-tiny), LFS files redirected to a CDN on a second origin.

@@ -7,8 +7,8 @@ import { hubErrorOf } from '../../src/core/hub/hub-response-error.js';
 import { HubError, IntegrityError, UniPicError } from '../../src/errors/index.js';
 import { fetchHubFiles, type FetchHubFilesOptions } from '../../src/node/hf-cache/fetch-hub-files.js';
 import { hubEnvironment } from '../../src/node/hf-cache/hub-environment.js';
-import { errorText, FAST_NETWORK, REPO, startHub, tinyRepoFiles, type HubFixture } from './helpers/hub-fixture.js';
-import { sha256 } from './helpers/hub-server.js';
+import { errorText, FAST_NETWORK, REPO, startHub, tinyRepoFiles, type HubFixture } from './support/hub-fixture.js';
+import { sha256 } from './support/hub-server.js';
 
 // Every refusal the Hub can answer, as the typed error a user gets; the token never in any of them.
 let fixture: HubFixture;

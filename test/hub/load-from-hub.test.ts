@@ -6,12 +6,12 @@ import { IntegrityError, ModelNotFoundError, UniPic } from '../../src/index.node
 import { openNodeModel } from '../../src/node/open-node-model.js';
 import { unipic1ManifestSchema as manifestSchema, type UniPic1Manifest as Manifest } from '../../src/families/unipic1/manifest.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';
-import { expectProgressInvariants } from '../sources/helpers/fixture.js';
-import { FakeCacheStorage } from '../sources/helpers/fake-cache-storage.js';
+import { expectProgressInvariants } from '../sources/support/fixture.js';
+import { FakeCacheStorage } from '../sources/support/fake-cache-storage.js';
 import { QUICK } from '../reliability/support/tiny-fixture.js';
 import { tinyModelDir } from '../support/tiny-model.js';
-import { errorText, FAST_NETWORK, startHub, type HubFixture } from './helpers/hub-fixture.js';
-import { readFolder, sha256 } from './helpers/hub-server.js';
+import { errorText, FAST_NETWORK, startHub, type HubFixture } from './support/hub-fixture.js';
+import { readFolder, sha256 } from './support/hub-server.js';
 
 // UniPic.load('hf:…') of a converted model published in a folder of a Hub repository.
 const REPO = 'someone/unipic-tiny-onnx';

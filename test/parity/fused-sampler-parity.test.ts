@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { UniPic } from '../../src/index.node.js';
 import { goldenFloat32, goldenUint8, referenceIndex, referenceModelDir, relativeError } from '../support/reference.js';
-import { recordingBackend } from './recording-backend.js';
-import { ReplayRandom } from './replay-random.js';
+import { recordingBackend } from './support/recording-backend.js';
+import { ReplayRandom } from './support/replay-random.js';
 
 // A model converted with --fused-sampler runs the 100 diffusion steps as 4 runs of the
 // diffusion_sampler graph per MAR iteration instead of 100 diffusion_head runs. Same oracle, same

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { UniPic } from '../../src/index.node.js';
 import { goldenFloat32, goldenUint8, referenceModelDir, relativeError } from '../support/reference.js';
-import { recordingBackend } from './recording-backend.js';
-import { ReplayRandom } from './replay-random.js';
+import { recordingBackend } from './support/recording-backend.js';
+import { ReplayRandom } from './support/replay-random.js';
 
 // The oracle's t2i_64 run replayed on half-precision and 4-bit conversions of the same
 // checkpoint. The bounds are the measured values with about 3× headroom (docs/fidelity.md); the

@@ -3,10 +3,10 @@ import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { planSteps } from '../../src/families/unipic1/mar/mask-schedule.js';
 import { SeededRandom, UniPic, type ImageRunEvent, type MaskInput } from '../../src/index.node.js';
 import { goldenFloat32, goldenUint8, referenceIndex, referenceModelDir, relativeError } from '../support/reference.js';
-import { checkFinal, checkIterations, checkPrefix, floats, ints, TOLERANCE } from './run-checks.js';
+import { checkFinal, checkIterations, checkPrefix, floats, ints, TOLERANCE } from './support/run-checks.js';
 import type { Backend } from '../../src/spec/backend.js';
-import { recordingBackend, type GraphCall } from './recording-backend.js';
-import { ReplayRandom } from './replay-random.js';
+import { recordingBackend, type GraphCall } from './support/recording-backend.js';
+import { ReplayRandom } from './support/replay-random.js';
 
 // Region editing on the oracle's tiny checkpoint (64 px: a 4×4 token grid, 16 px a token).
 const SIZE = 64;

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { UniPic } from '../../src/index.node.js';
 import { goldenFloat32, goldenInt64, goldenUint8, referenceIndex, referenceModelDir, relativeError } from '../support/reference.js';
-import { recordingBackend } from './recording-backend.js';
-import { checkFinal, checkIterations, checkPrefix, floats, replay, TOLERANCE } from './run-checks.js';
-import { ReplayRandom } from './replay-random.js';
+import { recordingBackend } from './support/recording-backend.js';
+import { checkFinal, checkIterations, checkPrefix, floats, replay, TOLERANCE } from './support/run-checks.js';
+import { ReplayRandom } from './support/replay-random.js';
 
 // Oracle: tools/reference (PyTorch, official-code semantics) → test/fixtures/reference.
 // Tolerance (oracle README): float32 tensors 1e-4 relative to max(1, max|expected|); ids, masks,

@@ -7,10 +7,10 @@ import { processLogits } from '../../src/core/text/sampling.js';
 import { resolveTextSampling } from '../../src/core/text/sampling-options.js';
 import { UniPic } from '../../src/index.node.js';
 import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
-import { makeTinyCheckpoint, tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
+import { makeTinyCheckpoint, tinyCheckpointConfig } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { goldenFloat32, goldenInt64, goldenUint8, referenceIndex, relativeError, variantModelDir } from '../support/reference.js';
-import { recordingBackend } from './recording-backend.js';
-import { checkFinal, checkIterations, checkPrefix, floats, replay, TOLERANCE } from './run-checks.js';
+import { recordingBackend } from './support/recording-backend.js';
+import { checkFinal, checkIterations, checkPrefix, floats, replay, TOLERANCE } from './support/run-checks.js';
 
 // The oracle's UniPic-1 variant (issue #13; tools/reference/unipic_reference/variant_goldens.py):
 // MAR decoder 16 wide and 1 block deep under a 32-wide encoder, MLP ratio 2, an untied lm_head,
@@ -152,7 +152,7 @@ describe('a UniPic-1 variant converted from its folder alone', () => {
 
 describe("issue #13 as reported: the repository's tiny config with a narrower MAR decoder", () => {
   it('converts and runs generate, edit and understand (the tables were read at the encoder width before)', async () => {
-    const base = tinyStructure();
+    const base = tinyCheckpointConfig();
     const structure = {
       ...base,
       mar: { ...base.mar, decoder_embed_dim: 16, decoder_num_heads: 2 },

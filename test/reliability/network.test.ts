@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AbortError, UniPic, UniPicError } from '../../src/index.node.js';
 import type { UniPic1Manifest as Manifest } from '../../src/families/unipic1/manifest.js';
-import { TestServer } from '../sources/helpers/test-server.js';
+import { TestServer } from '../sources/support/test-server.js';
 import { InstrumentedBackend } from './support/instrumented-backend.js';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
 import { QUICK, rejection, tinyDir } from './support/tiny-fixture.js';

@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AbortError } from '../../src/errors/index.js';
 import { openNodeModel } from '../../src/node/open-node-model.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';
-import { expectProgressInvariants, FAST_RETRIES, startFixture, type Fixture } from './helpers/fixture.js';
-import { sha256Hex } from './helpers/synthetic-model.js';
+import { expectProgressInvariants, FAST_RETRIES, startFixture, type Fixture } from './support/fixture.js';
+import { sha256Hex } from './support/synthetic-model.js';
 
 const LARGE = 'graphs/llm.fp32.onnx.data';
 

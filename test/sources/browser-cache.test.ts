@@ -4,10 +4,10 @@ import { estimateStorage } from '../../src/browser/storage-estimate.js';
 import { openBrowserModel } from '../../src/browser/open-browser-model.js';
 import { AbortError, IntegrityError, ModelNotFoundError } from '../../src/errors/index.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';
-import { FakeCacheStorage } from './helpers/fake-cache-storage.js';
-import { expectProgressInvariants, FAST_RETRIES } from './helpers/fixture.js';
-import { makeSyntheticModel, sha256Hex } from './helpers/synthetic-model.js';
-import { serveModel, type TestServer } from './helpers/test-server.js';
+import { FakeCacheStorage } from './support/fake-cache-storage.js';
+import { expectProgressInvariants, FAST_RETRIES } from './support/fixture.js';
+import { makeSyntheticModel, sha256Hex } from './support/synthetic-model.js';
+import { serveModel, type TestServer } from './support/test-server.js';
 
 const LARGE = 'graphs/llm.fp32.onnx.data';
 

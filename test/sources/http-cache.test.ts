@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openNodeModel } from '../../src/node/open-node-model.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';
-import { expectProgressInvariants, FAST_RETRIES, startFixture, type Fixture } from './helpers/fixture.js';
-import { sha256Hex } from './helpers/synthetic-model.js';
+import { expectProgressInvariants, FAST_RETRIES, startFixture, type Fixture } from './support/fixture.js';
+import { sha256Hex } from './support/synthetic-model.js';
 
 describe('HTTP source with the Node disk cache', () => {
   let fixture: Fixture;

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelNotFoundError } from '../../src/errors/index.js';
 import { openNodeModel } from '../../src/node/open-node-model.js';
-import { FAST_RETRIES, startFixture, type Fixture } from './helpers/fixture.js';
-import { sha256Hex } from './helpers/synthetic-model.js';
-import { TestServer } from './helpers/test-server.js';
+import { FAST_RETRIES, startFixture, type Fixture } from './support/fixture.js';
+import { sha256Hex } from './support/synthetic-model.js';
+import { TestServer } from './support/test-server.js';
 
 const FILE = 'graphs/vae_decoder.fp32.onnx.data';
 

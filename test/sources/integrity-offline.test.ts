@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openNodeModel } from '../../src/node/open-node-model.js';
 import { IntegrityError, ModelNotFoundError } from '../../src/errors/index.js';
-import { FAST_RETRIES, startFixture, type Fixture } from './helpers/fixture.js';
+import { FAST_RETRIES, startFixture, type Fixture } from './support/fixture.js';
 
 async function listFiles(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => []);

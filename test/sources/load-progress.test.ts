@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LoadProgress } from '../../src/core/sources/load-progress.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';
-import { expectProgressInvariants } from './helpers/fixture.js';
+import { expectProgressInvariants } from './support/fixture.js';
 
 const entry = (path: string, size: number) => ({ path, size, sha256: '0'.repeat(64) });
 

@@ -6,9 +6,9 @@ import { toGraphSource } from '../../src/core/sources/graph-source.js';
 import { IntegrityError, ModelNotFoundError } from '../../src/errors/index.js';
 import { openNodeModel } from '../../src/node/open-node-model.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';
-import { expectProgressInvariants, FAST_RETRIES } from './helpers/fixture.js';
-import { makeSyntheticModel, sha256Hex, writeModelFolder } from './helpers/synthetic-model.js';
-import { serveModel } from './helpers/test-server.js';
+import { expectProgressInvariants, FAST_RETRIES } from './support/fixture.js';
+import { makeSyntheticModel, sha256Hex, writeModelFolder } from './support/synthetic-model.js';
+import { serveModel } from './support/test-server.js';
 
 const model = makeSyntheticModel({ largeBytes: 50_000 });
 

@@ -6,8 +6,8 @@ import { parseManifest } from '../../src/core/sources/parse-manifest.js';
 import { selectFiles } from '../../src/core/sources/select-files.js';
 import { InvalidModelError, InvalidOptionsError } from '../../src/errors/index.js';
 import { openNodeModel } from '../../src/node/open-node-model.js';
-import { makeSyntheticModel, writeModelFolder } from './helpers/synthetic-model.js';
-import { serveModel } from './helpers/test-server.js';
+import { makeSyntheticModel, writeModelFolder } from './support/synthetic-model.js';
+import { serveModel } from './support/test-server.js';
 
 const model = makeSyntheticModel({ largeBytes: 10, smallBytes: 10 });
 const withManifest = (change: (manifest: Record<string, any>) => void) => {

@@ -1,9 +1,9 @@
+import type { Dtype } from '../../src/spec/manifest.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
-import { tinyStructure } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
-import type { GraphDtype } from '../../src/convert/graphs/weights.js';
+import { tinyCheckpointConfig } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { decodeSafetensors } from '../../src/formats/safetensors.js';
 import { rmSync, renameSync } from 'node:fs';
 
@@ -99,7 +99,7 @@ export async function variantModelDir(resolutions?: number[]): Promise<string> {
 }
 
 /** The oracle's tiny checkpoint converted by our converter (fp32), built once per checkout. */
-export async function referenceModelDir(resolutions?: number[], dtypes: GraphDtype[] = ['fp32'], fusedSampler = false): Promise<string> {
+export async function referenceModelDir(resolutions?: number[], dtypes: Dtype[] = ['fp32'], fusedSampler = false): Promise<string> {
   const name = [
     'reference-model',
     ...(resolutions ? [resolutions.join('-')] : []),
@@ -109,7 +109,12 @@ export async function referenceModelDir(resolutions?: number[], dtypes: GraphDty
   const target = join(ARTIFACTS, name);
   if (existsSync(join(target, 'unipic.json'))) return target;
   const work = `${target}.${process.pid}.${Date.now()}`;
-  await convertCheckpoint(join(REFERENCE_ROOT, 'checkpoint'), work, { dtypes, structure: tinyStructure(), fusedSampler, ...(resolutions ? { resolutions } : {}) });
+  await convertCheckpoint(join(REFERENCE_ROOT, 'checkpoint'), work, {
+    dtypes,
+    structure: tinyCheckpointConfig(),
+    fusedSampler,
+    ...(resolutions ? { resolutions } : {}),
+  });
   if (!existsSync(join(target, 'unipic.json'))) {
     rmSync(target, { recursive: true, force: true });
     renameSync(work, target);

@@ -1,8 +1,8 @@
+import type { Dtype } from '../../src/spec/manifest.js';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
-import type { GraphDtype } from '../../src/convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '.artifacts');
@@ -12,7 +12,7 @@ const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '.artifact
  * test/.artifacts/ and shared by every test file. Built into a temporary folder and renamed, so
  * parallel workers never see a half-written model.
  */
-export async function tinyModelDir(dtypes: GraphDtype[] = ['fp32', 'q4']): Promise<string> {
+export async function tinyModelDir(dtypes: Dtype[] = ['fp32', 'q4']): Promise<string> {
   const name = `tiny-model-${dtypes.join('-')}`;
   const target = join(ARTIFACTS, name);
   if (existsSync(join(target, 'unipic.json'))) return target;

@@ -1,7 +1,7 @@
+import type { Dtype } from '../../spec/manifest.js';
 import { convertModel, registerConverter } from '../../convert/family/converter-registry.js';
 import { isHubId } from '../../core/hub/hub-id.js';
 import { unipic1Converter } from '../../families/unipic1/converter.js';
-import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { makeTinyCheckpoint } from '../../families/unipic1/convert/tiny/make-tiny.js';
 import { detectMetaquery } from '../../families/unipic2-metaquery/convert/convert-metaquery.js';
 import { convertMetaqueryModel, metaqueryConverter } from '../../families/unipic2-metaquery/converter.js';
@@ -14,7 +14,7 @@ import { makeTinyKontextCheckpoint } from '../../families/unipic2-kontext/conver
 import { makeTinyUnipic3 } from '../../families/unipic3/convert/tiny/make-tiny-unipic3.js';
 import { kontextConverter } from '../../families/unipic2-kontext/converter.js';
 
-const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
+const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
 registerConverter(unipic1Converter);
 registerConverter(kontextConverter);
@@ -46,7 +46,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   }
   if (values.vlm && !fromHub) throw new UsageError('--vlm applies to UniPic2-Metaquery checkpoints (with a conditioner/ folder) only');
   // Without --dtype each family writes its default (fp32; MetaQuery's language model q4).
-  const dtypes = values.dtype?.split(',').map((d) => d.trim()) as GraphDtype[] | undefined;
+  const dtypes = values.dtype?.split(',').map((d) => d.trim()) as Dtype[] | undefined;
   for (const dtype of dtypes ?? []) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions', RANGES.resolutions) as number);
   const [checkpoint, out] = positionals;
@@ -135,7 +135,7 @@ async function convertMetaqueryCommand(
   dtype: string | undefined,
   name: string | undefined,
 ): Promise<void> {
-  const llmDtype = (dtype ?? 'q4') as GraphDtype;
+  const llmDtype = (dtype ?? 'q4') as Dtype;
   if (!DTYPES.includes(llmDtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')} for a Metaquery folder, got "${dtype}"`);
   const result = await convertMetaqueryModel(skyworkFolder, out, { dtypes: [llmDtype], ...(vlm ? { vlm } : {}), ...(name ? { name } : {}) });
   for (const graph of result.graphs)

@@ -1,12 +1,11 @@
 import type { Dtype, Manifest } from '../../spec/manifest.js';
 import type { HubCheckpointFamily } from '../hub/convert-from-hub.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
-import type { GraphDtype } from '../graphs/weights.js';
 
 /** Options every family's converter takes; a family adds its own (UniPic-1: resolutions, fusedSampler). */
 export interface CommonConvertOptions {
   /** Precisions to write (default fp32). */
-  readonly dtypes?: readonly GraphDtype[];
+  readonly dtypes?: readonly Dtype[];
   readonly name?: string;
   readonly onProgress?: (event: { readonly stage: string; readonly item: string; readonly done: number; readonly total: number }) => void;
   readonly signal?: AbortSignal;

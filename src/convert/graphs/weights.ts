@@ -1,3 +1,4 @@
+import type { Dtype } from '../../spec/manifest.js';
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 
@@ -43,15 +44,8 @@ export class MemoryWeights implements WeightSource {
   }
 }
 
-/**
- * Precision of a built graph. Boundaries stay float32 for every choice; `fp16` stores weights and
- * computes matrix products in half precision; `q4` stores linear weights as 4-bit blocks with
- * float32 scales; `q4f16` does the same with half-precision activations and scales.
- */
-export type GraphDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
-
 export interface GraphContext {
   builder: GraphBuilder;
   weights: WeightSource;
-  dtype: GraphDtype;
+  dtype: Dtype;
 }

@@ -59,7 +59,7 @@ export type MmditStructure = MmditConfig & { readonly sampleSize: number; readon
 
 /**
  * The SD3.5M-Kontext transformer, SD3 VAE and FlowMatch scheduler of a diffusers folder
- * (`transformer/`, `vae/`, `scheduler/`), as every family built on them reads it (spec §2.2–2.3).
+ * (`transformer/`, `vae/`, `scheduler/`), as every family built on them reads it.
  */
 export interface Sd3DiffusionStructure {
   readonly transformer: MmditStructure;

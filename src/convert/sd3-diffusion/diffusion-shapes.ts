@@ -20,7 +20,7 @@ function mid(out: ExpectedShapes, name: string, c: number, attention: boolean): 
   resnet(out, `${name}.resnets.1`, c, c);
 }
 
-/** Every `transformer.*` and `vae.*` tensor the diffusion graphs need, with its shape (spec §2.2–2.3, §3.4). */
+/** Every `transformer.*` and `vae.*` tensor the diffusion graphs need, with its shape (standard diffusers SD3 state-dict names). */
 export function sd3DiffusionShapes(out: ExpectedShapes, s: Sd3DiffusionStructure): void {
   const t = s.transformer;
   const D = t.width;

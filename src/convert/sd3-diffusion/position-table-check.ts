@@ -5,8 +5,8 @@ import type { MmditStructure } from './diffusion-configs.js';
 import { POSITION_TABLE_KEY as KEY } from './diffusion-shapes.js';
 
 /**
- * Which rounding of the sin-cos table the checkpoint holds (spec §2.3.1 correction): the published
- * checkpoints went through bf16, so their table is the bf16-rounded one, while a table saved in
+ * Which rounding of the sin-cos table the checkpoint holds: the published
+ * checkpoints went through bf16 (the official `transformer_sd3_kontext.py` saves in bf16), so their table is the bf16-rounded one, while a table saved in
  * float32 is the plain one. The runtime recomputes whichever matches the stored tensor exactly; a
  * table that matches neither is refused, since the transformer would then see other positions.
  */

@@ -8,9 +8,9 @@ import { readSd3DiffusionStructure, type MmditStructure } from './diffusion-conf
 import { sd3DiffusionShapes } from './diffusion-shapes.js';
 
 /**
- * The tiny SD3.5M-Kontext transformer and SD3 VAE of spec §7.1, in their published config.json
+ * The tiny SD3.5M-Kontext transformer and SD3 VAE of the UniPic-2 oracle (`tools/reference/unipic2_reference`), in their published config.json
  * forms: joint-attention width 32 and pooled width 24, which the tiny UniPic2-Kontext text side and
- * the tiny UniPic2-Metaquery conditioner (§7.2) both produce. `pos_embed_max_size` is 32 instead of
+ * the tiny UniPic2-Metaquery conditioner both produce. `pos_embed_max_size` is 32 instead of
  * the oracle's 24, so the position table covers 512 px (32 patches × 2 × VAE 8) and the families'
  * defaults (384×512 generation, 512 longer edge for editing) run on make-tiny models; the oracle
  * fixtures keep 24 (sizes up to 384 px).

@@ -31,7 +31,7 @@ function repeatRows(rows: Float32Array, times: number): Float32Array {
 }
 
 /**
- * The pipeline's denoising loop (spec §3.2, §3.3): every step runs the transformer once on
+ * The pipeline's denoising loop (the official `pipeline_stable_diffusion_3_kontext.py` `__call__`): every step runs the transformer once on
  * `cat([x, x])` (CFG batch `[negative, positive]`), the same timestep for both rows, the
  * reference tokens (edit) ahead of the target tokens with the same position rows; then
  * `u + g·(c − u)` and the Euler step, in float32.

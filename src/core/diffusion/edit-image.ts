@@ -11,7 +11,7 @@ function pythonRound(x: number): number {
 }
 
 /**
- * The editing script's `fix_longer_edge(image, image_size=512, factor=32)` (spec §3.3): the longer
+ * The editing script's `fix_longer_edge(image, image_size=512, factor=32)` (`unipic2_sd35m_kontext_editing.py`): the longer
  * side becomes `edge`, the other `round(other·edge/longer / multiple)·multiple` with Python's
  * half-to-even `round` (1024×800 → 512×384; `Math.round` would give 416). A result of 0 (a very
  * thin image) is refused, as Pillow refuses it.

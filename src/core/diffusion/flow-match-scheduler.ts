@@ -1,5 +1,5 @@
 /**
- * diffusers' `FlowMatchEulerDiscreteScheduler` with a static shift (spec §2.1), as SD3.5 configures
+ * diffusers' `FlowMatchEulerDiscreteScheduler` with a static shift, as SD3.5 configures
  * it (`shift` 3.0, no dynamic shifting, no terminal shift). Every float32 rounding the scheduler
  * does is repeated with `Math.fround`, so the sigma list is the one torch holds, bit for bit.
  */

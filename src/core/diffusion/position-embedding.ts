@@ -1,5 +1,5 @@
 /**
- * SD3's 2-D sin-cos position table (diffusers `get_2d_sincos_pos_embed`, spec §2.3.1), computed
+ * SD3's 2-D sin-cos position table (diffusers `get_2d_sincos_pos_embed`), computed
  * for the crop a latent size needs instead of shipping the 147456 × 1536 buffer.
  */
 export interface PositionTableConfig {

@@ -63,7 +63,7 @@ export interface EditReference {
   readonly encode: (random: RandomSource) => Promise<Float32Array>;
 }
 
-/** Loads and sizes the edit image as the editing scripts do (spec §3.3, §4.3) and checks the size. */
+/** Loads and sizes the edit image as the editing scripts do (`unipic2_sd35m_kontext_editing.py`, `unipic2_mq_editing.py`) and checks the size. */
 export async function editReference(
   context: DiffusionContext,
   options: { readonly image: ImageInput; readonly longerEdge: number; readonly sizeMultiple: number; readonly reference: 'mean' | 'sample' },

@@ -45,7 +45,7 @@ export function postprocess(decoded: Float32Array, dims: readonly number[]): Gen
 export const STRIP_DECODE_FROM_SIDE = 512;
 
 /**
- * Scaled latent `[1, C, h, w]` → `z/scale + shift` → `vae_decoder` → images (spec §2.2); through
+ * Scaled latent `[1, C, h, w]` → `z/scale + shift` → `vae_decoder` → images (the Kontext pipeline's latent scaling); through
  * the strip decoder (`strips`) when the model has one and the image is `stripFromSide` px or more.
  */
 export async function decodeLatent(

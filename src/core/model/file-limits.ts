@@ -11,6 +11,7 @@ const size = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
  * wasm ArrayBuffer take). Without this the load would end in a failed fetch or a wasm abort.
  */
 export function checkFileLimits(manifest: Manifest, dtypes: Partial<Record<GraphName, Dtype>>, info: BackendInfo): void {
+  checkGraphLimits(manifest, dtypes, info);
   const limit = info.limits.maxFileBytes;
   if (limit === undefined) return;
   const sizes = new Map(manifest.files.map((file) => [file.path, file.size]));
@@ -26,5 +27,26 @@ export function checkFileLimits(manifest: Manifest, dtypes: Partial<Record<Graph
         { details: { limit: 'maxFileBytes', limitBytes: limit, file, bytes, graph, dtype, device: info.device } },
       );
     }
+  }
+}
+
+/**
+ * Refuses a graph whose files together exceed `limits.maxGraphBytes` (web-ort wasm: 4 GiB, the
+ * wasm32 address space that must hold all of one session's weights), e.g. full-size `llm.fp32`.
+ */
+function checkGraphLimits(manifest: Manifest, dtypes: Partial<Record<GraphName, Dtype>>, info: BackendInfo): void {
+  const limit = info.limits.maxGraphBytes;
+  if (limit === undefined) return;
+  const sizes = new Map(manifest.files.map((file) => [file.path, file.size]));
+  for (const [graph, dtype] of Object.entries(dtypes) as [GraphName, Dtype][]) {
+    const variant = manifest.graphs[graph]?.[dtype];
+    if (!variant) continue;
+    const bytes = [variant.file, ...variant.externalData].reduce((sum, file) => sum + (sizes.get(file) ?? 0), 0);
+    if (bytes <= limit) continue;
+    throw new ResourceLimitError(
+      `graph ${graph} (${dtype}) is ${size(bytes)} of weights, but ${info.device} holds at most ${size(limit)} in its whole memory; ` +
+        'pick a smaller dtype (q4 or q4f16), or WebGPU / Node for this one',
+      { details: { limit: 'maxGraphBytes', limitBytes: limit, file: variant.file, bytes, graph, dtype, device: info.device } },
+    );
   }
 }

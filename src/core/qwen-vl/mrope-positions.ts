@@ -5,7 +5,7 @@ export interface VisionGrid {
 }
 
 /**
- * Multimodal rotary positions (Qwen2.5-VL `get_rope_index`, spec §2.5): text tokens count up on all
+ * Multimodal rotary positions (Qwen2.5-VL `get_rope_index`): text tokens count up on all
  * three rows; the k-th run of image tokens (the k-th grid of `grids`, a single grid for a one-image
  * prompt) gets t = 0, h = row, w = column, each offset by the position where the block starts; text
  * after it resumes at max + 1. Returns `[3, S]` (t, h, w rows) and `delta` = next position − S, the

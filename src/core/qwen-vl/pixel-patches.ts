@@ -29,7 +29,7 @@ export interface PixelPatches {
 /**
  * The fast Qwen2-VL processor after its resize: fused rescale+normalise, (x − 255·mean) / (255·std)
  * in float32 (mean and std widened to float32 first, as torch tensors), the single frame repeated to
- * the temporal patch size, then the patch permutation (spec §2.5): rows by (gh/2, gw/2, 2, 2), each
+ * the temporal patch size, then the patch permutation (`Qwen2VLImageProcessor._preprocess`): rows by (gh/2, gw/2, 2, 2), each
  * row in (C, T, 14, 14) order. The image must already have sides divisible by patch·merge.
  */
 export function pixelPatches(image: RgbImage, options: PatchOptions = QWEN2_VL_PATCHES): PixelPatches {

@@ -1,5 +1,5 @@
 /**
- * Qwen2-VL `smart_resize` (spec §2.5): both sides become multiples of `factor` (28 = patch 14 × merge
+ * Qwen2-VL `smart_resize` (transformers `image_processing_qwen2_vl.py`): both sides become multiples of `factor` (28 = patch 14 × merge
  * 2) with the pixel count inside [minPixels, maxPixels], keeping the aspect ratio as nearly as possible.
  * Python's round() is round-half-to-even; `roundHalfEven` reproduces it.
  */
@@ -19,7 +19,7 @@ export function smartResize(height: number, width: number, factor: number, minPi
   return { height: h, width: w };
 }
 
-/** The vision input size of the editing path: min = max = ⌊H·28/32 · W·28/32⌋ pixels (§4.3). */
+/** The vision input size of the editing path: min = max = ⌊H·28/32 · W·28/32⌋ pixels (`unipic2_mq_editing.py`). */
 export function editVisionPixels(height: number, width: number): number {
   return Math.trunc(((height * 28) / 32) * ((width * 28) / 32));
 }

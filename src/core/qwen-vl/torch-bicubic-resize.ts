@@ -3,7 +3,7 @@ import type { RgbImage } from '../image/rgb-image.js';
 /**
  * torch's uint8 antialiased bicubic resize (`F.interpolate(mode='bicubic', antialias=True)` on a
  * uint8 tensor, which torchvision's `resize` uses for uint8 input on CPU, and so does transformers'
- * fast Qwen2-VL image processor — spec §4.3b). It is Pillow's two-pass scheme with different integer
+ * fast Qwen2-VL image processor, which transformers 4.55 picks whenever torchvision is installed). It is Pillow's two-pass scheme with different integer
  * details: weights are normalised in double, scaled to int16 with a per-axis precision chosen from
  * the largest weight, and each pass rounds to uint8. Horizontal first, then vertical; a pass whose size
  * does not change is skipped.

@@ -1,7 +1,7 @@
 import { inverseFrequencies } from '../math/rotary-frequencies.js';
 
 /**
- * Qwen2.5-VL 2-D rotary angles `[N, headDim/2]` for one image (spec §2.5 step 2): patches enumerated in
+ * Qwen2.5-VL 2-D rotary angles `[N, headDim/2]` for one image (transformers `rot_pos_emb`): patches enumerated in
  * merge-unit order, each with (row, column); inverse frequencies of dimension headDim/2 and base 1e4;
  * angles [row·f, column·f] (float32 products, as torch's outer product).
  */

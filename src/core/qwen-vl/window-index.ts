@@ -1,5 +1,5 @@
 /**
- * Qwen2.5-VL window layout for one image (spec §2.5 step 3, §4.3b): merge units (2×2 patches) are
+ * Qwen2.5-VL window layout for one image (transformers `get_window_index`): merge units (2×2 patches) are
  * grouped into windows of `windowUnits`×`windowUnits` units, row-major over windows; edge windows are
  * partial. `windowIndex[k]` is the merge unit that goes to window-ordered slot k; `cuWindowSeqlens`
  * are the cumulative patch counts at window borders (empty windows — which torch's padding creates

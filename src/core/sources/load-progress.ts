@@ -5,7 +5,7 @@ import type { LoadPhase, LoadProgressCallback } from '../../spec/progress.js';
 const EVENTS_PER_LOAD = 1000;
 
 /**
- * Turns per-file byte counts into `LoadProgressEvent`s with the guarantees the spec promises:
+ * Turns per-file byte counts into `LoadProgressEvent`s with the guarantees `spec/progress.ts` promises:
  * `total` fixed up front, `fileLoaded` and `loaded` never decrease (a file restarted from byte 0
  * holds its high-water mark until the new transfer passes it), and each file's completion is an
  * event, so the last event of the stage has `loaded === total`.

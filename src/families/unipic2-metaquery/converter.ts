@@ -4,7 +4,6 @@
  * Registered by `unipic/convert` and the CLI; the runtime half is runtime.ts.
  */
 import type { ConverterFamily, ConvertResult } from '../../convert/family/converter-family.js';
-import type { GraphDtype } from '../../convert/graphs/weights.js';
 import { fileEntry, writeManifest } from '../../convert/model-folder-writer.js';
 import type { Dtype } from '../../spec/manifest.js';
 import { convertMetaquery, detectMetaquery, METAQUERY_CONFIG_FILE } from './convert/convert-metaquery.js';
@@ -21,7 +20,7 @@ import { join } from 'node:path';
 export async function convertMetaqueryModel(
   path: string,
   outDir: string,
-  options: { dtypes?: readonly GraphDtype[]; name?: string; vlm?: string; source?: string } = {},
+  options: { dtypes?: readonly Dtype[]; name?: string; vlm?: string; source?: string } = {},
 ): Promise<ConvertResult> {
   const started = Date.now();
   const timings: { graph: string; ms: number }[] = [];
@@ -84,6 +83,5 @@ export const metaqueryConverter: ConverterFamily = {
   id: METAQUERY_FAMILY,
   detect: detectMetaquery,
   hub: metaqueryHubCheckpoint,
-  convert: (path, outDir, options) =>
-    convertMetaqueryModel(path, outDir, options as { dtypes?: readonly GraphDtype[]; name?: string; vlm?: string; source?: string }),
+  convert: (path, outDir, options) => convertMetaqueryModel(path, outDir, options as { dtypes?: readonly Dtype[]; name?: string; vlm?: string; source?: string }),
 };

@@ -1,8 +1,8 @@
 import { UniPic, UniPicError, CacheApiCache, InvalidInputError, ModelNotFoundError, estimateStorage, type LoadProgressEvent } from 'unipic';
 import { createWorkerModel } from 'unipic/worker';
 import { probeBrowser } from '../../../src/browser/probe-browser.js';
-import { runCalls, type CallableModel, type CallOutcomes } from '../helpers/reference-calls.js';
-import { runRegion, type RegionOutcome } from '../helpers/region-call.js';
+import { runCalls, type CallableModel, type CallOutcomes } from '../support/reference-calls.js';
+import { runRegion, type RegionOutcome } from '../support/region-call.js';
 
 /** Where the page finds things (all on the test server's origin). */
 const ORT_FILES = new URL('/ort/', location.href).href;

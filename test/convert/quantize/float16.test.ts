@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { float16BitsToFloat32, float32ToFloat16Bits, roundToFloat16, toFloat16Array } from '../../../src/convert/quantize/float16.js';
-import { randomArray } from '../graphs/layers/graph-runner.js';
+import { randomArray } from '../graphs/layers/support/graph-runner.js';
 
 /** Every finite non-negative half value, ascending, computed from the format definition. */
 const HALF_VALUES: number[] = [];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { quantizeQ4 } from '../../../src/convert/quantize/q4-blocks.js';
 import { roundToFloat16 } from '../../../src/convert/quantize/float16.js';
-import { randomArray } from '../graphs/layers/graph-runner.js';
-import { dequantizeQ4 } from './q4-reference.js';
+import { randomArray } from '../graphs/layers/support/graph-runner.js';
+import { dequantizeQ4 } from './support/q4-reference.js';
 
 describe('q4 block quantisation', () => {
   const N = 5;

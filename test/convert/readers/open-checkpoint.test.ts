@@ -7,7 +7,7 @@ import { PickleEncoder } from '../../../src/convert/writers/pickle-encoder.js';
 import { InvalidModelError } from '../../../src/errors/invalid-model-error.js';
 import { ModelNotFoundError } from '../../../src/errors/model-not-found-error.js';
 import { encodeSafetensors } from '../../../src/formats/safetensors-encoder.js';
-import { patternBytes, temporaryFolder, writeZip } from './checkpoint-test-helpers.js';
+import { patternBytes, temporaryFolder, writeZip } from './support/checkpoint-test-helpers.js';
 
 let folder: { path: string; remove: () => Promise<void> };
 beforeEach(async () => {

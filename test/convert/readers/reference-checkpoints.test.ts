@@ -8,7 +8,7 @@ import type { TensorDescriptor, TensorSource } from '../../../src/convert/reader
 import { openTorchCheckpoint } from '../../../src/convert/readers/torch-checkpoint-reader.js';
 import { writeTorchCheckpoint, type TorchStorageInput, type TorchTensorInput } from '../../../src/convert/writers/torch-checkpoint-writer.js';
 import { contiguousStride } from '../../../src/formats/strided-layout.js';
-import { temporaryFolder } from './checkpoint-test-helpers.js';
+import { temporaryFolder } from './support/checkpoint-test-helpers.js';
 
 // The PyTorch oracle (tools/reference, torch 2.4.1) writes the tiny model in the official formats
 // with expected-state.json: key → dtype, shape, sha256 of the contiguous little-endian bytes, and

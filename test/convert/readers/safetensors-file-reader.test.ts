@@ -9,7 +9,7 @@ import { InvalidModelError } from '../../../src/errors/invalid-model-error.js';
 import { ModelNotFoundError } from '../../../src/errors/model-not-found-error.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
 import { encodeSafetensors } from '../../../src/formats/safetensors-encoder.js';
-import { patternBytes, temporaryFolder } from './checkpoint-test-helpers.js';
+import { patternBytes, temporaryFolder } from './support/checkpoint-test-helpers.js';
 
 let folder: { path: string; remove: () => Promise<void> };
 beforeEach(async () => {

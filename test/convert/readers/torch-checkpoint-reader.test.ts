@@ -6,7 +6,7 @@ import { PickleEncoder } from '../../../src/convert/writers/pickle-encoder.js';
 import { writeTorchCheckpoint } from '../../../src/convert/writers/torch-checkpoint-writer.js';
 import { InvalidModelError } from '../../../src/errors/invalid-model-error.js';
 import { ModelNotFoundError } from '../../../src/errors/model-not-found-error.js';
-import { patternBytes, temporaryFolder, writeZip } from './checkpoint-test-helpers.js';
+import { patternBytes, temporaryFolder, writeZip } from './support/checkpoint-test-helpers.js';
 
 let folder: { path: string; remove: () => Promise<void> };
 beforeEach(async () => {

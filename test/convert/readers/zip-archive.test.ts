@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ZipArchive } from '../../../src/convert/readers/zip-archive.js';
 import { InvalidModelError } from '../../../src/errors/invalid-model-error.js';
 import { ModelNotFoundError } from '../../../src/errors/model-not-found-error.js';
-import { patternBytes, temporaryFolder, writeZip } from './checkpoint-test-helpers.js';
+import { patternBytes, temporaryFolder, writeZip } from './support/checkpoint-test-helpers.js';
 
 let folder: { path: string; remove: () => Promise<void> };
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPositionTables, readLearnedPositionTables } from '../../../src/families/unipic1/convert/position-tables.js';
 import tinyConfig from '../../../src/families/unipic1/convert/tiny/tiny-config.json';
-import { readGoldenFloat, tinyCheckpointWeights } from '../graphs/mar/reference-fixtures.js';
+import { readGoldenFloat, tinyCheckpointWeights } from '../graphs/mar/support/reference-fixtures.js';
 
 /**
  * Position tables from the tiny checkpoint's learned tables against the oracle's (torch

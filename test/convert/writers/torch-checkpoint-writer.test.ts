@@ -9,7 +9,7 @@ import { unpickle } from '../../../src/formats/pickle/pickle-machine.js';
 import type { PickleTuple } from '../../../src/formats/pickle/pickle-values.js';
 import { torchPicklePolicy } from '../../../src/formats/torch/torch-pickle-policy.js';
 import { DTYPE_BYTE_SIZE, TENSOR_DTYPES } from '../../../src/formats/tensor-dtype.js';
-import { naiveViewBytes, patternBytes, temporaryFolder } from '../readers/checkpoint-test-helpers.js';
+import { naiveViewBytes, patternBytes, temporaryFolder } from '../readers/support/checkpoint-test-helpers.js';
 
 let folder: { path: string; remove: () => Promise<void> };
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, UniPicError } from '../../../src/errors/index.js';
 import { loadImage, type ImageInput, type LoadImageOptions } from '../../../src/core/image/index.js';
-import { fixtureBytes } from './fixtures.js';
+import { fixtureBytes } from './support/fixtures.js';
 
 async function refusal(input: ImageInput, options?: LoadImageOptions): Promise<InvalidInputError> {
   try {

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from './fixtures.js';
+import { FIXTURES } from './support/fixtures.js';
 
 const CHROMIUM = process.env.UNIPIC_CHROMIUM ?? '/usr/bin/chromium';
 const require = createRequire(import.meta.url);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { loadImage as LoadImage } from '../../../src/core/image/index.js';
-import { compareBytes, fixtureBytes, index } from './fixtures.js';
+import { compareBytes, fixtureBytes, index } from './support/fixtures.js';
 
 // Pretend the wasm codecs cannot be loaded (a browser with a strict CSP, a bundler that dropped
 // the .wasm files): JPEG must fall back to jpeg-js, WebP must fail with a clear typed error.

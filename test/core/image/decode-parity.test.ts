@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadImage } from '../../../src/core/image/index.js';
-import { compareBytes, fixtureBytes, index } from './fixtures.js';
+import { compareBytes, fixtureBytes, index } from './support/fixtures.js';
 
 // Oracle: Pillow's Image.open(...).convert('RGB') (and ImageOps.exif_transpose) recorded by
 // tools/reference/pillow/generate.py. PNG, WebP and grey/YCbCr JPEG must match exactly (0 levels).

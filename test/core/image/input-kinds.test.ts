@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InvalidOptionsError } from '../../../src/errors/index.js';
 import { loadImage, type ImageInput } from '../../../src/core/image/index.js';
-import { fixtureBytes, fixturePath } from './fixtures.js';
+import { fixtureBytes, fixturePath } from './support/fixtures.js';
 
 // Every input kind must yield the pixels Pillow decodes from the same file (exact).
 const FILE = 'sources/rgba-40x30.png';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crop2square, expand2square, loadImage, resizeLikePillow, type RgbImage } from '../../../src/core/image/index.js';
 import { axisCoefficients, PRECISION_BITS } from '../../../src/core/image/resample-coefficients.js';
-import { compareBytes, fixtureBytes, index } from './fixtures.js';
+import { compareBytes, fixtureBytes, index } from './support/fixtures.js';
 
 // Oracle: Pillow's Image.resize((w, h)) (BICUBIC, antialiased), after the official crop2square /
 // expand2square, recorded by tools/reference/pillow/generate.py. Tolerance: none, bit-exact.

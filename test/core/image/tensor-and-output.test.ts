@@ -2,7 +2,7 @@ import { decode } from 'fast-png';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodePng, pixelsFromDecoder, preprocessForEdit, preprocessForUnderstanding, toBlob, toModelTensor, type RgbImage } from '../../../src/core/image/index.js';
-import { fixtureBytes, index } from './fixtures.js';
+import { fixtureBytes, index } from './support/fixtures.js';
 import { loadImage } from '../../../src/core/image/index.js';
 
 // Oracles for the float arithmetic come from Python (struct float32 rounding at each step, the way

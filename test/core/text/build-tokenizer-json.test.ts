@@ -7,12 +7,12 @@ import { buildTokenizerJson, QWEN2_SPLIT_PATTERN } from '../../../src/convert/to
 import { prepareTokenizerFiles, writeTokenizerFiles } from '../../../src/convert/tokenizer/tokenizer-files.js';
 import { TextTokenizer } from '../../../src/core/text/tokenizer.js';
 import type { TokenizerJson } from '../../../src/core/text/tokenizer-json.js';
-import { ASSETS, readAsset, readFixture, type CorpusEntry } from './qwen-tokenizer.js';
+import { ASSETS, readAsset, readFixture, type CorpusEntry } from './support/qwen-tokenizer.js';
 
 // Oracle: the tokenizer.json that transformers 4.45.2 converts from the same files
 // (Qwen2TokenizerFast.from_pretrained(from_slow=True) + the scripts' `<image>`), minus its
 // vocabulary, written by tools/reference/tokenizer/generate.py.
-interface Structure {
+interface CheckpointConfig {
   normalizer: unknown;
   pre_tokenizer: { pretokenizers: Array<Record<string, unknown>> };
   added_tokens: unknown[];
@@ -22,7 +22,7 @@ interface Structure {
   firstMerges: string[][];
   lastMerges: string[][];
 }
-const reference = readFixture<Structure>('tokenizer-structure.json');
+const reference = readFixture<CheckpointConfig>('tokenizer-structure.json');
 const corpus = readFixture<{ entries: CorpusEntry[] }>('corpus.json').entries;
 const vocabText = readAsset('vocab.json');
 const mergesText = readAsset('merges.txt');
@@ -45,7 +45,7 @@ describe('buildTokenizerJson', () => {
 
   it('agrees with the transformers conversion on everything that decides ids', () => {
     expect(json.normalizer).toEqual(reference.normalizer);
-    const [split, byteLevel] = (json.pre_tokenizer as Structure['pre_tokenizer']).pretokenizers;
+    const [split, byteLevel] = (json.pre_tokenizer as CheckpointConfig['pre_tokenizer']).pretokenizers;
     expect(split).toEqual(reference.pre_tokenizer.pretokenizers[0]);
     expect(split!.pattern).toEqual({ Regex: QWEN2_SPLIT_PATTERN });
     // add_prefix_space and use_regex change ids; trim_offsets only changes offsets.

@@ -3,7 +3,7 @@ import { InvalidInputError } from '../../../src/errors/index.js';
 import { editPrompts, textToImagePrompts, understandingPrompt, type PromptIds, type PromptPair } from '../../../src/core/text/prompts.js';
 import { padPromptBatch } from '../../../src/core/text/prompt-batch.js';
 import { pythonStrip } from '../../../src/core/text/python-strip.js';
-import { qwenTokenizer, readFixture } from './qwen-tokenizer.js';
+import { qwenTokenizer, readFixture } from './support/qwen-tokenizer.js';
 
 interface PromptCase {
   kind: 'text-to-image' | 'edit' | 'understand';

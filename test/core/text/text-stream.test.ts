@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../../../src/errors/index.js';
 import { TextStream, type TextStreamOptions } from '../../../src/core/text/text-stream.js';
-import { qwenTokenizer, readFixture, type CorpusEntry, type DecodeCase } from './qwen-tokenizer.js';
+import { qwenTokenizer, readFixture, type CorpusEntry, type DecodeCase } from './support/qwen-tokenizer.js';
 
 // Oracle for the concatenated deltas: Hugging Face's decode of the whole sequence (fixtures).
 const corpus = readFixture<{ entries: CorpusEntry[] }>('corpus.json').entries;

@@ -3,7 +3,7 @@ import { InvalidModelError } from '../../../src/errors/index.js';
 import { TextTokenizer } from '../../../src/core/text/tokenizer.js';
 import { END_OF_TEXT_ID, IM_END_ID, IM_START_ID, IMAGE_TOKEN_ID } from '../../../src/core/text/special-tokens.js';
 import { buildTokenizerJson } from '../../../src/convert/tokenizer/build-tokenizer-json.js';
-import { qwenTokenizer, readAsset, readFixture, type CorpusEntry, type DecodeCase } from './qwen-tokenizer.js';
+import { qwenTokenizer, readAsset, readFixture, type CorpusEntry, type DecodeCase } from './support/qwen-tokenizer.js';
 
 // Oracle: Hugging Face transformers 4.45.2 / tokenizers 0.20.3 (Qwen2TokenizerFast), written by
 // tools/reference/tokenizer/generate.py. Ids and text must match exactly.

@@ -7,7 +7,7 @@ import type { UniPic1GraphRunner } from '../../../src/families/unipic1/call-cont
 import { decodeLatents } from '../../../src/families/unipic1/generation/decode-images.js';
 import { unipic1ManifestSchema } from '../../../src/families/unipic1/manifest.js';
 import type { BackendSession } from '../../../src/spec/backend.js';
-import { randomArray } from '../../convert/graphs/layers/graph-runner.js';
+import { randomArray } from '../../convert/graphs/layers/support/graph-runner.js';
 import { tinyModelDir } from '../../support/tiny-model.js';
 
 describe('UniPic-1 decode through the converted strip decoder', () => {

@@ -8,7 +8,7 @@ import { isKontextCheckpoint } from '../../../src/families/unipic2-kontext/conve
 import { encodeSafetensors } from '../../../src/formats/safetensors-encoder.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
 import type { TensorDtype } from '../../../src/formats/tensor-dtype.js';
-import { freshDir, KONTEXT_ROOT, TINY_CHECKPOINT } from './kontext-fixtures.js';
+import { freshDir, KONTEXT_ROOT, TINY_CHECKPOINT } from './support/kontext-fixtures.js';
 
 function copyCheckpoint(): string {
   const dir = join(freshDir('hostile'), 'checkpoint');

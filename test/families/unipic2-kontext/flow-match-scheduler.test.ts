@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyGuidance, eulerStep, flowMatchSchedule } from '../../../src/core/diffusion/flow-match-scheduler.js';
 
 describe('FlowMatch Euler schedule (shift 3, static)', () => {
-  it('reproduces the 50-step sigma table of spec §2.1, double shift of the last sigma included', () => {
+  it('reproduces the 50-step sigma table of the diffusers FlowMatchEulerDiscreteScheduler, double shift of the last sigma included', () => {
     const { sigmas, timesteps } = flowMatchSchedule(50);
     expect(sigmas.length).toBe(51);
     const head = [1.0, 0.993124, 0.986057, 0.97879];

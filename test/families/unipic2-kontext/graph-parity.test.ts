@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { convertKontextCheckpoint, type KontextConvertSummary } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
 import { cropPositionTable } from '../../../src/core/diffusion/position-embedding.js';
 import { patchify, unpatchify } from '../../../src/core/diffusion/patchify.js';
-import { float32Tensor, freshDir, goldenError, goldenFloat, goldenInt64, int64Tensor, runGraphFile, TINY_CHECKPOINT } from './kontext-fixtures.js';
+import { float32Tensor, freshDir, goldenError, goldenFloat, goldenInt64, int64Tensor, runGraphFile, TINY_CHECKPOINT } from './support/kontext-fixtures.js';
 
 /**
  * Every fp32 graph converted from the oracle's tiny bf16 checkpoint, against the PyTorch goldens

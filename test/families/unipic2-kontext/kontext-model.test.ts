@@ -8,7 +8,7 @@ import type { KontextTasks } from '../../../src/families/unipic2-kontext/runtime
 import type { UniPicModel } from '../../../src/core/model/unipic-model.js';
 import type { Dtype } from '../../../src/spec/manifest.js';
 import type { KontextRunEvent } from '../../../src/families/unipic2-kontext/pipeline/kontext-events.js';
-import { freshDir, TINY_CHECKPOINT } from './kontext-fixtures.js';
+import { freshDir, TINY_CHECKPOINT } from './support/kontext-fixtures.js';
 
 let out: string;
 let model: UniPicModel<KontextTasks>;

@@ -5,7 +5,7 @@ import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/
 import type { KontextTasks } from '../../../src/families/unipic2-kontext/runtime.js';
 import { UniPic, wrapBackend } from '../../../src/index.node.js';
 import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
-import { freshDir, TINY_CHECKPOINT } from './kontext-fixtures.js';
+import { freshDir, TINY_CHECKPOINT } from './support/kontext-fixtures.js';
 
 const SOURCE_IMAGE = fileURLToPath(new URL('../../fixtures/images/sources/rgb-300x200.png', import.meta.url));
 const small = { prompt: 'a red fox', width: 32, height: 32, steps: 2 } as const;

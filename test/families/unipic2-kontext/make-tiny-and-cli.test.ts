@@ -6,7 +6,7 @@ import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/
 import { isKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/kontext-checkpoint.js';
 import { makeTinyKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/tiny-kontext.js';
 import { UniPic } from '../../../src/index.node.js';
-import { freshDir, TINY_CHECKPOINT } from './kontext-fixtures.js';
+import { freshDir, TINY_CHECKPOINT } from './support/kontext-fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const SOURCE_IMAGE = join(ROOT, 'test/fixtures/images/sources/rgb-300x200.png');

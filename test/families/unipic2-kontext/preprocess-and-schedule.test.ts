@@ -6,7 +6,7 @@ import { timestepFrequencies } from '../../../src/convert/graphs/diffusion/times
 import { flowMatchSchedule } from '../../../src/core/diffusion/flow-match-scheduler.js';
 import { fixLongerEdgeSize } from '../../../src/core/diffusion/edit-image.js';
 import { cropPositionTable } from '../../../src/core/diffusion/position-embedding.js';
-import { goldenFloat, goldenFloat64, goldenUint8, kontextIndex } from './kontext-fixtures.js';
+import { goldenFloat, goldenFloat64, goldenUint8, kontextIndex } from './support/kontext-fixtures.js';
 
 const SOURCE_IMAGE = fileURLToPath(new URL('../../fixtures/images/sources/rgb-300x200.png', import.meta.url));
 

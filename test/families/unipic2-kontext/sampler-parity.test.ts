@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RandomSource } from '../../../src/core/random/random-source.js';
-import { replayDraws } from '../diffusion-replay.js';
+import { replayDraws } from '../support/diffusion-replay.js';
 import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
 import { UniPic } from '../../../src/index.node.js';
 import type { KontextTasks } from '../../../src/families/unipic2-kontext/runtime.js';
 import type { UniPicModel } from '../../../src/core/model/unipic-model.js';
 import type { KontextRunEvent } from '../../../src/families/unipic2-kontext/pipeline/kontext-events.js';
-import { freshDir, goldenError, goldenFloat, goldenUint8, kontextIndex, TINY_CHECKPOINT } from './kontext-fixtures.js';
+import { freshDir, goldenError, goldenFloat, goldenUint8, kontextIndex, TINY_CHECKPOINT } from './support/kontext-fixtures.js';
 
 /**
  * Whole 3-step runs against the oracle (test/fixtures/kontext, `run_*`), noise injected: the final

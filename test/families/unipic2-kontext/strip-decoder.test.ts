@@ -6,7 +6,7 @@ import { float32, takeFloat32 } from '../../../src/core/tensor.js';
 import { decodeInStrips } from '../../../src/core/vae/strip-decode.js';
 import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
 import type { BackendSession } from '../../../src/spec/backend.js';
-import { freshDir, goldenError, goldenFloat, TINY_CHECKPOINT } from './kontext-fixtures.js';
+import { freshDir, goldenError, goldenFloat, TINY_CHECKPOINT } from './support/kontext-fixtures.js';
 
 describe('SD3 VAE strip decoder (Kontext converter)', () => {
   // The converted vae_decoder_strips with the manifest's plan, 2-row strips (many per stage),

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeKontextTokenizers } from '../../../src/families/unipic2-kontext/convert/write-tokenizer-files.js';
 import type { KontextManifest } from '../../../src/families/unipic2-kontext/kontext-manifest.js';
 import { ClipPromptTokenizer, T5PromptTokenizer } from '../../../src/families/unipic2-kontext/text/kontext-tokenizers.js';
-import { freshDir, KONTEXT_ROOT, TINY_CHECKPOINT } from './kontext-fixtures.js';
+import { freshDir, KONTEXT_ROOT, TINY_CHECKPOINT } from './support/kontext-fixtures.js';
 
 interface Entry {
   text: string;

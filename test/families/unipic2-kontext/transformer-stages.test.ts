@@ -1,25 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointWeights } from '../../../src/convert/sync-weights.js';
-import { readKontextStructure, type KontextStructure } from '../../../src/families/unipic2-kontext/convert/diffusers-configs.js';
+import { readKontextCheckpointConfig, type KontextCheckpointConfig } from '../../../src/families/unipic2-kontext/convert/diffusers-configs.js';
 import { KontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/kontext-checkpoint.js';
 import { accountKontextKeys } from '../../../src/families/unipic2-kontext/convert/kontext-keys.js';
 import { buildMmditGraph } from '../../../src/convert/graphs/mmdit/mmdit-graph.js';
 import { patchify } from '../../../src/core/diffusion/patchify.js';
 import { cropPositionTable } from '../../../src/core/diffusion/position-embedding.js';
-import { floatFeed, makeContext, runGraph } from '../../convert/graphs/layers/graph-runner.js';
-import { goldenError, goldenFloat, TINY_CHECKPOINT } from './kontext-fixtures.js';
+import { floatFeed, makeContext, runGraph } from '../../convert/graphs/layers/support/graph-runner.js';
+import { goldenError, goldenFloat, TINY_CHECKPOINT } from './support/kontext-fixtures.js';
 
 /**
  * Every recorded stage of the step-0 transformer call (test/fixtures/kontext, `step0.call.*`):
  * patch embedding, temb, context embedding, both streams after each block, norm_out → proj_out.
  */
 let checkpoint: KontextCheckpoint;
-let structure: KontextStructure;
+let structure: KontextCheckpointConfig;
 let weights: CheckpointWeights;
 
 beforeAll(async () => {
   checkpoint = await KontextCheckpoint.open(TINY_CHECKPOINT);
-  structure = await readKontextStructure(TINY_CHECKPOINT, true);
+  structure = await readKontextCheckpointConfig(TINY_CHECKPOINT, true);
   const keys = accountKontextKeys(structure, checkpoint.tensors);
   weights = await CheckpointWeights.open(
     checkpoint,

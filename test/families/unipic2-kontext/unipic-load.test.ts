@@ -4,7 +4,7 @@ import { UniPic } from '../../../src/index.node.js';
 import { convertModel } from '../../../src/convert/index.js';
 import type { NoisePurpose, RandomSource } from '../../../src/core/random/random-source.js';
 import type { KontextResult } from '../../../src/families/unipic2-kontext/pipeline/kontext-events.js';
-import { freshDir, goldenError, goldenFloat, goldenUint8, kontextIndex, TINY_CHECKPOINT } from './kontext-fixtures.js';
+import { freshDir, goldenError, goldenFloat, goldenUint8, kontextIndex, TINY_CHECKPOINT } from './support/kontext-fixtures.js';
 
 /**
  * The family through the core's seam: `convertModel` detects the checkpoint, `UniPic.load` reads

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { editPrompt, expandImagePad, generatePrompt, understandPrompt } from '../../../src/families/unipic2-metaquery/text/chat-templates.js';
-import { qwenTokenizer } from '../../core/text/qwen-tokenizer.js';
-import { mqInt, mqNotes } from './goldens.js';
+import { qwenTokenizer } from '../../core/text/support/qwen-tokenizer.js';
+import { mqInt, mqNotes } from './support/goldens.js';
 
 describe('Metaquery chat templates and token ids against the oracle', () => {
   const tokenizer = qwenTokenizer();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConditionerConfig } from '../../../src/families/unipic2-metaquery/convert/conditioner-config.js';
 import { parseVlmConfig } from '../../../src/convert/graphs/qwen-vl/vlm-config.js';
 
-// Qwen2.5-VL-7B-Instruct's published config.json numbers (spec §2.5), flat schema.
+// Qwen2.5-VL-7B-Instruct's published config.json numbers, flat schema.
 const PUBLISHED_7B = {
   architectures: ['Qwen2_5_VLForConditionalGeneration'],
   model_type: 'qwen2_5_vl',

@@ -10,11 +10,11 @@ import { convertMetaquery, detectMetaquery, METAQUERY_CONFIG_FILE } from '../../
 import type { MqGraphName, MqGraphs } from '../../../src/families/unipic2-metaquery/runtime/mq-graphs.js';
 import { encodeConditioning } from '../../../src/families/unipic2-metaquery/runtime/query-conditioning.js';
 import { generatePrompt } from '../../../src/families/unipic2-metaquery/text/chat-templates.js';
-import { qwenTokenizer } from '../../core/text/qwen-tokenizer.js';
-import { fixtureCheckpoint } from './graph-harness.js';
-import { MQ_FIXTURES, mqFloat, mqInt, scaledError } from './goldens.js';
+import { qwenTokenizer } from '../../core/text/support/qwen-tokenizer.js';
+import { fixtureCheckpoint } from './support/graph-harness.js';
+import { MQ_FIXTURES, mqFloat, mqInt, scaledError } from './support/goldens.js';
 import { openMetaqueryFolder } from '../../../src/families/unipic2-metaquery/convert/open-metaquery-folder.js';
-import { runtimeConfig } from './mq-runtime-harness.js';
+import { runtimeConfig } from './support/mq-runtime-harness.js';
 
 describe('unipic2-metaquery converter on the oracle checkpoint', () => {
   let checkpoint: string;

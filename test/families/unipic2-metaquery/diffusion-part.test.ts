@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDiffusionPart } from '../../../src/families/unipic2-metaquery/convert/diffusion-part.js';
 import { encodeSafetensors } from '../../../src/formats/safetensors-encoder.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
-import { conditionerConfig } from './graph-harness.js';
+import { conditionerConfig } from './support/graph-harness.js';
 
 const KONTEXT_CHECKPOINT = fileURLToPath(new URL('../../fixtures/kontext/checkpoint/', import.meta.url));
 

@@ -13,7 +13,7 @@ const parameters = (tensors: readonly ShapedTensor[]) => tensors.reduce((sum, [,
 /**
  * The full-size benchmark's random checkpoint (bench/mq-full-size-checkpoint.ts) has the published
  * shapes: its configs pass the converter's config rules and key plan, and the tensors add up to the
- * parameter counts computed from the published configs (spec §2.5, §2.6).
+ * parameter counts computed from the published configs (Qwen2.5-VL-7B-Instruct, the conditioner stub).
  */
 describe('full-size Metaquery checkpoint shapes', () => {
   it('match the published parameter counts and the converter accepts them', () => {

@@ -10,9 +10,9 @@ import { metaqueryConverter } from '../../../src/families/unipic2-metaquery/conv
 import type { MetaqueryTasks } from '../../../src/families/unipic2-metaquery/runtime.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
 import { UniPic } from '../../../src/index.node.js';
-import { replayDraws } from '../diffusion-replay.js';
-import { fixtureCheckpoint } from './graph-harness.js';
-import { MQ_FIXTURES, scaledError } from './goldens.js';
+import { replayDraws } from '../support/diffusion-replay.js';
+import { fixtureCheckpoint } from './support/graph-harness.js';
+import { MQ_FIXTURES, scaledError } from './support/goldens.js';
 
 /**
  * generate and edit end to end on the oracle checkpoint (VLM + conditioner from
@@ -64,7 +64,17 @@ describe('unipic2-metaquery generate and edit vs the oracle', () => {
 
   it('converts the diffusion part: the sampler config, its graphs byte-identical to the Kontext converter’s (oracle-checked there)', async () => {
     const manifest = JSON.parse(readFileSync(join(out, 'unipic.json'), 'utf8'));
-    expect(Object.keys(manifest.graphs).sort()).toEqual(['conditioner', 'embed', 'llm', 'lm_head', 'transformer', 'vae_decoder', 'vae_decoder_strips', 'vae_encoder', 'vision']);
+    expect(Object.keys(manifest.graphs).sort()).toEqual([
+      'conditioner',
+      'embed',
+      'llm',
+      'lm_head',
+      'transformer',
+      'vae_decoder',
+      'vae_decoder_strips',
+      'vae_encoder',
+      'vision',
+    ]);
     expect(manifest.config.transformer).toMatchObject({ width: 32, jointAttentionDim: 32, pooledProjectionDim: 24, positionTable: { rounding: 'bfloat16' } });
     expect(manifest.config.vae).toEqual({ latentChannels: 16, scalingFactor: 1.5305, shiftFactor: 0.0609, stride: 8 });
     expect(manifest.config.scheduler).toEqual({ numTrainTimesteps: 1000, shift: 3 });

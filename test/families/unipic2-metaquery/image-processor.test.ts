@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pixelPatches } from '../../../src/core/qwen-vl/pixel-patches.js';
 import { editVisionPixels, smartResize } from '../../../src/core/qwen-vl/smart-resize.js';
 import { torchBicubicResize } from '../../../src/core/qwen-vl/torch-bicubic-resize.js';
-import { mqBytes, mqFloat, mqInt, mqNotes, mqShape, testImage } from './goldens.js';
+import { mqBytes, mqFloat, mqInt, mqNotes, mqShape, testImage } from './support/goldens.js';
 
 describe('Qwen2-VL image processor (fast, torchvision resize) against the oracle', () => {
   const image = testImage();
@@ -12,7 +12,7 @@ describe('Qwen2-VL image processor (fast, torchvision resize) against the oracle
     const edit = editVisionPixels(256, 320);
     expect(edit).toBe(mqNotes['edit.min_max_pixels']);
     expect(smartResize(256, 320, 28, edit, edit)).toEqual({ height: 224, width: 280 });
-    // 7/8 of every multiple-of-32 edit size (spec §4.3 step 3).
+    // 7/8 of every multiple-of-32 edit size (the 28/32 pixel rule of `unipic2_mq_editing.py`).
     for (const [h, w] of [
       [512, 384],
       [1024, 1024],

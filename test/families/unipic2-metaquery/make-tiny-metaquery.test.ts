@@ -15,8 +15,8 @@ import { encodeConditioning } from '../../../src/families/unipic2-metaquery/runt
 import { QWEN25_VL_EOS, QWEN25_VL_GENERATION, understandTokens } from '../../../src/families/unipic2-metaquery/runtime/understand-tokens.js';
 import { editPrompt, expandImagePad, generatePrompt, understandPrompt } from '../../../src/families/unipic2-metaquery/text/chat-templates.js';
 import { QWEN25_VL_CHAT_TEMPLATE, QWEN25_VL_SYSTEM_CLAUSE } from '../../../src/core/qwen-vl/qwen25-vl-chat-template.js';
-import { qwenTokenizer } from '../../core/text/qwen-tokenizer.js';
-import { MQ_FIXTURES, testImage } from './goldens.js';
+import { qwenTokenizer } from '../../core/text/support/qwen-tokenizer.js';
+import { MQ_FIXTURES, testImage } from './support/goldens.js';
 import { convertMetaqueryModel } from '../../../src/families/unipic2-metaquery/converter.js';
 import type { MetaqueryTasks } from '../../../src/families/unipic2-metaquery/runtime.js';
 import type { UniPicModel } from '../../../src/core/model/unipic-model.js';

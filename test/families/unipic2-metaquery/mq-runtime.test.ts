@@ -5,9 +5,9 @@ import type { MqGraphs } from '../../../src/families/unipic2-metaquery/runtime/m
 import { encodeConditioning } from '../../../src/families/unipic2-metaquery/runtime/query-conditioning.js';
 import { EDIT_NEGATIVE_PROMPT, editConditioning, generateConditioning } from '../../../src/families/unipic2-metaquery/runtime/conditioning-pairs.js';
 import { QWEN25_VL_EOS, QWEN25_VL_GENERATION, understandTokens } from '../../../src/families/unipic2-metaquery/runtime/understand-tokens.js';
-import { qwenTokenizer } from '../../core/text/qwen-tokenizer.js';
-import { mqFloat, mqInt, mqNotes, scaledError, testImage } from './goldens.js';
-import { fixtureGraphs, runtimeConfig } from './mq-runtime-harness.js';
+import { qwenTokenizer } from '../../core/text/support/qwen-tokenizer.js';
+import { mqFloat, mqInt, mqNotes, scaledError, testImage } from './support/goldens.js';
+import { fixtureGraphs, runtimeConfig } from './support/mq-runtime-harness.js';
 
 describe('Metaquery runtime paths against the oracle (fp32 graphs on onnxruntime-node)', () => {
   let graphs: MqGraphs;
@@ -31,7 +31,7 @@ describe('Metaquery runtime paths against the oracle (fp32 graphs on onnxruntime
       const ids = tokenizer.encode(generatePrompt(rows[r]));
       expect(ids).toEqual(mqInt(`t2i.input_ids.${r}`));
       const out = await encodeConditioning(graphs, runtimeConfig, ids, metaQueries);
-      // The oracle ran the padded batch of 2; one row alone agrees to ~2e-6 (spec §4.3b).
+      // The oracle ran the padded batch of 2; one row alone agrees to ~2e-6 (checked against the official code on the tiny model).
       expect(scaledError(out.queryHidden, hidden.subarray(r * Q * H, (r + 1) * Q * H))).toBeLessThan(1e-4);
       expect(scaledError(out.promptEmbeds, prompt.subarray(r * Q * 32, (r + 1) * Q * 32))).toBeLessThan(1e-4);
       expect(scaledError(out.pooledPromptEmbeds, pooled.subarray(r * 24, (r + 1) * 24))).toBeLessThan(1e-4);

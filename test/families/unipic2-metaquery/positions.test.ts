@@ -3,7 +3,7 @@ import { inverseFrequencies } from '../../../src/convert/graphs/llm/rotary-embed
 import { mropeAngles, mropePositions } from '../../../src/core/qwen-vl/mrope-positions.js';
 import { visionRotaryAngles } from '../../../src/core/qwen-vl/vision-rotary.js';
 import { windowLayout } from '../../../src/core/qwen-vl/window-index.js';
-import { mqFloat, mqInt } from './goldens.js';
+import { mqFloat, mqInt } from './support/goldens.js';
 
 describe('Qwen2.5-VL positions against the oracle', () => {
   for (const prefix of ['understand.vision', 'edit.vision']) {

@@ -5,8 +5,8 @@ import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
 import { convertModel, registerConverter } from '../../../src/convert/index.js';
 import { UniPic } from '../../../src/index.node.js';
 import { metaqueryConverter } from '../../../src/families/unipic2-metaquery/converter.js';
-import { fixtureCheckpoint } from './graph-harness.js';
-import { MQ_FIXTURES, mqInt, mqNotes } from './goldens.js';
+import { fixtureCheckpoint } from './support/graph-harness.js';
+import { MQ_FIXTURES, mqInt, mqNotes } from './support/goldens.js';
 
 describe('unipic2-metaquery through the family seam: convertModel → unipic.json → UniPic.load → understand', () => {
   let checkpoint: string;

@@ -5,9 +5,9 @@ import type { MqGraphs } from '../../../src/families/unipic2-metaquery/runtime/m
 import { ImagePrefixCache, understandMetaquery } from '../../../src/families/unipic2-metaquery/runtime/understand.js';
 import { generationDefaults, metaqueryUnderstandSchema } from '../../../src/families/unipic2-metaquery/runtime/understand-options.js';
 import { QWEN25_VL_EOS } from '../../../src/families/unipic2-metaquery/runtime/understand-tokens.js';
-import { qwenTokenizer } from '../../core/text/qwen-tokenizer.js';
-import { MQ_CHECKPOINT, MQ_FIXTURES, mqInt, mqNotes } from './goldens.js';
-import { fixtureGraphs, runtimeConfig } from './mq-runtime-harness.js';
+import { qwenTokenizer } from '../../core/text/support/qwen-tokenizer.js';
+import { MQ_CHECKPOINT, MQ_FIXTURES, mqInt, mqNotes } from './support/goldens.js';
+import { fixtureGraphs, runtimeConfig } from './support/mq-runtime-harness.js';
 
 describe('Metaquery understand pipeline (options, streaming, image-prefix cache) on the oracle checkpoint', () => {
   let graphs: MqGraphs;

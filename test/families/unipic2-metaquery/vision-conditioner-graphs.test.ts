@@ -6,8 +6,8 @@ import { openFolderWeights, type FolderWeights } from '../../../src/convert/grap
 import { visionInputs } from '../../../src/core/qwen-vl/vision-inputs.js';
 import { pixelPatches } from '../../../src/core/qwen-vl/pixel-patches.js';
 import { torchBicubicResize } from '../../../src/core/qwen-vl/torch-bicubic-resize.js';
-import { buildGraph, conditionerConfig, floatFeed, int64Feed, runGraph, vlmConfig } from './graph-harness.js';
-import { MQ_CHECKPOINT, mqFloat, mqInt, mqShape, scaledError, testImage } from './goldens.js';
+import { buildGraph, conditionerConfig, floatFeed, int64Feed, runGraph, vlmConfig } from './support/graph-harness.js';
+import { MQ_CHECKPOINT, mqFloat, mqInt, mqShape, scaledError, testImage } from './support/goldens.js';
 
 describe('Metaquery graphs against the oracle (fp32, 1e-4)', () => {
   let vlm: FolderWeights;

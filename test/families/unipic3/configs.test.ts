@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryWeights } from '../../../src/convert/graphs/weights.js';
 import { FrameSliceWeights } from '../../../src/families/unipic3/convert/vae/frame-slice-weights.js';
 import { qwenVaeConfigFromJson } from '../../../src/families/unipic3/convert/vae/qwen-vae-config.js';
-import { UNIPIC3_CHECKPOINT } from './unipic3-fixtures.js';
+import { UNIPIC3_CHECKPOINT } from './support/unipic3-fixtures.js';
 
 const vaeJson = JSON.parse(readFileSync(join(UNIPIC3_CHECKPOINT, 'vae', 'config.json'), 'utf8')) as Record<string, unknown>;
 

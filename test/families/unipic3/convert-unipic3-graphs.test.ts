@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertUnipic3Graphs } from '../../../src/families/unipic3/convert/convert-unipic3-graphs.js';
 import { qwenRopeTables } from '../../../src/families/unipic3/latents/rope-tables.js';
-import { UNIPIC3_CHECKPOINT, golden, relativeError } from './unipic3-fixtures.js';
+import { UNIPIC3_CHECKPOINT, golden, relativeError } from './support/unipic3-fixtures.js';
 
 /**
  * The streamed converter on the tiny published-layout checkpoint: graphs written to disk with

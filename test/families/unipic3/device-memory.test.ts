@@ -3,7 +3,7 @@ import { checkUnipic3Device, estimateUnipic3Memory } from '../../../src/families
 import type { Unipic3Manifest } from '../../../src/families/unipic3/manifest.js';
 import type { BackendInfo } from '../../../src/spec/backend.js';
 
-/** The published transformer's numbers (spec §5.2: 20.43 B parameters, width 3072). */
+/** The published transformer's numbers (20.43 B parameters, width 3072, from its config.json). */
 const published = { config: { transformer: { parameters: 20.43e9, width: 3072 } } } as unknown as Unipic3Manifest;
 const gpu = (gb: number): BackendInfo => ({ name: 'test', device: 'cuda', availableDevices: ['cuda'], fp16: true, limits: { deviceMemoryBytes: gb * 1e9 } });
 

@@ -5,7 +5,7 @@ import { accountKeys, QWEN_VAE_DROPPED_KEYS, qwenTransformerKeySpecs, qwenVaeKey
 import { openDiffusersComponent } from '../../../src/families/unipic3/convert/open-diffusers-component.js';
 import { qwenTransformerConfigFromJson } from '../../../src/families/unipic3/convert/transformer/qwen-transformer-config.js';
 import { qwenVaeConfigFromJson } from '../../../src/families/unipic3/convert/vae/qwen-vae-config.js';
-import { UNIPIC3_CHECKPOINT } from './unipic3-fixtures.js';
+import { UNIPIC3_CHECKPOINT } from './support/unipic3-fixtures.js';
 
 const json = (folder: string): Record<string, unknown> => JSON.parse(readFileSync(join(UNIPIC3_CHECKPOINT, folder, 'config.json'), 'utf8'));
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { budgetSizes, roundHalfEven, visionSize } from '../../../src/families/unipic3/latents/input-sizing.js';
 import { packLatents, unpackLatents } from '../../../src/families/unipic3/latents/pack-latents.js';
 import { qwenRopeTables } from '../../../src/families/unipic3/latents/rope-tables.js';
-import { golden, goldenInt64, unipic3Index } from './unipic3-fixtures.js';
+import { golden, goldenInt64, unipic3Index } from './support/unipic3-fixtures.js';
 
 const GRIDS = [
   { height: 3, width: 4 },

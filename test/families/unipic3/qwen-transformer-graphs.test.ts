@@ -12,8 +12,8 @@ import {
 } from '../../../src/families/unipic3/convert/transformer/qwen-transformer-graphs.js';
 import type { JointAttention } from '../../../src/families/unipic3/convert/transformer/qwen-transformer-block.js';
 import { qwenRopeTables } from '../../../src/families/unipic3/latents/rope-tables.js';
-import { floatFeed, makeContext, runGraph, type Feed } from '../../convert/graphs/layers/graph-runner.js';
-import { UNIPIC3_CHECKPOINT, golden, loadAll, relativeError } from './unipic3-fixtures.js';
+import { floatFeed, makeContext, runGraph, type Feed } from '../../convert/graphs/layers/support/graph-runner.js';
+import { UNIPIC3_CHECKPOINT, golden, loadAll, relativeError } from './support/unipic3-fixtures.js';
 
 /**
  * The Qwen-Image transformer graphs from the tiny published-layout checkpoint (sharded bf16

@@ -6,8 +6,8 @@ import { FrameSliceWeights } from '../../../src/families/unipic3/convert/vae/fra
 import { buildQwenVaeDecoderGraph } from '../../../src/families/unipic3/convert/vae/qwen-vae-decoder-graph.js';
 import { buildQwenVaeEncoderGraph } from '../../../src/families/unipic3/convert/vae/qwen-vae-encoder-graph.js';
 import { qwenVaeConfigFromJson } from '../../../src/families/unipic3/convert/vae/qwen-vae-config.js';
-import { floatFeed, makeContext, runGraph } from '../../convert/graphs/layers/graph-runner.js';
-import { UNIPIC3_CHECKPOINT, golden, loadAll, relativeError, unipic3Index } from './unipic3-fixtures.js';
+import { floatFeed, makeContext, runGraph } from '../../convert/graphs/layers/support/graph-runner.js';
+import { UNIPIC3_CHECKPOINT, golden, loadAll, relativeError, unipic3Index } from './support/unipic3-fixtures.js';
 
 /**
  * The 2-D Qwen-Image VAE graphs, built from the published-layout 3-D checkpoint through

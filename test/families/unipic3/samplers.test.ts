@@ -5,7 +5,7 @@ import { teacherModelTimestep, teacherSigmas, teacherStep } from '../../../src/f
 import { trueCfgNormRescale } from '../../../src/families/unipic3/sampling/true-cfg.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UNIPIC3_CHECKPOINT, golden, goldenFloat64, relativeError } from './unipic3-fixtures.js';
+import { UNIPIC3_CHECKPOINT, golden, goldenFloat64, relativeError } from './support/unipic3-fixtures.js';
 
 const config = qwenSchedulerConfigFromJson(JSON.parse(readFileSync(join(UNIPIC3_CHECKPOINT, 'scheduler', 'scheduler_config.json'), 'utf8')));
 

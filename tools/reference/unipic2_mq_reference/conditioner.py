@@ -1,4 +1,4 @@
-"""The Metaquery conditioner, written from shared/docs/unipic2-spec.md §2.6 (not from the official code).
+"""The Metaquery conditioner, written from the UniPic-2 spec (shared/docs, outside the repository), not from the official code.
 
 Parameter names follow the Skywork `conditioner/` checkpoint: `meta_queries`, `projector_{1,2,3}`,
 `connector.layers.{i}.{layer_norm1,self_attn.{q,k,v,out}_proj,layer_norm2,mlp.fc1,mlp.fc2}`.

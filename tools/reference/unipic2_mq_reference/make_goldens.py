@@ -1,4 +1,4 @@
-"""Tiny UniPic2-Metaquery checkpoint + golden tensors (shared/docs/unipic2-spec.md §2.5, §2.6, §4, §7.2).
+"""Tiny UniPic2-Metaquery checkpoint + golden tensors (Qwen2.5-VL, the conditioner, the official MQ scripts' conditioning).
 
 Writes test/fixtures/metaquery/:
   checkpoint/Qwen2.5-VL-7B-Instruct/  tiny Qwen2.5-VL in the published folder layout (bf16, sharded)
@@ -46,7 +46,8 @@ CHAT_TEMPLATE = (
 # What the UniPic-2 scripts remove from it (unipic2_mq_t2i.py, _editing.py, _i2t.py).
 SYSTEM_CLAUSE = "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
 
-# Published Qwen2.5-VL-7B-Instruct config.json schema, tiny numbers (§7.2). Deviations, to keep the
+# Published Qwen2.5-VL-7B-Instruct config.json schema, tiny numbers (after diffusers'
+# `test_qwenimage_edit_plus.py`). Deviations, to keep the
 # committed files small: text width 16 (2 heads, 1 KV head), and tied embeddings (no lm_head.weight;
 # the 7B has an untied lm_head, which make-tiny's checkpoint exercises).
 VLM_CONFIG = {
@@ -118,7 +119,7 @@ PREPROCESSOR_CONFIG = {
     "image_processor_type": "Qwen2VLImageProcessor",
     "processor_class": "Qwen2_5_VLProcessor",
 }
-# Skywork conditioner/config.json (diffusers ConfigMixin) with the stub's connector keys (§2.6, §4.3b).
+# Skywork conditioner/config.json (diffusers ConfigMixin) with the stub's connector keys (`_attn_implementation` must be set).
 COND_CONFIG = {
     "_class_name": "StableDiffusion3Conditioner",
     "_diffusers_version": "0.35.0.dev0",
@@ -338,7 +339,7 @@ def main() -> None:
         embeds = model.get_input_embeddings()(ids)
         embeds[:, -nq:] = cond.meta_queries[None].expand(2, -1, -1)
         hidden = model.model(inputs_embeds=embeds, attention_mask=mask, use_cache=False).last_hidden_state[:, -nq:]
-        # The same with explicit 1-D positions cumsum(mask)−1, per §4.3b: must agree exactly.
+        # The same with explicit 1-D positions cumsum(mask)−1 (what transformers falls back to without input_ids): must agree exactly.
         pos = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
         again = model.model(inputs_embeds=embeds, attention_mask=mask, position_ids=pos[None].expand(3, -1, -1), use_cache=False).last_hidden_state[:, -nq:]
         assert torch.equal(hidden, again)

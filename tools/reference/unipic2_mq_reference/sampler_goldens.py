@@ -1,4 +1,5 @@
-"""Metaquery generate/edit sampler goldens (spec §4.2 step 6, §4.3 step 6): the conditioner outputs
+"""Metaquery generate/edit sampler goldens (the Kontext sampler behind `unipic2_mq_t2i.py` /
+`unipic2_mq_editing.py`): the conditioner outputs
 this oracle wrote (`test/fixtures/metaquery/golden.safetensors`: `t2i.*`, `edit.*`) drive the
 SD3.5M-Kontext sampler of the Kontext oracle (`tools/reference/unipic2_reference`, reused, not copied)
 on the tiny Kontext transformer and VAE (`test/fixtures/kontext/checkpoint/{transformer,vae,scheduler}`,

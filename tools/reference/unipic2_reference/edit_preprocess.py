@@ -1,4 +1,4 @@
-"""Editing preprocessing of the official script (spec §3.3): longer edge to `image_size`, the
+"""Editing preprocessing of the official script (`unipic2_sd35m_kontext_editing.py` `fix_longer_edge`): longer edge to `image_size`, the
 other edge `round(edge * (image_size / longer) / factor) * factor` with Python's round (half to
 even) and that exact float operation order; Pillow's default resize filter (BICUBIC for RGB);
 then ToTensor ([0, 1], float32) and `* 2 - 1`."""

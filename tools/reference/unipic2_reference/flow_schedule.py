@@ -1,4 +1,4 @@
-"""FlowMatch Euler sigma tables (spec §2.1), computed from the formulas and asserted equal to
+"""FlowMatch Euler sigma tables (diffusers `FlowMatchEulerDiscreteScheduler`), computed from the formulas and asserted equal to
 diffusers' FlowMatchEulerDiscreteScheduler, including the double shift of the smallest sigma."""
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def assert_matches_diffusers(steps: int) -> None:
 
 
 def assert_spec_values() -> None:
-    """The values quoted in spec §2.1."""
+    """The SD3.5 (shift 3) sigmas computed independently when the spec was written (shared/docs, outside the repository)."""
     s50, _ = sigma_table(50)
     np.testing.assert_allclose(s50[:4], [1.0, 0.993124, 0.986057, 0.978790], atol=1e-6)
     np.testing.assert_allclose(s50[-5:-1], [0.170296, 0.120533, 0.066900, 0.008929], atol=1e-6)

@@ -1,4 +1,5 @@
-"""The Kontext change to diffusers' SD3.5 MMDiT-X, written from shared/docs/unipic2-spec.md §2.3.
+"""The Kontext change to diffusers' SD3.5 MMDiT-X, written from the UniPic-2 spec (shared/docs, outside the
+repository), not from `transformer_sd3_kontext.py`.
 
 Only the top-level forward differs from `SD3Transformer2DModel`: the reference latent goes through
 the same PatchEmbed (same conv, same position crop) and its tokens are put *before* the target

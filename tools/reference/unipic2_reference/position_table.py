@@ -1,4 +1,4 @@
-"""The SD3 2-D sin-cos position table and its crop (spec §2.3.1), computed independently of
+"""The SD3 2-D sin-cos position table and its crop (diffusers `get_2d_sincos_pos_embed`), computed independently of
 diffusers in float64 so the oracle can assert that diffusers' buffer is the same table."""
 from __future__ import annotations
 

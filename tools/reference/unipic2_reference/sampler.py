@@ -1,4 +1,4 @@
-"""The Kontext pipeline's denoising loop (spec §3.2, §3.3) with injected noise and reference
+"""The Kontext pipeline's denoising loop (`pipeline_stable_diffusion_3_kontext.py` `__call__`) with injected noise and reference
 latent, recording every stage into a golden scope.
 
 Per step i: `v = transformer(cat[x, x], t_i, cat[neg, pos], cat[neg_pooled, pos_pooled], ref=cat[r, r])`

@@ -1,4 +1,5 @@
-"""SD3 prompt encoding as the Kontext pipeline does it (spec §2.4): CLIP-L and bigG penultimate
+"""SD3 prompt encoding as the Kontext pipeline does it (`encode_prompt` of
+`pipeline_stable_diffusion_3_kontext.py`): CLIP-L and bigG penultimate
 hidden states + projected pooled outputs, T5 last_hidden_state, channel zero-pad, join.
 
 Tokenizers are the classes the official scripts load: the slow `CLIPTokenizer` (no ftfy in the

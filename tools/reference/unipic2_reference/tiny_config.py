@@ -1,5 +1,5 @@
-"""The tiny Kontext configs of shared/docs/unipic2-spec.md §7.1 and the pipeline constants that
-stay at their real values (§2.1, §2.2, §2.4, §3.2, §3.3)."""
+"""The tiny Kontext configs (after diffusers' SD3 pipeline tests) and the pipeline constants that
+stay at their real values (scheduler shift, VAE scaling, tokenizer lengths, the official scripts' defaults)."""
 from __future__ import annotations
 
 from pathlib import Path

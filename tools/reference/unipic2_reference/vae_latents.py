@@ -1,4 +1,4 @@
-"""SD3 VAE around diffusers' AutoencoderKL (spec §2.2, §3.3): pixels in [-1, 1] -> posterior
+"""SD3 VAE around diffusers' AutoencoderKL (as the Kontext pipeline scales it): pixels in [-1, 1] -> posterior
 (mean, logvar) -> scaled latent `(z - 0.0609) * 1.5305`; decode `x = dec(z / 1.5305 + 0.0609)`;
 postprocess `round(clamp(x / 2 + 0.5, 0, 1) * 255)` (VaeImageProcessor, float32, numpy's
 round-half-even)."""

@@ -1,4 +1,4 @@
-"""End-to-end UniPic-3 edit on tiny modules (spec §5.3–§5.5), the official pipeline's steps in fp32:
+"""End-to-end UniPic-3 edit on tiny modules, the official pipeline's steps in fp32:
 two inputs budget-sized, prompt + " " through the tiny Qwen2.5-VL (prompt_goldens), each input
 VAE-encoded ((μ − mean)/std, packed) as a reference frame after the target, the teacher's Euler
 steps or the distilled x0 / re-noise steps with true CFG 4.0 + norm rescale, the target unpacked,
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[3] / "test" / "fixtures" / "unipic3"
 OUT = ROOT / "edit"
 TRANSFORMER_E2E = dict(patch_size=2, in_channels=64, out_channels=16, num_layers=2, attention_head_dim=16,
                        num_attention_heads=3, joint_attention_dim=16, guidance_embeds=False, axes_dims_rope=(8, 4, 4))
-WIDTH, HEIGHT = 64, 48  # output (multiples of 16); inputs are budget-sized to ≈1024² regardless (§5.7)
+WIDTH, HEIGHT = 64, 48  # output (multiples of 16); inputs are budget-sized to ≈1024² regardless (official pipeline)
 STEPS = 2
 SCALE = 4.0
 
@@ -108,7 +108,7 @@ def main() -> None:
         goldens[f"{tag}.pixels"] = torch.from_numpy((image * 255).round().astype(np.uint8))
 
     # Teacher (qwen_image_edit/pipeline_qwenimage_edit.py L780–863): Euler on the shifted, stretched table;
-    # the model sees bf16(bf16(σ·1000)/1000) as the bf16 scripts pass it (§5.7).
+    # the model sees bf16(bf16(σ·1000)/1000) as the bf16 scripts pass it.
     scheduler = FlowMatchEulerDiscreteScheduler(**SCHEDULER)
     scheduler.set_timesteps(sigmas=np.linspace(1.0, 1 / STEPS, STEPS), mu=calculate_shift(seq))
     x = pack(start)

@@ -29,7 +29,7 @@ def rng(stream: int) -> torch.Generator:
 
 
 def pack(latents: torch.Tensor) -> torch.Tensor:
-    """Spec §5.4 packing of [B,C,1,h,w] → [B, hw/4, 4C]; must equal diffusers' _pack_latents."""
+    """Qwen-Image latent packing of [B,C,1,h,w] → [B, hw/4, 4C]; must equal diffusers' _pack_latents."""
     b, c, _, h, w = latents.shape
     mine = latents.reshape(b, c, h // 2, 2, w // 2, 2).permute(0, 2, 4, 1, 3, 5).reshape(b, h * w // 4, c * 4)
     theirs = QwenImageEditPipeline._pack_latents(latents, b, c, h, w)
@@ -50,7 +50,7 @@ def vae_goldens(store: GoldenStore, modules, report: dict) -> None:
         g.put("latents_normalized", (mean3d - mean) / std)  # encode side (official L456–466)
         z = torch.randn(1, 16, 5, 4, generator=rng(2))
         g.put("decoder_input_normalized", z)
-        unnormalized = z / (1.0 / std) + mean  # decode side: division by the reciprocal (spec §5.7)
+        unnormalized = z / (1.0 / std) + mean  # decode side: division by the reciprocal, as the official pipeline does
         g.put("decoder_input", unnormalized)
         decoded = vae.decode(unnormalized.unsqueeze(2)).sample[:, :, 0]
         g.put("decoded", decoded)

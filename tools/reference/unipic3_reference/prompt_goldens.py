@@ -1,4 +1,4 @@
-"""UniPic-3 prompt side (spec §5.3, §5.4, §5.7): the official template with its system message, two
+"""UniPic-3 prompt side (`qwen_image_edit/pipeline_qwenimage_edit.py`): the official template with its system message, two
 images inside the user turn, full t/h/w M-RoPE positions (input_ids are passed), the text encoder's
 last hidden state and the drop of the first 64 tokens — for the conditional prompt and the " "
 negative prompt with the same images.
@@ -30,13 +30,13 @@ VLM = os.path.join(ROOT, "test", "fixtures", "metaquery", "checkpoint", "Qwen2.5
 TOKENIZER = os.path.join(ROOT, "assets", "qwen2.5-tokenizer")
 OUT = os.path.join(ROOT, "test", "fixtures", "unipic3", "prompt")
 
-# qwen_image_edit/pipeline_qwenimage_edit.py L226 (spec §5.3).
+# qwen_image_edit/pipeline_qwenimage_edit.py L226.
 SYSTEM = ("Describe the key features of the input image (color, shape, size, texture, objects, background), then explain "
           "how the user's text instruction should alter or modify the image. Generate a new image that meets the user's "
           "requirements while maintaining consistency with the original input where appropriate.")
 DROP = 64  # prompt_template_encode_start_idx (L228, L311)
 INSTRUCTION = "put the cat from the second picture on the sofa"
-# (width, height) of the two inputs; any sizes share the 1024² budget (§5.4).
+# (width, height) of the two inputs; any sizes share the 1024² budget.
 SIZES = [(150, 100), (80, 120)]
 
 
@@ -118,7 +118,7 @@ def main() -> None:
         ids = batch.input_ids
         position_ids, deltas = model.model.get_rope_index(ids, batch.image_grid_thw, None, batch.attention_mask)
         hidden = encoded["hidden"]
-        # hidden_states[-1] is the final-norm output (spec §5.3); checked, not assumed.
+        # hidden_states[-1] is the final-norm output; checked, not assumed.
         with torch.no_grad():
             plain = model.model(input_ids=ids, attention_mask=batch.attention_mask, pixel_values=batch.pixel_values,
                                 image_grid_thw=batch.image_grid_thw).last_hidden_state[0]

@@ -1,5 +1,6 @@
-"""Samplers of spec §5.5, written from the spec; the teacher's table is also taken from diffusers'
-FlowMatchEulerDiscreteScheduler (the reference) and both must agree."""
+"""The teacher and distilled (`qwen_image_edit_fast`) samplers, written from the formulas; the
+teacher's table is also taken from diffusers' FlowMatchEulerDiscreteScheduler (the reference) and
+both must agree."""
 from __future__ import annotations
 
 import math

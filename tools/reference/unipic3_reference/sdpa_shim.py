@@ -1,4 +1,4 @@
-"""diffusers' native attention backend passes `enable_gqa`, which torch 2.4 rejects (spec §5.7).
+"""diffusers' native attention backend passes `enable_gqa`, which torch 2.4 rejects (torch < 2.5).
 The shim drops the argument when it is False (no grouped heads here); the math is unchanged."""
 from __future__ import annotations
 

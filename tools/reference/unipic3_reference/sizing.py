@@ -1,4 +1,4 @@
-"""Input sizing of the official UniPic-3 pipeline (spec §5.4, §5.7): all inputs share a 1024² pixel
+"""Input sizing of the official UniPic-3 pipeline (`qwen_image_edit/pipeline_qwenimage_edit.py`): all inputs share a 1024² pixel
 budget, each is scaled by 1024/√Σwh with Python's round, then rounded to multiples of 32."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tiny configurations (spec §7.3). The transformer is diffusers' own test config; the VAE keeps the
+"""Tiny UniPic-3 configurations. The transformer is diffusers' own test config; the VAE keeps the
 published structure (dim_mult [1,2,4,4], 2 res blocks, temporal downsample [F,T,T], z_dim 16) at a
 narrow base width so its checkpoint stays small, with non-trivial latents mean/std."""
 
@@ -19,7 +19,7 @@ VAE_FULL = dict(base_dim=8, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, a
                 latents_std=[2.8184, 1.4541, 2.3275, 2.6558, 1.2196, 1.7708, 2.6052, 2.0743, 3.2687, 2.1526,
                              2.8652, 1.5579, 1.6382, 1.1253, 2.8251, 1.9160])
 
-# Qwen-Image scheduler_config.json (spec §5.5), shared by the teacher and the distilled repos.
+# Qwen-Image scheduler_config.json, shared by the teacher and the distilled repos.
 SCHEDULER = dict(base_image_seq_len=256, max_image_seq_len=8192, base_shift=0.5, max_shift=0.9, shift=1.0,
                  shift_terminal=0.02, time_shift_type="exponential", use_dynamic_shifting=True,
                  num_train_timesteps=1000)

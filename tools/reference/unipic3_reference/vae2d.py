@@ -1,4 +1,4 @@
-"""A Conv2d-only Qwen-Image VAE for single frames, written from spec §2.8 on a state dict: every
+"""A Conv2d-only Qwen-Image VAE for single frames, written on diffusers' `AutoencoderKLQwenImage` state dict: every
 causal 3×3×3 conv becomes a 2-D conv on the kernel's last temporal slice (the two frames in front
 are causal zero padding), 1×1×1 convs become 1×1 2-D convs, the resamplers' time_conv is never
 used. Compared against diffusers' 3-D VAE to prove the reduction the TypeScript graphs rely on."""

@@ -1,4 +1,5 @@
-"""The per-token diffusion network f(x_t, t, c) -> [eps | v] (spec §2.6), written from the spec.
+"""The per-token diffusion network f(x_t, t, c) -> [eps | v] (MAR's `SimpleMLPAdaLN`), written from the UniPic-1 spec
+(shared/docs, outside the repository).
 Attribute names give the official `mar.diffloss.net.*` keys."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Respaced cosine DDPM with learned-range variance (spec §2.7, Appendix A), tables in float64."""
+"""Respaced cosine DDPM with learned-range variance (UniPic's `gaussian_diffusion.py`, max_beta 0.2), tables in float64."""
 from __future__ import annotations
 
 import math
@@ -90,7 +90,8 @@ def build_tables(num_timesteps: int, sampling_steps: int, max_beta: float) -> Di
     )
 
 
-# Spec Appendix A (UniPic, max_beta 0.2): (quantity, value, relative tolerance of the printed digits).
+# Values computed independently when the UniPic-1 spec was written (max_beta 0.2):
+# (quantity, value, relative tolerance of the printed digits).
 APPENDIX_A_CHECKS = [
     ("base_alphas_cumprod", 0, 0.99995872, 1e-8),
     ("betas", 0, 4.128e-5, 1e-3),

@@ -1,4 +1,5 @@
-"""KL-16 VAE in the LDM AutoencoderKL layout (spec §2.2), written from the spec. Attribute names
+"""KL-16 VAE in the LDM AutoencoderKL layout (MAR's KL-16), written from the UniPic-1 spec
+(shared/docs, outside the repository). Attribute names
 give the `kl16.ckpt["model"]` keys; GroupNorm groups come from the config (32 in the real model)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MAR encoder/decoder (spec §2.3, §2.5), written from the spec around timm 0.9.12 `Block`
+"""MAR encoder/decoder (MAR-Huge), written from the UniPic-1 spec (shared/docs, outside the repository) around timm 0.9.12 `Block`
 (the exact block the official code instantiates). Attribute names give the official `mar.*` keys.
 
 The graph-contract views (docs/model-format.md) are exposed next to the full forward passes:

@@ -1,4 +1,4 @@
-"""The MAR sampling loop (spec §5, §6) with injected orders and noise, recording every stage
+"""The MAR sampling loop (official text-to-image and editing scripts) with injected orders and noise, recording every stage
 under the graph-contract names. Text-to-image and edit share it; edit only adds a prefix built
 from the source image and the `decoder_embed(x_con)` fill."""
 from __future__ import annotations
@@ -74,7 +74,7 @@ def run_mar_sampler(
         raise ValueError("batch layout does not match the settings")
     full_orders = torch.cat([orders, orders]) if settings.guided else orders
 
-    # Prefill: no mask, positions 0..P−1 (spec §5.3); pads after the real tokens are harmless.
+    # Prefill: no mask, positions 0..P−1; pads after the real tokens are harmless.
     prefix_hidden, prefix_past = run_llm_body(model.llm, prefix_embeds, None, None, None)
     record.put("prefix.last_hidden_state", prefix_hidden)
     for layer, (key, value) in enumerate(prefix_past):

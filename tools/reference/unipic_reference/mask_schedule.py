@@ -1,4 +1,4 @@
-"""MaskGIT cosine schedule of the MAR loop (spec §5.4–5.5), float64 cos and floor as NumPy."""
+"""MaskGIT cosine schedule of the MAR loop (MaskGIT cosine, as the official MAR loop), float64 cos and floor as NumPy."""
 from __future__ import annotations
 
 import math
@@ -33,7 +33,7 @@ def linear_cfg_scale(cfg: float, image_tokens: int, remaining: int) -> torch.Ten
     return (1 + (cfg - 1) * (image_tokens - remaining32) / image_tokens)[0]
 
 
-# Spec §5.5, "known-before/predicted" per step, N=4096 and N=1024 at 32 iterations.
+# "known-before/predicted" per step, computed independently when the UniPic-1 spec was written, N=4096 and N=1024 at 32 iterations.
 SPEC_TOKEN_COUNTS = {
     (4096, 32): "0:0/5 1:5/15 2:20/25 3:45/34 4:79/44 5:123/54 6:177/63 7:240/72 8:312/82 9:394/90 "
     "10:484/99 11:583/108 12:691/116 13:807/123 14:930/132 15:1062/138 16:1200/146 17:1346/152 "

@@ -1,4 +1,4 @@
-"""Per-resolution MAR position tables (spec §2.3 "position embedding interpolation").
+"""Per-resolution MAR position tables (the official MAR's position embedding interpolation).
 
 The official code resizes the learned 2-D image part with `F.interpolate(mode='bilinear')`
 (align_corners=False, no antialias) at run time in the model dtype; the graph contract

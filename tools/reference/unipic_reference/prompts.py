@@ -1,4 +1,4 @@
-"""Prompt token ids exactly as the official scripts build them (spec §4), with the real Qwen2.5
+"""Prompt token ids exactly as the official scripts build them, with the real Qwen2.5
 tokenizer files the repo bundles (assets/qwen2.5-tokenizer) and `<image>` added as a special token."""
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def encode_rows(tokenizer, texts: list[str], image_tokens: int = 0) -> PromptBat
 
 
 def generation_prompts(tokenizer, user_prompt: str, num_images: int, guided: bool) -> PromptBatch:
-    """Rows: num_images cond rows, then (with guidance) num_images uncond rows (spec §5.2)."""
+    """Rows: num_images cond rows, then (with guidance) num_images uncond rows, as the official scripts batch them."""
     cond = INSTRUCTION.format(input=T2I_PREFIX + user_prompt)
     uncond = INSTRUCTION.format(input=T2I_NEGATIVE)
     return encode_rows(tokenizer, [cond] * num_images + ([uncond] * num_images if guided else []))

@@ -90,7 +90,7 @@ def run_llm_body(
 
 
 def iteration_mask_and_positions(prefix_mask: torch.Tensor, block_length: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Spec §5.4: attention_mask = [prefix_mask | ones(L)], position_ids = cumsum − 1 (clamped
+    """The MAR loop's LLM call: attention_mask = [prefix_mask | ones(L)], position_ids = cumsum − 1 (clamped
     at 0), last L entries — so each row's block continues from its own valid prefix length."""
     mask = torch.cat([prefix_mask.to(torch.int64), torch.ones(prefix_mask.shape[0], block_length, dtype=torch.int64)], dim=1)
     positions = torch.cumsum(mask, dim=1) - 1

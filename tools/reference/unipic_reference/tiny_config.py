@@ -9,8 +9,8 @@ from pathlib import Path
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
 TINY_CONFIG_PATH = REPOSITORY_ROOT / "src" / "families" / "unipic1" / "convert" / "tiny" / "tiny-config.json"
 
-# The tiny config has no SigLIP section: the tower is unused by every released pipeline (spec
-# §2.8), so the oracle only writes a few fake `siglip2.vision_model.*` tensors of this width and
+# The tiny config has no SigLIP section: the tower is unused by every released pipeline, so
+# the oracle only writes a few fake `siglip2.vision_model.*` tensors of this width and
 # a `siglip2_proj` that reads it (1152 in the real model).
 SIGLIP_HIDDEN_SIZE = 16
 

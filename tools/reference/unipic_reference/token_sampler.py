@@ -1,4 +1,4 @@
-"""Per-token DDPM sampling (spec §2.7 `p_sample_loop`) with the noise passed in, so a TypeScript
+"""Per-token DDPM sampling (the official `gaussian_diffusion.py` `p_sample_loop`) with the noise passed in, so a TypeScript
 sampler fed the same noise must reproduce the same tokens."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Image understanding (spec §7): prefill over [text | image features | text] and greedy decoding
+"""Image understanding (the official understanding script): prefill over [text | image features | text] and greedy decoding
 with a growing KV cache. The loop is the `llm` + `lm_head` graph contract; `hf_generate` runs
 transformers' own `generate` the way scripts/image2text.py calls it, to cross-check the loop and
 to settle what the shipped generation_config.json (repetition_penalty 1.1) does."""

@@ -1,4 +1,4 @@
-"""Top-level tiny UniPic whose state_dict() has the official key layout (spec §3): `llm.*`,
+"""Top-level tiny UniPic whose state_dict() has the official key layout: `llm.*`,
 `mar.*`, `proj_in.*`, `proj_out.*`, `siglip2.*` (a few fake tensors), `siglip2_proj.*`.
 The VAE is a separate module (it ships as kl16.ckpt, and the official training class filters
 `vae.*` out of its state dict)."""

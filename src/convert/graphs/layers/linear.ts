@@ -1,7 +1,8 @@
+import type { Dtype } from '../../../spec/manifest.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { toFloat16Array } from '../../quantize/float16.js';
 import { quantizeQ4, scalesAsFloat16, Q4_BLOCK_SIZE } from '../../quantize/q4-blocks.js';
-import type { GraphContext, GraphDtype } from '../weights.js';
+import type { GraphContext } from '../weights.js';
 
 export interface LinearOptions {
   /**
@@ -35,7 +36,11 @@ function scopedLinear(ctx: GraphContext, x: string, weightName: string, biasName
   const shape = weights.shape(weightName);
   if (shape.length !== 2) throw new InvalidModelError(`linear weight ${weightName} must be 2-D, got [${shape.join(', ')}]`);
   const [outFeatures, inFeatures] = shape;
-  const storage = storageFor(ctx.dtype, options.quantize ?? true, options.keepFloat32 ?? false);
+  // A weight of at most one q4 block of values gains nothing from 4 bits (every row pads to a
+  // 16-byte block), and onnxruntime 1.30's WebGPU MatMulNBits computes exactly such weights wrong
+  // when N·K = 32 over several rows (relative error ≈ 0.9; docs/fidelity.md): keep them unquantised.
+  const quantize = (options.quantize ?? true) && outFeatures * inFeatures > Q4_BLOCK_SIZE;
+  const storage = storageFor(ctx.dtype, quantize, options.keepFloat32 ?? false);
   const weight = weights.float32(weightName);
   let product: string;
 
@@ -79,7 +84,7 @@ function scopedLinear(ctx: GraphContext, x: string, weightName: string, biasName
 
 type Storage = 'float32' | 'float16' | 'q4' | 'q4f16';
 
-function storageFor(dtype: GraphDtype, quantize: boolean, keepFloat32: boolean): Storage {
+function storageFor(dtype: Dtype, quantize: boolean, keepFloat32: boolean): Storage {
   if (keepFloat32) return dtype === 'q4' || dtype === 'q4f16' ? (quantize ? 'q4' : 'float32') : 'float32';
   switch (dtype) {
     case 'fp32':

@@ -1,4 +1,5 @@
-import { LLM_GRAPHS } from '../../../spec/llm-graphs.js';
+import { LLM_ANGLES_GRAPHS, LLM_GRAPHS } from '../../../spec/llm-graphs.js';
+import { LLM_IN_PLACE_GRAPHS } from '../../../spec/llm-in-place-graph.js';
 import { contractInput, contractOutput } from '../../onnx/contract-io.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { LlmConfig } from '../../../spec/llm-config.js';
@@ -8,6 +9,7 @@ import { silu } from '../layers/activations.js';
 import type { GraphContext } from '../weights.js';
 import { attentionAllowed } from './attention-mask.js';
 import { eagerAttention, type AttentionImplementation, type AttentionInputs } from './eager-attention.js';
+import { inPlaceAttention, inPlaceMasks } from './in-place-attention.js';
 import { rotaryTables, rotaryTablesFromAngles, type RotaryTables } from './rotary-embedding.js';
 
 export type { LlmConfig };
@@ -25,6 +27,12 @@ export interface LlmGraphOptions {
    * 1-D positions and Qwen2.5-VL's multimodal (t/h/w) positions alike.
    */
   rotary?: 'positions' | 'angles';
+  /**
+   * `concat` (default): past in, past ++ new out (`LLM_GRAPHS.llm`). `in-place`: a pre-allocated
+   * cache read in place, only the new keys/values out (`LLM_IN_PLACE_GRAPHS.llm`), so a decode step
+   * costs the same at 4,000 cached positions as at 40; `attention` is then ignored.
+   */
+  kvCache?: 'concat' | 'in-place';
 }
 
 /**
@@ -38,14 +46,16 @@ export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConf
   if (llm.numHeads % llm.numKeyValueHeads !== 0) throw new InvalidModelError('llm: num heads must be a multiple of key/value heads');
   if (llm.headDim % 2 !== 0) throw new InvalidModelError('llm: head dim must be even for rotate-half RoPE');
 
-  const spec = LLM_GRAPHS.llm;
+  const inPlace = options.kvCache === 'in-place';
+  // Both contracts name their inputs alike; only the cache's shapes and the per-layer outputs differ.
+  const spec = inPlace ? LLM_IN_PLACE_GRAPHS.llm : LLM_GRAPHS.llm;
   const sizes = { hidden: llm.hiddenSize, heads_kv: llm.numKeyValueHeads, head_dim: llm.headDim };
   const inputsEmbeds = contractInput(builder, spec, 'inputs_embeds', sizes);
   const attentionMask = contractInput(builder, spec, 'attention_mask', sizes);
   // Qwen2-VL-style callers feed the rotary angles themselves (multimodal RoPE); UniPic-1 feeds positions.
   const rotaryInput =
     options.rotary === 'angles'
-      ? builder.input('rotary_angles', 'float32', ['batch', 'sequence', llm.headDim / 2])
+      ? contractInput(builder, LLM_ANGLES_GRAPHS.llm, 'rotary_angles', { half_head_dim: llm.headDim / 2 })
       : contractInput(builder, spec, 'position_ids', sizes);
   const past = Array.from({ length: llm.numLayers }, (_, i) => ({
     key: contractInput(builder, spec, 'past_key_values.{i}.key', sizes, i),
@@ -53,15 +63,22 @@ export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConf
   }));
 
   const rotary = options.rotary === 'angles' ? rotaryTablesFromAngles(ctx, rotaryInput) : rotaryTables(ctx, rotaryInput, llm.headDim, llm.ropeTheta);
-  const allowed = attentionAllowed(ctx, attentionMask, inputsEmbeds);
+  const masks = inPlace ? inPlaceMasks(ctx, attentionMask, inputsEmbeds, past[0].key) : undefined;
+  const allowed = masks ? masks.fresh : attentionAllowed(ctx, attentionMask, inputsEmbeds);
+  const layerOptions = masks ? { ...options, attention: inPlaceAttention(masks.slots) } : options;
   let hidden = inputsEmbeds;
   for (let i = 0; i < llm.numLayers; i++) {
     const layer = builder.scopedByWeight(`llm.model.layers.${i}`, () =>
-      decoderLayer(ctx, llm, i, hidden, { rotary, allowed, pastKey: past[i].key, pastValue: past[i].value }, options),
+      decoderLayer(ctx, llm, i, hidden, { rotary, allowed, pastKey: past[i].key, pastValue: past[i].value }, layerOptions),
     );
     hidden = layer.hidden;
-    contractOutput(builder, spec, layer.presentKey, 'present.{i}.key', sizes, i);
-    contractOutput(builder, spec, layer.presentValue, 'present.{i}.value', sizes, i);
+    if (inPlace) {
+      contractOutput(builder, LLM_IN_PLACE_GRAPHS.llm, layer.presentKey, 'new_key_values.{i}.key', sizes, i);
+      contractOutput(builder, LLM_IN_PLACE_GRAPHS.llm, layer.presentValue, 'new_key_values.{i}.value', sizes, i);
+    } else {
+      contractOutput(builder, LLM_GRAPHS.llm, layer.presentKey, 'present.{i}.key', sizes, i);
+      contractOutput(builder, LLM_GRAPHS.llm, layer.presentValue, 'present.{i}.value', sizes, i);
+    }
   }
   const normed = rmsNorm(ctx, hidden, 'llm.model.norm.weight', llm.rmsNormEps, { decomposed: options.decomposedNorm });
   contractOutput(builder, spec, normed, 'last_hidden_state', sizes);

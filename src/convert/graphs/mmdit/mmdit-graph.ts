@@ -28,7 +28,8 @@ const EPS = 1e-6;
 const P = 'transformer.';
 
 /**
- * `transformer` graph: the UniPic2 Kontext MMDiT-X (spec §2.3, §3.3), one velocity prediction.
+ * `transformer` graph: the UniPic2 Kontext MMDiT-X (diffusers `SD3Transformer2DModel` plus the reference
+ * tokens of the official `transformer_sd3_kontext.py`), one velocity prediction.
  * - in: `hidden_states [B, N, C·p²]` and `ref_hidden_states [B, R, C·p²]` (patchified latents, each
  *   row the `(c, py, px)` patch as the 2×2 conv weight is laid out; R = 0 for text-to-image),
  *   `pos_embed [1, R+N, width]` (rows for the reference tokens then the target tokens),
@@ -151,7 +152,7 @@ function attend(ctx: GraphContext, heads: { q: string; k: string; v: string }, c
   return mergeHeads(builder, attendHeads(builder, heads.q, heads.k, heads.v, config.headDim), config.heads, config.headDim);
 }
 
-/** diffusers `JointTransformerBlock` (spec §2.3 step 5), with the dual attention and the context-pre-only last block. */
+/** diffusers `JointTransformerBlock`, with the dual attention and the context-pre-only last block. */
 function jointBlock(
   ctx: GraphContext,
   x: string,

@@ -5,7 +5,7 @@ import { type SafetensorsFileTensor, writeSafetensorsFile } from '../../writers/
 import { type ShapedTensor, vlmTensorShapes } from './qwen25-vl-shapes.js';
 
 /**
- * Tiny Qwen2.5-VL numbers (spec §7.2 shapes; untied lm_head like the 7B). Every constant that is not
+ * Tiny Qwen2.5-VL numbers (sizes after diffusers' `test_qwenimage_edit_plus.py`; untied lm_head like the 7B). Every constant that is not
  * a width or depth stays real: vocabulary 152064, special ids, patch 14, window 112, merge 2.
  */
 export const TINY_QWEN25_VL_CONFIG = {

@@ -16,7 +16,7 @@ export interface VisionGraphOptions {
 }
 
 /**
- * `vision` graph (Qwen2.5-VL vision tower, spec §2.5) for one image. Inputs, all from the host:
+ * `vision` graph (transformers `Qwen2_5_VisionTransformerPretrainedModel`) for one image. Inputs, all from the host:
  * `pixel_values [N, C·T·P·P]` in the processor's patch order; `patch_order [N]` (window order, patch
  * level); `rotary_angles [N, D/2]` (2-D angles in patch order); `window_slots [W·S]`,
  * `window_key_valid [W, S]`, `window_unslots [N]` (windowed blocks run as a batch of W windows of S =

@@ -1,9 +1,9 @@
-import { accountFields, mergeAccounts, type ConfigAccount, type FieldRule } from '../../config-account.js';
+import { useField, ignoreField, neutralField, accountFields, mergeAccounts, type ConfigAccount, type FieldRule } from '../../config-account.js';
 import { QWEN2_VL_PATCHES } from '../../../core/qwen-vl/pixel-patches.js';
 
-const use: FieldRule = { kind: 'use' };
-const ignore = (why: string): FieldRule => ({ kind: 'ignore', why });
-const neutral = (values: readonly unknown[], why: string, refusal: string): FieldRule => ({ kind: 'neutral', neutral: values, why, refusal });
+const use = useField;
+const ignore = ignoreField;
+const neutral = neutralField;
 
 const TRAINING = ignore('training-time setting, no effect on inference');
 const VERSION = ignore('provenance only');

@@ -9,7 +9,7 @@ import { resnetBlock } from '../vae/resnet-block.js';
 import { downsample, upsample } from '../vae/resample.js';
 import type { GraphContext } from '../weights.js';
 
-/** diffusers `AutoencoderKL` structure (SD3 VAE, spec §2.2), from `vae/config.json`. */
+/** diffusers `AutoencoderKL` structure (the SD3.5 VAE), from `vae/config.json`. */
 export interface Sd3VaeConfig {
   readonly blockOutChannels: readonly number[];
   readonly layersPerBlock: number;

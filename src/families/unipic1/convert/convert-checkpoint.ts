@@ -13,7 +13,7 @@ import { DTYPES, type Dtype } from '../../../spec/manifest.js';
 import { UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type UniPic1GraphName as GraphName, type UniPic1Manifest as Manifest } from '../manifest.js';
 import { graphPlans, type GraphPlan } from './graph-plan.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
-import type { GraphDtype, WeightSource } from '../../../convert/graphs/weights.js';
+import type { WeightSource } from '../../../convert/graphs/weights.js';
 import { accountKeys, refuseUnusable, type KeyAccount } from './key-map.js';
 import { fileEntry, writeManifest } from '../../../convert/model-folder-writer.js';
 import { TABLE_KEYS, writeMarConstants, writeResolutionTables } from './mar-tables-writer.js';
@@ -22,10 +22,10 @@ import { previousConversionFiles, refuseConvertedInput, removeStaleFiles } from 
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
 import { UniPicCheckpoint } from './open-checkpoint.js';
 import type { ConfigAccount } from '../../../convert/config-account.js';
-import type { StructureField } from './infer-structure.js';
-import { LLM_FOLDER, resolveConfiguration } from './resolve-structure.js';
+import type { StructureField } from './infer-checkpoint-config.js';
+import { LLM_FOLDER, resolveConfiguration } from './resolve-checkpoint-config.js';
 import { CheckpointWeights } from '../../../convert/sync-weights.js';
-import { toModelConfig, type Structure } from './structure.js';
+import { toModelConfig, type CheckpointConfig } from './checkpoint-config.js';
 import { writeTokenizerFiles } from '../../../convert/tokenizer/index.js';
 
 export interface ConvertProgressEvent {
@@ -44,14 +44,14 @@ export interface ConvertProgressEvent {
 
 export interface ConvertOptions extends HubConvertOptions {
   /** Precisions to write (default fp32). Each adds a variant of every graph. */
-  readonly dtypes?: readonly GraphDtype[];
+  readonly dtypes?: readonly Dtype[];
   /** Output sizes to precompute position tables for (default: the structure's, 512 and 1024 for UniPic). */
   readonly resolutions?: readonly number[];
   /**
    * Structural numbers; default: inferred from the tensor shapes, the Qwen config.json and
    * `unipic-config.json` (docs/converter.md#variants). Checked against the shapes either way.
    */
-  readonly structure?: Structure;
+  readonly structure?: CheckpointConfig;
   readonly name?: string;
   /**
    * Also write `diffusion_sampler` / `diffusion_sampler_plain`: the 100-step sampler with the head
@@ -101,7 +101,7 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
   if (!isHubId(checkpointDir)) return convertFolder(checkpointDir, outDir, options);
   const started = Date.now();
   // Option errors are reported before anything is downloaded.
-  checkOptions([...new Set<GraphDtype>(options.dtypes ?? ['fp32'])], options.resolutions);
+  checkOptions([...new Set<Dtype>(options.dtypes ?? ['fp32'])], options.resolutions);
   const { summary, snapshots } = await convertFromHub(
     checkpointDir,
     options,
@@ -115,7 +115,7 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
 async function convertFolder(checkpointDir: string, outDir: string, options: ConvertOptions, origin?: string): Promise<ConvertSummary> {
   const started = Date.now();
   const warnings: string[] = [];
-  const dtypes: GraphDtype[] = [...new Set<GraphDtype>(options.dtypes ?? ['fp32'])];
+  const dtypes: Dtype[] = [...new Set<Dtype>(options.dtypes ?? ['fp32'])];
   checkOptions(dtypes, options.resolutions);
   refuseConvertedInput(checkpointDir);
   const previousFiles = previousConversionFiles(outDir);
@@ -201,7 +201,7 @@ function sourceFiles(checkpointDir: string, checkpoint: UniPicCheckpoint): strin
 
 /** What a conversion would take from a checkpoint, without writing anything (docs/converter.md#variants). */
 export interface CheckpointInspection {
-  readonly structure: Structure;
+  readonly structure: CheckpointConfig;
   /** Where each structure number came from. */
   readonly fields: readonly StructureField[];
   /** Every field of every config file read: used, or ignored with the reason. */
@@ -226,7 +226,7 @@ export async function inspectCheckpoint(checkpointDir: string, options: Pick<Con
   }
 }
 
-async function checkCheckpoint(checkpoint: UniPicCheckpoint, checkpointDir: string, structure: Structure | undefined, warnings: string[]) {
+async function checkCheckpoint(checkpoint: UniPicCheckpoint, checkpointDir: string, structure: CheckpointConfig | undefined, warnings: string[]) {
   const shapes = new Map([...checkpoint.tensors].map(([name, tensor]) => [name, tensor.shape] as const));
   const resolved = await resolveConfiguration(
     checkpointDir,
@@ -279,7 +279,7 @@ async function buildGraphs(
   plans: readonly GraphPlan[],
   weights: CheckpointWeights,
   required: readonly string[],
-  dtypes: readonly GraphDtype[],
+  dtypes: readonly Dtype[],
   outDir: string,
   options: ConvertOptions,
 ): Promise<{ graphs: Manifest['graphs']; converted: ConvertedGraph[]; done: number }> {
@@ -319,7 +319,7 @@ function checkOptions(dtypes: readonly string[], resolutions: readonly number[] 
 
 interface BuildHooks {
   readonly signal?: AbortSignal;
-  readonly onBuild: (dtype: GraphDtype) => void;
+  readonly onBuild: (dtype: Dtype) => void;
   /** After each requested dtype; no graph when it reuses another dtype's file (an unquantizable graph). */
   readonly onBuilt: (graph: ConvertedGraph | undefined) => void;
 }
@@ -328,7 +328,7 @@ interface BuildHooks {
 async function buildVariants(
   plan: GraphPlan,
   weights: WeightSource,
-  dtypes: readonly GraphDtype[],
+  dtypes: readonly Dtype[],
   outDir: string,
   hooks: BuildHooks,
 ): Promise<NonNullable<Manifest['graphs'][GraphName]>> {
@@ -336,7 +336,7 @@ async function buildVariants(
   for (const dtype of dtypes) {
     throwIfAborted(hooks.signal);
     hooks.onBuild(dtype);
-    const effective: GraphDtype = plan.quantizable ? dtype : 'fp32';
+    const effective: Dtype = plan.quantizable ? dtype : 'fp32';
     const file = `${plan.name}.${effective}.onnx`;
     const existing = Object.values(variants).find((v) => v?.file === file);
     if (existing) {

@@ -1,10 +1,10 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { GenerationDefaults } from '../../../spec/manifest.js';
-import { accountFields, type ConfigAccount, type FieldRule } from '../../../convert/config-account.js';
+import { useField, ignoreField, neutralField, accountFields, type ConfigAccount, type FieldRule } from '../../../convert/config-account.js';
 
-const USE: FieldRule = { kind: 'use' };
-const ignore = (why: string): FieldRule => ({ kind: 'ignore', why });
-const neutral = (values: readonly unknown[], why: string, refusal: string): FieldRule => ({ kind: 'neutral', neutral: values, why, refusal });
+const USE = useField;
+const ignore = ignoreField;
+const neutral = neutralField;
 const UNIMPLEMENTED = 'asks for a logits processor unipic does not implement';
 const BEAM_ONLY = 'only used by beam search (num_beams is 1)';
 const OUTPUT_ONLY = 'shapes what generate returns, not the tokens';

@@ -12,7 +12,7 @@ import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { buildVaeEncoderGraph } from './graphs/vae/vae-encoder-graph.js';
 import { vaeConfigFromJson } from './graphs/vae/vae-config.js';
 import type { GraphContext } from '../../../convert/graphs/weights.js';
-import type { Structure } from './structure.js';
+import type { CheckpointConfig } from './checkpoint-config.js';
 
 export interface GraphPlan {
   readonly name: GraphName;
@@ -49,7 +49,7 @@ export interface GraphPlanOptions {
   readonly onStripPlan?: (plan: StripDecoderPlan) => void;
 }
 
-export function graphPlans(structure: Structure, config: ModelConfig, options: GraphPlanOptions = {}): GraphPlan[] {
+export function graphPlans(structure: CheckpointConfig, config: ModelConfig, options: GraphPlanOptions = {}): GraphPlan[] {
   const vae = vaeConfigFromJson(structure.vae);
   const head = prefixes('mar.diffloss.net.');
   const fused: GraphPlan[] = options.fusedSampler

@@ -2,7 +2,7 @@ import type { HubCheckpointFamily } from '../../../convert/hub/convert-from-hub.
 import type { HubRepoFile } from '../../../core/hub/hub-files.js';
 import { HubError } from '../../../errors/hub-error.js';
 import { isCheckpointWeightFile, LLM_FOLDER, VAE_FILE } from './open-checkpoint.js';
-import { STRUCTURE_FILE } from './resolve-structure.js';
+import { STRUCTURE_FILE } from './resolve-checkpoint-config.js';
 
 export interface UniPic1HubFileOptions {
   /**

@@ -1,6 +1,6 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { isFloatDtype, type TensorDtype } from '../../../formats/tensor-dtype.js';
-import type { Structure } from './structure.js';
+import type { CheckpointConfig } from './checkpoint-config.js';
 
 /**
  * Key accounting for a UniPic checkpoint: every key is required, knowingly ignored, or
@@ -39,7 +39,7 @@ const conv = (prefix: string, outputs: number, inputs: number, kernel: number): 
   [`${prefix}.bias`, [outputs]],
 ];
 
-function llmTensors(s: Structure): Spec[] {
+function llmTensors(s: CheckpointConfig): Spec[] {
   const h = s.llm.hidden_size;
   const kv = (h / s.llm.num_attention_heads) * s.llm.num_key_value_heads;
   const inter = s.llm.intermediate_size;
@@ -83,7 +83,7 @@ function vitBlocks(prefix: string, depth: number, width: number, mlpRatio: numbe
   return specs;
 }
 
-function marTensors(s: Structure): Spec[] {
+function marTensors(s: CheckpointConfig): Spec[] {
   const { encoder_embed_dim: we, decoder_embed_dim: wd, buffer_size: f, token_embed_dim: c, mlp_ratio: r } = s.mar;
   const grid = s.mar.img_size / s.mar.vae_stride;
   const n = grid * grid;
@@ -108,7 +108,7 @@ function marTensors(s: Structure): Spec[] {
   ];
 }
 
-function diffusionTensors(s: Structure): Spec[] {
+function diffusionTensors(s: CheckpointConfig): Spec[] {
   const p = 'mar.diffloss.net';
   const w = s.diffloss.width;
   const c = s.diffloss.target_channels;
@@ -127,7 +127,7 @@ function diffusionTensors(s: Structure): Spec[] {
 }
 
 /** LDM AutoencoderKL tensors (kl16.ckpt's `model` dict), under the `vae.` prefix. */
-function vaeTensors(s: Structure): Spec[] {
+function vaeTensors(s: CheckpointConfig): Spec[] {
   const { ch, ch_mult: mult, num_res_blocks: blocks, attn_resolution_level: attnLevel, embed_dim: latent, z_channels: zc } = s.vae;
   const specs: Spec[] = [];
   const resnet = (p: string, inCh: number, outCh: number) => {
@@ -175,7 +175,7 @@ function vaeTensors(s: Structure): Spec[] {
 }
 
 /** Every tensor the converter needs, with its expected shape. */
-export function requiredTensors(s: Structure): Map<string, number[]> {
+export function requiredTensors(s: CheckpointConfig): Map<string, number[]> {
   return new Map([...llmTensors(s), ...marTensors(s), ...diffusionTensors(s), ...vaeTensors(s)]);
 }
 
@@ -189,12 +189,12 @@ export interface KeyAccount {
   readonly misshapen: ReadonlyArray<{ key: string; expected: number[]; actual: readonly number[] }>;
 }
 
-export function requiredKeys(s: Structure): string[] {
+export function requiredKeys(s: CheckpointConfig): string[] {
   return [...requiredTensors(s).keys()];
 }
 
 /** Sort every present key into required / ignored / unknown, and list required keys absent. */
-export function accountKeys(s: Structure, present: ReadonlyMap<string, readonly number[]>): KeyAccount {
+export function accountKeys(s: CheckpointConfig, present: ReadonlyMap<string, readonly number[]>): KeyAccount {
   const tensors = requiredTensors(s);
   const required = [...tensors.keys()];
   const requiredSet = new Set(required);

@@ -1,9 +1,9 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
-import { accountFields, type ConfigAccount, type FieldRule } from '../../../convert/config-account.js';
-import type { Structure } from './structure.js';
+import { useField, ignoreField, accountFields, type ConfigAccount, type FieldRule } from '../../../convert/config-account.js';
+import type { CheckpointConfig } from './checkpoint-config.js';
 
-const USE: FieldRule = { kind: 'use' };
-const ignore = (why: string): FieldRule => ({ kind: 'ignore', why });
+const USE = useField;
+const ignore = ignoreField;
 
 /**
  * Every field of a Qwen2 `config.json` (transformers 4.43–5.x schemas) and what the converter does
@@ -67,7 +67,7 @@ const numberField = (json: Readonly<Record<string, unknown>>, field: string, fil
 };
 
 /** The LLM structure numbers a Qwen `config.json` states, and the account of all its fields. */
-export function readQwenConfig(json: Readonly<Record<string, unknown>>, file: string): { llm: Partial<Structure['llm']>; account: ConfigAccount } {
+export function readQwenConfig(json: Readonly<Record<string, unknown>>, file: string): { llm: Partial<CheckpointConfig['llm']>; account: ConfigAccount } {
   const account = accountFields(file, json, QWEN_RULES);
   const num = (field: string) => numberField(json, field, file);
   const rope = json.rope_parameters as { rope_theta?: unknown; rope_type?: unknown } | undefined;
@@ -81,7 +81,7 @@ export function readQwenConfig(json: Readonly<Record<string, unknown>>, file: st
   if (json.tie_word_embeddings !== undefined && typeof json.tie_word_embeddings !== 'boolean') {
     throw new InvalidModelError(`${file}: "tie_word_embeddings" is ${JSON.stringify(json.tie_word_embeddings)}, not true or false`);
   }
-  const llm: Partial<Structure['llm']> = {
+  const llm: Partial<CheckpointConfig['llm']> = {
     hidden_size: num('hidden_size'),
     intermediate_size: num('intermediate_size'),
     num_hidden_layers: num('num_hidden_layers'),

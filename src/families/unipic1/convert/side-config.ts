@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { structureSchema } from './structure.js';
+import { checkpointConfigSchema } from './checkpoint-config.js';
 
 const section = <T extends z.ZodRawShape>(schema: z.ZodObject<T>) => {
   // Without the schema defaults: an absent field must stay absent, so the shapes or the Qwen
@@ -20,11 +20,11 @@ const section = <T extends z.ZodRawShape>(schema: z.ZodObject<T>) => {
  */
 export const sideConfigSchema = z
   .object({
-    llm: section(structureSchema.shape.llm),
-    mar: section(structureSchema.shape.mar),
-    diffloss: section(structureSchema.shape.diffloss),
-    vae: section(structureSchema.shape.vae),
-    resolutions: structureSchema.shape.resolutions.optional(),
+    llm: section(checkpointConfigSchema.shape.llm),
+    mar: section(checkpointConfigSchema.shape.mar),
+    diffloss: section(checkpointConfigSchema.shape.diffloss),
+    vae: section(checkpointConfigSchema.shape.vae),
+    resolutions: checkpointConfigSchema.shape.resolutions.optional(),
     seed: z.number().int().optional(),
     _comment: z.string().optional(),
   })

@@ -26,7 +26,7 @@ export interface ClipTextConfig {
 const MASKED = -3.4028234663852886e38;
 
 /**
- * `clip_l` / `clip_g` graphs (HF `CLIPTextModelWithProjection`, spec §2.4): `input_ids [B, S]` →
+ * `clip_l` / `clip_g` graphs (HF `CLIPTextModelWithProjection`): `input_ids [B, S]` →
  * `hidden_states [B, S, hidden]` = hidden_states[−2] (the output of the penultimate layer, no
  * final LayerNorm) and `pooled [B, projection]` = text_projection(final_layer_norm(last)[EOS]).
  * Causal attention, no padding mask (the pipeline passes none). `prefix` is the checkpoint

@@ -27,7 +27,7 @@ interface AddedToken {
  * Same construction as transformers' `CLIPConverter` (NFC, whitespace runs → one space, lowercase;
  * the CLIP split; byte-level alphabet; BPE with `</w>` word ends), plus the folder's added tokens —
  * including tokenizer_2's pad token `!` (id 0), which as an added special token is split out of the
- * text before BPE, so a literal `!` becomes id 0 there and 256 in tokenizer/ (spec §2.4).
+ * text before BPE, so a literal `!` becomes id 0 there and 256 in tokenizer/ (transformers treats a pad token as special).
  * A folder that already has a `tokenizer.json` is used as is.
  */
 export async function clipTokenizerJson(folder: string): Promise<unknown> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
 import { DTYPES, MANIFEST_VERSION, type Dtype } from '../../../spec/manifest.js';
-import type { GraphContext, GraphDtype } from '../../../convert/graphs/weights.js';
+import type { GraphContext } from '../../../convert/graphs/weights.js';
 import { fileEntry } from '../../../convert/model-folder-writer.js';
 import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
@@ -11,7 +11,7 @@ import { CheckpointWeights } from '../../../convert/sync-weights.js';
 import { KONTEXT_FAMILY, type KontextConfig, type KontextGraphName } from '../kontext-config.js';
 import { kontextManifestSchema, type KontextManifest } from '../kontext-manifest.js';
 import { buildClipTextGraph } from './clip-text-graph.js';
-import { readKontextStructure, type KontextStructure } from './diffusers-configs.js';
+import { readKontextCheckpointConfig, type KontextCheckpointConfig } from './diffusers-configs.js';
 import { KontextCheckpoint } from './kontext-checkpoint.js';
 import { accountKontextKeys, type KontextKeyAccount } from './kontext-keys.js';
 import { sd3DiffusionConfig, sd3DiffusionGraphPlans } from '../../../convert/sd3-diffusion/diffusion-graphs.js';
@@ -22,7 +22,7 @@ import { buildT5EncoderGraph } from './t5-encoder-graph.js';
 import { writeKontextTokenizers } from './write-tokenizer-files.js';
 
 export interface KontextConvertOptions {
-  readonly dtypes?: readonly GraphDtype[];
+  readonly dtypes?: readonly Dtype[];
   readonly name?: string;
   /** The checkpoint as the manifest's `source` names it (the registry's pinned `hf:` ids); default: the weight file count. */
   readonly source?: string;
@@ -46,7 +46,7 @@ interface Plan {
   build(ctx: GraphContext): void;
 }
 
-function plans(s: KontextStructure, onStripPlan: (plan: StripDecoderPlan) => void): Plan[] {
+function plans(s: KontextCheckpointConfig, onStripPlan: (plan: StripDecoderPlan) => void): Plan[] {
   const list: Plan[] = [
     { name: 'clip_l', prefix: 'text_encoder.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipL, 'text_encoder.') },
     { name: 'clip_g', prefix: 'text_encoder_2.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipG, 'text_encoder_2.') },
@@ -60,7 +60,7 @@ function plans(s: KontextStructure, onStripPlan: (plan: StripDecoderPlan) => voi
 }
 
 /** The manifest's config section from the checkpoint structure. */
-export function kontextConfig(s: KontextStructure, rounding: 'bfloat16' | 'float32'): KontextConfig {
+export function kontextConfig(s: KontextCheckpointConfig, rounding: 'bfloat16' | 'float32'): KontextConfig {
   const t = s.transformer;
   const { transformer, vae, scheduler } = sd3DiffusionConfig(s, rounding);
   return {
@@ -85,7 +85,7 @@ export function kontextConfig(s: KontextStructure, rounding: 'bfloat16' | 'float
 export async function convertKontextCheckpoint(checkpointDir: string, outDir: string, options: KontextConvertOptions = {}): Promise<KontextConvertSummary> {
   const started = Date.now();
   const warnings: string[] = [];
-  const dtypes = [...new Set<GraphDtype>(options.dtypes ?? ['fp32'])];
+  const dtypes = [...new Set<Dtype>(options.dtypes ?? ['fp32'])];
   const badDtype = dtypes.find((d) => !(DTYPES as readonly string[]).includes(d));
   if (dtypes.length === 0 || badDtype) {
     const message = badDtype ? `"${badDtype}" is not one of ${DTYPES.join(', ')}` : 'at least one dtype is needed';
@@ -95,7 +95,7 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
   try {
     const hasT5 = checkpoint.components.has('text_encoder_3');
     if (!hasT5) warnings.push('no text_encoder_3/: the model will run without T5 (zero embeddings, as the pipeline does), which changes outputs');
-    const structure = await readKontextStructure(checkpointDir, hasT5);
+    const structure = await readKontextCheckpointConfig(checkpointDir, hasT5);
     const keys = accountKontextKeys(structure, checkpoint.tensors);
     const needed = [...keys.required];
     if (checkpoint.tensors.has(POSITION_TABLE_KEY)) needed.push(POSITION_TABLE_KEY);
@@ -117,7 +117,7 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
         for (const dtype of dtypes) {
           throwIfAborted(options.signal);
           options.onProgress?.({ stage: 'build', item: `${plan.name} (${dtype})`, done, total: list.length * dtypes.length });
-          const effective: GraphDtype = plan.quantizable ? dtype : 'fp32';
+          const effective: Dtype = plan.quantizable ? dtype : 'fp32';
           const file = `${plan.name}.${effective}.onnx`;
           const existing = Object.values(variants).find((v) => v?.file === file);
           if (existing) {

@@ -33,7 +33,7 @@ const t5Json = z.object({
 });
 
 /** Everything the Kontext converter reads from the checkpoint's config files. */
-export interface KontextStructure extends Sd3DiffusionStructure {
+export interface KontextCheckpointConfig extends Sd3DiffusionStructure {
   readonly clipL: ClipTextConfig;
   readonly clipG: ClipTextConfig;
   /** Absent when the checkpoint has no `text_encoder_3/` (the pipeline then feeds zeros). */
@@ -43,7 +43,7 @@ export interface KontextStructure extends Sd3DiffusionStructure {
 /** Longest T5 input the converted graph accepts (the pipeline's `max_sequence_length` ≤ 512). */
 export const T5_MAX_LENGTH = 512;
 
-export async function readKontextStructure(root: string, hasT5: boolean): Promise<KontextStructure> {
+export async function readKontextCheckpointConfig(root: string, hasT5: boolean): Promise<KontextCheckpointConfig> {
   const diffusion = await readSd3DiffusionStructure(root);
   const clip = (c: z.infer<typeof clipJson>): ClipTextConfig => ({
     hiddenSize: c.hidden_size,

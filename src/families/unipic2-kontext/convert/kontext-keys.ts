@@ -2,7 +2,7 @@ import { accountKeys, type ExpectedShapes, type KeyAccount, linearShapes, vector
 import type { TensorDescriptor } from '../../../convert/readers/tensor-descriptor.js';
 import { diffusionIgnoredReason, sd3DiffusionShapes } from '../../../convert/sd3-diffusion/diffusion-shapes.js';
 import type { ClipTextConfig } from './clip-text-graph.js';
-import type { KontextStructure } from './diffusers-configs.js';
+import type { KontextCheckpointConfig } from './diffusers-configs.js';
 
 export type KontextKeyAccount = KeyAccount;
 
@@ -23,8 +23,8 @@ function clipShapes(out: ExpectedShapes, prefix: string, c: ClipTextConfig, voca
   out.set(`${prefix}text_projection.weight`, [c.projectionDim, D]);
 }
 
-/** Every tensor the graphs need, with its shape, from the configs (spec §2.2–2.4, §3.4). */
-export function expectedShapes(s: KontextStructure, vocab: { clipL: number; clipG: number; t5: number }): ExpectedShapes {
+/** Every tensor the graphs need, with its shape, from the configs (standard diffusers / transformers state-dict names). */
+export function expectedShapes(s: KontextCheckpointConfig, vocab: { clipL: number; clipG: number; t5: number }): ExpectedShapes {
   const out: ExpectedShapes = new Map();
   sd3DiffusionShapes(out, s);
   clipShapes(out, 'text_encoder.', s.clipL, vocab.clipL);
@@ -63,7 +63,7 @@ function ignoredReason(key: string, present: ReadonlyMap<string, TensorDescripto
  * Sorts every key into required (shape and dtype checked) or knowingly ignored; anything else is
  * refused, as is a missing, misshapen or non-float required tensor — all before anything is written.
  */
-export function accountKontextKeys(structure: KontextStructure, tensors: ReadonlyMap<string, TensorDescriptor>): KontextKeyAccount {
+export function accountKontextKeys(structure: KontextCheckpointConfig, tensors: ReadonlyMap<string, TensorDescriptor>): KontextKeyAccount {
   const vocab = (name: string): number => tensors.get(name)?.shape[0] ?? 0;
   const t5Table = tensors.has('text_encoder_3.shared.weight') ? 'text_encoder_3.shared.weight' : 'text_encoder_3.encoder.embed_tokens.weight';
   const expected = expectedShapes(structure, {

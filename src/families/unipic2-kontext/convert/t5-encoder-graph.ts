@@ -37,7 +37,7 @@ export function relativePositionBucket(relative: number, buckets: number, maxDis
 }
 
 /**
- * `t5_encoder` graph (HF `T5EncoderModel`, spec §2.4): `input_ids [B, S]` →
+ * `t5_encoder` graph (HF `T5EncoderModel`): `input_ids [B, S]` →
  * `last_hidden_state [B, S, d_model]`. RMS layer norms, attention without 1/√d scaling and with
  * the layer-0 relative position bias shared by every layer, no padding mask (the pipeline passes
  * none), gated-GELU(tanh) feed-forward. The feed-forward output projection `wo` keeps float32

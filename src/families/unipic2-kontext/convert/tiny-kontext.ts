@@ -11,11 +11,11 @@ import {
   tinyWeight,
   writeJsonFile as json,
 } from '../../../convert/sd3-diffusion/tiny-diffusion.js';
-import { readKontextStructure } from './diffusers-configs.js';
+import { readKontextCheckpointConfig } from './diffusers-configs.js';
 import { expectedShapes } from './kontext-keys.js';
 
 /**
- * The tiny configs of spec §7.1 (the oracle's), in the published config.json forms, except
+ * The tiny configs of the UniPic-2 oracle (after diffusers' SD3 pipeline tests), in the published config.json forms, except
  * `pos_embed_max_size`: 32 instead of the oracle's 24, so the position table covers 512 px
  * (32 patches × 2 × VAE 8) and the family's defaults (384×512 generation, 512 longer edge for
  * editing) run on the make-tiny model; the oracle fixture keeps 24 (sizes up to 384 px).
@@ -140,7 +140,7 @@ export async function writeTokenizers(dir: string): Promise<void> {
 
 /**
  * `unipic make-tiny <dir> --family unipic2-kontext`: a seeded random UniPic2-SD3.5M-Kontext
- * checkpoint in the published diffusers layout (spec §3.1, §7.1): bf16 safetensors per component
+ * checkpoint in the published diffusers layout (subfolders, as the official scripts load them): bf16 safetensors per component
  * (T5 in two shards with an index, as T5-XXL is published), the bf16 position buffer, the real
  * CLIP and T5 tokenizer files (from assets/), the SD3.5 scheduler config and model_index.json.
  */
@@ -150,7 +150,7 @@ export async function makeTinyKontextCheckpoint(dir: string, options: { seed?: n
   await json(join(dir, 'model_index.json'), MODEL_INDEX);
   await writeTokenizers(dir);
 
-  const structure = await readKontextStructure(dir, true);
+  const structure = await readKontextCheckpointConfig(dir, true);
   const shapes = expectedShapes(structure, { clipL: 49408, clipG: 49408, t5: 32128 });
   const random = new SeededRandom(options.seed ?? 20261206);
   const byComponent = new Map<string, Tensor[]>();

@@ -13,7 +13,7 @@ export interface KontextTokenizers {
 export type { PromptEmbeddings };
 
 /**
- * SD3's `encode_prompt` for a batch of texts (spec §2.4): each CLIP's penultimate hidden states
+ * SD3's `encode_prompt` for a batch of texts: each CLIP's penultimate hidden states
  * side by side, zero-padded to the joint width, followed by T5's last hidden state (or, without
  * T5, 77 rows of zeros as the pipeline substitutes); pooled = the two projected CLIP poolings.
  */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { editSourceShape, sampleOptionsShape, sampleSizeShape } from '../../../core/diffusion/sample-options-schema.js';
 
-/** The editing script's default negative prompt (spec §3.3). */
+/** The editing script's default negative prompt (`unipic2_sd35m_kontext_editing.py`). */
 export const EDIT_DEFAULT_NEGATIVE_PROMPT =
   'blurry, low quality, low resolution, distorted, deformed, broken content, missing parts, damaged details, artifacts, glitch, noise, pixelated, grainy, compression artifacts, bad composition, wrong proportion, incomplete editing, unfinished, unedited areas.';
 

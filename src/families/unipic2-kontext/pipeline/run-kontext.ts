@@ -35,13 +35,13 @@ function promptEncoder(context: KontextContext, controller: RunController<Kontex
   };
 }
 
-/** Text → image as the official script (spec §3.2). */
+/** Text → image as the official `unipic2_sd35m_kontext_t2i.py`. */
 export function generateKontext(context: KontextContext, controller: RunController<KontextRunEvent>, options: ParsedKontextGenerateOptions): Promise<KontextResult> {
   checkSampleSize(context.config, options.width, options.height);
   return sampleImages(context, controller, options, { width: options.width, height: options.height }, promptEncoder(context, controller, options), undefined);
 }
 
-/** Image + instruction → image as the official editing script (spec §3.3). */
+/** Image + instruction → image as the official `unipic2_sd35m_kontext_editing.py`. */
 export async function editKontext(context: KontextContext, controller: RunController<KontextRunEvent>, options: ParsedKontextEditOptions): Promise<KontextResult> {
   const source = await editReference(context, options, controller.signal);
   const encodeReference = async (random: Parameters<typeof source.encode>[0]) => {

@@ -12,7 +12,7 @@ function load(json: unknown, file: string): Tokenizer {
 }
 
 /**
- * A CLIP tokenizer of the pipeline (spec §2.4): `padding="max_length", max_length=77,
+ * A CLIP tokenizer of the pipeline (`_get_clip_prompt_embeds` of the official `pipeline_stable_diffusion_3_kontext.py`): `padding="max_length", max_length=77,
  * truncation=True` — `[BOS] + first 75 tokens + [EOS]`, then the folder's pad id (49407 for CLIP-L,
  * 0 = `!` for CLIP-G).
  */

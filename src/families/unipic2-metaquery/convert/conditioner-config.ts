@@ -1,6 +1,6 @@
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 
-/** `conditioner/config.json` (StableDiffusion3Conditioner, spec §2.6). */
+/** `conditioner/config.json` (the official `StableDiffusion3Conditioner`, UniPic-2 `unipicv2/`). */
 export interface ConditionerConfig {
   readonly numQueries: number;
   readonly llmHiddenSize: number;
@@ -15,7 +15,7 @@ export interface ConditionerConfig {
 
 /**
  * ConnectorConfig defaults apply to keys the stub does not write (hidden_act gelu_pytorch_tanh,
- * layer_norm_eps 1e-6). `_attn_implementation` selects a kernel, not different maths (§4.3b), and
+ * layer_norm_eps 1e-6). `_attn_implementation` selects a kernel, not different maths, and
  * `attention_dropout` is inactive at inference: both are accepted and ignored. Any other activation
  * is refused.
  */

@@ -1,12 +1,10 @@
-import { accountFields, mergeAccounts, type ConfigAccount, type FieldRule } from '../../../convert/config-account.js';
+import { useField, ignoreField, neutralField, accountFields, mergeAccounts, type ConfigAccount } from '../../../convert/config-account.js';
 
-const use: FieldRule = { kind: 'use' };
-const ignore = (why: string): FieldRule => ({ kind: 'ignore', why });
-const neutral = (values: readonly unknown[], why: string, refusal: string): FieldRule => ({ kind: 'neutral', neutral: values, why, refusal });
+const use = useField;
+const ignore = ignoreField;
+const neutral = neutralField;
 
-const TRAINING = ignore('training-time setting, no effect on inference');
 const VERSION = ignore('provenance only');
-const DTYPE = ignore('the stored dtype is read from each tensor');
 
 /** conditioner/config.json and its connector_config. */
 export function accountConditionerConfig(raw: Readonly<Record<string, unknown>>): ConfigAccount {
@@ -28,7 +26,7 @@ export function accountConditionerConfig(raw: Readonly<Record<string, unknown>>)
     num_attention_heads: use,
     layer_norm_eps: use,
     hidden_act: use,
-    _attn_implementation: ignore('selects an attention kernel (flash/sdpa/eager), not different maths (spec §4.3b)'),
+    _attn_implementation: ignore('selects an attention kernel (flash/sdpa/eager), not different maths'),
     attention_dropout: ignore('dropout is inactive at inference'),
   });
   return mergeAccounts(top, inner);

@@ -1,3 +1,4 @@
+import type { Dtype } from '../../../spec/manifest.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { encodeSafetensors } from '../../../formats/safetensors-encoder.js';
 import { buildEmbedGraph } from '../../../convert/graphs/llm/embed-graph.js';
 import { buildLlmGraph } from '../../../convert/graphs/llm/llm-graph.js';
 import { buildLmHeadGraph } from '../../../convert/graphs/llm/lm-head-graph.js';
-import type { GraphContext, GraphDtype, WeightSource } from '../../../convert/graphs/weights.js';
+import type { GraphContext, WeightSource } from '../../../convert/graphs/weights.js';
 import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
 import { writeTokenizerFiles } from '../../../convert/tokenizer/tokenizer-files.js';
@@ -30,20 +31,20 @@ import { parseVlmConfig } from '../../../convert/graphs/qwen-vl/vlm-config.js';
 
 export const VLM_FOLDER = 'Qwen2.5-VL-7B-Instruct';
 export const METAQUERY_CONFIG_FILE = 'metaquery.json';
-const DTYPES: readonly GraphDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
+const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
 
 export interface ConvertMetaqueryOptions {
   /** The Qwen2.5-VL-7B-Instruct folder; default `<skyworkFolder>/Qwen2.5-VL-7B-Instruct`. */
   readonly vlm?: string;
-  /** Precision of the language-model graphs (embed, llm, lm_head); default q4 (spec §6.1). */
-  readonly llmDtype?: GraphDtype;
+  /** Precision of the language-model graphs (embed, llm, lm_head); default q4 (the 7 B-parameter LLM dominates the download). */
+  readonly llmDtype?: Dtype;
   /** Precision of the vision tower, the conditioner and the Kontext transformer; default fp32 (the VAE is always fp32). */
-  readonly dtype?: GraphDtype;
+  readonly dtype?: Dtype;
   readonly onGraph?: (event: { graph: MqConvertedGraph; file: string; ms: number }) => void;
 }
 
 export type MqConvertedGraph = MqGraphName | Sd3DiffusionGraphName;
-type ConvertedGraph = { file: string; dtype: GraphDtype; externalData: string[] };
+type ConvertedGraph = { file: string; dtype: Dtype; externalData: string[] };
 
 export interface MetaqueryConversion {
   /** The runtime numbers; with `transformer`/`vae`/`scheduler` when the diffusion part was converted. */
@@ -61,7 +62,7 @@ export interface MetaqueryConversion {
 }
 
 /**
- * UniPic2-Metaquery (spec §4): the Skywork folder's `conditioner/` and the Qwen2.5-VL folder →
+ * UniPic2-Metaquery: the Skywork folder's `conditioner/` and the Qwen2.5-VL folder →
  * `vision`, `embed`, `llm`, `lm_head`, `conditioner` graphs, `meta_queries.safetensors`, the
  * tokenizer and `metaquery.json` (the runtime numbers, processor and generation defaults); its
  * `transformer/`, `vae/`, `scheduler/` → the shared SD3.5M-Kontext `transformer`, `vae_encoder`,
@@ -108,7 +109,7 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
     condWeights = await openFolderWeights(condFolder, 'diffusion_pytorch_model.safetensors');
     const plan = planMetaqueryKeys(vlmWeights.names, condWeights.names, vlm, conditioner);
     const llmWeights = asSharedLlmWeights(vlmWeights.weights.subset([...plan.llm, ...plan.lmHead]));
-    const build = async (graph: MqConvertedGraph, graphDtype: GraphDtype, weights: WeightSource, body: (ctx: GraphContext) => void) => {
+    const build = async (graph: MqConvertedGraph, graphDtype: Dtype, weights: WeightSource, body: (ctx: GraphContext) => void) => {
       const started = Date.now();
       const file = `${graph}.${graphDtype}.onnx`;
       const sink = new FileWeightSink(outDir, file);

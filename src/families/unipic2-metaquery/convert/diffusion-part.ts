@@ -23,7 +23,7 @@ export interface DiffusionPart {
 }
 
 /**
- * `transformer/`, `vae/`, `scheduler/` of a Skywork Metaquery folder (spec §4.1): `undefined` when
+ * `transformer/`, `vae/`, `scheduler/` of a Skywork Metaquery folder: `undefined` when
  * none is there (a VLM-only conversion: understand alone); all three or a refusal otherwise. Every
  * key is required (shape and dtype checked) or ignored with a reason (the position buffer), and the
  * conditioner's output widths must be the transformer's text-stream widths.

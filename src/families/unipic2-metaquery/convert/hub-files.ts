@@ -5,7 +5,7 @@ import type { HubRepoFile } from '../../../core/hub/hub-files.js';
 import { isHubId, parseHubId } from '../../../core/hub/hub-id.js';
 import { VLM_FOLDER } from './convert-metaquery.js';
 
-/** Where the official scripts take Qwen2.5-VL from when the Skywork repository lacks it (spec §4.1). */
+/** Where the official scripts take Qwen2.5-VL from when the Skywork repository lacks it (`unipic2_mq_t2i.py`). */
 export const DEFAULT_VLM_REPO = 'Qwen/Qwen2.5-VL-7B-Instruct';
 
 type Where = { repo: string; commit: string; subfolder: string };

@@ -26,7 +26,7 @@ export interface ConditioningModel {
   readonly metaQueries: Float32Array;
 }
 
-/** Text-to-image (§4.2): "Generate an image: " + prompt, and the same for the negative prompt. */
+/** Text-to-image (`unipic2_mq_t2i.py`): "Generate an image: " + prompt, and the same for the negative prompt. */
 export async function generateConditioning(
   model: ConditioningModel,
   prompt: string,
@@ -38,7 +38,7 @@ export async function generateConditioning(
 }
 
 /**
- * Editing (§4.3): `image` is the edit-size image (after the pipeline's fix_longer_edge, sides
+ * Editing (`unipic2_mq_editing.py`): `image` is the edit-size image (after the pipeline's fix_longer_edge, sides
  * multiples of 32); the VLM sees it at 7/8 (min = max pixels by the 28/32 rule), once for both rows.
  */
 export async function editConditioning(

@@ -39,7 +39,7 @@ export async function encodeImage(
   return { embeds: embeds.data, tokens: vision.tokens, gridH: vision.gridH, gridW: vision.gridW };
 }
 
-/** The editing path's vision pixel budget for an edit of `height × width` (§4.3 step 3). */
+/** The editing path's vision pixel budget for an edit of `height × width` (`unipic2_mq_editing.py`). */
 export function editPixels(height: number, width: number): { min: number; max: number } {
   const px = editVisionPixels(height, width);
   return { min: px, max: px };

@@ -15,12 +15,12 @@ export interface Conditioning {
 }
 
 /**
- * One prompt row of the generate/edit paths (spec §4.2–4.3): token embeddings, the image embeddings
+ * One prompt row of the generate/edit paths (`unipic2_mq_t2i.py`, `unipic2_mq_editing.py`): token embeddings, the image embeddings
  * scattered into the `<|image_pad|>` slots (editing), the learned meta-queries appended, one causal
  * pass with **1-D positions 0…S−1 for every token** (the official code passes only embeddings, so
- * transformers falls back to cumsum(mask) − 1 even for image tokens — §4.3b), the last Q hidden
+ * transformers falls back to cumsum(mask) − 1 even for image tokens in `Qwen2_5_VLModel.forward`), the last Q hidden
  * states, then the conditioner. CFG rows run one at a time without padding (matches the padded batch
- * to ~2e-6, §4.3b).
+ * to ~2e-6).
  */
 export async function encodeConditioning(
   graphs: MqGraphs,

@@ -49,7 +49,7 @@ function stackRows(rows: readonly Conditioning[], queries: number): PromptEmbedd
   return { embeds, dims: [rows.length, queries, joint], pooled, pooledDims: [rows.length, pooledWidth] };
 }
 
-/** One VLM + conditioner pass per text (CFG rows run alone, unpadded — spec §4.3b). */
+/** One VLM + conditioner pass per text (CFG rows run alone, unpadded — matches the official padded batch to ~2e-6). */
 function promptEncoder(context: MetaqueryDiffusionContext, template: (text: string) => string, signal: AbortSignal, imageEmbeds?: Float32Array): EncodePrompts {
   return async (texts) => {
     // Freed whether encoding finished or was aborted: the next call creates them again either way.
@@ -66,7 +66,7 @@ function promptEncoder(context: MetaqueryDiffusionContext, template: (text: stri
   };
 }
 
-/** Text → image as unipic2_mq_t2i.py (spec §4.2): "Generate an image: " + prompt, 256 query rows, the Kontext sampler. */
+/** Text → image as the official unipic2_mq_t2i.py: "Generate an image: " + prompt, 256 query rows, the Kontext sampler. */
 export function generateMetaquery(
   context: MetaqueryDiffusionContext,
   controller: RunController<DiffusionRunEvent>,
@@ -79,7 +79,7 @@ export function generateMetaquery(
 }
 
 /**
- * Image + instruction → image as unipic2_mq_editing.py (spec §4.3): the source at its edit size
+ * Image + instruction → image as the official unipic2_mq_editing.py: the source at its edit size
  * (fix_longer_edge) is the reference latent, and the VLM sees it at 7/8 of that size inside the
  * user turn, before the instruction (no generation prefix); one vision pass serves both CFG rows.
  */

@@ -1,9 +1,10 @@
+import type { Dtype } from '../../../spec/manifest.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
 import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
-import type { GraphContext, GraphDtype, WeightSource } from '../../../convert/graphs/weights.js';
+import type { GraphContext, WeightSource } from '../../../convert/graphs/weights.js';
 import { CheckpointWeights } from '../../../convert/sync-weights.js';
 import { accountKeys, QWEN_VAE_DROPPED_KEYS, qwenTransformerKeySpecs, qwenVaeKeySpecs, type DroppedKey } from './key-accounting.js';
 import { openDiffusersComponent } from './open-diffusers-component.js';
@@ -22,7 +23,7 @@ import { qwenVaeConfigFromJson } from './vae/qwen-vae-config.js';
 
 export interface Unipic3GraphOptions {
   /** Transformer precision (`q4` by default for the 20 B model); the VAE stays fp32. */
-  readonly dtype?: GraphDtype;
+  readonly dtype?: Dtype;
   /** Consecutive blocks per `transformer_blocks_*` graph (default 10: 6 graphs for 60 blocks). */
   readonly blocksPerGraph?: number;
   /** `external` also writes `transformer_modulation` and leaves the blocks graphs without img_mod/txt_mod (default `internal`). */
@@ -98,7 +99,7 @@ export async function convertUnipic3Graphs(checkpointDir: string, outDir: string
   return { files, dropped };
 }
 
-async function writeGraph(outDir: string, name: string, dtype: GraphDtype, weights: WeightSource, build: (ctx: GraphContext) => void): Promise<string[]> {
+async function writeGraph(outDir: string, name: string, dtype: Dtype, weights: WeightSource, build: (ctx: GraphContext) => void): Promise<string[]> {
   const file = `${name}.${dtype}.onnx`;
   const sink = new FileWeightSink(outDir, file);
   try {

@@ -9,7 +9,7 @@ import { accountVlmConfig } from '../../../convert/graphs/qwen-vl/vlm-config-rul
 import { planVlmKeys } from '../../../convert/graphs/qwen-vl/vlm-key-plan.js';
 import { buildEmbedGraph } from '../../../convert/graphs/llm/embed-graph.js';
 import { buildLlmGraph } from '../../../convert/graphs/llm/llm-graph.js';
-import type { GraphContext, GraphDtype, WeightSource } from '../../../convert/graphs/weights.js';
+import type { GraphContext, WeightSource } from '../../../convert/graphs/weights.js';
 import { fileEntry, writeManifest } from '../../../convert/model-folder-writer.js';
 import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
@@ -26,7 +26,7 @@ import { qwenVaeConfigFromJson } from './vae/qwen-vae-config.js';
 
 export interface ConvertUnipic3Options {
   /** Transformer and language-model precision (default q4); the vision tower and the VAE stay fp32. */
-  readonly dtype?: GraphDtype;
+  readonly dtype?: Dtype;
   /** Qwen2.5-VL folder (Qwen-Image-Edit's `text_encoder/`); default `<checkpoint>/text_encoder`. */
   readonly textEncoder?: string;
   /** `transformer`, `ema_transformer` or `.` (the distilled repositories' root); default: the first present. */
@@ -60,7 +60,7 @@ export async function convertUnipic3(root: string, outDir: string, options: Conv
   const graphs: Unipic3Manifest['graphs'] = {};
   const timings: { graph: string; dtype: Dtype; file: string; ms: number }[] = [];
   const paths = new Set<string>();
-  const record = (graph: string, graphDtype: GraphDtype, files: readonly string[], ms: number) => {
+  const record = (graph: string, graphDtype: Dtype, files: readonly string[], ms: number) => {
     graphs[graph] = { [graphDtype as Dtype]: { file: files[0], externalData: files.slice(1) } };
     for (const file of files) paths.add(file);
     timings.push({ graph, dtype: graphDtype as Dtype, file: files[0], ms });
@@ -74,7 +74,7 @@ export async function convertUnipic3(root: string, outDir: string, options: Conv
   try {
     const plan = planVlmKeys(folder.names, vlm);
     const llmWeights = asSharedLlmWeights(folder.weights.subset(plan.llm));
-    const build = async (graph: string, graphDtype: GraphDtype, weights: WeightSource, body: (ctx: GraphContext) => void) => {
+    const build = async (graph: string, graphDtype: Dtype, weights: WeightSource, body: (ctx: GraphContext) => void) => {
       const t0 = Date.now();
       const file = `${graph}.${graphDtype}.onnx`;
       const sink = new FileWeightSink(outDir, file);
@@ -119,7 +119,7 @@ export async function convertUnipic3(root: string, outDir: string, options: Conv
   }
   const blockGraphs: string[] = [];
   for (const files of groups) {
-    const [graph, graphDtype] = files[0].split('.') as [string, GraphDtype];
+    const [graph, graphDtype] = files[0].split('.') as [string, Dtype];
     if (graph.startsWith('transformer_blocks_')) blockGraphs.push(graph);
     record(graph, graphDtype, files, (Date.now() - t0) / groups.length);
   }

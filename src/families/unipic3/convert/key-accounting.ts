@@ -22,7 +22,7 @@ export interface KeyAccount {
   readonly dropped: readonly DroppedKey[];
 }
 
-/** Keys the published VAE carries that single-image inference never executes (spec §2.8). */
+/** Keys the published VAE carries that single-image inference never executes (the `time_conv`s of diffusers `AutoencoderKLQwenImage`). */
 export const QWEN_VAE_DROPPED_KEYS: ReadonlyArray<{ pattern: RegExp; why: string }> = [
   {
     pattern: /^encoder\.down_blocks\.\d+\.time_conv\.(weight|bias)$/,

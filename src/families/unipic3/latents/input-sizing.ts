@@ -9,7 +9,7 @@ export interface ImageSize {
 }
 
 /**
- * Official UniPic-3 input sizing (spec §5.4, §5.7): every input is scaled by `1024 / √Σwh` (one
+ * Official UniPic-3 input sizing (`qwen_image_edit/pipeline_qwenimage_edit.py`): every input is scaled by `1024 / √Σwh` (one
  * 1024² budget shared by all inputs) with Python's round, then to multiples of 32.
  */
 export function budgetSizes(inputs: readonly ImageSize[]): ImageSize[] {

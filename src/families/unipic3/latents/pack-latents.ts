@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../../../errors/invalid-input-error.js';
 
 /**
- * Qwen-Image latent packing (spec §5.4): `[C, h, w]` (one frame) → `[h/2 · w/2, 4C]`, token
+ * Qwen-Image latent packing (`_pack_latents` of the Qwen-Image pipelines): `[C, h, w]` (one frame) → `[h/2 · w/2, 4C]`, token
  * row-major over the 2×2 cells, feature `c·4 + dy·2 + dx`.
  */
 export function packLatents(latents: Float32Array, channels: number, height: number, width: number): Float32Array {

@@ -24,7 +24,7 @@ export interface RopeTables {
 }
 
 /**
- * Host-side rotary tables of the Qwen-Image transformer (spec §2.7 step 4, `scale_rope=True`):
+ * Host-side rotary tables of the Qwen-Image transformer (diffusers `QwenEmbedRope`, `scale_rope=True`):
  * per axis (frame, height, width) with `axesDims` channels, float32 angles `pos · invFreq` as
  * torch computes them; image `i` uses frame position `i`, centred rows/columns
  * `[-(n − ⌊n/2⌋) … ⌊n/2⌋ − 1]`; text token `k` uses `textOffset + k` on all three axes.

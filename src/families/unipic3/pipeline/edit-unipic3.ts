@@ -37,7 +37,7 @@ export interface Unipic3EditContext {
 }
 
 /**
- * A UniPic-3 edit (spec §5.3–§5.5): inputs budget-sized, the prompt (and `" "` with the same images
+ * A UniPic-3 edit (as UniPic-3's `qwen_image_edit` pipelines): inputs budget-sized, the prompt (and `" "` with the same images
  * when guidance > 1) through Qwen2.5-VL, each input VAE-encoded and packed as a reference frame after
  * the target, then the teacher's Euler steps or the distilled x0 / re-noise steps with true CFG and
  * norm rescale, the target's tokens unpacked and decoded.

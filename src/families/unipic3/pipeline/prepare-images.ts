@@ -9,7 +9,7 @@ export interface PreparedImage {
 }
 
 /**
- * The official two Pillow resizes (spec §5.4, §5.7 — `round(w·ratio)` with the shared 1024² ratio,
+ * The official two Pillow resizes (`pipeline_qwenimage_edit.py` — `round(w·ratio)` with the shared 1024² ratio,
  * then to multiples of 32), and the VL copy at `round(w·28/32) × round(h·28/32)`.
  */
 export function prepareImages(inputs: readonly RgbImage[]): PreparedImage[] {

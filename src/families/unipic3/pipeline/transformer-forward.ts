@@ -11,7 +11,7 @@ export interface TransformerText {
 }
 
 /**
- * One transformer pass (spec §2.7) over the graphs the converter split it into: `transformer_in`
+ * One transformer pass (diffusers `QwenImageTransformer2DModel.forward`) over the graphs the converter split it into: `transformer_in`
  * (patch / text projections and the timestep embedding), each `transformer_blocks_*` group in turn,
  * then `transformer_out`. `latents` is `[N, C]` packed (target first, then references); the
  * velocity of the first `targetTokens` tokens is returned (the pipeline slices the rest away).

@@ -4,7 +4,7 @@ import { calculateShift, QWEN_IMAGE_SCHEDULER, type QwenSchedulerConfig } from '
 const f32 = Math.fround;
 
 /**
- * Times of the DMD / consistency sampler (official `qwen_image_edit_fast`, spec §5.5): float64
+ * Times of the DMD / consistency sampler (official `qwen_image_edit_fast/pipeline_qwenimage_edit.py`): float64
  * `t_k = e^μ s / (1 + (e^μ − 1) s)` on `s = linspace(1, 0, N+1)`, no terminal stretch.
  */
 export function distilledTimes(steps: number, imageSeqLen: number, config: QwenSchedulerConfig = QWEN_IMAGE_SCHEDULER): Float64Array {

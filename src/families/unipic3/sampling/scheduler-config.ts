@@ -9,7 +9,7 @@ export interface QwenSchedulerConfig {
   readonly shiftTerminal: number;
 }
 
-/** Published values (spec §5.5). */
+/** Qwen-Image-Edit's published `scheduler_config.json`. */
 export const QWEN_IMAGE_SCHEDULER: QwenSchedulerConfig = {
   baseImageSeqLen: 256,
   maxImageSeqLen: 8192,

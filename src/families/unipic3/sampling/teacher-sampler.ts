@@ -5,7 +5,7 @@ import { calculateShift, QWEN_IMAGE_SCHEDULER, type QwenSchedulerConfig } from '
 const f32 = Math.fround;
 
 /**
- * The teacher's σ table (spec §5.5, §2.1): `linspace(1, 1/N, N)` as float32, exponential time
+ * The teacher's σ table (diffusers `FlowMatchEulerDiscreteScheduler.set_timesteps`, Qwen-Image config): `linspace(1, 1/N, N)` as float32, exponential time
  * shift `e^μ / (e^μ + (1/σ − 1))`, terminal stretch so the last σ is `shift_terminal`, then a
  * final 0. Every operation rounds to float32 as diffusers' numpy float32 arrays do.
  */
@@ -30,7 +30,7 @@ export function teacherSigmas(steps: number, imageSeqLen: number, config: QwenSc
 
 /**
  * The timestep the teacher's transformer receives for σ: the bf16 scripts pass
- * `bf16(bf16(σ·1000) / 1000)` (spec §5.7; e.g. 0.74318 → 0.7421875). Emulated so the model sees
+ * `bf16(bf16(σ·1000) / 1000)` (e.g. 0.74318 → 0.7421875). Emulated so the model sees
  * the official timestep; the Euler update itself uses the float32 σ table.
  */
 export function teacherModelTimestep(sigma: number): number {

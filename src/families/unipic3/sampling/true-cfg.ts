@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../../../errors/invalid-input-error.js';
 
 /**
- * True CFG with norm rescale (spec §5.5): `c = u + s(v_c − u)`, then `c · ‖v_c‖ / ‖c‖` per token,
+ * True CFG with norm rescale (the official pipeline's `true_cfg_scale` path): `c = u + s(v_c − u)`, then `c · ‖v_c‖ / ‖c‖` per token,
  * norms over the last (packed-channel) axis of `[tokens, channels]`.
  */
 export function trueCfgNormRescale(cond: Float32Array, uncond: Float32Array, scale: number, channels: number): Float32Array {

@@ -5,14 +5,14 @@ export const UNIPIC3_SYSTEM_PROMPT =
   "Describe the key features of the input image (color, shape, size, texture, objects, background), then explain how the user's text instruction should alter or modify the image. Generate a new image that meets the user's requirements while maintaining consistency with the original input where appropriate.";
 
 /**
- * Tokens the pipeline drops from the text encoder's output (`prompt_template_encode_start_idx`,
- * spec §5.7): the 61-token system block and `<|im_start|>user\n`. A fixed count in the official
+ * Tokens the pipeline drops from the text encoder's output (`prompt_template_encode_start_idx`
+ * = 64): the 61-token system block and `<|im_start|>user\n`. A fixed count in the official
  * code, so the runtime checks that the kept text starts at the first `<|vision_start|>` instead of
  * searching for it.
  */
 export const DROPPED_PREFIX_TOKENS = 64;
 
-/** The negative prompt the official scripts use with the same images (spec §5.3). */
+/** The negative prompt the official scripts use with the same images (`qwen_image_edit/inference.py`). */
 export const UNCONDITIONAL_PROMPT = ' ';
 
 const VISION_START = '<|vision_start|>';

@@ -67,7 +67,7 @@ export interface EncodedPrompt {
 }
 
 /**
- * `prompt_embeds` of the official pipeline (spec §5.3): the system-prompt template with every image
+ * `prompt_embeds` of the official pipeline (`qwen_image_edit/pipeline_qwenimage_edit.py`): the system-prompt template with every image
  * in the user turn, token embeddings with the images' rows scattered into their `<|image_pad|>`
  * slots, one causal pass with the full t/h/w M-RoPE positions (the pipeline passes input_ids), the
  * final-norm hidden state, and the first 64 tokens dropped.

@@ -1,13 +1,14 @@
+import type { Dtype } from '../../../../src/spec/manifest.js';
 import { describe, expect, it } from 'vitest';
 import tinyConfig from '../../../../src/families/unipic1/convert/tiny/tiny-config.json' with { type: 'json' };
 import { buildDiffusionHeadGraph } from '../../../../src/families/unipic1/convert/graphs/diffusion/diffusion-head-graph.js';
 import { timestepFrequencies } from '../../../../src/convert/graphs/diffusion/timestep-embedding.js';
 import { quantizeQ4 } from '../../../../src/convert/quantize/q4-blocks.js';
-import { dequantizeQ4 } from '../../quantize/q4-reference.js';
-import { MemoryWeights, type GraphDtype } from '../../../../src/convert/graphs/weights.js';
+import { dequantizeQ4 } from '../../quantize/support/q4-reference.js';
+import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
 import type { ModelConfig } from '../../../../src/families/unipic1/manifest.js';
-import { floatFeed, makeContext, maxNormalizedError, maxRelativeError, randomArray, runGraph, type Runtime } from '../layers/graph-runner.js';
-import { simpleMlpAdaLnReference } from './simple-mlp-adaln-reference.js';
+import { floatFeed, makeContext, maxNormalizedError, maxRelativeError, randomArray, runGraph, type Runtime } from '../layers/support/graph-runner.js';
+import { simpleMlpAdaLnReference } from './support/simple-mlp-adaln-reference.js';
 
 const WIDTH = tinyConfig.diffloss.width;
 const DEPTH = tinyConfig.diffloss.depth;
@@ -73,7 +74,7 @@ const c = randomArray(M * CONDITION, 402);
 // The schedule's end points and a spread between: 999 stresses float32 angles.
 const t = [0, 1, 5, 250, 500, 998, 999];
 
-async function head(dtype: GraphDtype, runtime: Runtime = 'node') {
+async function head(dtype: Dtype, runtime: Runtime = 'node') {
   const { ctx, finish } = makeContext(weights, dtype);
   buildDiffusionHeadGraph(ctx, config);
   const out = await runGraph(finish(), { x: floatFeed(x, [M, TOKEN]), t: floatFeed(t, [M]), c: floatFeed(c, [M, CONDITION]) }, runtime);

@@ -1,18 +1,19 @@
+import type { Dtype } from '../../../../src/spec/manifest.js';
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import tinyConfig from '../../../../src/families/unipic1/convert/tiny/tiny-config.json' with { type: 'json' };
 import { buildDiffusionHeadGraph } from '../../../../src/families/unipic1/convert/graphs/diffusion/diffusion-head-graph.js';
 import { buildFusedSamplerGraph } from '../../../../src/families/unipic1/convert/graphs/diffusion/fused-sampler-graph.js';
-import { MemoryWeights, type GraphDtype } from '../../../../src/convert/graphs/weights.js';
+import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
 import { GraphBuilder } from '../../../../src/convert/onnx/graph-builder.js';
 import { MemoryWeightSink } from '../../../../src/convert/onnx/weight-sink.js';
 import { sampleTokens } from '../../../../src/families/unipic1/diffusion/sampler.js';
 import { respacedCosineTables } from '../../../../src/families/unipic1/diffusion/schedule.js';
 import type { NoisePurpose } from '../../../../src/core/random/random-source.js';
 import type { ModelConfig } from '../../../../src/families/unipic1/manifest.js';
-import { floatFeed, makeContext, maxNormalizedError, randomArray, runGraph } from '../layers/graph-runner.js';
-import { simpleMlpAdaLnReference } from './simple-mlp-adaln-reference.js';
+import { floatFeed, makeContext, maxNormalizedError, randomArray, runGraph } from '../layers/support/graph-runner.js';
+import { simpleMlpAdaLnReference } from './support/simple-mlp-adaln-reference.js';
 
 const WIDTH = tinyConfig.diffloss.width;
 const DEPTH = tinyConfig.diffloss.depth;
@@ -96,7 +97,7 @@ function noiseTable(first: number, count: number): Float32Array {
   return out;
 }
 
-function buildFused(guided: boolean, dtype: GraphDtype = 'fp32') {
+function buildFused(guided: boolean, dtype: Dtype = 'fp32') {
   const sink = new MemoryWeightSink('graph.data');
   const builder = new GraphBuilder('fused', sink);
   const graph = buildFusedSamplerGraph({ builder, weights, dtype }, config, { guided });
@@ -165,7 +166,7 @@ async function runPerStep(sample: SamplerCase): Promise<Float32Array> {
   });
 }
 
-/** Float64 oracle: the spec §2.7 sampler written out with the float64 head reference. */
+/** Float64 oracle: the UniPic-1 per-token DDPM sampler (`p_sample_loop` of the official `gaussian_diffusion.py`) written out with the float64 head reference. */
 function float64Sampler(sample: SamplerCase): Float64Array {
   let x = Float64Array.from(noiseFor(M * C, { kind: 'diffusion-start', iteration: 0 }));
   for (let k = STEPS - 1; k >= 0; k--) {

@@ -1,10 +1,12 @@
+import type { Dtype } from '../../../../src/spec/manifest.js';
 import { describe, expect, it } from 'vitest';
 import { linear } from '../../../../src/convert/graphs/layers/linear.js';
-import { MemoryWeights, type GraphDtype } from '../../../../src/convert/graphs/weights.js';
+import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
 import { quantizeQ4 } from '../../../../src/convert/quantize/q4-blocks.js';
 import { roundToFloat16 } from '../../../../src/convert/quantize/float16.js';
-import { dequantizeQ4 } from '../../quantize/q4-reference.js';
-import { floatFeed, makeContext, maxNormalizedError, maxRelativeError, randomArray, runGraph, type Runtime } from './graph-runner.js';
+import { onnx } from '../../../../src/convert/onnx/proto.js';
+import { dequantizeQ4 } from '../../quantize/support/q4-reference.js';
+import { floatFeed, makeContext, maxNormalizedError, maxRelativeError, randomArray, runGraph, type Runtime } from './support/graph-runner.js';
 
 /** float64 reference: y[r, o] = Σ_i x[r, i]·W[o, i] + b[o]. */
 function linearReference(
@@ -32,7 +34,7 @@ const weight = randomArray(OUT * IN, 11, 0.5);
 const bias = randomArray(OUT, 12, 0.5);
 const x = randomArray(2 * 3 * IN, 13);
 
-async function run(dtype: GraphDtype, withBias: boolean, options: { symmetric?: boolean; runtime?: Runtime } = {}) {
+async function run(dtype: Dtype, withBias: boolean, options: { symmetric?: boolean; runtime?: Runtime } = {}) {
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = { 'w.weight': { shape: [OUT, IN], data: weight } };
   if (withBias) tensors['w.bias'] = { shape: [OUT], data: bias };
   const { ctx, finish } = makeContext(new MemoryWeights(tensors), dtype);
@@ -87,6 +89,31 @@ describe('linear', () => {
   it('asymmetric blocks fit random weights at least as well as symmetric ones', () => {
     const error = (symmetric: boolean) => maxNormalizedError(dequantizeQ4(quantizeQ4(weight, OUT, IN, { symmetric })), weight);
     expect(error(false)).toBeLessThanOrEqual(error(true));
+  });
+
+  // A weight of at most one q4 block (N·K ≤ 32) stays unquantised: 4 bits save nothing there, and
+  // onnxruntime 1.30's WebGPU MatMulNBits computes N·K = 32 over several rows wrong (docs/fidelity.md).
+  it.each([
+    ['q4', 4, 8, 'MatMul', 'float32'],
+    ['q4f16', 4, 8, 'MatMul', 'float16'],
+    ['q4f16', 8, 4, 'MatMul', 'float16'],
+    ['q4f16', 8, 8, 'MatMulNBits', 'uint8'],
+    ['q4', 1, 33, 'MatMulNBits', 'uint8'],
+  ] as const)('%s %i×%i weight → %s on %s', async (dtype, out, inFeatures, op, storedAs) => {
+    const small = randomArray(out * inFeatures, 21, 0.5);
+    const { ctx, finish } = makeContext(new MemoryWeights({ 'w.weight': { shape: [out, inFeatures], data: small } }), dtype);
+    ctx.builder.output(linear(ctx, ctx.builder.input('x', 'float32', [1, inFeatures]), 'w.weight'), 'y', 'float32', [1, out]);
+    const graph = finish();
+    const decoded = onnx.ModelProto.decode(graph.bytes).graph!;
+    expect(decoded.node!.filter((node) => (node.opType ?? '').startsWith('MatMul')).map((node) => node.opType)).toEqual([op]);
+    const types = { 1: 'float32', 10: 'float16', 2: 'uint8' } as Record<number, string>;
+    const weightTensor = decoded.initializer!.find((tensor) => tensor.name!.startsWith('w.weight'))!;
+    expect(types[weightTensor.dataType!]).toBe(storedAs);
+    const xs = randomArray(inFeatures, 22);
+    const y = (await runGraph(graph, { x: floatFeed(xs, [1, inFeatures]) })).y.data;
+    const weights = op === 'MatMul' ? (dtype === 'q4f16' ? Array.from(small, roundToFloat16) : small) : dequantizeQ4(quantizeQ4(small, out, inFeatures));
+    const reference = linearReference(dtype === 'q4f16' ? Array.from(xs, roundToFloat16) : xs, 1, weights, undefined, out, inFeatures);
+    expect(maxNormalizedError(y, reference)).toBeLessThan(2e-3);
   });
 
   it('runs in ort-web wasm too (fp32 and q4)', async () => {

@@ -3,7 +3,7 @@ import { geluErf, silu } from '../../../../src/convert/graphs/layers/activations
 import { layerNorm } from '../../../../src/convert/graphs/layers/layer-norm.js';
 import { rmsNorm } from '../../../../src/convert/graphs/layers/rms-norm.js';
 import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
-import { floatFeed, makeContext, maxRelativeError, randomArray, runGraph, type Runtime } from './graph-runner.js';
+import { floatFeed, makeContext, maxRelativeError, randomArray, runGraph, type Runtime } from './support/graph-runner.js';
 
 const ROWS = 5;
 const WIDTH = 48;

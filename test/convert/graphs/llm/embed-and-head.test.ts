@@ -1,13 +1,14 @@
+import type { Dtype } from '../../../../src/spec/manifest.js';
 import { onnx } from '../../../../src/convert/onnx/proto.js';
 import { describe, expect, it } from 'vitest';
 import { buildEmbedGraph } from '../../../../src/convert/graphs/llm/embed-graph.js';
 import { buildLmHeadGraph } from '../../../../src/convert/graphs/llm/lm-head-graph.js';
-import { MemoryWeights, type GraphDtype } from '../../../../src/convert/graphs/weights.js';
+import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
 import { quantizeQ4 } from '../../../../src/convert/quantize/q4-blocks.js';
 import { roundToFloat16 } from '../../../../src/convert/quantize/float16.js';
-import { dequantizeQ4 } from '../../quantize/q4-reference.js';
-import { floatFeed, int64Feed, makeContext, maxNormalizedError, maxRelativeError, randomArray, runGraph, type Runtime } from '../layers/graph-runner.js';
-import { TINY_LLM, WIDE_LLM } from './tiny-llm.js';
+import { dequantizeQ4 } from '../../quantize/support/q4-reference.js';
+import { floatFeed, int64Feed, makeContext, maxNormalizedError, maxRelativeError, randomArray, runGraph, type Runtime } from '../layers/support/graph-runner.js';
+import { TINY_LLM, WIDE_LLM } from './support/tiny-llm.js';
 
 const VOCAB = 300;
 
@@ -15,7 +16,7 @@ function table(vocab: number, hidden: number, seed: number): Float32Array {
   return randomArray(vocab * hidden, seed, 0.5);
 }
 
-async function embed(weights: MemoryWeights, hidden: number, dtype: GraphDtype, ids: number[], runtime: Runtime = 'node', quantize?: boolean) {
+async function embed(weights: MemoryWeights, hidden: number, dtype: Dtype, ids: number[], runtime: Runtime = 'node', quantize?: boolean) {
   const { ctx, finish } = makeContext(weights, dtype);
   buildEmbedGraph(ctx, { llm: { ...WIDE_LLM, hiddenSize: hidden } }, { quantize });
   const out = await runGraph(finish(), { input_ids: int64Feed(ids, [2, ids.length / 2]) }, runtime);
@@ -101,7 +102,7 @@ describe('lm_head graph', () => {
     return out;
   }
 
-  async function logits(weights: MemoryWeights, dtype: GraphDtype, runtime: Runtime = 'node', tied = true) {
+  async function logits(weights: MemoryWeights, dtype: Dtype, runtime: Runtime = 'node', tied = true) {
     const { ctx, finish } = makeContext(weights, dtype);
     buildLmHeadGraph(ctx, { llm: WIDE_LLM }, { tied });
     const out = await runGraph(finish(), { hidden: floatFeed(x, [2, hidden]) }, runtime);

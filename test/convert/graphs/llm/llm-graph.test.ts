@@ -1,10 +1,10 @@
+import type { Dtype } from '../../../../src/spec/manifest.js';
 import { describe, expect, it } from 'vitest';
 import type { LlmConfig } from '../../../../src/convert/graphs/llm/llm-graph.js';
-import type { GraphDtype } from '../../../../src/convert/graphs/weights.js';
-import { maxRelativeError, randomArray, type Runtime } from '../layers/graph-runner.js';
-import { buildLlm, emptyPast, runLlm, sliceCache, type LlmCall } from './llm-graph-runner.js';
-import { qwen2Reference } from './qwen2-reference.js';
-import { TINY_LLM, WIDE_LLM, randomLlmWeights } from './tiny-llm.js';
+import { maxRelativeError, randomArray, type Runtime } from '../layers/support/graph-runner.js';
+import { buildLlm, emptyPast, runLlm, sliceCache, type LlmCall } from './support/llm-graph-runner.js';
+import { qwen2Reference } from './support/qwen2-reference.js';
+import { TINY_LLM, WIDE_LLM, randomLlmWeights } from './support/tiny-llm.js';
 
 // fp32 graphs against the float64 oracle: 1e-4 relative (per element, floor 1e-2).
 const FP32_TOLERANCE = 1e-4;
@@ -17,7 +17,7 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 async function compare(
   llm: LlmConfig,
   call: LlmCall,
-  options: { runtime?: Runtime; dtype?: GraphDtype; tolerance?: number; decomposedNorm?: boolean; seed?: number } = {},
+  options: { runtime?: Runtime; dtype?: Dtype; tolerance?: number; decomposedNorm?: boolean; seed?: number } = {},
 ) {
   const weights = randomLlmWeights(llm, options.seed ?? 100);
   const graph = buildLlm(weights, llm, options.dtype ?? 'fp32', { decomposedNorm: options.decomposedNorm });

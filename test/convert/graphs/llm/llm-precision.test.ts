@@ -1,12 +1,12 @@
+import type { Dtype } from '../../../../src/spec/manifest.js';
 import { describe, expect, it } from 'vitest';
-import type { GraphDtype } from '../../../../src/convert/graphs/weights.js';
 import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
 import { quantizeQ4 } from '../../../../src/convert/quantize/q4-blocks.js';
-import { dequantizeQ4 } from '../../quantize/q4-reference.js';
-import { maxNormalizedError, maxRelativeError, randomArray } from '../layers/graph-runner.js';
-import { buildLlm, runLlm, type LlmCall } from './llm-graph-runner.js';
-import { qwen2Reference } from './qwen2-reference.js';
-import { WIDE_LLM, randomLlmWeights } from './tiny-llm.js';
+import { dequantizeQ4 } from '../../quantize/support/q4-reference.js';
+import { maxNormalizedError, maxRelativeError, randomArray } from '../layers/support/graph-runner.js';
+import { buildLlm, runLlm, type LlmCall } from './support/llm-graph-runner.js';
+import { qwen2Reference } from './support/qwen2-reference.js';
+import { WIDE_LLM, randomLlmWeights } from './support/tiny-llm.js';
 
 const llm = WIDE_LLM;
 const weights = randomLlmWeights(llm, 300);
@@ -29,7 +29,7 @@ const expected = qwen2Reference(weights, llm, call);
  * hidden state after 2 layers on the wide test config. Measured on ort-node CPU:
  * fp16 1.8e-4, q4 4.5e-2, q4f16 4.3e-2 (4-bit weights dominate). Bounds are ~3–5× that.
  */
-const BOUNDS: Record<Exclude<GraphDtype, 'fp32'>, number> = { fp16: 1e-3, q4: 0.15, q4f16: 0.15 };
+const BOUNDS: Record<Exclude<Dtype, 'fp32'>, number> = { fp16: 1e-3, q4: 0.15, q4f16: 0.15 };
 
 describe('llm graph at lower precision', () => {
   for (const dtype of ['fp16', 'q4', 'q4f16'] as const) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, weightPath } from '../../../../src/convert/onnx/graph-builder.js';
 import { onnx } from '../../../../src/convert/onnx/proto.js';
-import { buildLlm } from './llm-graph-runner.js';
-import { TINY_LLM, randomLlmWeights } from './tiny-llm.js';
+import { buildLlm } from './support/llm-graph-runner.js';
+import { TINY_LLM, randomLlmWeights } from './support/tiny-llm.js';
 
 function nodesOf(bytes: Uint8Array): onnx.INodeProto[] {
   return onnx.ModelProto.decode(bytes).graph?.node ?? [];

@@ -1,13 +1,14 @@
+import type { Dtype } from '../../../../src/spec/manifest.js';
 import { describe, expect, it } from 'vitest';
 import { buildMarDecoderGraph } from '../../../../src/families/unipic1/convert/graphs/mar/mar-decoder-graph.js';
 import { buildDecoderEmbedGraph } from '../../../../src/families/unipic1/convert/graphs/mar/decoder-embed-graph.js';
 import type { AttentionImplementation } from '../../../../src/families/unipic1/convert/graphs/mar/mar-config.js';
-import { MemoryWeights, type GraphDtype, type WeightSource } from '../../../../src/convert/graphs/weights.js';
-import { floatFeed, int64Feed, makeContext, maxRelativeError, randomArray, runGraph, type Runtime } from '../layers/graph-runner.js';
-import { dequantizedWeights } from './dequantized-weights.js';
-import { relativeRmsError } from './error-metrics.js';
-import { decoderEmbedReference, marDecoderReference } from './mar-reference.js';
-import { TINY_MAR_CONFIG, TINY_MAR_DIMS, tinyMarTensors } from './tiny-mar-weights.js';
+import { MemoryWeights, type WeightSource } from '../../../../src/convert/graphs/weights.js';
+import { floatFeed, int64Feed, makeContext, maxRelativeError, randomArray, runGraph, type Runtime } from '../layers/support/graph-runner.js';
+import { dequantizedWeights } from './support/dequantized-weights.js';
+import { relativeRmsError } from './support/error-metrics.js';
+import { decoderEmbedReference, marDecoderReference } from './support/mar-reference.js';
+import { TINY_MAR_CONFIG, TINY_MAR_DIMS, tinyMarTensors } from './support/tiny-mar-weights.js';
 
 const dims = TINY_MAR_DIMS;
 const tensors = tinyMarTensors(TINY_MAR_DIMS, 300);
@@ -34,7 +35,7 @@ async function check(options: {
   batch: number;
   known: number;
   grid: number;
-  dtype: GraphDtype;
+  dtype: Dtype;
   attention?: AttentionImplementation;
   runtime?: Runtime;
   referenceWeights?: WeightSource;

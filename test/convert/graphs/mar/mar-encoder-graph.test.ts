@@ -1,12 +1,12 @@
+import type { Dtype } from '../../../../src/spec/manifest.js';
 import { describe, expect, it } from 'vitest';
 import { buildMarEncoderGraph } from '../../../../src/families/unipic1/convert/graphs/mar/mar-encoder-graph.js';
 import type { AttentionImplementation } from '../../../../src/families/unipic1/convert/graphs/mar/mar-config.js';
-import type { GraphDtype } from '../../../../src/convert/graphs/weights.js';
-import { floatFeed, makeContext, maxRelativeError, randomArray, runGraph, type Runtime } from '../layers/graph-runner.js';
-import { relativeRmsError } from './error-metrics.js';
-import { marEncoderReference } from './mar-reference.js';
-import { dequantizedWeights } from './dequantized-weights.js';
-import { TINY_MAR_CONFIG, TINY_MAR_DIMS, tinyMarTensors } from './tiny-mar-weights.js';
+import { floatFeed, makeContext, maxRelativeError, randomArray, runGraph, type Runtime } from '../layers/support/graph-runner.js';
+import { relativeRmsError } from './support/error-metrics.js';
+import { marEncoderReference } from './support/mar-reference.js';
+import { dequantizedWeights } from './support/dequantized-weights.js';
+import { TINY_MAR_CONFIG, TINY_MAR_DIMS, tinyMarTensors } from './support/tiny-mar-weights.js';
 import { MemoryWeights, type WeightSource } from '../../../../src/convert/graphs/weights.js';
 
 const dims = TINY_MAR_DIMS;
@@ -41,7 +41,7 @@ function gatherPositions(positions: number[]): Float32Array {
 async function check(options: {
   batch: number;
   known: number;
-  dtype: GraphDtype;
+  dtype: Dtype;
   attention?: AttentionImplementation;
   runtime?: Runtime;
   referenceWeights?: WeightSource;

@@ -3,9 +3,9 @@ import { buildDecoderEmbedGraph } from '../../../../src/families/unipic1/convert
 import { buildMarDecoderGraph } from '../../../../src/families/unipic1/convert/graphs/mar/mar-decoder-graph.js';
 import { buildMarEncoderGraph } from '../../../../src/families/unipic1/convert/graphs/mar/mar-encoder-graph.js';
 import type { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
-import { floatFeed, int64Feed, makeContext, runGraph, type Feed } from '../layers/graph-runner.js';
-import { GOLDEN_TOLERANCE, goldenError, readGoldenFloat, readGoldenInt64, tinyCheckpointWeights } from './reference-fixtures.js';
-import { TINY_MAR_CONFIG } from './tiny-mar-weights.js';
+import { floatFeed, int64Feed, makeContext, runGraph, type Feed } from '../layers/support/graph-runner.js';
+import { GOLDEN_TOLERANCE, goldenError, readGoldenFloat, readGoldenInt64, tinyCheckpointWeights } from './support/reference-fixtures.js';
+import { TINY_MAR_CONFIG } from './support/tiny-mar-weights.js';
 
 /**
  * The MAR graphs built from the tiny checkpoint (pytorch_model.bin, read by the converter's

@@ -4,8 +4,8 @@ import { buildMarDecoderGraph } from '../../../../src/families/unipic1/convert/g
 import { buildMarEncoderGraph } from '../../../../src/families/unipic1/convert/graphs/mar/mar-encoder-graph.js';
 import { MemoryWeights, type WeightSource } from '../../../../src/convert/graphs/weights.js';
 import { InvalidModelError } from '../../../../src/errors/invalid-model-error.js';
-import { makeContext } from '../layers/graph-runner.js';
-import { TINY_MAR_CONFIG, tinyMarTensors } from './tiny-mar-weights.js';
+import { makeContext } from '../layers/support/graph-runner.js';
+import { TINY_MAR_CONFIG, tinyMarTensors } from './support/tiny-mar-weights.js';
 
 class RecordingWeights implements WeightSource {
   readonly read = new Set<string>();

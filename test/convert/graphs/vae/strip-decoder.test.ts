@@ -3,9 +3,9 @@ import { decodeInStrips } from '../../../../src/core/vae/strip-decode.js';
 import { buildVaeDecoderGraph, buildVaeDecoderStripGraph } from '../../../../src/families/unipic1/convert/graphs/vae/vae-decoder-graph.js';
 import { stripDecoderSchema } from '../../../../src/spec/strip-decoder.js';
 import { float32 } from '../../../../src/core/tensor.js';
-import { floatFeed, makeContext, maxNormalizedError, randomArray, runGraph } from '../layers/graph-runner.js';
-import { sessionGraphs } from './strip-session.js';
-import { TINY_VAE_CONFIG, tinyVaeWeights } from './tiny-vae-weights.js';
+import { floatFeed, makeContext, maxNormalizedError, randomArray, runGraph } from '../layers/support/graph-runner.js';
+import { sessionGraphs } from './support/strip-session.js';
+import { TINY_VAE_CONFIG, tinyVaeWeights } from './support/tiny-vae-weights.js';
 
 const config = TINY_VAE_CONFIG;
 const weights = tinyVaeWeights();

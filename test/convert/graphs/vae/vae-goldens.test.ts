@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { buildVaeDecoderGraph } from '../../../../src/families/unipic1/convert/graphs/vae/vae-decoder-graph.js';
 import { buildVaeEncoderGraph } from '../../../../src/families/unipic1/convert/graphs/vae/vae-encoder-graph.js';
 import type { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
-import { floatFeed, makeContext, runGraph } from '../layers/graph-runner.js';
-import { GOLDEN_TOLERANCE, goldenError, readGoldenFloat, tinyCheckpointWeights } from '../mar/reference-fixtures.js';
-import { TINY_VAE_CONFIG } from './tiny-vae-weights.js';
+import { floatFeed, makeContext, runGraph } from '../layers/support/graph-runner.js';
+import { GOLDEN_TOLERANCE, goldenError, readGoldenFloat, tinyCheckpointWeights } from '../mar/support/reference-fixtures.js';
+import { TINY_VAE_CONFIG } from './support/tiny-vae-weights.js';
 
 /**
  * The VAE graphs built from the tiny kl16.ckpt (read by the converter's readers) against the

@@ -1,12 +1,12 @@
+import type { Dtype } from '../../../../src/spec/manifest.js';
 import { describe, expect, it } from 'vitest';
 import { buildVaeEncoderGraph } from '../../../../src/families/unipic1/convert/graphs/vae/vae-encoder-graph.js';
 import { buildVaeDecoderGraph } from '../../../../src/families/unipic1/convert/graphs/vae/vae-decoder-graph.js';
 import type { AttentionImplementation } from '../../../../src/families/unipic1/convert/graphs/mar/mar-config.js';
-import type { GraphDtype } from '../../../../src/convert/graphs/weights.js';
-import { floatFeed, makeContext, randomArray, runGraph, type Runtime } from '../layers/graph-runner.js';
-import { relativeRmsError, scaledMaxError } from '../mar/error-metrics.js';
-import { TINY_VAE_CONFIG, tinyVaeWeights } from './tiny-vae-weights.js';
-import { vaeDecoderReference, vaeEncoderReference } from './vae-reference.js';
+import { floatFeed, makeContext, randomArray, runGraph, type Runtime } from '../layers/support/graph-runner.js';
+import { relativeRmsError, scaledMaxError } from '../mar/support/error-metrics.js';
+import { TINY_VAE_CONFIG, tinyVaeWeights } from './support/tiny-vae-weights.js';
+import { vaeDecoderReference, vaeEncoderReference } from './support/vae-reference.js';
 
 const config = TINY_VAE_CONFIG;
 const weights = tinyVaeWeights();
@@ -17,7 +17,7 @@ interface Case {
   batch: number;
   height: number;
   width: number;
-  dtype?: GraphDtype;
+  dtype?: Dtype;
   attention?: AttentionImplementation;
   runtime?: Runtime;
 }

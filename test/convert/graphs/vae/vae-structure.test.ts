@@ -5,8 +5,8 @@ import { UNIPIC_VAE_CONFIG, vaeConfigFromJson } from '../../../../src/families/u
 import { MemoryWeights, type WeightSource } from '../../../../src/convert/graphs/weights.js';
 import { InvalidModelError } from '../../../../src/errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../../../src/errors/invalid-options-error.js';
-import { floatFeed, makeContext, runGraph } from '../layers/graph-runner.js';
-import { LazyRandomWeights, TINY_VAE_CONFIG, vaeWeightSpecs } from './tiny-vae-weights.js';
+import { floatFeed, makeContext, runGraph } from '../layers/support/graph-runner.js';
+import { LazyRandomWeights, TINY_VAE_CONFIG, vaeWeightSpecs } from './support/tiny-vae-weights.js';
 
 /** Records which keys a builder reads, to prove every checkpoint tensor is used exactly where expected. */
 class RecordingWeights implements WeightSource {
@@ -63,7 +63,7 @@ describe('VAE graph structure', () => {
     const specs = vaeWeightSpecs(UNIPIC_VAE_CONFIG);
     const weights = new LazyRandomWeights(specs);
     const parameters = Object.values(specs).reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1), 0);
-    // spec §2.2 counts ≈ 28.3 M (encoder) + 38.2 M (decoder) parameters, plus the two 1×1 convs.
+    // The KL-16 VAE's configs give ≈ 28.3 M (encoder) + 38.2 M (decoder) parameters, plus the two 1×1 convs.
     expect(parameters / 1e6).toBeGreaterThan(66);
     expect(parameters / 1e6).toBeLessThan(67);
 

@@ -2,16 +2,16 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundledTokenizerDir } from '../../../../convert/bundled-assets.js';
 import tinyConfig from './tiny-config.json';
-import { structureSchema, type Structure } from '../structure.js';
-import { STRUCTURE_FILE } from '../resolve-structure.js';
+import { checkpointConfigSchema, type CheckpointConfig } from '../checkpoint-config.js';
+import { STRUCTURE_FILE } from '../resolve-checkpoint-config.js';
 import { writeKl16Checkpoint, writeTorchCheckpoint, type TorchTensorInput } from '../../../../convert/writers/torch-checkpoint-writer.js';
 import { randomUniPicState, type StateTensor } from './random-state.js';
 
 const TOKENIZER_FILES = ['vocab.json', 'merges.txt', 'tokenizer_config.json'];
 
 /** The tiny structure shipped with unipic (src/convert/tiny/tiny-config.json). */
-export function tinyStructure(): Structure {
-  return structureSchema.parse(tinyConfig);
+export function tinyCheckpointConfig(): CheckpointConfig {
+  return checkpointConfigSchema.parse(tinyConfig);
 }
 
 function bytesOf(tensor: StateTensor): TorchTensorInput {
@@ -21,7 +21,7 @@ function bytesOf(tensor: StateTensor): TorchTensorInput {
 
 export interface MakeTinyOptions {
   readonly seed?: number;
-  readonly structure?: Structure;
+  readonly structure?: CheckpointConfig;
   /** Folder holding the Qwen2.5 tokenizer files to copy (default: the ones bundled with unipic). */
   readonly tokenizerDir?: string;
 }
@@ -32,8 +32,8 @@ export interface MakeTinyOptions {
  * `Qwen2.5-1.5B-Instruct/` folder with `config.json` and the real tokenizer files, plus
  * `unipic-config.json` stating the tiny structure.
  */
-export async function makeTinyCheckpoint(directory: string, options: MakeTinyOptions = {}): Promise<Structure> {
-  const structure = options.structure ?? tinyStructure();
+export async function makeTinyCheckpoint(directory: string, options: MakeTinyOptions = {}): Promise<CheckpointConfig> {
+  const structure = options.structure ?? tinyCheckpointConfig();
   const state = randomUniPicState(structure, options.seed);
   await mkdir(directory, { recursive: true });
   const unipic: [string, TorchTensorInput][] = [];

@@ -1,6 +1,6 @@
 import { SeededRandom } from '../../../../core/random/random-source.js';
 import { requiredTensors } from '../key-map.js';
-import type { Structure } from '../structure.js';
+import type { CheckpointConfig } from '../checkpoint-config.js';
 
 export interface StateTensor {
   readonly shape: number[];
@@ -13,7 +13,7 @@ export interface StateTensor {
  * near 1), so tiny-model outputs are not degenerate. Includes a few keys a real checkpoint
  * carries but inference ignores, so the converter's accounting is exercised.
  */
-export function randomUniPicState(structure: Structure, seed = structure.seed ?? 1234): Map<string, StateTensor> {
+export function randomUniPicState(structure: CheckpointConfig, seed = structure.seed ?? 1234): Map<string, StateTensor> {
   const random = new SeededRandom(seed);
   const state = new Map<string, StateTensor>();
   const fill = (key: string, shape: number[]) => {

@@ -5,7 +5,7 @@ import type { GraphContext } from '../../../../convert/graphs/weights.js';
 import type { ConditionerConfig } from '../conditioner-config.js';
 
 /**
- * `conditioner` graph (StableDiffusion3Conditioner, spec §2.6): `query_hidden [B, Q, llm]` (the
+ * `conditioner` graph (the official `StableDiffusion3Conditioner`): `query_hidden [B, Q, llm]` (the
  * VLM's last hidden state at the meta-query slots) → `prompt_embeds [B, Q, joint]` and
  * `pooled_prompt_embeds [B, pooled]`. projector_1, then pre-LN encoder layers (bidirectional MHA
  * without mask or positions, scale 1/√d; MLP with tanh-GELU), then projector_3 per token and

@@ -23,7 +23,7 @@ export const TINY_CONDITIONER_CONFIG = {
  * its published layouts — `conditioner/` (config.json + diffusion_pytorch_model.safetensors, bf16)
  * and `Qwen2.5-VL-7B-Instruct/` (flat config.json, generation/preprocessor configs, the real
  * tokenizer with the Qwen2.5-VL chat template, two bf16 shards + index), and the tiny SD3.5M-Kontext
- * `transformer/`, `vae/` (bf16) and `scheduler/` of spec §7.1, whose text stream takes the
+ * `transformer/`, `vae/` (bf16) and `scheduler/` of the tiny Kontext model, whose text stream takes the
  * conditioner's widths (joint 32, pooled 24).
  */
 export async function makeTinyMetaquery(directory: string, options: { seed?: number } = {}): Promise<void> {

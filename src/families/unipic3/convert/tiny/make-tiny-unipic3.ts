@@ -37,7 +37,7 @@ export const TINY_UNIPIC3_VAE = {
   latents_std: [2.8184, 1.4541, 2.3275, 2.6558, 1.2196, 1.7708, 2.6052, 2.0743, 3.2687, 2.1526, 2.8652, 1.5579, 1.6382, 1.1253, 2.8251, 1.916],
 };
 
-/** Qwen-Image-Edit's scheduler_config.json (spec §5.5). */
+/** Qwen-Image-Edit's published scheduler_config.json. */
 const SCHEDULER = {
   _class_name: 'FlowMatchEulerDiscreteScheduler',
   base_image_seq_len: 256,

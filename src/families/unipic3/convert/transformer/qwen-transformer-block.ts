@@ -53,7 +53,7 @@ function heads(ctx: GraphContext, x: string, projection: string, config: QwenTra
 }
 
 /**
- * One `QwenImageTransformerBlock` (spec §2.7 step 5): both streams modulated from temb, joint
+ * One diffusers `QwenImageTransformerBlock`: both streams modulated from temb, joint
  * attention over [text, image] with per-stream projections, qk RMS norm and interleaved RoPE,
  * gated residuals, per-stream tanh-GELU MLPs. Residual streams stay float32; half-precision
  * graphs clip them to ±65504 after the block as the fp16 reference does.
@@ -121,7 +121,7 @@ export function qwenTransformerBlock(
   return { image: imageState, text: textState };
 }
 
-/** Non-causal joint attention, no mask (batch 1 with an all-ones mask, spec §5.7), scale 1/√Dh. */
+/** Non-causal joint attention, no mask (diffusers 0.36, the UniPic-3 pin, ignores `encoder_hidden_states_mask`), scale 1/√Dh. */
 function jointAttention(ctx: GraphContext, query: string, key: string, value: string, config: QwenTransformerConfig, attention: JointAttention): string {
   const { builder } = ctx;
   const width = config.heads * config.headDim;

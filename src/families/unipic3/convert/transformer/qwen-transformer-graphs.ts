@@ -9,7 +9,7 @@ import { modulationParameters, qwenTransformerBlock, type JointAttention } from 
 import type { QwenTransformerConfig } from './qwen-transformer-config.js';
 
 /**
- * The Qwen-Image transformer split into graphs (spec §2.7, §6.1): `transformer_in` (input
+ * The Qwen-Image transformer split into graphs (diffusers `QwenImageTransformer2DModel`): `transformer_in` (input
  * projections and the timestep embedding), `transformer_blocks_<first>_<last>` (consecutive
  * blocks, so each file and session stays manageable at 20 B parameters), `transformer_out`.
  * Boundaries are float32; RoPE tables come from the host (rope-tables.ts).

@@ -2,7 +2,7 @@ import { InvalidModelError } from '../../../../errors/invalid-model-error.js';
 import type { WeightSource } from '../../../../convert/graphs/weights.js';
 
 /**
- * The Qwen-Image VAE checkpoint seen as a 2-D model for single frames (spec §2.8). A causal
+ * The Qwen-Image VAE checkpoint seen as a 2-D model for single frames. A causal
  * 3-D conv pads two zero frames in front, so on one frame only the last temporal kernel slice
  * `W[:, :, kt−1]` touches data: 5-D kernels are served as that 4-D slice. RMS-norm gammas
  * (`[C,1,1,1]` / `[C,1,1]`) are served flat. Everything else passes through unchanged.

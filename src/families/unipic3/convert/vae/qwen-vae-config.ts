@@ -12,7 +12,7 @@ export interface QwenVaeConfig {
 
 /**
  * Fields read but knowingly without effect on single-frame graphs: `temperal_downsample` only
- * decides which resamplers carry a `time_conv` (never executed for one frame, spec §2.8);
+ * decides which resamplers carry a `time_conv` (never executed for one frame);
  * `dropout` is inactive at inference. Anything that would change the graph is refused.
  */
 export const QWEN_VAE_IGNORED_FIELDS: Readonly<Record<string, string>> = {

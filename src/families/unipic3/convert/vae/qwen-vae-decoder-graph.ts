@@ -10,7 +10,7 @@ import { qwenVaeScaleFactor, type QwenVaeConfig } from './qwen-vae-config.js';
 
 /**
  * `vae_decoder` for single images: normalised latents `[B, z, h, w]` → `z / (1/std) + mean`
- * (the official pipeline divides by the reciprocal, spec §5.7) → `post_quant_conv` → decoder
+ * (the official pipeline divides by the reciprocal, `pipeline_qwenimage_edit.py`) → `post_quant_conv` → decoder
  * (mid, then per level `num_res_blocks + 1` residual blocks and a nearest ×2 + conv that halves
  * the channels, except the last level) → `pixels [B, 3, 8h, 8w]` clamped to [−1, 1].
  */

@@ -1,4 +1,4 @@
-import { structureSchema } from '../../structure.js';
+import { checkpointConfigSchema } from '../../checkpoint-config.js';
 import { InvalidOptionsError } from '../../../../../errors/invalid-options-error.js';
 import type { AttentionImplementation } from '../mar/mar-config.js';
 
@@ -50,7 +50,7 @@ export interface VaeGraphOptions {
 export { VAE_GROUP_NORM_EPSILON } from '../../../../../convert/graphs/vae/group-norm.js';
 
 /** The `vae` section of a structure file (snake_case, as tiny-config.json and the oracle write it). */
-const vaeJsonSchema = structureSchema.shape.vae;
+const vaeJsonSchema = checkpointConfigSchema.shape.vae;
 
 export function vaeConfigFromJson(section: unknown): VaeGraphConfig {
   const parsed = vaeJsonSchema.safeParse(section);

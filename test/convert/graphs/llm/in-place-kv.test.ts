@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { InPlaceKvCache } from '../../../../src/core/in-place-kv-cache.js';
+import { float32 } from '../../../../src/core/tensor.js';
+import type { LlmConfig } from '../../../../src/convert/graphs/llm/llm-graph.js';
+import type { DeviceTensor, HostTensor } from '../../../../src/spec/backend.js';
+import { floatFeed, int64Feed, maxRelativeError, randomArray, runGraph, type Feed, type Output, type Runtime } from '../layers/support/graph-runner.js';
+import { buildLlm, emptyPast, runLlm } from './support/llm-graph-runner.js';
+import { WIDE_LLM, randomLlmWeights } from './support/tiny-llm.js';
+
+// Same arithmetic as the concat graph; only the summation split (cache slots, then new positions) differs.
+const TOLERANCE = 1e-5;
+
+/** Host outputs as the DeviceTensor the cache takes. */
+const asDevice = (output: Output): DeviceTensor => {
+  const host: HostTensor = float32(output.dims, output.data);
+  return { ...host, location: 'cpu', download: async () => host, dispose: () => undefined };
+};
+
+const toFeed = (tensor: HostTensor): Feed =>
+  tensor.type === 'int64' ? int64Feed(Array.from(tensor.data as BigInt64Array, Number), [...tensor.dims]) : floatFeed(tensor.data as Float32Array, [...tensor.dims]);
+
+/**
+ * Prefill, a chunk and single-token steps through the in-place graph and cache, against the same
+ * calls chained through the concat graph (present → past), which test/convert/graphs/llm/llm-graph.test.ts
+ * checks against the float64 Qwen2 oracle. `growth` 4 makes the cache regrow mid-sequence.
+ */
+async function compareSequence(llm: LlmConfig, lengths: readonly number[], runtime: Runtime) {
+  const weights = randomLlmWeights(llm, 300);
+  const concat = buildLlm(weights, llm);
+  const inPlace = buildLlm(weights, llm, 'fp32', { kvCache: 'in-place' });
+  const cache = new InPlaceKvCache(llm, 1, 4);
+  let past = emptyPast(llm) as { key: ArrayLike<number>; value: ArrayLike<number> }[];
+  let done = 0;
+  for (const [step, length] of lengths.entries()) {
+    const embeds = randomArray(length * llm.hiddenSize, 40 + step);
+    const expected = await runLlm(
+      concat,
+      llm,
+      {
+        batch: 1,
+        length,
+        inputsEmbeds: embeds,
+        attentionMask: new Array(done + length).fill(1),
+        positionIds: Array.from({ length }, (_, i) => done + i),
+        pastLength: done,
+        past,
+      },
+      runtime,
+    );
+    past = Array.from({ length: llm.numLayers }, (_, i) => ({ key: expected[`present.${i}.key`].data, value: expected[`present.${i}.value`].data }));
+
+    const feeds = cache.stepInputs(float32([1, length, llm.hiddenSize], embeds), length);
+    const actual = await runGraph(inPlace, Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, toFeed(t as HostTensor)])), runtime);
+    const error = maxRelativeError(actual.last_hidden_state.data, expected.last_hidden_state.data);
+    expect(error, `step ${step} (${length} new after ${done}): max relative error ${error}`).toBeLessThan(TOLERANCE);
+    expect(actual['new_key_values.0.key'].dims).toEqual([1, llm.numKeyValueHeads, length, llm.headDim]);
+    await cache.append(Object.fromEntries(Object.entries(actual).map(([name, output]) => [name, asDevice(output)])), length);
+    done += length;
+    expect(cache.length).toBe(done);
+  }
+}
+
+describe('llm graph with an in-place KV cache', () => {
+  it('matches the concat graph over prefill, a chunk and decode steps, with the cache regrowing (ort-node)', async () => {
+    await compareSequence(WIDE_LLM, [5, 3, 1, 1, 1, 1], 'node');
+  });
+
+  it('matches on ort-web wasm', async () => {
+    await compareSequence(WIDE_LLM, [6, 1, 1], 'web');
+  });
+
+  it('feeds the buffers whole: slots past the filled length are masked out', () => {
+    const cache = new InPlaceKvCache(WIDE_LLM, 1, 8);
+    const feeds = cache.stepInputs(float32([1, 3, WIDE_LLM.hiddenSize], new Float32Array(3 * WIDE_LLM.hiddenSize)), 3);
+    expect(feeds['past_key_values.0.key']?.dims).toEqual([1, WIDE_LLM.numKeyValueHeads, WIDE_LLM.headDim, 8]);
+    expect(feeds['past_key_values.0.value']?.dims).toEqual([1, WIDE_LLM.numKeyValueHeads, 8, WIDE_LLM.headDim]);
+    expect(Array.from(feeds.attention_mask.data as BigInt64Array, Number)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
+    expect(Array.from(feeds.position_ids.data as BigInt64Array, Number)).toEqual([0, 1, 2]);
+  });
+});
