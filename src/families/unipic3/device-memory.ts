@@ -4,8 +4,11 @@ import type { Unipic3Manifest } from './manifest.js';
 
 const GB = 1e9;
 
-/** Bytes per parameter of a graph dtype (q4: 4-bit weights + an fp16 scale per 32, ≈ 0.56 B). */
-const BYTES_PER_PARAMETER: Readonly<Record<string, number>> = { fp32: 4, fp16: 2, q4f16: 0.5625, q4: 0.5625 };
+/**
+ * Bytes per parameter of a graph dtype. q4 is the measured 5.13 bits per weight of converted
+ * full-width blocks (4-bit blocks with their scales, plus the tensors kept in float: norms, biases).
+ */
+const BYTES_PER_PARAMETER: Readonly<Record<string, number>> = { fp32: 4, fp16: 2, q4f16: 0.641, q4: 0.641 };
 
 export interface MemoryEstimate {
   /** The transformer's weights at the chosen dtype. */
@@ -42,7 +45,7 @@ export function checkUnipic3Device(manifest: Unipic3Manifest, dtypes: Readonly<R
   const gb = (bytes: number) => `${(bytes / GB).toFixed(1)} GB`;
   throw new ResourceLimitError(
     `UniPic-3 at ${dtype} needs about ${gb(estimate.peakBytes)} on the device while denoising (${gb(estimate.weightsBytes)} transformer weights + ${gb(estimate.activationsBytes)} activations), ` +
-      `but ${info.device} here has ${gb(available)}: load with dtype 'q4' (about 11.5 GB of weights for the published model) or use a GPU with more memory (24 GB holds a 1024² edit at q4)`,
+      `but ${info.device} here has ${gb(available)}: load with dtype 'q4' (about 13.1 GB of weights for the published model) or use a GPU with more memory (24 GB holds a 1024² edit at q4)`,
     { details: { limit: 'deviceMemoryBytes', limitBytes: available, neededBytes: estimate.peakBytes, dtype, device: info.device } },
   );
 }
