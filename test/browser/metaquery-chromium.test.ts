@@ -52,12 +52,7 @@ afterAll(async () => {
 });
 
 async function nodeCalls(): Promise<MetaqueryPageCall[]> {
-  const model = (await UniPic.load(folder, { device: 'cpu', dtype: 'fp32', threads: 1 })) as unknown as {
-    understand(
-      options: object,
-    ): AsyncIterable<{ type: string; delta?: string }> & { result: Promise<{ tokens: number[]; text: string; reusedImageCache: boolean }> };
-    dispose(): Promise<void>;
-  };
+  const model = await UniPic.load(folder, { device: 'cpu', dtype: 'fp32', threads: 1, family: 'unipic2-metaquery' });
   try {
     const image = new Uint8Array(readFileSync(join(MQ_FIXTURES, 'image.png')));
     const calls: MetaqueryPageCall[] = [];
@@ -66,7 +61,7 @@ async function nodeCalls(): Promise<MetaqueryPageCall[]> {
       let streamed = '';
       for await (const event of run) if (event.type === 'text-delta') streamed += event.delta;
       const result = await run.result;
-      calls.push({ tokens: result.tokens, text: result.text, streamed, reusedImageCache: result.reusedImageCache });
+      calls.push({ tokens: [...result.tokens], text: result.text, streamed, reusedImageCache: result.reusedImageCache });
     }
     return calls;
   } finally {

@@ -53,7 +53,7 @@ async function open(lowMemory: boolean) {
 beforeAll(async () => {
   folder = freshDir('low-memory');
   await convertKontextCheckpoint(TINY_CHECKPOINT, folder, { dtypes: ['fp32'] });
-  reference = (await UniPic.load(folder, { device: 'cpu', dtype: 'fp32', threads: 1 })) as unknown as UniPicModel<KontextTasks>;
+  reference = await UniPic.load(folder, { device: 'cpu', dtype: 'fp32', threads: 1, family: 'unipic2-kontext' });
 });
 
 afterAll(async () => {

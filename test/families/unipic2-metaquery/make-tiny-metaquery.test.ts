@@ -92,7 +92,7 @@ describe('make-tiny --family unipic2-metaquery → convert → UniPic.load → g
     dir = mkdtempSync(join(tmpdir(), 'mq-tiny-diffusion-'));
     await makeTinyMetaquery(join(dir, 'ckpt'), { seed: 2 });
     await convertMetaqueryModel(join(dir, 'ckpt'), join(dir, 'model'), { dtypes: ['fp32'] });
-    model = (await UniPic.load(join(dir, 'model'), { device: 'cpu', threads: 1 })) as unknown as UniPicModel<MetaqueryTasks>;
+    model = await UniPic.load(join(dir, 'model'), { device: 'cpu', threads: 1, family: 'unipic2-metaquery' });
   });
   afterAll(async () => {
     await model?.dispose();

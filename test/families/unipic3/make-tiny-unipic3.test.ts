@@ -28,10 +28,7 @@ describe('make-tiny --family unipic3 → convert (q4) → UniPic.load → edit',
       'vae_encoder',
       'vision',
     ]);
-    const model = (await UniPic.load(join(root, 'out'), { backend: new NodeOrtBackend(), device: 'cpu', family: 'unipic3' })) as unknown as {
-      edit(options: Record<string, unknown>): { result: Promise<{ images: { width: number; height: number; data: Uint8ClampedArray }[]; seed: number }> };
-      dispose(): Promise<void>;
-    };
+    const model = await UniPic.load(join(root, 'out'), { backend: new NodeOrtBackend(), device: 'cpu', family: 'unipic3' });
     try {
       const image = { data: new Uint8Array(40 * 24 * 3).map((_, i) => (i * 37) % 256), width: 40, height: 24, channels: 3 as const };
       const run = model.edit({ image, prompt: 'make it red', width: 32, height: 32, steps: 2, guidance: 1, seed: 7 });
