@@ -16,12 +16,11 @@ import { parseArgs } from 'node:util';
 import { convertCheckpoint } from '../src/families/unipic1/convert/convert-checkpoint.js';
 import { UNIPIC_1_5B } from '../src/families/unipic1/convert/checkpoint-config.js';
 import { runFullSizeCheck } from './full-size-check.js';
+import { peakRss, timedConversion } from './lib/timed-conversion.js';
 import { writeFullSizeCheckpoint } from './full-size-checkpoint.js';
 
 const GIB = 1024 ** 3;
-const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
 /** Peak resident set size of this process so far (the kernel's high-water mark). */
-const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
 async function make(directory: string): Promise<void> {
   const stats = await writeFullSizeCheckpoint(directory, UNIPIC_1_5B);
@@ -29,34 +28,7 @@ async function make(directory: string): Promise<void> {
 }
 
 async function convert(checkpoint: string, out: string, dtypes: Dtype[]): Promise<void> {
-  const started = Date.now();
-  let stepStarted = started;
-  let lastLabel = 'open';
-  const steps: { step: string; seconds: number; peakRssBytes: number }[] = [];
-  const endStep = () => {
-    const now = Date.now();
-    steps.push({ step: lastLabel, seconds: (now - stepStarted) / 1000, peakRssBytes: peakRss() });
-    console.log(`[${((now - started) / 1000).toFixed(1).padStart(7)} s] rss ${gib(process.memoryUsage().rss)} peak ${gib(peakRss())}  done: ${lastLabel}`);
-    stepStarted = now;
-  };
-  const summary = await convertCheckpoint(checkpoint, out, {
-    dtypes,
-    onProgress: (event) => {
-      // Hashing reports every file; one step for all of them is enough.
-      const label = event.stage === 'hash' ? 'hash' : `${event.stage} ${event.item}`;
-      if (label === lastLabel) return;
-      endStep();
-      lastLabel = label;
-    },
-  });
-  endStep();
-  const sizes = new Map(summary.manifest.files.map((file) => [file.path, file.size]));
-  const graphBytes: Record<string, number> = {};
-  for (const [graph, variants] of Object.entries(summary.manifest.graphs)) {
-    for (const [dtype, variant] of Object.entries(variants ?? {})) {
-      if (variant) graphBytes[`${graph}.${dtype}`] = [variant.file, ...variant.externalData].reduce((sum, path) => sum + (sizes.get(path) ?? 0), 0);
-    }
-  }
+  const { summary, steps, graphBytes } = await timedConversion((onProgress) => convertCheckpoint(checkpoint, out, { dtypes, onProgress }));
   const report = {
     seconds: summary.ms / 1000,
     peakRssBytes: peakRss(),

@@ -25,10 +25,10 @@ import { readKontextCheckpointConfig } from '../src/families/unipic2-kontext/con
 import { expectedShapes } from '../src/families/unipic2-kontext/convert/kontext-keys.js';
 import { MODEL_INDEX, TINY_KONTEXT_CONFIGS, WEIGHT_FILE, writeTokenizers } from '../src/families/unipic2-kontext/convert/tiny-kontext.js';
 import { float32ToBfloat16 } from '../src/formats/float-conversion.js';
+import { peakRss, timedConversion } from './lib/timed-conversion.js';
 
 const GIB = 1024 ** 3;
 const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
-const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
 /** The published configs (Skywork/UniPic2-SD3.5M-Kontext-2B: SD3.5 Medium's shapes), the fields the converter reads. */
 const FULL_CONFIGS = {
@@ -193,32 +193,7 @@ async function make(dir: string, tiny: boolean): Promise<void> {
 
 async function convert(checkpoint: string, out: string, dtypes: Dtype[]): Promise<void> {
   const started = Date.now();
-  let stepStarted = started;
-  let label = 'open';
-  const steps: { step: string; seconds: number; peakRssBytes: number }[] = [];
-  const endStep = () => {
-    const now = Date.now();
-    steps.push({ step: label, seconds: (now - stepStarted) / 1000, peakRssBytes: peakRss() });
-    console.log(`[${((now - started) / 1000).toFixed(1).padStart(7)} s] rss ${gib(process.memoryUsage().rss)} peak ${gib(peakRss())}  done: ${label}`);
-    stepStarted = now;
-  };
-  const summary = await convertKontextCheckpoint(checkpoint, out, {
-    dtypes,
-    onProgress: (event) => {
-      const next = event.stage === 'hash' ? 'hash' : `${event.stage} ${event.item}`;
-      if (next === label) return;
-      endStep();
-      label = next;
-    },
-  });
-  endStep();
-  const sizes = new Map(summary.manifest.files.map((file) => [file.path, file.size]));
-  const graphBytes: Record<string, number> = {};
-  for (const [graph, variants] of Object.entries(summary.manifest.graphs)) {
-    for (const [dtype, variant] of Object.entries(variants ?? {})) {
-      if (variant) graphBytes[`${graph}.${dtype}`] = [variant.file, ...variant.externalData].reduce((sum, path) => sum + (sizes.get(path) ?? 0), 0);
-    }
-  }
+  const { summary, steps, graphBytes } = await timedConversion((onProgress) => convertKontextCheckpoint(checkpoint, out, { dtypes, onProgress }));
   console.log(JSON.stringify({ seconds: (Date.now() - started) / 1000, peakRssBytes: peakRss(), graphBytes, warnings: summary.warnings, steps }, null, 2));
 }
 

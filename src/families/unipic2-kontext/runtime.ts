@@ -1,3 +1,4 @@
+import type { CallContext } from '../../core/model/model-context.js';
 import type { StripDecoderPlan } from '../../spec/strip-decoder.js';
 /**
  * UniPic2-SD3.5M-Kontext as the runtime sees it (browser-safe; the converter half is converter.ts):
@@ -59,40 +60,29 @@ function stripDecoder(context: { graphs: { has(name: string): boolean }; assets:
   return context.graphs.has('vae_decoder_strips') ? context.assets.manifest.stripDecoder : undefined;
 }
 
+/** What both tasks hand the pipeline: the graphs, numbers, tokenizers and strip plan of this load. */
+async function pipelineContext(context: CallContext<KontextAssets, KontextConfig>) {
+  return {
+    graphs: context.graphs as unknown as KontextGraphRunner,
+    config: context.config,
+    tokenizers: await context.assets.tokenizers(),
+    stripDecoder: stripDecoder(context),
+    doneWith: context.doneWith,
+  };
+}
+
 const generate: FamilyTask<KontextAssets, ParsedKontextGenerateOptions, KontextRunEvent, KontextResult, KontextConfig> = {
   graphs: [...TEXT_GRAPHS, 'transformer', 'vae_decoder'],
   optionalGraphs: ['t5_encoder', 'vae_decoder_strips'],
   options: kontextGenerateOptionsSchema,
-  run: async (context, controller, options) =>
-    generateKontext(
-      {
-        graphs: context.graphs as unknown as KontextGraphRunner,
-        config: context.config,
-        tokenizers: await context.assets.tokenizers(),
-        stripDecoder: stripDecoder(context),
-        doneWith: context.doneWith,
-      },
-      controller,
-      options,
-    ),
+  run: async (context, controller, options) => generateKontext(await pipelineContext(context), controller, options),
 };
 
 const edit: FamilyTask<KontextAssets, ParsedKontextEditOptions, KontextRunEvent, KontextResult, KontextConfig> = {
   graphs: [...TEXT_GRAPHS, 'transformer', 'vae_encoder', 'vae_decoder'],
   optionalGraphs: ['t5_encoder', 'vae_decoder_strips'],
   options: kontextEditOptionsSchema,
-  run: async (context, controller, options) =>
-    editKontext(
-      {
-        graphs: context.graphs as unknown as KontextGraphRunner,
-        config: context.config,
-        tokenizers: await context.assets.tokenizers(),
-        stripDecoder: stripDecoder(context),
-        doneWith: context.doneWith,
-      },
-      controller,
-      options,
-    ),
+  run: async (context, controller, options) => editKontext(await pipelineContext(context), controller, options),
 };
 
 const asKontext = (manifest: Manifest) => manifest as unknown as KontextManifest;
