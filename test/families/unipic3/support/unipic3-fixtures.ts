@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemoryWeights } from '../../../../src/convert/graphs/weights.js';
 import type { TensorSource } from '../../../../src/convert/readers/tensor-descriptor.js';
-import { decodeSafetensors } from '../../../../src/formats/safetensors.js';
+import { goldenStore } from '../../../support/golden-store.js';
 
 /** The UniPic-3 oracle's committed fixtures (tools/reference/unipic3_reference → test/fixtures/unipic3). */
 export const UNIPIC3_ROOT = fileURLToPath(new URL('../../../fixtures/unipic3/', import.meta.url));
@@ -13,23 +12,9 @@ interface Index {
   tensors: Record<string, { file: string; shape: number[]; dtype: string }>;
   report: Record<string, unknown>;
 }
-export const unipic3Index = JSON.parse(readFileSync(join(UNIPIC3_ROOT, 'index.json'), 'utf8')) as Index;
-
-const files = new Map<string, ReturnType<typeof decodeSafetensors>>();
-
-function bytesOf(name: string, dtype: string): Uint8Array {
-  const entry = unipic3Index.tensors[name];
-  if (!entry) throw new Error(`no golden tensor ${name}`);
-  if (entry.dtype !== dtype) throw new Error(`golden ${name} is ${entry.dtype}, not ${dtype}`);
-  let file = files.get(entry.file);
-  if (!file) {
-    file = decodeSafetensors(new Uint8Array(readFileSync(join(UNIPIC3_ROOT, entry.file))), entry.file);
-    files.set(entry.file, file);
-  }
-  const tensor = file.tensors.get(name);
-  if (!tensor) throw new Error(`${entry.file} lacks ${name}`);
-  return tensor.bytes.slice();
-}
+const store = goldenStore<Index>(UNIPIC3_ROOT);
+export const unipic3Index = store.index;
+const bytesOf = (name: string, dtype: string): Uint8Array => store.tensorBytes(name, dtype).bytes;
 
 export interface Golden {
   data: Float32Array;
@@ -48,18 +33,7 @@ export function goldenInt64(name: string): number[] {
   return Array.from(new BigInt64Array(bytesOf(name, 'int64').buffer), Number);
 }
 
-/** max|a − e| / max(1, max|e|), the oracle's float32 rule (pass ≤ 1e-4). */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs expected ${expected.length}`);
-  let scale = 1;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]));
-    const difference = Math.abs(actual[i] - expected[i]);
-    worst = Number.isNaN(difference) ? Number.POSITIVE_INFINITY : Math.max(worst, difference);
-  }
-  return worst / scale;
-}
+export { relativeError } from '../../../support/golden-store.js';
 
 /** Every tensor of an opened checkpoint, widened to float32 (tiny fixtures only). */
 export async function loadAll(source: TensorSource): Promise<MemoryWeights> {
