@@ -9,6 +9,7 @@ import type { NoisePurpose, RandomSource } from '../../../src/core/random/random
 import { UniPic } from '../../../src/index.node.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
 import { MockBackend } from '../../../src/testing/mock-backend.js';
+import { cudaOnCpuRuntime, fakeNvidiaSmi } from '../../adapters/support/fake-gpu.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const EDIT = join(FIXTURES, 'unipic3', 'edit');
@@ -147,5 +148,28 @@ describe('UniPic-3 edit end to end against the oracle (tiny modules, two inputs,
     const model = (await UniPic.load(out, { backend: large, device: 'cpu' })) as unknown as EditModel;
     expect(model.capabilities).toEqual(['edit']);
     await model.dispose();
+  }, 60_000);
+
+  it('node-ort on CUDA: the memory nvidia-smi reports decides (fake nvidia-smi, CUDA run on the CPU)', async () => {
+    const load = (command: string) =>
+      UniPic.load(out, { backend: new NodeOrtBackend({ importRuntime: cudaOnCpuRuntime(), cudaMemory: { command } }), device: 'cuda' });
+    // 1 MiB total: refused before any session, with both numbers.
+    await expect(load(fakeNvidiaSmi({ stdout: '1, 1\n' }).command)).rejects.toThrow(
+      expect.objectContaining({ code: 'RESOURCE_LIMIT', message: expect.stringMatching(/needs about .* GB .* but cuda here has 0\.0 GB/) }),
+    );
+    // An 80 GB GPU with 1 MiB free: refused on the free memory.
+    await expect(load(fakeNvidiaSmi({ stdout: '81559, 1\n' }).command)).rejects.toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ limit: 'deviceFreeMemoryBytes' }) }),
+    );
+    const roomy = (await load(fakeNvidiaSmi({ stdout: '81559, 80000\n' }).command)) as unknown as EditModel & { loadWarnings: { code: string }[] };
+    expect(roomy.capabilities).toEqual(['edit']);
+    expect(roomy.loadWarnings).toEqual([]);
+    await roomy.dispose();
+    // No nvidia-smi: loads, with one warning saying the need was not checked and why.
+    const unknown = (await load('/nonexistent/nvidia-smi')) as unknown as EditModel & { loadWarnings: { code: string; message: string }[] };
+    expect(unknown.loadWarnings).toEqual([
+      { code: 'device-memory-unknown', message: expect.stringMatching(/needs about .*; not checked \(nvidia-smi not found\)$/) },
+    ]);
+    await unknown.dispose();
   }, 60_000);
 });
