@@ -107,6 +107,8 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
     options,
     (folder, origin) => convertFolder(folder, outDir, options, origin),
     uniPic1HubCheckpoint,
+    {},
+    outDir,
   );
   return { ...summary, fetched: snapshots, ms: Date.now() - started };
 }
