@@ -103,9 +103,11 @@ async function fetchHeaderPrefix(file: StreamedFile, settings: HubSettings, onBy
   const incomplete = cache.incompleteFile(blobId);
   let have = (await stat(incomplete).catch(() => undefined))?.size ?? 0;
   if (have > file.file.size) return;
-  const needed = async () => (have < SAFETENSORS_PREFIX_BYTES ? Number.POSITIVE_INFINITY : SAFETENSORS_PREFIX_BYTES + (await headerLength(incomplete)));
-  let target = await needed();
-  if (have >= target) {
+  const prefix = new Uint8Array(SAFETENSORS_PREFIX_BYTES);
+  if (have > 0) await readInto(incomplete, prefix, Math.min(have, SAFETENSORS_PREFIX_BYTES));
+  // The header's end, once its first 8 bytes are known (capped: a hostile length is the reader's to refuse).
+  const headerEnd = () => Math.min(SAFETENSORS_PREFIX_BYTES + Number(new DataView(prefix.buffer).getBigUint64(0, true)), MAX_HEADER_PREFIX, file.file.size);
+  if (have >= SAFETENSORS_PREFIX_BYTES && have >= headerEnd()) {
     onBytes(have);
     return;
   }
@@ -117,14 +119,14 @@ async function fetchHeaderPrefix(file: StreamedFile, settings: HubSettings, onBy
   const handle = await open(incomplete, have > 0 ? 'a' : 'w');
   try {
     for await (const chunk of stream.chunks) {
-      await handle.write(chunk);
-      have += chunk.byteLength;
+      if (have < SAFETENSORS_PREFIX_BYTES) prefix.set(chunk.subarray(0, SAFETENSORS_PREFIX_BYTES - have), have);
+      const end = have + chunk.byteLength >= SAFETENSORS_PREFIX_BYTES ? headerEnd() : Number.POSITIVE_INFINITY;
+      // Stop at the header's end: the rest comes with the file's own transfer, in download order.
+      const part = chunk.subarray(0, Math.max(0, Math.min(chunk.byteLength, end - have)));
+      await handle.write(part);
+      have += part.byteLength;
       onBytes(have);
-      if (target === Number.POSITIVE_INFINITY && have >= SAFETENSORS_PREFIX_BYTES) {
-        await handle.datasync();
-        target = Math.min(await needed(), MAX_HEADER_PREFIX, file.file.size);
-      }
-      if (have >= target) break;
+      if (have >= end) break;
     }
     await handle.datasync();
   } finally {
@@ -133,12 +135,10 @@ async function fetchHeaderPrefix(file: StreamedFile, settings: HubSettings, onBy
   }
 }
 
-async function headerLength(path: string): Promise<number> {
+async function readInto(path: string, into: Uint8Array, length: number): Promise<void> {
   const handle = await open(path, 'r');
   try {
-    const prefix = new Uint8Array(SAFETENSORS_PREFIX_BYTES);
-    await handle.read(prefix, 0, SAFETENSORS_PREFIX_BYTES, 0);
-    return Number(new DataView(prefix.buffer).getBigUint64(0, true));
+    await handle.read(into, 0, length, 0);
   } finally {
     await handle.close();
   }
