@@ -11,7 +11,7 @@ import { SAFETENSORS_PREFIX_BYTES } from '../../formats/safetensors.js';
 import { BlobVerifications } from './blob-verification.js';
 import { ensureSnapshotFile } from './ensure-snapshot-file.js';
 import { HfRepoCache } from './hf-repo-cache.js';
-import { FILE_DONE, FILE_FAILED, FILE_WRITING, SharedArrivals, type StreamedFile, type WorkerMessage } from './shared-arrivals.js';
+import { FILE_DONE, FILE_WRITING, SharedArrivals, type StreamedFile, type WorkerMessage } from './shared-arrivals.js';
 
 /** What the main thread hands the worker (structured-cloned; the fetch function stays the global one). */
 export interface DownloadWorkerData {
@@ -91,7 +91,7 @@ async function run(data: DownloadWorkerData): Promise<void> {
     post({ type: 'done' });
   } catch (error) {
     post({ type: 'error', index: current, error: serializeError(error) });
-    arrivals.fail(Math.max(current, 0), FILE_FAILED);
+    arrivals.fail(Math.max(current, 0));
   }
 }
 

@@ -79,8 +79,14 @@ export class SharedArrivals {
     this.wake();
   }
 
-  fail(index: number, state: number): void {
-    Atomics.store(this.states, index, state);
+  /** The download failed at file `index`. */
+  fail(index: number): void {
+    Atomics.store(this.states, index, FILE_FAILED);
+    this.stop();
+  }
+
+  /** No more bytes will come (failed, or stopped by the main thread): every wait ends. */
+  stop(): void {
     Atomics.store(this.control, 1, 1);
     this.wake();
   }

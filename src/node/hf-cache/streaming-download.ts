@@ -2,6 +2,7 @@ import { receiveMessageOnPort, MessageChannel } from 'node:worker_threads';
 import { startWorker } from '../start-worker.js';
 import { blobIdOf } from '../../core/hub/hub-files.js';
 import { UniPicError } from '../../errors/unipic-error.js';
+import { toAbortError } from '../../errors/abort-error.js';
 import type { FileProgress } from '../../core/sources/load-progress.js';
 import type { DownloadWorkerData } from './download-worker.js';
 import type { HubFetchPlan } from './fetch-hub-files.js';
@@ -89,7 +90,7 @@ export function startStreamingDownload(plan: HubFetchPlan, indices: readonly num
   channel.port1.on('message', handle);
   worker.on('error', (error) => {
     failure ??= error;
-    shared.fail(0, shared.state(0));
+    shared.stop();
     settle?.reject(failure);
   });
   worker.on('exit', () => {
@@ -108,6 +109,8 @@ export function startStreamingDownload(plan: HubFetchPlan, indices: readonly num
 
   /** The error, read synchronously: the main thread may be blocked in a reader and cannot take the message event. */
   const error = (): Error => {
+    // Stopped by an abort: that is the cause the caller asked for.
+    if (stopped && plan.signal?.aborted) return toAbortError(plan.signal.reason);
     for (let next = receiveMessageOnPort(channel.port1); next; next = receiveMessageOnPort(channel.port1)) handle(next.message as WorkerMessage);
     return failure ?? new Error('the download stopped before this file arrived');
   };
@@ -122,7 +125,7 @@ export function startStreamingDownload(plan: HubFetchPlan, indices: readonly num
   let stopped = false;
   const stop = async () => {
     stopped = true;
-    shared.fail(0, shared.state(0));
+    shared.stop();
     await worker.terminate();
   };
   return {
