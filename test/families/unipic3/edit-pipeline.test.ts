@@ -2,14 +2,15 @@ import { cpSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
+import { WebOrtBackend } from '../../../adapters/web-ort/index.js';
 import { convertModel } from '../../../src/convert/index.js';
 import type { NoisePurpose, RandomSource } from '../../../src/core/random/random-source.js';
 import { UniPic } from '../../../src/index.node.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
 import { MockBackend } from '../../../src/testing/mock-backend.js';
-import { cudaOnCpuRuntime, fakeNvidiaSmi } from '../../adapters/support/fake-gpu.js';
+import { cudaOnCpuRuntime, fakeNvidiaSmi, webgpuOnWasmRuntime } from '../../adapters/support/fake-gpu.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const EDIT = join(FIXTURES, 'unipic3', 'edit');
@@ -171,5 +172,32 @@ describe('UniPic-3 edit end to end against the oracle (tiny modules, two inputs,
       { code: 'device-memory-unknown', message: expect.stringMatching(/needs about .*; not checked \(nvidia-smi not found\)$/) },
     ]);
     await unknown.dispose();
+  }, 60_000);
+
+  it('web-ort on WebGPU: no memory figure, so one warning; the largest weight is checked against the buffer limits (fake GPUDevice limits)', async () => {
+    vi.stubGlobal('navigator', { gpu: {} });
+    try {
+      const load = (maxStorageBufferBindingSize: number) =>
+        UniPic.load(out, {
+          backend: new WebOrtBackend({ importRuntime: webgpuOnWasmRuntime({ maxBufferSize: 2 ** 30, maxStorageBufferBindingSize }) }),
+          device: 'webgpu',
+        });
+      await expect(load(64)).rejects.toThrow(
+        expect.objectContaining({
+          code: 'RESOURCE_LIMIT',
+          message: expect.stringMatching(
+            /largest weight \(graph \w+ at \w+\) is .* GB, but webgpu here takes buffers of at most 0\.0 GB \(maxStorageBufferBindingBytes\)/,
+          ),
+          details: expect.objectContaining({ limit: 'maxStorageBufferBindingBytes', limitBytes: 64 }),
+        }),
+      );
+      const model = (await load(2 ** 30)) as unknown as EditModel & { loadWarnings: { code: string; message: string }[] };
+      expect(model.loadWarnings).toEqual([
+        { code: 'device-memory-unknown', message: expect.stringMatching(/needs about .*; not checked \(WebGPU does not report device memory\)$/) },
+      ]);
+      await model.dispose();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   }, 60_000);
 });
