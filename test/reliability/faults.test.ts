@@ -69,7 +69,7 @@ describe('faults inside a call leave a usable model and nothing alive', () => {
     ['edit', 'vae_encoder', 'latents', 1, Number.NaN],
     ['edit', 'decoder_embed', 'fill', 1, Number.NEGATIVE_INFINITY],
     ['understand', 'lm_head', 'logits', 2, Number.NaN],
-    ['understand', 'llm', 'new_key_values.1.value', 2, Number.POSITIVE_INFINITY],
+    ['understand', 'llm', 'new_key_values.1.value', 1, Number.POSITIVE_INFINITY],
   ];
 
   for (const [capability, graph, output, nth, value] of poisoned) {
