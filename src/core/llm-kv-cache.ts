@@ -3,7 +3,6 @@ import type { KvCacheKind } from '../spec/manifest.js';
 import type { GraphRunOptions } from './model/graphs.js';
 import type { LlmStepFeeds } from './llm-step-inputs.js';
 
-
 /**
  * The host side of an `llm` graph's KV cache, whichever kind the folder has: it builds each run's
  * feeds (mask, positions, past) and takes the run's cache outputs back. Every row holds the same

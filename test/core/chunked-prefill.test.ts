@@ -37,7 +37,10 @@ describe.each(['in-place', 'concat'] as const)('prefillCache (%s cache)', (kind)
     const rows = 2;
     const length = 23;
     const embeds = Float32Array.from({ length: rows * length * H }, (_, i) => Math.sin(i * 0.37));
-    const probe = float32([rows, 2, H], Float32Array.from({ length: rows * 2 * H }, (_, i) => Math.cos(i * 0.11)));
+    const probe = float32(
+      [rows, 2, H],
+      Float32Array.from({ length: rows * 2 * H }, (_, i) => Math.cos(i * 0.11)),
+    );
     // The cache is compared through what it does: the hidden states of two more tokens run over it.
     const probeOver = async (chunk: number) => {
       const cache = createKvCache(kind, config.llm, rows);

@@ -70,8 +70,7 @@ export async function understandImage(context: CallContext, controller: RunContr
   }
   throwIfAborted(signal);
   const cache = prefix.cache;
-  const step = (embeds: Float32Array, length: number) =>
-    runLlmStep(graphs, cache, float32([1, length, H], embeds), length, { hidden: true, append: true, signal });
+  const step = (embeds: Float32Array, length: number) => runLlmStep(graphs, cache, float32([1, length, H], embeds), length, { hidden: true, append: true, signal });
 
   let hidden: DeviceTensor | undefined;
   const sampling = resolveTextSampling(options, assets.manifest.generation);

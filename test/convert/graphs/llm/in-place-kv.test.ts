@@ -84,7 +84,10 @@ describe('llm graph with an in-place KV cache', () => {
     const cache = new InPlaceKvCache(llm, 2, 4);
     const step = (length: number) =>
       Object.fromEntries(
-        ['key', 'value'].map((kind) => [`new_key_values.0.${kind}`, asDevice({ dims: [2, 1, length, 2], data: new Float32Array(2 * length * 2).fill(1) } as Output)]),
+        ['key', 'value'].map((kind) => [
+          `new_key_values.0.${kind}`,
+          asDevice({ dims: [2, 1, length, 2], data: new Float32Array(2 * length * 2).fill(1) } as Output),
+        ]),
       );
     await cache.append(step(3), 3);
     // Row 1 is a right-padded prompt of 2 real tokens: its pad slot is masked, its positions continue at 2.
