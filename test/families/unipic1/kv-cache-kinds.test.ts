@@ -2,8 +2,9 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UniPic } from '../../../src/index.node.js';
+import { AbortError, UniPic } from '../../../src/index.node.js';
 import { tinyModelDir } from '../../support/tiny-model.js';
+import { expectNoLiveTensors, loadInstrumented, rejection } from '../../reliability/support/tiny-fixture.js';
 
 // The same tiny checkpoint converted with the in-place KV cache (today's default) and the way every
 // folder was converted before it (`kvCache: 'concat'`, the manifest without the field): both run
@@ -94,5 +95,35 @@ describe('UniPic-1 llm graphs with either KV cache', () => {
     expect(pixelDifference((await inPlace.generate(prompts).result).images, (await concat.generate(prompts).result).images)).toBeLessThanOrEqual(1);
     const edit = { image: source, prompt: 'make it blue', ...QUICK };
     expect(pixelDifference((await inPlace.edit(edit).result).images, (await concat.edit(edit).result).images)).toBeLessThanOrEqual(1);
+  }, 120_000);
+
+  it('the old folder releases the presents of each call: only the image prefix stays alive, also after an abort mid-answer', async () => {
+    const { model, backend } = await loadInstrumented(oldFolder);
+    try {
+      const layers = model.config.llm.numLayers;
+      const options = { image: source, prompt: 'What is shown?', size: 64, maxTokens: 8 };
+      await model.understand(options).result;
+      expect(backend.liveTensors).toBe(2 * layers);
+      const base = backend.runsOf('lm_head');
+      const run = model.understand(options);
+      backend.hooks = {
+        beforeRun: ({ graph, ofGraph }) => {
+          if (graph === 'lm_head' && ofGraph === base + 3) run.abort(new AbortError('stopped mid-answer'));
+        },
+      };
+      try {
+        expect(await rejection(run.result)).toBeInstanceOf(AbortError);
+      } finally {
+        backend.hooks = {};
+      }
+      expectNoLiveTensors(backend, layers);
+      expect(backend.liveTensors).toBe(2 * layers);
+      expect((await model.understand(options).result).reusedImageCache).toBe(true);
+      await model.generate({ prompt: 'a lighthouse', ...QUICK }).result;
+      expect(backend.liveTensors).toBe(2 * layers);
+    } finally {
+      await model.dispose();
+    }
+    expect(backend.liveTensors).toBe(0);
   }, 120_000);
 });
