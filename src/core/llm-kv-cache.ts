@@ -42,24 +42,30 @@ export interface LlmRunner {
   run(name: 'llm', feeds: LlmStepFeeds, options?: GraphRunOptions): Promise<Readonly<Record<string, DeviceTensor>>>;
 }
 
+export interface LlmStepOptions {
+  /** Return `last_hidden_state` (the caller owns it). */
+  readonly hidden?: boolean;
+  /** Leave `last_hidden_state` on the device unscanned (it feeds another graph, whose outputs are scanned). */
+  readonly keepHidden?: boolean;
+  /** Append the new positions to the cache. */
+  readonly append?: boolean;
+  readonly signal?: AbortSignal | undefined;
+}
+
 /**
  * One `llm` run over `embeds` on top of `cache`: appends the new positions to the cache when
- * `append` is set and returns `last_hidden_state` when `hidden` is set (the caller owns it). Cache
- * outputs are fetched only when appended, so a run that leaves the cache as it is copies nothing back.
+ * `append` is set and returns `last_hidden_state` when `hidden` is set. Cache outputs are fetched
+ * only when appended, so a run that leaves the cache as it is copies nothing back.
  */
 export async function runLlmStep(
   graphs: LlmRunner,
   cache: LlmKvCache,
   embeds: Feed,
   length: number,
-  options: {
-    readonly hidden?: boolean;
-    /** Leave `last_hidden_state` on the device unscanned (it feeds another graph, whose outputs are scanned). */
-    readonly keepHidden?: boolean;
-    readonly append?: boolean;
-    readonly signal?: AbortSignal | undefined;
-  },
-): Promise<DeviceTensor | undefined> {
+  options: LlmStepOptions & { readonly hidden: true },
+): Promise<DeviceTensor>;
+export async function runLlmStep(graphs: LlmRunner, cache: LlmKvCache, embeds: Feed, length: number, options: LlmStepOptions): Promise<DeviceTensor | undefined>;
+export async function runLlmStep(graphs: LlmRunner, cache: LlmKvCache, embeds: Feed, length: number, options: LlmStepOptions): Promise<DeviceTensor | undefined> {
   const cacheOutputs = options.append ? cache.outputNames : [];
   const outputs = [...(options.hidden ? ['last_hidden_state'] : []), ...cacheOutputs];
   const out = await graphs.run('llm', cache.stepInputs(embeds, length), {

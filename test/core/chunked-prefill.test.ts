@@ -47,7 +47,7 @@ describe.each(['in-place', 'concat'] as const)('prefillCache (%s cache)', (kind)
       try {
         await prefillCache(graphs, cache, embeds, length, { chunk });
         expect(cache.length).toBe(length);
-        return (await takeFloat32((await runLlmStep(graphs, cache, probe, 2, { hidden: true }))!)).data;
+        return (await takeFloat32(await runLlmStep(graphs, cache, probe, 2, { hidden: true }))).data;
       } finally {
         cache.clear();
       }

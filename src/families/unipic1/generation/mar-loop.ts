@@ -204,9 +204,7 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
 
 /** One LLM pass over the image block against the fixed prefix cache, which it leaves as it is. */
 async function runBlock(graphs: Graphs, prefix: Prefix, embeds: Feed, length: number, signal?: AbortSignal): Promise<DeviceTensor> {
-  const hidden = await runLlmStep(graphs, prefix.cache, embeds, length, { hidden: true, keepHidden: true, signal });
-  if (!hidden) throw new Error('the llm run returned no hidden state');
-  return hidden;
+  return runLlmStep(graphs, prefix.cache, embeds, length, { hidden: true, keepHidden: true, signal });
 }
 
 function repeatRows(row: Float32Array, rows: number): Float32Array {

@@ -90,7 +90,7 @@ export async function understandImage(context: CallContext, controller: RunContr
     stream = new TextStream(tokenizer, { stopStrings: options.stop });
     const ends = new Set([tokenizer.specialIds.imEnd, tokenizer.specialIds.endOfText]);
     for (;;) {
-      const states = await takeFloat32(hidden as DeviceTensor);
+      const states = await takeFloat32(hidden);
       hidden = undefined;
       const last = states.data.subarray(states.data.length - H);
       const logits = await graphs.run('lm_head', { hidden: float32([1, H], last.slice()) }, { signal });
