@@ -59,7 +59,11 @@ describe('lower precisions against the float32 oracle (t2i_64 replay)', () => {
         expect(z[0]).toBeLessThanOrEqual(bound.firstZ);
         expect(z.at(-1)!).toBeLessThanOrEqual(bound.lastZ);
         expect(worst).toBeLessThanOrEqual(bound.pixelsMax);
-        console.info(`precision ${dtype}: z ${z.map((e) => e.toExponential(1)).join(' → ')}, pixels max ${worst} mean ${(total / (64 * 64 * 3)).toFixed(2)}`);
+        const vae = calls.find((c) => c.graph.startsWith('vae_decoder'));
+        const latents = vae ? relativeError(vae.feeds.latents.data as Float32Array, goldenFloat32('t2i_64.latents')) : Number.NaN;
+        console.info(
+          `precision ${dtype}: z ${z.map((e) => e.toExponential(1)).join(' → ')}, final latents ${latents.toExponential(1)}, pixels max ${worst} mean ${(total / (64 * 64 * 3)).toFixed(2)}`,
+        );
         expect(total / (64 * 64 * 3)).toBeLessThanOrEqual(bound.pixelsMean);
         // Lower precision must actually be in use: the float32 path matches to ~1e-6.
         expect(z[0]).toBeGreaterThan(1e-5);
