@@ -7,9 +7,11 @@ export const MANIFEST_VERSION = 1 as const;
 /**
  * Precision of a built graph. Boundaries stay float32 for every choice; `fp16` stores weights and
  * computes matrix products in half precision; `q4` stores linear weights as 4-bit blocks with
- * float32 scales; `q4f16` does the same with half-precision activations and scales.
+ * float32 scales; `q4f16` does the same with half-precision activations and scales; `q8` stores
+ * linear weights as int8 per output channel and quantizes activations to 8 bits at run time
+ * (com.microsoft DynamicQuantizeMatMul: the CPU's int8 GEMM), for compute-bound graphs.
  */
-export const DTYPES = ['fp32', 'fp16', 'q4', 'q4f16'] as const;
+export const DTYPES = ['fp32', 'fp16', 'q4', 'q4f16', 'q8'] as const;
 export type Dtype = (typeof DTYPES)[number];
 
 export const CAPABILITIES = ['generate', 'understand', 'edit'] as const;
@@ -45,6 +47,14 @@ export const graphVariantSchema = z
   })
   .strict();
 export type GraphVariant = z.infer<typeof graphVariantSchema>;
+
+/**
+ * How a model's `llm` graph takes its KV cache (docs/model-format.md, "KV cache"): `concat` (past
+ * in, past ++ new out as `present.*`) or `in-place` (a pre-allocated buffer read in place, only
+ * `new_key_values.*` out).
+ */
+export const KV_CACHE_KINDS = ['concat', 'in-place'] as const;
+export type KvCacheKind = (typeof KV_CACHE_KINDS)[number];
 
 /** The family a manifest without a `family` field belongs to: folders converted before families existed. */
 export const DEFAULT_FAMILY = 'unipic1';
@@ -94,6 +104,12 @@ export const manifestSchema = z
     files: z.array(fileEntrySchema),
     /** How to run the `vae_decoder_strips` graph, when the folder has one (docs/model-format.md, "Strip VAE decoder"). */
     stripDecoder: stripDecoderSchema.optional(),
+    /**
+     * How the `llm` graph takes its KV cache (docs/model-format.md, "KV cache"): `in-place` (a
+     * pre-allocated buffer read in place, only the new keys/values out) or `concat` (past ++ new
+     * out). Absent means `concat`: folders converted before the in-place cache.
+     */
+    kvCache: z.enum(KV_CACHE_KINDS).optional(),
   })
   .loose();
 export type Manifest = z.infer<typeof manifestSchema>;

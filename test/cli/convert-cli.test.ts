@@ -106,7 +106,7 @@ describe('unipic convert', () => {
   it('usage mistakes: exit 2 with the reason and the help text', async () => {
     const badDtype = await runCli(['convert', tiny, join(folder.path, 'never'), '--dtype', 'int8']);
     expect(badDtype.code).toBe(2);
-    expect(badDtype.stderr).toMatch(/^unipic convert: --dtype must be among fp32, fp16, q4, q4f16, got "int8"/);
+    expect(badDtype.stderr).toMatch(/^unipic convert: --dtype must be among fp32, fp16, q4, q4f16, q8, got "int8"/);
     expect(badDtype.stderr).toMatch(/unipic convert <checkpoint-dir> <out-dir>/);
     const missingOut = await runCli(['convert', tiny]);
     expect(missingOut.code).toBe(2);

@@ -14,7 +14,7 @@ import { makeTinyKontextCheckpoint } from '../../families/unipic2-kontext/conver
 import { makeTinyUnipic3 } from '../../families/unipic3/convert/tiny/make-tiny-unipic3.js';
 import { kontextConverter } from '../../families/unipic2-kontext/converter.js';
 
-const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
+const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16', 'q8'];
 
 registerConverter(unipic1Converter);
 registerConverter(kontextConverter);

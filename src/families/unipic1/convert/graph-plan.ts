@@ -9,6 +9,7 @@ import { buildMarDecoderGraph } from './graphs/mar/mar-decoder-graph.js';
 import { buildMarEncoderGraph } from './graphs/mar/mar-encoder-graph.js';
 import { buildVaeDecoderGraph, buildVaeDecoderStripGraph } from './graphs/vae/vae-decoder-graph.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
+import type { KvCacheKind } from '../../../spec/manifest.js';
 import { buildVaeEncoderGraph } from './graphs/vae/vae-encoder-graph.js';
 import { vaeConfigFromJson } from './graphs/vae/vae-config.js';
 import type { GraphContext } from '../../../convert/graphs/weights.js';
@@ -20,6 +21,8 @@ export interface GraphPlan {
   readonly keys: (key: string) => boolean;
   /** Whether the dtype's 4-bit/half options apply (the VAE stays float32: convolutions, GroupNorm). */
   readonly quantizable: boolean;
+  /** `false`: q8 has no int8 form of this graph and reuses its fp32 file (the embedding table is a gather). */
+  readonly q8?: boolean;
   /** Builds into `ctx.builder`; may return the serialiser to use instead of the builder's. */
   build(ctx: GraphContext): void | { toBytes(): Uint8Array };
 }
@@ -47,6 +50,8 @@ export interface GraphPlanOptions {
   readonly fusedSampler?: boolean;
   /** Receives the strip decoder's plan for the manifest when `vae_decoder_strips` is built. */
   readonly onStripPlan?: (plan: StripDecoderPlan) => void;
+  /** The `llm` graph's KV cache (default `in-place`; `concat` writes the graph of earlier conversions). */
+  readonly kvCache?: KvCacheKind;
 }
 
 export function graphPlans(structure: CheckpointConfig, config: ModelConfig, options: GraphPlanOptions = {}): GraphPlan[] {
@@ -59,14 +64,19 @@ export function graphPlans(structure: CheckpointConfig, config: ModelConfig, opt
       ]
     : [];
   return [
-    { name: 'embed', keys: prefixes('llm.model.embed_tokens.weight'), quantizable: true, build: (ctx) => buildEmbedGraph(ctx, config) },
+    { name: 'embed', keys: prefixes('llm.model.embed_tokens.weight'), quantizable: true, q8: false, build: (ctx) => buildEmbedGraph(ctx, config) },
     {
       name: 'lm_head',
       keys: prefixes(structure.llm.tie_word_embeddings ? 'llm.model.embed_tokens.weight' : 'llm.lm_head.weight'),
       quantizable: true,
       build: (ctx) => buildLmHeadGraph(ctx, config, { ...LLM_Q4, tied: structure.llm.tie_word_embeddings }),
     },
-    { name: 'llm', keys: prefixes('llm.model.layers.', 'llm.model.norm.'), quantizable: true, build: (ctx) => buildLlmGraph(ctx, config, { linear: LLM_Q4 }) },
+    {
+      name: 'llm',
+      keys: prefixes('llm.model.layers.', 'llm.model.norm.'),
+      quantizable: true,
+      build: (ctx) => buildLlmGraph(ctx, config, { linear: LLM_Q4, kvCache: options.kvCache ?? 'in-place' }),
+    },
     {
       name: 'mar_encoder',
       keys: prefixes('mar.z_proj', 'mar.fake_latent', 'mar.encoder_blocks.', 'mar.encoder_norm.', 'proj_in.'),
