@@ -42,9 +42,9 @@ const peakRss = () => process.resourceUsage().maxRSS * 1024;
  * second dtype; the VAE graphs ≈ 0.4 GB.
  */
 function outputBytes(dtypes: readonly Dtype[], diffusion: boolean): number {
-  const perParameter: Record<Dtype, number> = { fp32: 4, fp16: 2, q4: 0.64, q4f16: 0.6 };
-  const rest = perParameter[dtypes[1] ?? 'fp32'];
-  return 4.9e9 * (perParameter[dtypes[0]] / 0.64) + rest * (1.58e9 + (diffusion ? 2.24e9 : 0)) + (diffusion ? 0.4e9 : 0);
+  // Bytes per parameter; a dtype the family refuses fails in the converter before anything is written.
+  const perParameter = (dtype: Dtype | undefined) => ({ fp32: 4, fp16: 2, q4: 0.64, q4f16: 0.6 })[dtype as 'fp32'] ?? 4;
+  return 4.9e9 * (perParameter(dtypes[0]) / 0.64) + perParameter(dtypes[1]) * (1.58e9 + (diffusion ? 2.24e9 : 0)) + (diffusion ? 0.4e9 : 0);
 }
 
 async function convert(checkpoint: string, out: string, dtypes: readonly Dtype[]): Promise<void> {
