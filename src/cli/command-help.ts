@@ -59,6 +59,8 @@ export const COMMAND_HELP: Record<string, string> = {
   --resolutions <list>   output sizes for position tables; default the model's (512,1024); each ${range('resolutions')}, a multiple of 16
   --name <name>          the manifest's name; default unipic
   --fused-sampler        also write the 100-step sampler as one graph (for GPUs)
+  --kv-cache <kind>      UniPic-1's llm graph: in-place (default: decode time flat with context on CPU and
+                         wasm) or concat (the cache stays on a GPU between tokens; no per-token upload)
   --report <file.json>   write every checkpoint key and config field, with what was done with it and why
   --family <id>          the checkpoint's family when detection cannot tell
   --vlm <dir>            UniPic2-Metaquery: the Qwen2.5-VL-7B-Instruct folder (default <checkpoint-dir>/Qwen2.5-VL-7B-Instruct);

@@ -51,5 +51,13 @@ describe('make-tiny --family unipic3 → convert (q4) → UniPic.load → edit',
     expect((error as { code?: string }).code).toBe('INVALID_OPTIONS');
     expect((error as Error).message).toMatch(/"q8" is not one of fp32, fp16, q4, q4f16/);
     expect(existsSync(join(root, 'out-q8'))).toBe(false);
+    // UniPic-1's converter options are refused, not silently dropped.
+    const foreign = await convertModel(join(root, 'ckpt-q8'), join(root, 'out-kv'), { dtypes: ['q4'], kvCache: 'concat', fusedSampler: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((foreign as { code?: string }).code).toBe('INVALID_OPTIONS');
+    expect((foreign as Error).message).toBe('fusedSampler, kvCache do not apply to UniPic-3 checkpoints');
+    expect(existsSync(join(root, 'out-kv'))).toBe(false);
   }, 60_000);
 });
