@@ -9,10 +9,11 @@
  *
  *   npx tsx bench/browser-full-size.ts <model-dir> <out.json> [--only wasm-q4-understand-512,...] [--timeout-scale 1]
  *
- * Run it under `flock /work/wt/_heavy.lock` on the shared machine. The table in docs/browser.md
+ * Run it under `flock /work/wt/_bench.lock` (one step per lock hold) on the shared machine. The table in docs/browser.md
  * comes from this script.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureBuiltPackage } from '../test/browser/support/built-package.js';
@@ -88,6 +89,9 @@ function processMemory(pid: number): { pss: number; type: string } | undefined {
 function memorySampler() {
   let peakTotal = 0;
   const peakByType: Record<string, number> = {};
+  // The machine is shared: the 1-minute load average at the start and its peak say how loaded the step ran.
+  const loadAtStart = loadavg()[0]!;
+  let peakLoad = loadAtStart;
   const timer = setInterval(() => {
     let total = 0;
     const byType: Record<string, number> = {};
@@ -98,12 +102,13 @@ function memorySampler() {
       byType[memory.type] = (byType[memory.type] ?? 0) + memory.pss;
     }
     peakTotal = Math.max(peakTotal, total);
+    peakLoad = Math.max(peakLoad, loadavg()[0]!);
     for (const [type, bytes] of Object.entries(byType)) peakByType[type] = Math.max(peakByType[type] ?? 0, bytes);
   }, 1000);
   return {
     stop() {
       clearInterval(timer);
-      return { peakTotalBytes: peakTotal, peakByTypeBytes: peakByType };
+      return { peakTotalBytes: peakTotal, peakByTypeBytes: peakByType, loadAverage: { start: loadAtStart, peak: peakLoad } };
     },
   };
 }

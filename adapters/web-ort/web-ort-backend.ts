@@ -107,10 +107,13 @@ export class WebOrtBackend extends OrtBackend<WebOrtDevice> {
     failed: readonly DeviceAttempt[],
     autoOrder: readonly WebOrtDevice[],
   ): Promise<DeviceReport<WebOrtDevice>> {
-    const limits: { maxFileBytes: number; maxBufferBytes?: number; maxGraphBytes?: number } = { maxFileBytes: MAX_BROWSER_FILE_BYTES };
-    // ORT's wasm heap holds every weight of a session: a graph larger than wasm32's whole address
-    // space can never be created there (it would end in a wasm abort after the download).
-    if (device === 'wasm') limits.maxGraphBytes = WASM_ADDRESS_SPACE_BYTES;
+    const limits: { maxFileBytes: number; maxBufferBytes?: number; maxGraphBytes?: number; maxResidentBytes?: number } = {
+      maxFileBytes: MAX_BROWSER_FILE_BYTES,
+    };
+    // ORT's wasm heap holds every weight of every session: a graph, or the graphs one call needs
+    // together, larger than wasm32's whole address space can never run there (it would end in a
+    // wasm abort after the download).
+    if (device === 'wasm') limits.maxGraphBytes = limits.maxResidentBytes = WASM_ADDRESS_SPACE_BYTES;
     let fp16 = false;
     if (device === 'webgpu') {
       const gpu = await this.webgpuDevice();
