@@ -55,7 +55,7 @@ function checkGraphLimits(manifest: Manifest, dtypes: Partial<Record<GraphName, 
 export type TaskGraphs = ReadonlyArray<readonly [Capability, readonly GraphName[]]>;
 
 /** Bytes of the files a set of graphs loads at the given dtypes (a file two graphs share counts once). */
-function setBytes(manifest: Manifest, graphs: readonly GraphName[], dtypeOf: (graph: GraphName) => Dtype | undefined): number {
+export function graphSetBytes(manifest: Manifest, graphs: readonly GraphName[], dtypeOf: (graph: GraphName) => Dtype | undefined): number {
   const sizes = new Map(manifest.files.map((file) => [file.path, file.size]));
   const files = new Set<string>();
   for (const graph of graphs) {
@@ -76,21 +76,23 @@ function setBytes(manifest: Manifest, graphs: readonly GraphName[], dtypeOf: (gr
 export function checkResidentLimits(manifest: Manifest, dtypes: Partial<Record<GraphName, Dtype>>, info: BackendInfo, tasks: TaskGraphs): void {
   const limit = info.limits.maxResidentBytes;
   if (limit === undefined) return;
-  const over = tasks.map(([task, graphs]) => ({ task, graphs, bytes: setBytes(manifest, graphs, (graph) => dtypes[graph]) })).filter((entry) => entry.bytes > limit);
+  const over = tasks
+    .map(([task, graphs]) => ({ task, graphs, bytes: graphSetBytes(manifest, graphs, (graph) => dtypes[graph]) }))
+    .filter((entry) => entry.bytes > limit);
   const first = over[0];
   if (!first) return;
   const fitting = tasks.filter(([task]) => !over.some((entry) => entry.task === task)).map(([task]) => task);
   const allGraphs = [...new Set(tasks.flatMap(([, graphs]) => graphs))];
   const otherDtypes = (['q4', 'q4f16', 'fp16', 'fp32'] as const)
     .filter((dtype) => allGraphs.every((graph) => manifest.graphs[graph]?.[dtype]))
-    .map((dtype) => ({ dtype, bytes: Math.max(...tasks.map(([, graphs]) => setBytes(manifest, graphs, () => dtype))) }))
+    .map((dtype) => ({ dtype, bytes: Math.max(...tasks.map(([, graphs]) => graphSetBytes(manifest, graphs, () => dtype))) }))
     .filter((entry) => entry.bytes <= limit);
   const ways = [
     ...otherDtypes.map((entry) => `dtype '${entry.dtype}' (${size(entry.bytes)})`),
     ...(fitting.length ? [`capabilities: [${fitting.map((task) => `'${task}'`).join(', ')}]`] : []),
     'WebGPU or Node',
   ];
-  const largest = first.graphs.reduce((a, b) => (setBytes(manifest, [b], (g) => dtypes[g]) > setBytes(manifest, [a], (g) => dtypes[g]) ? b : a));
+  const largest = first.graphs.reduce((a, b) => (graphSetBytes(manifest, [b], (g) => dtypes[g]) > graphSetBytes(manifest, [a], (g) => dtypes[g]) ? b : a));
   const dtype = dtypes[largest] as Dtype;
   throw new ResourceLimitError(
     `${first.task} keeps ${first.graphs.map((graph) => `${graph} (${dtypes[graph]})`).join(', ')} loaded together: ${size(first.bytes)} of weights, ` +

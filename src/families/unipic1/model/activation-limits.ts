@@ -1,0 +1,73 @@
+import type { CallMemory } from '../../../core/family/model-family.js';
+import { ResourceLimitError } from '../../../errors/resource-limit-error.js';
+import type { Capability } from '../../../spec/manifest.js';
+import type { ModelConfig } from '../manifest.js';
+
+const GIB = 1024 ** 3;
+const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
+
+/** What of a call's options sizes its activations. */
+export interface CallShape {
+  readonly size: number;
+  /** generate / edit: guidance 1 runs the conditional rows only. */
+  readonly guidance?: number;
+  readonly numImages?: number;
+}
+
+/**
+ * The largest tensor a call allocates: the MAR attention scores `[rows, heads, F + n, F + n]` in
+ * float32 (softmax stays float32 in every dtype), F buffer tokens plus n = (size / 16)² image
+ * tokens. Understanding encodes the whole image in one row; generate and edit decode every token
+ * in each row, two rows per image under guidance. At 1024 px that is 1.03 GiB per row (16 heads,
+ * 4160 tokens), against 0.07 GiB at 512 px, and larger than any weight or LLM activation.
+ */
+export function marScoresBytes(
+  config: ModelConfig,
+  task: Capability,
+  shape: CallShape,
+): { bytes: number; rows: number; heads: number; tokens: number; graph: string } {
+  const { bufferSize, vaeStride, encoderHeads, decoderHeads } = config.mar;
+  const tokens = bufferSize + (shape.size / vaeStride) ** 2;
+  const understand = task === 'understand';
+  const rows = understand ? 1 : (shape.numImages ?? 1) * (shape.guidance === 1 ? 1 : 2);
+  const heads = understand ? encoderHeads : Math.max(encoderHeads, decoderHeads);
+  return { bytes: rows * heads * tokens * tokens * 4, rows, heads, tokens, graph: understand ? 'mar_encoder' : 'mar_decoder' };
+}
+
+/**
+ * Refuses, before the call is queued, a size whose MAR attention scores cannot exist on the device:
+ * one tensor past WebGPU's `maxBufferBytes` (SwiftShader: 1 GiB), or, on wasm, that tensor plus
+ * the task's weights past the 4 GiB all of it shares. Both are lower bounds of what the call needs,
+ * so nothing that could run is refused; without the check the call fails deep in a run (a wasm
+ * abort or a lost WebGPU device) after minutes of work. The message says which smaller call fits.
+ */
+export function checkActivationLimits(config: ModelConfig, task: Capability, shape: CallShape, memory: CallMemory, sizes: readonly number[]): void {
+  const { maxBufferBytes, maxResidentBytes } = memory.info.limits;
+  const need = (s: CallShape) => {
+    const scores = marScoresBytes(config, task, s);
+    return { scores, buffer: scores.bytes, resident: scores.bytes + memory.weightsBytes };
+  };
+  const fits = (s: CallShape) => {
+    const n = need(s);
+    return (maxBufferBytes === undefined || n.buffer <= maxBufferBytes) && (maxResidentBytes === undefined || n.resident <= maxResidentBytes);
+  };
+  if (fits(shape)) return;
+  const { scores, buffer, resident } = need(shape);
+  const overBuffer = maxBufferBytes !== undefined && buffer > maxBufferBytes;
+  const limit = overBuffer ? 'maxBufferBytes' : 'maxResidentBytes';
+  const limitBytes = (overBuffer ? maxBufferBytes : maxResidentBytes) as number;
+  const what = `${task} at ${shape.size} px builds MAR attention scores of ${gib(scores.bytes)} (${scores.rows} row${scores.rows === 1 ? '' : 's'} × ${scores.heads} heads × ${scores.tokens}² float32)`;
+  const why = overBuffer
+    ? `but ${memory.info.device} here allocates buffers of at most ${gib(limitBytes)}`
+    : `which with this task's ${gib(memory.weightsBytes)} of weights passes the ${gib(limitBytes)} ${memory.info.device} holds`;
+  const smaller = sizes.filter((size) => size < shape.size && fits({ ...shape, size })).sort((a, b) => b - a)[0];
+  const ways = [
+    ...(smaller !== undefined ? [`size ${smaller}`] : []),
+    ...(task !== 'understand' && shape.guidance !== 1 && fits({ ...shape, guidance: 1 }) ? ['guidance 1 (one row per image)'] : []),
+    ...(task !== 'understand' && (shape.numImages ?? 1) > 1 && fits({ ...shape, numImages: 1 }) ? ['numImages 1'] : []),
+    'Node or a GPU with larger limits',
+  ];
+  throw new ResourceLimitError(`${what}, ${why}; use ${ways.join(', or ')}`, {
+    details: { limit, limitBytes, bytes: overBuffer ? buffer : resident, graph: scores.graph, device: memory.info.device, task, size: shape.size },
+  });
+}
