@@ -1,6 +1,10 @@
 import { UniPicError } from './unipic-error.js';
 
-export interface ResourceLimitDetails {
+/**
+ * A file or graph too large for the runtime (`maxFileBytes`, `maxGraphBytes`), a task's graphs
+ * together (`maxResidentBytes`), or a call's largest activation (a buffer limit, `size` set).
+ */
+export interface FileLimitDetails {
   /**
    * Which limit: `maxFileBytes` (largest single file the runtime can take), `maxBufferBytes`, or
    * `maxGraphBytes` (one graph's files together; `file` is then the graph's model file), or
@@ -8,7 +12,7 @@ export interface ResourceLimitDetails {
    * largest graph's, `bytes` the whole set's, and `task` / `graphs` say which). A call refused for
    * an activation (`size` set) names the graph that builds it and no `file` / `dtype`.
    */
-  readonly limit: 'maxFileBytes' | 'maxBufferBytes' | 'maxGraphBytes' | 'maxResidentBytes';
+  readonly limit: 'maxFileBytes' | 'maxBufferBytes' | 'maxStorageBufferBindingBytes' | 'maxGraphBytes' | 'maxResidentBytes';
   readonly limitBytes: number;
   readonly file?: string;
   readonly bytes: number;
@@ -23,7 +27,23 @@ export interface ResourceLimitDetails {
 }
 
 /**
- * A model file is larger than the runtime can load on this device (browsers: 2 GiB per file).
+ * A device that cannot hold what a family needs (UniPic-3): its total or free memory below the
+ * estimated peak, or (WebGPU) its largest weight above a per-buffer limit (`graph` then names it).
+ */
+export interface DeviceMemoryLimitDetails {
+  readonly limit: 'deviceMemoryBytes' | 'deviceFreeMemoryBytes' | 'maxBufferBytes' | 'maxStorageBufferBindingBytes';
+  readonly limitBytes: number;
+  readonly neededBytes: number;
+  readonly graph?: string;
+  readonly dtype: string;
+  readonly device: string;
+}
+
+export type ResourceLimitDetails = FileLimitDetails | DeviceMemoryLimitDetails;
+
+/**
+ * A model file is larger than the runtime can load on this device (browsers: 2 GiB per file), or
+ * the device cannot hold the model (`DeviceMemoryLimitDetails`).
  * Thrown by `UniPic.load` before anything is downloaded or a session is created, instead of a
  * failed fetch, a wasm abort or a crashed tab; the message says what to do.
  */

@@ -46,6 +46,14 @@ export const graphVariantSchema = z
   .strict();
 export type GraphVariant = z.infer<typeof graphVariantSchema>;
 
+/**
+ * How a model's `llm` graph takes its KV cache (docs/model-format.md, "KV cache"): `concat` (past
+ * in, past ++ new out as `present.*`) or `in-place` (a pre-allocated buffer read in place, only
+ * `new_key_values.*` out).
+ */
+export const KV_CACHE_KINDS = ['concat', 'in-place'] as const;
+export type KvCacheKind = (typeof KV_CACHE_KINDS)[number];
+
 /** The family a manifest without a `family` field belongs to: folders converted before families existed. */
 export const DEFAULT_FAMILY = 'unipic1';
 
@@ -94,6 +102,12 @@ export const manifestSchema = z
     files: z.array(fileEntrySchema),
     /** How to run the `vae_decoder_strips` graph, when the folder has one (docs/model-format.md, "Strip VAE decoder"). */
     stripDecoder: stripDecoderSchema.optional(),
+    /**
+     * How the `llm` graph takes its KV cache (docs/model-format.md, "KV cache"): `in-place` (a
+     * pre-allocated buffer read in place, only the new keys/values out) or `concat` (past ++ new
+     * out). Absent means `concat`: folders converted before the in-place cache.
+     */
+    kvCache: z.enum(KV_CACHE_KINDS).optional(),
   })
   .loose();
 export type Manifest = z.infer<typeof manifestSchema>;

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidOptionsError, ResourceLimitError, UniPicError, UnsupportedDeviceError } from '../../src/errors/index.js';
+import { InvalidOptionsError, ResourceLimitError, UniPicError, UnsupportedDeviceError, type FileLimitDetails } from '../../src/errors/index.js';
 import { CAPABILITY_GRAPHS } from '../../src/families/unipic1/manifest.js';
 import { UniPic } from '../../src/index.node.js';
 import type { Dtype, GraphName, Manifest } from '../../src/spec/manifest.js';
@@ -52,7 +52,7 @@ describe('files larger than the runtime can load', () => {
     const backend = new MockBackend({ devices: ['wasm'], limits: { maxFileBytes: 4 * 1024 ** 3, maxGraphBytes: 2 * 1024 ** 3 } });
     const error = await UniPic.load(dir, { backend, dtype: 'fp32', capabilities: ['generate'] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResourceLimitError);
-    const details = (error as ResourceLimitError).details;
+    const details = (error as ResourceLimitError).details as FileLimitDetails;
     expect(details).toMatchObject({ limit: 'maxGraphBytes', limitBytes: 2 * 1024 ** 3, graph: 'llm', dtype: 'fp32', device: 'wasm' });
     expect(details.bytes).toBeGreaterThanOrEqual(3 * 1024 ** 3);
     expect((error as Error).message).toMatch(/llm \(fp32\).*at most 2\.00 GiB.*q4/);
@@ -94,7 +94,7 @@ describe('graphs one call holds together, past the memory all sessions share (wa
     const backend = new MockBackend({ devices: ['wasm'], limits: { maxGraphBytes: 2 ** 32, maxResidentBytes: limit } });
     const error = await UniPic.load(folder, { backend, dtype: 'fp32' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResourceLimitError);
-    const details = (error as ResourceLimitError).details;
+    const details = (error as ResourceLimitError).details as FileLimitDetails;
     expect(details).toMatchObject({ limit: 'maxResidentBytes', limitBytes: limit, dtype: 'fp32', device: 'wasm' });
     expect(details.task).not.toBe(bySize[0]!.task);
     expect(details.bytes).toBe(bySize.find((entry) => entry.task === details.task)!.bytes);

@@ -119,7 +119,7 @@ export async function loadModel<T extends LoadedModel>(Model: ModelClass<T>, sou
       info,
       capabilities.map((c) => [c, required(c)] as const),
     );
-    family.checkDevice?.(manifest, dtypes as Record<string, string>, info, capabilities);
+    warnings.push(...(family.checkDevice?.(manifest, dtypes as Record<string, string>, info, capabilities) ?? []));
     const resolved = await opened.resolve(files);
     throwIfAborted(signal);
     let model: T | undefined;

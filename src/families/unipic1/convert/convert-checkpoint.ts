@@ -9,7 +9,7 @@ import { uniPic1HubCheckpoint } from './hub-files.js';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
-import { DTYPES, type Dtype } from '../../../spec/manifest.js';
+import { DTYPES, type Dtype, type KvCacheKind } from '../../../spec/manifest.js';
 import { UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type UniPic1GraphName as GraphName, type UniPic1Manifest as Manifest } from '../manifest.js';
 import { graphPlans, type GraphPlan } from './graph-plan.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
@@ -59,6 +59,12 @@ export interface ConvertOptions extends HubConvertOptions {
    * repeat the head's weights, so they are opt-in.
    */
   readonly fusedSampler?: boolean;
+  /**
+   * How the `llm` graph takes its KV cache (default `in-place`: a decode step costs the same at
+   * 4,000 cached positions as at 40). `concat` writes the graph of earlier conversions, which the
+   * SDK still runs (docs/model-format.md, "KV cache").
+   */
+  readonly kvCache?: KvCacheKind;
   readonly onProgress?: (event: ConvertProgressEvent) => void;
   readonly signal?: AbortSignal;
 }
@@ -107,6 +113,8 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
     options,
     (folder, origin) => convertFolder(folder, outDir, options, origin),
     uniPic1HubCheckpoint,
+    {},
+    outDir,
   );
   return { ...summary, fetched: snapshots, ms: Date.now() - started };
 }
@@ -123,6 +131,7 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
   try {
     const { resolved, keys } = await checkCheckpoint(checkpoint, checkpointDir, options.structure, warnings);
     const { structure } = resolved;
+    const kvCache = options.kvCache ?? 'in-place';
     const config = toModelConfig(structure);
     const sizes = options.resolutions ?? structure.resolutions;
     const badSize = sizes.find((size) => size % config.mar.vaeStride !== 0);
@@ -142,7 +151,14 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
       const onStripPlan = (plan: StripDecoderPlan) => {
         stripDecoder = plan;
       };
-      built = await buildGraphs(graphPlans(structure, config, { fusedSampler: options.fusedSampler, onStripPlan }), weights, keys.required, dtypes, outDir, options);
+      built = await buildGraphs(
+        graphPlans(structure, config, { fusedSampler: options.fusedSampler, onStripPlan, kvCache }),
+        weights,
+        keys.required,
+        dtypes,
+        outDir,
+        options,
+      );
       options.onProgress?.({ stage: 'tables', item: 'position tables', done: built.done, total: built.done });
       const tableWeights = weights.subset(TABLE_KEYS);
       resolutions = await writeResolutionTables(outDir, tableWeights, config.mar, sizes);
@@ -180,6 +196,7 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
         resolutions,
         graphs: built.graphs,
         ...(stripDecoder ? { stripDecoder } : {}),
+        kvCache,
         files,
       },
       unipic1ManifestSchema,

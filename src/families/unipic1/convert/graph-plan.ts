@@ -9,6 +9,7 @@ import { buildMarDecoderGraph } from './graphs/mar/mar-decoder-graph.js';
 import { buildMarEncoderGraph } from './graphs/mar/mar-encoder-graph.js';
 import { buildVaeDecoderGraph, buildVaeDecoderStripGraph } from './graphs/vae/vae-decoder-graph.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
+import type { KvCacheKind } from '../../../spec/manifest.js';
 import { buildVaeEncoderGraph } from './graphs/vae/vae-encoder-graph.js';
 import { vaeConfigFromJson } from './graphs/vae/vae-config.js';
 import type { GraphContext } from '../../../convert/graphs/weights.js';
@@ -47,6 +48,8 @@ export interface GraphPlanOptions {
   readonly fusedSampler?: boolean;
   /** Receives the strip decoder's plan for the manifest when `vae_decoder_strips` is built. */
   readonly onStripPlan?: (plan: StripDecoderPlan) => void;
+  /** The `llm` graph's KV cache (default `in-place`; `concat` writes the graph of earlier conversions). */
+  readonly kvCache?: KvCacheKind;
 }
 
 export function graphPlans(structure: CheckpointConfig, config: ModelConfig, options: GraphPlanOptions = {}): GraphPlan[] {
@@ -66,7 +69,12 @@ export function graphPlans(structure: CheckpointConfig, config: ModelConfig, opt
       quantizable: true,
       build: (ctx) => buildLmHeadGraph(ctx, config, { ...LLM_Q4, tied: structure.llm.tie_word_embeddings }),
     },
-    { name: 'llm', keys: prefixes('llm.model.layers.', 'llm.model.norm.'), quantizable: true, build: (ctx) => buildLlmGraph(ctx, config, { linear: LLM_Q4 }) },
+    {
+      name: 'llm',
+      keys: prefixes('llm.model.layers.', 'llm.model.norm.'),
+      quantizable: true,
+      build: (ctx) => buildLlmGraph(ctx, config, { linear: LLM_Q4, kvCache: options.kvCache ?? 'in-place' }),
+    },
     {
       name: 'mar_encoder',
       keys: prefixes('mar.z_proj', 'mar.fake_latent', 'mar.encoder_blocks.', 'mar.encoder_norm.', 'proj_in.'),

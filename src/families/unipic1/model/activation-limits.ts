@@ -36,29 +36,37 @@ export function marScoresBytes(
 
 /**
  * Refuses, before the call is queued, a size whose MAR attention scores cannot exist on the device:
- * one tensor past WebGPU's `maxBufferBytes` (SwiftShader: 1 GiB), or, on wasm, that tensor plus
+ * one tensor past WebGPU's `maxBufferBytes` or `maxStorageBufferBindingBytes` (SwiftShader: both
+ * 1 GiB), or, on wasm, that tensor plus
  * the task's weights past the 4 GiB all of it shares. Both are lower bounds of what the call needs,
  * so nothing that could run is refused; without the check the call fails deep in a run (a wasm
  * abort or a lost WebGPU device) after minutes of work. The message says which smaller call fits.
  */
 export function checkActivationLimits(config: ModelConfig, task: Capability, shape: CallShape, memory: CallMemory, sizes: readonly number[]): void {
-  const { maxBufferBytes, maxResidentBytes } = memory.info.limits;
+  const { maxBufferBytes, maxStorageBufferBindingBytes, maxResidentBytes } = memory.info.limits;
+  // A tensor must fit one buffer and, to be read by a kernel, one storage binding.
+  const bufferLimit =
+    maxStorageBufferBindingBytes !== undefined && (maxBufferBytes === undefined || maxStorageBufferBindingBytes < maxBufferBytes)
+      ? { limit: 'maxStorageBufferBindingBytes' as const, bytes: maxStorageBufferBindingBytes }
+      : maxBufferBytes !== undefined
+        ? { limit: 'maxBufferBytes' as const, bytes: maxBufferBytes }
+        : undefined;
   const need = (s: CallShape) => {
     const scores = marScoresBytes(config, task, s);
     return { scores, buffer: scores.bytes, resident: scores.bytes + memory.weightsBytes };
   };
   const fits = (s: CallShape) => {
     const n = need(s);
-    return (maxBufferBytes === undefined || n.buffer <= maxBufferBytes) && (maxResidentBytes === undefined || n.resident <= maxResidentBytes);
+    return (bufferLimit === undefined || n.buffer <= bufferLimit.bytes) && (maxResidentBytes === undefined || n.resident <= maxResidentBytes);
   };
   if (fits(shape)) return;
   const { scores, buffer, resident } = need(shape);
-  const overBuffer = maxBufferBytes !== undefined && buffer > maxBufferBytes;
-  const limit = overBuffer ? 'maxBufferBytes' : 'maxResidentBytes';
-  const limitBytes = (overBuffer ? maxBufferBytes : maxResidentBytes) as number;
+  const overBuffer = bufferLimit !== undefined && buffer > bufferLimit.bytes;
+  const limit = overBuffer ? bufferLimit.limit : 'maxResidentBytes';
+  const limitBytes = (overBuffer ? bufferLimit.bytes : maxResidentBytes) as number;
   const what = `${task} at ${shape.size} px builds MAR attention scores of ${gib(scores.bytes)} (${scores.rows} row${scores.rows === 1 ? '' : 's'} × ${scores.heads} heads × ${scores.tokens}² float32)`;
   const why = overBuffer
-    ? `but ${memory.info.device} here allocates buffers of at most ${gib(limitBytes)}`
+    ? `but ${memory.info.device} here ${limit === 'maxBufferBytes' ? 'allocates buffers' : 'binds storage buffers'} of at most ${gib(limitBytes)}`
     : `which with this task's ${gib(memory.weightsBytes)} of weights passes the ${gib(limitBytes)} ${memory.info.device} holds`;
   const smaller = sizes.filter((size) => size < shape.size && fits({ ...shape, size })).sort((a, b) => b - a)[0];
   const ways = [

@@ -20,6 +20,7 @@ import { detectPositionTableRounding } from '../../../convert/sd3-diffusion/posi
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import { buildT5EncoderGraph } from './t5-encoder-graph.js';
 import { writeKontextTokenizers } from './write-tokenizer-files.js';
+import { awaitArrivals } from '../../../convert/readers/arriving-files.js';
 
 export interface KontextConvertOptions {
   readonly dtypes?: readonly Dtype[];
@@ -167,6 +168,8 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
         ...(stripDecoder ? { stripDecoder } : {}),
         files,
       });
+      // Streamed from the Hub (readers/arriving-files.ts): publish only once every weight file verified.
+      await awaitArrivals();
       const temporary = join(outDir, 'unipic.json.partial');
       await writeFile(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
       await rename(temporary, join(outDir, 'unipic.json'));
