@@ -4,6 +4,15 @@ import type { Capability } from '../../../spec/manifest.js';
 import type { ModelConfig } from '../manifest.js';
 
 const GIB = 1024 ** 3;
+
+/**
+ * What the wasm heap must find room for per byte of scores, beside the weights. Measured in
+ * Chromium (docs/browser.md): full-size q4 generate at 1024 px, 1.63 GiB of weights and one
+ * 2.06 GiB score tensor (fused MultiHeadAttention), ran out of memory in `mar_decoder`
+ * (`std::bad_alloc`) after the load and 96 s of work: the heap also holds the session's working
+ * memory and what session creation left behind, and a block that size must be contiguous.
+ */
+const WASM_SCORE_COPIES = 2;
 const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
 
 /** What of a call's options sizes its activations. */
@@ -37,10 +46,9 @@ export function marScoresBytes(
 /**
  * Refuses, before the call is queued, a size whose MAR attention scores cannot exist on the device:
  * one tensor past WebGPU's `maxBufferBytes` or `maxStorageBufferBindingBytes` (SwiftShader: both
- * 1 GiB), or, on wasm, that tensor plus
- * the task's weights past the 4 GiB all of it shares. Both are lower bounds of what the call needs,
- * so nothing that could run is refused; without the check the call fails deep in a run (a wasm
- * abort or a lost WebGPU device) after minutes of work. The message says which smaller call fits.
+ * 1 GiB), or, on wasm, twice that tensor plus the task's weights past the 4 GiB all of it shares
+ * (the factor is measured, above). Without the check the call fails deep in a run (an
+ * `OutOfMemoryError` or a lost WebGPU device) after the load and minutes of work. The message says which smaller call fits.
  */
 export function checkActivationLimits(config: ModelConfig, task: Capability, shape: CallShape, memory: CallMemory, sizes: readonly number[]): void {
   const { maxBufferBytes, maxStorageBufferBindingBytes, maxResidentBytes } = memory.info.limits;
@@ -53,7 +61,7 @@ export function checkActivationLimits(config: ModelConfig, task: Capability, sha
         : undefined;
   const need = (s: CallShape) => {
     const scores = marScoresBytes(config, task, s);
-    return { scores, buffer: scores.bytes, resident: scores.bytes + memory.weightsBytes };
+    return { scores, buffer: scores.bytes, resident: WASM_SCORE_COPIES * scores.bytes + memory.weightsBytes };
   };
   const fits = (s: CallShape) => {
     const n = need(s);
@@ -67,7 +75,7 @@ export function checkActivationLimits(config: ModelConfig, task: Capability, sha
   const what = `${task} at ${shape.size} px builds MAR attention scores of ${gib(scores.bytes)} (${scores.rows} row${scores.rows === 1 ? '' : 's'} × ${scores.heads} heads × ${scores.tokens}² float32)`;
   const why = overBuffer
     ? `but ${memory.info.device} here ${limit === 'maxBufferBytes' ? 'allocates buffers' : 'binds storage buffers'} of at most ${gib(limitBytes)}`
-    : `which with this task's ${gib(memory.weightsBytes)} of weights passes the ${gib(limitBytes)} ${memory.info.device} holds`;
+    : `which, reserved twice (measured: once is not enough) beside this task's ${gib(memory.weightsBytes)} of weights, passes the ${gib(limitBytes)} ${memory.info.device} holds`;
   const smaller = sizes.filter((size) => size < shape.size && fits({ ...shape, size })).sort((a, b) => b - a)[0];
   const ways = [
     ...(smaller !== undefined ? [`size ${smaller}`] : []),
