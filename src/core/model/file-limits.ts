@@ -83,7 +83,7 @@ export function checkResidentLimits(manifest: Manifest, dtypes: Partial<Record<G
   if (!first) return;
   const fitting = tasks.filter(([task]) => !over.some((entry) => entry.task === task)).map(([task]) => task);
   const allGraphs = [...new Set(tasks.flatMap(([, graphs]) => graphs))];
-  const otherDtypes = (['q4', 'q4f16', 'fp16', 'fp32'] as const)
+  const otherDtypes = (['q4', 'q4f16', 'q8', 'fp16', 'fp32'] as const)
     .filter((dtype) => allGraphs.every((graph) => manifest.graphs[graph]?.[dtype]))
     .map((dtype) => ({ dtype, bytes: Math.max(...tasks.map(([, graphs]) => graphSetBytes(manifest, graphs, () => dtype))) }))
     .filter((entry) => entry.bytes <= limit);
