@@ -113,6 +113,8 @@ export class WebOrtBackend extends OrtBackend<WebOrtDevice> {
     // also all the memory the device has: every session of the page shares that one heap.
     if (device === 'wasm') {
       limits.maxGraphBytes = WASM_ADDRESS_SPACE_BYTES;
+      // The graphs one call needs together share that heap too.
+      limits.maxResidentBytes = WASM_ADDRESS_SPACE_BYTES;
       limits.deviceMemoryBytes = WASM_ADDRESS_SPACE_BYTES;
     }
     let fp16 = false;

@@ -10,7 +10,10 @@ export interface StepRequest {
   readonly dtype: 'q4' | 'q4f16' | 'fp16' | 'fp32';
   readonly task: 'load' | 'understand' | 'generate';
   readonly size: number;
+  /** MAR iterations (generate). */
   readonly steps: number;
+  /** Diffusion steps per MAR iteration (generate): few, since each one only repeats the head. */
+  readonly diffusionSteps: number;
   readonly maxTokens: number;
 }
 
@@ -28,7 +31,7 @@ export interface StepState {
   tokens?: number;
   timings?: Record<string, unknown>;
   events: string[];
-  error?: { name: string; code?: string; message: string };
+  error?: { name: string; code?: string; message: string; details?: unknown };
 }
 
 const state: { current?: StepState } = {};
@@ -67,8 +70,8 @@ async function runStep(request: StepRequest): Promise<StepState> {
       step.timings = { ...result.timings };
     } else if (request.task === 'generate') {
       step.phase = 'generate';
-      const run = model.generate({ prompt: 'a lighthouse at dusk', size: request.size, steps: request.steps, seed: 1 });
-      for await (const event of run) step.events.push(`${event.type}`);
+      const run = model.generate({ prompt: 'a lighthouse at dusk', size: request.size, steps: request.steps, diffusionSteps: request.diffusionSteps, seed: 1 });
+      for await (const event of run) step.events.push(`${event.type} ${Math.round(performance.now() - callStarted)} ms`);
       const result = await run.result;
       step.timings = { ...result.timings };
     }
@@ -77,10 +80,13 @@ async function runStep(request: StepRequest): Promise<StepState> {
     await model.dispose();
     step.phase = 'done';
   } catch (error) {
-    const e = error as { name?: string; code?: string; message?: string };
-    step.error = { name: e.name ?? 'Error', code: e.code, message: String(e.message ?? error).slice(0, 600) };
+    const e = error as { name?: string; code?: string; message?: string; details?: unknown };
+    step.error = { name: e.name ?? 'Error', code: e.code, message: String(e.message ?? error).slice(0, 600), details: e.details };
+    step.events.push(`error after ${Math.round(performance.now() - started)} ms in ${step.phase}`);
   } finally {
     worker.terminate();
+    // A refused load should leave the Cache API empty: measured on every outcome.
+    step.storageUsage ??= (await estimateStorage()).usage;
   }
   return step;
 }

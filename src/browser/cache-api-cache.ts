@@ -75,7 +75,7 @@ export class CacheApiCache implements ModelCache {
     const cache = await this.cache();
     const response = new Response(text, { headers: { 'content-type': 'application/json' } });
     await cache.put(this.requestFor(MANIFEST_FILE), response).catch((error: unknown) => {
-      throw toCacheApiError(error, this.description);
+      throw toCacheApiError(error, this.description, true);
     });
   }
 
@@ -150,7 +150,7 @@ export class CacheApiCache implements ModelCache {
       await cache.put(request, new Response(body, { headers }));
     } catch (error) {
       await cache.delete(request).catch(() => undefined);
-      throw failure ?? toCacheApiError(error, this.description);
+      throw failure ?? toCacheApiError(error, this.description, true);
     } finally {
       await chunks.return?.();
       await stream.cancel();

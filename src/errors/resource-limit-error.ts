@@ -1,18 +1,29 @@
 import { UniPicError } from './unipic-error.js';
 
-/** A file or graph too large for the runtime (`maxFileBytes`, `maxGraphBytes`). */
+/**
+ * A file or graph too large for the runtime (`maxFileBytes`, `maxGraphBytes`), a task's graphs
+ * together (`maxResidentBytes`), or a call's largest activation (a buffer limit, `size` set).
+ */
 export interface FileLimitDetails {
   /**
    * Which limit: `maxFileBytes` (largest single file the runtime can take), `maxBufferBytes`, or
-   * `maxGraphBytes` (one graph's files together; `file` is then the graph's model file).
+   * `maxGraphBytes` (one graph's files together; `file` is then the graph's model file), or
+   * `maxResidentBytes` (the graphs one task holds at once; `graph` / `file` / `dtype` are then its
+   * largest graph's, `bytes` the whole set's, and `task` / `graphs` say which). A call refused for
+   * an activation (`size` set) names the graph that builds it and no `file` / `dtype`.
    */
-  readonly limit: 'maxFileBytes' | 'maxBufferBytes' | 'maxGraphBytes';
+  readonly limit: 'maxFileBytes' | 'maxBufferBytes' | 'maxStorageBufferBindingBytes' | 'maxGraphBytes' | 'maxResidentBytes';
   readonly limitBytes: number;
-  readonly file: string;
+  readonly file?: string;
   readonly bytes: number;
   readonly graph: string;
-  readonly dtype: string;
+  readonly dtype?: string;
   readonly device: string;
+  /** `maxResidentBytes`: the task whose graphs do not fit together, and those graphs. */
+  readonly task?: string;
+  readonly graphs?: readonly string[];
+  /** A call refused for an activation: its output size. */
+  readonly size?: number;
 }
 
 /**

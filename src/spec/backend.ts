@@ -51,6 +51,11 @@ export interface BackendInfo {
     /** The most one graph's files may hold together (wasm: its 4 GiB address space). */
     readonly maxGraphBytes?: number;
     /**
+     * The most the weights of all sessions one call holds at once may add up to (wasm: every
+     * session shares the one 4 GiB address space).
+     */
+    readonly maxResidentBytes?: number;
+    /**
      * Memory the device holds, when the adapter can tell (families that need most of a GPU check it
      * before loading): node-ort CUDA from `nvidia-smi`, web-ort wasm its 4 GiB address space.
      * WebGPU has no API for it.

@@ -23,6 +23,7 @@ describe('web-ort device resolution (Node: wasm only)', () => {
     expect(info.fp16).toBe(false);
     expect(info.limits.maxFileBytes).toBe(2 ** 31 - 1);
     expect(info.limits.maxGraphBytes).toBe(2 ** 32);
+    expect(info.limits.maxResidentBytes).toBe(2 ** 32);
     expect(warnings).toHaveLength(1);
     expect(warnings[0].attempts).toEqual([{ device: 'webgpu', error: expect.stringContaining('navigator.gpu') }]);
     // The Node default keeps wasm single-threaded (no worker threads holding the process).

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NodeOrtBackend } from '../../adapters/node-ort/index.js';
+import { InvalidOptionsError } from '../../src/errors/index.js';
 import { UniPic } from '../../src/index.node.js';
 import { goldenInt64, goldenUint8, referenceModelDir } from '../support/reference.js';
 
@@ -45,15 +46,13 @@ if (!available) {
       }
     }, 180_000);
 
-    it('an explicit q4f16 is honoured with a dtype-fallback warning that fp16 is not fast there', async () => {
+    it('an explicit q4f16 is refused at load (its kernels would fail at the first run, after the download)', async () => {
       const backend = new NodeOrtBackend();
-      const model = await UniPic.load(dir, { backend, device: 'webgpu', dtype: 'q4f16' });
       try {
-        expect(model.dtypes.llm).toBe('q4f16');
-        expect(model.loadWarnings.map((w) => w.code)).toEqual(['dtype-fallback']);
-        expect(model.loadWarnings[0].message).toMatch(/no fast fp16 support/);
+        const error = await UniPic.load(dir, { backend, device: 'webgpu', dtype: 'q4f16' }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidOptionsError);
+        expect((error as Error).message).toMatch(/webgpu here has no shader-f16.*llm \(q4f16\)/);
       } finally {
-        await model.dispose();
         await backend.dispose();
       }
     }, 180_000);

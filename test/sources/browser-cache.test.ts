@@ -73,6 +73,15 @@ describe('browser Cache API cache (fake Cache, real HTTP)', () => {
     await expect(opened.resolve([LARGE])).rejects.toMatchObject({ code: 'INVALID_MODEL', details: { reason: 'cache-full' } });
   });
 
+  it("the browser's storage failing mid-write (Cache.put's TypeError, our download intact) is a typed cache-write-failed error", async () => {
+    const opened = await open();
+    storage.failWrites = true;
+    const failure = await opened.resolve([LARGE]).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'INVALID_MODEL', details: { reason: 'cache-write-failed' } });
+    expect((failure as Error).message).toMatch(/could not store .*retry.*cache: false/);
+    expect((failure as Error & { cause?: unknown }).cause).toBeInstanceOf(TypeError);
+  });
+
   it('offline serves from the cache and refuses what is not there', async () => {
     await expect(open({ offline: true })).rejects.toBeInstanceOf(ModelNotFoundError);
     expect(server.requests).toHaveLength(0);

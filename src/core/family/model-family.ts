@@ -12,6 +12,13 @@ export interface FamilyAssets {
   dispose(): void;
 }
 
+/** What a task's `check` knows of the device: its limits, and the weights this task keeps loaded. */
+export interface CallMemory {
+  readonly info: BackendInfo;
+  /** Bytes of the files of the task's graphs at the loaded dtypes (what its sessions hold). */
+  readonly weightsBytes: number;
+}
+
 /**
  * One task (`generate`, `edit`, `understand`) as a family offers it: the graphs it needs, its
  * option schema (validated once at the public boundary), and the pipeline that runs it.
@@ -32,8 +39,11 @@ export interface FamilyTask<
   manifestGraphs?(manifest: Manifest): readonly string[];
   /** The call's options; its defaults are the family's. `signal` (optional) aborts the call. */
   readonly options: z.ZodType<Parsed>;
-  /** Checks that need the loaded model (an output size it has tables for), before queueing. */
-  check?(options: Parsed, assets: Assets): void;
+  /**
+   * Checks that need the loaded model (an output size it has tables for) or its device (an
+   * activation past the device's limits), before queueing.
+   */
+  check?(options: Parsed, assets: Assets, memory: CallMemory): void;
   run(context: CallContext<Assets, Config, Contract>, controller: RunController<Event>, options: Parsed): Promise<Result>;
 }
 

@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
+import { UnsupportedDeviceError } from '../../errors/unsupported-device-error.js';
 import type { Device } from '../../spec/backend.js';
 import type { Dtype, GraphName, Manifest } from '../../spec/manifest.js';
 
@@ -27,7 +28,7 @@ export interface DtypeChoice {
  * in the folder: a request that cannot be met is an `InvalidOptionsError` naming what the folder
  * has, never a silent substitute. `auto` follows the device's chain among the folder's dtypes,
  * skipping half-precision variants on a device without fp16; when only those exist it uses them
- * and says so in one warning.
+ * and says so in one warning (on WebGPU without shader-f16, where they cannot run, it refuses).
  */
 export function chooseDtypes(manifest: Manifest, device: Device, fp16: boolean, request: DtypeRequest = 'auto'): DtypeChoice {
   const byGraph: Partial<Record<GraphName, Dtype>> = {};
@@ -42,8 +43,8 @@ export function chooseDtypes(manifest: Manifest, device: Device, fp16: boolean, 
     const isHalf = (d: Dtype) => d === 'fp16' || d === 'q4f16';
     if (wanted !== 'auto') {
       if (!available.includes(wanted)) missing.push({ graph: name, wanted, available });
-      // An explicit half-precision request is honoured on a device without fast fp16 (ONNX Runtime
-      // still runs it, slower); only `auto` avoids it there.
+      // An explicit half-precision request is honoured on a CPU device without fast fp16 (ONNX
+      // Runtime still runs it, slower); only `auto` avoids it there. WebGPU cannot run it: refused below.
       else if (!fp16 && isHalf(wanted)) slowHalf.push(name);
       byGraph[name] = wanted;
       continue;
@@ -61,9 +62,37 @@ export function chooseDtypes(manifest: Manifest, device: Device, fp16: boolean, 
       { details: { issues: missing.map((m) => ({ path: `dtype.${m.graph}`, message: `${m.wanted} is not in this model; it has ${m.available.join(', ')}` })) } },
     );
   }
+  if (device === 'webgpu' && !fp16) {
+    // A half-precision entry may name a float32 file (the VAE graphs are float32 in every dtype).
+    const half = (graph: GraphName) => !manifest.graphs[graph]?.[byGraph[graph] as Dtype]?.file.endsWith('.fp32.onnx');
+    refuseHalfWithoutShaderF16(byGraph, slowHalf.filter(half), onlyHalf.filter(half));
+  }
   if (onlyHalf.length > 0) {
     warnings.push(`${device} has no fp16 support, but this model has only half-precision graphs for ${onlyHalf.join(', ')}: they run, slowly`);
   }
   if (slowHalf.length > 0) warnings.push(`${device} reports no fast fp16 support; the half-precision graphs you asked for will run, but slowly`);
   return { byGraph, warnings };
+}
+
+/**
+ * WebGPU without `shader-f16` (SwiftShader, some mobile GPUs) cannot run a float16 graph at all:
+ * ONNX Runtime creates the session, then its first kernel fails ("requires f16 but the device does
+ * not support it") after the download. Refuse at load instead, saying what to pick.
+ */
+function refuseHalfWithoutShaderF16(byGraph: Partial<Record<GraphName, Dtype>>, asked: readonly GraphName[], onlyHalf: readonly GraphName[]): void {
+  const list = (graphs: readonly GraphName[]) => graphs.map((graph) => `${graph} (${byGraph[graph]})`).join(', ');
+  if (asked.length > 0) {
+    throw new InvalidOptionsError(
+      `webgpu here has no shader-f16, so the half-precision graphs asked for cannot run on it: ${list(asked)}; ` +
+        "pass dtype 'q4' or 'fp32' (or 'auto'), use device 'wasm', or a GPU whose adapter offers shader-f16",
+      { details: { issues: asked.map((graph) => ({ path: `dtype.${graph}`, message: `${byGraph[graph]} needs shader-f16, which this WebGPU adapter lacks` })) } },
+    );
+  }
+  if (onlyHalf.length > 0) {
+    throw new UnsupportedDeviceError(
+      `webgpu here has no shader-f16, and this model has only half-precision graphs for ${list(onlyHalf)}: ` +
+        "load it with device 'wasm', or convert it with --dtype q4 (or fp32) as well",
+      { details: { device: 'webgpu', graphs: [...onlyHalf], feature: 'shader-f16' } },
+    );
+  }
 }

@@ -6,7 +6,7 @@ import { CAPABILITIES, type Capability, type Dtype, type GraphName } from '../..
 import { familyOf } from '../family/family-registry.js';
 import type { ResolvedFiles } from '../sources/resolved-file.js';
 import { chooseDtypes } from './dtype-choice.js';
-import { checkFileLimits } from './file-limits.js';
+import { checkFileLimits, checkResidentLimits } from './file-limits.js';
 import { loadOptionsSchema, sourceOptionsOf, type LoadOptions, type ParsedLoadOptions } from './load-options.js';
 import { validate } from '../options/validate.js';
 import { graphFiles, SessionPool } from './session-pool.js';
@@ -113,6 +113,12 @@ export async function loadModel<T extends LoadedModel>(Model: ModelClass<T>, sou
     const dtypes = Object.fromEntries(needed.map((g) => [g, choice.byGraph[g]])) as Partial<Record<GraphName, Dtype>>;
     const files = [...needed.flatMap((g) => graphFiles(manifest, g, dtypes[g] as Dtype)), ...family.assetFiles(manifest, capabilities)];
     checkFileLimits(manifest, dtypes, info);
+    checkResidentLimits(
+      manifest,
+      dtypes,
+      info,
+      capabilities.map((c) => [c, required(c)] as const),
+    );
     warnings.push(...(family.checkDevice?.(manifest, dtypes as Record<string, string>, info, capabilities) ?? []));
     const resolved = await opened.resolve(files);
     throwIfAborted(signal);

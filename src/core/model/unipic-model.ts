@@ -6,7 +6,8 @@ import { UnsupportedTaskError } from '../../errors/unsupported-task-error.js';
 import type { BackendInfo } from '../../spec/backend.js';
 import type { Capability, Dtype, GraphName, Manifest } from '../../spec/manifest.js';
 import { registerFamily } from '../family/family-registry.js';
-import type { FamilyAssets, ModelFamily } from '../family/model-family.js';
+import type { CallMemory, FamilyAssets, ModelFamily } from '../family/model-family.js';
+import { graphSetBytes } from './file-limits.js';
 import type { ImageRunEvent } from '../generation/events.js';
 import { validate } from '../options/validate.js';
 import type { TextRunEvent, UnderstandResult } from '../understanding/events.js';
@@ -139,9 +140,15 @@ export class UniPicModel<
       });
     }
     const parsed = validate(definition.options, options, task);
-    definition.check?.(parsed, this.parts.assets);
+    definition.check?.(parsed, this.parts.assets, this.callMemory(definition.graphs));
     const signal = (parsed as { signal?: AbortSignal }).signal;
     return this.startRun(task, signal, (context, controller) => definition.run(context, controller as RunController<never>, parsed));
+  }
+
+  /** The device's limits and the bytes of a task's graphs at the loaded dtypes, for `FamilyTask.check`. */
+  private callMemory(graphs: readonly string[]): CallMemory {
+    const loaded = graphs.filter((graph) => this.parts.dtypes[graph as GraphName]) as GraphName[];
+    return { info: this.parts.info, weightsBytes: graphSetBytes(this.parts.opened.manifest, loaded, (graph) => this.parts.dtypes[graph]) };
   }
 
   /**

@@ -3,7 +3,7 @@
  * offers with which graphs, its option schemas, its pipelines and its per-model files. Browser-safe:
  * nothing here imports the converter (src/families/unipic1/converter.ts is the Node-only half).
  */
-import type { FamilyTask, ModelFamily } from '../../core/family/model-family.js';
+import type { CallMemory, FamilyTask, ModelFamily } from '../../core/family/model-family.js';
 import type { TaskTypes } from '../../core/model/unipic-model.js';
 import type { ImageRunEvent } from '../../core/generation/events.js';
 import type { Capability, Manifest } from '../../spec/manifest.js';
@@ -14,6 +14,7 @@ import { generateImages } from './generation/generate.js';
 import type { ImageResult } from './generation/image-result.js';
 import { CAPABILITY_GRAPHS, OPTIONAL_CAPABILITY_GRAPHS, UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type ModelConfig, type UniPic1Manifest } from './manifest.js';
 import type { UniPic1Graphs } from './graphs.js';
+import { checkActivationLimits } from './model/activation-limits.js';
 import { ModelAssets } from './model/model-assets.js';
 import { warmUp } from './model/warm-up.js';
 import { editOptionsSchema, type EditOptions, type ParsedEditOptions } from './options/edit-options.js';
@@ -21,12 +22,14 @@ import { generateOptionsSchema, type GenerateOptions, type ParsedGenerateOptions
 import { understandOptionsSchema, type ParsedUnderstandOptions, type UnderstandOptions } from './options/understand-options.js';
 import { understandImage } from './understanding/understand.js';
 
-const checkSize = (options: { size?: number }, assets: ModelAssets) => {
+/** The size the model serves, then the activations that size builds on this device. */
+const checkCall = (task: Capability) => (options: { size?: number; guidance?: number; numImages?: number }, assets: ModelAssets, memory: CallMemory) => {
   if (options.size !== undefined) assets.checkSize(options.size);
+  checkActivationLimits(assets.manifest.config, task, { ...options, size: options.size ?? assets.defaultSize }, memory, assets.sizes);
 };
 
 /** A UniPic-1 task: its graphs by capability, its option schema, the size check, its pipeline. */
-function task<Parsed extends { size?: number }, Event extends { type: string }, Result>(
+function task<Parsed extends { size?: number; guidance?: number; numImages?: number }, Event extends { type: string }, Result>(
   capability: Capability,
   options: FamilyTask<ModelAssets, Parsed>['options'],
   pipeline: (context: never, controller: Parameters<FamilyTask<ModelAssets, Parsed, Event>['run']>[1], options: Parsed) => Promise<Result>,
@@ -35,7 +38,7 @@ function task<Parsed extends { size?: number }, Event extends { type: string }, 
     graphs: CAPABILITY_GRAPHS[capability],
     optionalGraphs: OPTIONAL_CAPABILITY_GRAPHS[capability],
     options,
-    check: checkSize,
+    check: checkCall(capability),
     run: (context, controller, parsed) => pipeline(context as never, controller, parsed),
   };
 }

@@ -22,6 +22,8 @@ export class FakeCache implements Pick<Cache, 'match' | 'put' | 'delete' | 'keys
   async put(request: RequestInfo | URL, response: Response): Promise<void> {
     this.puts += 1;
     const body = await response.arrayBuffer();
+    // What Chromium's Cache.put rejects with when its own storage fails mid-write.
+    if (this.owner.failWrites) throw new TypeError("Failed to execute 'put' on 'Cache': Cache.put() encountered a network error");
     if (this.owner.usage() + body.byteLength > this.owner.quotaBytes) {
       throw new DOMException('Quota exceeded', 'QuotaExceededError');
     }
@@ -40,6 +42,7 @@ export class FakeCache implements Pick<Cache, 'match' | 'put' | 'delete' | 'keys
 export class FakeCacheStorage {
   readonly caches = new Map<string, FakeCache>();
   quotaBytes = Infinity;
+  failWrites = false;
 
   async open(name: string): Promise<Cache> {
     let cache = this.caches.get(name);
