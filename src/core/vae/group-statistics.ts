@@ -6,6 +6,12 @@ export interface GroupStatistics {
   readonly rstd: Float32Array;
 }
 
+/** The graph output a tensor's statistics were taken from, for the error a non-finite value raises. */
+export interface StatisticsSource {
+  readonly graph: string;
+  readonly output: string;
+}
+
 /**
  * torch GroupNorm's statistics (biased variance) of a `[C, H, W]` tensor built strip by strip:
  * each strip `[C, rows, W]` adds, per group, its count, mean and sum of squared deviations about
@@ -49,16 +55,16 @@ export class GroupMoments {
     }
   }
 
-  /** Mean and 1/√(var + ε) per group; a NaN or infinity is reported as the stage's (`stage`). */
-  finish(epsilon: number, stage: number): GroupStatistics {
+  /** Mean and 1/√(var + ε) per group; a NaN or infinity is reported as `source`'s (the graph output the tensor came from). */
+  finish(epsilon: number, source: StatisticsSource): GroupStatistics {
     const mean = new Float32Array(this.groups);
     const rstd = new Float32Array(this.groups);
     for (let g = 0; g < this.groups; g++) {
       mean[g] = this.mean[g];
       rstd[g] = 1 / Math.sqrt(this.m2[g] / this.count[g] + epsilon);
       if (!Number.isFinite(mean[g]) || !Number.isFinite(rstd[g])) {
-        throw new NumericError(`strip decoder stage ${stage} produced a non-finite value (group ${g} statistics)`, {
-          details: { graph: 'vae_decoder_strips', output: `s${stage}_y`, index: g },
+        throw new NumericError(`${source.graph} output ${source.output} produced a non-finite value (group ${g} statistics)`, {
+          details: { graph: source.graph, output: source.output, index: g },
         });
       }
     }
@@ -67,9 +73,9 @@ export class GroupMoments {
 }
 
 /** The same statistics of a whole `[C, H, W]` tensor at once (the head's output). */
-export function groupStatistics(data: Float32Array, channels: number, groups: number, epsilon: number, stage: number): GroupStatistics {
+export function groupStatistics(data: Float32Array, channels: number, groups: number, epsilon: number, source: StatisticsSource): GroupStatistics {
   if (channels % groups !== 0) throw new RangeError(`${channels} channels do not split into ${groups} groups`);
   const moments = new GroupMoments(channels, groups);
   moments.add(data, 1, data.length / channels);
-  return moments.finish(epsilon, stage);
+  return moments.finish(epsilon, source);
 }

@@ -4,17 +4,9 @@ import type { HostTensor } from '../../spec/backend.js';
 import { stripNames, type StripDecoderPlan, type StripStage } from '../../spec/strip-decoder.js';
 import type { Graphs } from '../model/graphs.js';
 import { float32, takeFloat32 } from '../tensor.js';
-import { GroupMoments, groupStatistics, type GroupStatistics } from './group-statistics.js';
+import { GroupMoments, groupStatistics } from './group-statistics.js';
 import { TensorPool } from './tensor-pool.js';
-
-/** A `[C, H, W]` image tensor held in JS between stages. */
-interface Plane {
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-  readonly data: Float32Array;
-  stats?: GroupStatistics;
-}
+import { copyRows, rowsWithHalo, type Plane } from './planes.js';
 
 export interface StripDecodeOptions {
   /** Output elements per strip run (default 2²³: 32 MB strips, ~3% of halo rows recomputed at 1024 px). */
@@ -81,7 +73,7 @@ export async function decodeInStrips(
       // Statistics of the strip while it is in cache, for the GroupNorm of a later stage.
       moments.add(strip.data, bottom - top, width);
     }
-    if (output && moments && output.channels % plan.groups === 0) output.stats = moments.finish(plan.epsilon, k);
+    if (output && moments && output.channels % plan.groups === 0) output.stats = moments.finish(plan.epsilon, { graph: plan.graph, output: stripNames(k).y });
     planes.push(output);
     for (let j = 0; j < k; j++) {
       if (lastUse[j] === k && planes[j]) {
@@ -114,7 +106,7 @@ function stripFeeds(
     // Output rows [top, bottom) read upsampled rows [top−1, bottom+1): input rows [top/2−1, bottom/2+1).
     return { [names.x]: rowsWithHalo(input, top / 2 - 1, bottom / 2 + 1) };
   }
-  input.stats ??= groupStatistics(input.data, input.channels, plan.groups, plan.epsilon, k);
+  input.stats ??= groupStatistics(input.data, input.channels, plan.groups, plan.epsilon, { graph: plan.graph, output: stripNames(stage.input).y });
   const first = top - 1;
   const last = bottom + 1;
   const mask = new Float32Array(last - first);
@@ -127,27 +119,6 @@ function stripFeeds(
   };
   if (stage.skip !== undefined) feeds[names.skip] = rowsWithHalo(planes[stage.skip]!, top, bottom);
   return feeds;
-}
-
-/** Rows `[first, last)` of a plane as `[1, C, rows, W]`, zero outside the image. */
-function rowsWithHalo(plane: Plane, first: number, last: number): HostTensor {
-  const { channels, height, width, data } = plane;
-  const rows = last - first;
-  const out = new Float32Array(channels * rows * width);
-  const from = Math.max(0, first);
-  const to = Math.min(height, last);
-  if (to > from) {
-    for (let c = 0; c < channels; c++) {
-      out.set(data.subarray((c * height + from) * width, (c * height + to) * width), (c * rows + (from - first)) * width);
-    }
-  }
-  return float32([1, channels, rows, width], out);
-}
-
-function copyRows(strip: Float32Array, rows: number, plane: Plane, top: number): void {
-  const { channels, height, width, data } = plane;
-  if (strip.length !== channels * rows * width) throw new InvalidModelError(`strip of ${strip.length} values, expected ${channels}×${rows}×${width}`);
-  for (let c = 0; c < channels; c++) data.set(strip.subarray(c * rows * width, (c + 1) * rows * width), (c * height + top) * width);
 }
 
 /** Minimal inputs for stage `k` while another stage runs: three rows of width one. */

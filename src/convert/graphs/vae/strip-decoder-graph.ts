@@ -5,6 +5,7 @@ import { silu } from '../layers/activations.js';
 import type { GraphContext } from '../weights.js';
 import { conv2d, convOutputChannels } from './conv.js';
 import { VAE_GROUP_NORM_EPSILON } from './group-norm.js';
+import { stripGroupNorm } from './strip-group-norm.js';
 
 /** A stage as a family describes it: checkpoint prefixes instead of channel counts. */
 export type StripStageBuild =
@@ -74,21 +75,10 @@ export function buildStripDecoderGraph(ctx: GraphContext, build: StripDecoderBui
  * `rows + 2` input rows give `rows` output rows.
  */
 function convStrip(ctx: GraphContext, k: number, x: string, norm: string, conv: string, channels: number, groups: number): string {
-  const { builder, weights } = ctx;
+  const { builder } = ctx;
   const names = stripNames(k);
-  if (channels % groups !== 0) throw new InvalidModelError(`${norm}: ${channels} channels do not split into ${groups} groups`);
-  const perGroup = (name: string) => builder.op('Reshape', [builder.input(name, 'float32', [groups]), builder.constInt64([1, groups, 1])]);
-  const mean = perGroup(names.mean);
-  const rstd = perGroup(names.rstd);
   const mask = builder.op('Reshape', [builder.input(names.mask, 'float32', ['rows_with_halo']), builder.constInt64([1, 1, -1, 1])]);
-  const grouped = builder.op('Reshape', [x, builder.constInt64([0, groups, -1])]);
-  const normalised = builder.op('Reshape', [builder.op('Mul', [builder.op('Sub', [grouped, mean]), rstd]), builder.op('Shape', [x])]);
-  const read = (name: string) => {
-    const data = weights.float32(name);
-    if (data.length !== channels) throw new InvalidModelError(`${name} has ${data.length} values, expected ${channels}`);
-    return builder.floatInitializer(name, [1, channels, 1, 1], data);
-  };
-  const affine = builder.op('Add', [builder.op('Mul', [normalised, read(`${norm}.weight`)]), read(`${norm}.bias`)]);
+  const affine = stripGroupNorm(ctx, x, norm, channels, groups, names.mean, names.rstd);
   return conv2d(ctx, builder.op('Mul', [silu(builder, affine), mask]), conv, { pads: [0, 1, 0, 1] });
 }
 
