@@ -13,6 +13,7 @@ import { DTYPES, type Dtype } from '../../../spec/manifest.js';
 import { UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type UniPic1GraphName as GraphName, type UniPic1Manifest as Manifest } from '../manifest.js';
 import { graphPlans, type GraphPlan } from './graph-plan.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
+import type { StripEncoderPlan } from '../../../spec/strip-encoder.js';
 import type { WeightSource } from '../../../convert/graphs/weights.js';
 import { accountKeys, refuseUnusable, type KeyAccount } from './key-map.js';
 import { fileEntry, writeManifest } from '../../../convert/model-folder-writer.js';
@@ -137,12 +138,16 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
     let resolutions: Manifest['resolutions'];
     let constants: string;
     let stripDecoder: StripDecoderPlan | undefined;
+    let stripEncoder: StripEncoderPlan | undefined;
     try {
       await mkdir(outDir, { recursive: true });
       const onStripPlan = (plan: StripDecoderPlan) => {
         stripDecoder = plan;
       };
-      built = await buildGraphs(graphPlans(structure, config, { fusedSampler: options.fusedSampler, onStripPlan }), weights, keys.required, dtypes, outDir, options);
+      const onStripEncoderPlan = (plan: StripEncoderPlan) => {
+        stripEncoder = plan;
+      };
+      built = await buildGraphs(graphPlans(structure, config, { fusedSampler: options.fusedSampler, onStripPlan, onStripEncoderPlan }), weights, keys.required, dtypes, outDir, options);
       options.onProgress?.({ stage: 'tables', item: 'position tables', done: built.done, total: built.done });
       const tableWeights = weights.subset(TABLE_KEYS);
       resolutions = await writeResolutionTables(outDir, tableWeights, config.mar, sizes);
@@ -180,6 +185,7 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
         resolutions,
         graphs: built.graphs,
         ...(stripDecoder ? { stripDecoder } : {}),
+        ...(stripEncoder ? { stripEncoder } : {}),
         files,
       },
       unipic1ManifestSchema,

@@ -66,7 +66,7 @@ export async function understandImage(context: CallContext, controller: RunContr
   let prefix = assets.getCached<ImagePrefix>(IMAGE_PREFIX_CACHE);
   const reusedImageCache = prefix?.key === key;
   if (!reusedImageCache) {
-    const source = await encodeSourceImage(graphs, config, tables, pixels, signal);
+    const source = await encodeSourceImage(graphs, config, tables, pixels, signal, assets.manifest.stripEncoder);
     const embeds = (await embedTokens(graphs, [prompt.ids.slice(0, imageEnd)], signal)).data;
     embeds.set(source.visualTokens, prompt.imageStart * H);
     // Only the cache is needed here; the question's prefill below yields the hidden state.
