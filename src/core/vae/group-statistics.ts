@@ -15,8 +15,8 @@ export interface StatisticsSource {
 /**
  * torch GroupNorm's statistics (biased variance) of a `[C, H, W]` tensor built strip by strip:
  * each strip `[C, rows, W]` adds, per group, its count, mean and sum of squared deviations about
- * that mean (two passes over the strip while it is in cache), merged in float64 with Chan et al.'s
- * pairwise update, so a large mean never cancels the variance.
+ * that mean (one pass of shifted sums while the strip is in cache), merged in float64 with Chan et
+ * al.'s pairwise update, so a large mean never cancels the variance.
  */
 export class GroupMoments {
   private readonly count: Float64Array;
@@ -38,19 +38,23 @@ export class GroupMoments {
     for (let g = 0; g < this.groups; g++) {
       const start = g * size;
       const end = start + size;
+      // One pass of sums about the group's first value (shifted, so a large mean does not cancel
+      // the variance): half the memory traffic of a mean pass and a deviation pass.
+      const shift = strip[start];
       let sum = 0;
-      for (let i = start; i < end; i++) sum += strip[i];
-      const m = sum / size;
       let squares = 0;
       for (let i = start; i < end; i++) {
-        const d = strip[i] - m;
+        const d = strip[i] - shift;
+        sum += d;
         squares += d * d;
       }
+      const m = shift + sum / size;
+      const stripM2 = Math.max(0, squares - (sum * sum) / size);
       const n = this.count[g];
       const total = n + size;
       const delta = m - this.mean[g];
       this.mean[g] += (delta * size) / total;
-      this.m2[g] += squares + (delta * delta * n * size) / total;
+      this.m2[g] += stripM2 + (delta * delta * n * size) / total;
       this.count[g] = total;
     }
   }
