@@ -26,7 +26,12 @@ const DEFAULT_STRIP_ELEMENTS = 1 << 22;
  * one-shot encoder up to float32 rounding; only the stored tensors are held at full resolution.
  * Returns the tail's outputs, which stay the caller's to dispose.
  */
-export async function encodeInStrips(graphs: Graphs, plan: StripEncoderPlan, pixels: HostTensor, options: StripEncodeOptions = {}): Promise<Record<string, DeviceTensor>> {
+export async function encodeInStrips(
+  graphs: Graphs,
+  plan: StripEncoderPlan,
+  pixels: HostTensor,
+  options: StripEncodeOptions = {},
+): Promise<Record<string, DeviceTensor>> {
   const [batch, channels, height, width] = pixels.dims;
   if (pixels.dims.length !== 4 || batch !== 1 || channels !== plan.tensors[0].channels) {
     throw new InvalidModelError(`strip encoder input is [${pixels.dims.join(', ')}], expected [1, ${plan.tensors[0].channels}, H, W]`);
@@ -58,7 +63,9 @@ export async function encodeInStrips(graphs: Graphs, plan: StripEncoderPlan, pix
     const outWidth = width / scale;
     const widest = Math.max(outChannels * outWidth, ...pass.inputs.map((i) => plan.tensors[i.tensor].channels * (width / plan.tensors[i.tensor].scale)));
     const rows = options.stripRows ?? Math.max(1, Math.floor((options.stripElements ?? DEFAULT_STRIP_ELEMENTS) / widest));
-    const output: Plane | undefined = pass.store ? { channels: outChannels, height: outHeight, width: outWidth, data: pool.take(outChannels * outHeight * outWidth) } : undefined;
+    const output: Plane | undefined = pass.store
+      ? { channels: outChannels, height: outHeight, width: outWidth, data: pool.take(outChannels * outHeight * outWidth) }
+      : undefined;
     const moments = pass.stats ? new GroupMoments(outChannels, plan.groups) : undefined;
     const fixed: Record<string, HostTensor> = { [names.height]: float32([1], Float32Array.of(outHeight)) };
     pass.norms.forEach((tensor, j) => {

@@ -117,7 +117,16 @@ interface Halo {
   hi: number;
 }
 
-function buildPass(ctx: GraphContext, program: StripProgram, groups: number, k: number, t: number, stored: ReadonlySet<number>, store: boolean, stats: boolean): StripPass {
+function buildPass(
+  ctx: GraphContext,
+  program: StripProgram,
+  groups: number,
+  k: number,
+  t: number,
+  stored: ReadonlySet<number>,
+  store: boolean,
+  stats: boolean,
+): StripPass {
   const { builder } = ctx;
   const names = stripPassNames(k);
   // Halo rows of every tensor the pass touches, walking back from the output to stored tensors.

@@ -147,7 +147,14 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
       const onStripEncoderPlan = (plan: StripEncoderPlan) => {
         stripEncoder = plan;
       };
-      built = await buildGraphs(graphPlans(structure, config, { fusedSampler: options.fusedSampler, onStripPlan, onStripEncoderPlan }), weights, keys.required, dtypes, outDir, options);
+      built = await buildGraphs(
+        graphPlans(structure, config, { fusedSampler: options.fusedSampler, onStripPlan, onStripEncoderPlan }),
+        weights,
+        keys.required,
+        dtypes,
+        outDir,
+        options,
+      );
       options.onProgress?.({ stage: 'tables', item: 'position tables', done: built.done, total: built.done });
       const tableWeights = weights.subset(TABLE_KEYS);
       resolutions = await writeResolutionTables(outDir, tableWeights, config.mar, sizes);
