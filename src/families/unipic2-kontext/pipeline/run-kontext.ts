@@ -51,7 +51,7 @@ export async function editKontext(context: KontextContext, controller: RunContro
     try {
       return await source.encode(random);
     } finally {
-      await context.doneWith?.(['vae_encoder']);
+      await context.doneWith?.(['vae_encoder', 'vae_encoder_strips']);
     }
   };
   return sampleImages(context, controller, options, source, promptEncoder(context, controller, options), encodeReference);

@@ -105,7 +105,7 @@ export async function editMetaquery(
     try {
       return await source.encode(random);
     } finally {
-      await context.doneWith?.(['vae_encoder']);
+      await context.doneWith?.(['vae_encoder', 'vae_encoder_strips']);
     }
   };
   return sampleImages(sampler, controller, options, source, promptEncoder(context, template, signal, image.embeds), encodeReference);
