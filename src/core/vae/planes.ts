@@ -12,17 +12,41 @@ export interface Plane {
   stats?: GroupStatistics;
 }
 
-/** Rows `[first, last)` of a plane as `[1, C, rows, W]`, zero outside the image. */
-export function rowsWithHalo(plane: Plane, first: number, last: number): HostTensor {
+/**
+ * Reusable buffers for the strips fed to ORT, one per feed name: a strip run reads its feeds only
+ * while it runs, so the next strip of the same feed can overwrite them. A new 32 MB array per strip
+ * costs page faults and zeroing, and dead ones wait for the garbage collector, in RSS.
+ */
+export class StripBuffers {
+  private readonly buffers = new Map<string, Float32Array>();
+
+  /** A buffer of exactly `length` values for `name` (contents undefined). */
+  take(name: string, length: number): Float32Array {
+    let buffer = this.buffers.get(name);
+    if (!buffer || buffer.length < length) {
+      buffer = new Float32Array(length);
+      this.buffers.set(name, buffer);
+    }
+    return buffer.length === length ? buffer : buffer.subarray(0, length);
+  }
+}
+
+/**
+ * Rows `[first, last)` of a plane as `[1, C, rows, W]`, zero outside the image; into `buffers`'
+ * buffer for `name` when given.
+ */
+export function rowsWithHalo(plane: Plane, first: number, last: number, buffers?: StripBuffers, name = ''): HostTensor {
   const { channels, height, width, data } = plane;
   const rows = last - first;
-  const out = new Float32Array(channels * rows * width);
+  const out = buffers ? buffers.take(name, channels * rows * width) : new Float32Array(channels * rows * width);
   const from = Math.max(0, first);
   const to = Math.min(height, last);
-  if (to > from) {
-    for (let c = 0; c < channels; c++) {
-      out.set(data.subarray((c * height + from) * width, (c * height + to) * width), (c * rows + (from - first)) * width);
-    }
+  for (let c = 0; c < channels; c++) {
+    const base = c * rows * width;
+    if (to > from) out.set(data.subarray((c * height + from) * width, (c * height + to) * width), base + (from - first) * width);
+    // A reused buffer holds the previous strip: the rows outside the image are zeroed here.
+    if (buffers && from > first) out.fill(0, base, base + Math.min(rows, from - first) * width);
+    if (buffers && last > to) out.fill(0, base + Math.max(0, to - first) * width, base + rows * width);
   }
   return float32([1, channels, rows, width], out);
 }

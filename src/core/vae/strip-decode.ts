@@ -6,7 +6,7 @@ import type { Graphs } from '../model/graphs.js';
 import { float32, takeFloat32 } from '../tensor.js';
 import { GroupMoments, groupStatistics } from './group-statistics.js';
 import { TensorPool } from './tensor-pool.js';
-import { copyRows, rowsWithHalo, type Plane } from './planes.js';
+import { copyRows, rowsWithHalo, StripBuffers, type Plane } from './planes.js';
 
 export interface StripDecodeOptions {
   /** Output elements per strip run (default 2²³: 32 MB strips, ~3% of halo rows recomputed at 1024 px). */
@@ -36,6 +36,7 @@ export async function decodeInStrips(
   const dummies = stages.map((stage, k) => dummyFeeds(plan, stage, k));
   const lastUse = stages.map((_, k) => Math.max(k, ...stages.map((s, j) => (s.kind !== 'head' && (s.input === k || (s.kind === 'conv' && s.skip === k)) ? j : -1))));
   const pool = new TensorPool();
+  const buffers = new StripBuffers();
   const planes: (Plane | undefined)[] = [];
   const run = async (k: number, feeds: Record<string, HostTensor>) => {
     const all: Record<string, HostTensor> = {};
@@ -65,7 +66,7 @@ export async function decodeInStrips(
     let moments: GroupMoments | undefined;
     for (let top = 0; top < height; top += rows) {
       const bottom = Math.min(height, top + rows);
-      const feeds = stripFeeds(plan, stage, k, input, planes, top, bottom);
+      const feeds = stripFeeds(plan, stage, k, input, planes, top, bottom, buffers);
       const strip = await run(k, feeds);
       output ??= { channels: strip.dims[1], height, width, data: pool.take(strip.dims[1] * height * width) };
       moments ??= new GroupMoments(output.channels, plan.groups);
@@ -100,11 +101,12 @@ function stripFeeds(
   planes: readonly (Plane | undefined)[],
   top: number,
   bottom: number,
+  buffers: StripBuffers,
 ): Record<string, HostTensor> {
   const names = stripNames(k);
   if (stage.kind === 'upsample') {
     // Output rows [top, bottom) read upsampled rows [top−1, bottom+1): input rows [top/2−1, bottom/2+1).
-    return { [names.x]: rowsWithHalo(input, top / 2 - 1, bottom / 2 + 1) };
+    return { [names.x]: rowsWithHalo(input, top / 2 - 1, bottom / 2 + 1, buffers, names.x) };
   }
   input.stats ??= groupStatistics(input.data, input.channels, plan.groups, plan.epsilon, { graph: plan.graph, output: stripNames(stage.input).y });
   const first = top - 1;
@@ -112,12 +114,12 @@ function stripFeeds(
   const mask = new Float32Array(last - first);
   for (let r = first; r < last; r++) mask[r - first] = r >= 0 && r < input.height ? 1 : 0;
   const feeds: Record<string, HostTensor> = {
-    [names.x]: rowsWithHalo(input, first, last),
+    [names.x]: rowsWithHalo(input, first, last, buffers, names.x),
     [names.mean]: float32([plan.groups], input.stats.mean),
     [names.rstd]: float32([plan.groups], input.stats.rstd),
     [names.mask]: float32([mask.length], mask),
   };
-  if (stage.skip !== undefined) feeds[names.skip] = rowsWithHalo(planes[stage.skip]!, top, bottom);
+  if (stage.skip !== undefined) feeds[names.skip] = rowsWithHalo(planes[stage.skip]!, top, bottom, buffers, names.skip);
   return feeds;
 }
 

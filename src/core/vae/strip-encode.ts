@@ -5,7 +5,7 @@ import { STRIP_ENCODER_TAIL_INPUT, stripPassNames, type StripEncoderPlan, type S
 import type { Graphs } from '../model/graphs.js';
 import { float32, takeFloat32 } from '../tensor.js';
 import { GroupMoments, type GroupStatistics } from './group-statistics.js';
-import { copyRows, rowsWithHalo, type Plane } from './planes.js';
+import { copyRows, rowsWithHalo, StripBuffers, type Plane } from './planes.js';
 import { TensorPool } from './tensor-pool.js';
 
 export interface StripEncodeOptions {
@@ -47,6 +47,7 @@ export async function encodeInStrips(
   const planes = new Map<number, Plane>([[0, { channels, height, width, data: pixels.data }]]);
   const stats = new Map<number, GroupStatistics>();
   const pool = new TensorPool();
+  const buffers = new StripBuffers();
   // Pass outputs skip the checked runner's NaN scan (a pass per strip): a NaN reaches the group
   // statistics (checked) or the tail's outputs, which are scanned.
   const run = async (part: number, feeds: Record<string, HostTensor>, outputs: string[], scan: boolean) => {
@@ -78,7 +79,7 @@ export async function encodeInStrips(
       const feeds: Record<string, HostTensor> = { ...fixed, [names.top]: float32([1], Float32Array.of(top)) };
       pass.inputs.forEach((input, i) => {
         const ratio = scale / plan.tensors[input.tensor].scale;
-        feeds[names.input(i)] = rowsWithHalo(planes.get(input.tensor)!, ratio * top - input.lo, ratio * bottom + input.hi);
+        feeds[names.input(i)] = rowsWithHalo(planes.get(input.tensor)!, ratio * top - input.lo, ratio * bottom + input.hi, buffers, names.input(i));
       });
       const out = await run(k, feeds, [names.y], false);
       const strip = (await takeFloat32(out[names.y])).data;
