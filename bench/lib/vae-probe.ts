@@ -66,7 +66,7 @@ export async function decodeOnce(request: VaeDecodeRequest): Promise<{ pixels: F
 
 /** Seeded pixels in [−1, 1], `[1, 3, side, side]`. */
 export function benchPixels(side: number): Float32Array {
-  return benchLatents(side, 3 * side);
+  return benchLatents(side, 3);
 }
 
 /** One VAE encode through the SDK's node-ort backend and checked runner, one-shot or in strips. */
