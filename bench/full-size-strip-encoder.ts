@@ -1,8 +1,9 @@
 /**
- * Adds the strip VAE encoder to a copy of a converted full-size UniPic-1 folder, for the full-model
- * 1024 px understanding peak (docs/performance.md, "Strip VAE encoder"): every file of `<source>` is
- * linked into `<out>` (nothing copied), `vae_encoder_strips` is built from the weights of the
- * source's own `vae_encoder` graph, and `unipic.json` gains the graph and its `stripEncoder` plan.
+ * Adds the strip VAE graphs to a copy of a converted full-size UniPic-1 folder, for the full-model
+ * 1024 px peaks (docs/performance.md, "Strip VAE encoder"): every file of `<source>` is linked into
+ * `<out>` (nothing copied), `vae_encoder_strips` (and `vae_decoder_strips` when the folder predates
+ * it) is built from the weights of the source's own one-shot graph, and `unipic.json` gains the
+ * graphs and their plans.
  *
  *   tsx bench/full-size-strip-encoder.ts /tmp/gpu21/model /tmp/mem18/fullmodel
  *
@@ -12,13 +13,14 @@
 import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { WeightSource } from '../src/convert/graphs/weights.js';
+import type { GraphContext, WeightSource } from '../src/convert/graphs/weights.js';
 import { fileEntry, writeManifest } from '../src/convert/model-folder-writer.js';
 import { GraphBuilder } from '../src/convert/onnx/graph-builder.js';
 import { onnx } from '../src/convert/onnx/proto.js';
 import { FileWeightSink } from '../src/convert/onnx/weight-sink.js';
 import { UNIPIC_VAE_CONFIG } from '../src/families/unipic1/convert/graphs/vae/vae-config.js';
 import { buildVaeEncoderStripGraph } from '../src/families/unipic1/convert/graphs/vae/vae-encoder-graph.js';
+import { buildVaeDecoderStripGraph } from '../src/families/unipic1/convert/graphs/vae/vae-decoder-graph.js';
 import { unipic1ManifestSchema, type UniPic1Manifest } from '../src/families/unipic1/manifest.js';
 
 /** The float32 initializers of a converted graph (external data beside it), by name. */
@@ -62,25 +64,35 @@ await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
 for (const name of readdirSync(source)) if (name !== 'unipic.json') symlinkSync(join(source, name), join(out, name));
 
-const encoder = Object.values(manifest.graphs.vae_encoder ?? {})[0];
-if (!encoder) throw new Error(`${source} has no vae_encoder`);
-const sink = new FileWeightSink(out, 'vae_encoder_strips.fp32.onnx');
-const builder = new GraphBuilder('vae_encoder_strips', sink);
 const started = Date.now();
-const plan = buildVaeEncoderStripGraph({ builder, weights: new GraphWeights(source, encoder.file), dtype: 'fp32' }, UNIPIC_VAE_CONFIG, { attention: 'fused' });
-sink.close();
-const file = 'vae_encoder_strips.fp32.onnx';
-await writeFile(join(out, file), builder.toBytes());
-const variant = { file, externalData: [...sink.files] };
-const added = [file, ...sink.files];
-const written = await writeManifest(
+/** Builds `name` from the weights of the source's `from` graph; returns its manifest variants and files. */
+async function build<Plan>(name: 'vae_encoder_strips' | 'vae_decoder_strips', from: 'vae_encoder' | 'vae_decoder', make: (ctx: GraphContext) => Plan) {
+  const source_ = Object.values(manifest.graphs[from] ?? {})[0];
+  if (!source_) throw new Error(`${source} has no ${from}`);
+  const file = `${name}.fp32.onnx`;
+  const sink = new FileWeightSink(out, file);
+  const builder = new GraphBuilder(name, sink);
+  const plan = make({ builder, weights: new GraphWeights(source, source_.file), dtype: 'fp32' });
+  sink.close();
+  await writeFile(join(out, file), builder.toBytes());
+  const variant = { file, externalData: [...sink.files] };
+  // Every dtype of the source graph points at the float32 file, as the converter writes the VAE.
+  const variants = Object.fromEntries(Object.keys(manifest.graphs[from] ?? {}).map((dtype) => [dtype, variant]));
+  return { plan, variants, files: await Promise.all([file, ...sink.files].map((path) => fileEntry(out, path))) };
+}
+const encoder = await build('vae_encoder_strips', 'vae_encoder', (ctx) => buildVaeEncoderStripGraph(ctx, UNIPIC_VAE_CONFIG, { attention: 'fused' }));
+const decoder = manifest.graphs.vae_decoder_strips
+  ? undefined
+  : await build('vae_decoder_strips', 'vae_decoder', (ctx) => buildVaeDecoderStripGraph(ctx, UNIPIC_VAE_CONFIG, { attention: 'fused' }));
+await writeManifest(
   out,
   {
     ...manifest,
-    graphs: { ...manifest.graphs, vae_encoder_strips: Object.fromEntries(Object.keys(manifest.graphs.vae_encoder ?? {}).map((dtype) => [dtype, variant])) },
-    stripEncoder: plan,
-    files: [...manifest.files, ...(await Promise.all(added.map((path) => fileEntry(out, path))))],
+    graphs: { ...manifest.graphs, vae_encoder_strips: encoder.variants, ...(decoder ? { vae_decoder_strips: decoder.variants } : {}) },
+    stripEncoder: encoder.plan,
+    ...(decoder ? { stripDecoder: decoder.plan } : {}),
+    files: [...manifest.files, ...encoder.files, ...(decoder?.files ?? [])],
   },
   unipic1ManifestSchema,
 );
-console.log(`built ${file} (${written.stripEncoder?.passes.length} passes) in ${((Date.now() - started) / 1000).toFixed(1)} s into ${out}`);
+console.log(`built the strip graphs in ${((Date.now() - started) / 1000).toFixed(1)} s into ${out}`);
