@@ -41,13 +41,37 @@ export class GroupMoments {
       // One pass of sums about the group's first value (shifted, so a large mean does not cancel
       // the variance): half the memory traffic of a mean pass and a deviation pass.
       const shift = strip[start];
-      let sum = 0;
-      let squares = 0;
-      for (let i = start; i < end; i++) {
-        const d = strip[i] - shift;
-        sum += d;
-        squares += d * d;
+      // Four independent accumulators: one chain of dependent float64 adds runs at a quarter speed.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let q0 = 0;
+      let q1 = 0;
+      let q2 = 0;
+      let q3 = 0;
+      let i = start;
+      for (; i + 3 < end; i += 4) {
+        const d0 = strip[i] - shift;
+        const d1 = strip[i + 1] - shift;
+        const d2 = strip[i + 2] - shift;
+        const d3 = strip[i + 3] - shift;
+        s0 += d0;
+        s1 += d1;
+        s2 += d2;
+        s3 += d3;
+        q0 += d0 * d0;
+        q1 += d1 * d1;
+        q2 += d2 * d2;
+        q3 += d3 * d3;
       }
+      for (; i < end; i++) {
+        const d = strip[i] - shift;
+        s0 += d;
+        q0 += d * d;
+      }
+      const sum = s0 + s1 + s2 + s3;
+      const squares = q0 + q1 + q2 + q3;
       const m = shift + sum / size;
       const stripM2 = Math.max(0, squares - (sum * sum) / size);
       const n = this.count[g];
