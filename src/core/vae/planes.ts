@@ -13,14 +13,15 @@ export interface Plane {
 }
 
 /**
- * Reusable buffers for the strips fed to ORT, one per feed name: a strip run reads its feeds only
- * while it runs, so the next strip of the same feed can overwrite them. A new 32 MB array per strip
- * costs page faults and zeroing, and dead ones wait for the garbage collector, in RSS.
+ * Reusable buffers for the strips fed to ORT, one per role (a stage's input, its skip): a strip run
+ * reads its feeds only while it runs, so the next strip — of this stage or a later one — can
+ * overwrite them. A new 32 MB array per strip costs page faults and zeroing, and dead ones wait for
+ * the garbage collector, in RSS; one buffer per stage would keep a stage's worth each.
  */
 export class StripBuffers {
   private readonly buffers = new Map<string, Float32Array>();
 
-  /** A buffer of exactly `length` values for `name` (contents undefined). */
+  /** A buffer of exactly `length` values for the role `name` (contents undefined). */
   take(name: string, length: number): Float32Array {
     let buffer = this.buffers.get(name);
     if (!buffer || buffer.length < length) {

@@ -106,7 +106,7 @@ function stripFeeds(
   const names = stripNames(k);
   if (stage.kind === 'upsample') {
     // Output rows [top, bottom) read upsampled rows [top−1, bottom+1): input rows [top/2−1, bottom/2+1).
-    return { [names.x]: rowsWithHalo(input, top / 2 - 1, bottom / 2 + 1, buffers, names.x) };
+    return { [names.x]: rowsWithHalo(input, top / 2 - 1, bottom / 2 + 1, buffers, 'x') };
   }
   input.stats ??= groupStatistics(input.data, input.channels, plan.groups, plan.epsilon, { graph: plan.graph, output: stripNames(stage.input).y });
   const first = top - 1;
@@ -114,12 +114,12 @@ function stripFeeds(
   const mask = new Float32Array(last - first);
   for (let r = first; r < last; r++) mask[r - first] = r >= 0 && r < input.height ? 1 : 0;
   const feeds: Record<string, HostTensor> = {
-    [names.x]: rowsWithHalo(input, first, last, buffers, names.x),
+    [names.x]: rowsWithHalo(input, first, last, buffers, 'x'),
     [names.mean]: float32([plan.groups], input.stats.mean),
     [names.rstd]: float32([plan.groups], input.stats.rstd),
     [names.mask]: float32([mask.length], mask),
   };
-  if (stage.skip !== undefined) feeds[names.skip] = rowsWithHalo(planes[stage.skip]!, top, bottom, buffers, names.skip);
+  if (stage.skip !== undefined) feeds[names.skip] = rowsWithHalo(planes[stage.skip]!, top, bottom, buffers, 'skip');
   return feeds;
 }
 

@@ -79,7 +79,7 @@ export async function encodeInStrips(
       const feeds: Record<string, HostTensor> = { ...fixed, [names.top]: float32([1], Float32Array.of(top)) };
       pass.inputs.forEach((input, i) => {
         const ratio = scale / plan.tensors[input.tensor].scale;
-        feeds[names.input(i)] = rowsWithHalo(planes.get(input.tensor)!, ratio * top - input.lo, ratio * bottom + input.hi, buffers, names.input(i));
+        feeds[names.input(i)] = rowsWithHalo(planes.get(input.tensor)!, ratio * top - input.lo, ratio * bottom + input.hi, buffers, `in${i}`);
       });
       const out = await run(k, feeds, [names.y], false);
       const strip = (await takeFloat32(out[names.y])).data;
