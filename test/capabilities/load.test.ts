@@ -105,7 +105,8 @@ describe('UniPic.load', () => {
     const model = await UniPic.load(await tinyModelDir(), { backend, device: 'cpu', dtype: 'fp32', eager: true });
     try {
       const transient = [...options].filter(([, o]) => o.keepWorkingMemory === false).map(([name]) => name);
-      expect(transient.sort()).toEqual(['mar_decoder', 'mar_encoder', 'vae_decoder', 'vae_encoder']);
+      expect(transient.sort()).toEqual(['mar_decoder', 'mar_encoder', 'vae_decoder', 'vae_encoder', 'vae_encoder_strips']);
+      expect(options.get('vae_decoder_strips')?.keepWorkingMemory).toBeUndefined();
       expect(options.get('llm')?.keepWorkingMemory).toBeUndefined();
     } finally {
       await model.dispose();
