@@ -9,6 +9,8 @@ export default defineConfig([
       index: 'src/index.node.ts',
       convert: 'src/convert/index.ts',
       test: 'src/testing/index.ts',
+      // Started by path from the chunk that streams Hub downloads (src/node/hf-cache/streaming-download.ts).
+      'download-worker': 'src/node/hf-cache/download-worker.ts',
     },
     outDir: 'dist/node',
     format: ['esm'],
@@ -21,7 +23,7 @@ export default defineConfig([
     external,
   },
   {
-    entry: { cli: 'src/cli/main.ts' },
+    entry: { cli: 'src/cli/main.ts', 'download-worker': 'src/node/hf-cache/download-worker.ts' },
     outDir: 'dist/cli',
     format: ['esm'],
     platform: 'node',

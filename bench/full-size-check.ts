@@ -85,9 +85,12 @@ async function makeFeeds(backend: NodeOrtBackend, modelDir: string, manifest: Ma
     attention_mask: { type: 'int64', dims: [1, TOKENS.length], data: new BigInt64Array(TOKENS.length).fill(1n) },
     position_ids: { type: 'int64', dims: [1, TOKENS.length], data: BigInt64Array.from(TOKENS, (_, i) => BigInt(i)) },
   };
+  // An empty cache: the in-place graph stores keys transposed (`[B, KVH, D, slots]`).
+  const inPlace = manifest.kvCache === 'in-place';
   for (let layer = 0; layer < llm.numLayers; layer++) {
     for (const part of ['key', 'value']) {
-      llmFeeds[`past_key_values.${layer}.${part}`] = { type: 'float32', dims: [1, llm.numKeyValueHeads, 0, llm.headDim], data: new Float32Array(0) };
+      const dims = inPlace && part === 'key' ? [1, llm.numKeyValueHeads, llm.headDim, 0] : [1, llm.numKeyValueHeads, 0, llm.headDim];
+      llmFeeds[`past_key_values.${layer}.${part}`] = { type: 'float32', dims, data: new Float32Array(0) };
     }
   }
   const random = uniform(7);
@@ -106,10 +109,12 @@ async function runGraphs(
   dtype: Dtype,
   feeds: Awaited<ReturnType<typeof makeFeeds>>,
 ): Promise<Outputs> {
-  const llm = await timedRuns(backend, modelDir, manifest, 'llm', dtype, feeds.llmFeeds, ['last_hidden_state', 'present.0.key']);
+  // From an empty cache the in-place graph's new keys are the whole present.
+  const firstKey = manifest.kvCache === 'in-place' ? 'new_key_values.0.key' : 'present.0.key';
+  const llm = await timedRuns(backend, modelDir, manifest, 'llm', dtype, feeds.llmFeeds, ['last_hidden_state', firstKey]);
   const head = await timedRuns(backend, modelDir, manifest, 'diffusion_head', dtype, feeds.headFeeds, ['out']);
   return {
-    llm: { ...llm, hidden: llm.outputs.last_hidden_state, present: llm.outputs['present.0.key'] },
+    llm: { ...llm, hidden: llm.outputs.last_hidden_state, present: llm.outputs[firstKey] },
     head: { ...head, out: head.outputs.out },
   };
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { BackendInitOptions, GraphSource, SessionOptions } from '../../src/spec/backend.js';
+import type { BackendInfo, BackendInitOptions, GraphSource, SessionOptions } from '../../src/spec/backend.js';
 import type { DeviceAttempt } from '../../src/errors/index.js';
 import { OrtBackend, type DeviceReport, type ModelInput, type PreparedRuntime } from '../shared/ort-backend.js';
 import type { RuntimeImporter } from '../shared/load-runtime.js';
@@ -8,6 +8,7 @@ import { describeError } from '../shared/ort-error-mapping.js';
 import { parseExtra } from '../shared/parse-extra.js';
 import { probeFloat16 } from '../shared/probes.js';
 import { explainCudaFailure, missingCudaProvider } from './cuda-diagnosis.js';
+import { queryCudaMemory, type CudaMemoryQueryOptions } from './cuda-memory.js';
 import { missingVulkanDriver } from './vulkan-drivers.js';
 import { IdentityDownloader } from './identity-downloader.js';
 import { loadOnnxruntimeNode } from './load-onnxruntime-node.js';
@@ -16,6 +17,11 @@ import { NODE_ORT_DEVICES, nodeOrtInitExtraSchema, nodeOrtSessionExtraSchema, ty
 export interface NodeOrtBackendOptions {
   /** How to import onnxruntime-node; tests inject failures here. Default: `import('onnxruntime-node')`. */
   readonly importRuntime?: RuntimeImporter;
+  /**
+   * How CUDA's memory is asked of `nvidia-smi` once at init (`limits.deviceMemoryBytes`): another
+   * executable (tests use a fake one) or timeout.
+   */
+  readonly cudaMemory?: CudaMemoryQueryOptions;
 }
 
 /** onnxruntime-node's own names for its execution providers. */
@@ -126,7 +132,20 @@ export class NodeOrtBackend extends OrtBackend<NodeOrtDevice> {
     const availableDevices = NODE_ORT_DEVICES.filter(
       (candidate) => candidate === device || (autoOrder.includes(candidate) && !failedDevices.has(candidate) && bundled(candidate)),
     );
-    return { fp16, limits: {}, availableDevices };
+    return { fp16, limits: await this.memoryLimits(device), availableDevices };
+  }
+
+  /**
+   * The chosen GPU's total and free memory. WebGPU (Dawn inside the binding) exposes no adapter to
+   * JavaScript, so neither its memory nor its buffer limits; the CPU is left unchecked (ORT maps
+   * external weights from disk).
+   */
+  private async memoryLimits(device: NodeOrtDevice): Promise<BackendInfo['limits']> {
+    if (device === 'webgpu') return { deviceMemoryUnknown: 'WebGPU does not report device memory (onnxruntime-node exposes no adapter limits either)' };
+    if (device !== 'cuda') return {};
+    const answer = await queryCudaMemory(this.initExtra.deviceId ?? 0, this.options.cudaMemory);
+    if ('unknown' in answer) return { deviceMemoryUnknown: answer.unknown };
+    return { deviceMemoryBytes: answer.memory.totalBytes, deviceFreeMemoryBytes: answer.memory.freeBytes };
   }
 
   protected override async releaseInternals(): Promise<void> {

@@ -24,7 +24,7 @@ interface WebOrtEnvironment {
 
 /** The parts of a GPUDevice read here (no @webgpu/types dependency). */
 interface WebGpuDeviceView {
-  readonly limits?: { readonly maxBufferSize?: number };
+  readonly limits?: { readonly maxBufferSize?: number; readonly maxStorageBufferBindingSize?: number };
   readonly features?: { has(feature: string): boolean };
 }
 
@@ -107,24 +107,33 @@ export class WebOrtBackend extends OrtBackend<WebOrtDevice> {
     failed: readonly DeviceAttempt[],
     autoOrder: readonly WebOrtDevice[],
   ): Promise<DeviceReport<WebOrtDevice>> {
-    const limits: { maxFileBytes: number; maxBufferBytes?: number; maxGraphBytes?: number } = { maxFileBytes: MAX_BROWSER_FILE_BYTES };
+    const limits: { -readonly [K in keyof BackendInfo['limits']]: BackendInfo['limits'][K] } = { maxFileBytes: MAX_BROWSER_FILE_BYTES };
     // ORT's wasm heap holds every weight of a session: a graph larger than wasm32's whole address
-    // space can never be created there (it would end in a wasm abort after the download).
-    if (device === 'wasm') limits.maxGraphBytes = WASM_ADDRESS_SPACE_BYTES;
+    // space can never be created there (it would end in a wasm abort after the download). It is
+    // also all the memory the device has: every session of the page shares that one heap.
+    if (device === 'wasm') {
+      limits.maxGraphBytes = WASM_ADDRESS_SPACE_BYTES;
+      limits.deviceMemoryBytes = WASM_ADDRESS_SPACE_BYTES;
+    }
     let fp16 = false;
     if (device === 'webgpu') {
       const gpu = await this.webgpuDevice();
       // The adapter's own answer first; the probe also catches kernels that refuse float16.
       fp16 = gpu?.features?.has('shader-f16') !== false && (await probeFloat16(runtime, this.executionProviders(device)));
+      // WebGPU has no API for the device's memory, only per-buffer limits; families check their
+      // largest weight against those.
       const maxBufferBytes = gpu?.limits?.maxBufferSize;
       if (maxBufferBytes !== undefined) limits.maxBufferBytes = maxBufferBytes;
+      const maxBindingBytes = gpu?.limits?.maxStorageBufferBindingSize;
+      if (maxBindingBytes !== undefined) limits.maxStorageBufferBindingBytes = maxBindingBytes;
+      limits.deviceMemoryUnknown = 'WebGPU does not report device memory';
     }
     const failedDevices = new Set(failed.map((attempt) => attempt.device));
     // wasm needs nothing but the runtime files, so it counts as available unless it failed.
     const availableDevices = WEB_ORT_DEVICES.filter(
       (candidate) => candidate === device || (candidate === 'wasm' && autoOrder.includes(candidate) && !failedDevices.has(candidate)),
     );
-    return { fp16, limits: limits as BackendInfo['limits'], availableDevices };
+    return { fp16, limits, availableDevices };
   }
 
   /** The GPUDevice ORT created (after the probe, the getter resolves to it). */

@@ -4,6 +4,7 @@ import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST_VERSION, manifestSchema, type FileEntry, type Manifest } from '../spec/manifest.js';
 import type { z } from 'zod';
+import { awaitArrivals } from './readers/arriving-files.js';
 
 /** sha256 of a file, streamed (graph data files can be gigabytes). */
 export async function sha256File(path: string): Promise<string> {
@@ -23,6 +24,8 @@ export async function fileEntry(directory: string, path: string): Promise<FileEn
  * would refuse.
  */
 export async function writeManifest<T extends Manifest>(directory: string, manifest: Omit<T, 'format' | 'version'>, schema: z.ZodType<T>): Promise<T> {
+  // A conversion streamed from the Hub read its weights while they downloaded: publish only once they verified.
+  await awaitArrivals();
   const full = schema.parse(manifestSchema.parse({ format: 'unipic', version: MANIFEST_VERSION, ...manifest }));
   await mkdir(directory, { recursive: true });
   const temporary = join(directory, 'unipic.json.partial');

@@ -1,10 +1,11 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { InvalidModelError } from '../errors/invalid-model-error.js';
 import { bytesToFloat32 } from '../formats/float-conversion.js';
 import { gatherStrided, isContiguous, viewSpan } from '../formats/strided-layout.js';
 import { DTYPE_BYTE_SIZE } from '../formats/tensor-dtype.js';
 import type { WeightSource } from './graphs/weights.js';
 import type { TensorDescriptor } from './readers/tensor-descriptor.js';
+import { awaitCheckpointBytes, openCheckpointFileSync } from './readers/arriving-files.js';
 import { ZipArchive } from './readers/zip-archive.js';
 
 // One readSync moves at most 2 GiB; stay far below.
@@ -116,9 +117,11 @@ export class CheckpointWeights implements WeightSource {
   private read(file: string, position: number, length: number): Uint8Array {
     let handle = this.handles.get(file);
     if (handle === undefined) {
-      handle = openSync(file, 'r');
+      handle = openCheckpointFileSync(file);
       this.handles.set(file, handle);
     }
+    // A streamed download (hf:) may not have reached these bytes yet.
+    awaitCheckpointBytes(file, position + length);
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {

@@ -1,55 +1,69 @@
 import type { DeviceTensor, Feed, HostTensor } from '../spec/backend.js';
 import type { LlmConfig } from '../spec/llm-config.js';
+import { KvCacheRows } from './kv-cache-rows.js';
+import type { LlmKvCache } from './llm-kv-cache.js';
 import { llmStepInputs, type LlmStepFeeds } from './llm-step-inputs.js';
 import { float32, takeFloat32 } from './tensor.js';
 
-/** Slots added at a time: a step reads at most this many empty slots, and regrowth is rare. */
+/** Slots added at a time when an append outgrows the buffers: a step reads at most this many empty slots, and regrowth is rare. */
 const DEFAULT_GROWTH = 256;
 
 /**
  * The host side of the in-place KV layout (`LLM_IN_PLACE_GRAPHS`): one pre-allocated key buffer
  * (stored transposed, `[rows, KVH, D, capacity]`) and value buffer (`[rows, KVH, capacity, D]`) per
  * layer, fed whole to every run; each run's new keys/values are written into the next free slots.
- * A step therefore copies only the new positions, whatever the context length. Capacity grows in
- * steps of `growth` slots (one copy of the cache per step of growth); `reserve` avoids even that
- * when the final length is known. Every row holds the same number of positions.
+ * A step therefore copies only the new positions, whatever the context length. When an append
+ * outgrows the buffers they grow by `growth` slots (one copy of the cache per step of growth);
+ * `reserve` sizes them exactly when the final length is known. Slots past the held positions, and
+ * any a row's `restrict` mask excludes, are masked out by the graph.
  */
-export class InPlaceKvCache {
+export class InPlaceKvCache implements LlmKvCache {
+  readonly kind = 'in-place';
+  readonly keepOutputsOnDevice = false;
+  readonly outputNames: readonly string[];
   private keys: Float32Array[] = [];
   private values: Float32Array[] = [];
   private capacity = 0;
-  private filled = 0;
+  private layout: KvCacheRows;
+  private saved: KvCacheRows | undefined;
 
   constructor(
     private readonly llm: Pick<LlmConfig, 'numLayers' | 'numKeyValueHeads' | 'headDim'>,
     readonly rows = 1,
     private readonly growth = DEFAULT_GROWTH,
-  ) {}
+  ) {
+    this.layout = new KvCacheRows(rows);
+    this.outputNames = Array.from({ length: llm.numLayers }, (_, i) => [`new_key_values.${i}.key`, `new_key_values.${i}.value`]).flat();
+  }
 
   /** Positions held per row. */
   get length(): number {
-    return this.filled;
+    return this.layout.length;
+  }
+
+  /** Slots each buffer has room for. */
+  get slots(): number {
+    return this.capacity;
   }
 
   /** The feeds of one `llm` run over `embeds` `[rows, length, hidden]`; positions continue from `length`. */
   stepInputs(embeds: Feed, length: number): LlmStepFeeds {
-    this.reserve(this.filled + length);
-    const slotMask = new Uint8Array(this.rows * this.capacity);
-    for (let row = 0; row < this.rows; row++) slotMask.fill(1, row * this.capacity, row * this.capacity + this.filled);
+    const firstPositions = this.layout.firstPositions();
     return llmStepInputs({
       embeds,
       rows: this.rows,
       length,
       pastLength: this.capacity,
-      pastMask: slotMask,
-      firstPositions: new Array<number>(this.rows).fill(this.filled),
+      pastMask: this.layout.slotMask(this.capacity),
+      firstPositions: firstPositions ?? new Array<number>(this.rows).fill(this.layout.length),
       past: this.feeds(),
     });
   }
 
   /** Writes a run's `new_key_values.*` into the free slots (and disposes them). */
   async append(outputs: Readonly<Record<string, DeviceTensor>>, length: number): Promise<void> {
-    this.reserve(this.filled + length);
+    const filled = this.layout.length;
+    if (filled + length > this.capacity) this.reserve(Math.ceil((filled + length) / this.growth) * this.growth);
     const { numLayers, numKeyValueHeads: heads, headDim } = this.llm;
     for (let layer = 0; layer < numLayers; layer++) {
       const key = (await takeFloat32(outputs[`new_key_values.${layer}.key`])).data;
@@ -59,32 +73,33 @@ export class InPlaceKvCache {
       for (let rowHead = 0; rowHead < this.rows * heads; rowHead++) {
         for (let position = 0; position < length; position++) {
           const source = (rowHead * length + position) * headDim;
-          const slot = this.filled + position;
+          const slot = filled + position;
           valueBuffer.set(value.subarray(source, source + headDim), (rowHead * this.capacity + slot) * headDim);
           const keyBase = rowHead * headDim * this.capacity + slot;
           for (let d = 0; d < headDim; d++) keyBuffer[keyBase + d * this.capacity] = key[source + d];
         }
       }
     }
-    this.filled += length;
+    this.layout.append(length);
   }
 
-  /** Grows every buffer to hold `positions` (rounded up to the growth step), keeping the contents. */
+  /** Grows every buffer to exactly `positions` slots when it has fewer, keeping the contents. */
   reserve(positions: number): void {
     if (positions <= this.capacity) return;
-    const capacity = Math.ceil(positions / this.growth) * this.growth;
+    const capacity = positions;
+    const filled = this.layout.length;
     const { numLayers, numKeyValueHeads: heads, headDim } = this.llm;
     for (let layer = 0; layer < numLayers; layer++) {
       const keys = new Float32Array(this.rows * heads * headDim * capacity);
       const values = new Float32Array(this.rows * heads * capacity * headDim);
-      if (this.capacity > 0) {
+      if (filled > 0) {
         for (let rowHead = 0; rowHead < this.rows * heads; rowHead++) {
           for (let d = 0; d < headDim; d++) {
             const from = (rowHead * headDim + d) * this.capacity;
-            keys.set(this.keys[layer].subarray(from, from + this.filled), (rowHead * headDim + d) * capacity);
+            keys.set(this.keys[layer].subarray(from, from + filled), (rowHead * headDim + d) * capacity);
           }
           const from = rowHead * this.capacity * headDim;
-          values.set(this.values[layer].subarray(from, from + this.filled * headDim), rowHead * capacity * headDim);
+          values.set(this.values[layer].subarray(from, from + filled * headDim), rowHead * capacity * headDim);
         }
       }
       this.keys[layer] = keys;
@@ -93,20 +108,36 @@ export class InPlaceKvCache {
     this.capacity = capacity;
   }
 
+  restrict(mask: ArrayLike<number>, nextPositions: readonly number[]): void {
+    this.layout.restrict(mask, nextPositions);
+  }
+
+  /** Remembers how many positions are held; `rollback` forgets later ones (their slots are overwritten). */
+  checkpoint(): void {
+    this.saved = this.layout.copy();
+  }
+
+  rollback(): void {
+    this.layout = this.saved ? this.saved.copy() : new KvCacheRows(this.rows);
+  }
+
   /** Frees the buffers. */
   clear(): void {
     this.keys = [];
     this.values = [];
     this.capacity = 0;
-    this.filled = 0;
+    this.layout = new KvCacheRows(this.rows);
+    this.saved = undefined;
   }
 
   private feeds(): Record<string, HostTensor> {
     const { numLayers, numKeyValueHeads: heads, headDim } = this.llm;
     const past: Record<string, HostTensor> = {};
     for (let layer = 0; layer < numLayers; layer++) {
-      past[`past_key_values.${layer}.key`] = float32([this.rows, heads, headDim, this.capacity], this.keys[layer]);
-      past[`past_key_values.${layer}.value`] = float32([this.rows, heads, this.capacity, headDim], this.values[layer]);
+      const keys = this.keys[layer] ?? new Float32Array(0);
+      const values = this.values[layer] ?? new Float32Array(0);
+      past[`past_key_values.${layer}.key`] = float32([this.rows, heads, headDim, this.capacity], keys);
+      past[`past_key_values.${layer}.value`] = float32([this.rows, heads, this.capacity, headDim], values);
     }
     return past;
   }

@@ -1,6 +1,7 @@
 import { UniPicError } from './unipic-error.js';
 
-export interface ResourceLimitDetails {
+/** A file or graph too large for the runtime (`maxFileBytes`, `maxGraphBytes`). */
+export interface FileLimitDetails {
   /**
    * Which limit: `maxFileBytes` (largest single file the runtime can take), `maxBufferBytes`, or
    * `maxGraphBytes` (one graph's files together; `file` is then the graph's model file).
@@ -15,7 +16,23 @@ export interface ResourceLimitDetails {
 }
 
 /**
- * A model file is larger than the runtime can load on this device (browsers: 2 GiB per file).
+ * A device that cannot hold what a family needs (UniPic-3): its total or free memory below the
+ * estimated peak, or (WebGPU) its largest weight above a per-buffer limit (`graph` then names it).
+ */
+export interface DeviceMemoryLimitDetails {
+  readonly limit: 'deviceMemoryBytes' | 'deviceFreeMemoryBytes' | 'maxBufferBytes' | 'maxStorageBufferBindingBytes';
+  readonly limitBytes: number;
+  readonly neededBytes: number;
+  readonly graph?: string;
+  readonly dtype: string;
+  readonly device: string;
+}
+
+export type ResourceLimitDetails = FileLimitDetails | DeviceMemoryLimitDetails;
+
+/**
+ * A model file is larger than the runtime can load on this device (browsers: 2 GiB per file), or
+ * the device cannot hold the model (`DeviceMemoryLimitDetails`).
  * Thrown by `UniPic.load` before anything is downloaded or a session is created, instead of a
  * failed fetch, a wasm abort or a crashed tab; the message says what to do.
  */

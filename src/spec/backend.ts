@@ -42,14 +42,24 @@ export interface BackendInfo {
   readonly availableDevices: readonly Device[];
   readonly fp16: boolean;
   readonly limits: {
-    /** The largest device buffer. */
+    /** The largest device buffer (WebGPU: the GPUDevice's `maxBufferSize`). */
     readonly maxBufferBytes?: number;
+    /** The largest buffer one shader binding may see (WebGPU: `maxStorageBufferBindingSize`); a weight larger than this cannot be bound. */
+    readonly maxStorageBufferBindingBytes?: number;
     /** The largest single file. */
     readonly maxFileBytes?: number;
     /** The most one graph's files may hold together (wasm: its 4 GiB address space). */
     readonly maxGraphBytes?: number;
-    /** Memory the device holds, when the adapter can tell (families that need most of a GPU check it before loading). */
+    /**
+     * Memory the device holds, when the adapter can tell (families that need most of a GPU check it
+     * before loading): node-ort CUDA from `nvidia-smi`, web-ort wasm its 4 GiB address space.
+     * WebGPU has no API for it.
+     */
     readonly deviceMemoryBytes?: number;
+    /** Of that, what was free when the backend started (node-ort CUDA: other processes hold the rest). */
+    readonly deviceFreeMemoryBytes?: number;
+    /** Why `deviceMemoryBytes` is absent, when the adapter tried to find it (e.g. `nvidia-smi not found`). */
+    readonly deviceMemoryUnknown?: string;
   };
 }
 

@@ -47,6 +47,14 @@ export const graphVariantSchema = z
   .strict();
 export type GraphVariant = z.infer<typeof graphVariantSchema>;
 
+/**
+ * How a model's `llm` graph takes its KV cache (docs/model-format.md, "KV cache"): `concat` (past
+ * in, past ++ new out as `present.*`) or `in-place` (a pre-allocated buffer read in place, only
+ * `new_key_values.*` out).
+ */
+export const KV_CACHE_KINDS = ['concat', 'in-place'] as const;
+export type KvCacheKind = (typeof KV_CACHE_KINDS)[number];
+
 /** The family a manifest without a `family` field belongs to: folders converted before families existed. */
 export const DEFAULT_FAMILY = 'unipic1';
 
@@ -97,6 +105,12 @@ export const manifestSchema = z
     stripDecoder: stripDecoderSchema.optional(),
     /** How to run the `vae_encoder_strips` graph, when the folder has one (docs/model-format.md, "Strip VAE encoder"). */
     stripEncoder: stripEncoderSchema.optional(),
+    /**
+     * How the `llm` graph takes its KV cache (docs/model-format.md, "KV cache"): `in-place` (a
+     * pre-allocated buffer read in place, only the new keys/values out) or `concat` (past ++ new
+     * out). Absent means `concat`: folders converted before the in-place cache.
+     */
+    kvCache: z.enum(KV_CACHE_KINDS).optional(),
   })
   .loose();
 export type Manifest = z.infer<typeof manifestSchema>;

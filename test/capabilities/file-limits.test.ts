@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResourceLimitError, UniPicError } from '../../src/errors/index.js';
+import { ResourceLimitError, UniPicError, type FileLimitDetails } from '../../src/errors/index.js';
 import { UniPic } from '../../src/index.node.js';
 import type { Manifest } from '../../src/spec/manifest.js';
 import { MockBackend } from '../../src/testing/index.js';
@@ -51,7 +51,7 @@ describe('files larger than the runtime can load', () => {
     const backend = new MockBackend({ devices: ['wasm'], limits: { maxFileBytes: 4 * 1024 ** 3, maxGraphBytes: 2 * 1024 ** 3 } });
     const error = await UniPic.load(dir, { backend, dtype: 'fp32', capabilities: ['generate'] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResourceLimitError);
-    const details = (error as ResourceLimitError).details;
+    const details = (error as ResourceLimitError).details as FileLimitDetails;
     expect(details).toMatchObject({ limit: 'maxGraphBytes', limitBytes: 2 * 1024 ** 3, graph: 'llm', dtype: 'fp32', device: 'wasm' });
     expect(details.bytes).toBeGreaterThanOrEqual(3 * 1024 ** 3);
     expect((error as Error).message).toMatch(/llm \(fp32\).*at most 2\.00 GiB.*q4/);

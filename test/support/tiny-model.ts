@@ -1,4 +1,4 @@
-import type { Dtype } from '../../src/spec/manifest.js';
+import type { Dtype, KvCacheKind } from '../../src/spec/manifest.js';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,17 +10,18 @@ const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '.artifact
 /**
  * The repo's tiny model (make-tiny + convert, fp32 and q4), built once per checkout into
  * test/.artifacts/ and shared by every test file. Built into a temporary folder and renamed, so
- * parallel workers never see a half-written model.
+ * parallel workers never see a half-written model. `kvCache: 'concat'` converts it the way folders
+ * were converted before the in-place KV cache (the `llm` graph chains `present.*`).
  */
-export async function tinyModelDir(dtypes: Dtype[] = ['fp32', 'q4']): Promise<string> {
-  const name = `tiny-model-${dtypes.join('-')}`;
+export async function tinyModelDir(dtypes: Dtype[] = ['fp32', 'q4'], options: { kvCache?: KvCacheKind } = {}): Promise<string> {
+  const name = `tiny-model-${dtypes.join('-')}${options.kvCache === 'concat' ? '-concat' : ''}`;
   const target = join(ARTIFACTS, name);
   if (existsSync(join(target, 'unipic.json'))) return target;
   const work = join(ARTIFACTS, `${name}.${process.pid}.${Date.now()}`);
   mkdirSync(work, { recursive: true });
   try {
     await makeTinyCheckpoint(join(work, 'checkpoint'));
-    await convertCheckpoint(join(work, 'checkpoint'), join(work, 'model'), { dtypes });
+    await convertCheckpoint(join(work, 'checkpoint'), join(work, 'model'), { dtypes, ...options });
     if (!existsSync(join(target, 'unipic.json'))) {
       rmSync(target, { recursive: true, force: true });
       renameSync(join(work, 'model'), target);

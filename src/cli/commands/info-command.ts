@@ -19,6 +19,8 @@ export async function infoCommand(args: string[]): Promise<void> {
       device: model.backendInfo.device,
       backend: model.backendInfo.name,
       dtypes: model.dtypes,
+      // How the llm graph keeps its KV cache (docs/model-format.md); folders without the field are concat.
+      kvCache: manifest.graphs.llm ? (manifest.kvCache ?? 'concat') : undefined,
       files: `${manifest.files.length} (${formatBytes(total)})`,
       config: model.config,
       // What understand uses unless a call overrides it (docs/text.md#precedence).

@@ -94,6 +94,7 @@ export async function convertModel(
     (folder, origin, fetched) => converter.convert(folder, outDir, { ...rest, source: origin, ...hub.convertOptions?.(fetched, rest) }),
     hub,
     rest,
+    outDir,
   );
   return { ...summary, fetched: snapshots, ms: Date.now() - started, family: converter.id };
 }

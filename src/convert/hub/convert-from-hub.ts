@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { formatHubId, parseHubId } from '../../core/hub/hub-id.js';
@@ -9,6 +11,8 @@ import { fetchHubFiles, type FetchedSnapshot, type FetchHubFilesOptions } from '
 import type { HubFileRequest, HubRepoFile } from '../../core/hub/hub-files.js';
 import type { LoadProgressCallback } from '../../spec/progress.js';
 import { snapshotViews } from './snapshot-view.js';
+import { fetchForStreaming, type StreamedFetch } from './streamed-fetch.js';
+import { withArrivals } from '../readers/arriving-files.js';
 
 /** Where a checkpoint lies on the Hub: a repository, its revision, a folder in it. */
 export interface HubCheckpointLocation {
@@ -49,17 +53,23 @@ export interface HubConvertOptions {
   /** Where HF_* variables are read (default `process.env`). */
   readonly environment?: NodeJS.ProcessEnv;
   readonly signal?: AbortSignal;
+  /**
+   * Start converting while the weights download (default true): the converter reads each tensor
+   * as soon as its bytes are on disk. `false` downloads every file first.
+   */
+  readonly stream?: boolean;
 }
 
 const hubConvertOptionsSchema = z.object({
   hub: hubOptionsSchema.optional(),
   offline: z.boolean().optional(),
   network: networkOptionsSchema.partial().optional(),
+  stream: z.boolean().optional(),
 });
 
 /** The download options of a Hub conversion, validated (zod) before any request. */
 export function hubFetchOptions(options: HubConvertOptions): FetchHubFilesOptions {
-  const parsed = hubConvertOptionsSchema.safeParse({ hub: options.hub, offline: options.offline, network: options.network });
+  const parsed = hubConvertOptionsSchema.safeParse({ hub: options.hub, offline: options.offline, network: options.network, stream: options.stream });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
     throw new InvalidOptionsError(`invalid convert options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { details: { issues } });
@@ -100,14 +110,17 @@ export async function convertFromHub<Summary>(
   convertFolder: ConvertFolder<Summary>,
   family: HubCheckpointFamily,
   familyOptions: Readonly<Record<string, unknown>> = {},
+  outDir?: string,
 ): Promise<HubConversion<Summary>> {
   const fetchOptions = hubFetchOptions(options);
   const target = parseHubId(id);
   const revision = target.revision ?? options.hub?.revision ?? 'main';
   const location = { repo: target.repo, revision, subfolder: target.subfolder };
-  let snapshots = await fetchHubFiles(family.requests(location, false, familyOptions), fetchOptions);
-  const convert = async () => {
-    const views = await snapshotViews(snapshots);
+  const freshOutput = outDir !== undefined && !existsSync(outDir);
+  const fetched = await fetchForStreaming(family.requests(location, false, familyOptions), { ...fetchOptions, stream: options.stream !== false });
+  let snapshots = fetched.snapshots;
+  const convert = async (streamed?: StreamedFetch) => {
+    const views = await snapshotViews(snapshots, streamed?.isArriving);
     try {
       const [main, ...others] = views.snapshots;
       const folder = target.subfolder ? join(main.directory, ...target.subfolder.split('/')) : main.directory;
@@ -115,14 +128,19 @@ export async function convertFromHub<Summary>(
         formatHubId({ repo: main.repo, revision: main.commit, subfolder: target.subfolder }),
         ...others.map((other) => formatHubId({ repo: other.repo, revision: other.commit })),
       ].join(' with ');
-      return await convertFolder(folder, origin, views.snapshots);
+      const streaming = streamed?.arrivals(views.snapshots);
+      const run = () => convertFolder(folder, origin, views.snapshots);
+      return await (streaming ? withArrivals(streaming, run) : run());
     } finally {
       await views.dispose();
     }
   };
+  let summary: Summary;
   try {
-    return { summary: await convert(), snapshots };
+    summary = await streamedConversion(fetched, () => convert(fetched));
   } catch (error) {
+    // A streamed conversion writes graphs before the download has verified: a folder it created is removed.
+    if (freshOutput && fetched.download) await rm(outDir, { recursive: true, force: true });
     if (!(error instanceof InvalidModelError) || !family.needsWider?.(error)) throw error;
     const narrow = snapshots.reduce((sum, snapshot) => sum + snapshot.files.length, 0);
     // Each repository pinned to the commit already used, so both passes read one state of it.
@@ -133,4 +151,28 @@ export async function convertFromHub<Summary>(
     snapshots = wider;
     return { summary: await convert(), snapshots };
   }
+  return { summary, snapshots };
+}
+
+/**
+ * Runs the conversion beside the download: the download's failure wins over the conversion's (a
+ * reader that hit it reports it too), a failed conversion stops the download (its partial files
+ * stay, resumable), and the refs are recorded only once every file verified.
+ */
+async function streamedConversion<Summary>(fetched: StreamedFetch, convert: () => Promise<Summary>): Promise<Summary> {
+  const { download } = fetched;
+  let summary: Summary;
+  try {
+    summary = await convert();
+  } catch (error) {
+    if (!download) throw error;
+    // The download's own failure is the cause when there is one (a reader may have stumbled on
+    // its bytes first); otherwise the conversion failed by itself and the download is stopped.
+    const downloadError = download.failure();
+    await download.stop();
+    throw downloadError ?? error;
+  }
+  await download?.finished;
+  await fetched.writeRefs();
+  return summary;
 }

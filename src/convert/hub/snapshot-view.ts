@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FetchedSnapshot } from '../../node/hf-cache/fetch-hub-files.js';
@@ -16,9 +16,10 @@ export interface SnapshotViews {
  * the whole repository: precision variants, PyTorch copies, other folders) that a converter would
  * otherwise see, and refuse as a second set of weights or read instead of the selected ones. A
  * view is a temporary folder of links to the selected files, so a conversion from `hf:` reads
- * exactly what the family selected, whatever else the cache holds.
+ * exactly what the family selected, whatever else the cache holds. `arriving` names the files a
+ * streamed download has not finished yet.
  */
-export async function snapshotViews(snapshots: readonly FetchedSnapshot[]): Promise<SnapshotViews> {
+export async function snapshotViews(snapshots: readonly FetchedSnapshot[], arriving?: (snapshot: FetchedSnapshot, path: string) => boolean): Promise<SnapshotViews> {
   const root = await mkdtemp(join(tmpdir(), 'unipic-hub-view-'));
   const dispose = () => rm(root, { recursive: true, force: true });
   try {
@@ -29,7 +30,10 @@ export async function snapshotViews(snapshots: readonly FetchedSnapshot[]): Prom
           const parts = path.split('/');
           const link = join(directory, ...parts);
           await mkdir(dirname(link), { recursive: true });
-          await symlink(join(snapshot.directory, ...parts), link);
+          // A file still downloading has no snapshot entry yet: an empty stand-in lets the
+          // converter find it; its readers open the download itself (readers/arriving-files.ts).
+          if (arriving?.(snapshot, path)) await writeFile(link, '');
+          else await symlink(join(snapshot.directory, ...parts), link);
         }
         return { ...snapshot, directory };
       }),

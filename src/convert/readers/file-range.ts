@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
+import { awaitCheckpointBytes } from './arriving-files.js';
 
 // One read() call moves at most about 2 GiB; the embedding of the full model is bigger in fp32.
 const MAX_READ_BYTES = 1 << 30;
@@ -10,6 +11,7 @@ const MAX_READ_BYTES = 1 << 30;
  * header claims: a truncated download.
  */
 export async function readExactly(handle: FileHandle, position: number, length: number, path: string): Promise<Uint8Array> {
+  awaitCheckpointBytes(path, position + length);
   const out = new Uint8Array(length);
   let done = 0;
   while (done < length) {

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { ModelNotFoundError } from '../../errors/model-not-found-error.js';
 import { parseSafetensorsHeader, readSafetensorsHeaderLength, SAFETENSORS_PREFIX_BYTES } from '../../formats/safetensors.js';
@@ -6,6 +6,7 @@ import { contiguousStride } from '../../formats/strided-layout.js';
 import { readExactly } from './file-range.js';
 import { lookupTensor, readTensorBytes, readTensorFloat32 } from './read-tensor.js';
 import type { StorageDescriptor, TensorDescriptor, TensorSource } from './tensor-descriptor.js';
+import { checkpointFileSize, openCheckpointFile } from './arriving-files.js';
 
 /** One `.safetensors` file: the header is read and checked at open, each tensor is read on demand. */
 export class SafetensorsFile implements TensorSource {
@@ -22,13 +23,13 @@ export class SafetensorsFile implements TensorSource {
   static async open(path: string): Promise<SafetensorsFile> {
     let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      handle = await openCheckpointFile(path);
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ENOENT') throw new ModelNotFoundError(`safetensors file ${path} does not exist`, { cause });
       throw cause;
     }
     try {
-      const { size } = await handle.stat();
+      const size = checkpointFileSize(path, (await handle.stat()).size);
       if (size < SAFETENSORS_PREFIX_BYTES) throw new InvalidModelError(`${path} is too short to be safetensors (${size} bytes)`);
       const prefix = await readExactly(handle, 0, SAFETENSORS_PREFIX_BYTES, path);
       const headerLength = readSafetensorsHeaderLength(prefix, size, path);

@@ -8,6 +8,7 @@ import { DTYPE_BYTE_SIZE } from '../../formats/tensor-dtype.js';
 import { lookupTensor, readTensorBytes, readTensorFloat32, validateView } from './read-tensor.js';
 import type { StorageDescriptor, TensorDescriptor, TensorSource } from './tensor-descriptor.js';
 import { ZipArchive } from './zip-archive.js';
+import { awaitWholeCheckpointFile } from './arriving-files.js';
 
 export interface OpenTorchCheckpointOptions {
   /**
@@ -36,6 +37,7 @@ export class TorchCheckpoint implements TensorSource {
   ) {}
 
   static async open(path: string, options: OpenTorchCheckpointOptions = {}): Promise<TorchCheckpoint> {
+    awaitWholeCheckpointFile(path);
     await refuseNonZip(path);
     const archive = await ZipArchive.open(path);
     try {

@@ -3,6 +3,7 @@ import yauzl from 'yauzl';
 import { InvalidModelError } from '../../errors/invalid-model-error.js';
 import { ModelNotFoundError } from '../../errors/model-not-found-error.js';
 import { readExactly } from './file-range.js';
+import { awaitWholeCheckpointFile } from './arriving-files.js';
 
 export interface ZipEntryInfo {
   readonly name: string;
@@ -39,6 +40,8 @@ export class ZipArchive {
   ) {}
 
   static async open(path: string): Promise<ZipArchive> {
+    // The central directory is at the end: a streamed archive is read once it has fully arrived.
+    awaitWholeCheckpointFile(path);
     const entries = await listEntries(path);
     const handle = await open(path, 'r');
     try {

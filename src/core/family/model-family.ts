@@ -62,9 +62,15 @@ export interface ModelFamily<Assets extends FamilyAssets = FamilyAssets> {
   createAssets(manifest: Manifest, read: (path: string) => Promise<Uint8Array>): Assets;
   /**
    * Refuses, before any file is read, a device that cannot hold what `tasks` need at the chosen
-   * dtypes (a typed error with the numbers and what to do instead).
+   * dtypes (a typed error with the numbers and what to do instead). Returns warnings for the
+   * model's `warning` event, e.g. that the device does not report its memory so nothing was checked.
    */
-  checkDevice?(manifest: Manifest, dtypes: Readonly<Record<string, string>>, info: BackendInfo, tasks: readonly Capability[]): void;
+  checkDevice?(
+    manifest: Manifest,
+    dtypes: Readonly<Record<string, string>>,
+    info: BackendInfo,
+    tasks: readonly Capability[],
+  ): ReadonlyArray<{ readonly code: string; readonly message: string }> | undefined;
   /**
    * Graphs whose sessions give their working memory back after each run (`keepWorkingMemory:
    * false`): large activations, few runs per call, so the kept peaks of several sessions would add up.

@@ -113,7 +113,7 @@ export async function loadModel<T extends LoadedModel>(Model: ModelClass<T>, sou
     const dtypes = Object.fromEntries(needed.map((g) => [g, choice.byGraph[g]])) as Partial<Record<GraphName, Dtype>>;
     const files = [...needed.flatMap((g) => graphFiles(manifest, g, dtypes[g] as Dtype)), ...family.assetFiles(manifest, capabilities)];
     checkFileLimits(manifest, dtypes, info);
-    family.checkDevice?.(manifest, dtypes as Record<string, string>, info, capabilities);
+    warnings.push(...(family.checkDevice?.(manifest, dtypes as Record<string, string>, info, capabilities) ?? []));
     const resolved = await opened.resolve(files);
     throwIfAborted(signal);
     let model: T | undefined;

@@ -1,3 +1,4 @@
+import type { HubSettings } from '../../core/hub/hub-client.js';
 import type { HubFileRequest, HubRepoFile } from '../../core/hub/hub-files.js';
 import { formatHubId } from '../../core/hub/hub-id.js';
 import { createHubSource } from '../../core/hub/hub-source.js';
@@ -34,6 +35,21 @@ export interface FetchedSnapshot {
   readonly files: readonly string[];
 }
 
+/** What `planHubFiles` found: the snapshots, every selected file to make present, and the refs to record once they are. */
+export interface HubFetchPlan {
+  readonly snapshots: FetchedSnapshot[];
+  readonly planned: SnapshotFilePlan[];
+  readonly progress: LoadProgress;
+  readonly progressEntries: FileEntry[];
+  readonly verifications: BlobVerifications;
+  readonly settings: HubSettings;
+  readonly unipicCacheDir: string;
+  readonly offline: boolean;
+  readonly signal: AbortSignal | undefined;
+  /** Records what each resolved branch pointed to: call once every file is present. */
+  writeRefs(): Promise<void>;
+}
+
 /**
  * Download what each request selects into the standard Hugging Face cache, reusing what is already
  * there (this tool's or Python's downloads) without any request for it. Each revision is resolved
@@ -41,6 +57,31 @@ export interface FetchedSnapshot {
  * `ModelNotFoundError` (`details.reason: 'offline'`, `details.missing`).
  */
 export async function fetchHubFiles(requests: readonly HubFileRequest[], options: FetchHubFilesOptions = {}): Promise<FetchedSnapshot[]> {
+  const plan = await planHubFiles(requests, options);
+  for (const [index, file] of plan.planned.entries()) await ensurePlannedFile(plan, index, file);
+  await plan.writeRefs();
+  return plan.snapshots;
+}
+
+/** Makes one planned file present in the snapshot (cache hit or download), with its progress. */
+export async function ensurePlannedFile(plan: HubFetchPlan, index: number, file: SnapshotFilePlan): Promise<void> {
+  throwIfAborted(plan.signal);
+  const fileProgress = plan.progress.begin(plan.progressEntries[index]);
+  const phase = await ensureSnapshotFile(file, {
+    network: plan.settings.network,
+    signal: plan.signal,
+    offline: plan.offline,
+    verifications: plan.verifications,
+    onBytes: (filePhase, bytes) => fileProgress.report(filePhase, bytes),
+  });
+  fileProgress.complete(phase);
+}
+
+/**
+ * The first half of `fetchHubFiles`: listings (one request per repository, none when pinned and
+ * recorded, none offline), selections, and the files to make present; nothing is downloaded yet.
+ */
+export async function planHubFiles(requests: readonly HubFileRequest[], options: FetchHubFilesOptions = {}): Promise<HubFetchPlan> {
   const { settings, environment } = nodeHubSettings(options);
   const offline = options.offline === true || environment.offline;
   const signal = options.signal;
@@ -84,22 +125,20 @@ export async function fetchHubFiles(requests: readonly HubFileRequest[], options
   }
   if (missing.length > 0) throw offlineMissing(environment.cacheDir, missing);
   const progressEntries: FileEntry[] = planned.map(({ file, label }) => ({ path: label, size: file.size, sha256: file.sha256 ?? '' }));
-  const progress = new LoadProgress(progressEntries, options.onProgress);
-  const verifications = new BlobVerifications(environment.unipicCacheDir);
-  for (const [index, plan] of planned.entries()) {
-    throwIfAborted(signal);
-    const fileProgress = progress.begin(progressEntries[index]);
-    const phase = await ensureSnapshotFile(plan, {
-      network: settings.network,
-      signal,
-      offline,
-      verifications,
-      onBytes: (filePhase, bytes) => fileProgress.report(filePhase, bytes),
-    });
-    fileProgress.complete(phase);
-  }
-  for (const { cache, revision, commit } of refsToWrite) await cache.writeRef(revision, commit);
-  return snapshots;
+  return {
+    snapshots,
+    planned,
+    progress: new LoadProgress(progressEntries, options.onProgress),
+    progressEntries,
+    verifications: new BlobVerifications(environment.unipicCacheDir),
+    settings,
+    unipicCacheDir: environment.unipicCacheDir,
+    offline,
+    signal,
+    writeRefs: async () => {
+      for (const { cache, revision, commit } of refsToWrite) await cache.writeRef(revision, commit);
+    },
+  };
 }
 
 /**

@@ -2,13 +2,15 @@ import { cpSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
+import { WebOrtBackend } from '../../../adapters/web-ort/index.js';
 import { convertModel } from '../../../src/convert/index.js';
 import type { NoisePurpose, RandomSource } from '../../../src/core/random/random-source.js';
 import { UniPic } from '../../../src/index.node.js';
 import { decodeSafetensors } from '../../../src/formats/safetensors.js';
 import { MockBackend } from '../../../src/testing/mock-backend.js';
+import { cudaOnCpuRuntime, fakeNvidiaSmi, webgpuOnWasmRuntime } from '../../adapters/support/fake-gpu.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const EDIT = join(FIXTURES, 'unipic3', 'edit');
@@ -147,5 +149,55 @@ describe('UniPic-3 edit end to end against the oracle (tiny modules, two inputs,
     const model = (await UniPic.load(out, { backend: large, device: 'cpu' })) as unknown as EditModel;
     expect(model.capabilities).toEqual(['edit']);
     await model.dispose();
+  }, 60_000);
+
+  it('node-ort on CUDA: the memory nvidia-smi reports decides (fake nvidia-smi, CUDA run on the CPU)', async () => {
+    const load = (command: string) =>
+      UniPic.load(out, { backend: new NodeOrtBackend({ importRuntime: cudaOnCpuRuntime(), cudaMemory: { command } }), device: 'cuda' });
+    // 1 MiB total: refused before any session, with both numbers.
+    await expect(load(fakeNvidiaSmi({ stdout: '1, 1\n' }).command)).rejects.toThrow(
+      expect.objectContaining({ code: 'RESOURCE_LIMIT', message: expect.stringMatching(/needs about .* GB .* but cuda here has 0\.0 GB/) }),
+    );
+    // An 80 GB GPU with 1 MiB free: refused on the free memory.
+    await expect(load(fakeNvidiaSmi({ stdout: '81559, 1\n' }).command)).rejects.toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ limit: 'deviceFreeMemoryBytes' }) }),
+    );
+    const roomy = (await load(fakeNvidiaSmi({ stdout: '81559, 80000\n' }).command)) as unknown as EditModel & { loadWarnings: { code: string }[] };
+    expect(roomy.capabilities).toEqual(['edit']);
+    expect(roomy.loadWarnings).toEqual([]);
+    await roomy.dispose();
+    // No nvidia-smi: loads, with one warning saying the need was not checked and why.
+    const unknown = (await load('/nonexistent/nvidia-smi')) as unknown as EditModel & { loadWarnings: { code: string; message: string }[] };
+    expect(unknown.loadWarnings).toEqual([
+      { code: 'device-memory-unknown', message: expect.stringMatching(/needs about .*; not checked \(nvidia-smi not found\)$/) },
+    ]);
+    await unknown.dispose();
+  }, 60_000);
+
+  it('web-ort on WebGPU: no memory figure, so one warning; the largest weight is checked against the buffer limits (fake GPUDevice limits)', async () => {
+    vi.stubGlobal('navigator', { gpu: {} });
+    try {
+      const load = (maxStorageBufferBindingSize: number) =>
+        UniPic.load(out, {
+          backend: new WebOrtBackend({ importRuntime: webgpuOnWasmRuntime({ maxBufferSize: 2 ** 30, maxStorageBufferBindingSize }) }),
+          device: 'webgpu',
+        });
+      await expect(load(64)).rejects.toThrow(
+        expect.objectContaining({
+          code: 'RESOURCE_LIMIT',
+          message: expect.stringMatching(
+            /largest weight \(graph \w+ at \w+\) is .* GB, but webgpu here takes buffers of at most 0\.0 GB \(maxStorageBufferBindingBytes\)/,
+          ),
+          details: expect.objectContaining({ limit: 'maxStorageBufferBindingBytes', limitBytes: 64 }),
+        }),
+      );
+      const model = (await load(2 ** 30)) as unknown as EditModel & { loadWarnings: { code: string; message: string }[] };
+      expect(model.loadWarnings).toEqual([
+        { code: 'device-memory-unknown', message: expect.stringMatching(/needs about .*; not checked \(WebGPU does not report device memory\)$/) },
+      ]);
+      await model.dispose();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   }, 60_000);
 });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { UniPicError } from '../../../src/errors/unipic-error.js';
 import { tinyCheckpointDir } from '../../support/tiny-model.js';
-import { gitSha1, HubServer, isLfs, readFolder, sha256 } from './hub-server.js';
+import { gitSha1, isLfs, readFolder, sha256 } from './hub-server.js';
+import { RemoteHubServer } from './remote-hub-server.js';
 
 export const REPO = 'Skywork/Skywork-UniPic-1.5B';
 
@@ -27,7 +28,7 @@ export async function tinyRepoFiles(): Promise<{ files: Map<string, Buffer>; nee
 export const FAST_NETWORK = { retryDelayMs: 1, maxRetryDelayMs: 5 } as const;
 
 export interface HubFixture {
-  readonly hub: HubServer;
+  readonly hub: RemoteHubServer;
   readonly endpoint: string;
   readonly cacheDir: string;
   readonly work: string;
@@ -35,7 +36,7 @@ export interface HubFixture {
 }
 
 export async function startHub(): Promise<HubFixture> {
-  const hub = new HubServer();
+  const hub = new RemoteHubServer();
   const endpoint = await hub.start();
   const work = await mkdtemp(join(tmpdir(), 'unipic-hub-'));
   const cacheDir = join(work, 'hf-cache');

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -15,7 +16,17 @@ export type Fault = (
   | { readonly kind: 'redirect'; readonly location: string; readonly status?: number }
   /** Answer ranged requests with the whole file (a server without range support). */
   | { readonly kind: 'ignore-range' }
+  /**
+   * Ranged requests only (a resumed or streamed transfer): send `bytes` bytes, then nothing until
+   * `path` exists (at most `timeoutMs`, default 30 s), then the rest. The log's `held` says which.
+   */
+  | { readonly kind: 'hold-until-exists'; readonly bytes: number; readonly path: string; readonly timeoutMs?: number }
+  /** Ranged requests only: announce (Content-Length, Content-Range) and send `extra` bytes past the file's end. */
+  | { readonly kind: 'grow'; readonly extra: number }
 ) & { times?: number };
+
+/** Fault kinds that only ranged requests take (an unranged request leaves them for the next). */
+const RANGED_ONLY: ReadonlySet<Fault['kind']> = new Set(['hold-until-exists', 'grow']);
 
 export interface LoggedRequest {
   readonly path: string;
@@ -23,6 +34,8 @@ export interface LoggedRequest {
   readonly ifRange?: string;
   readonly authorization?: string;
   status?: number;
+  /** A `hold-until-exists` fault: released because the path appeared, or after its timeout. */
+  held?: 'released' | 'timed-out';
 }
 
 /**
@@ -81,9 +94,9 @@ export class TestServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private takeFaults(path: string): Fault[] {
+  private takeFaults(path: string, ranged: boolean): Fault[] {
     const list = this.faults.get(path) ?? [];
-    const active = list.filter((fault) => fault.times === undefined || fault.times > 0);
+    const active = list.filter((fault) => (fault.times === undefined || fault.times > 0) && (ranged || !RANGED_ONLY.has(fault.kind)));
     for (const fault of active) if (fault.times !== undefined) fault.times -= 1;
     return active;
   }
@@ -107,7 +120,7 @@ export class TestServer {
     this.requests.push(logged);
     this.open.add(response);
     response.on('close', () => this.open.delete(response));
-    const faults = this.takeFaults(path);
+    const faults = this.takeFaults(path, request.headers.range !== undefined);
     const find = <Kind extends Fault['kind']>(kind: Kind) => faults.find((fault) => fault.kind === kind) as Extract<Fault, { kind: Kind }> | undefined;
 
     const delay = find('delay');
@@ -124,6 +137,9 @@ export class TestServer {
       body = Buffer.from(body);
       body[body.length >> 1] ^= 0xff;
     }
+    const grow = find('grow');
+    if (grow) body = Buffer.concat([body, Buffer.alloc(grow.extra, 0x5a)]);
+    const hold = find('hold-until-exists');
     let start = 0;
     const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
     const ifRange = request.headers['if-range'];
@@ -145,10 +161,16 @@ export class TestServer {
     const cut = find('close-after');
     const stall = find('stall-after');
     const limit = Math.min(body.length, start + (cut?.bytes ?? stall?.bytes ?? Infinity));
-    for (let at = start; at < limit && !response.destroyed; at += this.chunkBytes) {
-      const end = Math.min(limit, at + this.chunkBytes);
+    let holdAt = hold ? start + hold.bytes : Number.POSITIVE_INFINITY;
+    for (let at = start; at < limit && !response.destroyed; ) {
+      if (hold && at >= holdAt) {
+        logged.held = await waitForPath(hold.path, hold.timeoutMs ?? 30_000);
+        holdAt = Number.POSITIVE_INFINITY;
+      }
+      const end = Math.min(limit, at + this.chunkBytes, holdAt);
       if (!response.write(body.subarray(at, end))) await new Promise((resolve) => response.once('drain', resolve));
       if (this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
+      at = end;
     }
     if (cut) {
       // A test may wait for a state (the client's partial file on disk) rather than a time.
@@ -166,6 +188,16 @@ export class TestServer {
     response.writeHead(status, { 'content-length': 0, ...headers });
     response.end();
   }
+}
+
+/** Polls for `path` (a state the test waits on: a file the client writes), up to `timeoutMs`. */
+async function waitForPath(path: string, timeoutMs: number): Promise<'released' | 'timed-out'> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) return 'timed-out';
+    await sleep(10);
+  }
+  return 'released';
 }
 
 function sleep(milliseconds: number): Promise<void> {

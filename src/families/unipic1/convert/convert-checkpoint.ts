@@ -9,7 +9,7 @@ import { uniPic1HubCheckpoint } from './hub-files.js';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
-import { DTYPES, type Dtype } from '../../../spec/manifest.js';
+import { DTYPES, type Dtype, type KvCacheKind } from '../../../spec/manifest.js';
 import { UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type UniPic1GraphName as GraphName, type UniPic1Manifest as Manifest } from '../manifest.js';
 import { graphPlans, type GraphPlan } from './graph-plan.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
@@ -60,6 +60,12 @@ export interface ConvertOptions extends HubConvertOptions {
    * repeat the head's weights, so they are opt-in.
    */
   readonly fusedSampler?: boolean;
+  /**
+   * How the `llm` graph takes its KV cache (default `in-place`: a decode step costs the same at
+   * 4,000 cached positions as at 40). `concat` writes the graph of earlier conversions, which the
+   * SDK still runs (docs/model-format.md, "KV cache").
+   */
+  readonly kvCache?: KvCacheKind;
   readonly onProgress?: (event: ConvertProgressEvent) => void;
   readonly signal?: AbortSignal;
 }
@@ -108,6 +114,8 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
     options,
     (folder, origin) => convertFolder(folder, outDir, options, origin),
     uniPic1HubCheckpoint,
+    {},
+    outDir,
   );
   return { ...summary, fetched: snapshots, ms: Date.now() - started };
 }
@@ -124,6 +132,7 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
   try {
     const { resolved, keys } = await checkCheckpoint(checkpoint, checkpointDir, options.structure, warnings);
     const { structure } = resolved;
+    const kvCache = options.kvCache ?? 'in-place';
     const config = toModelConfig(structure);
     const sizes = options.resolutions ?? structure.resolutions;
     const badSize = sizes.find((size) => size % config.mar.vaeStride !== 0);
@@ -148,7 +157,7 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
         stripEncoder = plan;
       };
       built = await buildGraphs(
-        graphPlans(structure, config, { fusedSampler: options.fusedSampler, onStripPlan, onStripEncoderPlan }),
+        graphPlans(structure, config, { fusedSampler: options.fusedSampler, onStripPlan, onStripEncoderPlan, kvCache }),
         weights,
         keys.required,
         dtypes,
@@ -193,6 +202,7 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
         graphs: built.graphs,
         ...(stripDecoder ? { stripDecoder } : {}),
         ...(stripEncoder ? { stripEncoder } : {}),
+        kvCache,
         files,
       },
       unipic1ManifestSchema,

@@ -10,6 +10,7 @@ import { buildMarEncoderGraph } from './graphs/mar/mar-encoder-graph.js';
 import { buildVaeDecoderGraph, buildVaeDecoderStripGraph } from './graphs/vae/vae-decoder-graph.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import type { StripEncoderPlan } from '../../../spec/strip-encoder.js';
+import type { KvCacheKind } from '../../../spec/manifest.js';
 import { buildVaeEncoderGraph, buildVaeEncoderStripGraph } from './graphs/vae/vae-encoder-graph.js';
 import { vaeConfigFromJson } from './graphs/vae/vae-config.js';
 import type { GraphContext } from '../../../convert/graphs/weights.js';
@@ -50,6 +51,8 @@ export interface GraphPlanOptions {
   readonly onStripPlan?: (plan: StripDecoderPlan) => void;
   /** Receives the strip encoder's plan for the manifest when `vae_encoder_strips` is built. */
   readonly onStripEncoderPlan?: (plan: StripEncoderPlan) => void;
+  /** The `llm` graph's KV cache (default `in-place`; `concat` writes the graph of earlier conversions). */
+  readonly kvCache?: KvCacheKind;
 }
 
 export function graphPlans(structure: CheckpointConfig, config: ModelConfig, options: GraphPlanOptions = {}): GraphPlan[] {
@@ -69,7 +72,12 @@ export function graphPlans(structure: CheckpointConfig, config: ModelConfig, opt
       quantizable: true,
       build: (ctx) => buildLmHeadGraph(ctx, config, { ...LLM_Q4, tied: structure.llm.tie_word_embeddings }),
     },
-    { name: 'llm', keys: prefixes('llm.model.layers.', 'llm.model.norm.'), quantizable: true, build: (ctx) => buildLlmGraph(ctx, config, { linear: LLM_Q4 }) },
+    {
+      name: 'llm',
+      keys: prefixes('llm.model.layers.', 'llm.model.norm.'),
+      quantizable: true,
+      build: (ctx) => buildLlmGraph(ctx, config, { linear: LLM_Q4, kvCache: options.kvCache ?? 'in-place' }),
+    },
     {
       name: 'mar_encoder',
       keys: prefixes('mar.z_proj', 'mar.fake_latent', 'mar.encoder_blocks.', 'mar.encoder_norm.', 'proj_in.'),

@@ -1,4 +1,4 @@
-import { llmStepInputs } from '../../../core/llm-step-inputs.js';
+import { runLlmStep } from '../../../core/llm-kv-cache.js';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import type { DeviceTensor, Feed } from '../../../spec/backend.js';
 import type { ModelConfig } from '../manifest.js';
@@ -202,23 +202,9 @@ export async function runMarLoop(options: MarLoopOptions): Promise<Float32Array>
   return tokens;
 }
 
-/** One LLM pass over the image block against the fixed prefix cache; the presents are dropped. */
+/** One LLM pass over the image block against the fixed prefix cache, which it leaves as it is. */
 async function runBlock(graphs: Graphs, prefix: Prefix, embeds: Feed, length: number, signal?: AbortSignal): Promise<DeviceTensor> {
-  // Each row attends to its own (right-padded) prompt and continues at its unpadded length.
-  const out = await graphs.run(
-    'llm',
-    llmStepInputs({
-      embeds,
-      rows: prefix.rows,
-      length,
-      pastLength: prefix.length,
-      pastMask: prefix.mask,
-      firstPositions: prefix.validLengths,
-      past: prefix.past,
-    }),
-    { signal, outputs: ['last_hidden_state'], keepOnDevice: ['last_hidden_state'] },
-  );
-  return out.last_hidden_state;
+  return runLlmStep(graphs, prefix.cache, embeds, length, { hidden: true, keepHidden: true, signal });
 }
 
 function repeatRows(row: Float32Array, rows: number): Float32Array {

@@ -1,4 +1,6 @@
-import type { DeviceTensor } from '../../../spec/backend.js';
+import { createKvCache } from '../../../core/create-kv-cache.js';
+import type { LlmKvCache } from '../../../core/llm-kv-cache.js';
+import type { KvCacheKind } from '../../../spec/manifest.js';
 import type { ModelConfig } from '../manifest.js';
 import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import { int64, takeFloat32 } from '../../../core/tensor.js';
@@ -13,8 +15,8 @@ export interface Prefix {
   readonly mask: Int32Array;
   /** Real tokens per row (where each row's image block positions start). */
   readonly validLengths: readonly number[];
-  /** Feeds `past_key_values.{i}.key|value` for the llm graph. */
-  readonly past: Readonly<Record<string, DeviceTensor>>;
+  /** The prefix's cache, restricted to each row's real tokens and continuing at its unpadded length; only read. */
+  readonly cache: LlmKvCache;
   dispose(): void;
 }
 
@@ -38,7 +40,7 @@ export async function embedTokens(graphs: Graphs, ids: readonly (readonly number
  * Prefill as the reference does: no attention mask (all ones) and positions 0..P−1, so padded rows
  * run causally over their pads — harmless, because every later call masks those keys.
  */
-export async function buildPrefix(graphs: Graphs, config: ModelConfig, input: PrefixInput, signal?: AbortSignal): Promise<Prefix> {
+export async function buildPrefix(graphs: Graphs, config: ModelConfig, input: PrefixInput, kvCache: KvCacheKind | undefined, signal?: AbortSignal): Promise<Prefix> {
   const H = config.llm.hiddenSize;
   const rows = input.ids.length;
   const length = input.ids[0].length;
@@ -48,16 +50,16 @@ export async function buildPrefix(graphs: Graphs, config: ModelConfig, input: Pr
     if (image.length !== imageLength * H) throw new Error('image embeddings do not match their slot count');
     for (let row = 0; row < rows; row++) embeds.set(image, (row * length + start) * H);
   }
-  const past = await prefillCache(graphs, config, embeds, rows, length, { signal });
+  const cache = createKvCache(kvCache, config.llm, rows);
+  try {
+    await prefillCache(graphs, cache, embeds, length, { signal });
+  } catch (error) {
+    cache.clear();
+    throw error;
+  }
   const mask = Int32Array.from(input.mask.flat());
-  return {
-    rows,
-    length,
-    mask,
-    validLengths: input.mask.map((row) => row.reduce((a, b) => a + b, 0)),
-    past,
-    dispose: () => {
-      for (const t of Object.values(past)) t.dispose();
-    },
-  };
+  const validLengths = input.mask.map((row) => row.reduce((a, b) => a + b, 0));
+  // Every later call attends each row's own prompt only and continues at its unpadded length.
+  cache.restrict(mask, validLengths);
+  return { rows, length, mask, validLengths, cache, dispose: () => cache.clear() };
 }

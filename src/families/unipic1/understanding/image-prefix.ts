@@ -1,11 +1,14 @@
-import type { DeviceTensor } from '../../../spec/backend.js';
+import type { LlmKvCache } from '../../../core/llm-kv-cache.js';
 
-/** The KV cache of `<|im_start|>user\n` + the image's visual tokens, kept for follow-up questions. */
+/**
+ * The KV cache of `<|im_start|>user\n` + the image's visual tokens, kept for follow-up questions:
+ * checkpointed there, so each call appends its question and answer and rolls back to it.
+ */
 export interface ImagePrefix {
   readonly key: string;
   /** Tokens covered (text before the image + the image slots). */
   readonly length: number;
-  readonly past: Readonly<Record<string, DeviceTensor>>;
+  readonly cache: LlmKvCache;
 }
 
 /** FNV-1a over the preprocessed pixels and size: identifies "the same image" across calls. */

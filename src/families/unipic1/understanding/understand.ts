@@ -1,4 +1,5 @@
-import { llmStepInputs } from '../../../core/llm-step-inputs.js';
+import { createKvCache } from '../../../core/create-kv-cache.js';
+import { runLlmStep } from '../../../core/llm-kv-cache.js';
 import { tablesForCall } from '../generation/position-tables.js';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import type { DeviceTensor } from '../../../spec/backend.js';
@@ -18,7 +19,6 @@ import { resolveTextSampling } from '../../../core/text/sampling-options.js';
 import { TextStream } from '../../../core/text/text-stream.js';
 import type { FinishReason, TextRunEvent, UnderstandResult } from '../../../core/understanding/events.js';
 import { imageKey, type ImagePrefix } from './image-prefix.js';
-import { disposeAll, presentNames, presentsAsPast } from '../../../core/kv-cache.js';
 import { prefillCache } from '../generation/chunked-prefill.js';
 
 const IMAGE_PREFIX_CACHE = 'understand:image-prefix';
@@ -31,7 +31,7 @@ const IMAGE_PREFIX_CACHE = 'understand:image-prefix';
 export async function understandImage(context: CallContext, controller: RunController<TextRunEvent>, options: ParsedUnderstandOptions): Promise<UnderstandResult> {
   const started = Date.now();
   const { graphs, config, assets, signal } = context;
-  const { hiddenSize: H, numLayers } = config.llm;
+  const { hiddenSize: H } = config.llm;
   const size = options.size ?? assets.defaultSize;
   const tables = await tablesForCall(context, size);
   const tokenizer = await assets.tokenizer();
@@ -47,59 +47,52 @@ export async function understandImage(context: CallContext, controller: RunContr
   checkContextWindow(config, prompt.ids.length + 1, 'the question with the image');
   const contextLimit = config.llm.maxPositionEmbeddings;
   const imageEnd = prompt.imageStart + prompt.imageLength;
-  const names = presentNames(numLayers);
-
-  const llm = (
-    embeds: Float32Array,
-    length: number,
-    past: Record<string, DeviceTensor | ReturnType<typeof float32>>,
-    pastLength: number,
-    outputs?: readonly ('last_hidden_state' | (typeof names)[number])[],
-  ) =>
-    graphs.run('llm', llmStepInputs({ embeds: float32([1, length, H], embeds), rows: 1, length, pastLength, past }), {
-      signal,
-      keepOnDevice: names,
-      ...(outputs ? { outputs } : {}),
-    });
 
   // The image prefix: reused when this image (same pixels, same size) was the last one understood.
   let prefix = assets.getCached<ImagePrefix>(IMAGE_PREFIX_CACHE);
   const reusedImageCache = prefix?.key === key;
-  if (!reusedImageCache) {
+  if (!prefix || !reusedImageCache) {
     const source = await encodeSourceImage(graphs, config, tables, pixels, signal, assets.manifest.stripEncoder);
     const embeds = (await embedTokens(graphs, [prompt.ids.slice(0, imageEnd)], signal)).data;
     embeds.set(source.visualTokens, prompt.imageStart * H);
-    // Only the cache is needed here; the question's prefill below yields the hidden state.
-    const past = await prefillCache(graphs, config, embeds, 1, imageEnd, { signal });
-    prefix = { key, length: imageEnd, past };
-    assets.setCached(IMAGE_PREFIX_CACHE, prefix, () => disposeAll(past));
+    const cache = createKvCache(assets.manifest.kvCache, config.llm);
+    try {
+      // Only the cache is needed here; the question's prefill below yields the hidden state.
+      await prefillCache(graphs, cache, embeds, imageEnd, { signal });
+    } catch (error) {
+      cache.clear();
+      throw error;
+    }
+    // What this call and later ones append on top is rolled back when each call ends.
+    cache.checkpoint();
+    prefix = { key, length: imageEnd, cache };
+    assets.setCached(IMAGE_PREFIX_CACHE, prefix, () => cache.clear());
   }
   throwIfAborted(signal);
+  const cache = prefix.cache;
+  const step = (embeds: Float32Array, length: number) => runLlmStep(graphs, cache, float32([1, length, H], embeds), length, { hidden: true, append: true, signal });
 
-  // The question and the assistant turn, over the image prefix.
-  const rest = prompt.ids.slice(imageEnd);
-  const restEmbeds = (await embedTokens(graphs, [rest], signal)).data;
-  let out = await llm(restEmbeds, rest.length, prefix!.past, imageEnd);
-  let past: Record<string, DeviceTensor> | undefined = presentsAsPast(out);
-  let pastLength = prompt.ids.length;
-  const prefillMs = Date.now() - started;
-  let hiddenTaken = false;
-
+  let hidden: DeviceTensor | undefined;
   const sampling = resolveTextSampling(options, assets.manifest.generation);
   const seed = sampling.doSample && !options.random ? (options.seed ?? randomSeed()) : undefined;
   const tokens: number[] = [];
   let finishReason: FinishReason = 'length';
   let firstTokenAt = 0;
+  let prefillMs = 0;
   let stream: TextStream;
   try {
+    // The question and the assistant turn, over the image prefix.
+    const rest = prompt.ids.slice(imageEnd);
+    hidden = await step((await embedTokens(graphs, [rest], signal)).data, rest.length);
+    prefillMs = Date.now() - started;
     const random = options.random ?? new SeededRandom(seed as number);
     const selector = new TokenSelector(sampling, sampling.doSample ? () => random.uniform() : undefined);
     stream = new TextStream(tokenizer, { stopStrings: options.stop });
     const ends = new Set([tokenizer.specialIds.imEnd, tokenizer.specialIds.endOfText]);
     for (;;) {
-      hiddenTaken = true;
-      const hidden = await takeFloat32(out.last_hidden_state);
-      const last = hidden.data.subarray(hidden.data.length - H);
+      const states = await takeFloat32(hidden);
+      hidden = undefined;
+      const last = states.data.subarray(states.data.length - H);
       const logits = await graphs.run('lm_head', { hidden: float32([1, H], last.slice()) }, { signal });
       const id = selector.select((await takeFloat32(logits.logits)).data);
       if (!firstTokenAt) firstTokenAt = Date.now();
@@ -116,18 +109,12 @@ export async function understandImage(context: CallContext, controller: RunContr
       }
       if (tokens.length >= options.maxTokens || prompt.ids.length + tokens.length >= contextLimit) break;
       throwIfAborted(signal);
-      const embeds = (await embedTokens(graphs, [[id]], signal)).data;
-      const previous = past;
-      out = await llm(embeds, 1, previous, pastLength);
-      hiddenTaken = false;
-      // The image prefix stays cached; only this call's own cache steps are released.
-      if (previous !== prefix!.past) disposeAll(previous);
-      past = presentsAsPast(out);
-      pastLength++;
+      hidden = await step((await embedTokens(graphs, [[id]], signal)).data, 1);
     }
   } finally {
-    if (!hiddenTaken) out.last_hidden_state.dispose();
-    if (past !== prefix!.past) disposeAll(past);
+    hidden?.dispose();
+    // The image prefix stays cached; only this call's own positions are released.
+    cache.rollback();
   }
   const tail = stream.finish();
   if (tail.delta) controller.emit({ type: 'text-delta', delta: tail.delta });

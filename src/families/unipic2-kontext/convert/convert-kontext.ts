@@ -21,6 +21,7 @@ import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
 import type { StripEncoderPlan } from '../../../spec/strip-encoder.js';
 import { buildT5EncoderGraph } from './t5-encoder-graph.js';
 import { writeKontextTokenizers } from './write-tokenizer-files.js';
+import { awaitArrivals } from '../../../convert/readers/arriving-files.js';
 
 export interface KontextConvertOptions {
   readonly dtypes?: readonly Dtype[];
@@ -176,6 +177,8 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
         ...(stripEncoder ? { stripEncoder } : {}),
         files,
       });
+      // Streamed from the Hub (readers/arriving-files.ts): publish only once every weight file verified.
+      await awaitArrivals();
       const temporary = join(outDir, 'unipic.json.partial');
       await writeFile(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
       await rename(temporary, join(outDir, 'unipic.json'));

@@ -71,10 +71,40 @@ describe('llm graph with an in-place KV cache', () => {
 
   it('feeds the buffers whole: slots past the filled length are masked out', () => {
     const cache = new InPlaceKvCache(WIDE_LLM, 1, 8);
+    cache.reserve(8);
     const feeds = cache.stepInputs(float32([1, 3, WIDE_LLM.hiddenSize], new Float32Array(3 * WIDE_LLM.hiddenSize)), 3);
     expect(feeds['past_key_values.0.key']?.dims).toEqual([1, WIDE_LLM.numKeyValueHeads, WIDE_LLM.headDim, 8]);
     expect(feeds['past_key_values.0.value']?.dims).toEqual([1, WIDE_LLM.numKeyValueHeads, 8, WIDE_LLM.headDim]);
     expect(Array.from(feeds.attention_mask.data as BigInt64Array, Number)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
     expect(Array.from(feeds.position_ids.data as BigInt64Array, Number)).toEqual([0, 1, 2]);
+  });
+
+  it('restricts rows to their own slots and positions, and rolls back to a checkpoint', async () => {
+    const llm = { numLayers: 1, numKeyValueHeads: 1, headDim: 2 };
+    const cache = new InPlaceKvCache(llm, 2, 4);
+    const step = (length: number) =>
+      Object.fromEntries(
+        ['key', 'value'].map((kind) => [
+          `new_key_values.0.${kind}`,
+          asDevice({ dims: [2, 1, length, 2], data: new Float32Array(2 * length * 2).fill(1) } as Output),
+        ]),
+      );
+    await cache.append(step(3), 3);
+    // Row 1 is a right-padded prompt of 2 real tokens: its pad slot is masked, its positions continue at 2.
+    cache.restrict([1, 1, 1, 1, 1, 0], [3, 2]);
+    cache.checkpoint();
+    const embeds = float32([2, 1, 2], new Float32Array(4));
+    const mask = () => Array.from(cache.stepInputs(embeds, 1).attention_mask.data as BigInt64Array, Number);
+    expect(mask()).toEqual([1, 1, 1, 0, 1, 1, 1, 0, 0, 1]);
+    expect(Array.from(cache.stepInputs(embeds, 1).position_ids.data as BigInt64Array, Number)).toEqual([3, 2]);
+    await cache.append(step(2), 2);
+    expect(cache.slots).toBe(8);
+    expect(mask()).toEqual([1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1]);
+    expect(Array.from(cache.stepInputs(embeds, 1).position_ids.data as BigInt64Array, Number)).toEqual([5, 4]);
+    cache.rollback();
+    expect(cache.length).toBe(3);
+    expect(Array.from(cache.stepInputs(embeds, 1).position_ids.data as BigInt64Array, Number)).toEqual([3, 2]);
+    cache.clear();
+    expect(cache.slots).toBe(0);
   });
 });
