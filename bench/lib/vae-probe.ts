@@ -21,6 +21,8 @@ export interface VaeDecodeRequest {
   /** Latent grid side (64 for 1024 px). */
   readonly grid: number;
   readonly channels: number;
+  /** Output elements per strip run (default: the runner's). */
+  readonly stripElements?: number;
   /** ORT's CPU arena (default on). */
   readonly arena?: boolean;
 }
@@ -54,7 +56,7 @@ export async function decodeOnce(request: VaeDecodeRequest): Promise<{ pixels: F
     let pixels: Float32Array;
     if (strips) {
       const plan = stripDecoderSchema.parse(JSON.parse(readFileSync(join(request.folder, 'strips-plan.json'), 'utf8')));
-      pixels = (await decodeInStrips(graphs, plan, latent)).data;
+      pixels = (await decodeInStrips(graphs, plan, latent, request.stripElements ? { stripElements: request.stripElements } : {})).data;
     } else {
       pixels = (await takeFloat32((await graphs.run('vae_decoder', { latents: latent })).pixels)).data;
     }
@@ -88,7 +90,7 @@ export async function encodeOnce(request: VaeDecodeRequest): Promise<{ latents: 
     let latents: Float32Array;
     if (strips) {
       const plan = stripEncoderSchema.parse(JSON.parse(readFileSync(join(request.folder, 'encoder-plan.json'), 'utf8')));
-      latents = (await takeFloat32((await encodeInStrips(graphs, plan, pixels)).latents)).data;
+      latents = (await takeFloat32((await encodeInStrips(graphs, plan, pixels, request.stripElements ? { stripElements: request.stripElements } : {})).latents)).data;
     } else {
       latents = (await takeFloat32((await graphs.run('vae_encoder', { pixels })).latents)).data;
     }
