@@ -9,14 +9,18 @@ import { TensorPool } from './tensor-pool.js';
 import { copyRows, rowsWithHalo, StripBuffers, type Plane } from './planes.js';
 
 export interface StripDecodeOptions {
-  /** Output elements per strip run (default 2²³: 32 MB strips, ~3% of halo rows recomputed at 1024 px). */
+  /**
+   * Output elements per strip run (default 2²²: 16 MB strips, ~6% of halo rows recomputed at
+   * 1024 px; half of 2²³'s working memory kept by the session's arena for no measured time cost,
+   * docs/performance.md, "Strip VAE encoder").
+   */
   readonly stripElements?: number;
   /** Output rows per strip, overriding `stripElements` (tests). */
   readonly stripRows?: number;
   readonly signal?: AbortSignal;
 }
 
-const DEFAULT_STRIP_ELEMENTS = 1 << 23;
+const DEFAULT_STRIP_ELEMENTS = 1 << 22;
 
 /**
  * Decodes one latent (batch 1) with a strip decoder (docs/model-format.md, "Strip VAE decoder"):
