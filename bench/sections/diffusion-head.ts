@@ -16,6 +16,8 @@ import { SyntheticWeights } from '../lib/synthetic-weights.js';
 import { formatTable } from '../lib/table.js';
 
 const FUSED = 'diffusion_sampler' as GraphName;
+const HOISTED = 'diffusion_sampler_hoisted' as GraphName;
+const Q8 = 'diffusion_sampler_q8' as GraphName;
 
 /**
  * The diffusion head's 100-step sampler for a batch of tokens with guidance, full head shapes
@@ -33,7 +35,11 @@ export async function diffusionHeadSection(context: BenchContext): Promise<Secti
     weights,
     [
       { file: 'diffusion_head.onnx', dtype: 'fp32', build: (ctx) => buildDiffusionHeadGraph(ctx, config) },
-      { file: 'diffusion_sampler.onnx', dtype: 'fp32', build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: true }).toBytes() },
+      // The loop as first built (time and condition embeddings per row inside the loop): the
+      // per-step sampler's exact peer, so per-step / fused is the host overhead alone.
+      { file: 'diffusion_sampler.onnx', dtype: 'fp32', build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: true, hoist: false }).toBytes() },
+      { file: 'diffusion_sampler_hoisted.onnx', dtype: 'fp32', build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: true }).toBytes() },
+      { file: 'diffusion_sampler_q8.onnx', dtype: 'q8', build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: true }).toBytes() },
     ],
     context.log,
   );
@@ -50,7 +56,7 @@ export async function diffusionHeadSection(context: BenchContext): Promise<Secti
   const noise = (count: number, purpose: NoisePurpose) => fillUniform(new Float32Array(count), hashString(JSON.stringify(purpose)), 1);
 
   const sessions = await NodeSessions.open(directory);
-  const rows: { tokens: number; perStepMs: number; fusedMs: number; blocksMs: number; difference: number }[] = [];
+  const rows: { tokens: number; perStepMs: number; fusedMs: number; blocksMs: number; hoistedMs: number; q8Ms: number; difference: number }[] = [];
   try {
     for (const tokens of batches) {
       context.log(`head: ${tokens} tokens × 2 (guidance), ${steps} steps`);
@@ -82,12 +88,12 @@ export async function diffusionHeadSection(context: BenchContext): Promise<Secti
         }
         return table;
       };
-      const fused = async (blocks: number, limit = steps) => {
+      const fused = async (blocks: number, limit = steps, graph = FUSED) => {
         let x = noise(tokens * channels, { kind: 'diffusion-start', iteration: 0 });
         const per = Math.min(limit, steps / blocks);
         for (let block = 0; block < Math.min(blocks, limit / per); block++) {
           const first = steps - 1 - block * per;
-          const out = await sessions.graphs.run(FUSED, {
+          const out = await sessions.graphs.run(graph, {
             x: float32([tokens, channels], x),
             c: float32([2 * tokens, width], conditions),
             noise: float32([per, tokens, channels], stepNoise(first, per)),
@@ -105,15 +111,16 @@ export async function diffusionHeadSection(context: BenchContext): Promise<Secti
         t: float32([2 * tokens], new Float32Array(2 * tokens)),
         c: float32([2 * tokens, width], conditions),
       });
-      await fused(1, 2);
-      // The three forms alternate so that load changes on a shared machine hit them alike.
-      const times = { perStep: [] as number[], fused: [] as number[], blocks: [] as number[] };
+      for (const graph of [FUSED, HOISTED, Q8]) await fused(1, 2, graph);
+      // The forms alternate so that load changes on a shared machine hit them alike.
+      const times = { perStep: [] as number[], fused: [] as number[], blocks: [] as number[], hoisted: [] as number[], q8: [] as number[] };
       let reference: Float32Array = new Float32Array(0);
       let fusedResult: Float32Array = new Float32Array(0);
       for (let i = 0; i < repeats; i++) {
-        for (const key of ['perStep', 'fused', 'blocks'] as const) {
+        for (const key of ['perStep', 'fused', 'blocks', 'hoisted', 'q8'] as const) {
           const started = performance.now();
-          const result = key === 'perStep' ? await perStep() : await fused(key === 'fused' ? 1 : 4);
+          const graph = key === 'hoisted' ? HOISTED : key === 'q8' ? Q8 : FUSED;
+          const result = key === 'perStep' ? await perStep() : await fused(key === 'blocks' ? 4 : 1, steps, graph);
           times[key].push(performance.now() - started);
           if (key === 'perStep') reference = result;
           if (key === 'fused') fusedResult = result;
@@ -125,13 +132,31 @@ export async function diffusionHeadSection(context: BenchContext): Promise<Secti
         difference = Math.max(difference, Math.abs(reference[i] - fusedResult[i]));
         scale = Math.max(scale, Math.abs(reference[i]));
       }
-      rows.push({ tokens, perStepMs: median(times.perStep), fusedMs: median(times.fused), blocksMs: median(times.blocks), difference: difference / scale });
+      rows.push({
+        tokens,
+        perStepMs: median(times.perStep),
+        fusedMs: median(times.fused),
+        blocksMs: median(times.blocks),
+        hoistedMs: median(times.hoisted),
+        q8Ms: median(times.q8),
+        difference: difference / scale,
+      });
     }
   } finally {
     await sessions.close();
   }
   const table = formatTable(
-    ['tokens (× 2 rows)', 'per-step runs (SDK today)', 'fused, 1 run', 'fused, 4 × 25 steps', 'per-step / fused', 'per-step overhead per step', 'max |Δ| / max |x|'],
+    [
+      'tokens (× 2 rows)',
+      'per-step runs (SDK today)',
+      'fused, 1 run',
+      'fused, 4 × 25 steps',
+      'per-step / fused',
+      'per-step overhead per step',
+      'max |Δ| / max |x|',
+      'fused, hoisted',
+      'fused q8, hoisted',
+    ],
     rows.map((r) => [
       String(r.tokens),
       formatMs(r.perStepMs),
@@ -140,6 +165,8 @@ export async function diffusionHeadSection(context: BenchContext): Promise<Secti
       formatRatio(r.perStepMs / r.fusedMs),
       formatMs((r.perStepMs - r.fusedMs) / steps),
       r.difference.toExponential(1),
+      `${formatMs(r.hoistedMs)} (${formatRatio(r.hoistedMs / r.fusedMs)})`,
+      `${formatMs(r.q8Ms)} (${formatRatio(r.q8Ms / r.fusedMs)})`,
     ]),
   );
   const largest = rows[rows.length - 1];
@@ -147,7 +174,8 @@ export async function diffusionHeadSection(context: BenchContext): Promise<Secti
     title: 'Diffusion head: 100-step sampler, per-step runs vs fused loop (full head shapes, fp32)',
     table,
     notes: [
-      `median of ${repeats} runs each, the three forms alternated; guidance 3 (the net sees 2 rows per token); same weights and noise, results compared in the last column`,
+      'fused = the loop with the head as the per-step graph computes it; hoisted = cond_embed before the loop and the time embedding on one row per step (the converter default); q8 = hoisted with int8 products; ratios in brackets against fused',
+      `median of ${repeats} runs each, the forms alternated; guidance 3 (the net sees 2 rows per token); same weights and noise, results compared in the last column`,
       'per-step = src/core/diffusion/sampler.ts calling the diffusion_head graph through the node-ort adapter and CheckedGraphs, as mar-loop does',
     ],
     summary: `diffusion head: fused loop ${formatRatio(largest.perStepMs / largest.fusedMs)} the per-step speed at ${largest.tokens} token(s); host overhead ≈ ${formatMs((largest.perStepMs - largest.fusedMs) / steps)} per step of ${formatMs(largest.fusedMs / steps)}`,

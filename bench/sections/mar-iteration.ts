@@ -56,6 +56,15 @@ export async function marIterationSection(context: BenchContext): Promise<Sectio
       { file: 'mar_decoder.fused.onnx', dtype: 'fp32', build: (ctx) => buildMarDecoderGraph(ctx, config, { attention: 'fused' }) },
       { file: 'diffusion_head.onnx', dtype: 'fp32', build: (ctx) => buildDiffusionHeadGraph(ctx, config) },
       { file: 'diffusion_sampler.onnx', dtype: 'fp32', build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: true }).toBytes() },
+      // The fused sampler as it was before the hoisting (cond_embed and the time embedding per row
+      // and step inside the loop): what the hoisting buys.
+      { file: 'diffusion_sampler.in-loop.onnx', dtype: 'fp32', build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: true, hoist: false }).toBytes() },
+      // q8: int8 weights per channel, activations quantized to 8 bits at run time (VNNI GEMM).
+      { file: 'mar_encoder.q8.onnx', dtype: 'q8', build: (ctx) => buildMarEncoderGraph(ctx, config, { attention: 'fused' }) },
+      { file: 'mar_decoder.q8.onnx', dtype: 'q8', build: (ctx) => buildMarDecoderGraph(ctx, config, { attention: 'fused' }) },
+      { file: 'diffusion_head.q8.onnx', dtype: 'q8', build: (ctx) => buildDiffusionHeadGraph(ctx, config) },
+      { file: 'diffusion_sampler.q8.onnx', dtype: 'q8', build: (ctx) => buildFusedSamplerGraph(ctx, config, { guided: true }).toBytes() },
+      { file: 'llm.q8.onnx', dtype: 'q8', build: (ctx) => buildLlmGraph(ctx, config) },
       // q4 with accuracy level 4 (int8 activations on CPU): what a ≤ 4 GB build would run.
       {
         file: 'mar_encoder.q4.onnx',
@@ -97,25 +106,14 @@ export async function marIterationSection(context: BenchContext): Promise<Sectio
   const torch: OracleResult = oracle.oracle ? { version: oracle.oracle.version, threads: oracle.oracle.threads } : { skipped: oracle.skipped };
   const torchRuns: IterationTimings[] = [];
 
-  const variants = [
-    { id: 'unipic (SDK: fused MHA, per-step head)', fusedSampler: false, spinning: false, q4: false },
-    { id: 'unipic + fused sampler graph', fusedSampler: true, spinning: false, q4: false },
-    { id: 'unipic, spinning threads (ORT default)', fusedSampler: false, spinning: true, q4: false },
-    { id: 'unipic q4 (accuracy 4) + fused sampler', fusedSampler: true, spinning: false, q4: true },
-  ];
+  const variants = VARIANTS;
   const ours: { id: string; timings: IterationTimings[]; last?: IterationResult }[] = [];
   const opened: NodeSessions[] = [];
   try {
     for (const variant of variants) {
-      // The adapter turns spinning off by default; the spinning row puts ORT's default back.
-      const sessions = await NodeSessions.open(directory, variant.spinning ? { extra: { configEntries: { 'session.intra_op.allow_spinning': '1' } } } : {});
+      const sessions = await NodeSessions.open(directory);
       opened.push(sessions);
-      sessions.files.set('mar_encoder', variant.q4 ? 'mar_encoder.q4.onnx' : 'mar_encoder.fused.onnx');
-      sessions.files.set('mar_decoder', variant.q4 ? 'mar_decoder.q4.onnx' : 'mar_decoder.fused.onnx');
-      if (variant.q4) {
-        sessions.files.set('llm', 'llm.q4.onnx');
-        sessions.files.set('diffusion_sampler', 'diffusion_sampler.q4.onnx');
-      }
+      for (const [graph, file] of Object.entries({ ...FP32_FILES, ...variant.files })) sessions.files.set(graph, file);
       context.log(`mar: warm-up ${variant.id}`);
       await runOurIteration(sessions, config, state, diffusion, variant.fusedSampler);
       ours.push({ id: variant.id, timings: [] });
@@ -165,29 +163,69 @@ export async function marIterationSection(context: BenchContext): Promise<Sectio
       formatMs(extrapolate(s.timings)),
     ]),
   );
-  const parity = torch.z && ours[0].last ? normalizedError(ours[0].last.z, torch.z) : undefined;
-  const tokenParity = torch.tokens && ours[0].last ? normalizedError(ours[0].last.tokens, torch.tokens) : undefined;
-  const q4Index = variants.findIndex((v) => v.q4);
-  const q4Parity = torch.z && ours[q4Index]?.last ? normalizedError(ours[q4Index].last!.z, torch.z) : undefined;
-  // The fp32 rows are the like-for-like comparison; q4 changes the weights' precision.
-  const best = systems.filter((s) => !s.id.startsWith('PyTorch') && !s.id.includes('q4')).reduce((a, b) => (b.timings.total < a.timings.total ? b : a));
+  // What each variant's arithmetic costs: its decoder output z and sampled tokens against PyTorch's.
+  const parity = ours.map((o) => ({
+    id: o.id,
+    z: torch.z && o.last ? normalizedError(o.last.z, torch.z) : undefined,
+    tokens: torch.tokens && o.last ? normalizedError(o.last.tokens, torch.tokens) : undefined,
+  }));
+  const parityTable = formatTable(
+    ['system', 'z vs PyTorch', 'sampled tokens vs PyTorch'],
+    parity.map((p) => [p.id, p.z?.toExponential(1) ?? '–', p.tokens?.toExponential(1) ?? '–']),
+  );
+  const ratio = (s: { timings: IterationTimings } | undefined) => (s && baseline ? formatRatio(s.timings.total / baseline.total) : '–');
+  const ourSystems = systems.filter((s) => !s.id.startsWith('PyTorch'));
+  const fastest = (list: typeof systems) => list.reduce((a, b) => (b.timings.total < a.timings.total ? b : a));
+  // The fp32 rows are the like-for-like comparison; q8 and q4 change the products' precision.
+  const bestFp32 = fastest(ourSystems.filter((s) => !/\bq[48]\b/.test(s.id)));
+  const best = fastest(ourSystems);
+  const fullRatio = (s: { timings: IterationTimings }) => (baseline ? formatRatio(extrapolate(s.timings) / extrapolate(baseline)) : '–');
   const summary = baseline
-    ? `MAR iteration vs PyTorch eager (target ≤ 0.70×): SDK ${formatRatio(systems[1].timings.total / baseline.total)}, best fp32 ${formatRatio(best.timings.total / baseline.total)} (${best.id}), q4 ${formatRatio(systems[systems.length - 1].timings.total / baseline.total)}; full-depth estimate ${formatMs(extrapolate(best.timings))} per iteration (fp32)`
+    ? `MAR iteration vs PyTorch eager (target ≤ 0.70×): SDK fp32 ${ratio(ourSystems[0])}, best fp32 ${ratio(bestFp32)} (${bestFp32.id}), best ${ratio(best)} (${best.id}; ${fullRatio(best)} at full depth, extrapolated)`
     : `MAR iteration: PyTorch oracle not run (${torch.skipped}); ours ${formatMs(best.timings.total)} at benchmark depth, ${formatMs(extrapolate(best.timings))} extrapolated`;
   return {
-    title: `MAR iteration at 512 px with guidance (iteration ${ITERATION}/${ITERATIONS}: ${state.plan.known} known, ${state.plan.predicted} predicted), fp32`,
-    table,
+    title: `MAR iteration at 512 px with guidance (iteration ${ITERATION}/${ITERATIONS}: ${state.plan.known} known, ${state.plan.predicted} predicted): fp32, q8 and q4 products`,
+    table: `${table}\n\n${parityTable}`,
     notes: [
       `depths: MAR ${depths.mar}+${depths.mar} of ${full.mar}+${full.mar} blocks, LLM ${depths.llm} of ${full.llm} layers, head ${depths.head} of ${full.head} blocks; widths full; text prefix ${state.prefixLength} tokens (uncond row right-padded)`,
       `median of ${repeats} runs after a warm-up each; PyTorch (its own process, kept alive) and our variants alternate run by run; torch threads = ORT default intra-op threads = ${torch.threads ?? 'n/a'}`,
-      parity === undefined
+      torch.z === undefined
         ? `PyTorch oracle: ${torch.skipped}`
-        : `same computation: decoder output z differs from PyTorch by ${parity.toExponential(1)} (max |Δ| / max |z|), sampled tokens by ${tokenParity?.toExponential(1)}; the q4 row's z by ${q4Parity?.toExponential(1)} (4-bit weights, int8 activations)`,
+        : 'errors are max |Δ| / max |expected| against PyTorch fed the same weights, inputs and noise; fp32 rows compute the same thing, q8 rows carry 8-bit products, q4 rows 4-bit weights with int8 activations',
+      `full depth: each part scaled by its block ratio, for PyTorch too (${baseline ? formatMs(extrapolate(baseline)) : '–'}); the hoisted fused sampler saves a fixed cost per step (time and condition embeddings), so its share shrinks at full depth`,
     ],
     summary,
-    data: { depths, systems, parity, tokenParity, torch: { version: torch.version, threads: torch.threads, skipped: torch.skipped } },
+    data: { depths, systems, parity, torch: { version: torch.version, threads: torch.threads, skipped: torch.skipped } },
   };
 }
+
+const FP32_FILES = {
+  mar_encoder: 'mar_encoder.fused.onnx',
+  mar_decoder: 'mar_decoder.fused.onnx',
+  llm: 'llm.onnx',
+  diffusion_head: 'diffusion_head.onnx',
+  diffusion_sampler: 'diffusion_sampler.onnx',
+};
+const Q8_MAR = { mar_encoder: 'mar_encoder.q8.onnx', mar_decoder: 'mar_decoder.q8.onnx' };
+
+/** Each row: the graph files it runs (fp32 unless named) and whether the head is the fused sampler. */
+const VARIANTS: readonly { id: string; fusedSampler: boolean; files: Partial<Record<keyof typeof FP32_FILES, string>> }[] = [
+  { id: 'unipic fp32 (SDK default: per-step head)', fusedSampler: false, files: {} },
+  { id: 'unipic fp32 + fused sampler, head as before', fusedSampler: true, files: { diffusion_sampler: 'diffusion_sampler.in-loop.onnx' } },
+  { id: 'unipic fp32 + fused sampler, hoisted', fusedSampler: true, files: {} },
+  { id: 'unipic q8 MAR + head, per-step head, LLM fp32', fusedSampler: false, files: { ...Q8_MAR, diffusion_head: 'diffusion_head.q8.onnx' } },
+  { id: 'unipic q8 MAR + fused sampler, LLM fp32', fusedSampler: true, files: { ...Q8_MAR, diffusion_sampler: 'diffusion_sampler.q8.onnx' } },
+  {
+    id: 'unipic q8 everywhere (LLM block too), fused',
+    fusedSampler: true,
+    files: { ...Q8_MAR, diffusion_sampler: 'diffusion_sampler.q8.onnx', llm: 'llm.q8.onnx' },
+  },
+  {
+    id: 'unipic q4 (accuracy 4) + fused sampler',
+    fusedSampler: true,
+    files: { mar_encoder: 'mar_encoder.q4.onnx', mar_decoder: 'mar_decoder.q4.onnx', llm: 'llm.q4.onnx', diffusion_sampler: 'diffusion_sampler.q4.onnx' },
+  },
+];
 
 interface OracleResult {
   timings?: IterationTimings;

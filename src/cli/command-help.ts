@@ -22,7 +22,7 @@ const range = (name: keyof typeof RANGES) => describeRange(RANGES[name]);
 
 const MODEL = `  --model <m>            a converted model folder, or an http(s) URL of one (required)`;
 const LOAD = `  --device <d>           auto (default: cuda → webgpu → cpu), cuda, webgpu or cpu
-  --dtype <t>            auto (default), fp32, fp16, q4 or q4f16; must be one the folder has`;
+  --dtype <t>            auto (default), fp32, fp16, q4, q4f16 or q8; must be one the folder has`;
 const SAMPLING = `  --prompt "..."         what to draw (required)
   --out <file.png>       where to write the PNG (required; several images: out-1.png, out-2.png…)
   --size <px>            default: the largest converted size; ${range('size')}, a multiple of 16
@@ -55,10 +55,12 @@ export const COMMAND_HELP: Record<string, string> = {
   --family <id>          unipic1 (default), unipic2-kontext or unipic2-metaquery (Qwen2.5-VL, conditioner, transformer, VAE)`,
   convert: `unipic convert <checkpoint-dir> <out-dir> [options] — official checkpoint → model folder
 
-  --dtype <list>         comma-separated: fp32, fp16, q4, q4f16; default fp32
+  --dtype <list>         comma-separated: fp32, fp16, q4, q4f16, q8; default fp32
   --resolutions <list>   output sizes for position tables; default the model's (512,1024); each ${range('resolutions')}, a multiple of 16
   --name <name>          the manifest's name; default unipic
   --fused-sampler        also write the 100-step sampler as one graph (for GPUs)
+  --kv-cache <kind>      UniPic-1's llm graph: in-place (default: decode time flat with context on CPU and
+                         wasm) or concat (the cache stays on a GPU between tokens; no per-token upload)
   --report <file.json>   write every checkpoint key and config field, with what was done with it and why
   --family <id>          the checkpoint's family when detection cannot tell
   --vlm <dir>            UniPic2-Metaquery: the Qwen2.5-VL-7B-Instruct folder (default <checkpoint-dir>/Qwen2.5-VL-7B-Instruct);

@@ -8,9 +8,11 @@ export const MANIFEST_VERSION = 1 as const;
 /**
  * Precision of a built graph. Boundaries stay float32 for every choice; `fp16` stores weights and
  * computes matrix products in half precision; `q4` stores linear weights as 4-bit blocks with
- * float32 scales; `q4f16` does the same with half-precision activations and scales.
+ * float32 scales; `q4f16` does the same with half-precision activations and scales; `q8` stores
+ * linear weights as int8 per output channel and quantizes activations to 8 bits at run time
+ * (com.microsoft DynamicQuantizeMatMul: the CPU's int8 GEMM), for compute-bound graphs.
  */
-export const DTYPES = ['fp32', 'fp16', 'q4', 'q4f16'] as const;
+export const DTYPES = ['fp32', 'fp16', 'q4', 'q4f16', 'q8'] as const;
 export type Dtype = (typeof DTYPES)[number];
 
 export const CAPABILITIES = ['generate', 'understand', 'edit'] as const;

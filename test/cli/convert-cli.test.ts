@@ -45,6 +45,7 @@ describe('unipic convert', () => {
     expect(run.code).toBe(0);
     const manifest = manifestSchema.parse(JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8')));
     expect(manifest.resolutions.map((r) => r.size)).toEqual([64, 128]);
+    expect(manifest.kvCache).toBe('in-place');
 
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^graph\s+dtype\s+size$/);
@@ -103,10 +104,21 @@ describe('unipic convert', () => {
     expect(run.stderr.trim()).toMatch(/^unipic convert: checkpoint path .*nothing-here does not exist \[MODEL_NOT_FOUND\]$/);
   });
 
+  it('--kv-cache concat writes the concat llm graph (for GPUs) and says so in unipic.json', async () => {
+    const out = join(folder.path, 'model-concat');
+    const run = await runCli(['convert', tiny, out, '--resolutions', '64', '--kv-cache', 'concat']);
+    expect(run.code).toBe(0);
+    const manifest = manifestSchema.parse(JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8')));
+    expect(manifest.kvCache).toBe('concat');
+  });
+
   it('usage mistakes: exit 2 with the reason and the help text', async () => {
+    const badKv = await runCli(['convert', tiny, join(folder.path, 'never'), '--kv-cache', 'ring']);
+    expect(badKv.code).toBe(2);
+    expect(badKv.stderr).toMatch(/^unipic convert: --kv-cache must be concat or in-place, got "ring"/);
     const badDtype = await runCli(['convert', tiny, join(folder.path, 'never'), '--dtype', 'int8']);
     expect(badDtype.code).toBe(2);
-    expect(badDtype.stderr).toMatch(/^unipic convert: --dtype must be among fp32, fp16, q4, q4f16, got "int8"/);
+    expect(badDtype.stderr).toMatch(/^unipic convert: --dtype must be among fp32, fp16, q4, q4f16, q8, got "int8"/);
     expect(badDtype.stderr).toMatch(/unipic convert <checkpoint-dir> <out-dir>/);
     const missingOut = await runCli(['convert', tiny]);
     expect(missingOut.code).toBe(2);

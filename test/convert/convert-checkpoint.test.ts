@@ -88,6 +88,19 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
     expect(last.done).toBe(last.total);
   });
 
+  it('q8 writes int8 products for the linear graphs and reuses the fp32 files for the embedding table and the VAE', async () => {
+    const out = join(folder.path, 'model');
+    const { manifest } = await convertCheckpoint(tiny, out, { dtypes: ['fp32', 'q8'] });
+    for (const graph of GRAPH_NAMES) {
+      const variants = manifest.graphs[graph];
+      if (!variants) continue;
+      const reused = graph === 'embed' || graph.startsWith('vae_');
+      expect(variants.q8!.file, graph).toBe(reused ? `${graph}.fp32.onnx` : `${graph}.q8.onnx`);
+      const text = (await readFile(join(out, variants.q8!.file))).toString('latin1');
+      expect(text.includes('DynamicQuantizeMatMul'), graph).toBe(!reused);
+    }
+  }, 120_000);
+
   it('refuses a key it does not know under a module it converts, and ignores one outside every module, with the reason', async () => {
     const checkpoint = join(folder.path, 'checkpoint');
     await cp(tiny, checkpoint, { recursive: true });

@@ -261,8 +261,8 @@ describe('safetensors checkpoints', () => {
 describe('options', () => {
   it('an unknown dtype or a bad resolution is InvalidOptionsError, before the checkpoint is opened', async () => {
     await rm(checkpoint, { recursive: true });
-    const error = await expectRefused(InvalidOptionsError, /dtypes: "int8" is not one of fp32, fp16, q4, q4f16/, { dtypes: ['int8'] });
-    expect((error as InvalidOptionsError).issues).toEqual([{ path: 'dtypes', message: '"int8" is not one of fp32, fp16, q4, q4f16' }]);
+    const error = await expectRefused(InvalidOptionsError, /dtypes: "int8" is not one of fp32, fp16, q4, q4f16, q8/, { dtypes: ['int8'] });
+    expect((error as InvalidOptionsError).issues).toEqual([{ path: 'dtypes', message: '"int8" is not one of fp32, fp16, q4, q4f16, q8' }]);
     await expectRefused(InvalidOptionsError, /resolutions: -16/, { resolutions: [-16] });
     await expectRefused(InvalidOptionsError, /at least one dtype/, { dtypes: [] });
   });

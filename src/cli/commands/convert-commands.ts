@@ -1,4 +1,4 @@
-import type { Dtype } from '../../spec/manifest.js';
+import { type Dtype, KV_CACHE_KINDS, type KvCacheKind } from '../../spec/manifest.js';
 import { convertModel, registerConverter } from '../../convert/family/converter-registry.js';
 import { isHubId } from '../../core/hub/hub-id.js';
 import { unipic1Converter } from '../../families/unipic1/converter.js';
@@ -14,7 +14,7 @@ import { makeTinyKontextCheckpoint } from '../../families/unipic2-kontext/conver
 import { makeTinyUnipic3 } from '../../families/unipic3/convert/tiny/make-tiny-unipic3.js';
 import { kontextConverter } from '../../families/unipic2-kontext/converter.js';
 
-const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
+const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16', 'q8'];
 
 registerConverter(unipic1Converter);
 registerConverter(kontextConverter);
@@ -28,6 +28,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       resolutions: { type: 'string' },
       name: { type: 'string' },
       'fused-sampler': { type: 'boolean' },
+      'kv-cache': { type: 'string' },
       family: { type: 'string' },
       report: { type: 'string' },
       vlm: { type: 'string' },
@@ -40,7 +41,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   // An hf: id goes through the registry, which fetches what the family needs (MetaQuery: --vlm too).
   const fromHub = isHubId(positionals[0]);
   if (!fromHub && (values.family === 'unipic2-metaquery' || (values.family === undefined && (await detectMetaquery(positionals[0])) !== undefined))) {
-    for (const flag of ['resolutions', 'fused-sampler', 'report'] as const)
+    for (const flag of ['resolutions', 'fused-sampler', 'kv-cache', 'report'] as const)
       if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to a UniPic2-Metaquery folder`);
     return convertMetaqueryCommand(positionals[0], positionals[1], values.vlm, values.dtype, values.name);
   }
@@ -48,6 +49,8 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
   // Without --dtype each family writes its default (fp32; MetaQuery's language model q4).
   const dtypes = values.dtype?.split(',').map((d) => d.trim()) as Dtype[] | undefined;
   for (const dtype of dtypes ?? []) if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be among ${DTYPES.join(', ')}, got "${dtype}"`);
+  const kvCache = values['kv-cache'] as KvCacheKind | undefined;
+  if (kvCache !== undefined && !KV_CACHE_KINDS.includes(kvCache)) throw new UsageError(`--kv-cache must be ${KV_CACHE_KINDS.join(' or ')}, got "${kvCache}"`);
   const resolutions = values.resolutions?.split(',').map((r) => numberOption(r.trim(), 'resolutions', RANGES.resolutions) as number);
   const [checkpoint, out] = positionals;
   // An hf: checkpoint is fetched first (bytes, per file and in total), then converted.
@@ -66,6 +69,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
       ...(resolutions ? { resolutions } : {}),
       ...(values.name ? { name: values.name } : {}),
       ...(values['fused-sampler'] ? { fusedSampler: true } : {}),
+      ...(kvCache ? { kvCache } : {}),
       ...(values['text-encoder'] ? { textEncoder: values['text-encoder'] } : {}),
       signal,
       onDownloadProgress: (event) =>

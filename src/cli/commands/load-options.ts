@@ -10,6 +10,6 @@ export function choice<const T extends readonly string[]>(value: string | undefi
 /** `--device` and `--dtype` as UniPic.load options (every family's commands take them). */
 export function loadOptions(values: Record<string, string | boolean | undefined>) {
   const device = choice(values.device as string | undefined, 'device', ['auto', 'cuda', 'webgpu', 'cpu'] as const);
-  const dtype = choice(values.dtype as string | undefined, 'dtype', ['auto', 'fp32', 'fp16', 'q4', 'q4f16'] as const);
+  const dtype = choice(values.dtype as string | undefined, 'dtype', ['auto', 'fp32', 'fp16', 'q4', 'q4f16', 'q8'] as const);
   return { ...(device ? { device } : {}), ...(dtype ? { dtype } : {}) };
 }

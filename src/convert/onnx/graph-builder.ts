@@ -1,7 +1,7 @@
 import { onnx } from './proto.js';
 import type { WeightSink } from './weight-sink.js';
 
-export type ElementType = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
+export type ElementType = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool';
 
 const ELEMENT: Record<ElementType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
@@ -9,6 +9,7 @@ const ELEMENT: Record<ElementType, number> = {
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   uint8: onnx.TensorProto.DataType.UINT8,
+  int8: onnx.TensorProto.DataType.INT8,
   bool: onnx.TensorProto.DataType.BOOL,
 };
 

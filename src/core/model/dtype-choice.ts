@@ -3,13 +3,16 @@ import type { Device } from '../../spec/backend.js';
 import type { Dtype, GraphName, Manifest } from '../../spec/manifest.js';
 
 /** Preference per device when the caller asks for `auto` (first available wins). */
+// q8 comes last everywhere: its 8-bit activations cost accuracy (docs/fidelity.md), so it runs only
+// when asked for by name (a per-graph map picks it for the MAR and head graphs), or when a graph has
+// nothing else.
 const AUTO_ORDER: Record<Device, readonly Dtype[]> = {
   // MatMulNBits is faster than fp32 on the CPU EP; fp16 kernels are slow there.
-  cpu: ['q4', 'fp32', 'fp16', 'q4f16'],
+  cpu: ['q4', 'fp32', 'fp16', 'q4f16', 'q8'],
   // wasm has no fast 4-bit kernel (runtime-notes): fp32 first, q4 only to save download size.
-  wasm: ['fp32', 'q4', 'fp16', 'q4f16'],
-  webgpu: ['q4f16', 'q4', 'fp16', 'fp32'],
-  cuda: ['fp16', 'q4f16', 'q4', 'fp32'],
+  wasm: ['fp32', 'q4', 'fp16', 'q4f16', 'q8'],
+  webgpu: ['q4f16', 'q4', 'fp16', 'fp32', 'q8'],
+  cuda: ['fp16', 'q4f16', 'q4', 'fp32', 'q8'],
 };
 
 export type DtypeRequest = Dtype | 'auto' | Partial<Record<GraphName, Dtype>>;

@@ -13,7 +13,7 @@ export const kontextConverter: ConverterFamily = {
   detect: async (path) => ((await isKontextCheckpoint(path).catch(() => false)) ? 'certain' : undefined),
   hub: kontextHubCheckpoint,
   convert: (path, outDir, options) => {
-    const foreign = ['resolutions', 'fusedSampler', 'structure'].filter((name) => options[name] !== undefined);
+    const foreign = ['resolutions', 'fusedSampler', 'kvCache', 'structure'].filter((name) => options[name] !== undefined);
     if (foreign.length) {
       const message = `${foreign.join(', ')} do not apply to UniPic2-SD3.5M-Kontext checkpoints`;
       throw new InvalidOptionsError(message, { details: { issues: foreign.map((path) => ({ path, message })) } });

@@ -60,6 +60,17 @@ describe('Kontext converter: layouts and hostile inputs', () => {
     expect(datas[0].equals(datas[1])).toBe(true);
   });
 
+  it('refuses q8, which only UniPic-1 graphs are built and tested for', async () => {
+    const out = join(freshDir('out'), 'model');
+    const error = await convertKontextCheckpoint(TINY_CHECKPOINT, out, { dtypes: ['q8'] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as UniPicError).code).toBe('INVALID_OPTIONS');
+    expect((error as Error).message).toMatch(/"q8" is not one of fp32, fp16, q4, q4f16/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('refuses an index that names a missing shard', async () => {
     const checkpoint = copyCheckpoint();
     rmSync(join(checkpoint, 'text_encoder_3', 'model-00002-of-00002.safetensors'));

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,4 +41,23 @@ describe('make-tiny --family unipic3 → convert (q4) → UniPic.load → edit',
       await model.dispose();
     }
   }, 300_000);
+
+  it('refuses q8 before writing anything: only UniPic-1 graphs are built and tested for it', async () => {
+    await makeTinyUnipic3(join(root, 'ckpt-q8'), { seed: 3 });
+    const error = await convertModel(join(root, 'ckpt-q8'), join(root, 'out-q8'), { dtypes: ['q8'] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as { code?: string }).code).toBe('INVALID_OPTIONS');
+    expect((error as Error).message).toMatch(/"q8" is not one of fp32, fp16, q4, q4f16/);
+    expect(existsSync(join(root, 'out-q8'))).toBe(false);
+    // UniPic-1's converter options are refused, not silently dropped.
+    const foreign = await convertModel(join(root, 'ckpt-q8'), join(root, 'out-kv'), { dtypes: ['q4'], kvCache: 'concat', fusedSampler: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((foreign as { code?: string }).code).toBe('INVALID_OPTIONS');
+    expect((foreign as Error).message).toBe('fusedSampler, kvCache do not apply to UniPic-3 checkpoints');
+    expect(existsSync(join(root, 'out-kv'))).toBe(false);
+  }, 60_000);
 });

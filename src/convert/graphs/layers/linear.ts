@@ -2,12 +2,13 @@ import type { Dtype } from '../../../spec/manifest.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import { toFloat16Array } from '../../quantize/float16.js';
 import { quantizeQ4, scalesAsFloat16, Q4_BLOCK_SIZE } from '../../quantize/q4-blocks.js';
+import { quantizeQ8 } from '../../quantize/q8-columns.js';
 import type { GraphContext } from '../weights.js';
 
 export interface LinearOptions {
   /**
-   * For q4/q4f16 graphs: `false` keeps this weight unquantised (float32 in q4, float16 in q4f16),
-   * for small or sensitive projections. Ignored for fp32/fp16. Default true.
+   * For q4/q4f16/q8 graphs: `false` keeps this weight unquantised (float32 in q4 and q8, float16 in
+   * q4f16), for small or sensitive projections. Ignored for fp32/fp16. Default true.
    */
   quantize?: boolean;
   /** MatMulNBits `accuracy_level` (0 = same as input type; 4 = int8 activations on CPU). */
@@ -44,6 +45,19 @@ function scopedLinear(ctx: GraphContext, x: string, weightName: string, biasName
   const weight = weights.float32(weightName);
   let product: string;
 
+  if (storage === 'q8') {
+    // Int8 weights per output channel; ONNX Runtime quantizes the activations to uint8 per tensor
+    // at run time and runs its int8 GEMM (VNNI on x86): the compute-bound MAR and head products
+    // run ~3× faster than float32 (docs/performance.md, "q8"). The bias is the op's own input.
+    const quantized = quantizeQ8(weight, outFeatures, inFeatures);
+    const inputs = [
+      x,
+      builder.initializer(`${weightName}.q8`, 'int8', [inFeatures, outFeatures], new Uint8Array(quantized.codes.buffer)),
+      builder.floatInitializer(`${weightName}.scales`, [outFeatures], quantized.scales),
+    ];
+    if (biasName) inputs.push('', builder.floatInitializer(biasName, [outFeatures], checkedBias(weights.float32(biasName), biasName, outFeatures)));
+    return builder.op('DynamicQuantizeMatMul', inputs, {}, 'com.microsoft');
+  }
   if (storage === 'float32' || storage === 'float16') {
     const transposed = transpose(weight, outFeatures, inFeatures);
     if (storage === 'float32') {
@@ -77,15 +91,21 @@ function scopedLinear(ctx: GraphContext, x: string, weightName: string, biasName
   }
 
   if (!biasName) return product;
-  const bias = weights.float32(biasName);
-  if (bias.length !== outFeatures) throw new InvalidModelError(`bias ${biasName} has ${bias.length} values, expected ${outFeatures}`);
-  return builder.op('Add', [product, builder.floatInitializer(biasName, [outFeatures], bias)]);
+  return builder.op('Add', [product, builder.floatInitializer(biasName, [outFeatures], checkedBias(weights.float32(biasName), biasName, outFeatures))]);
 }
 
-type Storage = 'float32' | 'float16' | 'q4' | 'q4f16';
+function checkedBias(bias: Float32Array, biasName: string, outFeatures: number): Float32Array {
+  if (bias.length !== outFeatures) throw new InvalidModelError(`bias ${biasName} has ${bias.length} values, expected ${outFeatures}`);
+  return bias;
+}
+
+type Storage = 'float32' | 'float16' | 'q4' | 'q4f16' | 'q8';
 
 function storageFor(dtype: Dtype, quantize: boolean, keepFloat32: boolean): Storage {
-  if (keepFloat32) return dtype === 'q4' || dtype === 'q4f16' ? (quantize ? 'q4' : 'float32') : 'float32';
+  if (keepFloat32) {
+    if (dtype === 'q8') return quantize ? 'q8' : 'float32';
+    return dtype === 'q4' || dtype === 'q4f16' ? (quantize ? 'q4' : 'float32') : 'float32';
+  }
   switch (dtype) {
     case 'fp32':
       return 'float32';
@@ -95,6 +115,8 @@ function storageFor(dtype: Dtype, quantize: boolean, keepFloat32: boolean): Stor
       return quantize ? 'q4' : 'float32';
     case 'q4f16':
       return quantize ? 'q4f16' : 'float16';
+    case 'q8':
+      return quantize ? 'q8' : 'float32';
   }
 }
 

@@ -359,7 +359,7 @@ async function buildVariants(
   for (const dtype of dtypes) {
     throwIfAborted(hooks.signal);
     hooks.onBuild(dtype);
-    const effective: Dtype = plan.quantizable ? dtype : 'fp32';
+    const effective: Dtype = !plan.quantizable || (dtype === 'q8' && plan.q8 === false) ? 'fp32' : dtype;
     const file = `${plan.name}.${effective}.onnx`;
     const existing = Object.values(variants).find((v) => v?.file === file);
     if (existing) {

@@ -22,6 +22,8 @@ export interface GraphPlan {
   readonly keys: (key: string) => boolean;
   /** Whether the dtype's 4-bit/half options apply (the VAE stays float32: convolutions, GroupNorm). */
   readonly quantizable: boolean;
+  /** `false`: q8 has no int8 form of this graph and reuses its fp32 file (the embedding table is a gather). */
+  readonly q8?: boolean;
   /** Builds into `ctx.builder`; may return the serialiser to use instead of the builder's. */
   build(ctx: GraphContext): void | { toBytes(): Uint8Array };
 }
@@ -65,7 +67,7 @@ export function graphPlans(structure: CheckpointConfig, config: ModelConfig, opt
       ]
     : [];
   return [
-    { name: 'embed', keys: prefixes('llm.model.embed_tokens.weight'), quantizable: true, build: (ctx) => buildEmbedGraph(ctx, config) },
+    { name: 'embed', keys: prefixes('llm.model.embed_tokens.weight'), quantizable: true, q8: false, build: (ctx) => buildEmbedGraph(ctx, config) },
     {
       name: 'lm_head',
       keys: prefixes(structure.llm.tie_word_embeddings ? 'llm.model.embed_tokens.weight' : 'llm.lm_head.weight'),

@@ -2,7 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfAborted } from '../../../errors/abort-error.js';
 import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
-import { DTYPES, MANIFEST_VERSION, type Dtype } from '../../../spec/manifest.js';
+import { MANIFEST_VERSION, type Dtype } from '../../../spec/manifest.js';
 import type { GraphContext } from '../../../convert/graphs/weights.js';
 import { fileEntry } from '../../../convert/model-folder-writer.js';
 import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
@@ -79,6 +79,9 @@ export function kontextConfig(s: KontextCheckpointConfig, rounding: 'bfloat16' |
   };
 }
 
+/** q8 (dynamic int8 products) is built for UniPic-1's MAR and head graphs only and has no parity test here. */
+const KONTEXT_DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
+
 /**
  * UniPic2-SD3.5M-Kontext diffusers folder → model folder (docs/converter.md). Every check on the
  * checkpoint (layout, shard index, configs, keys, shapes, dtypes, the position table) runs before
@@ -88,9 +91,9 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
   const started = Date.now();
   const warnings: string[] = [];
   const dtypes = [...new Set<Dtype>(options.dtypes ?? ['fp32'])];
-  const badDtype = dtypes.find((d) => !(DTYPES as readonly string[]).includes(d));
+  const badDtype = dtypes.find((d) => !(KONTEXT_DTYPES as readonly string[]).includes(d));
   if (dtypes.length === 0 || badDtype) {
-    const message = badDtype ? `"${badDtype}" is not one of ${DTYPES.join(', ')}` : 'at least one dtype is needed';
+    const message = badDtype ? `"${badDtype}" is not one of ${KONTEXT_DTYPES.join(', ')}` : 'at least one dtype is needed';
     throw new InvalidOptionsError(`invalid convert options: dtypes: ${message}`, { details: { issues: [{ path: 'dtypes', message }] } });
   }
   const checkpoint = await KontextCheckpoint.open(checkpointDir);

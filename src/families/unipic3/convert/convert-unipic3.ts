@@ -15,6 +15,7 @@ import { GraphBuilder } from '../../../convert/onnx/graph-builder.js';
 import { FileWeightSink } from '../../../convert/onnx/weight-sink.js';
 import { writeTokenizerFiles } from '../../../convert/tokenizer/tokenizer-files.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
+import { InvalidOptionsError } from '../../../errors/invalid-options-error.js';
 import type { Dtype } from '../../../spec/manifest.js';
 import { UNIPIC3_FAMILY, UNIPIC3_FAMILY_VERSION, type Unipic3Manifest, unipic3ManifestSchema } from '../manifest.js';
 import type { Unipic3Sampler } from '../pipeline/unipic3-graphs.js';
@@ -37,6 +38,9 @@ export interface ConvertUnipic3Options {
   readonly name?: string;
 }
 
+/** q8 (dynamic int8 products) is built for UniPic-1's MAR and head graphs only and has no parity test here. */
+const UNIPIC3_DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
+
 /**
  * A UniPic-3 checkpoint (Qwen-Image-Edit layout) → a model folder: the text encoder (vision, embed,
  * llm — Qwen2.5-VL keys planned exactly, lm_head not converted: no UniPic-3 path decodes text), the
@@ -46,6 +50,10 @@ export interface ConvertUnipic3Options {
 export async function convertUnipic3(root: string, outDir: string, options: ConvertUnipic3Options = {}): Promise<ConvertResult> {
   const started = Date.now();
   const dtype = options.dtype ?? 'q4';
+  if (!UNIPIC3_DTYPES.includes(dtype)) {
+    const message = `"${dtype}" is not one of ${UNIPIC3_DTYPES.join(', ')}`;
+    throw new InvalidOptionsError(`invalid convert options: dtype: ${message}`, { details: { issues: [{ path: 'dtype', message }] } });
+  }
   const transformerFolder = options.transformerFolder ?? ['transformer', 'ema_transformer', '.'].find((f) => existsSync(join(root, f, 'config.json')));
   if (!transformerFolder) throw new InvalidModelError(`${root} has no transformer/, ema_transformer/ or root config.json of a QwenImageTransformer2DModel`);
   const sampler = options.sampler ?? (transformerFolder === 'transformer' ? 'teacher' : 'distilled');

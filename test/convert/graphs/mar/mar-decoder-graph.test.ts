@@ -111,11 +111,13 @@ describe('mar_decoder graph', () => {
 
   // Lossy dtypes, relative RMS error. Measured: fp16 3.7e-4; q4/q4f16 against the float64
   // reference 1.0e-1 (random uniform weights, the worst case for 4-bit blocks), and against a
-  // reference on the 4-bit round-tripped weights q4 2.7e-7, q4f16 4.5e-4.
+  // reference on the 4-bit round-tripped weights q4 2.7e-7, q4f16 4.5e-4; q8 1.4e-2 (int8
+  // weights per channel, activations quantized per tensor at run time).
   it.each([
     ['fp16', 5e-3],
     ['q4', 0.4],
     ['q4f16', 0.4],
+    ['q8', 0.05],
   ] as const)('%s stays within relative RMS %f of the float64 reference', async (dtype, bound) => {
     const { rms } = await check({ batch: 2, known: 5, grid: 4, dtype });
     console.log(`mar_decoder ${dtype}: z ${rms.toExponential(2)}`);

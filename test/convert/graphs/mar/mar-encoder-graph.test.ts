@@ -123,11 +123,13 @@ describe('mar_encoder graph', () => {
 
   // Lossy dtypes, relative RMS error against the float64 reference on these tiny random weights.
   // Measured: fp16 4.4e-4 (x_enc) / 8.5e-4 (llm_in); q4 and q4f16 1.3e-1 / 1.8e-1 (uniform random
-  // weights are the worst case for 4-bit blocks). Bounds are a few times the measurements.
+  // weights are the worst case for 4-bit blocks); q8 1.0e-2 / 1.9e-2 (int8 weights per channel,
+  // activations quantized per tensor at run time). Bounds are a few times the measurements.
   it.each([
     ['fp16', 5e-3],
     ['q4', 0.4],
     ['q4f16', 0.4],
+    ['q8', 0.06],
   ] as const)('%s stays within relative RMS %f of the float64 reference', async (dtype, bound) => {
     const { encodedRms, llmRms } = await check({ batch: 2, known: 5, dtype });
     console.log(`mar_encoder ${dtype}: x_enc ${encodedRms.toExponential(2)}, llm_in ${llmRms.toExponential(2)}`);

@@ -14,6 +14,16 @@ const LAYER_NORM_EPSILON = 1e-6;
 export interface DiffusionHeadOptions {
   /** Passed to every projection (q4 accuracy level, symmetric blocks, or quantize: false). */
   linear?: LinearOptions;
+  /**
+   * `cond_embed(c)` computed by the caller, once for many head calls (the fused sampler takes it
+   * outside its loop: `c` is constant over the 100 steps); the graph then does not read `c`.
+   */
+  embeddedCondition?: string;
+}
+
+/** The head's condition projection, for callers that compute it once (`embeddedCondition`). */
+export function embedHeadCondition(ctx: GraphContext, c: string, options: DiffusionHeadOptions = {}): string {
+  return linear(ctx, c, `${NET}.cond_embed.weight`, `${NET}.cond_embed.bias`, options.linear ?? {});
 }
 
 /**
@@ -37,10 +47,11 @@ export function buildDiffusionHeadGraph(ctx: GraphContext, config: Pick<ModelCon
   const sizes = { token_dim: tokenDim, condition_width: conditionWidth, diffusion_out: outChannels };
   const x = contractInput(builder, spec, 'x', sizes);
   const t = contractInput(builder, spec, 't', sizes);
-  const c = contractInput(builder, spec, 'c', sizes);
+  const embedded = options.embeddedCondition ?? embedHeadCondition(ctx, contractInput(builder, spec, 'c', sizes), options);
 
+  // `t` may hold one row for all tokens (the fused sampler): the Add broadcasts it.
   const time = project(silu(builder, project(timestepEmbedding(ctx, t), `${NET}.time_embed.mlp.0`)), `${NET}.time_embed.mlp.2`);
-  const condition = builder.op('Add', [time, project(c, `${NET}.cond_embed`)]);
+  const condition = builder.op('Add', [time, embedded]);
   // Every adaLN_modulation starts with SiLU of the same y: take it once.
   const activatedCondition = silu(builder, condition);
 
