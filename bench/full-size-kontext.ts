@@ -14,8 +14,8 @@ import type { Dtype } from '../src/spec/manifest.js';
  * peak RSS after each graph and a JSON summary; `check` session-creation and call times, output
  * shapes and finiteness. Results are in docs/performance.md.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { writeSafetensorsFile, type SafetensorsFileTensor } from '../src/convert/writers/safetensors-file-writer.js';
@@ -24,7 +24,7 @@ import { convertKontextCheckpoint } from '../src/families/unipic2-kontext/conver
 import { readKontextCheckpointConfig } from '../src/families/unipic2-kontext/convert/diffusers-configs.js';
 import { expectedShapes } from '../src/families/unipic2-kontext/convert/kontext-keys.js';
 import { MODEL_INDEX, TINY_KONTEXT_CONFIGS, WEIGHT_FILE, writeTokenizers } from '../src/families/unipic2-kontext/convert/tiny-kontext.js';
-import { float32ToBfloat16 } from '../src/formats/float-conversion.js';
+import { positionTableTensor, randomBf16, SCHEDULER_CONFIG, SD3_DIFFUSION_CONFIGS, writeJson } from './lib/sd3-diffusion-checkpoint.js';
 import { peakRss, timedConversion } from './lib/timed-conversion.js';
 
 const GIB = 1024 ** 3;
@@ -32,39 +32,7 @@ const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
 
 /** The published configs (Skywork/UniPic2-SD3.5M-Kontext-2B: SD3.5 Medium's shapes), the fields the converter reads. */
 const FULL_CONFIGS = {
-  transformer: {
-    _class_name: 'SD3Transformer2DKontextModel',
-    sample_size: 128,
-    patch_size: 2,
-    in_channels: 16,
-    num_layers: 24,
-    attention_head_dim: 64,
-    num_attention_heads: 24,
-    joint_attention_dim: 4096,
-    caption_projection_dim: 1536,
-    pooled_projection_dim: 2048,
-    out_channels: 16,
-    pos_embed_max_size: 384,
-    dual_attention_layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
-    qk_norm: 'rms_norm',
-  },
-  vae: {
-    _class_name: 'AutoencoderKL',
-    in_channels: 3,
-    out_channels: 3,
-    down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D'],
-    up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'],
-    block_out_channels: [128, 256, 512, 512],
-    layers_per_block: 2,
-    latent_channels: 16,
-    norm_num_groups: 32,
-    act_fn: 'silu',
-    scaling_factor: 1.5305,
-    shift_factor: 0.0609,
-    use_quant_conv: false,
-    use_post_quant_conv: false,
-    mid_block_add_attention: true,
-  },
+  ...SD3_DIFFUSION_CONFIGS,
   text_encoder: {
     architectures: ['CLIPTextModelWithProjection'],
     hidden_size: 768,
@@ -110,39 +78,12 @@ const FULL_CONFIGS = {
   },
 } as const;
 
-async function json(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-
-/** Seeded uniform values with make-tiny's scales (fan-in scaled matrices, gains near 1, small biases). */
-function randomBf16(key: string, shape: readonly number[]): Uint8Array {
-  const count = shape.reduce((a, b) => a * b, 1);
-  const last = key.split('.').pop();
-  const gain = last === 'weight' && shape.length === 1;
-  const table = /embedding|shared\.weight|relative_attention_bias/.test(key);
-  const fanIn = shape.length >= 2 ? shape.slice(1).reduce((a, b) => a * b, 1) : 1;
-  const scale = table ? 0.5 : gain ? 0.1 : last === 'bias' ? 0.1 : 1 / Math.sqrt(fanIn);
-  let state = 0x9e3779b9;
-  for (let i = 0; i < key.length; i++) state = Math.imul(state ^ key.charCodeAt(i), 0x01000193) >>> 0;
-  const values = new Float32Array(count);
-  // xorshift32 → uniform in [−√3, √3)·scale (unit variance before scaling).
-  for (let i = 0; i < count; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    values[i] = (gain ? 1 : 0) + scale * (((state >>> 0) / 2 ** 32) * 2 - 1) * Math.sqrt(3);
-  }
-  const half = float32ToBfloat16(values);
-  return new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
-}
-
 /** `tiny`: the same chain on make-tiny's configs, to try the script in seconds. */
 async function make(dir: string, tiny: boolean): Promise<void> {
   const started = Date.now();
-  for (const [component, config] of Object.entries(tiny ? TINY_KONTEXT_CONFIGS : FULL_CONFIGS)) await json(join(dir, component, 'config.json'), config);
-  await json(join(dir, 'scheduler', 'scheduler_config.json'), { _class_name: 'FlowMatchEulerDiscreteScheduler', num_train_timesteps: 1000, shift: 3.0 });
-  await json(join(dir, 'model_index.json'), MODEL_INDEX);
+  for (const [component, config] of Object.entries(tiny ? TINY_KONTEXT_CONFIGS : FULL_CONFIGS)) await writeJson(join(dir, component, 'config.json'), config);
+  await writeJson(join(dir, 'scheduler', 'scheduler_config.json'), SCHEDULER_CONFIG);
+  await writeJson(join(dir, 'model_index.json'), MODEL_INDEX);
   await writeTokenizers(dir);
   const structure = await readKontextCheckpointConfig(dir, true);
   const byComponent = new Map<string, SafetensorsFileTensor[]>();
@@ -154,21 +95,7 @@ async function make(dir: string, tiny: boolean): Promise<void> {
     byComponent.set(component, list);
     params.set(component, (params.get(component) ?? 0) + shape.reduce((a, b) => a * b, 1));
   }
-  const t = structure.transformer;
-  byComponent.get('transformer')!.push({
-    name: 'pos_embed.pos_embed',
-    dtype: 'bfloat16',
-    shape: [1, t.posEmbedMaxSize ** 2, t.width],
-    data: () => {
-      const table = cropPositionTable(
-        { width: t.width, maxSize: t.posEmbedMaxSize, baseSize: t.sampleSize / t.patchSize, interpolationScale: 1, rounding: 'bfloat16' },
-        t.posEmbedMaxSize,
-        t.posEmbedMaxSize,
-      );
-      const half = float32ToBfloat16(table);
-      return new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
-    },
-  });
+  byComponent.get('transformer')!.push(positionTableTensor(structure));
   for (const [component, tensors] of byComponent) {
     const componentStarted = Date.now();
     if (component !== 'text_encoder_3') {
@@ -182,7 +109,7 @@ async function make(dir: string, tiny: boolean): Promise<void> {
         for (const tensor of shard) weightMap[tensor.name] = file;
       }
       const totalSize = tensors.reduce((sum, tensor) => sum + tensor.shape.reduce((a, b) => a * b, 1) * 2, 0);
-      await json(join(dir, component, 'model.safetensors.index.json'), { metadata: { total_size: totalSize }, weight_map: weightMap });
+      await writeJson(join(dir, component, 'model.safetensors.index.json'), { metadata: { total_size: totalSize }, weight_map: weightMap });
     }
     console.log(
       `${component}: ${((params.get(component) ?? 0) / 1e9).toFixed(3)} B parameters, ${((Date.now() - componentStarted) / 1000).toFixed(0)} s, peak ${gib(peakRss())}`,

@@ -95,6 +95,12 @@ export async function decodeSection(context: BenchContext): Promise<SectionResul
       const llama = await LlamaCppDecoder.open(gguf[dtype].path, { threads: 2, contextSize: 512 });
       llamaBuild = llama.buildInfo;
       systems.push({ system: LLAMA_SYSTEM, variant: GGUF_TYPES[dtype], decoder: llama, traces: [] });
+      // One thread as well: ggml's workers spin at each op's barrier, so on a loaded machine two
+      // threads can lose to one (our own 1-thread row shows the same for ORT).
+      if (dtype === 'q4') {
+        const single = await LlamaCppDecoder.open(gguf[dtype].path, { threads: 1, contextSize: 512 });
+        systems.push({ system: LLAMA_SYSTEM, variant: `${GGUF_TYPES[dtype]} · 1 thread`, decoder: single, traces: [] });
+      }
       for (const variant of DECODE_VARIANTS.filter((v) => v.dtype === dtype)) {
         context.log(`decode: loading unipic ${variant.id}`);
         const files = folder.ours[variant.sessions?.from ?? variant.id];

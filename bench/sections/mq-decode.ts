@@ -72,8 +72,9 @@ export async function mqDecodeSection(context: BenchContext): Promise<SectionRes
   } finally {
     for (const entry of systems) await entry.decoder.close();
   }
-  // The converter leaves MatMulNBits at accuracy level 0 for this family; UniPic-1's converter uses 4
-  // (int8 activations, docs/performance.md). Measured alone afterwards, to keep one 7B in memory.
+  // The graphs at MatMulNBits accuracy level 4 (int8 activations, docs/performance.md): what the
+  // converter writes since this comparison (folders converted before have level 0). Measured alone
+  // afterwards, to keep one 7B in memory.
   const acc4 = { llm: 'llm.q4-acc4.bench.onnx', lm_head: 'lm_head.q4-acc4.bench.onnx' };
   for (const graph of ['llm', 'lm_head'] as const)
     await writeFile(join(modelDir, acc4[graph]), withAccuracyLevel(await readFile(join(modelDir, variant(graph).file)), 4));

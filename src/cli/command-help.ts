@@ -64,7 +64,9 @@ export const COMMAND_HELP: Record<string, string> = {
   --report <file.json>   write every checkpoint key and config field, with what was done with it and why
   --family <id>          the checkpoint's family when detection cannot tell
   --vlm <dir>            UniPic2-Metaquery: the Qwen2.5-VL-7B-Instruct folder (default <checkpoint-dir>/Qwen2.5-VL-7B-Instruct);
-                         --dtype then sets the language model's precision (default q4)
+                         --dtype <llm>[,<rest>] then sets the language model's precision (default q4), then the
+                         vision tower's, conditioner's and transformer's (default fp32): q4,q4 is the
+                         small-memory conversion
   --text-encoder <dir>   UniPic-3: the Qwen2.5-VL text encoder folder (Qwen/Qwen-Image-Edit's text_encoder/;
                          default <checkpoint-dir>/text_encoder); use --dtype q4 for the 20 B transformer
 

@@ -37,7 +37,7 @@ export async function convertCommand(args: string[], signal: AbortSignal): Promi
     2,
   );
   // A Skywork UniPic2-Metaquery folder (conditioner/ beside the transformer, VAE and scheduler):
-  // converted with the family's own flags (--vlm; --dtype is the language model's precision).
+  // converted with the family's own flags (--vlm; --dtype <llm>[,<vision/conditioner/transformer>]).
   // An hf: id goes through the registry, which fetches what the family needs (MetaQuery: --vlm too).
   const fromHub = isHubId(positionals[0]);
   if (!fromHub && (values.family === 'unipic2-metaquery' || (values.family === undefined && (await detectMetaquery(positionals[0])) !== undefined))) {
@@ -131,7 +131,10 @@ export async function makeTinyCommand(args: string[]): Promise<void> {
   process.stdout.write(`${positionals[0]}\n`);
 }
 
-/** `--dtype` here is the language model's (default q4); the vision tower and conditioner stay fp32. */
+/**
+ * `--dtype <llm>[,<rest>]` here: the language model's precision (default q4), then that of the
+ * vision tower, conditioner and Kontext transformer (default fp32; the VAE stays fp32).
+ */
 async function convertMetaqueryCommand(
   skyworkFolder: string,
   out: string,
@@ -139,9 +142,10 @@ async function convertMetaqueryCommand(
   dtype: string | undefined,
   name: string | undefined,
 ): Promise<void> {
-  const llmDtype = (dtype ?? 'q4') as Dtype;
-  if (!DTYPES.includes(llmDtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')} for a Metaquery folder, got "${dtype}"`);
-  const result = await convertMetaqueryModel(skyworkFolder, out, { dtypes: [llmDtype], ...(vlm ? { vlm } : {}), ...(name ? { name } : {}) });
+  const dtypes = (dtype ?? 'q4').split(',').map((d) => d.trim()) as Dtype[];
+  if (dtypes.length > 2 || dtypes.some((d) => !DTYPES.includes(d)))
+    throw new UsageError(`--dtype for a Metaquery folder is <llm>[,<vision/conditioner/transformer>], each one of ${DTYPES.join(', ')}; got "${dtype}"`);
+  const result = await convertMetaqueryModel(skyworkFolder, out, { dtypes, ...(vlm ? { vlm } : {}), ...(name ? { name } : {}) });
   for (const graph of result.graphs)
     process.stdout.write(`${graph.graph.padEnd(16)} ${graph.dtype.padEnd(7)} ${formatBytes(graph.bytes)} (${(graph.ms / 1000).toFixed(1)} s)\n`);
   for (const warning of result.warnings) process.stderr.write(`note: ${warning}\n`);

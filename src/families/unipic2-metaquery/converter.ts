@@ -6,6 +6,7 @@
 import type { ConverterFamily, ConvertResult } from '../../convert/family/converter-family.js';
 import { fileEntry, writeManifest } from '../../convert/model-folder-writer.js';
 import type { Dtype } from '../../spec/manifest.js';
+import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { convertMetaquery, detectMetaquery, METAQUERY_CONFIG_FILE } from './convert/convert-metaquery.js';
 import { METAQUERY_FAMILY, METAQUERY_FAMILY_VERSION, METAQUERY_GRAPHS, metaqueryManifestSchema, type MetaqueryManifest } from './manifest.js';
 import { metaqueryHubCheckpoint } from './convert/hub-files.js';
@@ -14,8 +15,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
- * Options beyond the common ones: `vlm` (the Qwen2.5-VL-7B-Instruct folder), and `dtypes[0]` as the
- * language model's precision (default q4; the vision tower, conditioner, transformer and VAE are fp32).
+ * Options beyond the common ones: `vlm` (the Qwen2.5-VL-7B-Instruct folder). `dtypes` is
+ * `[language model, rest]`: `dtypes[0]` the precision of embed/llm/lm_head (default q4), `dtypes[1]`
+ * that of the vision tower, conditioner and Kontext transformer (default fp32; the VAE is always
+ * fp32). One variant per graph: a third entry is refused.
  */
 export async function convertMetaqueryModel(
   path: string,
@@ -24,8 +27,13 @@ export async function convertMetaqueryModel(
 ): Promise<ConvertResult> {
   const started = Date.now();
   const timings: { graph: string; ms: number }[] = [];
+  if ((options.dtypes?.length ?? 0) > 2)
+    throw new InvalidOptionsError(
+      `UniPic2-Metaquery takes at most two dtypes (language model, then vision/conditioner/transformer), got ${options.dtypes!.join(', ')}`,
+    );
   const result = await convertMetaquery(path, outDir, {
     llmDtype: options.dtypes?.[0] ?? 'q4',
+    ...(options.dtypes?.[1] ? { dtype: options.dtypes[1] } : {}),
     ...(options.vlm ? { vlm: options.vlm } : {}),
     onGraph: (event) => timings.push({ graph: event.graph, ms: event.ms }),
   });

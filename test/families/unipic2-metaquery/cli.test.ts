@@ -57,6 +57,8 @@ describe('unipic make-tiny --family unipic2-metaquery / convert on a Metaquery f
 
   it('refuses options that do not apply and unknown families', async () => {
     expect((await cli('convert', join(dir, 'ckpt'), join(dir, 'x'), '--fused-sampler')).stderr).toMatch(/does not apply/);
+    // --dtype is <llm>[,<vision/conditioner/transformer>]: one variant per graph.
+    expect((await cli('convert', join(dir, 'ckpt'), join(dir, 'x'), '--dtype', 'q4,q4,fp32')).stderr).toMatch(/<llm>\[,<vision\/conditioner\/transformer>\]/);
     expect((await cli('make-tiny', join(dir, 'y'), '--family', 'nope')).code).toBe(2);
   });
 });

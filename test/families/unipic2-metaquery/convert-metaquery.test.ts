@@ -15,6 +15,7 @@ import { fixtureCheckpoint } from './support/graph-harness.js';
 import { MQ_FIXTURES, mqFloat, mqInt, scaledError } from './support/goldens.js';
 import { openMetaqueryFolder } from '../../../src/families/unipic2-metaquery/convert/open-metaquery-folder.js';
 import { runtimeConfig } from './support/mq-runtime-harness.js';
+import { onnx } from '../../../src/convert/onnx/proto.js';
 
 describe('unipic2-metaquery converter on the oracle checkpoint', () => {
   let checkpoint: string;
@@ -86,6 +87,13 @@ describe('unipic2-metaquery converter on the oracle checkpoint', () => {
     const error = await conditioningError(q4);
     expect(error).toBeGreaterThan(0);
     expect(error).toBeLessThan(0.3);
+    // int8 activations on the CPU (accuracy level 4), as UniPic-1's language model: 1.66× the 7B's decode.
+    for (const graph of ['llm', 'lm_head'] as const) {
+      const nodes = onnx.ModelProto.decode(readFileSync(join(q4, result.graphs[graph].file))).graph?.node ?? [];
+      const levels = nodes.filter((n) => n.opType === 'MatMulNBits').map((n) => Number(n.attribute?.find((a) => a.name === 'accuracy_level')?.i ?? 0));
+      expect(levels.length, graph).toBeGreaterThan(0);
+      expect(new Set(levels), graph).toEqual(new Set([4]));
+    }
   });
 
   it('accounts for every config field: used, ignored with a reason, or refused', async () => {

@@ -117,3 +117,51 @@ describe('make-tiny --family unipic2-metaquery → convert → UniPic.load → g
     expect(edited.latent.data.every(Number.isFinite)).toBe(true);
   });
 });
+
+describe('make-tiny --family unipic2-metaquery → convert with dtypes [q4, q4] (the small-memory conversion)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mq-tiny-q4-'));
+    await makeTinyMetaquery(join(dir, 'ckpt'), { seed: 2 });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('quantizes the vision tower, conditioner and transformer too (the VAE stays fp32); generate stays near the fp32 model', async () => {
+    const converted = await convertMetaqueryModel(join(dir, 'ckpt'), join(dir, 'q4'), { dtypes: ['q4', 'q4'] });
+    expect(Object.fromEntries(Object.entries(converted.manifest.graphs).map(([graph, variants]) => [graph, Object.keys(variants ?? {})]))).toEqual({
+      vision: ['q4'],
+      embed: ['q4'],
+      llm: ['q4'],
+      lm_head: ['q4'],
+      conditioner: ['q4'],
+      transformer: ['q4'],
+      vae_encoder: ['fp32'],
+      vae_decoder: ['fp32'],
+      vae_decoder_strips: ['fp32'],
+    });
+    await convertMetaqueryModel(join(dir, 'ckpt'), join(dir, 'fp32'), { dtypes: ['fp32', 'fp32'] });
+    const latent = async (folder: string) => {
+      const model = await UniPic.load(join(dir, folder), { device: 'cpu', threads: 1, family: 'unipic2-metaquery' });
+      try {
+        return (await model.generate({ prompt: 'a cat', width: 32, height: 48, steps: 2, seed: 5 }).result).latent.data;
+      } finally {
+        await model.dispose();
+      }
+    };
+    const [q4, fp32] = [await latent('q4'), await latent('fp32')];
+    let worst = 0;
+    let scale = 1;
+    for (let i = 0; i < fp32.length; i++) {
+      worst = Math.max(worst, Math.abs(q4[i] - fp32[i]));
+      scale = Math.max(scale, Math.abs(fp32[i]));
+    }
+    console.info(`[metaquery q4,q4] generate latent: max |q4 − fp32| / max(1, max|fp32|) = ${(worst / scale).toExponential(2)}`);
+    // Measured 0.075 (4-bit blocks of the tiny random weights, every product quantized); the bound
+    // catches a wrong graph (a swapped or unquantized-as-garbage weight gives O(1)), not q4 noise.
+    expect(worst / scale).toBeLessThan(0.25);
+  }, 120_000);
+
+  it('refuses a third dtype (one variant per graph)', async () => {
+    await expect(convertMetaqueryModel(join(dir, 'ckpt'), join(dir, 'x'), { dtypes: ['q4', 'q4', 'fp32'] })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+  });
+});

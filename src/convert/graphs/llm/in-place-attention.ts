@@ -42,24 +42,30 @@ export function inPlaceAttention(slots: string): AttentionImplementation {
     const newKey = builder.op('Transpose', [key], { perm: headsFirst });
     const newValue = builder.op('Transpose', [value], { perm: headsFirst });
 
-    // [B, L, KVH·G, D] → [B, KVH, G, L, D]; each key/value head broadcasts over its G query heads.
+    // [B, L, KVH·G, D] → [B, KVH, G, L, D]: query head h uses key/value head ⌊h / G⌋, as HF repeat_kv.
     const groupedQuery = builder.op('Transpose', [builder.op('Reshape', [query, builder.constInt64([0, 0, numKeyValueHeads, group, headDim])])], {
       perm: [0, 2, 3, 1, 4],
     });
     const scale = builder.constFloat([1 / Math.sqrt(headDim)], []);
     const lowest = builder.constFloat([FLOAT32_LOWEST], []);
-    const headAxis = builder.constInt64([2]);
-    const slotScores = builder.op('Mul', [builder.op('MatMul', [groupedQuery, builder.op('Unsqueeze', [inputs.pastKey, headAxis])]), scale]);
-    const newColumns = builder.op('Transpose', [builder.op('Unsqueeze', [newKey, headAxis])], { perm: [0, 1, 2, 4, 3] });
-    const newScores = builder.op('Mul', [builder.op('MatMul', [groupedQuery, newColumns]), scale]);
-    const scores = builder.op('Concat', [builder.op('Where', [slots, slotScores, lowest]), builder.op('Where', [inputs.allowed, newScores, lowest])], { axis: -1 });
-    const weights = builder.op('Softmax', [scores], { axis: -1 });
+    // The products take a key/value head's G query heads as the rows of one matrix, [B, KVH, G·L, D]:
+    // broadcast over G instead, each of the G rows would be a separate product re-reading the
+    // whole cache head (G = 6 passes over the cache per step; docs/performance.md, "Issue 18 §1–§2").
+    const queryRows = builder.op('Reshape', [groupedQuery, builder.constInt64([0, 0, -1, headDim])]);
+    const rows = builder.op('Concat', [builder.op('Shape', [queryRows], { end: 3 }), builder.constInt64([-1])], { axis: 0 });
+    const grouped = builder.op('Concat', [builder.op('Shape', [groupedQuery], { end: 4 }), builder.constInt64([-1])], { axis: 0 });
+    const scores = (keyColumns: string) => builder.op('Reshape', [builder.op('Mul', [builder.op('MatMul', [queryRows, keyColumns]), scale]), grouped]);
+    const slotScores = scores(inputs.pastKey);
+    const newScores = scores(builder.op('Transpose', [newKey], { perm: [0, 1, 3, 2] }));
+    const allScores = builder.op('Concat', [builder.op('Where', [slots, slotScores, lowest]), builder.op('Where', [inputs.allowed, newScores, lowest])], {
+      axis: -1,
+    });
+    const weights = builder.op('Softmax', [allScores], { axis: -1 });
     const sizes = builder.op('Concat', [builder.op('Shape', [slotScores], { start: -1 }), builder.op('Shape', [newScores], { start: -1 })], { axis: 0 });
     const [slotWeights, newWeights] = builder.node('Split', [weights, sizes], { attributes: { axis: -1 }, outputCount: 2 });
-    const context = builder.op('Add', [
-      builder.op('MatMul', [slotWeights, builder.op('Unsqueeze', [inputs.pastValue, headAxis])]),
-      builder.op('MatMul', [newWeights, builder.op('Unsqueeze', [newValue, headAxis])]),
-    ]);
+    const weighted = (part: string, values: string) => builder.op('MatMul', [builder.op('Reshape', [part, rows]), values]);
+    const contextRows = builder.op('Add', [weighted(slotWeights, inputs.pastValue), weighted(newWeights, newValue)]);
+    const context = builder.op('Reshape', [contextRows, builder.constInt64([0, 0, group, -1, headDim])]);
     const output = builder.op('Reshape', [builder.op('Transpose', [context], { perm: [0, 3, 1, 2, 4] }), builder.constInt64([0, 0, numHeads * headDim])]);
     return { output, presentKey: newKey, presentValue: newValue };
   };

@@ -33,6 +33,12 @@ import { parseVlmConfig } from '../../../convert/graphs/qwen-vl/vlm-config.js';
 export const VLM_FOLDER = 'Qwen2.5-VL-7B-Instruct';
 export const METAQUERY_CONFIG_FILE = 'metaquery.json';
 const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
+/**
+ * The language model's 4-bit products with int8 activations on the CPU (MatMulNBits accuracy level
+ * 4, as UniPic-1's converter): the 7B decodes 1.66× faster than at level 0 with the same greedy
+ * tokens (docs/performance.md, "UniPic2-Metaquery at full size"). Ignored by fp32/fp16 graphs.
+ */
+const LLM_Q4 = { accuracyLevel: 4 } as const;
 
 export interface ConvertMetaqueryOptions {
   /** The Qwen2.5-VL-7B-Instruct folder; default `<skyworkFolder>/Qwen2.5-VL-7B-Instruct`. */
@@ -129,9 +135,9 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
     const graphs: MetaqueryConversion['graphs'] = {
       vision: await build('vision', dtype, withFlatPatchEmbed(vlmWeights.weights.subset(plan.vision)), (ctx) => buildVisionGraph(ctx, vlm.vision)),
       embed: await build('embed', llmDtype, llmWeights, (ctx) => buildEmbedGraph(ctx, vlm)),
-      llm: await build('llm', llmDtype, llmWeights, (ctx) => buildLlmGraph(ctx, vlm, { rotary: 'angles' })),
+      llm: await build('llm', llmDtype, llmWeights, (ctx) => buildLlmGraph(ctx, vlm, { rotary: 'angles', linear: LLM_Q4 })),
       // The 7B's head is its own lm_head.weight (tie_word_embeddings false); tied checkpoints reuse the embedding.
-      lm_head: await build('lm_head', llmDtype, llmWeights, (ctx) => buildLmHeadGraph(ctx, vlm, { tied: vlm.tieWordEmbeddings })),
+      lm_head: await build('lm_head', llmDtype, llmWeights, (ctx) => buildLmHeadGraph(ctx, vlm, { ...LLM_Q4, tied: vlm.tieWordEmbeddings })),
       conditioner: await build('conditioner', dtype, condWeights.weights.subset(plan.conditioner), (ctx) => buildConditionerGraph(ctx, conditioner)),
     };
     let stripDecoder: StripDecoderPlan | undefined;
