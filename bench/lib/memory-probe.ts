@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { UniPic } from '../../src/index.node.js';
 import { SessionOptionsBackend } from './session-options-backend.js';
-import { decodeOnce, type VaeDecodeRequest } from './vae-decoder-probe.js';
+import { decodeOnce, encodeOnce, type VaeDecodeRequest } from './vae-probe.js';
 
 interface ProbeRequest {
   readonly model: string;
@@ -19,7 +19,7 @@ interface ProbeRequest {
   readonly arena?: boolean;
   /** mar-decoder: the graph file, and the MAR/LLM widths it was built with. */
   readonly graph?: { path: string; width: number; hidden: number; buffers: number; grid: number };
-  /** vae-decoder: one decode of a full-width VAE decoder, one-shot or in strips. */
+  /** vae-decoder: one decode (or, with `part: 'encoder'`, one encode) of the full-width VAE, one-shot or in strips. */
   readonly vae?: VaeDecodeRequest;
 }
 
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     return;
   }
   if (request.task === 'vae-decoder') {
-    const { loadMs, taskMs } = await decodeOnce(request.vae!);
+    const { loadMs, taskMs } = await (request.vae?.part === 'encoder' ? encodeOnce : decodeOnce)(request.vae!);
     console.log(JSON.stringify({ baseline: 0, afterLoad: 0, peak: peakRss(), phases: { loadMs, taskMs }, iterations: 1 }));
     return;
   }

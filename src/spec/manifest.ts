@@ -1,4 +1,5 @@
 import { stripDecoderSchema } from './strip-decoder.js';
+import { stripEncoderSchema } from './strip-encoder.js';
 import { z } from 'zod';
 
 /** Version of the `unipic.json` layout this SDK reads. Bump on any incompatible change. */
@@ -104,6 +105,8 @@ export const manifestSchema = z
     files: z.array(fileEntrySchema),
     /** How to run the `vae_decoder_strips` graph, when the folder has one (docs/model-format.md, "Strip VAE decoder"). */
     stripDecoder: stripDecoderSchema.optional(),
+    /** How to run the `vae_encoder_strips` graph, when the folder has one (docs/model-format.md, "Strip VAE encoder"). */
+    stripEncoder: stripEncoderSchema.optional(),
     /**
      * How the `llm` graph takes its KV cache (docs/model-format.md, "KV cache"): `in-place` (a
      * pre-allocated buffer read in place, only the new keys/values out) or `concat` (past ++ new

@@ -46,7 +46,7 @@ describe('UniPic.load', () => {
     const model = await UniPic.load(await tinyModelDir(), { device: 'cpu', capabilities: ['understand'] });
     try {
       expect(model.capabilities).toEqual(['understand']);
-      expect(Object.keys(model.dtypes).sort()).toEqual(['embed', 'llm', 'lm_head', 'mar_encoder', 'vae_encoder']);
+      expect(Object.keys(model.dtypes).sort()).toEqual(['embed', 'llm', 'lm_head', 'mar_encoder', 'vae_encoder', 'vae_encoder_strips']);
       expect(model.dtypes.llm).toBe('q4');
       expect(model.dtypes.vae_encoder).toBe('q4'); // the VAE variant is the shared fp32 file
       expect(() => model.generate({ prompt: 'x' })).toThrow(/not loaded for generate/);
@@ -79,11 +79,11 @@ describe('UniPic.load', () => {
   it('disposes every session it created, and leaves a caller-owned backend usable', async () => {
     const backend = new NodeOrtBackend();
     const model = await UniPic.load(await tinyModelDir(), { backend, device: 'cpu', dtype: 'fp32', eager: true });
-    expect(backend.liveSessions).toBe(10); // every graph of the three capabilities, the optional strip decoder included
+    expect(backend.liveSessions).toBe(11); // every graph of the three capabilities, the optional strip decoder and encoder included
     await model.dispose();
     expect(backend.liveSessions).toBe(0);
     const again = await UniPic.load(await tinyModelDir(), { backend, device: 'cpu', dtype: 'fp32', capabilities: ['understand'], eager: true });
-    expect(backend.liveSessions).toBe(5);
+    expect(backend.liveSessions).toBe(6); // understand's five graphs and the optional strip encoder
     await again.dispose();
     await backend.dispose();
   });
@@ -105,7 +105,8 @@ describe('UniPic.load', () => {
     const model = await UniPic.load(await tinyModelDir(), { backend, device: 'cpu', dtype: 'fp32', eager: true });
     try {
       const transient = [...options].filter(([, o]) => o.keepWorkingMemory === false).map(([name]) => name);
-      expect(transient.sort()).toEqual(['mar_decoder', 'mar_encoder', 'vae_decoder', 'vae_encoder']);
+      expect(transient.sort()).toEqual(['mar_decoder', 'mar_encoder', 'vae_decoder', 'vae_encoder', 'vae_encoder_strips']);
+      expect(options.get('vae_decoder_strips')?.keepWorkingMemory).toBeUndefined();
       expect(options.get('llm')?.keepWorkingMemory).toBeUndefined();
     } finally {
       await model.dispose();

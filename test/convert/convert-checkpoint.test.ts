@@ -77,7 +77,7 @@ describe('convertCheckpoint on the tiny checkpoint', () => {
     // Progress: graph counts never go back, and the last event says everything is done.
     const buildEvents = events.filter((event) => event.stage === 'read' || event.stage === 'build');
     expect(buildEvents.every((event, i) => i === 0 || event.done >= buildEvents[i - 1].done)).toBe(true);
-    expect(buildEvents.every((event) => event.total === 24)).toBe(true); // 12 graphs × 2 dtypes
+    expect(buildEvents.every((event) => event.total === 26)).toBe(true); // 13 graphs × 2 dtypes
     expect(events.map((event) => event.stage).filter((stage, i, all) => stage !== all[i - 1])).toEqual([
       ...GRAPH_NAMES.flatMap(() => ['read', 'build']),
       'tables',

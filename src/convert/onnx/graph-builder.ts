@@ -125,6 +125,11 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Whether a weight called `name` was added (a graph that reads a weight in several places adds it once). */
+  hasInitializer(name: string): boolean {
+    return this.initializerNames.has(name);
+  }
+
   floatInitializer(name: string, dims: readonly number[], data: Float32Array): string {
     return this.initializer(name, 'float32', dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }

@@ -1,4 +1,5 @@
 import type { StripDecoderPlan } from '../../spec/strip-decoder.js';
+import type { StripEncoderPlan } from '../../spec/strip-encoder.js';
 import { InvalidOptionsError } from '../../errors/invalid-options-error.js';
 import { type ImageInput, loadImage } from '../image/load-image.js';
 import type { RgbImage } from '../image/rgb-image.js';
@@ -18,6 +19,8 @@ export interface DiffusionContext {
   readonly config: Sd3DiffusionConfig;
   /** The model's strip decoder (manifest `stripDecoder`), used from 512 px when present. */
   readonly stripDecoder?: StripDecoderPlan;
+  /** The model's strip encoder (manifest `stripEncoder`), used from 512 px when present. */
+  readonly stripEncoder?: StripEncoderPlan;
 }
 
 /** The sampler's options, as every family's generate/edit schema parses them. */
@@ -74,7 +77,7 @@ export async function editReference(
   checkSampleSize(context.config, source.width, source.height);
   const encode = async (random: RandomSource) => {
     const eps = options.reference === 'sample' ? (count: number) => random.normal(count, { kind: 'posterior-sample' }) : undefined;
-    const ref = await encodeReference(context.graphs, context.config, source.pixels, [1, 3, source.height, source.width], eps, signal);
+    const ref = await encodeReference(context.graphs, context.config, source.pixels, [1, 3, source.height, source.width], eps, signal, context.stripEncoder);
     return ref.latent;
   };
   return { image, sized: source.sized, width: source.width, height: source.height, encode };

@@ -5,6 +5,8 @@ import type { DiffusionGraphRunner } from './diffusion-graph-runner.js';
 import type { Graphs } from '../model/graphs.js';
 import { decodeInStrips } from '../vae/strip-decode.js';
 import type { StripDecoderPlan } from '../../spec/strip-decoder.js';
+import { encodeInStrips } from '../vae/strip-encode.js';
+import type { StripEncoderPlan } from '../../spec/strip-encoder.js';
 
 const f = Math.fround;
 
@@ -70,7 +72,8 @@ export async function decodeLatent(
 
 /**
  * `vae_encoder` of pixels in [−1, 1] → the scaled reference latent `(z − shift)·scale`, where `z` is
- * the posterior mean, or `mean + exp(logvar/2)·eps` (logvar clamped to [−30, 20]) when `eps` is given.
+ * the posterior mean, or `mean + exp(logvar/2)·eps` (logvar clamped to [−30, 20]) when `eps` is given;
+ * through the strip encoder (`strips`) when the model has one and the image is `stripFromSide` px or more.
  */
 export async function encodeReference(
   graphs: DiffusionGraphRunner,
@@ -79,8 +82,14 @@ export async function encodeReference(
   dims: readonly number[],
   eps: ((count: number) => Float32Array) | undefined,
   signal?: AbortSignal,
+  strips?: StripEncoderPlan,
+  stripFromSide = STRIP_DECODE_FROM_SIDE,
 ): Promise<{ latent: Float32Array; dims: readonly number[] }> {
-  const out = await graphs.run('vae_encoder', { pixels: float32(dims, pixels) }, { signal });
+  const input = float32(dims, pixels);
+  const out =
+    strips && dims[0] === 1 && Math.max(dims[2], dims[3]) >= stripFromSide
+      ? await encodeInStrips(graphs as unknown as Graphs, strips, input, { signal })
+      : await graphs.run('vae_encoder', { pixels: input }, { signal });
   const mean = await takeFloat32(out.mean);
   const logvar = await takeFloat32(out.logvar);
   let z = mean.data;

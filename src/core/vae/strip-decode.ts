@@ -4,27 +4,23 @@ import type { HostTensor } from '../../spec/backend.js';
 import { stripNames, type StripDecoderPlan, type StripStage } from '../../spec/strip-decoder.js';
 import type { Graphs } from '../model/graphs.js';
 import { float32, takeFloat32 } from '../tensor.js';
-import { GroupMoments, groupStatistics, type GroupStatistics } from './group-statistics.js';
+import { GroupMoments, groupStatistics } from './group-statistics.js';
 import { TensorPool } from './tensor-pool.js';
-
-/** A `[C, H, W]` image tensor held in JS between stages. */
-interface Plane {
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-  readonly data: Float32Array;
-  stats?: GroupStatistics;
-}
+import { copyRows, rowsWithHalo, StripBuffers, type Plane } from './planes.js';
 
 export interface StripDecodeOptions {
-  /** Output elements per strip run (default 2²³: 32 MB strips, ~3% of halo rows recomputed at 1024 px). */
+  /**
+   * Output elements per strip run (default 2²²: 16 MB strips, ~6% of halo rows recomputed at
+   * 1024 px; half of 2²³'s working memory kept by the session's arena for no measured time cost,
+   * docs/performance.md, "Strip VAE encoder").
+   */
   readonly stripElements?: number;
   /** Output rows per strip, overriding `stripElements` (tests). */
   readonly stripRows?: number;
   readonly signal?: AbortSignal;
 }
 
-const DEFAULT_STRIP_ELEMENTS = 1 << 23;
+const DEFAULT_STRIP_ELEMENTS = 1 << 22;
 
 /**
  * Decodes one latent (batch 1) with a strip decoder (docs/model-format.md, "Strip VAE decoder"):
@@ -44,6 +40,7 @@ export async function decodeInStrips(
   const dummies = stages.map((stage, k) => dummyFeeds(plan, stage, k));
   const lastUse = stages.map((_, k) => Math.max(k, ...stages.map((s, j) => (s.kind !== 'head' && (s.input === k || (s.kind === 'conv' && s.skip === k)) ? j : -1))));
   const pool = new TensorPool();
+  const buffers = new StripBuffers();
   const planes: (Plane | undefined)[] = [];
   const run = async (k: number, feeds: Record<string, HostTensor>) => {
     const all: Record<string, HostTensor> = {};
@@ -73,7 +70,7 @@ export async function decodeInStrips(
     let moments: GroupMoments | undefined;
     for (let top = 0; top < height; top += rows) {
       const bottom = Math.min(height, top + rows);
-      const feeds = stripFeeds(plan, stage, k, input, planes, top, bottom);
+      const feeds = stripFeeds(plan, stage, k, input, planes, top, bottom, buffers);
       const strip = await run(k, feeds);
       output ??= { channels: strip.dims[1], height, width, data: pool.take(strip.dims[1] * height * width) };
       moments ??= new GroupMoments(output.channels, plan.groups);
@@ -81,7 +78,7 @@ export async function decodeInStrips(
       // Statistics of the strip while it is in cache, for the GroupNorm of a later stage.
       moments.add(strip.data, bottom - top, width);
     }
-    if (output && moments && output.channels % plan.groups === 0) output.stats = moments.finish(plan.epsilon, k);
+    if (output && moments && output.channels % plan.groups === 0) output.stats = moments.finish(plan.epsilon, { graph: plan.graph, output: stripNames(k).y });
     planes.push(output);
     for (let j = 0; j < k; j++) {
       if (lastUse[j] === k && planes[j]) {
@@ -108,46 +105,26 @@ function stripFeeds(
   planes: readonly (Plane | undefined)[],
   top: number,
   bottom: number,
+  buffers: StripBuffers,
 ): Record<string, HostTensor> {
   const names = stripNames(k);
   if (stage.kind === 'upsample') {
     // Output rows [top, bottom) read upsampled rows [top−1, bottom+1): input rows [top/2−1, bottom/2+1).
-    return { [names.x]: rowsWithHalo(input, top / 2 - 1, bottom / 2 + 1) };
+    return { [names.x]: rowsWithHalo(input, top / 2 - 1, bottom / 2 + 1, buffers, 'x') };
   }
-  input.stats ??= groupStatistics(input.data, input.channels, plan.groups, plan.epsilon, k);
+  input.stats ??= groupStatistics(input.data, input.channels, plan.groups, plan.epsilon, { graph: plan.graph, output: stripNames(stage.input).y });
   const first = top - 1;
   const last = bottom + 1;
   const mask = new Float32Array(last - first);
   for (let r = first; r < last; r++) mask[r - first] = r >= 0 && r < input.height ? 1 : 0;
   const feeds: Record<string, HostTensor> = {
-    [names.x]: rowsWithHalo(input, first, last),
+    [names.x]: rowsWithHalo(input, first, last, buffers, 'x'),
     [names.mean]: float32([plan.groups], input.stats.mean),
     [names.rstd]: float32([plan.groups], input.stats.rstd),
     [names.mask]: float32([mask.length], mask),
   };
-  if (stage.skip !== undefined) feeds[names.skip] = rowsWithHalo(planes[stage.skip]!, top, bottom);
+  if (stage.skip !== undefined) feeds[names.skip] = rowsWithHalo(planes[stage.skip]!, top, bottom, buffers, 'skip');
   return feeds;
-}
-
-/** Rows `[first, last)` of a plane as `[1, C, rows, W]`, zero outside the image. */
-function rowsWithHalo(plane: Plane, first: number, last: number): HostTensor {
-  const { channels, height, width, data } = plane;
-  const rows = last - first;
-  const out = new Float32Array(channels * rows * width);
-  const from = Math.max(0, first);
-  const to = Math.min(height, last);
-  if (to > from) {
-    for (let c = 0; c < channels; c++) {
-      out.set(data.subarray((c * height + from) * width, (c * height + to) * width), (c * rows + (from - first)) * width);
-    }
-  }
-  return float32([1, channels, rows, width], out);
-}
-
-function copyRows(strip: Float32Array, rows: number, plane: Plane, top: number): void {
-  const { channels, height, width, data } = plane;
-  if (strip.length !== channels * rows * width) throw new InvalidModelError(`strip of ${strip.length} values, expected ${channels}×${rows}×${width}`);
-  for (let c = 0; c < channels; c++) data.set(strip.subarray(c * rows * width, (c + 1) * rows * width), (c * height + top) * width);
 }
 
 /** Minimal inputs for stage `k` while another stage runs: three rows of width one. */

@@ -17,6 +17,7 @@ export const GRAPH_NAMES = [
   'vae_encoder',
   'vae_decoder',
   'vae_decoder_strips',
+  'vae_encoder_strips',
   'diffusion_sampler',
   'diffusion_sampler_plain',
 ] as const;
@@ -106,12 +107,13 @@ export type UniPic1Manifest = z.infer<typeof unipic1ManifestSchema>;
 /**
  * Graphs a capability uses when the folder has them (`unipic convert --fused-sampler`): the whole
  * 100-step diffusion sampler in one graph, guided and unguided, instead of 100 `diffusion_head` runs;
- * the strip VAE decoder (`vae_decoder_strips`), which decodes in a fraction of the one-shot memory.
+ * the strip VAE decoder (`vae_decoder_strips`), which decodes in a fraction of the one-shot memory;
+ * the strip VAE encoder (`vae_encoder_strips`), the same for the source image of understand and edit.
  */
 export const OPTIONAL_CAPABILITY_GRAPHS: Record<Capability, readonly UniPic1GraphName[]> = {
   generate: ['diffusion_sampler', 'diffusion_sampler_plain', 'vae_decoder_strips'],
-  understand: [],
-  edit: ['diffusion_sampler', 'diffusion_sampler_plain', 'vae_decoder_strips'],
+  understand: ['vae_encoder_strips'],
+  edit: ['diffusion_sampler', 'diffusion_sampler_plain', 'vae_decoder_strips', 'vae_encoder_strips'],
 };
 
 export const CAPABILITY_GRAPHS: Record<Capability, readonly UniPic1GraphName[]> = {

@@ -83,8 +83,10 @@ export const unipic1Family: ModelFamily<ModelAssets> = {
   createAssets: (manifest, read) => new ModelAssets(asUniPic1(manifest), read),
   // At 1024 px each of these holds ~0.3–3 GB of activations for one run per MAR iteration or per
   // image; kept by ORT's arena after the run, their peaks added up across sessions
-  // (docs/performance.md, "Memory"). The LLM, the head and the strip stages run often and small.
-  transientGraphs: ['mar_encoder', 'mar_decoder', 'vae_encoder', 'vae_decoder'],
+  // (docs/performance.md, "Memory"). The LLM, the head and the strip decoder run often and small.
+  // The strip encoder runs once per source image, before the LLM prefill: its kept arena (passes and
+  // the tail at 256 px) would sit under the prefill's peak (docs/performance.md, "Strip VAE encoder").
+  transientGraphs: ['mar_encoder', 'mar_decoder', 'vae_encoder', 'vae_decoder', 'vae_encoder_strips'],
   warmUp: (graphs, manifest, loaded, onProgress, signal) => warmUp(graphs, asUniPic1(manifest).config, loaded as never, onProgress, signal),
 };
 

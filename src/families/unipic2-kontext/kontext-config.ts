@@ -25,7 +25,7 @@ export const kontextConfigSchema = z
 export type KontextConfig = z.infer<typeof kontextConfigSchema>;
 
 /** Graph names of the family (docs/model-format.md, "UniPic2-SD3.5M-Kontext"). */
-export const KONTEXT_GRAPHS = ['clip_l', 'clip_g', 't5_encoder', 'transformer', 'vae_encoder', 'vae_decoder', 'vae_decoder_strips'] as const;
+export const KONTEXT_GRAPHS = ['clip_l', 'clip_g', 't5_encoder', 'transformer', 'vae_encoder', 'vae_decoder', 'vae_decoder_strips', 'vae_encoder_strips'] as const;
 export type KontextGraphName = (typeof KONTEXT_GRAPHS)[number];
 
 export const KONTEXT_FAMILY = 'unipic2-kontext' as const;

@@ -1,4 +1,5 @@
 import { stripDecoderSchema } from '../../spec/strip-decoder.js';
+import { stripEncoderSchema } from '../../spec/strip-encoder.js';
 import { z } from 'zod';
 import { DTYPES, fileEntrySchema, graphVariantSchema, MANIFEST_VERSION, relativePath } from '../../spec/manifest.js';
 import { KONTEXT_FAMILY, KONTEXT_GRAPHS, kontextConfigSchema } from './kontext-config.js';
@@ -29,6 +30,7 @@ export const kontextManifestSchema = z
     graphs: z.partialRecord(z.enum(KONTEXT_GRAPHS), z.partialRecord(z.enum(DTYPES), graphVariantSchema)),
     files: z.array(fileEntrySchema),
     stripDecoder: stripDecoderSchema.optional(),
+    stripEncoder: stripEncoderSchema.optional(),
   })
   .strict();
 export type KontextManifest = z.infer<typeof kontextManifestSchema>;

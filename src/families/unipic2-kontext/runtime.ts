@@ -1,5 +1,6 @@
 import type { CallContext } from '../../core/model/model-context.js';
 import type { StripDecoderPlan } from '../../spec/strip-decoder.js';
+import type { StripEncoderPlan } from '../../spec/strip-encoder.js';
 /**
  * UniPic2-SD3.5M-Kontext as the runtime sees it (browser-safe; the converter half is converter.ts):
  * `generate` and `edit` with their graphs, option schemas and pipelines, the manifest schema and the
@@ -60,6 +61,11 @@ function stripDecoder(context: { graphs: { has(name: string): boolean }; assets:
   return context.graphs.has('vae_decoder_strips') ? context.assets.manifest.stripDecoder : undefined;
 }
 
+/** The manifest's strip encoder plan when its graph was loaded for this call. */
+function stripEncoder(context: { graphs: { has(name: string): boolean }; assets: KontextAssets }): StripEncoderPlan | undefined {
+  return context.graphs.has('vae_encoder_strips') ? context.assets.manifest.stripEncoder : undefined;
+}
+
 /** What both tasks hand the pipeline: the graphs, numbers, tokenizers and strip plan of this load. */
 async function pipelineContext(context: CallContext<KontextAssets, KontextConfig>) {
   return {
@@ -67,6 +73,7 @@ async function pipelineContext(context: CallContext<KontextAssets, KontextConfig
     config: context.config,
     tokenizers: await context.assets.tokenizers(),
     stripDecoder: stripDecoder(context),
+    stripEncoder: stripEncoder(context),
     doneWith: context.doneWith,
   };
 }
@@ -80,7 +87,7 @@ const generate: FamilyTask<KontextAssets, ParsedKontextGenerateOptions, KontextR
 
 const edit: FamilyTask<KontextAssets, ParsedKontextEditOptions, KontextRunEvent, KontextResult, KontextConfig> = {
   graphs: [...TEXT_GRAPHS, 'transformer', 'vae_encoder', 'vae_decoder'],
-  optionalGraphs: ['t5_encoder', 'vae_decoder_strips'],
+  optionalGraphs: ['t5_encoder', 'vae_decoder_strips', 'vae_encoder_strips'],
   options: kontextEditOptionsSchema,
   run: async (context, controller, options) => editKontext(await pipelineContext(context), controller, options),
 };

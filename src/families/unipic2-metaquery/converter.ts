@@ -68,6 +68,7 @@ export async function convertMetaqueryModel(
       tokenizer: description.tokenizer,
       tables: description.tables,
       ...(result.stripDecoder ? { stripDecoder: result.stripDecoder } : {}),
+      ...(result.stripEncoder ? { stripEncoder: result.stripEncoder } : {}),
     },
     metaqueryManifestSchema,
   );

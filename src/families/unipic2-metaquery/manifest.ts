@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { stripDecoderSchema } from '../../spec/strip-decoder.js';
+import { stripEncoderSchema } from '../../spec/strip-encoder.js';
 import { flowMatchConfigSchema, sd3TransformerConfigSchema, sd3VaeConfigSchema } from '../../core/diffusion/sd3-diffusion-config.js';
 import { DTYPES, graphVariantSchema, manifestSchema } from '../../spec/manifest.js';
 import { metaqueryDescriptionSchema } from './runtime/metaquery-description.js';
@@ -7,7 +8,7 @@ import { metaqueryDescriptionSchema } from './runtime/metaquery-description.js';
 /** The family id in `unipic.json`. */
 export const METAQUERY_FAMILY = 'unipic2-metaquery';
 export const METAQUERY_FAMILY_VERSION = 1;
-export const METAQUERY_GRAPHS = ['vision', 'embed', 'llm', 'lm_head', 'conditioner', 'transformer', 'vae_encoder', 'vae_decoder', 'vae_decoder_strips'] as const;
+export const METAQUERY_GRAPHS = ['vision', 'embed', 'llm', 'lm_head', 'conditioner', 'transformer', 'vae_encoder', 'vae_decoder', 'vae_decoder_strips', 'vae_encoder_strips'] as const;
 
 /**
  * The runtime numbers: the VLM's, and the SD3.5M-Kontext sampler's (`transformer`, `vae`,
@@ -48,6 +49,8 @@ export const metaqueryManifestSchema = manifestSchema
     tables: metaqueryDescriptionSchema.shape.tables,
     /** The strip VAE decoder's stages (`vae_decoder_strips`), used from 512 px. */
     stripDecoder: stripDecoderSchema.optional(),
+    /** The strip VAE encoder's passes (`vae_encoder_strips`), used for edit images from 512 px. */
+    stripEncoder: stripEncoderSchema.optional(),
   })
   .strict();
 

@@ -131,6 +131,7 @@ async function diffusionContext(context: CallContext<MetaqueryAssets, MqConfig>)
     tokenizer: await assets.tokenizer(),
     metaQueries: await assets.metaQueries(),
     ...(context.graphs.has('vae_decoder_strips') && assets.manifest.stripDecoder ? { stripDecoder: assets.manifest.stripDecoder } : {}),
+    ...(context.graphs.has('vae_encoder_strips') && assets.manifest.stripEncoder ? { stripEncoder: assets.manifest.stripEncoder } : {}),
     doneWith: async (graphs) => {
       // The image-prefix KV cache belongs to the llm session's outputs: freed with it.
       if (context.lowMemory && graphs.includes('llm')) assets.cache.dispose();
@@ -150,7 +151,7 @@ const generate: FamilyTask<MetaqueryAssets, ParsedMetaqueryGenerateOptions, Diff
 
 const edit: FamilyTask<MetaqueryAssets, ParsedMetaqueryEditOptions, DiffusionRunEvent, DiffusionResult, MqConfig> = {
   graphs: ['vision', ...TEXT_SIDE, 'transformer', 'vae_encoder', 'vae_decoder'],
-  optionalGraphs: ['vae_decoder_strips'],
+  optionalGraphs: ['vae_decoder_strips', 'vae_encoder_strips'],
   options: metaqueryEditOptionsSchema,
   run: async (context, controller, options) => editMetaquery(await diffusionContext(context), controller, options),
 };

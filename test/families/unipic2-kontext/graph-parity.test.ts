@@ -32,6 +32,7 @@ describe('Kontext graphs vs the PyTorch oracle (fp32)', () => {
       'vae_decoder',
       'vae_decoder_strips',
       'vae_encoder',
+      'vae_encoder_strips',
     ]);
   });
 

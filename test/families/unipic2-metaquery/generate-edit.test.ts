@@ -73,6 +73,7 @@ describe('unipic2-metaquery generate and edit vs the oracle', () => {
       'vae_decoder',
       'vae_decoder_strips',
       'vae_encoder',
+      'vae_encoder_strips',
       'vision',
     ]);
     expect(manifest.config.transformer).toMatchObject({ width: 32, jointAttentionDim: 32, pooledProjectionDim: 24, positionTable: { rounding: 'bfloat16' } });
@@ -82,7 +83,9 @@ describe('unipic2-metaquery generate and edit vs the oracle', () => {
     const converted = await convertKontextCheckpoint(KONTEXT_CHECKPOINT, kontext, { dtypes: ['fp32'] });
     expect(manifest.stripDecoder).toBeDefined();
     expect(manifest.stripDecoder).toEqual(converted.manifest.stripDecoder);
-    for (const graph of ['transformer', 'vae_encoder', 'vae_decoder', 'vae_decoder_strips'] as const) {
+    expect(manifest.stripEncoder).toBeDefined();
+    expect(manifest.stripEncoder).toEqual(converted.manifest.stripEncoder);
+    for (const graph of ['transformer', 'vae_encoder', 'vae_decoder', 'vae_decoder_strips', 'vae_encoder_strips'] as const) {
       const ours = manifest.graphs[graph].fp32;
       const theirs = converted.manifest.graphs[graph]!.fp32!;
       expect(readFileSync(join(out, ours.file)).equals(readFileSync(join(kontext, theirs.file)))).toBe(true);

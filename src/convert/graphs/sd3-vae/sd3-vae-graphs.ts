@@ -1,5 +1,7 @@
 import { buildStripDecoderGraph, StripTail } from '../vae/strip-decoder-graph.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
+import type { StripEncoderPlan } from '../../../spec/strip-encoder.js';
+import { buildStripEncoderGraph, StripProgram } from '../vae/strip-encoder-graph.js';
 import { silu } from '../layers/activations.js';
 import { expectChannels } from '../vae/channel-check.js';
 import { conv2d, convOutputChannels } from '../vae/conv.js';
@@ -35,14 +37,48 @@ function midBlock(ctx: GraphContext, h: string, prefix: string, channels: number
  * the log-variance to [−30, 20] only matters for sampling).
  */
 export function buildSd3VaeEncoderGraph(ctx: GraphContext, config: Sd3VaeConfig): void {
+  const pixels = ctx.builder.input('pixels', 'float32', ['batch', 3, 'height', 'width']);
+  const h = conv2d(ctx, pixels, `${V}encoder.conv_in`);
+  const channels = convOutputChannels(ctx, `${V}encoder.conv_in`);
+  expectChannels(`${V}encoder.conv_in`, channels, config.blockOutChannels[0]);
+  encoderFromLevel(ctx, h, channels, config, 0);
+}
+
+/**
+ * `vae_encoder_strips` (docs/model-format.md, "Strip VAE encoder"): the shared strip encoder with
+ * conv_in and the two finest down blocks (with their downsamplers) as passes — the same layers as
+ * UniPic-1's KL-16 encoder, so the same program — and the rest as the tail (`mean`, `logvar`).
+ */
+export function buildSd3VaeEncoderStripGraph(ctx: GraphContext, config: Sd3VaeConfig): StripEncoderPlan {
+  const levels = Math.min(2, config.blockOutChannels.length - 1);
+  const program = new StripProgram(ctx, 3);
+  program.conv(`${V}encoder.conv_in`);
+  expectChannels(`${V}encoder.conv_in`, program.channels[program.last], config.blockOutChannels[0]);
+  for (let level = 0; level < levels; level++) {
+    const prefix = `${V}encoder.down_blocks.${level}`;
+    for (let i = 0; i < config.layersPerBlock; i++) {
+      program.resnet(`${prefix}.resnets.${i}`, SHORTCUT, { store: i < config.layersPerBlock - 1 });
+      expectChannels(`${prefix}.resnets.${i}`, program.channels[program.last], config.blockOutChannels[level]);
+    }
+    program.downsample(`${prefix}.downsamplers.0.conv`, { store: true });
+  }
+  const side = 2 ** (config.blockOutChannels.length - 1 - levels);
+  return buildStripEncoderGraph(ctx, {
+    program,
+    tail: (x) => encoderFromLevel(ctx, x, program.channels[program.last], config, levels),
+    tailDummy: [1, program.channels[program.last], side, side],
+    groups: config.groups,
+  });
+}
+
+/** The encoder from down block `fromLevel` on; declares `mean` and `logvar` and returns their names. */
+function encoderFromLevel(ctx: GraphContext, x: string, inChannels: number, config: Sd3VaeConfig, fromLevel: number): string[] {
   const { builder } = ctx;
   const levels = config.blockOutChannels.length;
   const stride = 2 ** (levels - 1);
-  const pixels = builder.input('pixels', 'float32', ['batch', 3, 'height', 'width']);
-  let h = conv2d(ctx, pixels, `${V}encoder.conv_in`);
-  let channels = convOutputChannels(ctx, `${V}encoder.conv_in`);
-  expectChannels(`${V}encoder.conv_in`, channels, config.blockOutChannels[0]);
-  for (let level = 0; level < levels; level++) {
+  let h = x;
+  let channels = inChannels;
+  for (let level = fromLevel; level < levels; level++) {
     const prefix = `${V}encoder.down_blocks.${level}`;
     for (let i = 0; i < config.layersPerBlock; i++) {
       ({ output: h, channels } = resnetBlock(ctx, h, `${prefix}.resnets.${i}`, channels, config.groups, SHORTCUT));
@@ -61,6 +97,7 @@ export function buildSd3VaeEncoderGraph(ctx: GraphContext, config: Sd3VaeConfig)
   const shape = ['batch', config.latentChannels, `height/${stride}`, `width/${stride}`];
   builder.output(mean, 'mean', 'float32', shape);
   builder.output(logvar, 'logvar', 'float32', shape);
+  return ['mean', 'logvar'];
 }
 
 /** `vae_decoder`: `latents [B, latent, h, w]` in VAE space (already `z/scale + shift`) → `pixels [B, 3, 8h, 8w]`. */

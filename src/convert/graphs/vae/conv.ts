@@ -26,11 +26,17 @@ export function conv2d(ctx: GraphContext, x: string, prefix: string, options: Co
   const margin = (kernel - 1) / 2;
   const pads = options.pads ?? [margin, margin, margin, margin];
   const attributes = { kernel_shape: [kernel, kernel], strides: [options.stride ?? 1, options.stride ?? 1], pads: [...pads] };
+  const half = ctx.dtype === 'fp16' || ctx.dtype === 'q4f16';
+  // A strip graph runs the same conv in several passes: its weights are added once.
+  if (builder.hasInitializer(weightName)) {
+    const inputs = [weightName, biasName];
+    return half ? toFloat32(ctx, builder.op('Conv', [toFloat16(ctx, x), ...inputs], attributes)) : builder.op('Conv', [x, ...inputs], attributes);
+  }
   const weight = weights.float32(weightName);
   const bias = weights.float32(biasName);
   if (bias.length !== outChannels) throw new InvalidModelError(`${biasName} has ${bias.length} values, expected ${outChannels}`);
 
-  if (ctx.dtype === 'fp16' || ctx.dtype === 'q4f16') {
+  if (half) {
     const halfWeight = builder.initializer(weightName, 'float16', shape, bytesOf(toFloat16Array(weight)));
     const halfBias = builder.initializer(biasName, 'float16', [outChannels], bytesOf(toFloat16Array(bias)));
     return toFloat32(ctx, builder.op('Conv', [toFloat16(ctx, x), halfWeight, halfBias], attributes));

@@ -5,6 +5,7 @@ import { silu } from '../layers/activations.js';
 import type { GraphContext } from '../weights.js';
 import { conv2d, convOutputChannels } from './conv.js';
 import { VAE_GROUP_NORM_EPSILON } from './group-norm.js';
+import { stripGroupNorm } from './strip-group-norm.js';
 
 /** A stage as a family describes it: checkpoint prefixes instead of channel counts. */
 export type StripStageBuild =
@@ -36,7 +37,9 @@ export interface StripDecoderBuild {
 export function buildStripDecoderGraph(ctx: GraphContext, build: StripDecoderBuild): StripDecoderPlan {
   const { builder } = ctx;
   const head = build.head(builder.input(stripNames(0).x, 'float32', build.latent.shape));
-  builder.output(head.output, stripNames(0).y, 'float32', ['batch', head.channels, 'rows', 'width']);
+  // Every strip tensor has its own row/width dims: a shared name would tell ORT they are equal.
+  const dims = (name: string, channels: number) => [1, channels, `${name}_rows`, `${name}_width`];
+  builder.output(head.output, stripNames(0).y, 'float32', dims(stripNames(0).y, head.channels));
   const channels: number[] = [head.channels];
   const stages: StripStage[] = [{ kind: 'head', dummy: [...build.latent.dummy] }];
   build.stages.forEach((stage, index) => {
@@ -44,7 +47,7 @@ export function buildStripDecoderGraph(ctx: GraphContext, build: StripDecoderBui
     if (stage.input >= k) throw new InvalidModelError(`strip stage ${k} reads stage ${stage.input}, which comes later`);
     const inChannels = channels[stage.input];
     const names = stripNames(k);
-    const x = builder.input(names.x, 'float32', [1, inChannels, 'rows', 'width']);
+    const x = builder.input(names.x, 'float32', dims(names.x, inChannels));
     let y: string;
     if (stage.kind === 'upsample') {
       y = builder.scoped(`stage${k}`, () => upsampleStrip(ctx, x, stage.conv));
@@ -53,7 +56,7 @@ export function buildStripDecoderGraph(ctx: GraphContext, build: StripDecoderBui
       y = builder.scoped(`stage${k}`, () => convStrip(ctx, k, x, stage.norm, stage.conv, inChannels, build.groups));
       if (stage.skip) {
         const skipChannels = channels[stage.skip.from];
-        const skip = builder.input(names.skip, 'float32', [1, skipChannels, 'rows', 'width']);
+        const skip = builder.input(names.skip, 'float32', dims(names.skip, skipChannels));
         const shortcut = stage.skip.shortcut ? conv2d(ctx, skip, stage.skip.shortcut) : skip;
         y = builder.op('Add', [shortcut, y]);
         stages.push({ kind: 'conv', input: stage.input, channels: inChannels, skip: stage.skip.from, skipChannels });
@@ -62,7 +65,7 @@ export function buildStripDecoderGraph(ctx: GraphContext, build: StripDecoderBui
       }
     }
     const outChannels = convOutputChannels(ctx, stage.conv);
-    builder.output(y, names.y, 'float32', [1, outChannels, 'rows', 'width']);
+    builder.output(y, names.y, 'float32', dims(names.y, outChannels));
     channels.push(outChannels);
   });
   return { graph: STRIP_DECODER_GRAPH, groups: build.groups, epsilon: VAE_GROUP_NORM_EPSILON, stages };
@@ -74,21 +77,10 @@ export function buildStripDecoderGraph(ctx: GraphContext, build: StripDecoderBui
  * `rows + 2` input rows give `rows` output rows.
  */
 function convStrip(ctx: GraphContext, k: number, x: string, norm: string, conv: string, channels: number, groups: number): string {
-  const { builder, weights } = ctx;
+  const { builder } = ctx;
   const names = stripNames(k);
-  if (channels % groups !== 0) throw new InvalidModelError(`${norm}: ${channels} channels do not split into ${groups} groups`);
-  const perGroup = (name: string) => builder.op('Reshape', [builder.input(name, 'float32', [groups]), builder.constInt64([1, groups, 1])]);
-  const mean = perGroup(names.mean);
-  const rstd = perGroup(names.rstd);
-  const mask = builder.op('Reshape', [builder.input(names.mask, 'float32', ['rows_with_halo']), builder.constInt64([1, 1, -1, 1])]);
-  const grouped = builder.op('Reshape', [x, builder.constInt64([0, groups, -1])]);
-  const normalised = builder.op('Reshape', [builder.op('Mul', [builder.op('Sub', [grouped, mean]), rstd]), builder.op('Shape', [x])]);
-  const read = (name: string) => {
-    const data = weights.float32(name);
-    if (data.length !== channels) throw new InvalidModelError(`${name} has ${data.length} values, expected ${channels}`);
-    return builder.floatInitializer(name, [1, channels, 1, 1], data);
-  };
-  const affine = builder.op('Add', [builder.op('Mul', [normalised, read(`${norm}.weight`)]), read(`${norm}.bias`)]);
+  const mask = builder.op('Reshape', [builder.input(names.mask, 'float32', [`${names.mask}_rows`]), builder.constInt64([1, 1, -1, 1])]);
+  const affine = stripGroupNorm(ctx, x, norm, channels, groups, names.mean, names.rstd);
   return conv2d(ctx, builder.op('Mul', [silu(builder, affine), mask]), conv, { pads: [0, 1, 0, 1] });
 }
 

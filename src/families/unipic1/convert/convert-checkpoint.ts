@@ -13,6 +13,7 @@ import { DTYPES, type Dtype, type KvCacheKind } from '../../../spec/manifest.js'
 import { UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type UniPic1GraphName as GraphName, type UniPic1Manifest as Manifest } from '../manifest.js';
 import { graphPlans, type GraphPlan } from './graph-plan.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
+import type { StripEncoderPlan } from '../../../spec/strip-encoder.js';
 import type { WeightSource } from '../../../convert/graphs/weights.js';
 import { accountKeys, refuseUnusable, type KeyAccount } from './key-map.js';
 import { fileEntry, writeManifest } from '../../../convert/model-folder-writer.js';
@@ -146,13 +147,17 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
     let resolutions: Manifest['resolutions'];
     let constants: string;
     let stripDecoder: StripDecoderPlan | undefined;
+    let stripEncoder: StripEncoderPlan | undefined;
     try {
       await mkdir(outDir, { recursive: true });
       const onStripPlan = (plan: StripDecoderPlan) => {
         stripDecoder = plan;
       };
+      const onStripEncoderPlan = (plan: StripEncoderPlan) => {
+        stripEncoder = plan;
+      };
       built = await buildGraphs(
-        graphPlans(structure, config, { fusedSampler: options.fusedSampler, onStripPlan, kvCache }),
+        graphPlans(structure, config, { fusedSampler: options.fusedSampler, onStripPlan, onStripEncoderPlan, kvCache }),
         weights,
         keys.required,
         dtypes,
@@ -196,6 +201,7 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
         resolutions,
         graphs: built.graphs,
         ...(stripDecoder ? { stripDecoder } : {}),
+        ...(stripEncoder ? { stripEncoder } : {}),
         kvCache,
         files,
       },

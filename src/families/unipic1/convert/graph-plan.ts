@@ -9,8 +9,9 @@ import { buildMarDecoderGraph } from './graphs/mar/mar-decoder-graph.js';
 import { buildMarEncoderGraph } from './graphs/mar/mar-encoder-graph.js';
 import { buildVaeDecoderGraph, buildVaeDecoderStripGraph } from './graphs/vae/vae-decoder-graph.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
+import type { StripEncoderPlan } from '../../../spec/strip-encoder.js';
 import type { KvCacheKind } from '../../../spec/manifest.js';
-import { buildVaeEncoderGraph } from './graphs/vae/vae-encoder-graph.js';
+import { buildVaeEncoderGraph, buildVaeEncoderStripGraph } from './graphs/vae/vae-encoder-graph.js';
 import { vaeConfigFromJson } from './graphs/vae/vae-config.js';
 import type { GraphContext } from '../../../convert/graphs/weights.js';
 import type { CheckpointConfig } from './checkpoint-config.js';
@@ -50,6 +51,8 @@ export interface GraphPlanOptions {
   readonly fusedSampler?: boolean;
   /** Receives the strip decoder's plan for the manifest when `vae_decoder_strips` is built. */
   readonly onStripPlan?: (plan: StripDecoderPlan) => void;
+  /** Receives the strip encoder's plan for the manifest when `vae_encoder_strips` is built. */
+  readonly onStripEncoderPlan?: (plan: StripEncoderPlan) => void;
   /** The `llm` graph's KV cache (default `in-place`; `concat` writes the graph of earlier conversions). */
   readonly kvCache?: KvCacheKind;
 }
@@ -100,6 +103,13 @@ export function graphPlans(structure: CheckpointConfig, config: ModelConfig, opt
       keys: prefixes('vae.decoder.', 'vae.post_quant_conv.'),
       quantizable: false,
       build: (ctx) => options.onStripPlan?.(buildVaeDecoderStripGraph(ctx, vae, FUSED)),
+    },
+    // The encoder likewise, for the source image of understand and edit (docs/performance.md).
+    {
+      name: 'vae_encoder_strips',
+      keys: prefixes('vae.encoder.', 'vae.quant_conv.'),
+      quantizable: false,
+      build: (ctx) => options.onStripEncoderPlan?.(buildVaeEncoderStripGraph(ctx, vae, FUSED)),
     },
     ...fused,
   ];

@@ -48,7 +48,7 @@ export async function editImage(context: CallContext, controller: RunController<
     }
     pixels = preprocessForEdit(image, size);
   }
-  const source = await encodeSourceImage(graphs, config, tables, pixels, signal);
+  const source = await encodeSourceImage(graphs, config, tables, pixels, signal, assets.manifest.stripEncoder);
   const embedded = await graphs.run('decoder_embed', { x_con: float32([1, slots, We], source.features) }, { signal });
   const fill = (await takeFloat32(embedded.fill)).data;
   // Both prompts put the image right after `<|im_start|>user\n`, so every row shares one slot range.

@@ -18,6 +18,7 @@ import { planRegion, type RegionPlan } from './region-call.js';
 import { encodeLatents } from './source-image.js';
 import type { ImageResult } from './image-result.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
+import type { StripEncoderPlan } from '../../../spec/strip-encoder.js';
 
 /** Rows of a guidance batch: G conditional rows, then G unconditional ones (the official batch order for classifier-free guidance). */
 export function guidanceRows<T>(conditional: T, unconditional: T, images: number, guidance: number): T[] {
@@ -129,7 +130,7 @@ export async function generateImages(context: CallContext, controller: RunContro
     }
     const plan = await planRegion(context, { ...options, image: options.image }, size, tables.grid);
     if (plan.layout.maskedCount === 0) return unchangedSource(context, controller, options, plan, size, started);
-    const latents = await encodeLatents(context.graphs, size, toModelTensor(plan.layout.source, size), context.signal);
+    const latents = await encodeLatents(context.graphs, size, toModelTensor(plan.layout.source, size), context.signal, assets.manifest.stripEncoder);
     region = { known: { mask: plan.layout.tokens, latents }, plan };
   }
   const fill = new Float32Array(slots * W);
@@ -162,7 +163,13 @@ export async function unchangedSource(
   if (options.composite) {
     images = Array.from({ length: options.numImages }, () => plan.sourceImage());
   } else {
-    const latents = await encodeLatents(context.graphs, size, toModelTensor(plan.layout.source, size), context.signal);
+    const latents = await encodeLatents(
+      context.graphs,
+      size,
+      toModelTensor(plan.layout.source, size),
+      context.signal,
+      (context.assets as { manifest?: { stripEncoder?: StripEncoderPlan } }).manifest?.stripEncoder,
+    );
     const grid = Math.round(Math.sqrt(plan.layout.tokens.length));
     const tokens = new Float32Array(latents.length * options.numImages);
     for (let g = 0; g < options.numImages; g++) tokens.set(latents, g * latents.length);

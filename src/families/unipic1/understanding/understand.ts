@@ -52,7 +52,7 @@ export async function understandImage(context: CallContext, controller: RunContr
   let prefix = assets.getCached<ImagePrefix>(IMAGE_PREFIX_CACHE);
   const reusedImageCache = prefix?.key === key;
   if (!prefix || !reusedImageCache) {
-    const source = await encodeSourceImage(graphs, config, tables, pixels, signal);
+    const source = await encodeSourceImage(graphs, config, tables, pixels, signal, assets.manifest.stripEncoder);
     const embeds = (await embedTokens(graphs, [prompt.ids.slice(0, imageEnd)], signal)).data;
     embeds.set(source.visualTokens, prompt.imageStart * H);
     const cache = createKvCache(assets.manifest.kvCache, config.llm);

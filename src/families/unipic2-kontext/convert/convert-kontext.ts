@@ -18,6 +18,7 @@ import { sd3DiffusionConfig, sd3DiffusionGraphPlans } from '../../../convert/sd3
 import { POSITION_TABLE_KEY } from '../../../convert/sd3-diffusion/diffusion-shapes.js';
 import { detectPositionTableRounding } from '../../../convert/sd3-diffusion/position-table-check.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
+import type { StripEncoderPlan } from '../../../spec/strip-encoder.js';
 import { buildT5EncoderGraph } from './t5-encoder-graph.js';
 import { writeKontextTokenizers } from './write-tokenizer-files.js';
 import { awaitArrivals } from '../../../convert/readers/arriving-files.js';
@@ -47,7 +48,7 @@ interface Plan {
   build(ctx: GraphContext): void;
 }
 
-function plans(s: KontextCheckpointConfig, onStripPlan: (plan: StripDecoderPlan) => void): Plan[] {
+function plans(s: KontextCheckpointConfig, onStripPlan: (plan: StripDecoderPlan) => void, onStripEncoderPlan: (plan: StripEncoderPlan) => void): Plan[] {
   const list: Plan[] = [
     { name: 'clip_l', prefix: 'text_encoder.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipL, 'text_encoder.') },
     { name: 'clip_g', prefix: 'text_encoder_2.', quantizable: true, build: (ctx) => buildClipTextGraph(ctx, s.clipG, 'text_encoder_2.') },
@@ -56,7 +57,7 @@ function plans(s: KontextCheckpointConfig, onStripPlan: (plan: StripDecoderPlan)
     const t5 = s.t5;
     list.push({ name: 't5_encoder', prefix: 'text_encoder_3.', quantizable: true, build: (ctx) => buildT5EncoderGraph(ctx, t5, 'text_encoder_3.') });
   }
-  list.push(...sd3DiffusionGraphPlans(s, onStripPlan));
+  list.push(...sd3DiffusionGraphPlans(s, onStripPlan, onStripEncoderPlan));
   return list;
 }
 
@@ -111,9 +112,16 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
       const built: KontextConvertSummary['graphs'][number][] = [];
       const graphs: KontextManifest['graphs'] = {};
       let stripDecoder: StripDecoderPlan | undefined;
-      const list = plans(structure, (plan) => {
-        stripDecoder = plan;
-      });
+      let stripEncoder: StripEncoderPlan | undefined;
+      const list = plans(
+        structure,
+        (plan) => {
+          stripDecoder = plan;
+        },
+        (plan) => {
+          stripEncoder = plan;
+        },
+      );
       let done = 0;
       for (const plan of list) {
         const subset = weights.subset(keys.required.filter((k) => k.startsWith(plan.prefix)));
@@ -169,6 +177,7 @@ export async function convertKontextCheckpoint(checkpointDir: string, outDir: st
         tokenizers,
         graphs,
         ...(stripDecoder ? { stripDecoder } : {}),
+        ...(stripEncoder ? { stripEncoder } : {}),
         files,
       });
       // Streamed from the Hub (readers/arriving-files.ts): publish only once every weight file verified.

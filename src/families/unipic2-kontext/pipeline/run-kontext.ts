@@ -1,4 +1,5 @@
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
+import type { StripEncoderPlan } from '../../../spec/strip-encoder.js';
 import { checkSampleSize, editReference, sampleImages } from '../../../core/diffusion/sample-images.js';
 import type { RunController } from '../../../core/run/run.js';
 import type { KontextConfig, KontextGraphName } from '../kontext-config.js';
@@ -13,6 +14,8 @@ export interface KontextContext {
   readonly tokenizers: KontextTokenizers;
   /** The strip decoder's plan when the model has it (decodes from 512 px). */
   readonly stripDecoder?: StripDecoderPlan;
+  /** The strip encoder's plan when the model has it (encodes the edit image from 512 px). */
+  readonly stripEncoder?: StripEncoderPlan;
   /** The call is done with these graphs (freed on a `lowMemory` model; see `CallContext.doneWith`). */
   readonly doneWith?: (graphs: readonly KontextGraphName[]) => Promise<void>;
 }
@@ -48,7 +51,7 @@ export async function editKontext(context: KontextContext, controller: RunContro
     try {
       return await source.encode(random);
     } finally {
-      await context.doneWith?.(['vae_encoder']);
+      await context.doneWith?.(['vae_encoder', 'vae_encoder_strips']);
     }
   };
   return sampleImages(context, controller, options, source, promptEncoder(context, controller, options), encodeReference);

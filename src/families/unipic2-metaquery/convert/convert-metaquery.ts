@@ -1,5 +1,6 @@
 import type { Dtype } from '../../../spec/manifest.js';
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
+import type { StripEncoderPlan } from '../../../spec/strip-encoder.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -65,6 +66,8 @@ export interface MetaqueryConversion {
   readonly eosIds: readonly number[];
   /** The strip VAE decoder's plan, when `vae_decoder_strips` was built. */
   readonly stripDecoder?: StripDecoderPlan;
+  /** The strip VAE encoder's plan, when `vae_encoder_strips` was built. */
+  readonly stripEncoder?: StripEncoderPlan;
 }
 
 /**
@@ -138,10 +141,17 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
       conditioner: await build('conditioner', dtype, condWeights.weights.subset(plan.conditioner), (ctx) => buildConditionerGraph(ctx, conditioner)),
     };
     let stripDecoder: StripDecoderPlan | undefined;
+    let stripEncoder: StripEncoderPlan | undefined;
     if (diffusion) {
-      const plans = sd3DiffusionGraphPlans(diffusion.structure, (plan) => {
-        stripDecoder = plan;
-      });
+      const plans = sd3DiffusionGraphPlans(
+        diffusion.structure,
+        (plan) => {
+          stripDecoder = plan;
+        },
+        (plan) => {
+          stripEncoder = plan;
+        },
+      );
       for (const part of plans) {
         const weights = diffusion.weights.subset(diffusion.keys.required.filter((k) => k.startsWith(part.prefix)));
         graphs[part.name] = await build(part.name, part.quantizable ? dtype : 'fp32', weights, (ctx) => part.build(ctx));
@@ -178,7 +188,9 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
       ...(diffusion ? { ignoredKeys: diffusion.keys.ignored } : {}),
     };
     await writeFile(join(outDir, METAQUERY_CONFIG_FILE), `${JSON.stringify(description, null, 2)}\n`);
-    return { config, graphs, warnings, configAccount, eosIds, ...(diffusion ? { diffusionKeys: diffusion.keys } : {}), ...(stripDecoder ? { stripDecoder } : {}) };
+    return { config, graphs, warnings, configAccount, eosIds, ...(diffusion ? { diffusionKeys: diffusion.keys } : {}), ...(stripDecoder ? { stripDecoder } : {}),
+      ...(stripEncoder ? { stripEncoder } : {}),
+    };
   } finally {
     await vlmWeights?.close();
     await condWeights?.close();

@@ -1,4 +1,5 @@
 import type { StripDecoderPlan } from '../../../spec/strip-decoder.js';
+import type { StripEncoderPlan } from '../../../spec/strip-encoder.js';
 import type { DiffusionGraphRunner } from '../../../core/diffusion/diffusion-graph-runner.js';
 import type { DiffusionResult, DiffusionRunEvent } from '../../../core/diffusion/diffusion-events.js';
 import type { PromptEmbeddings } from '../../../core/diffusion/prompt-embeddings.js';
@@ -25,6 +26,8 @@ export interface MetaqueryDiffusionContext {
   readonly doneWith?: (graphs: readonly string[]) => Promise<void>;
   /** The strip VAE decoder (manifest `stripDecoder`) when the model has `vae_decoder_strips` loaded. */
   readonly stripDecoder?: StripDecoderPlan;
+  /** The strip VAE encoder (manifest `stripEncoder`) when the model has `vae_encoder_strips` loaded. */
+  readonly stripEncoder?: StripEncoderPlan;
 }
 
 /** The text side, needed once per call before sampling: a `lowMemory` model frees it (7B: most of the memory). */
@@ -33,7 +36,12 @@ const TEXT_SIDE = ['vision', 'embed', 'llm', 'conditioner'];
 function samplerContext(context: MetaqueryDiffusionContext) {
   const { transformer, vae, scheduler } = context.config;
   if (!transformer || !vae || !scheduler) throw new InvalidModelError('this Metaquery model was converted without its transformer, VAE and scheduler');
-  return { graphs: context.graphs, config: { transformer, vae, scheduler }, ...(context.stripDecoder ? { stripDecoder: context.stripDecoder } : {}) };
+  return {
+    graphs: context.graphs,
+    config: { transformer, vae, scheduler },
+    ...(context.stripDecoder ? { stripDecoder: context.stripDecoder } : {}),
+    ...(context.stripEncoder ? { stripEncoder: context.stripEncoder } : {}),
+  };
 }
 
 /** The sampler's `[B, Q, joint]` / `[B, pooled]` batch from one conditioning per text, in order. */
@@ -97,7 +105,7 @@ export async function editMetaquery(
     try {
       return await source.encode(random);
     } finally {
-      await context.doneWith?.(['vae_encoder']);
+      await context.doneWith?.(['vae_encoder', 'vae_encoder_strips']);
     }
   };
   return sampleImages(sampler, controller, options, source, promptEncoder(context, template, signal, image.embeds), encodeReference);

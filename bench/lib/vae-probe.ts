@@ -5,15 +5,24 @@ import { CheckedGraphs } from '../../src/core/model/graphs.js';
 import { float32, takeFloat32 } from '../../src/core/tensor.js';
 import { decodeInStrips } from '../../src/core/vae/strip-decode.js';
 import { stripDecoderSchema } from '../../src/spec/strip-decoder.js';
+import { encodeInStrips } from '../../src/core/vae/strip-encode.js';
+import { stripEncoderSchema } from '../../src/spec/strip-encoder.js';
 
-/** What the strip-VAE section asks of one decode. */
+/** What the strip-VAE section asks of one decode or encode. */
 export interface VaeDecodeRequest {
-  /** Folder with `vae_decoder.onnx`, `vae_decoder_strips.onnx`, `strips-plan.json` and the weights. */
+  /**
+   * Folder with `vae_decoder.onnx`, `vae_decoder_strips.onnx`, `strips-plan.json`,
+   * `vae_encoder.onnx`, `vae_encoder_strips.onnx`, `encoder-plan.json` and the weights.
+   */
   readonly folder: string;
   readonly mode: 'one-shot' | 'strips';
+  /** Default decoder. */
+  readonly part?: 'decoder' | 'encoder';
   /** Latent grid side (64 for 1024 px). */
   readonly grid: number;
   readonly channels: number;
+  /** Output elements per strip run (default: the runner's). */
+  readonly stripElements?: number;
   /** ORT's CPU arena (default on). */
   readonly arena?: boolean;
 }
@@ -47,11 +56,45 @@ export async function decodeOnce(request: VaeDecodeRequest): Promise<{ pixels: F
     let pixels: Float32Array;
     if (strips) {
       const plan = stripDecoderSchema.parse(JSON.parse(readFileSync(join(request.folder, 'strips-plan.json'), 'utf8')));
-      pixels = (await decodeInStrips(graphs, plan, latent)).data;
+      pixels = (await decodeInStrips(graphs, plan, latent, request.stripElements ? { stripElements: request.stripElements } : {})).data;
     } else {
       pixels = (await takeFloat32((await graphs.run('vae_decoder', { latents: latent })).pixels)).data;
     }
     return { pixels, loadMs, taskMs: performance.now() - run };
+  } finally {
+    await backend.dispose();
+  }
+}
+
+/** Seeded pixels in [−1, 1], `[1, 3, side, side]`. */
+export function benchPixels(side: number): Float32Array {
+  return benchLatents(side, 3);
+}
+
+/** One VAE encode through the SDK's node-ort backend and checked runner, one-shot or in strips. */
+export async function encodeOnce(request: VaeDecodeRequest): Promise<{ latents: Float32Array; loadMs: number; taskMs: number }> {
+  const backend = new NodeOrtBackend();
+  await backend.init({ device: 'cpu' });
+  try {
+    const strips = request.mode === 'strips';
+    const started = performance.now();
+    const session = await backend.createSession(
+      { name: strips ? 'vae_encoder_strips' : 'vae_encoder', path: join(request.folder, strips ? 'vae_encoder_strips.onnx' : 'vae_encoder.onnx') },
+      request.arena === false ? { extra: { enableCpuMemArena: false } } : {},
+    );
+    const loadMs = performance.now() - started;
+    const graphs = new CheckedGraphs(async () => session);
+    const side = request.grid * 16;
+    const pixels = float32([1, 3, side, side], benchPixels(side));
+    const run = performance.now();
+    let latents: Float32Array;
+    if (strips) {
+      const plan = stripEncoderSchema.parse(JSON.parse(readFileSync(join(request.folder, 'encoder-plan.json'), 'utf8')));
+      latents = (await takeFloat32((await encodeInStrips(graphs, plan, pixels, request.stripElements ? { stripElements: request.stripElements } : {})).latents)).data;
+    } else {
+      latents = (await takeFloat32((await graphs.run('vae_encoder', { pixels })).latents)).data;
+    }
+    return { latents, loadMs, taskMs: performance.now() - run };
   } finally {
     await backend.dispose();
   }
