@@ -27,7 +27,10 @@ import { unipic1ManifestSchema, type UniPic1Manifest } from '../src/families/uni
 class GraphWeights implements WeightSource {
   private readonly tensors = new Map<string, onnx.ITensorProto>();
 
-  constructor(private readonly folder: string, file: string) {
+  constructor(
+    private readonly folder: string,
+    file: string,
+  ) {
     const model = onnx.ModelProto.decode(readFileSync(join(folder, file)));
     for (const tensor of model.graph?.initializer ?? []) this.tensors.set(tensor.name!, tensor);
   }

@@ -90,7 +90,8 @@ export async function encodeOnce(request: VaeDecodeRequest): Promise<{ latents: 
     let latents: Float32Array;
     if (strips) {
       const plan = stripEncoderSchema.parse(JSON.parse(readFileSync(join(request.folder, 'encoder-plan.json'), 'utf8')));
-      latents = (await takeFloat32((await encodeInStrips(graphs, plan, pixels, request.stripElements ? { stripElements: request.stripElements } : {})).latents)).data;
+      latents = (await takeFloat32((await encodeInStrips(graphs, plan, pixels, request.stripElements ? { stripElements: request.stripElements } : {})).latents))
+        .data;
     } else {
       latents = (await takeFloat32((await graphs.run('vae_encoder', { pixels })).latents)).data;
     }

@@ -15,7 +15,7 @@ export function assertWithinPixelLimit(width: number, height: number, maxPixels:
   if (pixels > maxPixels) {
     const megapixels = (value: number): string => `${(value / 1e6).toFixed(1)} MP`;
     throw new InvalidInputError(
-      `${what} is ${width}×${height} (${megapixels(pixels)}), above the ${megapixels(maxPixels)} limit; ` + 'pass a larger `maxPixels` to accept it',
+      `${what} is ${width}×${height} (${megapixels(pixels)}), above the ${megapixels(maxPixels)} limit; pass a larger \`maxPixels\` to accept it`,
       { details: { width, height, maxPixels } },
     );
   }

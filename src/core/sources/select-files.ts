@@ -33,7 +33,7 @@ export function selectGraphs(manifest: Manifest, selection: FileSelection): Sele
     if (!variant) {
       const offered = Object.keys(variants);
       throw new InvalidOptionsError(
-        `${manifest.name} has no ${dtype} variant of ${name}` + (offered.length ? ` (it has ${offered.join(', ')})` : ' (the graph is missing from the model)'),
+        `${manifest.name} has no ${dtype} variant of ${name}${offered.length ? ` (it has ${offered.join(', ')})` : ' (the graph is missing from the model)'}`,
         { details: { issues: [{ path: typeof selection.dtype === 'string' ? 'dtype' : `dtype.${name}`, message: `not offered for ${name}` }] } },
       );
     }

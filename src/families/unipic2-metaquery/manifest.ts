@@ -8,7 +8,18 @@ import { metaqueryDescriptionSchema } from './runtime/metaquery-description.js';
 /** The family id in `unipic.json`. */
 export const METAQUERY_FAMILY = 'unipic2-metaquery';
 export const METAQUERY_FAMILY_VERSION = 1;
-export const METAQUERY_GRAPHS = ['vision', 'embed', 'llm', 'lm_head', 'conditioner', 'transformer', 'vae_encoder', 'vae_decoder', 'vae_decoder_strips', 'vae_encoder_strips'] as const;
+export const METAQUERY_GRAPHS = [
+  'vision',
+  'embed',
+  'llm',
+  'lm_head',
+  'conditioner',
+  'transformer',
+  'vae_encoder',
+  'vae_decoder',
+  'vae_decoder_strips',
+  'vae_encoder_strips',
+] as const;
 
 /**
  * The runtime numbers: the VLM's, and the SD3.5M-Kontext sampler's (`transformer`, `vae`,

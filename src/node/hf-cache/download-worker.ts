@@ -2,7 +2,7 @@ import { mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { workerData, type MessagePort } from 'node:worker_threads';
 import type { HubSettings } from '../../core/hub/hub-client.js';
-import { blobIdOf, type HubRepoFile } from '../../core/hub/hub-files.js';
+import { blobIdOf } from '../../core/hub/hub-files.js';
 import { createHubSource } from '../../core/hub/hub-source.js';
 import { openFileStream } from '../../core/sources/file-stream.js';
 import type { NetworkOptions } from '../../core/sources/network-options.js';

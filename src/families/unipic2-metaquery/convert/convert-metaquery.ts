@@ -188,7 +188,14 @@ export async function convertMetaquery(skyworkFolder: string, outDir: string, op
       ...(diffusion ? { ignoredKeys: diffusion.keys.ignored } : {}),
     };
     await writeFile(join(outDir, METAQUERY_CONFIG_FILE), `${JSON.stringify(description, null, 2)}\n`);
-    return { config, graphs, warnings, configAccount, eosIds, ...(diffusion ? { diffusionKeys: diffusion.keys } : {}), ...(stripDecoder ? { stripDecoder } : {}),
+    return {
+      config,
+      graphs,
+      warnings,
+      configAccount,
+      eosIds,
+      ...(diffusion ? { diffusionKeys: diffusion.keys } : {}),
+      ...(stripDecoder ? { stripDecoder } : {}),
       ...(stripEncoder ? { stripEncoder } : {}),
     };
   } finally {
