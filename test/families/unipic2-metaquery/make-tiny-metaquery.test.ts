@@ -136,6 +136,7 @@ describe('make-tiny --family unipic2-metaquery → convert with dtypes [q4, q4] 
       conditioner: ['q4'],
       transformer: ['q4'],
       vae_encoder: ['fp32'],
+      vae_encoder_strips: ['fp32'],
       vae_decoder: ['fp32'],
       vae_decoder_strips: ['fp32'],
     });
