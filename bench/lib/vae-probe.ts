@@ -38,32 +38,44 @@ export function benchLatents(grid: number, channels: number): Float32Array {
   return data;
 }
 
-/** One VAE decode through the SDK's node-ort backend and checked runner, one-shot or in strips. */
-export async function decodeOnce(request: VaeDecodeRequest): Promise<{ pixels: Float32Array; loadMs: number; taskMs: number }> {
+/**
+ * One run of a VAE graph (`base`, or `base_strips` in strip mode) through the SDK's node-ort backend
+ * and checked runner: session creation and the task timed apart.
+ */
+async function timedVaeRun(
+  request: VaeDecodeRequest,
+  base: 'vae_decoder' | 'vae_encoder',
+  task: (graphs: CheckedGraphs, strips: boolean) => Promise<Float32Array>,
+): Promise<{ data: Float32Array; loadMs: number; taskMs: number }> {
   const backend = new NodeOrtBackend();
   await backend.init({ device: 'cpu' });
   try {
     const strips = request.mode === 'strips';
+    const name = strips ? `${base}_strips` : base;
     const started = performance.now();
     const session = await backend.createSession(
-      { name: strips ? 'vae_decoder_strips' : 'vae_decoder', path: join(request.folder, strips ? 'vae_decoder_strips.onnx' : 'vae_decoder.onnx') },
+      { name, path: join(request.folder, `${name}.onnx`) },
       request.arena === false ? { extra: { enableCpuMemArena: false } } : {},
     );
     const loadMs = performance.now() - started;
     const graphs = new CheckedGraphs(async () => session);
-    const latent = float32([1, request.grid, request.grid, request.channels], benchLatents(request.grid, request.channels));
     const run = performance.now();
-    let pixels: Float32Array;
-    if (strips) {
-      const plan = stripDecoderSchema.parse(JSON.parse(readFileSync(join(request.folder, 'strips-plan.json'), 'utf8')));
-      pixels = (await decodeInStrips(graphs, plan, latent, request.stripElements ? { stripElements: request.stripElements } : {})).data;
-    } else {
-      pixels = (await takeFloat32((await graphs.run('vae_decoder', { latents: latent })).pixels)).data;
-    }
-    return { pixels, loadMs, taskMs: performance.now() - run };
+    const data = await task(graphs, strips);
+    return { data, loadMs, taskMs: performance.now() - run };
   } finally {
     await backend.dispose();
   }
+}
+
+/** One VAE decode through the SDK's node-ort backend and checked runner, one-shot or in strips. */
+export async function decodeOnce(request: VaeDecodeRequest): Promise<{ pixels: Float32Array; loadMs: number; taskMs: number }> {
+  const latent = float32([1, request.grid, request.grid, request.channels], benchLatents(request.grid, request.channels));
+  const { data, loadMs, taskMs } = await timedVaeRun(request, 'vae_decoder', async (graphs, strips) => {
+    if (!strips) return (await takeFloat32((await graphs.run('vae_decoder', { latents: latent })).pixels)).data;
+    const plan = stripDecoderSchema.parse(JSON.parse(readFileSync(join(request.folder, 'strips-plan.json'), 'utf8')));
+    return (await decodeInStrips(graphs, plan, latent, request.stripElements ? { stripElements: request.stripElements } : {})).data;
+  });
+  return { pixels: data, loadMs, taskMs };
 }
 
 /** Seeded pixels in [−1, 1], `[1, 3, side, side]`. */
@@ -73,30 +85,12 @@ export function benchPixels(side: number): Float32Array {
 
 /** One VAE encode through the SDK's node-ort backend and checked runner, one-shot or in strips. */
 export async function encodeOnce(request: VaeDecodeRequest): Promise<{ latents: Float32Array; loadMs: number; taskMs: number }> {
-  const backend = new NodeOrtBackend();
-  await backend.init({ device: 'cpu' });
-  try {
-    const strips = request.mode === 'strips';
-    const started = performance.now();
-    const session = await backend.createSession(
-      { name: strips ? 'vae_encoder_strips' : 'vae_encoder', path: join(request.folder, strips ? 'vae_encoder_strips.onnx' : 'vae_encoder.onnx') },
-      request.arena === false ? { extra: { enableCpuMemArena: false } } : {},
-    );
-    const loadMs = performance.now() - started;
-    const graphs = new CheckedGraphs(async () => session);
-    const side = request.grid * 16;
-    const pixels = float32([1, 3, side, side], benchPixels(side));
-    const run = performance.now();
-    let latents: Float32Array;
-    if (strips) {
-      const plan = stripEncoderSchema.parse(JSON.parse(readFileSync(join(request.folder, 'encoder-plan.json'), 'utf8')));
-      latents = (await takeFloat32((await encodeInStrips(graphs, plan, pixels, request.stripElements ? { stripElements: request.stripElements } : {})).latents))
-        .data;
-    } else {
-      latents = (await takeFloat32((await graphs.run('vae_encoder', { pixels })).latents)).data;
-    }
-    return { latents, loadMs, taskMs: performance.now() - run };
-  } finally {
-    await backend.dispose();
-  }
+  const side = request.grid * 16;
+  const pixels = float32([1, 3, side, side], benchPixels(side));
+  const { data, loadMs, taskMs } = await timedVaeRun(request, 'vae_encoder', async (graphs, strips) => {
+    if (!strips) return (await takeFloat32((await graphs.run('vae_encoder', { pixels })).latents)).data;
+    const plan = stripEncoderSchema.parse(JSON.parse(readFileSync(join(request.folder, 'encoder-plan.json'), 'utf8')));
+    return (await takeFloat32((await encodeInStrips(graphs, plan, pixels, request.stripElements ? { stripElements: request.stripElements } : {})).latents)).data;
+  });
+  return { latents: data, loadMs, taskMs };
 }

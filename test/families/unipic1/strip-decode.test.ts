@@ -1,35 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
-import { CheckedGraphs } from '../../../src/core/model/graphs.js';
-import type { UniPic1GraphRunner } from '../../../src/families/unipic1/call-context.js';
+import { recordingTinyGraphs } from './support/recording-graphs.js';
 import { decodeLatents } from '../../../src/families/unipic1/generation/decode-images.js';
-import { unipic1ManifestSchema } from '../../../src/families/unipic1/manifest.js';
-import type { BackendSession } from '../../../src/spec/backend.js';
 import { randomArray } from '../../convert/graphs/layers/support/graph-runner.js';
-import { tinyModelDir } from '../../support/tiny-model.js';
 
 describe('UniPic-1 decode through the converted strip decoder', () => {
   // The converter's vae_decoder_strips and manifest plan, run by decodeLatents image by image,
   // against the same folder's one-shot vae_decoder: the same RGBA bytes but for a value that
   // lands within float32 rounding of a quantisation step.
   it('gives the one-shot images (2 images, strips forced at 64 px)', async () => {
-    const folder = await tinyModelDir();
-    const manifest = unipic1ManifestSchema.parse(JSON.parse(readFileSync(join(folder, 'unipic.json'), 'utf8')));
+    const { manifest, graphs, ran, dispose } = await recordingTinyGraphs();
     expect(manifest.stripDecoder?.graph).toBe('vae_decoder_strips');
-    const backend = new NodeOrtBackend();
-    await backend.init({ device: 'cpu' });
-    const sessions = new Map<string, Promise<BackendSession>>();
-    const session = (name: string) => {
-      if (!sessions.has(name)) sessions.set(name, backend.createSession({ name, path: join(folder, manifest.graphs[name as 'vae_decoder']!.fp32!.file) }));
-      return sessions.get(name)!;
-    };
-    const ran: string[] = [];
-    const graphs = new CheckedGraphs((name) => {
-      ran.push(name);
-      return session(name);
-    }) as unknown as UniPic1GraphRunner;
     try {
       const grid = 4;
       const tokens = randomArray(2 * grid * grid * manifest.config.mar.tokenDim, 7, 1);
@@ -50,7 +30,7 @@ describe('UniPic-1 decode through the converted strip decoder', () => {
       }
       expect(differing).toBeLessThan(10);
     } finally {
-      await backend.dispose();
+      await dispose();
     }
   });
 });

@@ -1,11 +1,8 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeOrtBackend } from '../../../adapters/node-ort/index.js';
-import { CheckedGraphs } from '../../../src/core/model/graphs.js';
+import { fp32FolderGraphs } from './support/folder-graphs.js';
 import { float32, takeFloat32 } from '../../../src/core/tensor.js';
 import { decodeInStrips } from '../../../src/core/vae/strip-decode.js';
 import { convertKontextCheckpoint } from '../../../src/families/unipic2-kontext/convert/convert-kontext.js';
-import type { BackendSession } from '../../../src/spec/backend.js';
 import { freshDir, goldenError, goldenFloat, TINY_CHECKPOINT } from './support/kontext-fixtures.js';
 
 describe('SD3 VAE strip decoder (Kontext converter)', () => {
@@ -17,13 +14,7 @@ describe('SD3 VAE strip decoder (Kontext converter)', () => {
     const { manifest } = await convertKontextCheckpoint(TINY_CHECKPOINT, out, { dtypes: ['fp32'] });
     const plan = manifest.stripDecoder!;
     expect(plan.stages.filter((stage) => stage.kind === 'upsample')).toHaveLength(2);
-    const backend = new NodeOrtBackend();
-    await backend.init({ device: 'cpu' });
-    const sessions = new Map<string, Promise<BackendSession>>();
-    const graphs = new CheckedGraphs((name) => {
-      if (!sessions.has(name)) sessions.set(name, backend.createSession({ name, path: join(out, `${name}.fp32.onnx`) }));
-      return sessions.get(name)!;
-    });
+    const { graphs, dispose } = await fp32FolderGraphs(out);
     try {
       const input = goldenFloat('vae.decode.decoder_input');
       const latent = float32(input.shape, input.data);
@@ -40,7 +31,7 @@ describe('SD3 VAE strip decoder (Kontext converter)', () => {
       expect(worst / scale).toBeLessThan(1e-5);
       expect(goldenError(strips.data, goldenFloat('vae.decode.decoded').data)).toBeLessThan(1e-4);
     } finally {
-      await backend.dispose();
+      await dispose();
     }
   });
 });
