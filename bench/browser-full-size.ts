@@ -7,7 +7,7 @@
  * is closed and the step recorded as `timeout` with the phase it had reached). Results go to a JSON
  * file after every step, so a run cut short keeps what finished.
  *
- *   npx tsx bench/browser-full-size.ts <model-dir> <out.json> [--only wasm-q4-understand-512,...] [--timeout-scale 1]
+ *   npx tsx bench/browser-full-size.ts <model-dir> <out.json> [--only wasm-q4-understand-512,...] [--timeout-scale 1] [--threads 2]
  *
  * Run it under `flock /work/wt/_bench.lock` (one step per lock hold) on the shared machine. The table in docs/browser.md
  * comes from this script.
@@ -123,12 +123,13 @@ function memorySampler() {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { only: { type: 'string' }, 'timeout-scale': { type: 'string', default: '1' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { only: { type: 'string' }, 'timeout-scale': { type: 'string', default: '1' }, threads: { type: 'string' } } });
   const [modelDir, outFile] = positionals;
-  if (!modelDir || !outFile) throw new Error('usage: browser-full-size.ts <model-dir> <out.json> [--only name,...] [--timeout-scale k]');
+  if (!modelDir || !outFile) throw new Error('usage: browser-full-size.ts <model-dir> <out.json> [--only name,...] [--timeout-scale k] [--threads n]');
   const only = values.only?.split(',');
   const scale = Number(values['timeout-scale']);
-  const steps = MATRIX.filter((s) => !only || only.includes(s.name));
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  const steps = MATRIX.filter((s) => !only || only.includes(s.name)).map((s) => (threads ? { ...s, threads } : s));
 
   await ensureBuiltPackage();
   const [page, worker] = await Promise.all([

@@ -15,6 +15,8 @@ export interface StepRequest {
   /** Diffusion steps per MAR iteration (generate): few, since each one only repeats the head. */
   readonly diffusionSteps: number;
   readonly maxTokens: number;
+  /** WebAssembly threads (`numThreads`); absent: ORT's default (half the cores, here 1). */
+  readonly threads?: number;
 }
 
 export interface StepState {
@@ -48,7 +50,7 @@ async function runStep(request: StepRequest): Promise<StepState> {
       dtype: request.dtype,
       // `load` creates every session up front: that is where graph size limits show.
       eager: request.task === 'load',
-      backendOptions: { wasmPaths: new URL('/ort/', location.href).href },
+      backendOptions: { wasmPaths: new URL('/ort/', location.href).href, ...(request.threads ? { numThreads: request.threads } : {}) },
       onProgress: (event) => {
         if (event.phase === 'download' || event.phase === 'cache-read') step.loadedBytes = event.loaded;
       },
@@ -65,7 +67,9 @@ async function runStep(request: StepRequest): Promise<StepState> {
     if (request.task === 'understand') {
       step.phase = 'understand';
       const image = { data: new Uint8Array(request.size * request.size * 3).fill(128), width: request.size, height: request.size, channels: 3 as const };
-      const result = await model.understand({ image, size: request.size, maxTokens: request.maxTokens, repetitionPenalty: 1 }).result;
+      const run = model.understand({ image, size: request.size, maxTokens: request.maxTokens, repetitionPenalty: 1 });
+      for await (const event of run) step.events.push(`${event.type} ${Math.round(performance.now() - callStarted)} ms`);
+      const result = await run.result;
       step.tokens = result.tokens.length;
       step.timings = { ...result.timings };
     } else if (request.task === 'generate') {
