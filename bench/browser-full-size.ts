@@ -50,6 +50,10 @@ const MATRIX: Step[] = [
   step('wasm', 'q4', 'understand', 512, 900),
   step('wasm', 'q4', 'generate', 512, 1500),
   step('webgpu', 'q4', 'load', 512, 600),
+  // SwiftShader runs the same calls 25–35× slower than wasm: time-boxed, these show how far a call
+  // gets (its events) and what it holds, not a finished image.
+  step('webgpu', 'q4', 'generate', 512, 1200),
+  step('webgpu', 'q4', 'understand', 512, 1200),
   step('webgpu', 'q4f16', 'load', 512, 300),
   step('webgpu', 'fp16', 'load', 512, 300),
   step('wasm', 'fp16', 'load', 512, 300),
