@@ -31,6 +31,7 @@ interface WebGpuDeviceView {
 // Browsers refuse (or cannot fetch into) single buffers past 2 GiB, so no model file may be larger.
 const MAX_BROWSER_FILE_BYTES = 2 ** 31 - 1;
 const WASM_ADDRESS_SPACE_BYTES = 2 ** 32;
+const WASM_PTRDIFF_MAX = 2 ** 31 - 1;
 
 /**
  * The browser backend on onnxruntime-web: WebGPU or WebAssembly. Models and external data load
@@ -116,6 +117,9 @@ export class WebOrtBackend extends OrtBackend<WebOrtDevice> {
       // The graphs one call needs together share that heap too.
       limits.maxResidentBytes = WASM_ADDRESS_SPACE_BYTES;
       limits.deviceMemoryBytes = WASM_ADDRESS_SPACE_BYTES;
+      // ORT's CPU MultiHeadAttention counts a head's operations in a 32-bit ptrdiff_t on wasm32
+      // (measured: full-size UniPic-1 at 1024 px overflows in the VAE's and the MAR's attention).
+      limits.maxAttentionHeadOps = WASM_PTRDIFF_MAX;
     }
     let fp16 = false;
     if (device === 'webgpu') {

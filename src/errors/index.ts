@@ -16,4 +16,10 @@ export { OrtRuntimeError } from './ort-runtime-error.js';
 export { AbortError, throwIfAborted, toAbortError } from './abort-error.js';
 export { HubError, HUB_ERROR_CODES, type HubErrorCode, type HubErrorDetails } from './hub-error.js';
 export { StructureNeededError, type StructureNeededDetails } from './structure-needed-error.js';
-export { ResourceLimitError, type DeviceMemoryLimitDetails, type FileLimitDetails, type ResourceLimitDetails } from './resource-limit-error.js';
+export {
+  ResourceLimitError,
+  type AttentionLimitDetails,
+  type DeviceMemoryLimitDetails,
+  type FileLimitDetails,
+  type ResourceLimitDetails,
+} from './resource-limit-error.js';

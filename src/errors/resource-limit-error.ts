@@ -39,7 +39,21 @@ export interface DeviceMemoryLimitDetails {
   readonly device: string;
 }
 
-export type ResourceLimitDetails = FileLimitDetails | DeviceMemoryLimitDetails;
+/**
+ * A call whose fused attention counts more operations per head than the device's kernel can
+ * (`maxAttentionHeadOps`; web-ort wasm: a 32-bit counter). `graph` names the attention's graph.
+ */
+export interface AttentionLimitDetails {
+  readonly limit: 'maxAttentionHeadOps';
+  readonly limitOps: number;
+  readonly ops: number;
+  readonly graph: string;
+  readonly device: string;
+  readonly task: string;
+  readonly size: number;
+}
+
+export type ResourceLimitDetails = FileLimitDetails | DeviceMemoryLimitDetails | AttentionLimitDetails;
 
 /**
  * A model file is larger than the runtime can load on this device (browsers: 2 GiB per file), or

@@ -65,6 +65,12 @@ export interface BackendInfo {
     readonly deviceFreeMemoryBytes?: number;
     /** Why `deviceMemoryBytes` is absent, when the adapter tried to find it (e.g. `nvidia-smi not found`). */
     readonly deviceMemoryUnknown?: string;
+    /**
+     * The most operations (2 · queries · keys · head size) one head of a fused attention kernel may
+     * count: ONNX Runtime's CPU `MultiHeadAttention` counts them in a `ptrdiff_t`, which wasm32 holds
+     * in 32 bits (web-ort wasm: 2³¹ − 1; past it the run fails with ORT's SafeInt "Integer overflow").
+     */
+    readonly maxAttentionHeadOps?: number;
   };
 }
 

@@ -63,6 +63,8 @@ describe('web-ort: wasm address space and WebGPU buffer limits', () => {
     const backend = new WebOrtBackend();
     const info = await backend.init({ device: 'wasm' });
     expect(info.limits.deviceMemoryBytes).toBe(2 ** 32);
+    // Its attention kernel's 32-bit operation counter (test/adapters/web-ort-attention-limit.test.ts).
+    expect(info.limits.maxAttentionHeadOps).toBe(2 ** 31 - 1);
     await backend.dispose();
   });
 

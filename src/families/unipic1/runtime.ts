@@ -14,7 +14,7 @@ import { generateImages } from './generation/generate.js';
 import type { ImageResult } from './generation/image-result.js';
 import { CAPABILITY_GRAPHS, OPTIONAL_CAPABILITY_GRAPHS, UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type ModelConfig, type UniPic1Manifest } from './manifest.js';
 import type { UniPic1Graphs } from './graphs.js';
-import { checkActivationLimits, checkOneShotVae } from './model/activation-limits.js';
+import { checkActivationLimits, checkAttentionOps, checkOneShotVae } from './model/activation-limits.js';
 import { ModelAssets } from './model/model-assets.js';
 import { warmUp } from './model/warm-up.js';
 import { editOptionsSchema, type EditOptions, type ParsedEditOptions } from './options/edit-options.js';
@@ -31,6 +31,7 @@ const checkCall =
     const { stripEncoder, stripDecoder } = assets.manifest;
     const uses = { encoder: task !== 'generate' || options.image !== undefined, decoder: task !== 'understand' };
     checkOneShotVae({ encoder: stripEncoder !== undefined, decoder: stripDecoder !== undefined }, uses, size, memory, assets.sizes);
+    checkAttentionOps(assets.manifest.config, task, size, memory, assets.sizes);
   };
 
 /** A UniPic-1 task: its graphs by capability, its option schema, the size check, its pipeline. */

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ResourceLimitError, UniPicError } from '../../../src/errors/index.js';
-import { marScoresBytes, vaeColumnBytes } from '../../../src/families/unipic1/model/activation-limits.js';
+import { attentionHeadOps, marScoresBytes, vaeColumnBytes } from '../../../src/families/unipic1/model/activation-limits.js';
+import type { ModelConfig } from '../../../src/families/unipic1/manifest.js';
 import type { UniPic1Manifest } from '../../../src/families/unipic1/manifest.js';
 import { UniPic } from '../../../src/index.node.js';
 import { MockBackend } from '../../../src/testing/index.js';
@@ -182,6 +183,73 @@ describe("one-shot VAE graphs past wasm's address space (folders without strip g
       }
     } finally {
       await rm(old, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
+describe("fused attention past wasm's 32-bit operation counter (at the call)", () => {
+  // Full size on onnxruntime-web's wasm build (measured in Node, the same build Chromium runs):
+  // understand at 1024 px failed with ORT's SafeInt "Integer overflow" a minute into the strip VAE
+  // encoder's tail, in its mid-block attention (4096 positions × 512 channels: 1.7e10 operations
+  // per head); mar_encoder (4160 tokens × 80) is past the limit too. 512 px is under it everywhere.
+  const fullSize = { mar: { bufferSize: 64, vaeStride: 16, encoderWidth: 1280, encoderHeads: 16, decoderWidth: 1280, decoderHeads: 16 } } as ModelConfig;
+  const limit = 2 ** 31 - 1;
+
+  it('full size: every attention of every task is past 2³¹ − 1 at 1024 px and under it at 512 px', () => {
+    for (const task of ['understand', 'generate', 'edit'] as const) {
+      const at1024 = attentionHeadOps(fullSize, task, 1024);
+      expect(at1024.every((head) => head.ops > limit)).toBe(true);
+      expect(attentionHeadOps(fullSize, task, 512).every((head) => head.ops <= limit)).toBe(true);
+    }
+    expect(attentionHeadOps(fullSize, 'understand', 1024)).toEqual([
+      { graph: 'mar_encoder', tokens: 4160, headSize: 80, ops: 2 * 4160 ** 2 * 80 },
+      { graph: 'vae_encoder', tokens: 4096, headSize: 512, ops: 2 * 4096 ** 2 * 512 },
+    ]);
+    expect(attentionHeadOps(fullSize, 'generate', 1024).map((head) => head.graph)).toEqual(['mar_decoder', 'vae_decoder']);
+    expect(attentionHeadOps(fullSize, 'edit', 1024).map((head) => head.graph)).toEqual(['mar_decoder', 'vae_encoder', 'vae_decoder']);
+  });
+
+  it('refuses understand / generate / edit past maxAttentionHeadOps with the size that fits, and accepts that size', async () => {
+    // A limit that 64 px meets in every graph and 128 px passes (faked on the tiny model).
+    const limitOps = Math.max(...(['understand', 'generate', 'edit'] as const).flatMap((task) => attentionHeadOps(manifest.config, task, 64).map((h) => h.ops)));
+    const backend = new MockBackend({ devices: ['wasm'], limits: { maxAttentionHeadOps: limitOps } });
+    const model = await UniPic.load(folder, { backend, dtype: 'fp32' });
+    try {
+      const refused = (call: () => unknown) => {
+        try {
+          call();
+        } catch (error) {
+          return error as ResourceLimitError;
+        }
+        throw new Error('accepted');
+      };
+      const understand = refused(() => model.understand({ image: image(128), size: 128, maxTokens: 1 }));
+      expect(understand).toBeInstanceOf(ResourceLimitError);
+      const first = attentionHeadOps(manifest.config, 'understand', 128).find((h) => h.ops > limitOps)!;
+      expect(understand.details).toEqual({
+        limit: 'maxAttentionHeadOps',
+        limitOps,
+        ops: first.ops,
+        graph: first.graph,
+        device: 'wasm',
+        task: 'understand',
+        size: 128,
+      });
+      expect(understand.message).toMatch(
+        new RegExp(
+          `^understand at 128 px runs attention over ${first.tokens} positions \\(head size ${first.headSize}\\) in ${first.graph}: .* operations per head, but ONNX Runtime's attention kernel on wasm counts at most ${limitOps} \\(a 32-bit integer\\); use size 64, or WebGPU or Node$`,
+        ),
+      );
+      expect(UniPicError.fromJSON(JSON.parse(JSON.stringify(understand))).details).toEqual(understand.details);
+      expect(refused(() => model.generate({ prompt: 'a fox', size: 128, guidance: 1, steps: 1 })).details).toMatchObject({ task: 'generate' });
+      expect(refused(() => model.edit({ image: image(128), prompt: 'a fox', size: 128, steps: 1 })).details).toMatchObject({ task: 'edit' });
+      expect(model.pendingCalls).toBe(0);
+      expect(backend.sessionsCreated).toHaveLength(0);
+      await accepted(model.understand({ image: image(64), size: 64, maxTokens: 1 }));
+      await accepted(model.generate({ prompt: 'a fox', size: 64, steps: 1 }));
+      await accepted(model.edit({ image: image(64), prompt: 'a fox', size: 64, steps: 1 }));
+    } finally {
+      await model.dispose();
     }
   }, 180_000);
 });

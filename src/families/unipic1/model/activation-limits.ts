@@ -123,3 +123,45 @@ export function checkOneShotVae(
     { details: { limit: 'maxResidentBytes', limitBytes, bytes: vaeColumnBytes(size), graph, device: memory.info.device, size } },
   );
 }
+
+/** Channels of the KL-16 VAE's mid-block attention (one head), over the (size / 16)² latent positions. */
+const VAE_ATTENTION_CHANNELS = 512;
+
+/**
+ * The fused attention heads a call runs (every graph is converted with com.microsoft
+ * `MultiHeadAttention`): the MAR stack's over buffer + image tokens (the encoder for understanding,
+ * the decoder for generate / edit), and the VAE's mid-block attention over the latent grid (the
+ * encoder when the call reads an image, the decoder when it writes one). `ops`: 2 · S² · head size.
+ */
+export function attentionHeadOps(config: ModelConfig, task: Capability, size: number): { graph: string; tokens: number; headSize: number; ops: number }[] {
+  const { bufferSize, vaeStride, encoderWidth, encoderHeads, decoderWidth, decoderHeads } = config.mar;
+  const grid = (size / vaeStride) ** 2;
+  const head = (graph: string, tokens: number, headSize: number) => ({ graph, tokens, headSize, ops: 2 * tokens * tokens * headSize });
+  const understand = task === 'understand';
+  return [
+    understand ? head('mar_encoder', bufferSize + grid, encoderWidth / encoderHeads) : head('mar_decoder', bufferSize + grid, decoderWidth / decoderHeads),
+    ...(task !== 'generate' ? [head('vae_encoder', grid, VAE_ATTENTION_CHANNELS)] : []),
+    ...(!understand ? [head('vae_decoder', grid, VAE_ATTENTION_CHANNELS)] : []),
+  ];
+}
+
+/**
+ * Refuses, before the call is queued, a size whose fused attention counts more operations per head
+ * than the device's kernel can (web-ort wasm: ORT's CPU `MultiHeadAttention` counts them in a 32-bit
+ * integer). Measured with onnxruntime-web's wasm build: full size at 1024 px fails with ORT's SafeInt
+ * "Integer overflow" in the strip VAE encoder's tail (4096 positions × 512 channels), a minute in,
+ * and `mar_encoder` (4160 tokens × 80) would fail next; nothing about memory would help. A call that
+ * reads an image may also encode it at a different size, so every graph the task may run is checked.
+ */
+export function checkAttentionOps(config: ModelConfig, task: Capability, size: number, memory: CallMemory, sizes: readonly number[]): void {
+  const limit = memory.info.limits.maxAttentionHeadOps;
+  if (limit === undefined) return;
+  const over = (s: number) => attentionHeadOps(config, task, s).find((h) => h.ops > limit);
+  const first = over(size);
+  if (first === undefined) return;
+  const smaller = sizes.filter((s) => s < size && over(s) === undefined).sort((a, b) => b - a)[0];
+  throw new ResourceLimitError(
+    `${task} at ${size} px runs attention over ${first.tokens} positions (head size ${first.headSize}) in ${first.graph}: ${first.ops.toExponential(2)} operations per head, but ONNX Runtime's attention kernel on ${memory.info.device} counts at most ${limit} (a 32-bit integer); use ${smaller !== undefined ? `size ${smaller}, or ` : ''}WebGPU or Node`,
+    { details: { limit: 'maxAttentionHeadOps', limitOps: limit, ops: first.ops, graph: first.graph, device: memory.info.device, task, size } },
+  );
+}
