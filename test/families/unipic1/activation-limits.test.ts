@@ -190,7 +190,7 @@ describe("one-shot VAE graphs past wasm's address space (folders without strip g
 describe("fused attention past wasm's 32-bit operation counter (at the call)", () => {
   // Full size on onnxruntime-web's wasm build (measured in Node, the same build Chromium runs):
   // understand at 1024 px failed with ORT's SafeInt "Integer overflow" a minute into the strip VAE
-  // encoder's tail, in its mid-block attention (4096 positions × 512 channels: 1.7e10 operations
+  // encoder's tail, in its attention at the latent grid (4096 positions × 512 channels: 1.7e10 operations
   // per head); mar_encoder (4160 tokens × 80) is past the limit too. 512 px is under it everywhere.
   const fullSize = { mar: { bufferSize: 64, vaeStride: 16, encoderWidth: 1280, encoderHeads: 16, decoderWidth: 1280, decoderHeads: 16 } } as ModelConfig;
   const limit = 2 ** 31 - 1;

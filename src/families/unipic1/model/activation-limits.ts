@@ -124,13 +124,13 @@ export function checkOneShotVae(
   );
 }
 
-/** Channels of the KL-16 VAE's mid-block attention (one head), over the (size / 16)² latent positions. */
+/** Channels of the KL-16 VAE's attention (one head: the encoder's last level and both mid blocks), over the (size / 16)² latent positions. */
 const VAE_ATTENTION_CHANNELS = 512;
 
 /**
  * The fused attention heads a call runs (every graph is converted with com.microsoft
  * `MultiHeadAttention`): the MAR stack's over buffer + image tokens (the encoder for understanding,
- * the decoder for generate / edit), and the VAE's mid-block attention over the latent grid (the
+ * the decoder for generate / edit), and the VAE's attention over the latent grid (the
  * encoder when the call reads an image, the decoder when it writes one). `ops`: 2 · S² · head size.
  */
 export function attentionHeadOps(config: ModelConfig, task: Capability, size: number): { graph: string; tokens: number; headSize: number; ops: number }[] {
