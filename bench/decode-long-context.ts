@@ -7,9 +7,9 @@
  *
  * `--dir` keeps the graphs (built once, reused while the graph sources are unchanged), so that a
  * full-depth build can run under the conversion lock (`--build-only`) and the timing under the
- * benchmark lock; `--only` picks bodies (comma-separated ids).
+ * benchmark lock; `--only` picks bodies (ids separated by `;`).
  *
- *   npx tsx bench/decode-long-context.ts [--layers 2] [--repeats 3] [--tokens 6] [--dir D [--build-only]] [--only in-place,…]
+ *   npx tsx bench/decode-long-context.ts [--layers 2] [--repeats 3] [--tokens 6] [--dir D [--build-only]] [--only 'in-place;copying']
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -51,7 +51,7 @@ const BODIES: Record<string, LlmGraphOptions> = {
   'in-place, keys transposed': { linear: level4, kvCache: 'in-place', inPlaceLayout: 'keys-transposed' },
   'in-place': { linear: level4, kvCache: 'in-place', inPlaceLayout: 'values-transposed' },
 };
-const bodyIds = args.only ? args.only.split(',') : Object.keys(BODIES);
+const bodyIds = args.only ? args.only.split(';') : Object.keys(BODIES);
 for (const id of bodyIds) if (!BODIES[id]) throw new Error(`--only: unknown body ${id} (${Object.keys(BODIES).join(', ')})`);
 const fileOf = (id: string) => `llm.${id.replaceAll(/[^a-z]+/g, '-')}.onnx`;
 
