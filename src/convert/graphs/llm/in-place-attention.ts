@@ -97,8 +97,9 @@ function lastTwoSwapped(ctx: GraphContext, tensor: string): string {
  * larger operand, so it goes on the left: `K [C, D] × rowsᵀ` and `Vᵀ [D, C] × weightsᵀ`, the small
  * `[C, R]` / `[D, R]` results transposed back. That is why `values-transposed` stores the values
  * transposed and the keys as they come. With many rows (prefill, a chunk) the score matrix is
- * the larger operand and the left-hand form would transpose it twice (measured 2–3× slower per
- * 512-token chunk), so an `If` on the run's length takes the usual `rows × cacheᵀ` form there.
+ * the larger operand and the left-hand form would transpose it twice (far slower per prefill chunk:
+ * docs/performance.md, "Issue 18 §1–§2"), so an `If` on the run's length takes the usual
+ * `rows × cacheᵀ` form there.
  * `keys-transposed`, the first in-place layout, has the cache on the right in both.
  */
 function cacheProducts(ctx: GraphContext, masks: InPlaceMasks, layout: InPlaceKvLayout, shape: { readonly headDim: number }) {
