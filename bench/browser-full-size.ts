@@ -28,7 +28,7 @@ interface Step extends Omit<StepRequest, 'modelUrl'> {
 }
 
 const step = (device: Step['device'], dtype: Step['dtype'], task: Step['task'], size: number, timeoutS: number, extra: Partial<Step> = {}): Step => ({
-  name: `${device}-${dtype}-${task}-${task === 'load' ? 'all' : size}`,
+  name: `${device}-${dtype}-${task}-${task === 'load' ? 'all' : size}${extra.guidance ? `-g${extra.guidance}` : ''}`,
   device,
   dtype,
   task,
@@ -50,12 +50,18 @@ const MATRIX: Step[] = [
   step('wasm', 'q4', 'understand', 512, 900),
   step('wasm', 'q4', 'generate', 512, 1500),
   step('webgpu', 'q4', 'load', 512, 600),
+  // SwiftShader runs the same calls 25–35× slower than wasm: time-boxed, these show how far a call
+  // gets (its events) and what it holds, not a finished image.
+  step('webgpu', 'q4', 'generate', 512, 1200),
+  step('webgpu', 'q4', 'understand', 512, 1200),
   step('webgpu', 'q4f16', 'load', 512, 300),
   step('webgpu', 'fp16', 'load', 512, 300),
   step('wasm', 'fp16', 'load', 512, 300),
   step('wasm', 'q4f16', 'load', 512, 600),
   step('wasm', 'q4', 'understand', 1024, 1200),
   step('wasm', 'q4', 'generate', 1024, 900),
+  // Guidance 1 passes the activation check at 1024 px on wasm (one row of scores): the limit case.
+  step('wasm', 'q4', 'generate', 1024, 2400, { guidance: 1 }),
 ];
 
 /** Processes descending from this one (Chromium and its children), by /proc parent links. */
@@ -123,7 +129,10 @@ function memorySampler() {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { only: { type: 'string' }, 'timeout-scale': { type: 'string', default: '1' }, threads: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { only: { type: 'string' }, 'timeout-scale': { type: 'string', default: '1' }, threads: { type: 'string' } },
+  });
   const [modelDir, outFile] = positionals;
   if (!modelDir || !outFile) throw new Error('usage: browser-full-size.ts <model-dir> <out.json> [--only name,...] [--timeout-scale k] [--threads n]');
   const only = values.only?.split(',');

@@ -13,6 +13,9 @@ export interface OrtFailureContext {
 // usual cause is memory pressure and the remedy (smaller dtype, other device) is the same.
 const OUT_OF_MEMORY =
   /out of memory|bad_alloc|failed to allocate|allocation failed|could not allocate|cannot allocate|\bOOM\b|ALLOC_FAILED|cudaErrorMemoryAllocation|device (?:was |is )?lost|DEVICE_REMOVED/i;
+// ORT's checked size arithmetic (SafeInt): a buffer whose size does not fit size_t, i.e. past the
+// 4 GiB a wasm32 heap can address (measured: a one-shot VAE convolution at 1024 px on wasm).
+const SIZE_OVERFLOW = /SafeIntOnOverflow|Integer overflow/i;
 // ORT status NO_SUCHFILE (3), missing files by path, and failed fetches of a model URL.
 const NOT_FOUND = /No such file|ENOENT|File doesn't exist|does not exist|ERROR_CODE: 3\b|status(?: code)?:? 404|\b404\b.*not found/i;
 // ORT statuses INVALID_PROTOBUF (7), INVALID_GRAPH (10), NO_MODEL (4), and graph-level rejections.
@@ -41,6 +44,12 @@ export function toUniPicError(error: unknown, context: OrtFailureContext): UniPi
   const options = { cause: error, details: { ...context, ortMessage: raw } };
   if (OUT_OF_MEMORY.test(raw)) {
     return new OutOfMemoryError(`${context.adapter}: ran out of memory during ${context.phase}${where}: ${raw}`, options);
+  }
+  if (SIZE_OVERFLOW.test(raw)) {
+    return new OutOfMemoryError(
+      `${context.adapter}: a buffer needed during ${context.phase}${where} is larger than this runtime can address (4 GiB on wasm); use a smaller size, a folder converted with strip VAE graphs, or Node: ${raw}`,
+      options,
+    );
   }
   if (context.phase === 'create-session') {
     if (NOT_FOUND.test(raw)) {

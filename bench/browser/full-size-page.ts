@@ -17,6 +17,8 @@ export interface StepRequest {
   readonly maxTokens: number;
   /** WebAssembly threads (`numThreads`); absent: ORT's default (half the cores, here 1). */
   readonly threads?: number;
+  /** generate: classifier-free guidance scale (1 runs the conditional row only). */
+  readonly guidance?: number;
 }
 
 export interface StepState {
@@ -74,7 +76,14 @@ async function runStep(request: StepRequest): Promise<StepState> {
       step.timings = { ...result.timings };
     } else if (request.task === 'generate') {
       step.phase = 'generate';
-      const run = model.generate({ prompt: 'a lighthouse at dusk', size: request.size, steps: request.steps, diffusionSteps: request.diffusionSteps, seed: 1 });
+      const run = model.generate({
+        prompt: 'a lighthouse at dusk',
+        size: request.size,
+        steps: request.steps,
+        diffusionSteps: request.diffusionSteps,
+        seed: 1,
+        ...(request.guidance ? { guidance: request.guidance } : {}),
+      });
       for await (const event of run) step.events.push(`${event.type} ${Math.round(performance.now() - callStarted)} ms`);
       const result = await run.result;
       step.timings = { ...result.timings };

@@ -14,6 +14,12 @@ describe('ORT error mapping', () => {
     ['Aborted(OOM)', run, 'OUT_OF_MEMORY'],
     ['RangeError: Array buffer allocation failed', run, 'OUT_OF_MEMORY'],
     ['GPU device lost: destroyed', run, 'OUT_OF_MEMORY'],
+    // Measured in Chromium: the one-shot VAE encoder at 1024 px on wasm (a 4.5 GiB column buffer).
+    [
+      'failed to call OrtRun(). ERROR_CODE: 1, ERROR_MESSAGE: /onnxruntime/core/common/safeint.h:17 static void SafeIntExceptionHandler<onnxruntime::OnnxRuntimeException>::SafeIntOnOverflow() Integer overflow',
+      run,
+      'OUT_OF_MEMORY',
+    ],
     ["Load model from /m/x.onnx failed:Load model /m/x.onnx failed. File doesn't exist", create, 'MODEL_NOT_FOUND'],
     ['Deserialize tensor w failed.GetFileLength for /m/w.data failed:open file w.data fail, errcode = 2 - No such file or directory', create, 'MODEL_NOT_FOUND'],
     ['Load model from memory failed:Protobuf parsing failed.', create, 'INVALID_MODEL'],

@@ -1,25 +1,34 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { missingVulkanDriver } from '../../adapters/node-ort/vulkan-drivers.js';
 
 describe('missingVulkanDriver', () => {
-  const empty = mkdtempSync(join(tmpdir(), 'unipic-vk-'));
+  const folders: string[] = [];
+  const folder = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unipic-vk-'));
+    folders.push(dir);
+    return dir;
+  };
+  const empty = folder();
+  afterAll(() => {
+    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('reports a Linux machine whose driver folders hold no ICD file', () => {
     expect(missingVulkanDriver({ XDG_DATA_DIRS: empty }, 'linux')).toMatch(/no Vulkan driver/);
   });
 
   it('finds an ICD file in a data dir', () => {
-    const withDriver = mkdtempSync(join(tmpdir(), 'unipic-vk-'));
+    const withDriver = folder();
     mkdirSync(join(withDriver, 'vulkan', 'icd.d'), { recursive: true });
     writeFileSync(join(withDriver, 'vulkan', 'icd.d', 'lvp_icd.x86_64.json'), '{}');
     expect(missingVulkanDriver({ XDG_DATA_DIRS: `${empty}:${withDriver}` }, 'linux', () => ['/dev/dri/renderD128'])).toBeUndefined();
   });
 
   it('skips the probe when drivers exist but no GPU device does (Mesa installed, no GPU: Dawn would only print errors)', () => {
-    const withDriver = mkdtempSync(join(tmpdir(), 'unipic-vk-'));
+    const withDriver = folder();
     mkdirSync(join(withDriver, 'vulkan', 'icd.d'), { recursive: true });
     writeFileSync(join(withDriver, 'vulkan', 'icd.d', 'lvp_icd.x86_64.json'), '{}');
     expect(missingVulkanDriver({ XDG_DATA_DIRS: withDriver }, 'linux', () => [])).toMatch(/^no GPU device/);

@@ -14,7 +14,7 @@ import { generateImages } from './generation/generate.js';
 import type { ImageResult } from './generation/image-result.js';
 import { CAPABILITY_GRAPHS, OPTIONAL_CAPABILITY_GRAPHS, UNIPIC1_FAMILY_VERSION, unipic1ManifestSchema, type ModelConfig, type UniPic1Manifest } from './manifest.js';
 import type { UniPic1Graphs } from './graphs.js';
-import { checkActivationLimits } from './model/activation-limits.js';
+import { checkActivationLimits, checkOneShotVae } from './model/activation-limits.js';
 import { ModelAssets } from './model/model-assets.js';
 import { warmUp } from './model/warm-up.js';
 import { editOptionsSchema, type EditOptions, type ParsedEditOptions } from './options/edit-options.js';
@@ -23,10 +23,15 @@ import { understandOptionsSchema, type ParsedUnderstandOptions, type UnderstandO
 import { understandImage } from './understanding/understand.js';
 
 /** The size the model serves, then the activations that size builds on this device. */
-const checkCall = (task: Capability) => (options: { size?: number; guidance?: number; numImages?: number }, assets: ModelAssets, memory: CallMemory) => {
-  if (options.size !== undefined) assets.checkSize(options.size);
-  checkActivationLimits(assets.manifest.config, task, { ...options, size: options.size ?? assets.defaultSize }, memory, assets.sizes);
-};
+const checkCall =
+  (task: Capability) => (options: { size?: number; guidance?: number; numImages?: number; image?: unknown }, assets: ModelAssets, memory: CallMemory) => {
+    if (options.size !== undefined) assets.checkSize(options.size);
+    const size = options.size ?? assets.defaultSize;
+    checkActivationLimits(assets.manifest.config, task, { ...options, size }, memory, assets.sizes);
+    const { stripEncoder, stripDecoder } = assets.manifest;
+    const uses = { encoder: task !== 'generate' || options.image !== undefined, decoder: task !== 'understand' };
+    checkOneShotVae({ encoder: stripEncoder !== undefined, decoder: stripDecoder !== undefined }, uses, size, memory, assets.sizes);
+  };
 
 /** A UniPic-1 task: its graphs by capability, its option schema, the size check, its pipeline. */
 function task<Parsed extends { size?: number; guidance?: number; numImages?: number }, Event extends { type: string }, Result>(

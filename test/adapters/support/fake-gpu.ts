@@ -1,15 +1,18 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as onnxruntimeNode from 'onnxruntime-node';
 import * as onnxruntimeWeb from 'onnxruntime-web';
+import { onTestFinished } from 'vitest';
 
 /**
  * A stand-in `nvidia-smi`: a shell script printing `stdout` (or sleeping, or failing) and
  * recording the arguments it was called with, so the adapter's real `execFile` path is exercised.
+ * Call it inside a test: its folder is removed when that test finishes.
  */
 export function fakeNvidiaSmi(behaviour: { stdout?: string; exitCode?: number; hang?: boolean }): { command: string; calls: () => string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'fake-nvidia-smi-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   const command = join(dir, 'nvidia-smi');
   const log = join(dir, 'calls.log');
   const body = behaviour.hang ? 'exec sleep 60' : `printf '%s' '${behaviour.stdout ?? ''}'\nexit ${behaviour.exitCode ?? 0}`;

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ResourceLimitError, UniPicError } from '../../../src/errors/index.js';
-import { marScoresBytes } from '../../../src/families/unipic1/model/activation-limits.js';
+import { marScoresBytes, vaeColumnBytes } from '../../../src/families/unipic1/model/activation-limits.js';
 import type { UniPic1Manifest } from '../../../src/families/unipic1/manifest.js';
 import { UniPic } from '../../../src/index.node.js';
 import { MockBackend } from '../../../src/testing/index.js';
@@ -121,6 +122,66 @@ describe('MAR attention scores past the device limits (UniPic-1, at the call)', 
       await accepted(model.understand({ image: image(64), size: 64, maxTokens: 1 }));
     } finally {
       await model.dispose();
+    }
+  }, 180_000);
+});
+
+describe("one-shot VAE graphs past wasm's address space (folders without strip graphs)", () => {
+  // Full size: the one-shot vae_encoder at 1024 px unfolds its 128-channel convolutions into 4.5 GiB
+  // (measured in Chromium: ORT's SafeInt overflow two minutes into the call). Faked on the tiny model
+  // with a limit between its two sizes' column buffers, on a copy of its folder whose manifest
+  // predates the strip graphs.
+  it('refuses understand / generate / edit at the size whose column buffer passes maxResidentBytes, names the graph, and offers reconversion', async () => {
+    const old = await mkdtemp(join(tmpdir(), 'unipic-no-strips-'));
+    try {
+      for (const entry of await readdir(folder)) if (entry !== 'unipic.json') await symlink(join(folder, entry), join(old, entry));
+      const { stripEncoder, stripDecoder, ...rest } = manifest as UniPic1Manifest & { stripEncoder?: unknown; stripDecoder?: unknown };
+      expect(stripEncoder).toBeDefined();
+      expect(stripDecoder).toBeDefined();
+      await writeFile(join(old, 'unipic.json'), JSON.stringify(rest));
+      const limit = Math.floor((vaeColumnBytes(64) + vaeColumnBytes(128)) / 2);
+      const backend = new MockBackend({ devices: ['wasm'], limits: { maxResidentBytes: limit } });
+      const model = await UniPic.load(old, { backend, dtype: 'fp32' });
+      try {
+        const refused = (call: () => unknown) => {
+          try {
+            call();
+          } catch (error) {
+            return error as ResourceLimitError;
+          }
+          throw new Error('accepted');
+        };
+        const understand = refused(() => model.understand({ image: image(128), size: 128, maxTokens: 1 }));
+        expect(understand).toBeInstanceOf(ResourceLimitError);
+        expect(understand.details).toEqual({
+          limit: 'maxResidentBytes',
+          limitBytes: limit,
+          bytes: vaeColumnBytes(128),
+          graph: 'vae_encoder',
+          device: 'wasm',
+          size: 128,
+        });
+        expect(understand.message).toMatch(
+          /^this folder's vae_encoder runs the whole 128 px image at once, .* convert the checkpoint again with this version \(it adds strip VAE graphs\), or use size 64, or use Node$/,
+        );
+        expect(refused(() => model.generate({ prompt: 'a fox', size: 128, steps: 1 })).details).toMatchObject({ graph: 'vae_decoder' });
+        expect(refused(() => model.edit({ image: image(128), prompt: 'a fox', size: 128, steps: 1 })).details).toMatchObject({ graph: 'vae_encoder' });
+        expect(model.pendingCalls).toBe(0);
+        await accepted(model.understand({ image: image(64), size: 64, maxTokens: 1 }));
+        await accepted(model.generate({ prompt: 'a fox', size: 64, steps: 1 }));
+      } finally {
+        await model.dispose();
+      }
+      // The same limit with the strip graphs present: accepted at 128 px.
+      const current = await UniPic.load(folder, { backend: new MockBackend({ devices: ['wasm'], limits: { maxResidentBytes: limit } }), dtype: 'fp32' });
+      try {
+        await accepted(current.understand({ image: image(128), size: 128, maxTokens: 1 }));
+        await accepted(current.generate({ prompt: 'a fox', size: 128, steps: 1 }));
+      } finally {
+        await current.dispose();
+      }
+    } finally {
+      await rm(old, { recursive: true, force: true });
     }
   }, 180_000);
 });

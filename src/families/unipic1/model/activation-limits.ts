@@ -87,3 +87,39 @@ export function checkActivationLimits(config: ModelConfig, task: Capability, sha
     details: { limit, limitBytes, bytes: overBuffer ? buffer : resident, graph: scores.graph, device: memory.info.device, task, size: shape.size },
   });
 }
+
+/** Channels of the KL-16 VAE's full-resolution convolutions (its first encoder level, its last decoder level). */
+const VAE_FULL_RESOLUTION_CHANNELS = 128;
+
+/**
+ * The column buffer ONNX Runtime's CPU `Conv` unfolds a 3 × 3 convolution into: 9 · C floats per
+ * output pixel. At full resolution the one-shot VAE graphs need size² · 128 · 9 · 4 bytes in one
+ * block: 1.1 GiB at 512 px, 4.5 GiB at 1024 px, past what wasm32 addresses (measured in Chromium:
+ * ORT's SafeInt overflow after two minutes in `vae_encoder`). The strip graphs convolve a few rows at
+ * a time; folders converted before them have only the one-shot graphs.
+ */
+export function vaeColumnBytes(size: number): number {
+  return size * size * VAE_FULL_RESOLUTION_CHANNELS * 9 * 4;
+}
+
+/**
+ * Refuses, before the call is queued, a size whose one-shot VAE convolution cannot exist on a device
+ * with an address-space limit (wasm), when the folder has no strip graph for that direction.
+ */
+export function checkOneShotVae(
+  strips: { readonly encoder: boolean; readonly decoder: boolean },
+  uses: { readonly encoder: boolean; readonly decoder: boolean },
+  size: number,
+  memory: CallMemory,
+  sizes: readonly number[],
+): void {
+  const limitBytes = memory.info.limits.maxResidentBytes;
+  if (limitBytes === undefined || vaeColumnBytes(size) < limitBytes) return;
+  const graph = uses.encoder && !strips.encoder ? 'vae_encoder' : uses.decoder && !strips.decoder ? 'vae_decoder' : undefined;
+  if (graph === undefined) return;
+  const smaller = sizes.filter((s) => s < size && vaeColumnBytes(s) < limitBytes).sort((a, b) => b - a)[0];
+  throw new ResourceLimitError(
+    `this folder's ${graph} runs the whole ${size} px image at once, and its full-resolution convolutions unfold into ${gib(vaeColumnBytes(size))} (${size}² pixels × ${VAE_FULL_RESOLUTION_CHANNELS} channels × 9 float32), past the ${gib(limitBytes)} ${memory.info.device} addresses; convert the checkpoint again with this version (it adds strip VAE graphs)${smaller !== undefined ? `, or use size ${smaller}` : ''}, or use Node`,
+    { details: { limit: 'maxResidentBytes', limitBytes, bytes: vaeColumnBytes(size), graph, device: memory.info.device, size } },
+  );
+}
