@@ -26,9 +26,11 @@ const DEFAULT_STRIP_ELEMENTS = 1 << 22;
  * Decodes one latent (batch 1) with a strip decoder (docs/model-format.md, "Strip VAE decoder"):
  * the head over the whole latent, then every tail stage strip by strip, each strip fed its halo
  * rows (zero rows and a zero mask outside the image, as the convolution's zero padding) and the
- * GroupNorm statistics of the whole input tensor, computed here in float64 before the stage. The
+ * GroupNorm statistics of the whole input tensor, merged in float64 from its strips' moments (the
+ * graph's, or a JS pass for folders converted before) as the previous stage wrote it. The
  * result equals the one-shot decoder up to float32 rounding; only the stage's input, its skip and
- * its output are held at full resolution, never the one-shot graph's many live activations.
+ * its output are held at full resolution (a ResnetBlock's output in its skip's buffer), never the
+ * one-shot graph's many live activations.
  */
 export async function decodeInStrips(
   graphs: Graphs,

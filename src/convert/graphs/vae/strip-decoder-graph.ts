@@ -74,9 +74,9 @@ export function buildStripDecoderGraph(ctx: GraphContext, build: StripDecoderBui
 
 /**
  * The strip's per-group mean and sum of squared deviations from it, as outputs `s<k>_y_mean` and
- * `s<k>_y_m2`: ORT reduces the strip with both cores while it is in cache, where a JS pass over
- * the stored tensor took ~0.6 s per 1024² × 128 tensor (docs/performance.md, "Strip VAE decode,
- * round 3"). Deviations from the strip's own mean, so a large mean does not cancel the variance.
+ * `s<k>_y_m2`: ORT reduces the strip with both cores while it is in cache, instead of a JS pass
+ * over every stored tensor (docs/performance.md, "Strip VAE decode, round 3"). Deviations from the
+ * strip's own mean, so a large mean does not cancel the variance.
  */
 function stripMoments(ctx: GraphContext, k: number, y: string, groups: number): void {
   const { builder } = ctx;
