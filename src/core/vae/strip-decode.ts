@@ -109,7 +109,7 @@ export async function decodeInStrips(
  * The skip plane a stage may write its output over, strip by strip: a ResnetBlock's second conv
  * adds the block input row for row (output rows [top, bottom) read exactly those skip rows, copied
  * into the feed before the run), and that input is dead after it. One full-resolution tensor fewer
- * alive (0.54 GB at 1024 px, docs/performance.md, "Strip VAE decode, round 3").
+ * alive (docs/performance.md, "Strip VAE decode, round 3").
  */
 function overwritableSkip(
   stage: Exclude<StripStage, { kind: 'head' }>,
