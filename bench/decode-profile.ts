@@ -7,6 +7,7 @@
  * (rewrites every MatMulNBits `accuracy_level` in memory).
  *
  *   npx tsx bench/decode-profile.ts --folder bench/.cache/decode-qwen2.5-1.5b --variant q4-acc4 [--past 38] [--steps 8]
+ *     [--in-place [--layout values-transposed|keys-transposed]]
  */
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,8 @@ const { values: args } = parseArgs({
     threads: { type: 'string' },
     accuracy: { type: 'string' },
     'in-place': { type: 'boolean', default: false },
+    // The in-place graph's buffer layout: values-transposed (today's converter) or keys-transposed (the first one).
+    layout: { type: 'string', default: 'values-transposed' },
   },
 });
 if (!args.folder) throw new Error('--folder: the decode benchmark folder (bench/.cache/decode-qwen2.5-1.5b)');
@@ -81,9 +84,12 @@ try {
   const cache = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.5);
   const size = llm.numKeyValueHeads * capacity * llm.headDim;
   for (let i = 0; i < llm.numLayers; i++) {
-    const keyDims = inPlace ? [1, llm.numKeyValueHeads, llm.headDim, capacity] : [1, llm.numKeyValueHeads, capacity, llm.headDim];
-    feeds[`past_key_values.${i}.key`] = new ort.Tensor('float32', cache(size), keyDims);
-    feeds[`past_key_values.${i}.value`] = new ort.Tensor('float32', cache(size), [1, llm.numKeyValueHeads, capacity, llm.headDim]);
+    const slotsMajor = [1, llm.numKeyValueHeads, capacity, llm.headDim];
+    const dimsMajor = [1, llm.numKeyValueHeads, llm.headDim, capacity];
+    const keysTransposed = inPlace && args.layout === 'keys-transposed';
+    const valuesTransposed = inPlace && args.layout === 'values-transposed';
+    feeds[`past_key_values.${i}.key`] = new ort.Tensor('float32', cache(size), keysTransposed ? dimsMajor : slotsMajor);
+    feeds[`past_key_values.${i}.value`] = new ort.Tensor('float32', cache(size), valuesTransposed ? dimsMajor : slotsMajor);
   }
   const headFeeds = {
     hidden: new ort.Tensor(
@@ -162,7 +168,7 @@ try {
   const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   console.log(
     `\n${args.variant}${args.accuracy ? ` (accuracy_level ${args.accuracy})` : ''}${args.threads ? `, ${args.threads} threads` : ''}, ` +
-      `${inPlace ? `in-place cache, capacity ${capacity}` : 'concat cache'}, ${past} cached positions, llm + lm_head; ` +
+      `${inPlace ? `in-place cache (${args.layout}), capacity ${capacity}` : 'concat cache'}, ${past} cached positions, llm + lm_head; ` +
       `wall ${formatMs(median(wall))} / step (median of ${steps}), ORT model_run ${formatMs(runUs / steps / 1000)}, kernels ${formatMs(kernelUs / steps / 1000)} ` +
       `(${((100 * kernelUs) / runUs).toFixed(0)}% of the runs; the rest is ORT's executor between kernels); ` +
       `weights read per token ${(weightBytes / 1e9).toFixed(2)} GB; load average ${load}`,

@@ -31,7 +31,10 @@ const gguf = join(args.folder, 'llama-Q4_0.gguf');
 for (const threads of [2, 1]) {
   systems.push({ name: `llama.cpp Q4_0 · ${threads} threads`, decoder: await LlamaCppDecoder.open(gguf, { threads, contextSize: 512 }), perToken: [] });
   for (const variant of ['q4-acc4', 'q4-acc4 · in-place KV']) {
-    const decoder = await OurDecoder.open(folder.onnxDir, folder.ours[variant], config, { threads, inPlace: variant.includes('in-place') });
+    const decoder = await OurDecoder.open(folder.onnxDir, folder.ours[variant], config, {
+      threads,
+      inPlace: variant.includes('in-place') ? 'values-transposed' : undefined,
+    });
     systems.push({ name: `unipic ${variant} · ${threads} threads`, decoder, perToken: [] });
   }
 }

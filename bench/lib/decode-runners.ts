@@ -8,6 +8,7 @@ import { TokenSelector } from '../../src/core/text/sampling.js';
 import { textSamplingSchema } from '../../src/core/text/sampling-options.js';
 import { disposeAll, presentNames, presentsAsPast } from '../../src/core/kv-cache.js';
 import { InPlaceKvCache } from '../../src/core/in-place-kv-cache.js';
+import type { InPlaceKvLayout } from '../../src/spec/manifest.js';
 import type { BackendSession, DeviceTensor } from '../../src/spec/backend.js';
 import type { ModelConfig, UniPic1GraphName as GraphName } from '../../src/families/unipic1/manifest.js';
 import type { OurDecodeFiles } from './decode-models.js';
@@ -37,15 +38,15 @@ export class OurDecoder {
     private readonly backend: NodeOrtBackend,
     private readonly sessions: Map<GraphName, BackendSession>,
     private readonly config: ModelConfig,
-    private readonly inPlace: boolean,
+    private readonly inPlace: InPlaceKvLayout | undefined,
   ) {}
 
-  /** `inPlace`: the files are the `kvCache: 'in-place'` llm graph, driven through InPlaceKvCache. */
+  /** `inPlace`: the files are the `kvCache: 'in-place'` llm graph with that buffer layout, driven through InPlaceKvCache. */
   static async open(
     onnxDir: string,
     files: OurDecodeFiles,
     config: ModelConfig,
-    settings: { threads?: number; spinning?: boolean; inPlace?: boolean } = {},
+    settings: { threads?: number; spinning?: boolean; inPlace?: InPlaceKvLayout } = {},
   ): Promise<OurDecoder> {
     const backend = new NodeOrtBackend();
     await backend.init({ device: 'cpu' });
@@ -58,7 +59,7 @@ export class OurDecoder {
     ] as const) {
       sessions.set(name, await backend.createSession({ name, path: join(onnxDir, file) }, { threads: settings.threads, extra }));
     }
-    return new OurDecoder(backend, sessions, config, settings.inPlace ?? false);
+    return new OurDecoder(backend, sessions, config, settings.inPlace);
   }
 
   /**
@@ -67,7 +68,7 @@ export class OurDecoder {
    * 1024 px image puts ~4180 positions in the cache, without minutes of CPU prefill.
    */
   async generate(promptIds: readonly number[], newTokens: number, syntheticPast = 0): Promise<DecodeTrace> {
-    if (this.inPlace) return this.generateInPlace(promptIds, newTokens, syntheticPast);
+    if (this.inPlace) return this.generateInPlace(promptIds, newTokens, syntheticPast, this.inPlace);
     const { graphs, graphMs, startCounting } = this.timedGraphs();
     const { hiddenSize: H, numLayers, numKeyValueHeads, headDim } = this.config.llm;
     const names = presentNames(numLayers);
@@ -122,11 +123,11 @@ export class OurDecoder {
   }
 
   /** The same loop over the in-place cache: the buffers are fed whole, only new keys/values come back. */
-  private async generateInPlace(promptIds: readonly number[], newTokens: number, syntheticPast: number): Promise<DecodeTrace> {
+  private async generateInPlace(promptIds: readonly number[], newTokens: number, syntheticPast: number, layout: InPlaceKvLayout): Promise<DecodeTrace> {
     const { graphs, graphMs, startCounting } = this.timedGraphs();
     const { hiddenSize: H, numLayers, numKeyValueHeads, headDim } = this.config.llm;
     const started = performance.now();
-    const cache = new InPlaceKvCache(this.config.llm, 1);
+    const cache = new InPlaceKvCache(this.config.llm, 1, undefined, layout);
     cache.reserve(syntheticPast + promptIds.length + newTokens);
     if (syntheticPast > 0) {
       const synthetic: Record<string, DeviceTensor> = {};

@@ -104,7 +104,8 @@ export async function decodeSection(context: BenchContext): Promise<SectionResul
       for (const variant of DECODE_VARIANTS.filter((v) => v.dtype === dtype)) {
         context.log(`decode: loading unipic ${variant.id}`);
         const files = folder.ours[variant.sessions?.from ?? variant.id];
-        const inPlace = DECODE_VARIANTS.find((v) => v.id === (variant.sessions?.from ?? variant.id))?.body?.kvCache === 'in-place';
+        const body = DECODE_VARIANTS.find((v) => v.id === (variant.sessions?.from ?? variant.id))?.body;
+        const inPlace = body?.kvCache === 'in-place' ? (body.inPlaceLayout ?? 'values-transposed') : undefined;
         const decoder = await OurDecoder.open(folder.onnxDir, files, config, { threads: variant.sessions?.threads, spinning: variant.sessions?.spinning, inPlace });
         systems.push({ system: 'unipic', variant: variant.id, decoder, traces: [] });
       }

@@ -4,14 +4,23 @@ import { KvCacheRows } from './kv-cache-rows.js';
 import type { LlmKvCache } from './llm-kv-cache.js';
 import { llmStepInputs, type LlmStepFeeds } from './llm-step-inputs.js';
 import { float32, takeFloat32 } from './tensor.js';
+import type { InPlaceKvLayout } from '../spec/manifest.js';
+import { regrowSlots, slotBufferDims, type SlotBufferShape, type SlotOrientation, writeSlots } from './kv-slot-buffer.js';
 
 /** Slots added at a time when an append outgrows the buffers: a step reads at most this many empty slots, and regrowth is rare. */
 const DEFAULT_GROWTH = 256;
 
+/** How each buffer of an in-place layout lies (`LLM_IN_PLACE_GRAPHS`, `LLM_IN_PLACE_KEYS_TRANSPOSED_GRAPHS`). */
+const ORIENTATIONS: Record<InPlaceKvLayout, { readonly key: SlotOrientation; readonly value: SlotOrientation }> = {
+  'values-transposed': { key: 'slots-major', value: 'dims-major' },
+  'keys-transposed': { key: 'dims-major', value: 'slots-major' },
+};
+
 /**
  * The host side of the in-place KV layout (`LLM_IN_PLACE_GRAPHS`): one pre-allocated key buffer
- * (stored transposed, `[rows, KVH, D, capacity]`) and value buffer (`[rows, KVH, capacity, D]`) per
- * layer, fed whole to every run; each run's new keys/values are written into the next free slots.
+ * and value buffer per layer, in the folder's `layout` (`values-transposed`: keys
+ * `[rows, KVH, capacity, D]`, values `[rows, KVH, D, capacity]`; `keys-transposed` the other way
+ * round), fed whole to every run; each run's new keys/values are written into the next free slots.
  * A step therefore copies only the new positions, whatever the context length. When an append
  * outgrows the buffers they grow by `growth` slots (one copy of the cache per step of growth);
  * `reserve` sizes them exactly when the final length is known. Slots past the held positions, and
@@ -26,14 +35,20 @@ export class InPlaceKvCache implements LlmKvCache {
   private capacity = 0;
   private layout: KvCacheRows;
   private saved: KvCacheRows | undefined;
+  private readonly keyShape: SlotBufferShape;
+  private readonly valueShape: SlotBufferShape;
 
   constructor(
     private readonly llm: Pick<LlmConfig, 'numLayers' | 'numKeyValueHeads' | 'headDim'>,
     readonly rows = 1,
     private readonly growth = DEFAULT_GROWTH,
+    readonly bufferLayout: InPlaceKvLayout = 'values-transposed',
   ) {
     this.layout = new KvCacheRows(rows);
     this.outputNames = Array.from({ length: llm.numLayers }, (_, i) => [`new_key_values.${i}.key`, `new_key_values.${i}.value`]).flat();
+    const heads = rows * llm.numKeyValueHeads;
+    this.keyShape = { orientation: ORIENTATIONS[bufferLayout].key, heads, headDim: llm.headDim };
+    this.valueShape = { orientation: ORIENTATIONS[bufferLayout].value, heads, headDim: llm.headDim };
   }
 
   /** Positions held per row. */
@@ -64,21 +79,11 @@ export class InPlaceKvCache implements LlmKvCache {
   async append(outputs: Readonly<Record<string, DeviceTensor>>, length: number): Promise<void> {
     const filled = this.layout.length;
     if (filled + length > this.capacity) this.reserve(Math.ceil((filled + length) / this.growth) * this.growth);
-    const { numLayers, numKeyValueHeads: heads, headDim } = this.llm;
-    for (let layer = 0; layer < numLayers; layer++) {
+    for (let layer = 0; layer < this.llm.numLayers; layer++) {
       const key = (await takeFloat32(outputs[`new_key_values.${layer}.key`])).data;
       const value = (await takeFloat32(outputs[`new_key_values.${layer}.value`])).data;
-      const keyBuffer = this.keys[layer];
-      const valueBuffer = this.values[layer];
-      for (let rowHead = 0; rowHead < this.rows * heads; rowHead++) {
-        for (let position = 0; position < length; position++) {
-          const source = (rowHead * length + position) * headDim;
-          const slot = filled + position;
-          valueBuffer.set(value.subarray(source, source + headDim), (rowHead * this.capacity + slot) * headDim);
-          const keyBase = rowHead * headDim * this.capacity + slot;
-          for (let d = 0; d < headDim; d++) keyBuffer[keyBase + d * this.capacity] = key[source + d];
-        }
-      }
+      writeSlots(this.keys[layer], this.capacity, this.keyShape, key, filled, length);
+      writeSlots(this.values[layer], this.capacity, this.valueShape, value, filled, length);
     }
     this.layout.append(length);
   }
@@ -86,26 +91,12 @@ export class InPlaceKvCache implements LlmKvCache {
   /** Grows every buffer to exactly `positions` slots when it has fewer, keeping the contents. */
   reserve(positions: number): void {
     if (positions <= this.capacity) return;
-    const capacity = positions;
     const filled = this.layout.length;
-    const { numLayers, numKeyValueHeads: heads, headDim } = this.llm;
-    for (let layer = 0; layer < numLayers; layer++) {
-      const keys = new Float32Array(this.rows * heads * headDim * capacity);
-      const values = new Float32Array(this.rows * heads * capacity * headDim);
-      if (filled > 0) {
-        for (let rowHead = 0; rowHead < this.rows * heads; rowHead++) {
-          for (let d = 0; d < headDim; d++) {
-            const from = (rowHead * headDim + d) * this.capacity;
-            keys.set(this.keys[layer].subarray(from, from + filled), (rowHead * headDim + d) * capacity);
-          }
-          const from = rowHead * this.capacity * headDim;
-          values.set(this.values[layer].subarray(from, from + filled * headDim), rowHead * capacity * headDim);
-        }
-      }
-      this.keys[layer] = keys;
-      this.values[layer] = values;
+    for (let layer = 0; layer < this.llm.numLayers; layer++) {
+      this.keys[layer] = regrowSlots(this.keys[layer], this.capacity, positions, this.keyShape, filled);
+      this.values[layer] = regrowSlots(this.values[layer], this.capacity, positions, this.valueShape, filled);
     }
-    this.capacity = capacity;
+    this.capacity = positions;
   }
 
   restrict(mask: ArrayLike<number>, nextPositions: readonly number[]): void {
@@ -136,8 +127,8 @@ export class InPlaceKvCache implements LlmKvCache {
     for (let layer = 0; layer < numLayers; layer++) {
       const keys = this.keys[layer] ?? new Float32Array(0);
       const values = this.values[layer] ?? new Float32Array(0);
-      past[`past_key_values.${layer}.key`] = float32([this.rows, heads, headDim, this.capacity], keys);
-      past[`past_key_values.${layer}.value`] = float32([this.rows, heads, this.capacity, headDim], values);
+      past[`past_key_values.${layer}.key`] = float32(slotBufferDims(this.keyShape.orientation, this.rows, heads, headDim, this.capacity), keys);
+      past[`past_key_values.${layer}.value`] = float32(slotBufferDims(this.valueShape.orientation, this.rows, heads, headDim, this.capacity), values);
     }
     return past;
   }

@@ -57,6 +57,15 @@ export type GraphVariant = z.infer<typeof graphVariantSchema>;
 export const KV_CACHE_KINDS = ['concat', 'in-place'] as const;
 export type KvCacheKind = (typeof KV_CACHE_KINDS)[number];
 
+/**
+ * How an `in-place` cache's buffers lie (docs/model-format.md, "KV cache"): `values-transposed`
+ * (keys `[…, capacity, head_dim]`, values `[…, head_dim, capacity]`: what `unipic convert` writes)
+ * or `keys-transposed` (keys `[…, head_dim, capacity]`, values `[…, capacity, head_dim]`: the first
+ * in-place graphs, whose manifests have no `kvCacheLayout`).
+ */
+export const IN_PLACE_KV_LAYOUTS = ['values-transposed', 'keys-transposed'] as const;
+export type InPlaceKvLayout = (typeof IN_PLACE_KV_LAYOUTS)[number];
+
 /** The family a manifest without a `family` field belongs to: folders converted before families existed. */
 export const DEFAULT_FAMILY = 'unipic1';
 
@@ -113,6 +122,8 @@ export const manifestSchema = z
      * out). Absent means `concat`: folders converted before the in-place cache.
      */
     kvCache: z.enum(KV_CACHE_KINDS).optional(),
+    /** The in-place buffers' layout (only with `kvCache: 'in-place'`); absent means `keys-transposed`, the first in-place graphs. */
+    kvCacheLayout: z.enum(IN_PLACE_KV_LAYOUTS).optional(),
   })
   .loose();
 export type Manifest = z.infer<typeof manifestSchema>;

@@ -32,6 +32,13 @@ export const stripDecoderSchema = z
     groups: channels,
     epsilon: z.number().positive(),
     stages: z.array(stripStageSchema).min(2),
+    /**
+     * `graph`: every tail stage whose output splits into `groups` also outputs its strip's
+     * per-group mean `s<k>_y_mean` and sum of squared deviations from it `s<k>_y_m2` (`[groups]`),
+     * which the runtime merges instead of reading the strip again in JS. Absent (folders converted
+     * before): the runtime computes them from the strip.
+     */
+    statistics: z.literal('graph').optional(),
   })
   .strict()
   .superRefine((plan, issues) => {
@@ -52,7 +59,16 @@ export type StripDecoderPlan = z.infer<typeof stripDecoderSchema>;
 
 /** The feed and output names of stage `k`. */
 export function stripNames(k: number) {
-  return { x: `s${k}_x`, skip: `s${k}_skip`, mean: `s${k}_mean`, rstd: `s${k}_rstd`, mask: `s${k}_mask`, y: `s${k}_y` } as const;
+  return {
+    x: `s${k}_x`,
+    skip: `s${k}_skip`,
+    mean: `s${k}_mean`,
+    rstd: `s${k}_rstd`,
+    mask: `s${k}_mask`,
+    y: `s${k}_y`,
+    yMean: `s${k}_y_mean`,
+    yM2: `s${k}_y_m2`,
+  } as const;
 }
 
 /** The graph name every family uses for its strip decoder. */

@@ -46,6 +46,7 @@ describe('unipic convert', () => {
     const manifest = manifestSchema.parse(JSON.parse(await readFile(join(out, 'unipic.json'), 'utf8')));
     expect(manifest.resolutions.map((r) => r.size)).toEqual([64, 128]);
     expect(manifest.kvCache).toBe('in-place');
+    expect(manifest.kvCacheLayout).toBe('values-transposed');
 
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^graph\s+dtype\s+size$/);

@@ -27,12 +27,12 @@ async function llmOf(kvCache: KvCacheKind) {
   await backend.init({ device: 'cpu' });
   const session = await backend.createSession({ name: 'llm', path: join(dir, manifest.graphs.llm!.fp32!.file) });
   sessions.push(session);
-  return { graphs: new CheckedGraphs<UniPic1Graphs>(async () => session), config: manifest.config };
+  return { graphs: new CheckedGraphs<UniPic1Graphs>(async () => session), config: manifest.config, manifest };
 }
 
 describe.each(['in-place', 'concat'] as const)('prefillCache (%s cache)', (kind) => {
   it('gives the same cache in chunks as in one call (causal attention), for every chunk size', async () => {
-    const { graphs, config } = await llmOf(kind);
+    const { graphs, config, manifest } = await llmOf(kind);
     const H = config.llm.hiddenSize;
     const rows = 2;
     const length = 23;
@@ -43,7 +43,7 @@ describe.each(['in-place', 'concat'] as const)('prefillCache (%s cache)', (kind)
     );
     // The cache is compared through what it does: the hidden states of two more tokens run over it.
     const probeOver = async (chunk: number) => {
-      const cache = createKvCache(kind, config.llm, rows);
+      const cache = createKvCache(manifest, config.llm, rows);
       try {
         await prefillCache(graphs, cache, embeds, length, { chunk });
         expect(cache.length).toBe(length);

@@ -21,6 +21,8 @@ export async function infoCommand(args: string[]): Promise<void> {
       dtypes: model.dtypes,
       // How the llm graph keeps its KV cache (docs/model-format.md); folders without the field are concat.
       kvCache: manifest.graphs.llm ? (manifest.kvCache ?? 'concat') : undefined,
+      // The in-place buffers' layout; in-place folders without the field have the first one.
+      kvCacheLayout: manifest.kvCache === 'in-place' ? (manifest.kvCacheLayout ?? 'keys-transposed') : undefined,
       files: `${manifest.files.length} (${formatBytes(total)})`,
       config: model.config,
       // What understand uses unless a call overrides it (docs/text.md#precedence).

@@ -14,7 +14,7 @@ const ELEMENT: Record<ElementType, number> = {
 };
 
 export type Dim = number | string;
-export type AttributeValue = number | string | number[] | string[] | { tensor: onnx.ITensorProto } | { float: number };
+export type AttributeValue = number | string | number[] | string[] | { tensor: onnx.ITensorProto } | { float: number } | { graph: onnx.IGraphProto };
 
 /** Initializers smaller than this stay inside the .onnx file; larger go to the weight sink. */
 const INLINE_LIMIT = 1024;
@@ -187,6 +187,11 @@ export class GraphBuilder {
     return this.node(opType, inputs, { attributes, domain })[0];
   }
 
+  /** The graph as a GraphProto (a control-flow node's branch or body takes it as an attribute). */
+  toGraph(): onnx.IGraphProto {
+    return { name: this.graphName, node: this.nodes, input: this.inputs, output: this.outputs, initializer: this.initializers };
+  }
+
   /** Serialise to ModelProto bytes (IR 10, opset 21 + com.microsoft 1). */
   toBytes(): Uint8Array {
     const model: onnx.IModelProto = {
@@ -196,13 +201,7 @@ export class GraphBuilder {
         { domain: '', version: 21 },
         { domain: 'com.microsoft', version: 1 },
       ],
-      graph: {
-        name: this.graphName,
-        node: this.nodes,
-        input: this.inputs,
-        output: this.outputs,
-        initializer: this.initializers,
-      },
+      graph: this.toGraph(),
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
   }
@@ -255,5 +254,6 @@ function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
     return { name, type: T.STRINGS, strings: (value as string[]).map((s) => new TextEncoder().encode(s)) };
   }
   if ('float' in value) return { name, type: T.FLOAT, f: value.float };
+  if ('graph' in value) return { name, type: T.GRAPH, g: value.graph };
   return { name, type: T.TENSOR, t: value.tensor };
 }

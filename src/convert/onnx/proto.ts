@@ -11,4 +11,5 @@ export declare namespace onnx {
   export type ITensorProto = OnnxNamespace.ITensorProto;
   export type IAttributeProto = OnnxNamespace.IAttributeProto;
   export type IModelProto = OnnxNamespace.IModelProto;
+  export type IGraphProto = OnnxNamespace.IGraphProto;
 }

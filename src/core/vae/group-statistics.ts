@@ -72,15 +72,24 @@ export class GroupMoments {
       }
       const sum = s0 + s1 + s2 + s3;
       const squares = q0 + q1 + q2 + q3;
-      const m = shift + sum / size;
-      const stripM2 = Math.max(0, squares - (sum * sum) / size);
-      const n = this.count[g];
-      const total = n + size;
-      const delta = m - this.mean[g];
-      this.mean[g] += (delta * size) / total;
-      this.m2[g] += stripM2 + (delta * delta * n * size) / total;
-      this.count[g] = total;
+      this.merge(g, size, shift + sum / size, Math.max(0, squares - (sum * sum) / size));
     }
+  }
+
+  /** A strip's per-group mean and sum of squared deviations, reduced by the graph (`count` values per group). */
+  addMoments(count: number, mean: Float32Array, m2: Float32Array): void {
+    if (mean.length !== this.groups || m2.length !== this.groups)
+      throw new RangeError(`strip moments of ${mean.length}/${m2.length} groups, expected ${this.groups}`);
+    for (let g = 0; g < this.groups; g++) this.merge(g, count, mean[g], m2[g]);
+  }
+
+  private merge(g: number, size: number, mean: number, m2: number): void {
+    const n = this.count[g];
+    const total = n + size;
+    const delta = mean - this.mean[g];
+    this.mean[g] += (delta * size) / total;
+    this.m2[g] += m2 + (delta * delta * n * size) / total;
+    this.count[g] = total;
   }
 
   /** Mean and 1/√(var + ε) per group; a NaN or infinity is reported as `source`'s (the graph output the tensor came from). */

@@ -26,9 +26,11 @@ const DEFAULT_STRIP_ELEMENTS = 1 << 22;
  * Decodes one latent (batch 1) with a strip decoder (docs/model-format.md, "Strip VAE decoder"):
  * the head over the whole latent, then every tail stage strip by strip, each strip fed its halo
  * rows (zero rows and a zero mask outside the image, as the convolution's zero padding) and the
- * GroupNorm statistics of the whole input tensor, computed here in float64 before the stage. The
+ * GroupNorm statistics of the whole input tensor, merged in float64 from its strips' moments (the
+ * graph's, or a JS pass for folders converted before) as the previous stage wrote it. The
  * result equals the one-shot decoder up to float32 rounding; only the stage's input, its skip and
- * its output are held at full resolution, never the one-shot graph's many live activations.
+ * its output are held at full resolution (a ResnetBlock's output in its skip's buffer), never the
+ * one-shot graph's many live activations.
  */
 export async function decodeInStrips(
   graphs: Graphs,
@@ -42,15 +44,18 @@ export async function decodeInStrips(
   const pool = new TensorPool();
   const buffers = new StripBuffers();
   const planes: (Plane | undefined)[] = [];
-  const run = async (k: number, feeds: Record<string, HostTensor>) => {
+  const run = async (k: number, feeds: Record<string, HostTensor>, moments?: GroupMoments) => {
     const all: Record<string, HostTensor> = {};
     dummies.forEach((dummy, j) => j !== k && Object.assign(all, dummy));
-    const y = stripNames(k).y;
+    const { y, yMean, yM2 } = stripNames(k);
     // Intermediate strips skip the checked runner's NaN scan (a pass per strip): a NaN reaches the
     // group statistics (checked below) or the last stage's output, which is scanned.
     const last = k === stages.length - 1;
-    const out = await graphs.run(plan.graph, { ...all, ...feeds }, { outputs: [y], keepOnDevice: last ? [] : [y], signal: options.signal });
-    return takeFloat32(out[y]);
+    const outputs = moments ? [y, yMean, yM2] : [y];
+    const out = await graphs.run(plan.graph, { ...all, ...feeds }, { outputs, keepOnDevice: last ? [] : outputs, signal: options.signal });
+    const strip = await takeFloat32(out[y]);
+    if (moments) moments.addMoments(strip.data.length / plan.groups, (await takeFloat32(out[yMean])).data, (await takeFloat32(out[yM2])).data);
+    return strip;
   };
 
   const head = await run(0, { [stripNames(0).x]: latent });
@@ -66,20 +71,29 @@ export async function decodeInStrips(
     const width = input.width * scale;
     let rows = options.stripRows ?? Math.max(1, Math.floor((options.stripElements ?? DEFAULT_STRIP_ELEMENTS) / (input.channels * width)));
     if (scale === 2) rows = Math.max(2, rows - (rows % 2));
+    const inPlace = overwritableSkip(stage, k, planes, lastUse, height, width);
+    // Statistics only for a tensor that a later stage's GroupNorm reads.
+    const normedBy = stages.find((s): s is Extract<StripStage, { kind: 'conv' }> => s.kind === 'conv' && s.input === k);
+    const moments = normedBy ? new GroupMoments(normedBy.channels, plan.groups) : undefined;
     let output: Plane | undefined;
-    let moments: GroupMoments | undefined;
     for (let top = 0; top < height; top += rows) {
       const bottom = Math.min(height, top + rows);
       const feeds = stripFeeds(plan, stage, k, input, planes, top, bottom, buffers);
-      const strip = await run(k, feeds);
-      output ??= { channels: strip.dims[1], height, width, data: pool.take(strip.dims[1] * height * width) };
-      moments ??= new GroupMoments(output.channels, plan.groups);
+      const strip = await run(k, feeds, plan.statistics === 'graph' ? moments : undefined);
+      output ??= {
+        channels: strip.dims[1],
+        height,
+        width,
+        data: inPlace && strip.dims[1] === inPlace.channels ? inPlace.data : pool.take(strip.dims[1] * height * width),
+      };
       copyRows(strip.data, bottom - top, output, top);
-      // Statistics of the strip while it is in cache, for the GroupNorm of a later stage.
-      moments.add(strip.data, bottom - top, width);
+      // Folders converted before the graph reduced its strips: the strip's statistics while it is in cache.
+      if (plan.statistics !== 'graph') moments?.add(strip.data, bottom - top, width);
     }
-    if (output && moments && output.channels % plan.groups === 0) output.stats = moments.finish(plan.epsilon, { graph: plan.graph, output: stripNames(k).y });
+    if (output && moments) output.stats = moments.finish(plan.epsilon, { graph: plan.graph, output: stripNames(k).y });
     planes.push(output);
+    // The skip's buffer now holds this stage's output: nothing to give back to the pool.
+    if (inPlace && output?.data === inPlace.data) planes[(stage as { skip: number }).skip] = undefined;
     for (let j = 0; j < k; j++) {
       if (lastUse[j] === k && planes[j]) {
         pool.give(planes[j]!.data);
@@ -89,6 +103,25 @@ export async function decodeInStrips(
   }
   const result = planes[stages.length - 1]!;
   return { data: result.data, dims: [1, result.channels, result.height, result.width] };
+}
+
+/**
+ * The skip plane a stage may write its output over, strip by strip: a ResnetBlock's second conv
+ * adds the block input row for row (output rows [top, bottom) read exactly those skip rows, copied
+ * into the feed before the run), and that input is dead after it. One full-resolution tensor fewer
+ * alive (docs/performance.md, "Strip VAE decode, round 3").
+ */
+function overwritableSkip(
+  stage: Exclude<StripStage, { kind: 'head' }>,
+  k: number,
+  planes: readonly (Plane | undefined)[],
+  lastUse: readonly number[],
+  height: number,
+  width: number,
+): Plane | undefined {
+  if (stage.kind !== 'conv' || stage.skip === undefined || stage.skip === stage.input || lastUse[stage.skip] !== k) return undefined;
+  const skip = planes[stage.skip];
+  return skip && skip.height === height && skip.width === width ? skip : undefined;
 }
 
 function toPlane(data: Float32Array, dims: readonly number[]): Plane {

@@ -25,7 +25,9 @@ beforeAll(async () => {
   delete manifest.kvCache;
   await writeFile(join(oldFolder, 'unipic.json'), JSON.stringify(manifest));
   const dir = await tinyModelDir(['fp32']);
-  expect(JSON.parse(await readFile(join(dir, 'unipic.json'), 'utf8')).kvCache).toBe('in-place');
+  const current = JSON.parse(await readFile(join(dir, 'unipic.json'), 'utf8'));
+  expect(current.kvCache).toBe('in-place');
+  expect(current.kvCacheLayout).toBe('values-transposed');
   inPlace = await UniPic.load(dir, { dtype: 'fp32', device: 'cpu' });
   concat = await UniPic.load(oldFolder, { dtype: 'fp32', device: 'cpu' });
 }, 300_000);

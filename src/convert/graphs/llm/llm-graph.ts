@@ -1,5 +1,6 @@
 import { LLM_ANGLES_GRAPHS, LLM_GRAPHS } from '../../../spec/llm-graphs.js';
-import { LLM_IN_PLACE_GRAPHS } from '../../../spec/llm-in-place-graph.js';
+import { LLM_IN_PLACE_GRAPHS, LLM_IN_PLACE_KEYS_TRANSPOSED_GRAPHS } from '../../../spec/llm-in-place-graph.js';
+import type { InPlaceKvLayout } from '../../../spec/manifest.js';
 import { contractInput, contractOutput } from '../../onnx/contract-io.js';
 import { InvalidModelError } from '../../../errors/invalid-model-error.js';
 import type { LlmConfig } from '../../../spec/llm-config.js';
@@ -7,7 +8,7 @@ import { linear, type LinearOptions } from '../layers/linear.js';
 import { rmsNorm } from '../layers/rms-norm.js';
 import { silu } from '../layers/activations.js';
 import type { GraphContext } from '../weights.js';
-import { attentionAllowed } from './attention-mask.js';
+import { attentionAllowed, scalarDim } from './attention-mask.js';
 import { eagerAttention, type AttentionImplementation, type AttentionInputs } from './eager-attention.js';
 import { inPlaceAttention, inPlaceMasks } from './in-place-attention.js';
 import { rotaryTables, rotaryTablesFromAngles, type RotaryTables } from './rotary-embedding.js';
@@ -33,6 +34,11 @@ export interface LlmGraphOptions {
    * costs the same at 4,000 cached positions as at 40; `attention` is then ignored.
    */
   kvCache?: 'concat' | 'in-place';
+  /**
+   * The in-place buffers' layout (the manifest's `kvCacheLayout`): `values-transposed` (default),
+   * or `keys-transposed`, the first in-place graphs, kept for old folders and the benchmark.
+   */
+  inPlaceLayout?: InPlaceKvLayout;
 }
 
 /**
@@ -47,8 +53,10 @@ export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConf
   if (llm.headDim % 2 !== 0) throw new InvalidModelError('llm: head dim must be even for rotate-half RoPE');
 
   const inPlace = options.kvCache === 'in-place';
-  // Both contracts name their inputs alike; only the cache's shapes and the per-layer outputs differ.
-  const spec = inPlace ? LLM_IN_PLACE_GRAPHS.llm : LLM_GRAPHS.llm;
+  const layout = options.inPlaceLayout ?? 'values-transposed';
+  const inPlaceSpec = layout === 'values-transposed' ? LLM_IN_PLACE_GRAPHS.llm : LLM_IN_PLACE_KEYS_TRANSPOSED_GRAPHS.llm;
+  // The contracts name their inputs alike; only the cache's shapes and the per-layer outputs differ.
+  const spec = inPlace ? inPlaceSpec : LLM_GRAPHS.llm;
   const sizes = { hidden: llm.hiddenSize, heads_kv: llm.numKeyValueHeads, head_dim: llm.headDim };
   const inputsEmbeds = contractInput(builder, spec, 'inputs_embeds', sizes);
   const attentionMask = contractInput(builder, spec, 'attention_mask', sizes);
@@ -63,9 +71,10 @@ export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConf
   }));
 
   const rotary = options.rotary === 'angles' ? rotaryTablesFromAngles(ctx, rotaryInput) : rotaryTables(ctx, rotaryInput, llm.headDim, llm.ropeTheta);
-  const masks = inPlace ? inPlaceMasks(ctx, attentionMask, inputsEmbeds, past[0].key) : undefined;
+  const capacity = () => scalarDim(ctx, past[0].key, layout === 'values-transposed' ? 2 : 3);
+  const masks = inPlace ? inPlaceMasks(ctx, attentionMask, inputsEmbeds, capacity()) : undefined;
   const allowed = masks ? masks.fresh : attentionAllowed(ctx, attentionMask, inputsEmbeds);
-  const layerOptions = masks ? { ...options, attention: inPlaceAttention(masks.slots) } : options;
+  const layerOptions = masks ? { ...options, attention: inPlaceAttention(masks, layout) } : options;
   let hidden = inputsEmbeds;
   for (let i = 0; i < llm.numLayers; i++) {
     const layer = builder.scopedByWeight(`llm.model.layers.${i}`, () =>
@@ -73,8 +82,8 @@ export function buildLlmGraph(ctx: GraphContext, config: { readonly llm: LlmConf
     );
     hidden = layer.hidden;
     if (inPlace) {
-      contractOutput(builder, LLM_IN_PLACE_GRAPHS.llm, layer.presentKey, 'new_key_values.{i}.key', sizes, i);
-      contractOutput(builder, LLM_IN_PLACE_GRAPHS.llm, layer.presentValue, 'new_key_values.{i}.value', sizes, i);
+      contractOutput(builder, inPlaceSpec, layer.presentKey, 'new_key_values.{i}.key', sizes, i);
+      contractOutput(builder, inPlaceSpec, layer.presentValue, 'new_key_values.{i}.value', sizes, i);
     } else {
       contractOutput(builder, LLM_GRAPHS.llm, layer.presentKey, 'present.{i}.key', sizes, i);
       contractOutput(builder, LLM_GRAPHS.llm, layer.presentValue, 'present.{i}.value', sizes, i);

@@ -66,9 +66,27 @@ export function buildStripDecoderGraph(ctx: GraphContext, build: StripDecoderBui
     }
     const outChannels = convOutputChannels(ctx, stage.conv);
     builder.output(y, names.y, 'float32', dims(names.y, outChannels));
+    if (outChannels % build.groups === 0) stripMoments(ctx, k, y, build.groups);
     channels.push(outChannels);
   });
-  return { graph: STRIP_DECODER_GRAPH, groups: build.groups, epsilon: VAE_GROUP_NORM_EPSILON, stages };
+  return { graph: STRIP_DECODER_GRAPH, groups: build.groups, epsilon: VAE_GROUP_NORM_EPSILON, stages, statistics: 'graph' };
+}
+
+/**
+ * The strip's per-group mean and sum of squared deviations from it, as outputs `s<k>_y_mean` and
+ * `s<k>_y_m2`: ORT reduces the strip with both cores while it is in cache, instead of a JS pass
+ * over every stored tensor (docs/performance.md, "Strip VAE decode, round 3"). Deviations from the
+ * strip's own mean, so a large mean does not cancel the variance.
+ */
+function stripMoments(ctx: GraphContext, k: number, y: string, groups: number): void {
+  const { builder } = ctx;
+  const names = stripNames(k);
+  const grouped = builder.op('Reshape', [y, builder.constInt64([groups, -1])]);
+  const axis = builder.constInt64([1]);
+  const mean = builder.op('ReduceMean', [grouped, axis], { keepdims: 1 });
+  const m2 = builder.op('ReduceSumSquare', [builder.op('Sub', [grouped, mean]), axis], { keepdims: 0 });
+  builder.output(builder.op('Reshape', [mean, builder.constInt64([groups])]), names.yMean, 'float32', [groups]);
+  builder.output(m2, names.yM2, 'float32', [groups]);
 }
 
 /**

@@ -203,6 +203,8 @@ async function convertFolder(checkpointDir: string, outDir: string, options: Con
         ...(stripDecoder ? { stripDecoder } : {}),
         ...(stripEncoder ? { stripEncoder } : {}),
         kvCache,
+        // The layout the converter's in-place graph takes (`buildLlmGraph`'s default).
+        ...(kvCache === 'in-place' ? { kvCacheLayout: 'values-transposed' as const } : {}),
         files,
       },
       unipic1ManifestSchema,

@@ -51,7 +51,7 @@ export async function runImageLoop(
     steps: options.diffusionSteps,
     maxBeta: config.diffusion.maxBeta,
   });
-  const prefix = await buildPrefix(graphs, config, input.prefix, assets.manifest.kvCache, signal);
+  const prefix = await buildPrefix(graphs, config, input.prefix, assets.manifest, signal);
   const samplingStarted = Date.now();
   let tokens: Float32Array;
   try {

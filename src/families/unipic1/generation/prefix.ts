@@ -1,6 +1,5 @@
-import { createKvCache } from '../../../core/create-kv-cache.js';
+import { createKvCache, type KvCacheFormat } from '../../../core/create-kv-cache.js';
 import type { LlmKvCache } from '../../../core/llm-kv-cache.js';
-import type { KvCacheKind } from '../../../spec/manifest.js';
 import type { ModelConfig } from '../manifest.js';
 import type { UniPic1GraphRunner as Graphs } from '../call-context.js';
 import { int64, takeFloat32 } from '../../../core/tensor.js';
@@ -40,7 +39,7 @@ export async function embedTokens(graphs: Graphs, ids: readonly (readonly number
  * Prefill as the reference does: no attention mask (all ones) and positions 0..P−1, so padded rows
  * run causally over their pads — harmless, because every later call masks those keys.
  */
-export async function buildPrefix(graphs: Graphs, config: ModelConfig, input: PrefixInput, kvCache: KvCacheKind | undefined, signal?: AbortSignal): Promise<Prefix> {
+export async function buildPrefix(graphs: Graphs, config: ModelConfig, input: PrefixInput, kvCache: KvCacheFormat, signal?: AbortSignal): Promise<Prefix> {
   const H = config.llm.hiddenSize;
   const rows = input.ids.length;
   const length = input.ids[0].length;

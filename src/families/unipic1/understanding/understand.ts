@@ -55,7 +55,7 @@ export async function understandImage(context: CallContext, controller: RunContr
     const source = await encodeSourceImage(graphs, config, tables, pixels, signal, assets.manifest.stripEncoder);
     const embeds = (await embedTokens(graphs, [prompt.ids.slice(0, imageEnd)], signal)).data;
     embeds.set(source.visualTokens, prompt.imageStart * H);
-    const cache = createKvCache(assets.manifest.kvCache, config.llm);
+    const cache = createKvCache(assets.manifest, config.llm);
     try {
       // Only the cache is needed here; the question's prefill below yields the hidden state.
       await prefillCache(graphs, cache, embeds, imageEnd, { signal });

@@ -11,14 +11,17 @@ const config = TINY_VAE_CONFIG;
 const weights = tinyVaeWeights();
 const E = config.embedDim;
 
-async function compare(m: number, n: number, stripRows: number | undefined) {
+async function compare(m: number, n: number, stripRows: number | undefined, statistics: 'graph' | 'js' = 'graph') {
   const latents = randomArray(m * n * E, 91 + m * n, 1);
   const oneShot = makeContext(weights);
   buildVaeDecoderGraph(oneShot.ctx, config, { attention: 'fused' });
   const expected = (await runGraph(oneShot.finish(), { latents: floatFeed(latents, [1, m, n, E]) })).pixels;
 
   const strips = makeContext(weights);
-  const plan = stripDecoderSchema.parse(buildVaeDecoderStripGraph(strips.ctx, config, { attention: 'fused' }));
+  const built = stripDecoderSchema.parse(buildVaeDecoderStripGraph(strips.ctx, config, { attention: 'fused' }));
+  expect(built.statistics).toBe('graph');
+  // A folder converted before the graph reduced its strips: its plan has no `statistics`.
+  const plan = statistics === 'graph' ? built : { ...built, statistics: undefined };
   const { graphs, runs, release } = await sessionGraphs(strips.finish());
   try {
     const out = await decodeInStrips(graphs, plan, float32([1, m, n, E], latents), { stripRows });
@@ -37,6 +40,10 @@ describe('strip VAE decoder (UniPic-1 KL-16)', () => {
     console.log(`strip decoder vs one-shot, 2-row strips: ${error.toExponential(2)} over ${runs} runs`);
     expect(error).toBeLessThan(1e-5);
     expect(runs).toBeGreaterThan(stages * 4);
+  });
+
+  it('equals the one-shot decode with the statistics taken in JS (plans without `statistics`)', async () => {
+    expect((await compare(4, 3, 3, 'js')).error).toBeLessThan(1e-5);
   });
 
   it('equals the one-shot decode with odd strip heights and a non-square grid', async () => {
