@@ -21,6 +21,15 @@ async function accepted(run: { abort(reason?: string): void; readonly result: Pr
   run.abort('checked only');
   await expect(run.result).rejects.toMatchObject({ code: 'ABORTED' });
 }
+/** The error a call threw as it was made (refused before it was queued); fails when it was accepted. */
+function refused(call: () => unknown): ResourceLimitError {
+  try {
+    call();
+  } catch (error) {
+    return error as ResourceLimitError;
+  }
+  throw new Error('accepted');
+}
 const image = (size: number) => ({ data: new Uint8Array(size * size * 3).fill(100), width: size, height: size, channels: 3 as const });
 
 beforeAll(async () => {
@@ -144,14 +153,6 @@ describe("one-shot VAE graphs past wasm's address space (folders without strip g
       const backend = new MockBackend({ devices: ['wasm'], limits: { maxResidentBytes: limit } });
       const model = await UniPic.load(old, { backend, dtype: 'fp32' });
       try {
-        const refused = (call: () => unknown) => {
-          try {
-            call();
-          } catch (error) {
-            return error as ResourceLimitError;
-          }
-          throw new Error('accepted');
-        };
         const understand = refused(() => model.understand({ image: image(128), size: 128, maxTokens: 1 }));
         expect(understand).toBeInstanceOf(ResourceLimitError);
         expect(understand.details).toEqual({
@@ -215,14 +216,6 @@ describe("fused attention past wasm's 32-bit operation counter (at the call)", (
     const backend = new MockBackend({ devices: ['wasm'], limits: { maxAttentionHeadOps: limitOps } });
     const model = await UniPic.load(folder, { backend, dtype: 'fp32' });
     try {
-      const refused = (call: () => unknown) => {
-        try {
-          call();
-        } catch (error) {
-          return error as ResourceLimitError;
-        }
-        throw new Error('accepted');
-      };
       const understand = refused(() => model.understand({ image: image(128), size: 128, maxTokens: 1 }));
       expect(understand).toBeInstanceOf(ResourceLimitError);
       const first = attentionHeadOps(manifest.config, 'understand', 128).find((h) => h.ops > limitOps)!;
