@@ -1,7 +1,7 @@
 /**
  * q4 decode against llama.cpp Q4_0 alone, on the decode benchmark's full-size models (build them
  * with `npm run bench -- --only decode` first): our q4-acc4 graphs (copying and in-place cache) and
- * llama.cpp, each with 2 and 1 threads, alternating run by run. Cheaper than the whole decode
+ * llama.cpp, each with 2 and 1 threads, and ours with 2 spinning threads, alternating run by run. Cheaper than the whole decode
  * section (no fp32 group, no transformers.js), for reruns when the machine is quiet.
  *
  *   npx tsx bench/decode-vs-llama.ts --folder bench/.cache/decode-qwen2.5-1.5b [--repeats 3] [--tokens 12]
@@ -38,6 +38,10 @@ for (const threads of [2, 1]) {
     systems.push({ name: `unipic ${variant} · ${threads} threads`, decoder, perToken: [] });
   }
 }
+// Spinning intra-op threads, as ggml's are: off in the SDK by default (2× slower under load); a
+// user opts in with the session config entry. Measured beside the blocking ones.
+const spinning = await OurDecoder.open(folder.onnxDir, folder.ours['q4-acc4 · in-place KV'], config, { threads: 2, spinning: true, inPlace: 'values-transposed' });
+systems.push({ name: 'unipic q4-acc4 · in-place KV · 2 spinning threads', decoder: spinning, perToken: [] });
 const startLoad = await load();
 try {
   for (const entry of systems) await entry.decoder.generate(prompt, 2);
