@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { writeSafetensorsFile, type SafetensorsFileTensor } from '../../src/convert/writers/safetensors-file-writer.js';
 import { readSd3DiffusionStructure, type Sd3DiffusionStructure } from '../../src/convert/sd3-diffusion/diffusion-configs.js';
 import { sd3DiffusionShapes } from '../../src/convert/sd3-diffusion/diffusion-shapes.js';
+import { TINY_SCHEDULER_CONFIG, TINY_SD3_DIFFUSION_CONFIGS } from '../../src/convert/sd3-diffusion/tiny-diffusion.js';
 import { cropPositionTable } from '../../src/core/diffusion/position-embedding.js';
 import { float32ToBfloat16 } from '../../src/formats/float-conversion.js';
 
@@ -30,26 +31,12 @@ export const SD3_DIFFUSION_CONFIGS = {
     dual_attention_layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
     qk_norm: 'rms_norm',
   },
-  vae: {
-    _class_name: 'AutoencoderKL',
-    in_channels: 3,
-    out_channels: 3,
-    down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D'],
-    up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'],
-    block_out_channels: [128, 256, 512, 512],
-    layers_per_block: 2,
-    latent_channels: 16,
-    norm_num_groups: 32,
-    act_fn: 'silu',
-    scaling_factor: 1.5305,
-    shift_factor: 0.0609,
-    use_quant_conv: false,
-    use_post_quant_conv: false,
-    mid_block_add_attention: true,
-  },
+  // The published SD3 VAE: the tiny oracle's config with SD3's widths, depth and groups.
+  vae: { ...TINY_SD3_DIFFUSION_CONFIGS.vae, block_out_channels: [128, 256, 512, 512], layers_per_block: 2, norm_num_groups: 32 },
 } as const;
 
-export const SCHEDULER_CONFIG = { _class_name: 'FlowMatchEulerDiscreteScheduler', num_train_timesteps: 1000, shift: 3.0 };
+/** SD3.5's scheduler, as published (the tiny folders use it unchanged). */
+export const SCHEDULER_CONFIG = TINY_SCHEDULER_CONFIG;
 const WEIGHT_FILE = 'diffusion_pytorch_model.safetensors';
 
 export async function writeJson(path: string, value: unknown): Promise<void> {
