@@ -9,7 +9,7 @@ import { ensureBuiltPackage } from './support/built-package.js';
 import { bundlePage, ORT_WEB_DIST, pageHtml } from './support/bundle-page.js';
 import { launchChromium, type BrowserSession } from './support/chromium.js';
 import { startStaticServer, type StaticServer } from './support/static-server.js';
-import { reportWebgpu, webgpuUnavailable } from './support/webgpu-status.js';
+import { openReadyPage } from './support/webgpu-status.js';
 
 /**
  * The built package in Chromium, on wasm and on WebGPU (SwiftShader here): the tiny Kontext model,
@@ -50,13 +50,8 @@ async function nodeRun(): Promise<{ latent: Float32Array; pixels: Uint8ClampedAr
 async function pageRun(device: 'wasm' | 'webgpu'): Promise<KontextPageRun | string> {
   const page = await browser.newPage();
   try {
-    await page.goto(server.url('/index.html'));
-    await page.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);
-    if (device === 'webgpu') {
-      const unavailable = await webgpuUnavailable(page);
-      reportWebgpu('kontext webgpu', unavailable);
-      if (unavailable) return unavailable;
-    }
+    const unavailable = await openReadyPage(page, server.url('/index.html'), device, 'kontext webgpu');
+    if (unavailable) return unavailable;
     return (await page.evaluate(([url, d]) => (globalThis as unknown as { runKontext: (u: string, d: string) => Promise<KontextPageRun> }).runKontext(url, d), [
       server.url(MODEL_PATH),
       device,

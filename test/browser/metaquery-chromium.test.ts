@@ -15,7 +15,7 @@ import { ensureBuiltPackage } from './support/built-package.js';
 import { bundlePage, ORT_WEB_DIST, pageHtml } from './support/bundle-page.js';
 import { launchChromium, type BrowserSession } from './support/chromium.js';
 import { startStaticServer, type StaticServer } from './support/static-server.js';
-import { reportWebgpu, webgpuUnavailable } from './support/webgpu-status.js';
+import { openReadyPage } from './support/webgpu-status.js';
 
 /**
  * The built package in Chromium: the tiny UniPic2-Metaquery model (the oracle's checkpoint with the
@@ -115,13 +115,8 @@ function expectSameImage(page: MetaqueryPageImage | undefined, node: MetaqueryPa
 async function pageRun(device: 'wasm' | 'webgpu'): Promise<MetaqueryPageRun | string> {
   const page = await browser.newPage();
   try {
-    await page.goto(server.url('/index.html'));
-    await page.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);
-    if (device === 'webgpu') {
-      const unavailable = await webgpuUnavailable(page);
-      reportWebgpu('metaquery webgpu', unavailable);
-      if (unavailable) return unavailable;
-    }
+    const unavailable = await openReadyPage(page, server.url('/index.html'), device, 'metaquery webgpu');
+    if (unavailable) return unavailable;
     type Runner = (model: string, image: string, d: string, questions: (string | null)[], diffusion: MetaqueryDiffusionCalls) => Promise<MetaqueryPageRun>;
     return (await page.evaluate(
       ([model, image, d, questions, diffusion]) => (globalThis as unknown as { runMetaquery: Runner }).runMetaquery(model, image, d, questions, diffusion),

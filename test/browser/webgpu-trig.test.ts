@@ -5,7 +5,7 @@ import type { GraphFeed } from './pages/graph-page.js';
 import { bundlePage, ORT_WEB_DIST, pageHtml } from './support/bundle-page.js';
 import { launchChromium, type BrowserSession } from './support/chromium.js';
 import { startStaticServer, type StaticServer } from './support/static-server.js';
-import { reportWebgpu, webgpuUnavailable } from './support/webgpu-status.js';
+import { openReadyPage } from './support/webgpu-status.js';
 
 /**
  * Cos and Sin on onnxruntime-web: WGSL only promises sin/cos within 2⁻¹¹ absolute on [−π, π], and
@@ -56,13 +56,8 @@ describe('Cos and Sin on onnxruntime-web', () => {
     it(`${device}: within ${bound.toExponential(1)} of Math.cos / Math.sin up to ±${MAX_ANGLE} rad`, async (context) => {
       const page = await browser.newPage();
       try {
-        await page.goto(server.url('/index.html'));
-        await page.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);
-        if (device === 'webgpu') {
-          const unavailable = await webgpuUnavailable(page);
-          reportWebgpu('trig webgpu', unavailable);
-          if (unavailable) return context.skip(`WebGPU could not start in this Chromium: ${unavailable}`);
-        }
+        const unavailable = await openReadyPage(page, server.url('/index.html'), device, 'trig webgpu');
+        if (unavailable) return context.skip(`WebGPU could not start in this Chromium: ${unavailable}`);
         const out = await page.evaluate(
           ([url, d, data]) =>
             (globalThis as unknown as { runGraph(u: string, d: string, f: Record<string, GraphFeed>): Promise<Record<string, GraphFeed>> }).runGraph(url, d, {

@@ -9,7 +9,7 @@ import { makeTinyKontextCheckpoint } from '../../src/families/unipic2-kontext/co
 import { VLM_FOLDER } from '../../src/families/unipic2-metaquery/convert/convert-metaquery.js';
 import { makeTinyMetaquery } from '../../src/families/unipic2-metaquery/convert/tiny/make-tiny-metaquery.js';
 import { convertMetaqueryModel } from '../../src/families/unipic2-metaquery/converter.js';
-import { FAST_NETWORK, startHub, writePythonStyleCache, type HubFixture } from './support/hub-fixture.js';
+import { fixtureConvertOptions, manifestHashes as hashes, startHub, writePythonStyleCache, type HubFixture } from './support/hub-fixture.js';
 import { readFolder } from './support/hub-server.js';
 
 // `convertModel('hf:…')` for the UniPic-2 families against the local Hub (127.0.0.1) serving their
@@ -27,14 +27,7 @@ const EXTRAS = new Map<string, Buffer>([
 ]);
 
 let fixture: HubFixture;
-const options = (cache: string, extra: Record<string, unknown> = {}) => ({
-  dtypes: ['fp32'] as const,
-  hub: { endpoint: fixture.endpoint, cacheDir: join(fixture.work, cache) },
-  network: FAST_NETWORK,
-  environment: { UNIPIC_CACHE_DIR: join(fixture.work, `${cache}-unipic`) },
-  ...extra,
-});
-const hashes = (manifest: { files: readonly { path: string; sha256: string }[] }) => new Map(manifest.files.map((file) => [file.path, file.sha256]));
+const options = (cache: string, extra: Record<string, unknown> = {}) => fixtureConvertOptions(fixture, cache, extra);
 /**
  * Paths of the files requested from `repo` (at any commit), sorted, each once: a streamed
  * safetensors file is asked for twice (its header first, the rest with a Range request).

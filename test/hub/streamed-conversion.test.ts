@@ -7,7 +7,7 @@ import { convertKontextCheckpoint } from '../../src/families/unipic2-kontext/con
 import { makeTinyKontextCheckpoint } from '../../src/families/unipic2-kontext/convert/tiny-kontext.js';
 import type { LoadProgressEvent } from '../../src/spec/progress.js';
 import { expectProgressInvariants } from '../sources/support/fixture.js';
-import { FAST_NETWORK, startHub, type HubFixture } from './support/hub-fixture.js';
+import { FAST_NETWORK, fixtureConvertOptions, manifestHashes as hashes, startHub, type HubFixture } from './support/hub-fixture.js';
 import { readFolder, sha256 } from './support/hub-server.js';
 
 // An `hf:` conversion streams its weights: a worker thread downloads them (every safetensors
@@ -23,14 +23,7 @@ let checkpoint: Map<string, Buffer>;
 let reference: Map<string, string>;
 let commit: string;
 
-const options = (cache: string, extra: Record<string, unknown> = {}) => ({
-  dtypes: ['fp32'] as const,
-  hub: { endpoint: fixture.endpoint, cacheDir: join(fixture.work, cache) },
-  network: FAST_NETWORK,
-  environment: { UNIPIC_CACHE_DIR: join(fixture.work, `${cache}-unipic`) },
-  ...extra,
-});
-const hashes = (manifest: { files: readonly { path: string; sha256: string }[] }) => new Map(manifest.files.map((file) => [file.path, file.sha256]));
+const options = (cache: string, extra: Record<string, unknown> = {}) => fixtureConvertOptions(fixture, cache, extra);
 const cdnPath = (path: string) => `lfs/${sha256(checkpoint.get(path)!)}`;
 const headerEnd = (bytes: Buffer) => 8 + Number(bytes.readBigUInt64LE(0));
 const blobs = (cache: string) => join(fixture.work, cache, `models--${REPO.replace('/', '--')}`, 'blobs');

@@ -23,3 +23,16 @@ export function reportWebgpu(test: string, reason: string | undefined): void {
   if (reason) console.warn(`[${test}] WebGPU did NOT start in Chromium (${reason}); only the wasm results are checked`);
   else console.info(`[${test}] WebGPU started in Chromium`);
 }
+
+/**
+ * Opens a test page and waits for its script (`pageReady`); on WebGPU also says, in the output and
+ * as the result, why WebGPU cannot start there (undefined when it can).
+ */
+export async function openReadyPage(page: Page, url: string, device: 'wasm' | 'webgpu', test: string): Promise<string | undefined> {
+  await page.goto(url);
+  await page.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);
+  if (device !== 'webgpu') return undefined;
+  const unavailable = await webgpuUnavailable(page);
+  reportWebgpu(test, unavailable);
+  return unavailable;
+}

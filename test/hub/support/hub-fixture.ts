@@ -35,6 +35,20 @@ export interface HubFixture {
   dispose(): Promise<void>;
 }
 
+/** fp32 conversion options against the fixture's Hub, with its own HF and unipic caches named `cache`. */
+export function fixtureConvertOptions(fixture: HubFixture, cache: string, extra: Record<string, unknown> = {}) {
+  return {
+    dtypes: ['fp32'] as const,
+    hub: { endpoint: fixture.endpoint, cacheDir: join(fixture.work, cache) },
+    network: FAST_NETWORK,
+    environment: { UNIPIC_CACHE_DIR: join(fixture.work, `${cache}-unipic`) },
+    ...extra,
+  };
+}
+
+/** A converted folder's files by path, as their sha256: equal maps mean equal conversions. */
+export const manifestHashes = (manifest: { files: readonly { path: string; sha256: string }[] }) => new Map(manifest.files.map((file) => [file.path, file.sha256]));
+
 export async function startHub(): Promise<HubFixture> {
   const hub = new RemoteHubServer();
   const endpoint = await hub.start();
