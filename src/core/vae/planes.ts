@@ -58,3 +58,23 @@ export function copyRows(strip: Float32Array, rows: number, plane: Plane, top: n
   if (strip.length !== channels * rows * width) throw new InvalidModelError(`strip of ${strip.length} values, expected ${channels}×${rows}×${width}`);
   for (let c = 0; c < channels; c++) data.set(strip.subarray(c * rows * width, (c + 1) * rows * width), (c * height + top) * width);
 }
+
+/** How a strip encoder or decoder cuts the image into runs. */
+export interface StripOptions {
+  /**
+   * Output elements per strip run (default 2²²: 16 MB strips, ~6% of halo rows recomputed at
+   * 1024 px; half of 2²³'s working memory kept by the session's arena for no measured time cost,
+   * docs/performance.md, "Strip VAE encoder").
+   */
+  readonly stripElements?: number;
+  /** Output rows per strip, overriding `stripElements` (tests). */
+  readonly stripRows?: number;
+  readonly signal?: AbortSignal;
+}
+
+const DEFAULT_STRIP_ELEMENTS = 1 << 22;
+
+/** Rows per strip run for an output of `elementsPerRow` elements per row (at least one). */
+export function rowsPerStrip(options: StripOptions, elementsPerRow: number): number {
+  return options.stripRows ?? Math.max(1, Math.floor((options.stripElements ?? DEFAULT_STRIP_ELEMENTS) / elementsPerRow));
+}

@@ -6,21 +6,9 @@ import type { Graphs } from '../model/graphs.js';
 import { float32, takeFloat32 } from '../tensor.js';
 import { GroupMoments, groupStatistics } from './group-statistics.js';
 import { TensorPool } from './tensor-pool.js';
-import { copyRows, rowsWithHalo, StripBuffers, type Plane } from './planes.js';
+import { copyRows, rowsPerStrip, rowsWithHalo, StripBuffers, type Plane, type StripOptions } from './planes.js';
 
-export interface StripDecodeOptions {
-  /**
-   * Output elements per strip run (default 2²²: 16 MB strips, ~6% of halo rows recomputed at
-   * 1024 px; half of 2²³'s working memory kept by the session's arena for no measured time cost,
-   * docs/performance.md, "Strip VAE encoder").
-   */
-  readonly stripElements?: number;
-  /** Output rows per strip, overriding `stripElements` (tests). */
-  readonly stripRows?: number;
-  readonly signal?: AbortSignal;
-}
-
-const DEFAULT_STRIP_ELEMENTS = 1 << 22;
+export type StripDecodeOptions = StripOptions;
 
 /**
  * Decodes one latent (batch 1) with a strip decoder (docs/model-format.md, "Strip VAE decoder"):
@@ -69,7 +57,7 @@ export async function decodeInStrips(
     const scale = stage.kind === 'upsample' ? 2 : 1;
     const height = input.height * scale;
     const width = input.width * scale;
-    let rows = options.stripRows ?? Math.max(1, Math.floor((options.stripElements ?? DEFAULT_STRIP_ELEMENTS) / (input.channels * width)));
+    let rows = rowsPerStrip(options, input.channels * width);
     if (scale === 2) rows = Math.max(2, rows - (rows % 2));
     const inPlace = overwritableSkip(stage, k, planes, lastUse, height, width);
     // Statistics only for a tensor that a later stage's GroupNorm reads.

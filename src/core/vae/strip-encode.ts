@@ -5,18 +5,10 @@ import { STRIP_ENCODER_TAIL_INPUT, stripPassNames, type StripEncoderPlan, type S
 import type { Graphs } from '../model/graphs.js';
 import { float32, takeFloat32 } from '../tensor.js';
 import { GroupMoments, type GroupStatistics } from './group-statistics.js';
-import { copyRows, rowsWithHalo, StripBuffers, type Plane } from './planes.js';
+import { copyRows, rowsPerStrip, rowsWithHalo, StripBuffers, type Plane, type StripOptions } from './planes.js';
 import { TensorPool } from './tensor-pool.js';
 
-export interface StripEncodeOptions {
-  /** Output elements per strip run (default 2²²: the recomputed tensors inside a pass are several times that). */
-  readonly stripElements?: number;
-  /** Output rows per strip, overriding `stripElements` (tests). */
-  readonly stripRows?: number;
-  readonly signal?: AbortSignal;
-}
-
-const DEFAULT_STRIP_ELEMENTS = 1 << 22;
+export type StripEncodeOptions = StripOptions;
 
 /**
  * Encodes one image (`pixels [1, C, H, W]`) with a strip encoder (docs/model-format.md, "Strip VAE
@@ -63,7 +55,7 @@ export async function encodeInStrips(
     const outHeight = height / scale;
     const outWidth = width / scale;
     const widest = Math.max(outChannels * outWidth, ...pass.inputs.map((i) => plan.tensors[i.tensor].channels * (width / plan.tensors[i.tensor].scale)));
-    const rows = options.stripRows ?? Math.max(1, Math.floor((options.stripElements ?? DEFAULT_STRIP_ELEMENTS) / widest));
+    const rows = rowsPerStrip(options, widest);
     const output: Plane | undefined = pass.store
       ? { channels: outChannels, height: outHeight, width: outWidth, data: pool.take(outChannels * outHeight * outWidth) }
       : undefined;
