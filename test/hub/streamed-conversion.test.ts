@@ -75,9 +75,10 @@ describe('hf: conversion streams the weights into the converter', () => {
     const out = join(fixture.work, 'cut-out');
     const held = checkpoint.get(HELD)!;
     holdUntilFirstGraph(out);
-    // Both transfers of the shard end after its header + 2 kB: the first is ended by the client at
-    // the header anyway, the second (ranged, held) is cut once clip_l exists.
-    fixture.hub.cdn.addFault(cdnPath(HELD), { kind: 'close-after', bytes: headerEnd(held) + 2000, times: 2 });
+    // The ranged (held) transfer, which starts at the header's end, is cut 2 kB in once clip_l
+    // exists. The header's own unranged request is left whole: a reset there may drop the header in
+    // flight and fail the run before the converter starts (seen once in CI).
+    fixture.hub.cdn.addFault(cdnPath(HELD), { kind: 'close-after', bytes: 2000, times: 1, rangedOnly: true });
     const cut = await convertModel(`hf:${REPO}`, out, options('cut', { network: { ...FAST_NETWORK, retries: 0 } })).catch((error: unknown) => error);
     expect(cut).toBeInstanceOf(ModelNotFoundError);
     expect(fixture.hub.cdn.requestsFor(cdnPath(HELD)).at(-1)).toMatchObject({ held: 'released' });

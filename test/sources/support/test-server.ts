@@ -23,7 +23,11 @@ export type Fault = (
   | { readonly kind: 'hold-until-exists'; readonly bytes: number; readonly path: string; readonly timeoutMs?: number }
   /** Ranged requests only: announce (Content-Length, Content-Range) and send `extra` bytes past the file's end. */
   | { readonly kind: 'grow'; readonly extra: number }
-) & { times?: number };
+) & {
+  times?: number;
+  /** Only ranged requests take this fault (an unranged request leaves it for the next). */
+  readonly rangedOnly?: boolean;
+};
 
 /** Fault kinds that only ranged requests take (an unranged request leaves them for the next). */
 const RANGED_ONLY: ReadonlySet<Fault['kind']> = new Set(['hold-until-exists', 'grow']);
@@ -96,7 +100,7 @@ export class TestServer {
 
   private takeFaults(path: string, ranged: boolean): Fault[] {
     const list = this.faults.get(path) ?? [];
-    const active = list.filter((fault) => (fault.times === undefined || fault.times > 0) && (ranged || !RANGED_ONLY.has(fault.kind)));
+    const active = list.filter((fault) => (fault.times === undefined || fault.times > 0) && (ranged || (!RANGED_ONLY.has(fault.kind) && fault.rangedOnly !== true)));
     for (const fault of active) if (fault.times !== undefined) fault.times -= 1;
     return active;
   }
