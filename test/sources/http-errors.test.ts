@@ -91,7 +91,8 @@ describe('HTTP failures', () => {
   it('a stalled transfer times out and is resumed', async () => {
     const large = 'graphs/llm.fp32.onnx.data';
     fixture.server.addFault(large, { kind: 'stall-after', bytes: 100_000, times: 1 });
-    const model = await open({ timeoutMs: 200 });
+    // 1 s without data: long enough that a loaded machine's healthy transfer never trips it.
+    const model = await open({ timeoutMs: 1000 });
     const file = (await model.resolve([large], {})).get(large);
     const requests = fixture.server.requestsFor(large);
     expect(requests).toHaveLength(2);

@@ -38,8 +38,8 @@ export interface LoggedRequest {
   readonly ifRange?: string;
   readonly authorization?: string;
   status?: number;
-  /** A `hold-until-exists` fault: released because the path appeared, or after its timeout. */
-  held?: 'released' | 'timed-out';
+  /** A `hold-until-exists` fault: released because the path appeared, after its timeout, or the client left. */
+  held?: 'released' | 'timed-out' | 'client-closed';
 }
 
 /**
@@ -168,7 +168,7 @@ export class TestServer {
     let holdAt = hold ? start + hold.bytes : Number.POSITIVE_INFINITY;
     for (let at = start; at < limit && !response.destroyed; ) {
       if (hold && at >= holdAt) {
-        logged.held = await waitForPath(hold.path, hold.timeoutMs ?? 30_000);
+        logged.held = await waitForPath(hold.path, hold.timeoutMs ?? 30_000, response);
         holdAt = Number.POSITIVE_INFINITY;
       }
       const end = Math.min(limit, at + this.chunkBytes, holdAt);
@@ -194,10 +194,11 @@ export class TestServer {
   }
 }
 
-/** Polls for `path` (a state the test waits on: a file the client writes), up to `timeoutMs`. */
-async function waitForPath(path: string, timeoutMs: number): Promise<'released' | 'timed-out'> {
+/** Polls for `path` (a state the test waits on: a file the client writes), up to `timeoutMs` or until the client leaves. */
+async function waitForPath(path: string, timeoutMs: number, response: ServerResponse): Promise<'released' | 'timed-out' | 'client-closed'> {
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(path)) {
+    if (response.destroyed) return 'client-closed';
     if (Date.now() > deadline) return 'timed-out';
     await sleep(10);
   }
