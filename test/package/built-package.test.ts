@@ -38,7 +38,11 @@ describe('the built package', () => {
     const packed = mkdtempSync(join(tmpdir(), 'unipic-pack-'));
     try {
       const [{ filename }] = JSON.parse(
-        execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packed], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+        execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packed], {
+          cwd: ROOT,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
       ) as { filename: string }[];
       expect(() => execFileSync('npx', ['attw', join(packed, filename), '--profile', 'esm-only'], { cwd: ROOT, stdio: 'pipe' })).not.toThrow();
     } finally {

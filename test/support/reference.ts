@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { convertCheckpoint } from '../../src/families/unipic1/convert/convert-checkpoint.js';
 import { tinyCheckpointConfig } from '../../src/families/unipic1/convert/tiny/make-tiny.js';
 import { goldenStore } from './golden-store.js';
-import { rmSync, renameSync } from 'node:fs';
+import { publishFolder } from './publish-folder.js';
 
 /** The PyTorch oracle's committed fixtures (tools/reference → test/fixtures/reference). */
 export const REFERENCE_ROOT = fileURLToPath(new URL('../fixtures/reference/', import.meta.url));
@@ -61,12 +61,7 @@ export async function variantModelDir(resolutions?: number[]): Promise<string> {
   if (existsSync(join(target, 'unipic.json'))) return target;
   const work = `${target}.${process.pid}.${Date.now()}`;
   await convertCheckpoint(join(REFERENCE_ROOT, 'checkpoint-variant'), work, resolutions ? { resolutions } : {});
-  if (!existsSync(join(target, 'unipic.json'))) {
-    rmSync(target, { recursive: true, force: true });
-    renameSync(work, target);
-  } else {
-    rmSync(work, { recursive: true, force: true });
-  }
+  publishFolder(work, target, 'unipic.json');
   return target;
 }
 
@@ -87,11 +82,6 @@ export async function referenceModelDir(resolutions?: number[], dtypes: Dtype[] 
     fusedSampler,
     ...(resolutions ? { resolutions } : {}),
   });
-  if (!existsSync(join(target, 'unipic.json'))) {
-    rmSync(target, { recursive: true, force: true });
-    renameSync(work, target);
-  } else {
-    rmSync(work, { recursive: true, force: true });
-  }
+  publishFolder(work, target, 'unipic.json');
   return target;
 }
