@@ -24,6 +24,7 @@ describe('the built package in Chromium, wasm', () => {
     await site?.close();
   });
 
+  // A hang guard only: on a loaded 2-core CI machine this test can come near the 60 s default.
   it('runs in the page, downloading into the Cache API, with the Node CPU results', async () => {
     const page = await site.openPage();
     // Two wasm threads whatever the machine (ORT starts its pthreads), the same in the worker below.
@@ -41,8 +42,9 @@ describe('the built package in Chromium, wasm', () => {
     expect(cached.present).toBe(cached.files);
     expect(cached.storage.usage).toBeGreaterThan(0);
     await page.close();
-  });
+  }, 180_000);
 
+  // A hang guard only: on a loaded 2-core CI machine this test can come near the 60 s default.
   it('runs in a worker from the cache (no graph downloads) with the same results as the page', async () => {
     const page = await site.openPage();
     const before = site.server.requests.length;
@@ -61,8 +63,9 @@ describe('the built package in Chromium, wasm', () => {
     expect(run.outcomes.generate.pixels).toEqual(inPage?.generate.pixels);
     expect(run.outcomes.edit.pixels).toEqual(inPage?.edit.pixels);
     await page.close();
-  });
+  }, 180_000);
 
+  // A hang guard only: on a loaded 2-core CI machine this test can come near the 60 s default.
   it('stops the worker run when the page aborts it, and the worker takes the next call', async () => {
     const page = await site.openPage();
     const outcome = await callPage<{
@@ -84,7 +87,7 @@ describe('the built package in Chromium, wasm', () => {
     expect(outcome.ends).toEqual(['aborted', 'success']);
     expect(outcome.afterImages).toBe(1);
     await page.close();
-  });
+  }, 180_000);
 
   it('clears the model from the Cache API; the next load downloads again', async () => {
     const page = await site.openPage();

@@ -113,6 +113,7 @@ describe('unipic convert', () => {
     expect(manifest.kvCache).toBe('concat');
   });
 
+  // A hang guard only: on a loaded 2-core CI machine this test can come near the 60 s default.
   it('usage mistakes: exit 2 with the reason and the help text', async () => {
     const badKv = await runCli(['convert', tiny, join(folder.path, 'never'), '--kv-cache', 'ring']);
     expect(badKv.code).toBe(2);
@@ -127,7 +128,7 @@ describe('unipic convert', () => {
     const badSize = await runCli(['convert', tiny, join(folder.path, 'never'), '--resolutions', '64,abc']);
     expect(badSize.code).toBe(2);
     expect(badSize.stderr).toMatch(/--resolutions must be a number, got "abc"/);
-  });
+  }, 120_000);
 
   it('a resolution the model cannot make: exit 1 with INVALID_OPTIONS, before converting', async () => {
     const run = await runCli(['convert', tiny, join(folder.path, 'never'), '--resolutions', '100']);

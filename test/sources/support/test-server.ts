@@ -9,7 +9,7 @@ export type Fault = (
   | { readonly kind: 'close-after'; readonly bytes: number; readonly beforeClose?: () => Promise<void> }
   /** Send the headers and this many body bytes, then send nothing more (keep the socket open). */
   | { readonly kind: 'stall-after'; readonly bytes: number }
-  /** Wait before answering. */
+  /** Wait before answering (less if the client leaves first: then nothing is answered or logged as status). */
   | { readonly kind: 'delay'; readonly milliseconds: number }
   /** Flip a byte in the middle of the body (same length). */
   | { readonly kind: 'corrupt' }
@@ -128,7 +128,7 @@ export class TestServer {
     const find = <Kind extends Fault['kind']>(kind: Kind) => faults.find((fault) => fault.kind === kind) as Extract<Fault, { kind: Kind }> | undefined;
 
     const delay = find('delay');
-    if (delay) await sleep(delay.milliseconds);
+    if (delay && (await waitUnlessClientLeaves(delay.milliseconds, response)) === 'client-closed') return;
     const redirect = find('redirect');
     if (redirect) return this.finish(response, logged, redirect.status ?? 302, { location: redirect.location });
     const status = find('status');
@@ -203,6 +203,21 @@ async function waitForPath(path: string, timeoutMs: number, response: ServerResp
     await sleep(10);
   }
   return 'released';
+}
+
+/** Waits `milliseconds`, or until the client leaves (an aborted or timed-out request ends its delay). */
+function waitUnlessClientLeaves(milliseconds: number, response: ServerResponse): Promise<'elapsed' | 'client-closed'> {
+  return new Promise((resolve) => {
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve('client-closed');
+    };
+    const timer = setTimeout(() => {
+      response.off('close', onClose);
+      resolve('elapsed');
+    }, milliseconds);
+    response.once('close', onClose);
+  });
 }
 
 function sleep(milliseconds: number): Promise<void> {
