@@ -77,6 +77,7 @@ describe('the built package in Chromium, wasm', () => {
       ends: string[];
       afterImages: number;
     }>(site, page, 'abortInWorker', site.modelUrl);
+    console.info(`[abort in worker] ${outcome.iterations} iteration(s) reported, stopped ${Math.round(outcome.stoppedAfterMs)} ms after the abort`);
     expect(outcome.errorName).toBe('AbortError');
     expect(outcome.errorCode).toBe('ABORTED');
     expect(outcome.errorMessage).toBe('cancel pressed');

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from './bundle-page.js';
 
@@ -64,34 +63,26 @@ export async function buildExample(models: Readonly<Record<string, string>>): Pr
   return join(EXAMPLE, 'dist');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface PreviewServer {
   readonly origin: string;
   url(path: string): string;
   close(): Promise<void>;
 }
 
-/** `npm run preview` (Vite's static server for dist/, with the COOP/COEP headers of vite.config.ts). */
+/**
+ * `npm run preview` (Vite's static server for dist/, with the COOP/COEP headers of vite.config.ts)
+ * on a port Vite binds itself (`--port 0`) and prints: a port picked here and handed over would be
+ * free only until some other test's socket took it.
+ */
 export async function startPreview(): Promise<PreviewServer> {
-  const port = await freePort();
   // Its own process group, so closing stops npm's shell and Vite together.
-  const child: ChildProcess = spawn('npm', ['run', 'preview', '--', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+  const child: ChildProcess = spawn('npm', ['run', 'preview', '--', '--host', '127.0.0.1', '--port', '0', '--strictPort'], {
     cwd: EXAMPLE,
-    env: ENVIRONMENT,
+    // Plain text, for reading the address Vite prints.
+    env: { ...ENVIRONMENT, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const origin = `http://127.0.0.1:${port}`;
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
@@ -107,18 +98,23 @@ export async function startPreview(): Promise<PreviewServer> {
     }
   };
   const deadline = Date.now() + 60_000;
+  let origin: string | undefined;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`npm run preview exited (${child.exitCode}):\n${output}`);
+    // Vite's "Local:   http://127.0.0.1:<port>/" line.
+    origin ??= /Local:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
     try {
-      if ((await fetch(`${origin}/`)).ok) break;
+      if (origin && (await fetch(`${origin}/`)).ok) {
+        const served = origin;
+        return { origin: served, url: (path) => new URL(path, served).href, close };
+      }
     } catch {
       // Not listening yet.
     }
     if (Date.now() > deadline) {
       await close();
-      throw new Error(`npm run preview did not answer on ${origin} within 60 s:\n${output}`);
+      throw new Error(`npm run preview did not answer${origin ? ` on ${origin}` : ''} within 60 s:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { origin, url: (path) => new URL(path, origin).href, close };
 }
