@@ -109,7 +109,7 @@ describe('worker protocol', () => {
     expect(new DataView(png.buffer, png.byteOffset).getUint32(16)).toBe(3);
     // Transferred, not copied: the worker-side buffer is detached.
     expect(served?.lastImageData?.byteLength).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // No wait needed: the worker posts run-end before the result, and one channel keeps the order.
     expect(modelEvents).toEqual(['run-start', 'run-end:success']);
   });
 
@@ -161,7 +161,7 @@ describe('worker protocol', () => {
     for await (const _event of third) if (++seen === 2) break;
     await expect(third.result).rejects.toBeInstanceOf(AbortError);
     expect(served?.callSignals[2].aborted).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Each call rejects on the worker's error message, posted after its run-end: all three are in.
     expect(ends).toEqual(['aborted', 'aborted', 'aborted']);
   });
 
@@ -170,8 +170,8 @@ describe('worker protocol', () => {
     const loading = createWorkerModel(serve(), 'slow://model', { signal: controller.signal });
     setTimeout(() => controller.abort(new AbortError('changed my mind')), 20);
     await expect(loading).rejects.toThrow('changed my mind');
-    // The model the worker finished building after the abort was disposed, not leaked.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The model the worker finished building after the abort was disposed, not leaked (the worker
+    // disposes it before it answers the load with the abort).
     expect(served?.disposed).toBe(true);
   });
 
