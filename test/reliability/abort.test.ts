@@ -147,25 +147,21 @@ describe('abort at every graph run of every capability', () => {
 
   it('an abort during a slow graph run takes effect when that run returns, and starts nothing after it', async () => {
     const run = model.generate({ prompt: 'x', ...QUICK });
-    let abortedAt = 0;
-    let slowRunEnded = 0;
+    let abortedDuringSlowRun = false;
     const first = backend.runs.length;
     backend.hooks = {
       beforeRun: async ({ graph }) => {
         if (graph !== 'vae_decoder') return;
-        setTimeout(() => {
-          abortedAt = Date.now();
-          run.abort();
-        }, 20);
+        // The abort comes while the run is in flight (the 20 ms timer fires before the 300 ms one).
+        setTimeout(() => run.abort(), 20);
         await new Promise((resolve) => setTimeout(resolve, 300));
-        slowRunEnded = Date.now();
+        abortedDuringSlowRun = run.signal.aborted;
       },
     };
     const failure = await rejection(run.result);
     backend.hooks = {};
     expect(failure).toBeInstanceOf(AbortError);
-    expect(abortedAt).toBeGreaterThan(0);
-    expect(slowRunEnded).toBeGreaterThanOrEqual(abortedAt);
+    expect(abortedDuringSlowRun).toBe(true);
     expect(backend.runs.at(-1)?.graph).toBe('vae_decoder');
     expect(backend.runs.length - first).toBe(references.generate.graphs.length);
     expectNoLiveTensors(backend, prefixLayers());
