@@ -11,6 +11,7 @@ import { PIXEL_MAX_DIFFERENCE, PIXEL_MEAN_DIFFERENCE } from './support/compare-o
 import { buildExample, EXAMPLE, installExample, startPreview, type PreviewServer } from './support/example-app.js';
 import { nodeReference } from './support/model-site.js';
 import { CALL_SETTINGS, INPUT_IMAGE_FIXTURE, pixelDifference, type CallOutcomes } from './support/reference-calls.js';
+import { HANG_GUARD_MS } from '../support/hang-guard.js';
 
 const ARTIFACTS = join(REPOSITORY_ROOT, 'test', '.artifacts');
 /** Kept after the run: what the example looked like when it finished (CI can upload it). */
@@ -93,60 +94,63 @@ describe('the Vite example, installed, built and previewed as its README says, i
     await page.fill('#seed', String(settings.seed));
   }
 
-  // A hang guard only: on a loaded 2-core CI machine this test can come near the 60 s default.
-  it('renders, loads the model in its worker and runs ask, generate and edit', async () => {
-    await page.goto(server.url('/?model=/models/tiny/'));
-    expect(await page.title()).toBe('UniPic in the browser');
-    // The default device, auto: WebGPU only when it is a real GPU; SwiftShader (what these tests
-    // get) is 25-35x slower than wasm (docs/browser.md), so the example takes wasm and says why.
-    expect(await page.inputValue('#device')).toBe('auto');
-    const softwareWebgpu = await page.evaluate(async () => {
-      const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null> } }).gpu;
-      const adapter = await gpu?.requestAdapter();
-      return Boolean(adapter && (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter));
-    });
-    await page.click('#load');
-    await settle('#load-status');
-    expect(await page.textContent('#load-status')).toContain('ready on wasm');
-    expect(await page.getAttribute('#load-progress', 'value')).toBe('1');
-    const note = await page.$('#warnings li[data-code="software-webgpu"]');
-    expect(Boolean(note)).toBe(softwareWebgpu);
-    if (note) expect(await note.textContent()).toMatch(/^WebGPU here is a software adapter \(no GPU\), much slower than wasm: using wasm/);
-    // Defaults that fit a machine without a GPU: the smallest size, a 64-token answer.
-    expect(await page.inputValue('#size')).toBe('64');
-    expect(await page.inputValue('#max-tokens')).toBe('64');
+  it(
+    'renders, loads the model in its worker and runs ask, generate and edit',
+    async () => {
+      await page.goto(server.url('/?model=/models/tiny/'));
+      expect(await page.title()).toBe('UniPic in the browser');
+      // The default device, auto: WebGPU only when it is a real GPU; SwiftShader (what these tests
+      // get) is 25-35x slower than wasm (docs/browser.md), so the example takes wasm and says why.
+      expect(await page.inputValue('#device')).toBe('auto');
+      const softwareWebgpu = await page.evaluate(async () => {
+        const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null> } }).gpu;
+        const adapter = await gpu?.requestAdapter();
+        return Boolean(adapter && (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter));
+      });
+      await page.click('#load');
+      await settle('#load-status');
+      expect(await page.textContent('#load-status')).toContain('ready on wasm');
+      expect(await page.getAttribute('#load-progress', 'value')).toBe('1');
+      const note = await page.$('#warnings li[data-code="software-webgpu"]');
+      expect(Boolean(note)).toBe(softwareWebgpu);
+      if (note) expect(await note.textContent()).toMatch(/^WebGPU here is a software adapter \(no GPU\), much slower than wasm: using wasm/);
+      // Defaults that fit a machine without a GPU: the smallest size, a 64-token answer.
+      expect(await page.inputValue('#size')).toBe('64');
+      expect(await page.inputValue('#max-tokens')).toBe('64');
 
-    await page.setInputFiles('#image-file', INPUT_IMAGE);
-    await setImageSettings(CALL_SETTINGS.generate);
-    await page.fill('#question', CALL_SETTINGS.understand.prompt);
-    await page.fill('#max-tokens', String(CALL_SETTINGS.understand.maxTokens));
-    await page.click('#ask');
-    await settle('#run-status');
-    // Same image, size, question and token limit as the reference: greedy decoding, same answer.
-    expect(await page.textContent('#answer')).toBe(reference.understand.text);
-    expect(await page.textContent('#run-status')).toContain(`(${CALL_SETTINGS.understand.maxTokens} tokens)`);
+      await page.setInputFiles('#image-file', INPUT_IMAGE);
+      await setImageSettings(CALL_SETTINGS.generate);
+      await page.fill('#question', CALL_SETTINGS.understand.prompt);
+      await page.fill('#max-tokens', String(CALL_SETTINGS.understand.maxTokens));
+      await page.click('#ask');
+      await settle('#run-status');
+      // Same image, size, question and token limit as the reference: greedy decoding, same answer.
+      expect(await page.textContent('#answer')).toBe(reference.understand.text);
+      expect(await page.textContent('#run-status')).toContain(`(${CALL_SETTINGS.understand.maxTokens} tokens)`);
 
-    await page.fill('#prompt', CALL_SETTINGS.generate.prompt);
-    await setImageSettings(CALL_SETTINGS.generate);
-    await page.click('#generate');
-    await settle('#run-status');
-    expect(await page.getAttribute('#run-progress', 'value')).toBe('1');
-    expect(await page.isVisible('#download')).toBe(true);
-    // The picture on the canvas is the model's output: the Node CPU reference within tolerance.
-    const painted = await page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('#output') as HTMLCanvasElement;
-      return Array.from(canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? []);
-    });
-    const difference = pixelDifference(painted, reference.generate.pixels);
-    expect(difference.max).toBeLessThanOrEqual(PIXEL_MAX_DIFFERENCE);
-    expect(difference.mean).toBeLessThanOrEqual(PIXEL_MEAN_DIFFERENCE);
+      await page.fill('#prompt', CALL_SETTINGS.generate.prompt);
+      await setImageSettings(CALL_SETTINGS.generate);
+      await page.click('#generate');
+      await settle('#run-status');
+      expect(await page.getAttribute('#run-progress', 'value')).toBe('1');
+      expect(await page.isVisible('#download')).toBe(true);
+      // The picture on the canvas is the model's output: the Node CPU reference within tolerance.
+      const painted = await page.evaluate(() => {
+        const canvas = document.querySelector<HTMLCanvasElement>('#output') as HTMLCanvasElement;
+        return Array.from(canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? []);
+      });
+      const difference = pixelDifference(painted, reference.generate.pixels);
+      expect(difference.max).toBeLessThanOrEqual(PIXEL_MAX_DIFFERENCE);
+      expect(difference.mean).toBeLessThanOrEqual(PIXEL_MEAN_DIFFERENCE);
 
-    await page.fill('#instruction', CALL_SETTINGS.edit.prompt);
-    await setImageSettings(CALL_SETTINGS.edit);
-    await page.click('#edit');
-    await settle('#run-status');
-    expect(await page.textContent('#run-status')).toMatch(/^done in/);
-  }, 180_000);
+      await page.fill('#instruction', CALL_SETTINGS.edit.prompt);
+      await setImageSettings(CALL_SETTINGS.edit);
+      await page.click('#edit');
+      await settle('#run-status');
+      expect(await page.textContent('#run-status')).toMatch(/^done in/);
+    },
+    HANG_GUARD_MS,
+  );
 
   it('cancels a long generation from the page', async () => {
     await setImageSettings({ size: 128, steps: 64, diffusionSteps: 50, seed: 1 });

@@ -7,6 +7,7 @@ import { unipic1ManifestSchema as manifestSchema } from '../../src/families/unip
 import { GRAPH_NAMES } from '../../src/families/unipic1/manifest.js';
 import { temporaryFolder } from '../convert/readers/support/checkpoint-test-helpers.js';
 import { tinyCheckpointDir } from '../support/tiny-model.js';
+import { HANG_GUARD_MS } from '../support/hang-guard.js';
 
 // `unipic convert` as a user runs it: a child process through `npx tsx src/cli/main.ts`, judged
 // by its exit code, stdout (the size summary) and stderr (progress bar, one-line errors).
@@ -113,22 +114,25 @@ describe('unipic convert', () => {
     expect(manifest.kvCache).toBe('concat');
   });
 
-  // A hang guard only: on a loaded 2-core CI machine this test can come near the 60 s default.
-  it('usage mistakes: exit 2 with the reason and the help text', async () => {
-    const badKv = await runCli(['convert', tiny, join(folder.path, 'never'), '--kv-cache', 'ring']);
-    expect(badKv.code).toBe(2);
-    expect(badKv.stderr).toMatch(/^unipic convert: --kv-cache must be concat or in-place, got "ring"/);
-    const badDtype = await runCli(['convert', tiny, join(folder.path, 'never'), '--dtype', 'int8']);
-    expect(badDtype.code).toBe(2);
-    expect(badDtype.stderr).toMatch(/^unipic convert: --dtype must be among fp32, fp16, q4, q4f16, q8, got "int8"/);
-    expect(badDtype.stderr).toMatch(/unipic convert <checkpoint-dir> <out-dir>/);
-    const missingOut = await runCli(['convert', tiny]);
-    expect(missingOut.code).toBe(2);
-    expect(missingOut.stderr).toMatch(/expected 2 positional argument\(s\), got 1/);
-    const badSize = await runCli(['convert', tiny, join(folder.path, 'never'), '--resolutions', '64,abc']);
-    expect(badSize.code).toBe(2);
-    expect(badSize.stderr).toMatch(/--resolutions must be a number, got "abc"/);
-  }, 120_000);
+  it(
+    'usage mistakes: exit 2 with the reason and the help text',
+    async () => {
+      const badKv = await runCli(['convert', tiny, join(folder.path, 'never'), '--kv-cache', 'ring']);
+      expect(badKv.code).toBe(2);
+      expect(badKv.stderr).toMatch(/^unipic convert: --kv-cache must be concat or in-place, got "ring"/);
+      const badDtype = await runCli(['convert', tiny, join(folder.path, 'never'), '--dtype', 'int8']);
+      expect(badDtype.code).toBe(2);
+      expect(badDtype.stderr).toMatch(/^unipic convert: --dtype must be among fp32, fp16, q4, q4f16, q8, got "int8"/);
+      expect(badDtype.stderr).toMatch(/unipic convert <checkpoint-dir> <out-dir>/);
+      const missingOut = await runCli(['convert', tiny]);
+      expect(missingOut.code).toBe(2);
+      expect(missingOut.stderr).toMatch(/expected 2 positional argument\(s\), got 1/);
+      const badSize = await runCli(['convert', tiny, join(folder.path, 'never'), '--resolutions', '64,abc']);
+      expect(badSize.code).toBe(2);
+      expect(badSize.stderr).toMatch(/--resolutions must be a number, got "abc"/);
+    },
+    HANG_GUARD_MS,
+  );
 
   it('a resolution the model cannot make: exit 1 with INVALID_OPTIONS, before converting', async () => {
     const run = await runCli(['convert', tiny, join(folder.path, 'never'), '--resolutions', '100']);

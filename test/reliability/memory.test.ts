@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UniPic } from '../../src/index.node.js';
 import type { InstrumentedBackend } from './support/instrumented-backend.js';
 import { expectNoLiveTensors, imageFixture, loadInstrumented } from './support/tiny-fixture.js';
+import { HANG_GUARD_MS } from '../support/hang-guard.js';
 
 // A full collection before each reading, so the numbers measure what is still referenced rather
 // than when V8 last collected. `--expose-gc` set at run time reaches a fresh context's `gc`.
@@ -45,34 +46,37 @@ describe('memory stays flat across many calls on the tiny model', () => {
   });
   afterAll(async () => model.dispose());
 
-  // A hang guard only: on a loaded 2-core CI machine this test can come near the 60 s default.
-  it(`${CALLS} generate then ${CALLS} understand calls: no tensor outlives its call, sessions stay put, RSS within ${RSS_MARGIN / MB} MB`, async () => {
-    const sessions = backend.liveSessions;
-    const baseline = settledMemory();
-    const samples: number[] = [];
-    for (let i = 0; i < CALLS; i++) {
-      await generate(100 + i);
-      expectNoLiveTensors(backend, model.config.llm.numLayers);
-      if (i % 10 === 9) samples.push(settledMemory().rss);
-    }
-    for (let i = 0; i < CALLS; i++) {
-      const answer = await understand(i);
-      expect(answer.reusedImageCache).toBe(false);
-      // Only the current image's prefix is alive between calls, and the in-place KV cache keeps it
-      // in host buffers of its own, not in runtime tensors.
-      expect(backend.liveTensors).toBe(0);
-      if (i % 10 === 9) samples.push(settledMemory().rss);
-    }
-    const after = settledMemory();
-    expect(backend.liveSessions).toBe(sessions);
-    const growth = { rss: (after.rss - baseline.rss) / MB, heap: (after.heap - baseline.heap) / MB, external: (after.external - baseline.external) / MB };
-    console.info(
-      `memory growth over ${2 * CALLS} calls (MB):`,
-      growth,
-      'rss samples (MB):',
-      samples.map((rss) => Math.round(rss / MB)),
-    );
-    expect(after.rss - baseline.rss).toBeLessThan(RSS_MARGIN);
-    expect(after.heap - baseline.heap).toBeLessThan(HEAP_MARGIN);
-  }, 180_000);
+  it(
+    `${CALLS} generate then ${CALLS} understand calls: no tensor outlives its call, sessions stay put, RSS within ${RSS_MARGIN / MB} MB`,
+    async () => {
+      const sessions = backend.liveSessions;
+      const baseline = settledMemory();
+      const samples: number[] = [];
+      for (let i = 0; i < CALLS; i++) {
+        await generate(100 + i);
+        expectNoLiveTensors(backend, model.config.llm.numLayers);
+        if (i % 10 === 9) samples.push(settledMemory().rss);
+      }
+      for (let i = 0; i < CALLS; i++) {
+        const answer = await understand(i);
+        expect(answer.reusedImageCache).toBe(false);
+        // Only the current image's prefix is alive between calls, and the in-place KV cache keeps it
+        // in host buffers of its own, not in runtime tensors.
+        expect(backend.liveTensors).toBe(0);
+        if (i % 10 === 9) samples.push(settledMemory().rss);
+      }
+      const after = settledMemory();
+      expect(backend.liveSessions).toBe(sessions);
+      const growth = { rss: (after.rss - baseline.rss) / MB, heap: (after.heap - baseline.heap) / MB, external: (after.external - baseline.external) / MB };
+      console.info(
+        `memory growth over ${2 * CALLS} calls (MB):`,
+        growth,
+        'rss samples (MB):',
+        samples.map((rss) => Math.round(rss / MB)),
+      );
+      expect(after.rss - baseline.rss).toBeLessThan(RSS_MARGIN);
+      expect(after.heap - baseline.heap).toBeLessThan(HEAP_MARGIN);
+    },
+    HANG_GUARD_MS,
+  );
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HANG_GUARD_MS } from '../../support/hang-guard.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -55,11 +56,14 @@ describe('unipic make-tiny --family unipic2-metaquery / convert on a Metaquery f
     expect(refused.stderr).toMatch(/--no-t5 does not apply to UniPic2-Metaquery/);
   }, 240_000);
 
-  // A hang guard only: on a loaded 2-core CI machine this test can come near the 60 s default.
-  it('refuses options that do not apply and unknown families', async () => {
-    expect((await cli('convert', join(dir, 'ckpt'), join(dir, 'x'), '--fused-sampler')).stderr).toMatch(/does not apply/);
-    // --dtype is <llm>[,<vision/conditioner/transformer>]: one variant per graph.
-    expect((await cli('convert', join(dir, 'ckpt'), join(dir, 'x'), '--dtype', 'q4,q4,fp32')).stderr).toMatch(/<llm>\[,<vision\/conditioner\/transformer>\]/);
-    expect((await cli('make-tiny', join(dir, 'y'), '--family', 'nope')).code).toBe(2);
-  }, 120_000);
+  it(
+    'refuses options that do not apply and unknown families',
+    async () => {
+      expect((await cli('convert', join(dir, 'ckpt'), join(dir, 'x'), '--fused-sampler')).stderr).toMatch(/does not apply/);
+      // --dtype is <llm>[,<vision/conditioner/transformer>]: one variant per graph.
+      expect((await cli('convert', join(dir, 'ckpt'), join(dir, 'x'), '--dtype', 'q4,q4,fp32')).stderr).toMatch(/<llm>\[,<vision\/conditioner\/transformer>\]/);
+      expect((await cli('make-tiny', join(dir, 'y'), '--family', 'nope')).code).toBe(2);
+    },
+    HANG_GUARD_MS,
+  );
 });

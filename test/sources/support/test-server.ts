@@ -25,12 +25,15 @@ export type Fault = (
   | { readonly kind: 'grow'; readonly extra: number }
 ) & {
   times?: number;
-  /** Only ranged requests take this fault (an unranged request leaves it for the next). */
+  /**
+   * Only ranged requests take this fault (an unranged request leaves it for the next). Default:
+   * true for the kinds that only make sense on a ranged transfer (`hold-until-exists`, `grow`).
+   */
   readonly rangedOnly?: boolean;
 };
 
-/** Fault kinds that only ranged requests take (an unranged request leaves them for the next). */
-const RANGED_ONLY: ReadonlySet<Fault['kind']> = new Set(['hold-until-exists', 'grow']);
+const RANGED_ONLY_KINDS: ReadonlySet<Fault['kind']> = new Set(['hold-until-exists', 'grow']);
+const isRangedOnly = (fault: Fault) => fault.rangedOnly ?? RANGED_ONLY_KINDS.has(fault.kind);
 
 export interface LoggedRequest {
   readonly path: string;
@@ -100,7 +103,7 @@ export class TestServer {
 
   private takeFaults(path: string, ranged: boolean): Fault[] {
     const list = this.faults.get(path) ?? [];
-    const active = list.filter((fault) => (fault.times === undefined || fault.times > 0) && (ranged || (!RANGED_ONLY.has(fault.kind) && fault.rangedOnly !== true)));
+    const active = list.filter((fault) => (fault.times === undefined || fault.times > 0) && (ranged || !isRangedOnly(fault)));
     for (const fault of active) if (fault.times !== undefined) fault.times -= 1;
     return active;
   }
